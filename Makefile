@@ -1,0 +1,26 @@
+# Member Kiosk. Every target installs what it needs first (scripts/bootstrap.sh).
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test lint bench setup clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+demo: setup
+	$(PY) -m kiosk.demo
+
+test: setup
+	$(PY) -m ruff check kiosk hub tests benchmarks
+	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check kiosk hub tests benchmarks
+	$(PY) -m ruff format --check kiosk hub tests benchmarks
+	$(PY) -m mypy kiosk/domain kiosk/sync
+
+bench: setup
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

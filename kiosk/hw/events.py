@@ -1,0 +1,43 @@
+"""The one channel from hardware threads to the UI thread."""
+
+import queue
+from dataclasses import dataclass
+from enum import Enum
+
+
+class HardwareEventKind(str, Enum):
+    """What a device reported."""
+
+    SCAN = "scan"  # a barcode or QR payload from the scanner
+    CARD = "card"  # a card UID from the card reader
+    STATUS = "status"  # a device came, went, or changed state (code holds the state)
+
+
+@dataclass(frozen=True)
+class HardwareEvent:
+    """One decoded thing a device reported, with the device it came from."""
+
+    kind: HardwareEventKind
+    code: str
+    source: str
+
+
+class EventQueue:
+    """A thread-safe FIFO of hardware events; producers never block."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[HardwareEvent] = queue.SimpleQueue()
+
+    def put(self, event: HardwareEvent) -> None:
+        """Called from any thread."""
+        self._queue.put(event)
+
+    def drain(self, limit: int = 100) -> list[HardwareEvent]:
+        """Everything waiting, up to ``limit``, without blocking (called from the UI thread)."""
+        events: list[HardwareEvent] = []
+        while len(events) < limit:
+            try:
+                events.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return events

@@ -1,0 +1,60 @@
+"""Numbered migrations, run at start. Each runs once, in order, in its own transaction.
+
+Before running any migration on a database that already has data, a copy of
+the file is taken next to it (``kiosk.db.bak-<n>``), so a failed migration never
+loses a pending outbox event.
+"""
+
+import datetime as dt
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import SqliteDatabase
+
+from kiosk.store import models
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[SqliteDatabase], None]
+
+
+def _0001_initial(db: SqliteDatabase) -> None:
+    db.create_tables(models.ALL_MODELS)
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "initial: catalog, sales, payments, outbox", _0001_initial),
+]
+
+
+def applied(db: SqliteDatabase) -> set[int]:
+    """Numbers of the migrations already run on ``db``."""
+    if not db.table_exists("schema_version"):
+        return set()
+    return {row.number for row in models.SchemaVersion.select()}
+
+
+def migrate(db: SqliteDatabase) -> list[int]:
+    """Run every pending migration; return the numbers that ran."""
+    db.create_tables([models.SchemaVersion])
+    done = applied(db)
+    pending = [m for m in MIGRATIONS if m[0] not in done]
+    if pending and done:
+        _backup(db, pending[0][0])
+    for number, name, run in pending:
+        with db.atomic("IMMEDIATE"):
+            run(db)
+            models.SchemaVersion.create(
+                number=number, name=name, applied_at=dt.datetime.now(dt.UTC).isoformat()
+            )
+        log.info("migration %04d applied: %s", number, name)
+    return [m[0] for m in pending]
+
+
+def _backup(db: SqliteDatabase, number: int) -> None:
+    path = Path(db.database)
+    if path.exists():
+        db.execute_sql("PRAGMA wal_checkpoint(FULL)")
+        shutil.copy2(path, path.with_name(f"{path.name}.bak-{number:04d}"))

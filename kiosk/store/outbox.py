@@ -1,0 +1,83 @@
+"""The outbox: every state change writes its event here in the same transaction.
+
+:func:`append_event` must be called inside ``database.atomic("IMMEDIATE")``; it
+extends the device's hash chain. The sync agent reads :func:`pending` and
+marks rows with :func:`mark_acked` only when the hub acks them.
+"""
+
+import datetime as dt
+import json
+from typing import Any
+
+from kiosk.store.db import database
+from kiosk.store.models import ChainHead, Outbox
+from kiosk.sync.schema import GENESIS, make_event
+
+
+def append_event(
+    *, event_id: str, device: str, boot: str, ts: str, type: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Add one event to the outbox, linked to the chain head; return the event."""
+    if not database.in_transaction():
+        raise RuntimeError("append_event must run inside the change's own transaction")
+    head, _ = ChainHead.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})
+    prev = head.hash or GENESIS
+    event = make_event(
+        event_id=event_id,
+        device=device,
+        seq=head.seq + 1,
+        boot=boot,
+        ts=ts,
+        type=type,
+        prev=prev,
+        data=data,
+    )
+    Outbox.insert(
+        id=event_id,
+        seq=event["seq"],
+        type=type,
+        ts=ts,
+        prev=prev,
+        hash=event["hash"],
+        body=json.dumps(event, ensure_ascii=False, sort_keys=True),
+        created_at=dt.datetime.now(dt.UTC),
+    ).execute()
+    ChainHead.update(seq=event["seq"], hash=event["hash"]).where(ChainHead.id == 1).execute()
+    return event
+
+
+def pending(limit: int = 50) -> list[dict[str, Any]]:
+    """The oldest events not yet acked by the hub, in sequence order."""
+    rows = (
+        Outbox.select(Outbox.body)
+        .where(Outbox.sent_at.is_null(), Outbox.rejected.is_null())
+        .order_by(Outbox.seq)
+        .limit(limit)
+    )
+    return [json.loads(row.body) for row in rows]
+
+
+def mark_acked(ids: list[str], now: dt.datetime) -> int:
+    """Record the hub's ack for ``ids``; return how many rows changed."""
+    if not ids:
+        return 0
+    with database.atomic("IMMEDIATE"):
+        return (
+            Outbox.update(sent_at=now)
+            .where(Outbox.id.in_(ids), Outbox.sent_at.is_null())
+            .execute()
+        )
+
+
+def mark_rejected(reasons: dict[str, str]) -> int:
+    """Record the hub's rejections; a rejected event is kept but not sent again."""
+    changed = 0
+    with database.atomic("IMMEDIATE"):
+        for event_id, reason in reasons.items():
+            changed += Outbox.update(rejected=reason).where(Outbox.id == event_id).execute()
+    return changed
+
+
+def depth() -> int:
+    """How many events wait for the hub."""
+    return Outbox.select().where(Outbox.sent_at.is_null(), Outbox.rejected.is_null()).count()

@@ -1,0 +1,132 @@
+"""The MQTT message schemas (version 1), shared by the kiosk and the hub.
+
+See docs/protocol.md for the full description. Everything here is pure: it
+builds, hashes and checks messages but never sends them.
+"""
+
+import hashlib
+import json
+from typing import Any
+
+SCHEMA_VERSION = 1
+GENESIS = "0" * 64  # the ``prev`` of a device's first event
+
+EVENT_TYPES = frozenset(
+    {
+        "sale.completed",
+        "sale.refunded",
+        "sale.voided",
+        "cart.abandoned",
+        "member.registered",
+        "member.updated",
+        "card.linked",
+        "ledger.adjusted",
+        "staff.clock",
+        "audit.action",
+        "receipt.failed",
+    }
+)
+
+
+class SchemaError(ValueError):
+    """A message does not follow the protocol; the text says which part and why."""
+
+
+def canonical(obj: Any) -> bytes:
+    """The one byte form of ``obj`` that hashes are computed over."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(event: dict[str, Any]) -> str:
+    """sha256 over the previous hash and the event's content (everything but ``hash``)."""
+    content = {k: v for k, v in event.items() if k != "hash"}
+    return hashlib.sha256(event["prev"].encode() + canonical(content)).hexdigest()
+
+
+def make_event(
+    *,
+    event_id: str,
+    device: str,
+    seq: int,
+    boot: str,
+    ts: str,
+    type: str,
+    prev: str,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """Build one event with its hash, linked to ``prev``."""
+    event = {
+        "id": event_id,
+        "device": device,
+        "seq": seq,
+        "boot": boot,
+        "ts": ts,
+        "type": type,
+        "prev": prev,
+        "data": data,
+    }
+    event["hash"] = event_hash(event)
+    return event
+
+
+def batch(device: str, events: list[dict[str, Any]]) -> bytes:
+    """The uplink message for ``events`` on ``pos/{device}/up/events``."""
+    return canonical({"v": SCHEMA_VERSION, "device": device, "events": events})
+
+
+def ack(ids: list[str], rejected: list[dict[str, str]] | None = None) -> bytes:
+    """The downlink ack on ``pos/{device}/down/ack``."""
+    return canonical({"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []})
+
+
+_EVENT_FIELDS = {
+    "id": str,
+    "device": str,
+    "seq": int,
+    "boot": str,
+    "ts": str,
+    "type": str,
+    "prev": str,
+    "hash": str,
+    "data": dict,
+}
+
+
+def parse_batch(payload: bytes, topic_device: str) -> list[Any]:
+    """Decode an uplink batch; raise SchemaError if the envelope itself is unusable.
+
+    Returns the raw event list; each event is checked on its own by
+    :func:`check_event`, so one bad event does not sink its neighbours.
+    """
+    try:
+        message = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"not JSON: {exc}") from exc
+    if not isinstance(message, dict):
+        raise SchemaError("the batch is not a JSON object")
+    if message.get("v") != SCHEMA_VERSION:
+        raise SchemaError(f"unknown schema version {message.get('v')!r}")
+    if message.get("device") != topic_device:
+        raise SchemaError(
+            f"batch device {message.get('device')!r} differs from topic device {topic_device!r}"
+        )
+    events = message.get("events")
+    if not isinstance(events, list):
+        raise SchemaError("'events' is missing or not a list")
+    return events
+
+
+def check_event(event: Any, topic_device: str) -> str | None:
+    """Return why ``event`` cannot be applied, or None when it is well formed."""
+    if not isinstance(event, dict):
+        return "event is not a JSON object"
+    for name, kind in _EVENT_FIELDS.items():
+        if not isinstance(event.get(name), kind) or (kind is int and isinstance(event[name], bool)):
+            return f"field {name!r} is missing or not a {kind.__name__}"
+    if event["device"] != topic_device:
+        return f"event device {event['device']!r} differs from topic device {topic_device!r}"
+    if event["type"] not in EVENT_TYPES:
+        return f"unknown event type {event['type']!r}"
+    if event_hash(event) != event["hash"]:
+        return "hash does not match the event's content"
+    return None
