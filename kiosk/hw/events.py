@@ -2,10 +2,10 @@
 
 import queue
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class HardwareEventKind(str, Enum):
+class HardwareEventKind(StrEnum):
     """What a device reported."""
 
     SCAN = "scan"  # a barcode or QR payload from the scanner

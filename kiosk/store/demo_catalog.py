@@ -156,6 +156,19 @@ _PRODUCTS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
+_SKU_PREFIX = {
+    "drinks": "DRK",
+    "dairy": "DRY",
+    "snacks": "SNK",
+    "instant": "INS",
+    "grain": "GRN",
+    "alcohol": "ALC",
+    "daily": "HOU",
+    "care": "CAR",
+    "stationery": "STA",
+    "frozen": "FRZ",
+}
+
 _COMPANY = {
     "drinks": "6901",
     "dairy": "6902",
@@ -179,7 +192,7 @@ def demo_products() -> list[dict[str, object]]:
             barcode = body + ean13_check_digit(body)
             rows.append(
                 {
-                    "sku": f"{category[:3].upper()}-{i:03d}",
+                    "sku": f"{_SKU_PREFIX[category]}-{i:03d}",
                     "barcode": barcode,
                     "name_zh": name_zh,
                     "name_en": name_en,

@@ -100,7 +100,6 @@ class Outbox(BaseModel):
     hash = CharField()
     body = TextField()  # the full event JSON as published
     created_at = DateTimeField()
-    published_at = DateTimeField(null=True, index=True)
     sent_at = DateTimeField(null=True, index=True)
     rejected = TextField(null=True)
 

@@ -62,11 +62,7 @@ def mark_acked(ids: list[str], now: dt.datetime) -> int:
     if not ids:
         return 0
     with database.atomic("IMMEDIATE"):
-        return (
-            Outbox.update(sent_at=now)
-            .where(Outbox.id.in_(ids), Outbox.sent_at.is_null())
-            .execute()
-        )
+        return Outbox.update(sent_at=now).where(Outbox.id.in_(ids), Outbox.sent_at.is_null()).execute()
 
 
 def mark_rejected(reasons: dict[str, str]) -> int:

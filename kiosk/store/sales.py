@@ -62,7 +62,12 @@ def commit_sale(
         lines = _line_rows(sale_id, cart)
         SaleLine.insert_many(lines).execute()
         pays = [
-            {"sale": sale_id, "method": p.method, "amount_fen": p.amount_fen, "reference": p.reference}
+            {
+                "sale": sale_id,
+                "method": p.method,
+                "amount_fen": p.amount_fen,
+                "reference": p.reference,
+            }
             for p in payments
         ]
         Payment.insert_many(pays).execute()

@@ -1,0 +1,81 @@
+"""``hub`` command line: serve the ingest and the dashboard, inspect the database."""
+
+import logging
+from zoneinfo import ZoneInfo
+
+import click
+
+DEFAULT_DB = "sqlite:///var/hub/hub.db"
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Member Kiosk hub: authoritative ledger, reports and the owner's dashboard."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="sqlite:///path or postgresql://...",
+)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None, help="Hub's broker username.")
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--http-host", default="127.0.0.1", show_default=True)
+@click.option("--http-port", default=8080, show_default=True, type=int)
+@click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
+@click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
+def serve(
+    db_url: str,
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    http_host: str,
+    http_port: int,
+    tz_name: str,
+    workers: int,
+) -> None:
+    """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
+    import uvicorn
+
+    from hub.db import open_hub_database
+    from hub.mqtt import HubIngestor
+    from hub.web import create_app
+
+    tz = ZoneInfo(tz_name)
+    open_hub_database(db_url)
+    ingestors = [
+        HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password) for i in range(1, workers + 1)
+    ]
+    for ingestor in ingestors:
+        ingestor.start()
+    click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
+    try:
+        uvicorn.run(create_app(tz), host=http_host, port=http_port, log_level="warning")
+    finally:
+        for ingestor in ingestors:
+            ingestor.stop()
+
+
+@main.command("db-migrate")
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+def db_migrate(db_url: str) -> None:
+    """Create or upgrade the hub's tables."""
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    click.echo(f"hub database ready: {db_url}")
+
+
+if __name__ == "__main__":
+    main()

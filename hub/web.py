@@ -1,0 +1,58 @@
+"""The owner's dashboard and JSON API (FastAPI, server-rendered pages)."""
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from hub import i18n, reports
+from kiosk.domain.money import format_fen
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def create_app(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> FastAPI:
+    """The web app; ``today`` is injectable so tests pin the shop's date."""
+    app = FastAPI(title="Member Kiosk hub", version="0.1.0")
+
+    def current_day() -> str:
+        return (today() if today else dt.datetime.now(tz).date()).isoformat()
+
+    def language(request: Request) -> str:
+        return "en" if request.query_params.get("lang") == "en" else "zh"
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request) -> HTMLResponse:
+        lang = language(request)
+        context = {
+            "lang": lang,
+            "t": lambda key: i18n.t(key, lang),
+            "money": format_fen,
+            "summary": reports.day_summary(current_day()),
+            "recent": reports.recent_sales(),
+            "quarantined": reports.quarantine_count(),
+            "gaps": reports.gap_count(),
+        }
+        return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
+
+    @app.get("/api/summary")
+    def summary(day: str | None = None) -> dict[str, object]:
+        result = reports.day_summary(day or current_day())
+        return {
+            "day": result.day,
+            "sales": result.sales,
+            "total_fen": result.total_fen,
+            "items": result.items,
+            "quarantined": reports.quarantine_count(),
+            "gaps": reports.gap_count(),
+        }
+
+    @app.get("/healthz")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

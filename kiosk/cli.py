@@ -1,0 +1,138 @@
+"""``kiosk`` command line: run the app, run the sync agent, manage the database."""
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import click
+
+DEFAULT_DB = Path("/var/lib/kiosk/kiosk.db")
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Member Kiosk terminal."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option("--store", default="S01", show_default=True)
+@click.option("--device", default="K01", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--demo", is_flag=True, help="Seed the demo catalog and show demo scan buttons.")
+@click.option(
+    "--script",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="JSON shopper script: barcodes, bad_barcodes, screenshots, report.",
+)
+@click.option("--size", default="800x480", show_default=True, help="Window size WxH.")
+def run(
+    db_path: Path, store: str, device: str, lang: str, demo: bool, script: Path | None, size: str
+) -> None:
+    """Run the self-checkout app (Kivy)."""
+    width, height = (int(v) for v in size.lower().split("x"))
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    from kiosk.app import AppSettings, KioskApp
+
+    app = KioskApp(AppSettings(db_path=db_path, store=store, device=device, lang=lang, demo_mode=demo))
+    if script is not None:
+        from kiosk.scripted import ScriptedShopper, ShopperScript
+
+        spec = json.loads(script.read_text())
+        ScriptedShopper(
+            ShopperScript(
+                barcodes=spec["barcodes"],
+                bad_barcodes=spec.get("bad_barcodes", []),
+                screenshots=Path(spec["screenshots"]) if spec.get("screenshots") else None,
+                report=Path(spec["report"]) if spec.get("report") else None,
+                pay=spec.get("pay", True),
+            )
+        ).attach(app)
+    app.run()
+
+
+@main.command()
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option("--device", default="K01", show_default=True)
+@click.option("--broker-host", default="127.0.0.1", show_default=True)
+@click.option("--broker-port", default=1883, show_default=True, type=int)
+@click.option("--username", default=None)
+@click.option("--password", default=None, envvar="KIOSK_MQTT_PASSWORD")
+def sync(
+    db_path: Path,
+    device: str,
+    broker_host: str,
+    broker_port: int,
+    username: str | None,
+    password: str | None,
+) -> None:
+    """Run the MQTT agent: publish the outbox, apply the hub's acks."""
+    import signal
+
+    from kiosk.store import open_database
+    from kiosk.sync.agent import BrokerSettings, OutboxAgent
+
+    open_database(db_path)
+    agent = OutboxAgent(device, BrokerSettings(broker_host, broker_port, username, password))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+    signal.signal(signal.SIGINT, lambda *_a: stop.set())
+    agent.run(until=stop)
+
+
+@main.group()
+def db() -> None:
+    """The terminal's database."""
+
+
+@db.command("migrate")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option("--demo-catalog", is_flag=True, help="Also load the demo shop's products when empty.")
+def db_migrate(db_path: Path, demo_catalog: bool) -> None:
+    """Create or upgrade the database (a backup is taken first)."""
+    from kiosk.store import catalog
+    from kiosk.store.db import open_database
+    from kiosk.store.migrations import applied
+
+    database = open_database(db_path)
+    click.echo(f"{db_path}: migrations applied: {sorted(applied(database))}")
+    if demo_catalog:
+        click.echo(f"demo products added: {catalog.seed_demo_catalog()}")
+
+
+@db.command("info")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+def db_info(db_path: Path) -> None:
+    """Schema version, row counts and outbox depth."""
+    from kiosk.store import outbox
+    from kiosk.store.db import open_database
+    from kiosk.store.migrations import applied
+    from kiosk.store.models import ALL_MODELS, ChainHead
+
+    database = open_database(db_path)
+    click.echo(f"database: {db_path}")
+    click.echo(f"migrations: {sorted(applied(database))}")
+    for model in ALL_MODELS:
+        click.echo(f"  {model._meta.table_name}: {model.select().count()}")
+    head = ChainHead.get_or_none(ChainHead.id == 1)
+    click.echo(f"event sequence: {head.seq if head else 0}")
+    click.echo(f"outbox pending: {outbox.depth()}")
+
+
+if __name__ == "__main__":
+    main()
