@@ -43,7 +43,7 @@ __all__ = [
 
 DEFAULT_DATA_PATH = "/var/lib/kiosk/kiosk.db"
 # Ids become MQTT usernames, topic levels and host names: keep them to what all three accept.
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,30}[a-z0-9]$"
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]$"
 VID_PID = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")
 PRINTER_URI = re.compile(
     r"^(?:usb:[0-9a-fA-F]{4}:[0-9a-fA-F]{4}"
@@ -101,7 +101,7 @@ class DeviceConfig(_Section):
     @property
     def effective_hostname(self) -> str:
         """The host name first boot applies."""
-        return self.hostname or f"kiosk-{self.id}"
+        return self.hostname or f"kiosk-{self.id.lower()}"
 
 
 class TlsConfig(_Section):
