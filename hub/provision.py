@@ -10,6 +10,7 @@ are gone, not commented out). A device may publish only under
 from __future__ import annotations
 
 import base64
+import grp
 import json
 import os
 import secrets
@@ -48,6 +49,8 @@ __all__ = [
 
 BOOT_FILE_NAME = "kiosk.toml"
 HUB_USER = "hub"
+# Mosquitto drops root for this group's user before it reads the password and ACL files.
+BROKER_GROUP = "mosquitto"
 # MBR types of FAT partitions, and GPT's "Microsoft basic data" / EFI system types.
 FAT_TYPES = {
     "b",
@@ -70,6 +73,15 @@ class BrokerFiles:
 
     directory: Path
 
+    def _share_with_broker(self, path: Path) -> None:
+        """Owner read-write, the broker's group read-only, nobody else (0640 / 0750)."""
+        try:
+            gid = grp.getgrnam(BROKER_GROUP).gr_gid
+        except KeyError:
+            gid = -1  # no mosquitto user on this machine: the files stay private to their owner
+        os.chown(path, -1, gid)
+        os.chmod(path, 0o750 if path.is_dir() else 0o640)
+
     @property
     def passwd(self) -> Path:
         """The password file (``password_file`` in mosquitto.conf)."""
@@ -83,14 +95,17 @@ class BrokerFiles:
     def set_password(self, username: str, password: str) -> None:
         """Add or replace ``username`` in the password file via ``mosquitto_passwd -b``."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        self._share_with_broker(self.directory)
         if not self.passwd.exists():
             self.passwd.touch(mode=0o600)
         _run(["mosquitto_passwd", "-b", str(self.passwd), username, password])
+        self._share_with_broker(self.passwd)
 
     def remove_user(self, username: str) -> None:
         """Delete ``username`` from the password file (``mosquitto_passwd -D``)."""
         if self.passwd.exists() and self.has_user(username):
             _run(["mosquitto_passwd", "-D", str(self.passwd), username])
+            self._share_with_broker(self.passwd)
 
     def has_user(self, username: str) -> bool:
         """Whether the password file has an entry for ``username``."""
@@ -103,7 +118,7 @@ class BrokerFiles:
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = self.acl.with_name(".acl.tmp")
         tmp.write_text(acl_text(devices))
-        os.chmod(tmp, 0o640)
+        self._share_with_broker(tmp)
         os.replace(tmp, self.acl)
 
 
