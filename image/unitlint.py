@@ -28,7 +28,7 @@ IMAGE_PROVIDED_UNITS = frozenset(
         "mosquitto.service",
         "wpa_supplicant@.service",
         "boot-firmware.mount",
-        "var-lib-kiosk.mount",
+        "data.mount",
         "getty@.service",
     }
 )
@@ -201,6 +201,8 @@ def _check_references(unit: Unit, known: set[str]) -> list[LintProblem]:
 def _check_values(unit: Unit) -> list[LintProblem]:
     problems = []
     seen: dict[tuple[str, str], int] = {}
+    # Only a oneshot service may list several ExecStart= commands.
+    oneshot = [v for v, _ in unit.values("Service", "Type")][-1:] == ["oneshot"]
     for section, key, value, line in unit.entries:
         allowed = ENUMS.get(key)
         if allowed is not None and value not in allowed:
@@ -219,7 +221,8 @@ def _check_values(unit: Unit) -> list[LintProblem]:
             problems.append(
                 _problem(unit.path, line, f"{key}= needs an absolute path", f"{key}= 需要绝对路径")
             )
-        if key in SINGULAR and (section, key) in seen and unit.path.endswith(".service"):
+        repeatable = oneshot and key == "ExecStart"
+        if key in SINGULAR and (section, key) in seen and not repeatable:
             problems.append(
                 _problem(
                     unit.path,
