@@ -27,3 +27,7 @@ clean:
 
 image: setup
 	bash image/build.sh
+
+image-test: setup
+	bash image/build.sh
+	$(PY) image/boot_test.py

@@ -182,7 +182,8 @@ def _check_references(unit: Unit, known: set[str]) -> list[LintProblem]:
         if key not in UNIT_LIST_KEYS or section not in ("Unit", "Install"):
             continue
         for name in value.split():
-            if name in known or _template_of(name) in known:
+            # Device units appear when udev sees the hardware; no file provides them.
+            if name in known or _template_of(name) in known or name.endswith(".device"):
                 continue
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
             hint = f"; did you mean {close[0]}?" if close else ""
