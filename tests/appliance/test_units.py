@@ -40,7 +40,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tree / "bin").symlink_to("usr/bin")
     (tree / "lib").symlink_to("usr/lib")
     shutil.copytree(SYSTEM_UNITS, tree / "usr/lib/systemd/system", symlinks=True)
-    for tool in ("mount", "systemd-machine-id-setup"):
+    for tool in ("mount", "hostname", "systemd-machine-id-setup"):
         shutil.copy2(f"/usr/bin/{tool}", tree / "usr/bin" / tool)
     (tree / "opt/kiosk/bin").mkdir(parents=True)
     for tool in ("kiosk", "hub"):
