@@ -63,7 +63,7 @@ log "building the kiosk wheel"
 packages=$(grep -v '^#' "$REPO/image/packages.txt" | paste -sd, -)
 hooks=()
 for step in "$REPO"/image/steps/[1-7]*.sh; do
-  hooks+=(--customize-hook="log 'step $(basename "$step")'; bash '$step' \"\$1\"")
+  hooks+=(--customize-hook="echo 'image: step $(basename "$step")'; bash '$step' \"\$1\"")
 done
 
 log "mmdebstrap $SUITE arm64 with $(echo "$packages" | tr ',' '\n' | wc -l) packages"
