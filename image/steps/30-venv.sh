@@ -19,7 +19,7 @@ import json, sys
 for item in json.load(open(sys.argv[1]))["install"]:
     meta = item["metadata"]
     if meta["name"] != "member-kiosk":
-        print(f"{meta[\"name\"]}=={meta[\"version\"]}")
+        print(meta["name"] + "==" + meta["version"])
 ' "$WORK/resolve.json" > "$WORK/requirements.txt"
 arm64=(--only-binary=:all: --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64
   --platform manylinux_2_28_aarch64 --platform linux_aarch64 --python-version 3.11
