@@ -12,7 +12,8 @@ if ! ls "$root"/boot/firmware/vmlinuz-* >/dev/null 2>&1; then
   done
 fi
 # The firmware's kernel command line: root by label, mounted read-only.
-echo 'ROOTPART=LABEL=kiosk-root' >> "$root/etc/default/raspi-firmware"
+grep -q '^ROOTPART=LABEL=kiosk-root' "$root/etc/default/raspi-firmware" \
+  || echo 'ROOTPART=LABEL=kiosk-root' >> "$root/etc/default/raspi-firmware"
 cat > "$root/boot/firmware/cmdline.txt" <<'CMDLINE'
 console=tty3 root=LABEL=kiosk-root ro rootwait fsck.repair=yes net.ifnames=0 quiet loglevel=3 vt.global_cursor_default=0
 CMDLINE
