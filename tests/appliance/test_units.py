@@ -43,7 +43,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tool in ("mount", "hostname", "systemd-machine-id-setup"):
         shutil.copy2(f"/usr/bin/{tool}", tree / "usr/bin" / tool)
     (tree / "opt/kiosk/bin").mkdir(parents=True)
-    for tool in ("kiosk", "hub"):
+    for tool in ("kiosk", "hub", "python"):
         shutil.copy2(REPO / ".venv/bin" / tool, tree / "opt/kiosk/bin" / tool)
     shutil.copytree(REPO / "image/files/usr/local/lib/kiosk", tree / "usr/local/lib/kiosk")
     (tree / "etc/systemd/system").mkdir(parents=True)
