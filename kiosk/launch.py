@@ -1,9 +1,9 @@
-"""Start ``kiosk sync`` from ``kiosk.toml`` (until ``kiosk sync --config`` exists).
+"""Start ``kiosk run`` / ``kiosk sync`` from ``kiosk.toml`` (until they take ``--config``).
 
-``kiosk-sync.service`` runs ``python -m kiosk.launch sync``: this reads and
-validates the provisioning file, then replaces itself (same PID, so systemd's
-``NotifyAccess=main`` still holds) with ``kiosk sync`` and the file's broker
-settings. The password goes through the environment, never the command line
+``kiosk.service`` and ``kiosk-sync.service`` run ``python -m kiosk.launch run|sync``:
+this reads and validates the provisioning file, then replaces itself (same
+PID, so systemd's ``NotifyAccess=main`` still holds) with ``kiosk run`` or
+``kiosk sync`` and the file's settings. The password goes through the environment, never the command line
 (which every user can read in /proc).
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kiosk.config import ConfigError, KioskConfig, load_config
 
-__all__ = ["main", "sync_command"]
+__all__ = ["main", "run_command", "sync_command"]
 
 DEFAULT_CONFIG = "/etc/kiosk/kiosk.toml"
 
@@ -31,6 +31,11 @@ def _ca_file(config: KioskConfig, runtime_dir: Path) -> str | None:
     path = runtime_dir / "broker-ca.pem"
     path.write_text(tls.ca)
     return str(path)
+
+
+def run_command(config: KioskConfig, kiosk: str) -> list[str]:
+    """The argv that runs the touchscreen app for ``config``."""
+    return [kiosk, "run", "--db", config.data.path, "--store", config.store.id, "--device", config.device.id]
 
 
 def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -56,17 +61,20 @@ def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[li
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m kiosk.launch sync [CONFIG]``: validate, then exec ``kiosk sync``."""
+    """``python -m kiosk.launch run|sync [CONFIG]``: validate, then exec ``kiosk run|sync``."""
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "sync":
-        sys.exit("usage: python -m kiosk.launch sync [/etc/kiosk/kiosk.toml]")
+    if not args or args[0] not in ("run", "sync"):
+        sys.exit("usage: python -m kiosk.launch run|sync [/etc/kiosk/kiosk.toml]")
     try:
         config = load_config(args[1] if len(args) > 1 else os.environ.get("KIOSK_CONFIG", DEFAULT_CONFIG))
     except ConfigError as exc:
-        sys.exit(f"kiosk sync: {exc}")
+        sys.exit(f"kiosk {args[0]}: {exc}")
     kiosk = str(Path(sys.executable).with_name("kiosk"))
     runtime = Path(os.environ.get("RUNTIME_DIRECTORY", "/run/kiosk-sync"))
-    command, extra = sync_command(config, kiosk, runtime)
+    if args[0] == "run":
+        command, extra = run_command(config, kiosk), {}
+    else:
+        command, extra = sync_command(config, kiosk, runtime)
     os.execve(kiosk, command, {**os.environ, **extra})
 
 

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 
 from kiosk.config import BrokerConfig, DataConfig, DeviceConfig, KioskConfig, StoreConfig, TlsConfig
-from kiosk.launch import sync_command
+from kiosk.launch import run_command, sync_command
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
@@ -46,3 +46,16 @@ def test_pem_text_ca_is_written_to_the_runtime_directory(tmp_path: Path) -> None
     assert (tmp_path / "run/broker-ca.pem").read_text() == PEM
     argv, _ = sync_command(config(TlsConfig(ca="/etc/kiosk/ca.pem")), "kiosk", tmp_path)
     assert argv[-2:] == ["--ca-file", "/etc/kiosk/ca.pem"]
+
+
+def test_run_arguments() -> None:
+    assert run_command(config(), "/opt/kiosk/bin/kiosk") == [
+        "/opt/kiosk/bin/kiosk",
+        "run",
+        "--db",
+        "/var/lib/kiosk/kiosk.db",
+        "--store",
+        "s-001",
+        "--device",
+        "d-7f3a",
+    ]
