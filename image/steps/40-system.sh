@@ -43,3 +43,5 @@ chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_al
 # the hub and a fresh provisioning file, never by typing on the terminal.
 chroot "$root" passwd -l root
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# /tmp is a tmpfs on the terminal; leave nothing from the build under it.
+find "$root/tmp" -mindepth 1 -delete
