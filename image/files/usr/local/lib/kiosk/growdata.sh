@@ -13,6 +13,8 @@ number=$(cat "/sys/class/block/$(basename "$part")/partition")
 if out=$(growpart "$disk" "$number" 2>&1); then
   echo "growdata: grew $part: $out"
   partx -u "$disk" || echo "growdata: partx -u failed; the kernel sees the new size after a reboot" >&2
+  # Let udev re-announce the partitions before the mounts ordered after us go ahead.
+  udevadm settle --timeout=60
 else
   case $out in
     NOCHANGE*) echo "growdata: $part already fills $disk" ;;
