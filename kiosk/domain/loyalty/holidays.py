@@ -41,7 +41,7 @@ def _starts_on(rule: HolidayRule, day: dt.date) -> bool:
     if rule.calendar == "solar":
         return (day.month, day.day) == (rule.month, rule.day)
     lunar = LunarDate.from_solar_date(day.year, day.month, day.day)
-    return not lunar.isLeapMonth and (lunar.month, lunar.day) == (rule.month, rule.day)
+    return not lunar.is_leap_month and (lunar.month, lunar.day) == (rule.month, rule.day)
 
 
 def is_holiday(rule: HolidayRule, day: dt.date) -> bool:
