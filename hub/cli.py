@@ -75,3 +75,7 @@ def db_migrate(db_url: str) -> None:
 
     open_hub_database(db_url)
     click.echo(f"hub database ready: {db_url}")
+
+
+if __name__ == "__main__":
+    main()

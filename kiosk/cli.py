@@ -132,3 +132,7 @@ def db_info(db_path: Path) -> None:
     head = ChainHead.get_or_none(ChainHead.id == 1)
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")
+
+
+if __name__ == "__main__":
+    main()

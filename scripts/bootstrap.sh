@@ -27,7 +27,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[kiosk,hub,dev]"
+  echo "bootstrap: installing Python packages into .venv (log: .venv/pip.log)"
+  if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e ".[kiosk,hub,dev]"; } >.venv/pip.log 2>&1; then
+    tail -n 30 .venv/pip.log >&2
+    echo "bootstrap: pip install failed; see .venv/pip.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi

@@ -1,5 +1,6 @@
 """A private Mosquitto on a free loopback port, for the demo and the tests."""
 
+import getpass
 import shutil
 import subprocess
 from pathlib import Path
@@ -8,6 +9,8 @@ from kiosk.devtools.ports import free_port, wait_for_port
 
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1
+# run as whoever started us (as root, mosquitto would switch to its own user)
+user {user}
 allow_anonymous true
 persistence {persistence}
 persistence_location {data}/
@@ -15,7 +18,7 @@ persistence_location {data}/
 max_queued_messages 0
 max_inflight_messages 0
 max_queued_bytes 0
-log_dest file {data}/mosquitto.log
+log_dest stderr
 log_type error
 log_type warning
 log_type notice
@@ -41,9 +44,13 @@ class MosquittoBroker:
                 port=self.port,
                 data=self.workdir,
                 persistence="true" if self.persistence else "false",
+                user=getpass.getuser(),
             )
         )
-        self._process = subprocess.Popen([binary, "-c", str(conf)], stdin=subprocess.DEVNULL)
+        with (self.workdir / "mosquitto.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [binary, "-c", str(conf)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
+            )
         wait_for_port(self.port)
         return self
 

@@ -1,0 +1,24 @@
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from kiosk.cli import main
+
+
+def test_db_migrate_then_info_reports_schema_and_counts(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    runner = CliRunner()
+    migrated = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])
+    assert migrated.exit_code == 0, migrated.output
+    assert migrated.output.splitlines() == [
+        f"{db}: migrations applied: [1]",
+        "demo products added: 112",
+    ]
+    again = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])
+    assert again.output.splitlines()[-1] == "demo products added: 0"
+    info = runner.invoke(main, ["db", "info", "--db", str(db)])
+    assert info.exit_code == 0, info.output
+    lines = info.output.splitlines()
+    assert "  product: 112" in lines
+    assert "  sale: 0" in lines
+    assert lines[-2:] == ["event sequence: 0", "outbox pending: 0"]
