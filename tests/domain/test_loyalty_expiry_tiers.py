@@ -3,7 +3,6 @@
 import datetime as dt
 
 import pytest
-from loyalty_support import stamp
 from pydantic import ValidationError
 
 from kiosk.domain.loyalty import POINTS, Kind, LedgerEntry, TierState, balance
@@ -17,6 +16,7 @@ from kiosk.domain.loyalty.tiers import (
     tier_for,
     upgrade,
 )
+from tests.domain.loyalty_support import stamp
 
 YEAR = ExpiryRule(months=12, remind_days=30)
 

@@ -6,7 +6,6 @@ import itertools
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyalty_support import stamp
 
 from kiosk.domain.loyalty import (
     BONUS,
@@ -23,6 +22,7 @@ from kiosk.domain.loyalty import (
     verify_chain,
 )
 from kiosk.domain.loyalty.ledger import GENESIS
+from tests.domain.loyalty_support import stamp
 
 
 def entry(eid: str, amount: int, kind: Kind = Kind.EARN, member: str = "m1", **kw: str) -> LedgerEntry:

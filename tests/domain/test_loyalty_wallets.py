@@ -5,7 +5,6 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from loyalty_support import stamp
 
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
@@ -36,6 +35,7 @@ from kiosk.domain.loyalty import (
     top_up,
 )
 from kiosk.domain.loyalty.rules import BonusTier, RiskCap, StoredValueRule
+from tests.domain.loyalty_support import stamp
 
 TIERS = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=50000, bonus_fen=15000))
 
