@@ -256,7 +256,7 @@ def member_balances(member_id: str) -> dict[str, int]:
 
 def offline_spent(member_id: str) -> OfflineSpend:
     """Points and stored value the member spent here in entries the hub has not acked yet."""
-    rows = (
+    rows: list[tuple[str, int]] = list(
         LedgerRow.select(LedgerRow.account, LedgerRow.amount)
         .join(Outbox, on=(Outbox.id == LedgerRow.event_id))
         .where(
