@@ -158,7 +158,7 @@ def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInf
     bonus_paid = -sum(e.amount for e in entries if e.account == BONUS and e.kind == Kind.SPEND)
     member = HubMember.get_or_none(HubMember.id == data["member_id"])
     rules = settings.rules
-    tier = tier_by_code(member.tier_code if member else "", rules.tiers.tiers)
+    tier = tier_by_code(member.tier_code if member else "", rules.tiers)
     ctx = EarnContext(
         day=dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date(),
         birthday=_birthday(member),

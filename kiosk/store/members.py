@@ -349,8 +349,7 @@ class MemberSale:
             "discounts": [dataclasses.asdict(d) for d in self.priced.discounts],
             "net_lines": [line.net_fen for line in self.priced.lines],
             "earn_lines": [
-                {"sku": x.sku, "category": x.category, "net_fen": x.net_fen}
-                for x in self.priced.earn_lines()
+                {"sku": x.sku, "category": x.category, "net_fen": x.net_fen} for x in self.priced.earn_lines()
             ],
             "earned_points": self.earned_points,
             "tier": self.tier_code,
