@@ -121,11 +121,19 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
     data = event["data"]
     card = HubCard.get_or_none(HubCard.uid == data["uid"])
     if card is None:
-        HubCard.create(uid=data["uid"], member_id=data["member_id"], kind=data.get("kind", "nfc"),
-                       linked_at=data["linked_at"])  # fmt: skip
+        HubCard.create(
+            uid=data["uid"],
+            member_id=data["member_id"],
+            kind=data.get("kind", "nfc"),
+            linked_at=data["linked_at"],
+        )
     elif resolve(card.member_id) != resolve(data["member_id"]):
-        _reconcile("card_conflict", member_id=data["member_id"], device=event["device"],
-                   detail=f"card {data['uid']} already belongs to {card.member_id}")  # fmt: skip
+        _reconcile(
+            "card_conflict",
+            member_id=data["member_id"],
+            device=event["device"],
+            detail=f"card {data['uid']} already belongs to {card.member_id}",
+        )
 
 
 def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
@@ -143,9 +151,15 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     got = sum(e.amount for e in entries if e.kind == Kind.EARN)
     expected = expected_earn(event, entries, tz)
     if expected != got:
-        _reconcile("earn_mismatch", member_id=member_id, sale_id=data["sale_id"],
-                   device=event["device"], expected=expected, got=got,
-                   detail="points earned differ from the hub's rules")  # fmt: skip
+        _reconcile(
+            "earn_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=expected,
+            got=got,
+            detail="points earned differ from the hub's rules",
+        )
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
 
@@ -179,11 +193,17 @@ def _birthday(member: HubMember | None) -> dt.date | None:
 
 def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: str) -> None:
     earlier = CouponUse.select().where(CouponUse.coupon_id == coupon_id, CouponUse.sale_id != sale_id)
-    CouponUse.create(coupon_id=coupon_id, sale_id=sale_id, device=event["device"],
-                     member_id=member_id, used_at=event["ts"])  # fmt: skip
+    CouponUse.create(
+        coupon_id=coupon_id, sale_id=sale_id, device=event["device"], member_id=member_id, used_at=event["ts"]
+    )
     for use in earlier:
-        _reconcile("coupon_double_use", member_id=member_id, sale_id=sale_id, device=event["device"],
-                   detail=f"coupon {coupon_id} also used in sale {use.sale_id} on {use.device}")  # fmt: skip
+        _reconcile(
+            "coupon_double_use",
+            member_id=member_id,
+            sale_id=sale_id,
+            device=event["device"],
+            detail=f"coupon {coupon_id} also used in sale {use.sale_id} on {use.device}",
+        )
 
 
 def record_entries(event: dict[str, Any], raw: Iterable[dict[str, Any]]) -> list[LedgerEntry]:
@@ -212,12 +232,20 @@ def _check_and_store(entry: LedgerEntry, event: dict[str, Any]) -> bool:
     if entry.seq != last_seq + 1 or entry.prev != last_hash:
         problems.append(f"seq {entry.seq} after {last_seq}, or prev does not link")
     if HubLedgerEntry.get_or_none(HubLedgerEntry.id == entry.id) is not None:
-        _reconcile("ledger_replay", member_id=entry.member_id, device=entry.device,
-                   detail=f"entry {entry.id} sent again in event {event['id']}")  # fmt: skip
+        _reconcile(
+            "ledger_replay",
+            member_id=entry.member_id,
+            device=entry.device,
+            detail=f"entry {entry.id} sent again in event {event['id']}",
+        )
         return False
     for problem in problems:
-        _reconcile("ledger_chain", member_id=entry.member_id, device=entry.device,
-                   detail=f"entry {entry.id}: {problem}")  # fmt: skip
+        _reconcile(
+            "ledger_chain",
+            member_id=entry.member_id,
+            device=entry.device,
+            detail=f"entry {entry.id}: {problem}",
+        )
     _store(entry, event["id"])
     if entry.seq > last_seq:
         HubLedgerHead.insert(device=entry.device, seq=entry.seq, hash=entry.hash).on_conflict(
@@ -238,8 +266,9 @@ def _after_change(member_id: str) -> None:
         member_id = survivor
     for account, amount in member_balances(member_id).items():
         if amount < 0:
-            _reconcile("negative_balance", member_id=member_id, got=amount,
-                       detail=f"{account} balance is {amount}")  # fmt: skip
+            _reconcile(
+                "negative_balance", member_id=member_id, got=amount, detail=f"{account} balance is {amount}"
+            )
 
 
 def member_entries(member_id: str) -> list[LedgerEntry]:
@@ -261,8 +290,9 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     """Merge ``duplicate_id`` into ``survivor_id``: balances (lot by lot), cards, and an audit row."""
     history = member_entries(duplicate_id)
     lots = remaining_lots(history, duplicate_id, settings.rules.expiry)
-    stamp = Stamp(HUB_DEVICE, now.isoformat(timespec="milliseconds"),
-                  (str(uuid.uuid4()) for _ in itertools.count()))  # fmt: skip
+    stamp = Stamp(
+        HUB_DEVICE, now.isoformat(timespec="milliseconds"), (str(uuid.uuid4()) for _ in itertools.count())
+    )
     moved = merge_entries(survivor_id, duplicate_id, history, stamp, lots)
     head = HubLedgerHead.get_or_none(HubLedgerHead.device == HUB_DEVICE)
     linked = chain(moved, head.seq if head else 0, head.hash if head else GENESIS)
@@ -275,8 +305,14 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
         ).execute()
     cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
     HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
-    MergeAudit.create(survivor_id=survivor_id, duplicate_id=duplicate_id, by=by,
-                      at=stamp.at, entries=len(linked), cards=cards)  # fmt: skip
+    MergeAudit.create(
+        survivor_id=survivor_id,
+        duplicate_id=duplicate_id,
+        by=by,
+        at=stamp.at,
+        entries=len(linked),
+        cards=cards,
+    )
     return linked
 
 

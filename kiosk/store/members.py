@@ -34,11 +34,26 @@ from kiosk.domain.loyalty import (
     refund_reversals,
     top_up,
 )
+from kiosk.domain.loyalty.count_cards import (
+    CountCard,
+    CountCardProduct,
+    check_visit,
+    sell_count_card,
+)
 from kiosk.domain.loyalty.coupons import coupons_to_restore
-from kiosk.domain.loyalty.ledger import GENESIS
-from kiosk.domain.loyalty.rules import StoredValueRule
+from kiosk.domain.loyalty.expiry import expire_entries
+from kiosk.domain.loyalty.ledger import GENESIS, count_account
+from kiosk.domain.loyalty.points import redeem_reward
+from kiosk.domain.loyalty.rules import ExpiryRule, Reward, StoredValueRule
 from kiosk.store.db import database
-from kiosk.store.member_models import CouponRow, LedgerHead, LedgerRow, Member, MemberCard
+from kiosk.store.member_models import (
+    CountCardRow,
+    CouponRow,
+    LedgerHead,
+    LedgerRow,
+    Member,
+    MemberCard,
+)
 from kiosk.store.models import Outbox
 from kiosk.store.outbox import append_event
 from kiosk.store.pii import PiiKey
@@ -282,9 +297,11 @@ def add_coupon(coupon: Coupon) -> None:
         categories=sorted(coupon.categories),
     )
     CouponRow.insert(
-        id=coupon.id, member_id=coupon.member_id, body=json.dumps(body, ensure_ascii=False),
+        id=coupon.id,
+        member_id=coupon.member_id,
+        body=json.dumps(body, ensure_ascii=False),
         single_use=coupon.single_use,
-    ).on_conflict_ignore().execute()  # fmt: skip
+    ).on_conflict_ignore().execute()
 
 
 def _coupon(row: CouponRow) -> Coupon:
@@ -393,3 +410,96 @@ def refund_member_sale(
         for coupon_id in coupons_to_restore(tuple(used), sale_total_fen, refunded):
             CouponRow.update(used_sale_id=None, used_at=None).where(CouponRow.id == coupon_id).execute()
     return linked
+
+
+def issue_count_card(
+    terminal: Terminal,
+    now: dt.datetime,
+    member_id: str,
+    product: CountCardProduct,
+    sale_id: str,
+    card_id: str | None = None,
+) -> CountCard:
+    """Create the count card a sale of ``product`` bought, with its visits on the ledger."""
+    card = sell_count_card(product, card_id or str(uuid.uuid4()), member_id, now.date())
+    stamp = new_stamp(terminal, now)
+    bought = stamp.entry(
+        member_id=member_id,
+        account=count_account(card.id),
+        kind=Kind.TOP_UP,
+        amount=card.visits,
+        sale_id=sale_id,
+        action="count_card",
+        rule=product.sku,
+    )
+    with database.atomic("IMMEDIATE"):
+        CountCardRow.create(
+            id=card.id,
+            member_id=member_id,
+            product_sku=product.sku,
+            visits=card.visits,
+            service_skus=json.dumps(sorted(card.service_skus)),
+            expires_on=card.expires_on.isoformat(),
+        )
+        adjust(terminal, now, [bought], f"count_card:{product.sku}")
+    return card
+
+
+def count_card(card_id: str) -> CountCard:
+    """A stored count card (raises ``CountCardRow.DoesNotExist`` for an unknown id)."""
+    row = CountCardRow.get_by_id(card_id)
+    return CountCard(
+        row.id,
+        row.member_id,
+        row.product_sku,
+        row.visits,
+        frozenset(json.loads(row.service_skus)),
+        dt.date.fromisoformat(row.expires_on),
+    )
+
+
+def use_count_card(terminal: Terminal, now: dt.datetime, card_id: str, service_sku: str) -> int:
+    """Take one visit of ``service_sku`` off the card; return the visits left."""
+    card = count_card(card_id)
+    account = count_account(card_id)
+    with database.atomic("IMMEDIATE"):
+        left = member_balances(card.member_id).get(account, 0)
+        check_visit(card, left, service_sku, now.date())
+        stamp = new_stamp(terminal, now)
+        visit = stamp.entry(
+            member_id=card.member_id,
+            account=account,
+            kind=Kind.SPEND,
+            amount=-1,
+            action="visit",
+            rule=service_sku,
+        )
+        adjust(terminal, now, [visit], f"visit:{service_sku}")
+    return left - 1
+
+
+def expire_points(
+    terminal: Terminal, now: dt.datetime, member_id: str, rule: ExpiryRule
+) -> list[LedgerEntry]:
+    """Write the expiries due today for the member (oldest points first); none if nothing is due."""
+    with database.atomic("IMMEDIATE"):
+        entries = expire_entries(ledger_entries(member_id), member_id, rule, new_stamp(terminal, now))
+        return adjust(terminal, now, entries, "expiry") if entries else []
+
+
+def redeem_for_reward(
+    terminal: Terminal, now: dt.datetime, member_id: str, reward: Reward, quantity: int = 1
+) -> list[LedgerEntry]:
+    """Spend points on a reward from the catalogue (积分兑换)."""
+    with database.atomic("IMMEDIATE"):
+        cost = redeem_reward(member_balances(member_id).get(POINTS, 0), reward, quantity)
+        stamp = new_stamp(terminal, now)
+        entry = stamp.entry(
+            member_id=member_id,
+            account=POINTS,
+            kind=Kind.REDEEM,
+            amount=-cost,
+            action=f"reward:{reward.id}",
+            rule=f"{quantity} x {reward.points}",
+        )
+        return adjust(terminal, now, [entry], f"reward:{reward.id}")

@@ -23,9 +23,15 @@ YEAR = ExpiryRule(months=12, remind_days=30)
 
 def pts(eid: str, amount: int, day: str, kind: Kind = Kind.EARN, reverses: str = "") -> LedgerEntry:
     return LedgerEntry(
-        id=eid, member_id="m1", account=POINTS, kind=kind, amount=amount,
-        at=f"{day}T12:00:00+08:00", device="d1", reverses=reverses,
-    )  # fmt: skip
+        id=eid,
+        member_id="m1",
+        account=POINTS,
+        kind=kind,
+        amount=amount,
+        at=f"{day}T12:00:00+08:00",
+        device="d1",
+        reverses=reverses,
+    )
 
 
 def history() -> list[LedgerEntry]:

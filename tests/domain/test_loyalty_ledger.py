@@ -28,9 +28,15 @@ from tests.domain.loyalty_support import stamp
 def entry(eid: str, amount: int, kind: Kind = Kind.EARN, member: str = "m1", **kw: str) -> LedgerEntry:
     at = kw.pop("at", "2026-03-01T10:00:00+08:00")
     return LedgerEntry(
-        id=eid, member_id=member, account=kw.pop("account", POINTS), kind=kind,
-        amount=amount, at=at, device="d1", **kw,
-    )  # fmt: skip
+        id=eid,
+        member_id=member,
+        account=kw.pop("account", POINTS),
+        kind=kind,
+        amount=amount,
+        at=at,
+        device="d1",
+        **kw,
+    )
 
 
 def test_balance_is_the_sum_per_member_and_account() -> None:

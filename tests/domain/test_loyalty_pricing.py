@@ -23,9 +23,13 @@ CART = Cart().add(RICE, 2).add(COLA, 4).add(SOAP)  # 10000 + 1400 + 1290 = 12690
 
 def coupon(cid: str, kind: CouponKind, **kw: object) -> Coupon:
     return Coupon(
-        id=cid, kind=kind, name_zh=cid, valid_from=NOW - dt.timedelta(days=1),
-        valid_until=NOW + dt.timedelta(days=30), **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+        id=cid,
+        kind=kind,
+        name_zh=cid,
+        valid_from=NOW - dt.timedelta(days=1),
+        valid_until=NOW + dt.timedelta(days=30),
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 MANJIAN = coupon("满100减20", CouponKind.THRESHOLD, min_spend_fen=10000, off_fen=2000)

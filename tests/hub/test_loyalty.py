@@ -70,9 +70,15 @@ def grant(terminal: Terminal, member_id: str, points: int) -> None:
 
 def coupon() -> Coupon:
     return Coupon(
-        id="c-1", kind=CouponKind.THRESHOLD, name_zh="满100减20", min_spend_fen=10000, off_fen=2000,
-        valid_from=NOW - dt.timedelta(days=1), valid_until=NOW + dt.timedelta(days=9), member_id="m-1",
-    )  # fmt: skip
+        id="c-1",
+        kind=CouponKind.THRESHOLD,
+        name_zh="满100减20",
+        min_spend_fen=10000,
+        off_fen=2000,
+        valid_from=NOW - dt.timedelta(days=1),
+        valid_until=NOW + dt.timedelta(days=9),
+        member_id="m-1",
+    )
 
 
 def sell(terminal: Terminal, sale_id: str, points: int, stored: Split, use_coupon: bool = True) -> None:
@@ -201,9 +207,15 @@ def test_an_edited_ledger_entry_is_caught_even_in_a_well_formed_event(hub_db, tm
     data["ledger"] = [dict(e) for e in data["ledger"]]
     data["ledger"][-1]["amount"] = 600  # earn 60 -> 600, event re-hashed by a forger
     forged = make_event(
-        event_id=last["id"], device="K01", seq=last["seq"], boot=last["boot"], ts=last["ts"],
-        type=last["type"], prev=last["prev"], data=data,
-    )  # fmt: skip
+        event_id=last["id"],
+        device="K01",
+        seq=last["seq"],
+        boot=last["boot"],
+        ts=last["ts"],
+        type=last["type"],
+        prev=last["prev"],
+        data=data,
+    )
     ingest("K01", [*events[:-1], forged])
     forged_id = data["ledger"][-1]["id"]
     items = [(i["kind"], i["detail"], i["expected"], i["got"]) for i in loyalty.open_items()]

@@ -12,10 +12,13 @@ from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
     PRINCIPAL,
+    CardExpired,
+    CountCardProduct,
     Coupon,
     CouponKind,
     CouponNotApplicable,
     EarnContext,
+    InsufficientBalance,
     Kind,
     LoyaltyRules,
     MemberPayment,
@@ -25,7 +28,7 @@ from kiosk.domain.loyalty import (
     sale_ledger,
     verify_chain,
 )
-from kiosk.domain.loyalty.rules import BonusTier, StoredValueRule
+from kiosk.domain.loyalty.rules import BonusTier, ExpiryRule, Reward, StoredValueRule
 from kiosk.store import members, outbox
 from kiosk.store.member_models import CouponRow, LedgerRow, Member
 from kiosk.store.models import Outbox, Sale
@@ -112,9 +115,15 @@ def seed_points(member_id: str, points: int) -> None:
 
 def coupon(cid: str = "c-1") -> Coupon:
     return Coupon(
-        id=cid, kind=CouponKind.THRESHOLD, name_zh="满100减20", min_spend_fen=10000, off_fen=2000,
-        valid_from=NOW - dt.timedelta(days=1), valid_until=NOW + dt.timedelta(days=30), member_id="m-1",
-    )  # fmt: skip
+        id=cid,
+        kind=CouponKind.THRESHOLD,
+        name_zh="满100减20",
+        min_spend_fen=10000,
+        off_fen=2000,
+        valid_from=NOW - dt.timedelta(days=1),
+        valid_until=NOW + dt.timedelta(days=30),
+        member_id="m-1",
+    )
 
 
 def member_sale(sale_id: str) -> members.MemberSale:
@@ -190,3 +199,45 @@ def test_partial_then_full_refund_restores_balances_and_coupon(member_with_balan
     assert members.member_balances("m-1") == balances_before
     assert CouponRow.get_by_id("c-1").used_sale_id is None
     assert len(events("ledger.adjusted")) == 4  # gift, top-up, two refunds
+
+
+HAIRCUTS = CountCardProduct("cc10", "理发10次卡", 10, 12, frozenset({"haircut"}))
+
+
+def test_count_card_is_issued_and_consumed_per_visit(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    register(member_id="m-1")
+    card = members.issue_count_card(TERMINAL, NOW, "m-1", HAIRCUTS, "s-9", card_id="cc-1")
+    assert members.count_card("cc-1") == card
+    assert card.expires_on == dt.date(2027, 11, 23)
+    assert members.use_count_card(TERMINAL, NOW, "cc-1", "haircut") == 9
+    assert members.use_count_card(TERMINAL, NOW, "cc-1", "haircut") == 8
+    assert members.member_balances("m-1") == {"count:cc-1": 8}
+    with pytest.raises(CardExpired):
+        members.use_count_card(TERMINAL, NOW + dt.timedelta(days=365), "cc-1", "haircut")
+    assert members.member_balances("m-1") == {"count:cc-1": 8}
+
+
+def test_points_expire_oldest_first_and_only_once(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    register(member_id="m-1")
+    seed_points("m-1", 300)
+    later = NOW + dt.timedelta(days=40)
+    stamp = members.new_stamp(TERMINAL, later)
+    members.adjust(
+        TERMINAL, later, [stamp.entry(member_id="m-1", account=POINTS, kind=Kind.EARN, amount=50)], "x"
+    )
+    rule = ExpiryRule(months=1)
+    expired = members.expire_points(TERMINAL, NOW + dt.timedelta(days=31), "m-1", rule)
+    assert [e.amount for e in expired] == [-300]
+    assert members.expire_points(TERMINAL, NOW + dt.timedelta(days=32), "m-1", rule) == []
+    assert members.member_balances("m-1") == {POINTS: 50}
+
+
+def test_reward_redemption_spends_points(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    register(member_id="m-1")
+    seed_points("m-1", 1200)
+    cup = Reward(id="cup", name_zh="保温杯", points=500)
+    members.redeem_for_reward(TERMINAL, NOW, "m-1", cup, 2)
+    assert members.member_balances("m-1") == {POINTS: 200}
+    with pytest.raises(InsufficientBalance):
+        members.redeem_for_reward(TERMINAL, NOW, "m-1", cup)
+    assert members.member_balances("m-1") == {POINTS: 200}
