@@ -223,3 +223,31 @@ def test_an_edited_ledger_entry_is_caught_even_in_a_well_formed_event(hub_db, tm
         ("ledger_chain", f"entry {forged_id}: hash does not match the entry (edited?)", None, None),
         ("earn_mismatch", "points earned differ from the hub's rules", 60, 600),
     ]
+
+
+def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from hub.web import create_app
+
+    def two_members(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        members.register_member(KEY, terminal, NOW, "13900000000", CONSENT, member_id="m-9")
+        grant(terminal, "m-1", 100)
+        grant(terminal, "m-9", 40)
+
+    ingest("K01", on_terminal(tmp_path, "K01", two_members))
+    client = TestClient(create_app(TZ))
+    assert client.get("/api/v1/members/m-1/balances").json() == {
+        "member_id": "m-1",
+        "resolved": "m-1",
+        "balances": {POINTS: 100},
+    }
+    assert [e["amount"] for e in client.get("/api/v1/members/m-9/ledger").json()] == [40]
+    assert client.get("/api/v1/members/nobody/balances").status_code == 404
+    merged = client.post("/api/v1/members/merge", json={"survivor": "m-1", "duplicate": "m-9", "by": "owner"})
+    assert merged.json() == {"moved": 2, "balances": {POINTS: 140}}
+    again = client.post("/api/v1/members/merge", json={"survivor": "m-1", "duplicate": "m-9", "by": "owner"})
+    assert again.status_code == 409
+    assert client.get("/api/v1/reconciliation").json() == []
+    assert "/api/v1/members/merge" in client.get("/openapi.json").json()["paths"]
