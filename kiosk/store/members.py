@@ -27,9 +27,11 @@ from kiosk.domain.loyalty import (
     LoyaltyError,
     OfflineSpend,
     PricedCart,
+    RiskDecision,
     Split,
     Stamp,
     chain,
+    check_offline_spend,
     normalize_phone,
     refund_reversals,
     top_up,
@@ -44,7 +46,7 @@ from kiosk.domain.loyalty.coupons import coupons_to_restore
 from kiosk.domain.loyalty.expiry import expire_entries
 from kiosk.domain.loyalty.ledger import GENESIS, count_account
 from kiosk.domain.loyalty.points import redeem_reward
-from kiosk.domain.loyalty.rules import ExpiryRule, Reward, StoredValueRule
+from kiosk.domain.loyalty.rules import ExpiryRule, Reward, RiskCap, StoredValueRule
 from kiosk.store.db import database
 from kiosk.store.member_models import (
     CountCardRow,
@@ -503,3 +505,18 @@ def redeem_for_reward(
             rule=f"{quantity} x {reward.points}",
         )
         return adjust(terminal, now, [entry], f"reward:{reward.id}")
+
+
+def check_member_spend(
+    member_id: str,
+    asked: OfflineSpend,
+    online: bool,
+    cap: RiskCap,
+    override_by: str = "",
+) -> RiskDecision:
+    """May the member spend ``asked`` here now? Offline, counts what is still unacked.
+
+    An ``overridden`` decision carries the audit record; the caller writes it as
+    an ``audit.action`` event with the sale.
+    """
+    return check_offline_spend(online, offline_spent(member_id), asked, cap, override_by)

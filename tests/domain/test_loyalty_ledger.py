@@ -193,3 +193,23 @@ def test_merge_carries_a_negative_balance() -> None:
     history = [entry("a", -40, Kind.REFUND_REVERSAL, member="dup")]
     moved = merge_entries("keep", "dup", history, stamp())
     assert negative_balances(history + moved) == {("keep", POINTS): -40}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-10_000, max_value=10_000), min_size=1, max_size=8),
+    st.data(),
+)
+def test_any_single_change_to_a_chained_entry_is_detected(amounts_: list[int], data: st.DataObject) -> None:
+    linked = chain([entry(f"x{i}", a) for i, a in enumerate(amounts_)], 0, GENESIS)
+    assert verify_chain(linked) == []
+    assert balance(linked, "m1") == sum(amounts_)
+    i = data.draw(st.integers(min_value=0, max_value=len(linked) - 1))
+    change = data.draw(
+        st.sampled_from(
+            [{"amount": linked[i].amount + 1}, {"member_id": "m2"}, {"account": PRINCIPAL}, {"rule": "x"}]
+        )
+    )
+    tampered = list(linked)
+    tampered[i] = dataclasses.replace(linked[i], **change)  # type: ignore[arg-type]
+    assert verify_chain(tampered) == [f"x{i}: hash does not match the content (edited?)"]

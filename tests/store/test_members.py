@@ -24,11 +24,12 @@ from kiosk.domain.loyalty import (
     MemberPayment,
     OfflineSpend,
     Split,
+    Verdict,
     price_cart,
     sale_ledger,
     verify_chain,
 )
-from kiosk.domain.loyalty.rules import BonusTier, ExpiryRule, Reward, StoredValueRule
+from kiosk.domain.loyalty.rules import BonusTier, ExpiryRule, Reward, RiskCap, StoredValueRule
 from kiosk.store import members, outbox
 from kiosk.store.member_models import CouponRow, LedgerRow, Member
 from kiosk.store.models import Outbox, Sale
@@ -241,3 +242,13 @@ def test_reward_redemption_spends_points(kiosk_db) -> None:  # type: ignore[no-u
     with pytest.raises(InsufficientBalance):
         members.redeem_for_reward(TERMINAL, NOW, "m-1", cup)
     assert members.member_balances("m-1") == {POINTS: 200}
+
+
+def test_offline_cap_counts_unacked_spend_on_this_terminal(member_with_balances) -> None:  # type: ignore[no-untyped-def]
+    commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=member_sale("s-1"))
+    cap = RiskCap(offline_points=1500, offline_stored_value_fen=5000)
+    assert members.check_member_spend("m-1", OfflineSpend(500), False, cap).verdict == Verdict.ALLOW
+    assert members.check_member_spend("m-1", OfflineSpend(501), False, cap).verdict == Verdict.NEEDS_HUB
+    assert members.check_member_spend("m-1", OfflineSpend(501), True, cap).verdict == Verdict.ALLOW
+    outbox.mark_acked([e["id"] for e in outbox.pending()], NOW)
+    assert members.check_member_spend("m-1", OfflineSpend(1500), False, cap).verdict == Verdict.ALLOW
