@@ -25,6 +25,7 @@ from hub.loyalty_models import (
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
+    MemberSale,
     MergeAudit,
     Reconciliation,
 )
@@ -42,7 +43,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
-from kiosk.domain.loyalty.tiers import tier_by_code
+from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
 from kiosk.store.pii import PiiError, PiiKey
 
 HUB_DEVICE = "hub"
@@ -162,6 +163,65 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         )
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
+    day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date()
+    MemberSale.create(
+        sale_id=data["sale_id"],
+        member_id=resolve(member_id),
+        day=day.isoformat(),
+        paid_fen=int(data["total_fen"]),
+        points=got,
+    )
+    confirmed = confirm_tier(resolve(member_id), day)
+    claimed = data.get("tier")
+    if claimed and claimed != confirmed:
+        _reconcile(
+            "tier_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            detail=f"terminal moved the member to {claimed}, the hub has {confirmed}",
+        )
+
+
+def _qualifying(member_id: str, on: dt.date) -> int:
+    rule = settings.rules.tiers
+    column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
+    rows = MemberSale.select(MemberSale.day, column).where(MemberSale.member_id == member_id).tuples()
+    return qualifying_amount(((dt.date.fromisoformat(d), int(v)) for d, v in rows), on, rule)
+
+
+def _tier_state(member: HubMember) -> TierState:
+    code = tier_by_code(member.tier_code, settings.rules.tiers).code
+    grace = dt.date.fromisoformat(member.tier_grace_until) if member.tier_grace_until else None
+    return TierState(code, grace)
+
+
+def _save_tier(member: HubMember, state: TierState) -> None:
+    grace = state.grace_until.isoformat() if state.grace_until else None
+    HubMember.update(tier_code=state.code, tier_grace_until=grace).where(HubMember.id == member.id).execute()
+
+
+def confirm_tier(member_id: str, on: dt.date) -> str:
+    """Upgrade the member if their window now reaches a higher tier; return their tier code."""
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    if member is None:
+        return ""
+    state = upgrade(_tier_state(member), _qualifying(member_id, on), settings.rules.tiers)
+    _save_tier(member, state)
+    return state.code
+
+
+def evaluate_tiers(on: dt.date) -> dict[str, str]:
+    """Run the tier evaluation of ``on`` for every member; return {member: new tier} for changes."""
+    changed = {}
+    for member in HubMember.select().where(HubMember.merged_into.is_null()):
+        before = _tier_state(member)
+        after = evaluate(before, _qualifying(member.id, on), on, settings.rules.tiers)
+        if after != before:
+            _save_tier(member, after)
+        if after.code != before.code:
+            changed[member.id] = after.code
+    return changed
 
 
 def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo) -> int:
@@ -333,6 +393,8 @@ EFFECTS = {
 __all__ = [
     "EFFECTS",
     "configure",
+    "confirm_tier",
+    "evaluate_tiers",
     "expected_earn",
     "member_balances",
     "merge_members",

@@ -26,7 +26,7 @@ from kiosk.domain.loyalty import (
     price_cart,
     sale_ledger,
 )
-from kiosk.domain.loyalty.rules import BonusTier, EarnRule, StoredValueRule
+from kiosk.domain.loyalty.rules import BonusTier, EarnRule, StoredValueRule, Tier, TierRule
 from kiosk.store import members, open_database, outbox
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
@@ -81,14 +81,21 @@ def coupon() -> Coupon:
     )
 
 
-def sell(terminal: Terminal, sale_id: str, points: int, stored: Split, use_coupon: bool = True) -> None:
+def sell(
+    terminal: Terminal,
+    sale_id: str,
+    points: int,
+    stored: Split,
+    use_coupon: bool = True,
+    tier: str | None = None,
+) -> None:
     """Sell 2 x rice (¥100) to m-1, paying ``points`` (1 point = 1 fen), stored value, then cash."""
     priced = price_cart(Cart().add(RICE, 2), (coupon(),) if use_coupon else (), NOW, "m-1")
     paid = MemberPayment(points=points, points_fen=points, stored=stored)
     stamp = members.new_stamp(terminal, NOW)
     ctx = EarnContext(day=NOW.date())
     earned, entries = sale_ledger("m-1", sale_id, priced, paid, LoyaltyRules(), ctx, stamp)
-    sale = members.MemberSale("m-1", sale_id, priced, tuple(entries), earned.points)
+    sale = members.MemberSale("m-1", sale_id, priced, tuple(entries), earned.points, tier)
     cash = priced.total_fen - points - stored.total
     pays = [
         PaymentIntent("points", points),
@@ -251,3 +258,47 @@ def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path) -> None:  #
     assert again.status_code == 409
     assert client.get("/api/v1/reconciliation").json() == []
     assert "/api/v1/members/merge" in client.get("/openapi.json").json()["paths"]
+
+
+TIERED = LoyaltyRules(
+    tiers=TierRule(
+        basis="spend",
+        tiers=(
+            Tier(code="normal", name_zh="普通会员", threshold=0),
+            Tier(code="silver", name_zh="银卡", threshold=15000),
+            Tier(code="gold", name_zh="金卡", threshold=100000),
+        ),
+    )
+)
+
+
+def test_hub_confirms_an_offline_upgrade_and_reports_a_wrong_one(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loyalty.configure(TIERED, KEY)
+
+    def day(terminal: Terminal) -> None:
+        shop_day(terminal)  # pays 8000: still 普通
+        sell(terminal, "s-2", 0, Split(0, 0), use_coupon=False, tier="silver")  # 18000 in the window
+        sell(terminal, "s-3", 0, Split(0, 0), use_coupon=False, tier="gold")  # 28000: not gold
+
+    ingest("K01", on_terminal(tmp_path, "K01", day))
+    assert HubMember.get_by_id("m-1").tier_code == "silver"
+    [item] = loyalty.open_items()
+    assert (item["kind"], item["sale_id"], item["detail"]) == (
+        "tier_mismatch",
+        "s-3",
+        "terminal moved the member to gold, the hub has silver",
+    )
+
+
+def test_tier_evaluation_downgrades_only_after_grace(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loyalty.configure(TIERED, KEY)
+
+    def day(terminal: Terminal) -> None:
+        shop_day(terminal)
+        sell(terminal, "s-2", 0, Split(0, 0), use_coupon=False)
+
+    ingest("K01", on_terminal(tmp_path, "K01", day))
+    assert loyalty.evaluate_tiers(dt.date(2027, 1, 1)) == {}
+    assert loyalty.evaluate_tiers(dt.date(2028, 1, 1)) == {}  # below threshold: grace starts
+    assert HubMember.get_by_id("m-1").tier_grace_until == "2028-01-31"
+    assert loyalty.evaluate_tiers(dt.date(2029, 1, 1)) == {"m-1": "normal"}
