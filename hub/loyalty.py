@@ -376,6 +376,23 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     return linked
 
 
+def erase_member(member_id: str, now: dt.datetime) -> None:
+    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+
+    The phone's blind index is replaced, so the same phone registering later
+    becomes a new member instead of being merged into the erased one.
+    """
+    HubMember.update(
+        phone_index=f"erased:{member_id}",
+        phone_enc="",
+        name_enc="",
+        birthday_enc="",
+        gender="",
+        erased_at=now.isoformat(timespec="seconds"),
+    ).where(HubMember.id == member_id).execute()
+    HubCard.delete().where(HubCard.member_id == member_id).execute()
+
+
 def open_items(kind: str | None = None) -> list[dict[str, Any]]:
     """Unresolved reconciliation items, oldest first, as plain data for the dashboard and API."""
     query = Reconciliation.select().where(Reconciliation.resolved_at.is_null())
@@ -394,9 +411,11 @@ __all__ = [
     "EFFECTS",
     "configure",
     "confirm_tier",
+    "erase_member",
     "evaluate_tiers",
     "expected_earn",
     "member_balances",
+    "member_entries",
     "merge_members",
     "open_items",
     "record_entries",

@@ -302,3 +302,27 @@ def test_tier_evaluation_downgrades_only_after_grace(hub_db, tmp_path: Path) -> 
     assert loyalty.evaluate_tiers(dt.date(2028, 1, 1)) == {}  # below threshold: grace starts
     assert HubMember.get_by_id("m-1").tier_grace_until == "2028-01-31"
     assert loyalty.evaluate_tiers(dt.date(2029, 1, 1)) == {"m-1": "normal"}
+
+
+def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from hub.web import create_app
+
+    def first(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1", name="张三")
+        members.link_card(terminal, NOW, "m-1", "04A1")
+        grant(terminal, "m-1", 100)
+
+    ingest("K01", on_terminal(tmp_path, "K01", first))
+    erased = TestClient(create_app(TZ)).post("/api/v1/members/m-1/erase").json()
+    assert erased == {"member_id": "m-1", "erased": True, "balances": {POINTS: 100}}
+    member = HubMember.get_by_id("m-1")
+    assert (member.phone_enc, member.name_enc, member.phone_index) == ("", "", "erased:m-1")
+    assert HubCard.select().count() == 0
+
+    def again(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-2")
+
+    ingest("K02", on_terminal(tmp_path, "K02", again))
+    assert HubMember.get_by_id("m-2").merged_into is None
