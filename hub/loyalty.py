@@ -12,9 +12,10 @@ event's loyalty effects commit or roll back with the event itself.
 """
 
 import datetime as dt
+import functools
 import itertools
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,6 +81,22 @@ def _rejected(reason: str) -> Exception:
     return Rejected(reason)
 
 
+Effect = Callable[[dict[str, Any], ZoneInfo], None]
+
+
+def _rejecting(effect: Effect) -> Effect:
+    """Turn malformed event data into a rejection (quarantine) instead of an ingest crash."""
+
+    @functools.wraps(effect)
+    def run(event: dict[str, Any], tz: ZoneInfo) -> None:
+        try:
+            effect(event, tz)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _rejected(f"{event.get('type')} data is malformed: {exc!r}") from exc
+
+    return run
+
+
 def resolve(member_id: str) -> str:
     """The member an id stands for now, following merges."""
     seen = set()
@@ -92,6 +109,7 @@ def resolve(member_id: str) -> str:
     return member_id
 
 
+@_rejecting
 def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a terminal's registration; merge it into an earlier member with the same phone."""
     try:
@@ -117,6 +135,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         merge_members(earlier.id, member_id, _now(), by="auto: same phone")
 
 
+@_rejecting
 def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a card link; a card already held by someone else is reported, not moved."""
     data = event["data"]
@@ -137,11 +156,13 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
         )
 
 
+@_rejecting
 def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book top-ups, adjustments, refunds and expiries sent by a terminal."""
     record_entries(event, event["data"].get("entries", []))
 
 
+@_rejecting
 def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     """For a member sale: book its entries, re-check the points earned, watch its coupons."""
     data = event["data"]
@@ -326,9 +347,24 @@ def _after_change(member_id: str) -> None:
         member_id = survivor
     for account, amount in member_balances(member_id).items():
         if amount < 0:
-            _reconcile(
-                "negative_balance", member_id=member_id, got=amount, detail=f"{account} balance is {amount}"
-            )
+            _flag_negative(member_id, account, amount)
+
+
+def _flag_negative(member_id: str, account: str, amount: int) -> None:
+    """One open item per member and account; a later entry updates its amount."""
+    detail = f"{account} balance is {amount}"
+    updated = (
+        Reconciliation.update(got=amount, detail=detail)
+        .where(
+            Reconciliation.kind == "negative_balance",
+            Reconciliation.member_id == member_id,
+            Reconciliation.resolved_at.is_null(),
+            Reconciliation.detail.startswith(f"{account} "),
+        )
+        .execute()
+    )
+    if not updated:
+        _reconcile("negative_balance", member_id=member_id, got=amount, detail=detail)
 
 
 def member_entries(member_id: str) -> list[LedgerEntry]:

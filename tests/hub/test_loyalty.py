@@ -326,3 +326,38 @@ def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path) ->
 
     ingest("K02", on_terminal(tmp_path, "K02", again))
     assert HubMember.get_by_id("m-2").merged_into is None
+
+
+def test_malformed_member_events_are_quarantined_not_fatal(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub.models import Quarantine
+    from kiosk.sync.schema import GENESIS, make_event
+
+    def card_without_uid(seq: int, prev: str) -> dict[str, Any]:
+        return make_event(
+            event_id=f"bad-{seq}",
+            device="K01",
+            seq=seq,
+            boot="b",
+            ts=NOW.isoformat(),
+            type="card.linked",
+            prev=prev,
+            data={"member_id": "m-1"},
+        )
+
+    bad = card_without_uid(1, GENESIS)
+    result = ingest("K01", [bad])
+    assert result.rejected == [{"id": "bad-1", "reason": "card.linked data is malformed: KeyError('uid')"}]
+    assert Quarantine.select().count() == 1
+
+
+def test_a_negative_balance_is_one_item_that_tracks_the_amount(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def overdraw(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        stamp = members.new_stamp(terminal, NOW)
+        for amount in (-100, -50):
+            entry = stamp.entry(member_id="m-1", account=POINTS, kind=Kind.ADJUST, amount=amount)
+            members.adjust(terminal, NOW, [entry], "correction")
+
+    ingest("K01", on_terminal(tmp_path, "K01", overdraw))
+    items = [(i["kind"], i["got"], i["detail"]) for i in loyalty.open_items()]
+    assert items == [("negative_balance", -150, "points balance is -150")]
