@@ -159,7 +159,7 @@ def stack(images: list[Image.Image]) -> Image.Image | None:
     """Images one under the other, as they come out of the printer."""
     if not images:
         return None
-    out = Image.new("1", (max(i.width for i in images), sum(i.height for i in images)), 1)
+    out = Image.new("1", (max(i.width for i in images), sum(i.height for i in images)), 255)
     top = 0
     for image in images:
         out.paste(image, (0, top))
