@@ -138,8 +138,9 @@ class KeyDecoder:
             return None
         if event.type != ecodes.EV_KEY or event.value == KEY_REPEAT:
             return None
-        self.expire(event.timestamp())
-        self._last_key_at = event.timestamp()
+        at = event.timestamp()
+        self.expire(at)
+        self._last_key_at = at
         if self._track_modifier(event):
             return None
         if event.value != KEY_DOWN:
