@@ -105,14 +105,20 @@ def _list_inputs(config: HardwareConfig) -> None:
         except OSError as exc:
             click.echo(f"  {path}  ({exc.strerror})")
             continue
-        with device:
-            info = device.info
-            role = _role(config, device, links.get(path, []))
-            click.echo(
-                f"  {path}  {info.vendor:04x}:{info.product:04x}  {device.name!r}  -> {role}"
-            )
-            for link in links.get(path, []):
-                click.echo(f"      {link}")
+        try:
+            for line in describe_input(device, config, links.get(path, [])):
+                click.echo(line)
+        finally:
+            device.close()
+
+
+def describe_input(
+    device: evdev.InputDevice, config: HardwareConfig, links: list[str]
+) -> list[str]:
+    """Lines for one input device: path, ids, name, the role kiosk.toml gives it, by-id links."""
+    info, role = device.info, _role(config, device, links)
+    head = f"  {os.fsdecode(device.path)}  {info.vendor:04x}:{info.product:04x}  {device.name!r}  -> {role}"
+    return [head, *(f"      {link}" for link in links)]
 
 
 def usb_printers() -> list[tuple[int, int, int, int]]:

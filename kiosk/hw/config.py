@@ -31,6 +31,8 @@ from kiosk.hw.errors import HardwareError
 from kiosk.hw.input_reader import CardSettings, DeviceMatch
 from kiosk.hw.keymap import DecoderSettings
 
+Terminator = Literal["enter", "kp_enter", "tab"]
+_ALL_TERMINATORS: list[Terminator] = ["enter", "kp_enter", "tab"]
 _TERMINATOR_KEYS = {
     "enter": ecodes.KEY_ENTER,
     "kp_enter": ecodes.KEY_KPENTER,
@@ -54,8 +56,8 @@ class InputDeviceConfig(BaseModel):
     prefix: str = Field("", description="Characters the device sends before each code.")
     suffix: str = Field("", description="Characters the device sends after each code.")
     gap_ms: int = Field(200, gt=0, description="Longest pause between keys of one code.")
-    terminators: list[Literal["enter", "kp_enter", "tab"]] = Field(
-        default_factory=lambda: ["enter", "kp_enter", "tab"],
+    terminators: list[Terminator] = Field(
+        default_factory=lambda: list(_ALL_TERMINATORS),
         description="Keys that end a code.",
     )
 

@@ -119,7 +119,9 @@ _FIXED_PARAMS: dict[bytes, int] = {
     b"\x1df": 1,  # GS f: HRI font
     b"\x1db": 1,  # GS b: smoothing
 }
-_INCOMPLETE = object()
+#: What a parse step yields: the operation (None for a text byte) and the next position,
+#: or None when the command at this position is not complete yet.
+_Step = tuple["Op | None", int] | None
 _INVERT = bytes(255 - i for i in range(256))
 
 
@@ -147,10 +149,10 @@ class EscposParser:
         ops: list[Op] = []
         pos = 0
         while pos < len(self._buffer):
-            result = self._parse_at(pos)
-            if result is _INCOMPLETE:
+            step = self._parse_at(pos)
+            if step is None:
                 break
-            op, pos = result  # type: ignore[misc]
+            op, pos = step
             if op is not None:
                 self._flush_text(ops)
                 ops.append(op)
@@ -164,7 +166,7 @@ class EscposParser:
             ops.append(Text(bytes(self._text)))
             self._text.clear()
 
-    def _parse_at(self, pos: int) -> object:
+    def _parse_at(self, pos: int) -> _Step:
         byte = self._buffer[pos]
         if byte == ESC:
             return self._esc(pos)
@@ -181,75 +183,75 @@ class EscposParser:
         end = pos + count
         return bytes(self._buffer[pos:end]) if end <= len(self._buffer) else None
 
-    def _esc(self, pos: int) -> object:
+    def _esc(self, pos: int) -> _Step:
         head = self._need(pos, 2)
         if head is None:
-            return _INCOMPLETE
+            return None
         if head == b"\x1b@":
             return Init(), pos + 2
         if head == b"\x1bd":
             n = self._need(pos + 2, 1)
-            return _INCOMPLETE if n is None else (Feed(n[0]), pos + 3)
+            return None if n is None else (Feed(n[0]), pos + 3)
         if head == b"\x1bp":
             args = self._need(pos + 2, 3)
             if args is None:
-                return _INCOMPLETE
+                return None
             pin = 2 if args[0] in (0, 48) else 5
             return DrawerPulse(pin, args[1] * 2, args[2] * 2), pos + 5
         if head == b"\x1bc":
             head = self._need(pos, 3)
             if head is None:
-                return _INCOMPLETE
+                return None
         return self._fixed(pos, head)
 
-    def _gs(self, pos: int) -> object:
+    def _gs(self, pos: int) -> _Step:
         head = self._need(pos, 2)
         if head is None:
-            return _INCOMPLETE
+            return None
         if head == b"\x1dv":
             return self._raster(pos)
         if head == b"\x1dV":
             return self._cut(pos)
         return self._fixed(pos, head)
 
-    def _dle(self, pos: int) -> object:
+    def _dle(self, pos: int) -> _Step:
         head = self._need(pos, 3)
         if head is None:
-            return _INCOMPLETE
+            return None
         if head[1] == EOT:
             return StatusQuery(head[2]), pos + 3
         return Unknown(head[:2]), pos + 2
 
-    def _fixed(self, pos: int, head: bytes) -> object:
+    def _fixed(self, pos: int, head: bytes) -> _Step:
         if head not in _FIXED_PARAMS:
             return Unknown(head), pos + len(head)
         command = self._need(pos, len(head) + _FIXED_PARAMS[head])
-        return _INCOMPLETE if command is None else (Setting(command), pos + len(command))
+        return None if command is None else (Setting(command), pos + len(command))
 
-    def _raster(self, pos: int) -> object:
+    def _raster(self, pos: int) -> _Step:
         header = self._need(pos, 8)  # GS v 0 m xL xH yL yH
         if header is None:
-            return _INCOMPLETE
+            return None
         if header[2] not in (0x30, 0x00):
             return Unknown(header[:3]), pos + 3
         width_bytes = header[4] | header[5] << 8
         height = header[6] | header[7] << 8
         data = self._need(pos + 8, width_bytes * height)
         if data is None:
-            return _INCOMPLETE
+            return None
         image = raster_image(width_bytes, height, data)
         return Raster(header[3], image), pos + 8 + len(data)
 
-    def _cut(self, pos: int) -> object:
+    def _cut(self, pos: int) -> _Step:
         head = self._need(pos, 3)
         if head is None:
-            return _INCOMPLETE
+            return None
         mode = head[2]
         if mode in (0, 1, 48, 49):
             return Cut(partial=mode in (1, 49)), pos + 3
         if mode in (65, 66, 97, 98, 103, 104):
             n = self._need(pos + 3, 1)
             if n is None:
-                return _INCOMPLETE
+                return None
             return Cut(partial=mode in (66, 98, 104), feed=n[0]), pos + 4
         return Unknown(head), pos + 3

@@ -111,7 +111,7 @@ class _Pen:
     def text(self, left: str, right: str = "", font: ImageFont.FreeTypeFont | None = None) -> None:
         """``left`` wrapped on the left, ``right`` on the first line's right edge."""
         font = font or self.body
-        room = self.width - 2 * self.margin
+        room: float = self.width - 2 * self.margin
         if right:
             self.draw.text(
                 (self.width - self.margin, self.y), right, font=font, fill=0, anchor="ra"

@@ -7,11 +7,12 @@ temporary directory and the readers report the configured devices as missing.
 import datetime as dt
 from pathlib import Path
 
+import evdev
 import pytest
 from click.testing import CliRunner
 
 from kiosk.hw import cli, input_reader
-from kiosk.hw.cli import describe_event, hw_group
+from kiosk.hw.cli import describe_event, describe_input, hw_group
 from kiosk.hw.escpos_parser import DrawerPulse, EscposParser, Raster
 from kiosk.hw.events import HardwareEvent, HardwareEventKind
 from kiosk.hw.receipt_render import render_receipt, sample_receipt
@@ -184,3 +185,29 @@ def test_test_card_without_a_card_reader_configured(tmp_path: Path) -> None:
 )
 def test_watch_lines_mask_payment_codes(event: HardwareEvent, line: str) -> None:
     assert describe_event(event) == line
+
+
+class KernelDevice:
+    """What evdev.InputDevice exposes for a device (no /dev/input on this machine)."""
+
+    def __init__(self, path: str, name: str, vendor: int, product: int) -> None:
+        self.path, self.name = path, name
+        self.info = evdev.device.DeviceInfo(bustype=3, vendor=vendor, product=product, version=1)
+
+
+def test_list_lines_map_devices_to_their_roles(config: Path) -> None:
+    from kiosk.hw.config import load_hw_config
+
+    hw = load_hw_config(config)
+    scanner_link = f"{config.parent}/input/by-id/usb-Scanner-event-kbd"
+    scanner = KernelDevice("/dev/input/event3", "Honeywell 1900", 0x0C2E, 0x0B61)
+    card = KernelDevice("/dev/input/event4", "RFID Reader", 0xFFFF, 0x0035)
+    other = KernelDevice("/dev/input/event0", "Power Button", 0, 1)
+    assert describe_input(scanner, hw, [scanner_link]) == [
+        "  /dev/input/event3  0c2e:0b61  'Honeywell 1900'  -> scanner",
+        f"      {scanner_link}",
+    ]
+    assert describe_input(card, hw, []) == [
+        "  /dev/input/event4  ffff:0035  'RFID Reader'  -> card_reader"
+    ]
+    assert describe_input(other, hw, []) == ["  /dev/input/event0  0000:0001  'Power Button'  -> -"]
