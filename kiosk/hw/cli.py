@@ -117,7 +117,8 @@ def describe_input(
 ) -> list[str]:
     """Lines for one input device: path, ids, name, the role kiosk.toml gives it, by-id links."""
     info, role = device.info, _role(config, device, links)
-    head = f"  {os.fsdecode(device.path)}  {info.vendor:04x}:{info.product:04x}  {device.name!r}  -> {role}"
+    ids = f"{info.vendor:04x}:{info.product:04x}"
+    head = f"  {os.fsdecode(device.path)}  {ids}  {device.name!r}  -> {role}"
     return [head, *(f"      {link}" for link in links)]
 
 
