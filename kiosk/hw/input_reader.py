@@ -193,8 +193,13 @@ class InputReader(threading.Thread):
                 self._pump(source)
             except OSError as exc:
                 self._report(DeviceState.DISCONNECTED, errno.errorcode.get(exc.errno or 0, ""))
+            except Exception as exc:
+                # Whatever broke, the reader must live on: report it and reopen the device.
+                log.exception("%s: reader failed", self.device_name)
+                self._report(DeviceState.DISCONNECTED, type(exc).__name__)
             finally:
                 source.close()
+            self._stop_requested.wait(self._backoff[0])
 
     def _try_open(self) -> InputSource | None:
         self.open_attempts += 1

@@ -146,6 +146,14 @@ class PrintQueue:
             log.warning("receipt %s attempt %d: %s", job.receipt_no, job.attempts, exc)
             self._report(DeviceState(exc.state), job.receipt_no, force=job.attempts == 1)
             return False
+        except Exception:
+            # Not a printer condition (an image too wide, a driver bug): retrying cannot help
+            # and must not hold up the receipts behind it. It stays available for reprint.
+            log.exception("receipt %s cannot be printed", job.receipt_no)
+            with self._wake:
+                self._jobs.popleft()
+            self._announce(DeviceState.JOB_FAILED, job.receipt_no)
+            return True
         with self._wake:
             self._jobs.popleft()
         if job.receipt_no == DRAWER_JOB:

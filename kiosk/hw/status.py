@@ -24,6 +24,7 @@ class DeviceState(StrEnum):
     UNREACHABLE = "unreachable"
     STATUS_UNKNOWN = "status_unknown"
     PRINTED = "printed"
+    JOB_FAILED = "job_failed"
     PRINT_QUEUED = "print_queued"
     DRAWER_OPENED = "drawer_opened"
 
@@ -72,6 +73,10 @@ _MESSAGES: dict[DeviceState, Message] = {
         "en": "The printer does not report its status, so paper-out cannot be detected.",
     },
     DeviceState.PRINTED: {"zh": "小票已打印。", "en": "Receipt printed."},
+    DeviceState.JOB_FAILED: {
+        "zh": "这张小票无法打印，请联系店员补打。",
+        "en": "This receipt could not be printed. Ask staff to reprint it.",
+    },
     DeviceState.PRINT_QUEUED: {
         "zh": "小票排队等待打印。",
         "en": "The receipt is waiting to print.",

@@ -243,3 +243,25 @@ def test_find_device_by_name_with_no_input_devices_is_none(
     assert find_device_path(DeviceMatch(name="Honeywell", vendor=0x0C2E)) is None
     with pytest.raises(FileNotFoundError):
         open_evdev(DeviceMatch(name="Honeywell"))
+
+
+def test_an_unexpected_error_is_reported_and_the_reader_carries_on() -> None:
+    queue = EventQueue()
+    devices = [
+        ScriptedDevice([ValueError("driver bug")]),
+        ScriptedDevice([list(key_events_for("42", at=1.0))]),
+    ]
+    reader = InputReader(
+        "scanner", "scanner", queue, lambda: devices.pop(0), backoff=(0.01, 0.02), read_timeout=0.01
+    )
+    start(reader)
+    try:
+        got = collect(queue, lambda seen: len(seen) == 4)
+    finally:
+        reader.stop()
+    assert got == [
+        (STATUS, "connected"),
+        (STATUS, "disconnected"),
+        (STATUS, "connected"),
+        (SCAN, "42"),
+    ]

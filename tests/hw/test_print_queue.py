@@ -154,3 +154,18 @@ def test_idle_queue_polls_the_printer_and_reports_changes() -> None:
         assert wait_for(events, 1) == [("cover_open", "")]
     finally:
         print_queue.stop()
+
+
+def test_a_receipt_that_cannot_print_is_reported_and_does_not_hold_up_the_rest(
+    queue, virtual
+) -> None:
+    print_queue, events = queue
+    print_queue.submit("S1-D1-0020", pattern(576, 50))  # too wide for 58 mm paper
+    print_queue.submit("S1-D1-0021", pattern(seed=21))
+    assert wait_for(events, 3) == [
+        ("job_failed", "S1-D1-0020"),
+        ("printed", "S1-D1-0021"),
+        ("ready", ""),
+    ]
+    assert images_printed(virtual) == [pattern(seed=21).tobytes()]
+    assert print_queue.pending() == []
