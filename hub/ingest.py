@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError
 
+from hub import loyalty
 from hub.db import database, transaction
 from hub.models import DeviceHead, Event, Gap, Quarantine, Sale, SaleLine
 from kiosk.sync import schema
@@ -134,7 +135,8 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         sold_at = dt.datetime.fromisoformat(event["ts"])
         lines = data["lines"]
         total = int(data["total_fen"])
-        if sum(int(line["total_fen"]) for line in lines) != total:
+        discount = sum(int(d["amount_fen"]) for d in data.get("discounts", []))
+        if sum(int(line["total_fen"]) for line in lines) - discount != total:
             raise Rejected("line totals do not add up to the sale total")
         sale = Sale.create(
             id=data["sale_id"],
@@ -167,9 +169,10 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         raise Rejected(f"sale.completed data is incomplete: {exc!r}") from exc
     except IntegrityError as exc:
         raise Rejected(f"sale conflicts with a booked sale: {exc}") from exc
+    loyalty.on_sale_completed(event, tz)
 
 
-EFFECTS = {"sale.completed": _apply_sale_completed}
+EFFECTS = {"sale.completed": _apply_sale_completed, **loyalty.EFFECTS}
 
 
 def _reject(

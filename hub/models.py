@@ -102,3 +102,6 @@ ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Gap, Quarantine]
 def create_schema(db: Database) -> None:
     """Create missing tables (the hub's migration 1)."""
     db.create_tables(ALL_MODELS, safe=True)
+    from hub.loyalty_models import create_loyalty_schema  # its models build on BaseModel here
+
+    create_loyalty_schema(db)
