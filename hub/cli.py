@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from hub import member_cli
+
 DEFAULT_DB = "sqlite:///var/hub/hub.db"
 
 
@@ -75,6 +77,9 @@ def db_migrate(db_url: str) -> None:
 
     open_hub_database(db_url)
     click.echo(f"hub database ready: {db_url}")
+
+
+main.add_command(member_cli.member)
 
 
 if __name__ == "__main__":
