@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from peewee import fn
+
 from hub.loyalty_models import (
     CouponUse,
     HubCard,
@@ -42,6 +44,7 @@ from kiosk.domain.loyalty import (
     earn_points,
     merge_entries,
 )
+from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
@@ -207,7 +210,12 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
 def _qualifying(member_id: str, on: dt.date) -> int:
     rule = settings.rules.tiers
     column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
-    rows = MemberSale.select(MemberSale.day, column).where(MemberSale.member_id == member_id).tuples()
+    start = add_months(on, -rule.window_months)
+    rows = (
+        MemberSale.select(MemberSale.day, column)
+        .where(MemberSale.member_id == member_id, MemberSale.day > start.isoformat())
+        .tuples()
+    )
     return qualifying_amount(((dt.date.fromisoformat(d), int(v)) for d, v in rows), on, rule)
 
 
@@ -288,56 +296,71 @@ def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: 
 
 
 def record_entries(event: dict[str, Any], raw: Iterable[dict[str, Any]]) -> list[LedgerEntry]:
-    """Check and store a terminal's entries; report edits, gaps and replays; sweep merges."""
+    """Check and store a terminal's entries; report edits, gaps and replays; sweep merges.
+
+    One event's entries are checked against the device's ledger head in memory
+    and stored with one insert, so a member sale costs a handful of queries.
+    """
     try:
         entries = [LedgerEntry.from_dict(dict(item)) for item in raw]
     except (KeyError, TypeError, ValueError) as exc:
         raise _rejected(f"ledger entries are malformed: {exc!r}") from exc
-    stored = []
+    if not entries:
+        return entries
+    device = event["device"]
+    ids = [e.id for e in entries]
+    seen = {i for (i,) in HubLedgerEntry.select(HubLedgerEntry.id).where(HubLedgerEntry.id.in_(ids)).tuples()}
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
+    last_seq, last_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    fresh = []
     for entry in entries:
-        if _check_and_store(entry, event):
-            stored.append(entry)
-    for member_id in sorted({e.member_id for e in stored}):
+        if entry.id in seen:
+            _reconcile(
+                "ledger_replay",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id} sent again in event {event['id']}",
+            )
+            continue
+        seen.add(entry.id)
+        for problem in _entry_problems(entry, device, last_seq, last_hash):
+            _reconcile(
+                "ledger_chain",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id}: {problem}",
+            )
+        fresh.append(entry)
+        if entry.seq > last_seq:
+            last_seq, last_hash = entry.seq, entry.hash
+    _store(fresh, event["id"])
+    _move_head(device, last_seq, last_hash)
+    for member_id in sorted({e.member_id for e in fresh}):
         _after_change(member_id)
     return entries
 
 
-def _check_and_store(entry: LedgerEntry, event: dict[str, Any]) -> bool:
+def _entry_problems(entry: LedgerEntry, device: str, last_seq: int, last_hash: str) -> list[str]:
     problems = []
-    if entry.device != event["device"]:
-        problems.append(f"entry device {entry.device} differs from event device {event['device']}")
+    if entry.device != device:
+        problems.append(f"entry device {entry.device} differs from event device {device}")
     if entry_hash(entry) != entry.hash:
         problems.append("hash does not match the entry (edited?)")
-    head = HubLedgerHead.get_or_none(HubLedgerHead.device == entry.device)
-    last_seq, last_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if entry.seq != last_seq + 1 or entry.prev != last_hash:
         problems.append(f"seq {entry.seq} after {last_seq}, or prev does not link")
-    if HubLedgerEntry.get_or_none(HubLedgerEntry.id == entry.id) is not None:
-        _reconcile(
-            "ledger_replay",
-            member_id=entry.member_id,
-            device=entry.device,
-            detail=f"entry {entry.id} sent again in event {event['id']}",
-        )
-        return False
-    for problem in problems:
-        _reconcile(
-            "ledger_chain",
-            member_id=entry.member_id,
-            device=entry.device,
-            detail=f"entry {entry.id}: {problem}",
-        )
-    _store(entry, event["id"])
-    if entry.seq > last_seq:
-        HubLedgerHead.insert(device=entry.device, seq=entry.seq, hash=entry.hash).on_conflict(
-            conflict_target=[HubLedgerHead.device],
-            update={HubLedgerHead.seq: entry.seq, HubLedgerHead.hash: entry.hash},
-        ).execute()
-    return True
+    return problems
 
 
-def _store(entry: LedgerEntry, event_id: str) -> None:
-    HubLedgerEntry.insert(**entry.to_dict(), event_id=event_id).execute()
+def _move_head(device: str, seq: int, hash_: str) -> None:
+    HubLedgerHead.insert(device=device, seq=seq, hash=hash_).on_conflict(
+        conflict_target=[HubLedgerHead.device],
+        update={HubLedgerHead.seq: seq, HubLedgerHead.hash: hash_},
+    ).execute()
+
+
+def _store(entries: list[LedgerEntry], event_id: str) -> None:
+    if entries:
+        HubLedgerEntry.insert_many([{**e.to_dict(), "event_id": event_id} for e in entries]).execute()
 
 
 def _after_change(member_id: str) -> None:
@@ -375,11 +398,15 @@ def member_entries(member_id: str) -> list[LedgerEntry]:
 
 
 def member_balances(member_id: str) -> dict[str, int]:
-    """The member's balance per account: the sum of their entries."""
-    totals: dict[str, int] = {}
-    for entry in member_entries(member_id):
-        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
-    return totals
+    """The member's balance per account: the sum of their entries (summed by the database)."""
+    rows = (
+        HubLedgerEntry.select(HubLedgerEntry.account, fn.SUM(HubLedgerEntry.amount))
+        .where(HubLedgerEntry.member_id == member_id)
+        .group_by(HubLedgerEntry.account)
+        .order_by(HubLedgerEntry.account)
+        .tuples()
+    )
+    return {account: int(total) for account, total in rows}
 
 
 def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str) -> list[LedgerEntry]:
@@ -392,13 +419,9 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     moved = merge_entries(survivor_id, duplicate_id, history, stamp, lots)
     head = HubLedgerHead.get_or_none(HubLedgerHead.device == HUB_DEVICE)
     linked = chain(moved, head.seq if head else 0, head.hash if head else GENESIS)
-    for entry in linked:
-        _store(entry, f"merge:{duplicate_id}")
+    _store(linked, f"merge:{duplicate_id}")
     if linked:
-        HubLedgerHead.insert(device=HUB_DEVICE, seq=linked[-1].seq, hash=linked[-1].hash).on_conflict(
-            conflict_target=[HubLedgerHead.device],
-            update={HubLedgerHead.seq: linked[-1].seq, HubLedgerHead.hash: linked[-1].hash},
-        ).execute()
+        _move_head(HUB_DEVICE, linked[-1].seq, linked[-1].hash)
     cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
     HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
     MergeAudit.create(
