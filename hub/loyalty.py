@@ -452,6 +452,27 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
     HubCard.delete().where(HubCard.member_id == member_id).execute()
 
 
+def member_delta(member_id: str, device: str) -> dict[str, Any]:
+    """What ``device`` needs to serve a member it may never have seen: profile (still
+    encrypted), cards, and balances that already count its entries up to ``through_seq``.
+
+    ``through_seq`` is the device's ledger head at the hub; it assumes the hub has
+    every earlier entry of that device (a recorded gap makes it too high).
+    """
+    member = HubMember.get_by_id(member_id)
+    fields = {f.name: getattr(member, f.name) for f in HubMember._meta.sorted_fields if f.name != "erased_at"}
+    cards = HubCard.select().where(HubCard.member_id == member_id).order_by(HubCard.uid)
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
+    return {
+        "member": fields,
+        "cards": [
+            {"uid": c.uid, "member_id": c.member_id, "kind": c.kind, "linked_at": c.linked_at} for c in cards
+        ],
+        "balances": member_balances(member_id),
+        "through_seq": head.seq if head else 0,
+    }
+
+
 def open_items(kind: str | None = None) -> list[dict[str, Any]]:
     """Unresolved reconciliation items, oldest first, as plain data for the dashboard and API."""
     query = Reconciliation.select().where(Reconciliation.resolved_at.is_null())
@@ -474,6 +495,7 @@ __all__ = [
     "evaluate_tiers",
     "expected_earn",
     "member_balances",
+    "member_delta",
     "member_entries",
     "merge_members",
     "open_items",

@@ -361,3 +361,30 @@ def test_a_negative_balance_is_one_item_that_tracks_the_amount(hub_db, tmp_path:
     ingest("K01", on_terminal(tmp_path, "K01", overdraw))
     items = [(i["kind"], i["got"], i["detail"]) for i in loyalty.open_items()]
     assert items == [("negative_balance", -150, "points balance is -150")]
+
+
+def test_member_of_another_store_spends_there_without_double_counting(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop_day))
+    hub_before = loyalty.member_balances("m-1")
+    assert hub_before == {BONUS: 1000, POINTS: 4060, PRINCIPAL: 8000}
+    seen: dict[str, dict[str, int]] = {}
+
+    def second_store(terminal: Terminal) -> None:
+        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        assert members.find_by_card("none") is None
+        seen["before"] = members.member_balances("m-1")
+        sell(terminal, "s-2", 500, Split(0, 0), use_coupon=False)  # 9500 earns 95
+        seen["after"] = members.member_balances("m-1")
+
+    ingest("K02", on_terminal(tmp_path, "K02", second_store))
+    assert seen["before"] == hub_before
+    assert seen["after"] == {BONUS: 1000, POINTS: 4060 - 500 + 95, PRINCIPAL: 8000}
+    assert loyalty.member_balances("m-1") == seen["after"]
+
+    def next_sync(terminal: Terminal) -> None:
+        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        seen["resynced"] = members.member_balances("m-1")
+
+    on_terminal(tmp_path, "K02", next_sync)
+    assert seen["resynced"] == seen["after"]
+    assert loyalty.open_items() == []

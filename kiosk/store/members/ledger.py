@@ -25,6 +25,7 @@ from kiosk.store.db import database
 from kiosk.store.member_models import (
     LedgerHead,
     LedgerRow,
+    MemberSnapshot,
 )
 from kiosk.store.models import Outbox
 from kiosk.store.outbox import append_event
@@ -106,11 +107,19 @@ def sale_entries(sale_id: str) -> list[LedgerEntry]:
 
 
 def member_balances(member_id: str) -> dict[str, int]:
-    """The member's balance on every account this terminal knows, as sums of entries."""
+    """The member's balance per account: the hub's last snapshot plus this device's later entries.
+
+    Without a snapshot (a member only this terminal has seen) it is the sum of
+    the local entries.
+    """
+    snapshot = list(MemberSnapshot.select().where(MemberSnapshot.member_id == member_id))
+    totals = {row.account: row.amount for row in snapshot}
+    through = max((row.through_seq for row in snapshot), default=0)
     rows = (
-        LedgerRow.select(LedgerRow.account, LedgerRow.amount).where(LedgerRow.member_id == member_id).tuples()
+        LedgerRow.select(LedgerRow.account, LedgerRow.amount)
+        .where(LedgerRow.member_id == member_id, LedgerRow.seq > through)
+        .tuples()
     )
-    totals: dict[str, int] = {}
     for account, amount in rows:
         totals[account] = totals.get(account, 0) + amount
     return totals

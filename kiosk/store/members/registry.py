@@ -3,6 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.domain.loyalty import (
     LoyaltyError,
@@ -12,6 +13,7 @@ from kiosk.store.db import database
 from kiosk.store.member_models import (
     Member,
     MemberCard,
+    MemberSnapshot,
 )
 from kiosk.store.members.ledger import (
     record_event,
@@ -122,3 +124,37 @@ def link_card(
         data = {"uid": uid, "member_id": member_id, "kind": kind, "linked_at": ts}
         record_event(terminal, ts, "card.linked", data)
     return card
+
+
+MEMBER_FIELDS = frozenset(f.name for f in Member._meta.sorted_fields)
+
+
+def apply_member_delta(delta: dict[str, Any]) -> None:
+    """Store what the hub sent about one member: profile, cards and balance snapshot.
+
+    Writes no outbox event (the hub already knows). A local member with the same
+    phone but another id is one the hub merged away: it is marked merged into the
+    hub's member, so card and phone lookups lead to the survivor.
+    """
+    fields = {k: v for k, v in delta["member"].items() if k in MEMBER_FIELDS}
+    with database.atomic("IMMEDIATE"):
+        local = Member.select().where(Member.phone_index == fields["phone_index"], Member.id != fields["id"])
+        for duplicate in local:
+            duplicate.merged_into = fields["id"]
+            duplicate.phone_index = f"merged:{duplicate.id}"
+            duplicate.save()
+        Member.insert(**fields).on_conflict_replace().execute()
+        for card in delta.get("cards", []):
+            MemberCard.insert(**card).on_conflict_replace().execute()
+        MemberSnapshot.delete().where(MemberSnapshot.member_id == fields["id"]).execute()
+        rows = [
+            {
+                "member_id": fields["id"],
+                "account": account,
+                "amount": amount,
+                "through_seq": delta["through_seq"],
+            }
+            for account, amount in delta.get("balances", {}).items()
+        ]
+        if rows:
+            MemberSnapshot.insert_many(rows).execute()
