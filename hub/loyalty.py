@@ -34,6 +34,7 @@ from hub.loyalty_models import (
 )
 from kiosk.domain.loyalty import (
     BONUS,
+    POINTS,
     EarnContext,
     EarnLine,
     Kind,
@@ -47,6 +48,7 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
+from kiosk.domain.loyalty.points import points_value_fen
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
 from kiosk.store.pii import PiiError, PiiKey
 
@@ -184,6 +186,18 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
             expected=expected,
             got=got,
             detail="points earned differ from the hub's rules",
+        )
+    redeemed = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
+    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    if points_value_fen(redeemed, settings.rules.redeem) != points_paid:
+        _reconcile(
+            "redeem_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=points_value_fen(redeemed, settings.rules.redeem),
+            got=points_paid,
+            detail=f"{redeemed} points paid {points_paid} fen",
         )
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)

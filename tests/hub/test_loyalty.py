@@ -388,3 +388,27 @@ def test_member_of_another_store_spends_there_without_double_counting(hub_db, tm
     on_terminal(tmp_path, "K02", next_sync)
     assert seen["resynced"] == seen["after"]
     assert loyalty.open_items() == []
+
+
+def test_points_that_paid_more_than_they_are_worth_are_reported(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def generous(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        grant(terminal, "m-1", 5000)
+        priced = price_cart(Cart().add(RICE), (), NOW, "m-1")
+        paid = MemberPayment(points=500, points_fen=1000)  # 500 points are worth 500 fen
+        stamp = members.new_stamp(terminal, NOW)
+        earned, entries = sale_ledger(
+            "m-1", "s-1", priced, paid, LoyaltyRules(), EarnContext(day=NOW.date()), stamp
+        )
+        sale = members.MemberSale("m-1", "s-1", priced, tuple(entries), earned.points)
+        pays = [PaymentIntent("points", 1000), PaymentIntent("cash", 4000)]
+        commit_sale(Cart().add(RICE), pays, terminal, NOW, "s-1", member=sale)
+
+    ingest("K01", on_terminal(tmp_path, "K01", generous))
+    [item] = loyalty.open_items()
+    assert (item["kind"], item["expected"], item["got"], item["detail"]) == (
+        "redeem_mismatch",
+        500,
+        1000,
+        "500 points paid 1000 fen",
+    )
