@@ -495,8 +495,18 @@ def open_items(kind: str | None = None) -> list[dict[str, Any]]:
     return list(query.order_by(Reconciliation.id).dicts())
 
 
+@_rejecting
+def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a member's change made at a terminal (today: a new PIN hash)."""
+    data = event["data"]
+    changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
+    if changes:
+        HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
+
+
 EFFECTS = {
     "member.registered": on_member_registered,
+    "member.updated": on_member_updated,
     "card.linked": on_card_linked,
     "ledger.adjusted": on_ledger_adjusted,
 }

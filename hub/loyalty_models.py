@@ -28,6 +28,7 @@ class HubMember(BaseModel):
     consent_where = CharField(default="")
     created_at = CharField()
     merged_into = CharField(null=True, index=True)
+    pin_hash = CharField(default="")
     erased_at = CharField(null=True)  # personal data removed; the anonymised ledger stays
 
 

@@ -27,6 +27,7 @@ class Member(BaseModel):
     consent_where = CharField(default="")
     created_at = CharField()
     merged_into = CharField(null=True)  # set when the hub merged this member into another
+    pin_hash = CharField(default="")  # scrypt, see kiosk.store.pii.hash_pin
 
 
 class MemberCard(BaseModel):

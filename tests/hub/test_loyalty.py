@@ -412,3 +412,15 @@ def test_points_that_paid_more_than_they_are_worth_are_reported(hub_db, tmp_path
         1000,
         "500 points paid 1000 fen",
     )
+
+
+def test_pin_change_reaches_the_hub_as_a_hash(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store.pii import verify_pin
+
+    def pin(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        members.set_pin(terminal, NOW, "m-1", "2580")
+
+    ingest("K01", on_terminal(tmp_path, "K01", pin))
+    stored = HubMember.get_by_id("m-1").pin_hash
+    assert verify_pin("2580", stored) and not verify_pin("0000", stored)

@@ -280,3 +280,17 @@ def test_hub_delta_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -
     assert members.member_balances("m-hub") == {POINTS: 507}
     assert events("member.registered")[0]["data"]["member"]["id"] == "m-local"
     assert len(events("member.registered")) == 1
+
+
+def test_phone_and_pin_identify_a_member(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    register(member_id="m-1")
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2580") is None  # no PIN yet
+    members.set_pin(TERMINAL, NOW, "m-1", "2580")
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2580").id == "m-1"  # type: ignore[union-attr]
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2581") is None
+    assert members.find_by_phone_and_pin(KEY, "13900000000", "2580") is None
+    [event] = events("member.updated")
+    assert event["data"]["pin_hash"].startswith("scrypt$")
+    assert "2580" not in json.dumps(event)
+    with pytest.raises(PiiError, match="4至8位数字"):
+        members.set_pin(TERMINAL, NOW, "m-1", "12a4")

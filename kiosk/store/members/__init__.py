@@ -24,9 +24,11 @@ from kiosk.store.members.registry import (
     apply_member_delta,
     find_by_card,
     find_by_phone,
+    find_by_phone_and_pin,
     link_card,
     profile,
     register_member,
+    set_pin,
 )
 from kiosk.store.members.sale import MemberSale, refund_member_sale
 from kiosk.store.members.wallets import (
@@ -51,6 +53,7 @@ __all__ = [
     "expire_points",
     "find_by_card",
     "find_by_phone",
+    "find_by_phone_and_pin",
     "issue_count_card",
     "ledger_entries",
     "link_card",
@@ -63,6 +66,7 @@ __all__ = [
     "refund_member_sale",
     "register_member",
     "sale_entries",
+    "set_pin",
     "top_up_stored_value",
     "use_count_card",
     "write_ledger",

@@ -19,7 +19,7 @@ from kiosk.store.members.ledger import (
     record_event,
     timestamp,
 )
-from kiosk.store.pii import PiiKey
+from kiosk.store.pii import PiiKey, hash_pin, verify_pin
 from kiosk.store.sales import Terminal
 
 
@@ -158,3 +158,21 @@ def apply_member_delta(delta: dict[str, Any]) -> None:
         ]
         if rows:
             MemberSnapshot.insert_many(rows).execute()
+
+
+def set_pin(terminal: Terminal, now: dt.datetime, member_id: str, pin: str) -> None:
+    """Set (or change) the member's PIN; the hub gets the hash in ``member.updated``."""
+    pin_hash = hash_pin(pin)
+    with database.atomic("IMMEDIATE"):
+        Member.update(pin_hash=pin_hash).where(Member.id == member_id).execute()
+        record_event(
+            terminal, timestamp(now), "member.updated", {"member_id": member_id, "pin_hash": pin_hash}
+        )
+
+
+def find_by_phone_and_pin(key: PiiKey, phone: str, pin: str) -> Member | None:
+    """The member with this phone if ``pin`` is theirs; None for an unknown phone or a wrong PIN."""
+    member = find_by_phone(key, phone)
+    if member is None or not member.pin_hash or not verify_pin(pin, member.pin_hash):
+        return None
+    return member
