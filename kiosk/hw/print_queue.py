@@ -78,9 +78,16 @@ class PrintQueue:
         self.printer.close()
 
     def submit(self, receipt_no: str, image: Image.Image, open_drawer: bool = False) -> None:
-        """Queue a receipt; never blocks. ``open_drawer`` pulses the drawer after the cut."""
+        """Queue a receipt; never blocks. ``open_drawer`` pulses the drawer after the cut.
+
+        While the printer is known to be unable to print, the receipt is reported as
+        ``print_queued`` so the customer hears it will come out later.
+        """
         self._remember(receipt_no, image)
         self._push(PrintJob(receipt_no, image, open_drawer))
+        state = self.state
+        if state is not None and state not in CAN_PRINT:
+            self._announce(DeviceState.PRINT_QUEUED, receipt_no)
 
     def reprint(self, receipt_no: str) -> bool:
         """Queue a receipt printed (or submitted) before again; False if it is not kept."""
