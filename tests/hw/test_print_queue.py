@@ -170,4 +170,3 @@ def test_a_receipt_that_cannot_print_is_reported_and_does_not_hold_up_the_rest(
     ]
     assert images_printed(virtual) == [pattern(seed=21).tobytes()]
     assert print_queue.pending() == []
-
