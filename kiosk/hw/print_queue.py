@@ -135,7 +135,7 @@ class PrintQueue:
                     return
                 job = self._jobs[0] if self._jobs else None
             if job is None:
-                self._report(self.printer.status())
+                self._poll()
                 continue
             if self._attempt(job):
                 delay = self._retry[0]
@@ -144,6 +144,12 @@ class PrintQueue:
                 if not self._stopping:
                     self._wake.wait(delay)
             delay = min(delay * 2, self._retry[1])
+
+    def _poll(self) -> None:
+        try:
+            self._report(self.printer.status())
+        except Exception:
+            log.exception("printer status poll failed")  # the next poll or job tries again
 
     def _attempt(self, job: PrintJob) -> bool:
         job.attempts += 1
