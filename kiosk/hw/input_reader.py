@@ -151,7 +151,7 @@ class InputReader(threading.Thread):
         open_source: Callable[[], InputSource],
         decoder: DecoderSettings | None = None,
         card: CardSettings | None = None,
-        backoff: tuple[float, float] = (0.2, 5.0),
+        backoff: tuple[float, float] = (0.2, 2.0),
         read_timeout: float = 0.25,
         clock: Callable[[], float] = time.time,
     ) -> None:
