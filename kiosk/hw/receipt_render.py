@@ -132,6 +132,7 @@ class _Pen:
             self.y += self._height(font)
 
     def centred(self, text: str, font: ImageFont.FreeTypeFont | None = None) -> None:
+        """``text`` centred, wrapped if it is wider than the paper."""
         font = font or self.body
         room = self.width - 2 * self.margin
         for chunk in self._wrap(text, font, room):
@@ -140,6 +141,7 @@ class _Pen:
             self.y += self._height(font)
 
     def rule(self) -> None:
+        """A dashed separator line."""
         self._room_for(self._height(self.small))
         y = self.y + self._height(self.small) // 3
         for x in range(self.margin, self.width - self.margin, 12):
@@ -147,10 +149,12 @@ class _Pen:
         self.y += self._height(self.small) * 2 // 3
 
     def gap(self, lines: float = 0.5) -> None:
+        """Blank space of ``lines`` body lines."""
         self._room_for(round(self._height(self.body) * lines))
         self.y += round(self._height(self.body) * lines)
 
     def qr(self, payload: str) -> None:
+        """``payload`` as a QR code (level M) about half the paper wide, centred."""
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
         code.add_data(payload.encode("utf-8"))
         code.make(fit=True)
@@ -179,6 +183,7 @@ class _Pen:
         return [*lines, current] if current or not lines else lines
 
     def finish(self) -> Image.Image:
+        """The drawn part, thresholded to 1 bit, with ``info["qr_box"]``."""
         height = self.y + self.margin
         image = self.canvas.crop((0, 0, self.width, height)).point(
             lambda v: 255 if v >= 128 else 0, mode="1"
