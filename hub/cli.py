@@ -77,5 +77,13 @@ def db_migrate(db_url: str) -> None:
     click.echo(f"hub database ready: {db_url}")
 
 
+def _register_groups() -> None:
+    from hub.device_cli import device
+
+    main.add_command(device)
+
+
+_register_groups()
+
 if __name__ == "__main__":
     main()
