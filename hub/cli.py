@@ -5,8 +5,6 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from hub import member_cli
-
 DEFAULT_DB = "sqlite:///var/hub/hub.db"
 
 
@@ -79,8 +77,15 @@ def db_migrate(db_url: str) -> None:
     click.echo(f"hub database ready: {db_url}")
 
 
-main.add_command(member_cli.member)
+def _register_groups() -> None:
+    from hub.device_cli import device
+    from hub.member_cli import member
 
+    main.add_command(device)
+    main.add_command(member)
+
+
+_register_groups()
 
 if __name__ == "__main__":
     main()
