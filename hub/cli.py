@@ -77,5 +77,10 @@ def db_migrate(db_url: str) -> None:
     click.echo(f"hub database ready: {db_url}")
 
 
+# sync commands: ingest, quarantine, config, broker-config, simulate (hub/sync_cli.py)
+from hub.sync_cli import register as _register_sync_commands  # noqa: E402 (needs main)
+
+_register_sync_commands(main)
+
 if __name__ == "__main__":
     main()

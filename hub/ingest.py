@@ -60,14 +60,22 @@ class _Chain:
     gaps: list[tuple[int, int]] = field(default_factory=list)
 
 
-def ingest_batch(topic: str, payload: bytes, now: dt.datetime, tz: ZoneInfo) -> IngestResult | None:
-    """Apply one uplink message; return what to ack, or None if nothing can be acked."""
+def ingest_batch(
+    topic: str, payload: bytes, now: dt.datetime, tz: ZoneInfo, *, replaying: bool = False
+) -> IngestResult | None:
+    """Apply one uplink message; return what to ack, or None if nothing can be acked.
+
+    ``replaying`` is for :mod:`hub.quarantine`: rejections are returned but not
+    quarantined again, and an unusable envelope raises SchemaError.
+    """
     try:
         if len(payload) > MAX_MESSAGE_BYTES:
             raise schema.SchemaError(f"message of {len(payload)} bytes exceeds {MAX_MESSAGE_BYTES}")
         device = device_of(topic)
         events = schema.parse_batch(payload, device)
     except (ValueError, schema.SchemaError) as exc:
+        if replaying:
+            raise schema.SchemaError(str(exc)) from exc
         kept = payload[:QUARANTINE_KEEP_BYTES]
         with database.atomic():
             _quarantine(topic, None, None, str(exc), kept, now)
@@ -77,7 +85,7 @@ def ingest_batch(topic: str, payload: bytes, now: dt.datetime, tz: ZoneInfo) -> 
     with transaction():
         chain = _lock_chain(device, events, now)
         for event in sorted(events, key=_seq_or_zero):
-            _ingest_event(topic, device, event, chain, now, tz, result)
+            _ingest_event(topic, device, event, chain, now, tz, result, replaying)
         _close_chain(chain, now)
         fleet.record_skew(device, schema.batch_sent_at(payload), now)
     return result
@@ -122,10 +130,11 @@ def _ingest_event(
     now: dt.datetime,
     tz: ZoneInfo,
     result: IngestResult,
+    replaying: bool,
 ) -> None:
     problem = schema.check_event(event, device)
     if problem:
-        _reject(topic, device, event, problem, now, result)
+        _reject(topic, device, event, problem, now, result, replaying)
         return
     try:
         with database.atomic():
@@ -144,7 +153,7 @@ def _ingest_event(
         result.duplicates += 1
         result.acked.append(event["id"])
     except Rejected as exc:
-        _reject(topic, device, event, str(exc), now, result)
+        _reject(topic, device, event, str(exc), now, result, replaying)
 
 
 def _check_link(event: dict[str, Any], chain: _Chain) -> None:
@@ -236,12 +245,14 @@ def _reject(
     reason: str,
     now: dt.datetime,
     result: IngestResult,
+    replaying: bool = False,
 ) -> None:
     event_id = event.get("id") if isinstance(event, dict) else None
     event_id = event_id if isinstance(event_id, str) else None
-    raw = json.dumps(event, ensure_ascii=False, default=str).encode()
-    _quarantine(topic, device, event_id, reason, raw, now)
-    log.error("quarantined event %s from %s: %s", event_id, device, reason)
+    if not replaying:
+        raw = json.dumps(event, ensure_ascii=False, default=str).encode()
+        _quarantine(topic, device, event_id, reason, raw, now)
+        log.error("quarantined event %s from %s: %s", event_id, device, reason)
     if event_id:
         result.rejected.append({"id": event_id, "reason": reason})
 

@@ -35,6 +35,7 @@ from kiosk.store import outbox
 from kiosk.store.db import database
 from kiosk.sync import config, health, schema
 from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
+from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class OutboxAgent:
         self._connected = threading.Event()
         self._reconnected = threading.Event()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by paho when an ack or config arrives
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
         self.client = self._make_client()
@@ -138,6 +140,7 @@ class OutboxAgent:
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.will_set(status_topic(self.device), health.offline_status(self.device), qos=1, retain=True)
+        client.on_socket_open = no_delay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -159,6 +162,7 @@ class OutboxAgent:
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         self._inbox.put(message)
+        self._wake.set()
 
     # agent thread
     def start(self) -> None:
@@ -182,7 +186,8 @@ class OutboxAgent:
         try:
             while not until.is_set() and not self._stop.is_set():
                 self.step()
-                until.wait(self.settings.poll_interval)
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
         finally:
             self.close()
 
@@ -312,6 +317,7 @@ class OutboxAgent:
     def stop(self) -> None:
         """Ask :meth:`run` to return."""
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         """Say ``offline`` (a clean disconnect sends no last will) and disconnect."""

@@ -1,0 +1,101 @@
+"""``hub`` commands of the sync side: ingest workers, quarantine, config, broker config, simulation.
+
+:func:`register` adds them to the ``hub`` group in ``hub/cli.py``.
+"""
+
+import datetime as dt
+import signal
+import threading
+from zoneinfo import ZoneInfo
+
+import click
+
+DEFAULT_DB = "sqlite:///var/hub/hub.db"
+
+
+def register(group: click.Group) -> None:
+    """Attach the sync commands to ``group``."""
+    group.add_command(ingest)
+    group.add_command(quarantine)
+
+
+@click.command()
+@click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, help="sqlite:///path or postgresql://..."
+)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None, help="Hub's broker username.")
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--ca-file", default=None, help="CA certificate that signed the broker's (TLS).")
+@click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
+@click.option("--worker", default="1", show_default=True, help="Worker name, unique per process.")
+@click.option("--session-expiry", default=60, show_default=True, help="Seconds the broker keeps our session.")
+@click.option("--crash-after-commits", type=int, default=None, hidden=True, help="Fault injection (tests).")
+def ingest(
+    db_url: str,
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    ca_file: str | None,
+    tz_name: str,
+    worker: str,
+    session_expiry: int,
+    crash_after_commits: int | None,
+) -> None:
+    """Run one ingest worker without the dashboard; start several to share the load."""
+    from hub.db import open_hub_database
+    from hub.mqtt import HubIngestor
+
+    open_hub_database(db_url)
+    tz = ZoneInfo(tz_name)
+    credentials = (mqtt_user, mqtt_password, ca_file)
+    faults = (crash_after_commits, session_expiry)
+    ingestor = HubIngestor(mqtt_host, mqtt_port, tz, worker, *credentials, *faults)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_a: stop.set())
+    signal.signal(signal.SIGINT, lambda *_a: stop.set())
+    ingestor.start()
+    click.echo(f"hub ingest worker {worker}: broker {mqtt_host}:{mqtt_port}, database {db_url}")
+    while not stop.wait(1.0):
+        pass
+    ingestor.stop()
+
+
+@click.group()
+def quarantine() -> None:
+    """Messages and events the hub could not apply (隔离区)."""
+
+
+@quarantine.command("list")
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Also show entries already resolved.")
+def quarantine_list(db_url: str, show_all: bool) -> None:
+    """List quarantined entries (open ones by default)."""
+    from hub import quarantine as q
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    for row in q.entries(include_resolved=show_all):
+        state = "resolved" if row.resolved_at else "open"
+        click.echo(f"{row.id}\t{state}\t{row.device or '-'}\t{row.event_id or '-'}\t{row.reason}")
+
+
+@quarantine.command("replay")
+@click.argument("entry_id", type=int)
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+@click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
+def quarantine_replay(entry_id: int, db_url: str, tz_name: str) -> None:
+    """Apply quarantined entry ENTRY_ID again, after the cause has been fixed."""
+    from hub import quarantine as q
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    try:
+        outcome = q.replay(entry_id, dt.datetime.now(dt.UTC), ZoneInfo(tz_name))
+    except q.ReplayError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(outcome.describe())
+    if not outcome.resolved:
+        raise SystemExit(1)
