@@ -218,19 +218,24 @@ class OutboxAgent:
         busy = delivery.inflight_ids()
         limit = len(busy) + free * self.settings.batch_size
         due = [e for e in outbox.pending(limit=limit) if e["id"] not in busy]
-        if not due or not self._lingered_enough(len(due), now):
+        if not due:
+            delivery.waiting_since = None
             return 0
+        chunks = self._chunks(due[: free * self.settings.batch_size])
+        if len(chunks[-1]) < self.settings.batch_size and not self._lingered_enough(now):
+            chunks.pop()  # a partial batch waits up to T for company
+        else:
+            delivery.waiting_since = None
         sent = 0
-        for chunk in self._chunks(due[: free * self.settings.batch_size]):
+        for chunk in chunks:
             if not self._publish_batch(chunk, now):
                 break
             sent += len(chunk)
-        delivery.waiting_since = None
         return sent
 
-    def _lingered_enough(self, waiting: int, now: float) -> bool:
-        if waiting >= self.settings.batch_size or self._delivery.attempts:
-            return True
+    def _lingered_enough(self, now: float) -> bool:
+        if self._delivery.attempts:
+            return True  # resending: no reason to wait
         if self._delivery.waiting_since is None:
             self._delivery.waiting_since = now
         return now - self._delivery.waiting_since >= self.settings.batch_linger
