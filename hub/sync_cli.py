@@ -17,6 +17,8 @@ def register(group: click.Group) -> None:
     """Attach the sync commands to ``group``."""
     group.add_command(ingest)
     group.add_command(quarantine)
+    group.add_command(catalog)
+    group.add_command(config)
 
 
 @click.command()
@@ -99,3 +101,67 @@ def quarantine_replay(entry_id: int, db_url: str, tz_name: str) -> None:
     click.echo(outcome.describe())
     if not outcome.resolved:
         raise SystemExit(1)
+
+
+@click.group()
+def catalog() -> None:
+    """The products terminals sell (商品目录)."""
+
+
+@catalog.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+def catalog_load(path: str, db_url: str) -> None:
+    """Insert or update products from a JSON list (sku, barcode, name_zh, name_en, price_fen, ...)."""
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from hub import catalog as cat
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    try:
+        count = cat.load_catalog(json.loads(Path(path).read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise click.ClickException(f"商品文件无效 / invalid product file {path}: {exc}") from exc
+    click.echo(f"{count} products loaded / 已导入 {count} 个商品")
+
+
+@click.group()
+def config() -> None:
+    """Versioned config for terminals: catalog, prices, rules, settings (终端配置)."""
+
+
+@config.command("publish")
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+@click.option("--device", "devices", multiple=True, help="Device id; default: every known device.")
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None)
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--ca-file", default=None)
+def config_publish(
+    db_url: str,
+    devices: tuple[str, ...],
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    ca_file: str | None,
+) -> None:
+    """Freeze the catalog into a new release and publish it, retained, to the terminals."""
+    from hub import catalog as cat
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    targets = list(devices) or cat.known_devices()
+    if not targets:
+        raise click.ClickException("还没有任何终端 / no terminal known yet: pass --device")
+    release = cat.new_release(dt.datetime.now(dt.UTC))
+    try:
+        cat.publish_release(release, targets, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+    except (ConnectionError, OSError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"config version {release.version} published to {len(targets)} devices: {' '.join(targets)}")
