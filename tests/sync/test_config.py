@@ -98,6 +98,6 @@ def test_release_with_a_duplicate_barcode_is_refused_whole(kiosk_db) -> None:  #
             "catalog": [TEA, {**BUN, "barcode": TEA["barcode"]}],
         }
     ).encode()
-    with pytest.raises(config.SchemaError, match="^config catalog gives two products the same barcode$"):
+    with pytest.raises(config.SchemaError, match=r"^config catalog gives two products the same barcode$"):
         config.parse_release(payload)
     assert config.running_version() == 0 and Product.select().count() == 0
