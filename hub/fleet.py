@@ -115,7 +115,8 @@ class FleetRow:
     skewed: bool
 
 
-def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A stored timestamp as an aware datetime (SQLite may return text, PostgreSQL naive UTC)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -131,7 +132,7 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
     rows = []
     for device in sorted(heads.keys() | statuses.keys()):
         head, status = heads.get(device), statuses.get(device) or DeviceStatus(device=device)
-        synced = _aware(head.last_seen) if head else None
+        synced = as_utc(head.last_seen) if head else None
         skew = status.clock_skew_s
         rows.append(
             FleetRow(
@@ -181,5 +182,5 @@ def open_gaps(limit_per_gap: int = 1000) -> list[GapReport]:
             )
         }
         missing = [seq for seq in wanted if seq not in arrived]
-        reports.append(GapReport(gap.id, gap.device, gap.expected, gap.got, _aware(gap.found_at), missing))
+        reports.append(GapReport(gap.id, gap.device, gap.expected, gap.got, as_utc(gap.found_at), missing))
     return reports

@@ -78,7 +78,7 @@ def ingest_batch(
             raise schema.SchemaError(str(exc)) from exc
         kept = payload[:QUARANTINE_KEEP_BYTES]
         with database.atomic():
-            _quarantine(topic, None, None, str(exc), kept, now)
+            _quarantine(topic, _device_or_none(topic), None, str(exc), kept, now)
         log.error("quarantined a message on %s: %s", topic, exc)
         return None
     result = IngestResult()
@@ -89,6 +89,13 @@ def ingest_batch(
         _close_chain(chain, now)
         fleet.record_skew(device, schema.batch_sent_at(payload), now)
     return result
+
+
+def _device_or_none(topic: str) -> str | None:
+    try:
+        return device_of(topic)
+    except ValueError:
+        return None
 
 
 def _seq_or_zero(event: Any) -> int:
