@@ -19,6 +19,7 @@ def register(group: click.Group) -> None:
     group.add_command(quarantine)
     group.add_command(catalog)
     group.add_command(config)
+    group.add_command(broker_config)
 
 
 @click.command()
@@ -165,3 +166,52 @@ def config_publish(
     except (ConnectionError, OSError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"config version {release.version} published to {len(targets)} devices: {' '.join(targets)}")
+
+
+@click.command("broker-config")
+@click.option(
+    "--broker-dir", type=click.Path(file_okay=False), default="/etc/mosquitto/kiosk", show_default=True
+)
+@click.option("--data-dir", type=click.Path(file_okay=False), default="/var/lib/mosquitto", show_default=True)
+@click.option("--port", type=int, default=1883, show_default=True, help="Plain MQTT port; 0 disables it.")
+@click.option("--tls-port", type=int, default=8883, show_default=True, help="MQTT over TLS; 0 disables it.")
+@click.option("--bind", default="0.0.0.0", show_default=True)
+@click.option("--host", "hosts", multiple=True, default=["localhost"], show_default=True,
+              help="Name or IP kiosks use for the broker (certificate SAN); repeat for several.")  # fmt: skip
+@click.option(
+    "--hub-password", envvar="HUB_MQTT_PASSWORD", default=None, help="Set the hub's broker password."
+)
+@click.option("--run-as", default="mosquitto", show_default=True, help="User Mosquitto drops to.")
+@click.option("--require-client-cert", is_flag=True, help="Kiosks must present a client certificate too.")
+def broker_config(
+    broker_dir: str,
+    data_dir: str,
+    port: int,
+    tls_port: int,
+    bind: str,
+    hosts: tuple[str, ...],
+    hub_password: str | None,
+    run_as: str,
+    require_client_cert: bool,
+) -> None:
+    """Write mosquitto.conf, the ACL, the hub's password and the TLS CA + broker certificate."""
+    from pathlib import Path
+
+    from hub.broker_config import BrokerLayout, write_broker_files
+
+    layout = BrokerLayout(
+        broker_dir=Path(broker_dir),
+        data_dir=Path(data_dir),
+        port=port or None,
+        bind=bind,
+        tls_port=tls_port or None,
+        run_as=run_as,
+        require_certificate=require_client_cert,
+    )
+    try:
+        written = write_broker_files(layout, list(hosts), hub_password)
+    except OSError as exc:
+        raise click.ClickException(f"无法写入 {broker_dir} / cannot write {broker_dir}: {exc}") from exc
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo("reload: systemctl reload mosquitto  (重新加载消息服务器)")
