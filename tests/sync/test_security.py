@@ -236,8 +236,10 @@ def test_broker_config_command_writes_every_file_once(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert oct((etc / "tls/broker.key").stat().st_mode & 0o777) == "0o600"
     conf = (etc / "mosquitto.conf").read_text()
-    expected = ["allow_anonymous false", f"password_file {etc / 'passwd'}", "max_queued_messages 0",
-                "listener 1883 0.0.0.0", "listener 8883 0.0.0.0", f"keyfile {etc / 'tls/broker.key'}"]  # fmt: skip
+    expected = [
+        "allow_anonymous false", f"password_file {etc / 'passwd'}", "max_queued_messages 0",
+        "listener 1883 0.0.0.0", "listener 8883 0.0.0.0", f"keyfile {etc / 'tls/broker.key'}",
+    ]  # fmt: skip
     assert set(expected) <= set(conf.splitlines())
     again = CliRunner().invoke(hub_main, args)  # a rerun keeps the CA and any device ACL edits
     assert again.output.splitlines()[:2] == [f"wrote {etc / 'mosquitto.conf'}", f"wrote {etc / 'passwd'}"]
