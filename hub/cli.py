@@ -86,6 +86,10 @@ def _register_groups() -> None:
 
 
 _register_groups()
+# sync commands: ingest, quarantine, config, broker-config, simulate (hub/sync_cli.py)
+from hub.sync_cli import register as _register_sync_commands  # noqa: E402 (needs main)
+
+_register_sync_commands(main)
 
 if __name__ == "__main__":
     main()
