@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, SqliteDatabase
 
-from hub import fleet, loyalty
+from hub import booking, fleet, loyalty
 from hub.db import database, transaction
-from hub.models import DeviceHead, Event, Gap, Quarantine, Sale, SaleLine
+from hub.models import DeviceHead, Event, Gap, Quarantine
 from kiosk.sync import schema
 from kiosk.sync.topics import device_of
 
@@ -84,11 +84,89 @@ def ingest_batch(
     result = IngestResult()
     with transaction():
         chain = _lock_chain(device, events, now)
-        for event in sorted(events, key=_seq_or_zero):
+        ordered = sorted(events, key=_seq_or_zero)
+        known = _known_ids(ordered)
+        plan = _Plan(chain)
+        for event in ordered:
+            if _bulk_eligible(event, device) and event["id"] not in known:
+                if not plan.add(event, now, tz, result):
+                    _reject(topic, device, event, plan.rejected, now, result, replaying)
+                continue
+            plan.flush(topic, device, now, tz, result, replaying)
             _ingest_event(topic, device, event, chain, now, tz, result, replaying)
+        plan.flush(topic, device, now, tz, result, replaying)
         _close_chain(chain, now)
         fleet.record_skew(device, schema.batch_sent_at(payload), now)
     return result
+
+
+def _known_ids(events: list[Any]) -> set[str]:
+    ids = [e["id"] for e in events if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    return {row.id for row in Event.select(Event.id).where(Event.id.in_(ids))} if ids else set()
+
+
+def _bulk_eligible(event: Any, device: str) -> bool:
+    """Well-formed sales whose only effect is the built-in booking go the fast way."""
+    return (
+        schema.check_event(event, device) is None
+        and event["type"] == "sale.completed"
+        and EFFECTS.get("sale.completed") is _apply_sale_completed
+        and not (MEMBER_SALE_HOOKS and event["data"].get("member_id"))
+    )
+
+
+class _Plan:
+    """Sales checked in memory and written together; on any clash, replayed one by one."""
+
+    def __init__(self, chain: _Chain) -> None:
+        self.chain = chain
+        self.events: list[dict[str, Any]] = []
+        self.rows = booking.Rows()
+        self.rejected: str = ""
+        self._snapshot = self._take()
+
+    def _take(self) -> tuple[int, str, dict[int, tuple[str, str]], int]:
+        c = self.chain
+        return c.head_seq, c.head_hash, dict(c.known), len(c.gaps)
+
+    def add(self, event: dict[str, Any], now: dt.datetime, tz: ZoneInfo, result: IngestResult) -> bool:
+        """Plan ``event``; False (reason in ``rejected``) when it fails the link or data checks."""
+        if any(e["id"] == event["id"] for e in self.events):
+            result.duplicates += 1
+            result.acked.append(event["id"])
+            return True
+        try:
+            _check_link(event, self.chain)
+            sale, lines = booking.sale_rows(event, tz)
+        except (Rejected, booking.BookingError) as exc:
+            self.rejected = str(exc)
+            return False
+        _advance(event, self.chain)
+        self.events.append(event)
+        self.rows.events.append(booking.event_row(event, now))
+        self.rows.sales.append(sale)
+        self.rows.lines.extend(lines)
+        return True
+
+    def flush(
+        self, topic: str, device: str, now: dt.datetime, tz: ZoneInfo, result: IngestResult, replaying: bool
+    ) -> None:
+        """Write the planned rows in one savepoint; on a clash fall back to one savepoint per event."""
+        if self.events:
+            try:
+                with database.atomic():
+                    booking.write(database.obj, self.rows)
+                result.applied += len(self.events)
+                result.acked.extend(e["id"] for e in self.events)
+            except IntegrityError:
+                log.warning("batch from %s clashed with booked rows; applying event by event", device)
+                head_seq, head_hash, known, gaps = self._snapshot
+                self.chain.head_seq, self.chain.head_hash, self.chain.known = head_seq, head_hash, known
+                del self.chain.gaps[gaps:]
+                for event in self.events:
+                    _ingest_event(topic, device, event, self.chain, now, tz, result, replaying)
+        self.events, self.rows = [], booking.Rows()
+        self._snapshot = self._take()
 
 
 def _device_or_none(topic: str) -> str | None:
@@ -200,48 +278,25 @@ def _apply(event: dict[str, Any], now: dt.datetime, tz: ZoneInfo) -> None:
 
 
 def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
-    data = event["data"]
     try:
-        # Booked by the terminal's own time, whatever its clock says; skew is reported, not corrected.
-        sold_at = dt.datetime.fromisoformat(event["ts"])
-        lines = data["lines"]
-        total = int(data["total_fen"])
-        discount = sum(int(d["amount_fen"]) for d in data.get("discounts", []))
-        if sum(int(line["total_fen"]) for line in lines) - discount != total:
-            raise Rejected("line totals do not add up to the sale total")
-        sale = Sale.create(
-            id=data["sale_id"],
-            event=event["id"],
-            device=event["device"],
-            store=data["store"],
-            receipt_no=data["receipt_no"],
-            sold_at=event["ts"],
-            day=sold_at.astimezone(tz).date().isoformat(),
-            total_fen=total,
-            currency=data.get("currency", "CNY"),
-            item_count=sum(int(line["quantity"]) for line in lines),
-        )
-        SaleLine.insert_many([_line_row(sale.id, line) for line in lines]).execute()
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Rejected(f"sale.completed data is incomplete: {exc!r}") from exc
+        sale, lines = booking.sale_rows(event, tz)
+    except booking.BookingError as exc:
+        raise Rejected(str(exc)) from exc
+    try:
+        with database.atomic():
+            booking.write(database.obj, booking.Rows(sales=[sale], lines=lines))
     except IntegrityError as exc:
         # the event id is new (checked under the device lock), so the sale itself collides
         raise Rejected(f"sale conflicts with a booked sale: {exc}") from exc
-    loyalty.on_sale_completed(event, tz)
+    if event["data"].get("member_id"):
+        for hook in MEMBER_SALE_HOOKS:
+            hook(event, tz)
 
 
-def _line_row(sale_id: str, line: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "sale": sale_id,
-        "position": line["position"],
-        "sku": line["sku"],
-        "name_zh": line["name_zh"],
-        "name_en": line.get("name_en", ""),
-        "unit_price_fen": line["unit_price_fen"],
-        "quantity": line["quantity"],
-        "total_fen": line["total_fen"],
-    }
-
+# Other modules' work on a booked member sale (loyalty: earn, redeem, ledger checks). Each runs
+# inside the event's savepoint and may raise Rejected. Member sales therefore take the
+# event-by-event path; sales without a member have no hook work and go the bulk way.
+MEMBER_SALE_HOOKS: list[Effect] = [loyalty.on_sale_completed]
 
 EFFECTS: dict[str, Effect] = {"sale.completed": _apply_sale_completed, **loyalty.EFFECTS}
 

@@ -20,6 +20,7 @@ def register(group: click.Group) -> None:
     group.add_command(catalog)
     group.add_command(config)
     group.add_command(broker_config)
+    group.add_command(simulate)
 
 
 @click.command()
@@ -215,3 +216,36 @@ def broker_config(
     for path in written:
         click.echo(f"wrote {path}")
     click.echo("reload: systemctl reload mosquitto  (重新加载消息服务器)")
+
+
+@click.command()
+@click.option("--kiosks", default=3, show_default=True, help="Headless kiosks (till + sync agent each).")
+@click.option("--sales", default=100, show_default=True, help="Sales per kiosk.")
+@click.option("--workers", default=1, show_default=True, help="Hub ingest workers.")
+@click.option("--db", "db_url", default=None, help="Hub database; default a fresh SQLite file in --workdir.")
+@click.option("--mqtt-port", type=int, default=None, help="Use this broker; default a private Mosquitto.")
+@click.option("--batch-size", default=50, show_default=True)
+@click.option(
+    "--workdir", type=click.Path(file_okay=False), default=None, help="Default: a temporary directory."
+)
+def simulate(
+    kiosks: int,
+    sales: int,
+    workers: int,
+    db_url: str | None,
+    mqtt_port: int | None,
+    batch_size: int,
+    workdir: str | None,
+) -> None:
+    """Run N headless kiosks selling M sales each against the hub; print JSON; exit 1 unless exact."""
+    import tempfile
+    from pathlib import Path
+
+    from hub.simulate import run
+
+    with tempfile.TemporaryDirectory(prefix="hub-simulate-") as scratch:
+        where = Path(workdir) if workdir else Path(scratch)
+        result = run(where, kiosks, sales, workers, db_url, mqtt_port, batch_size)
+    click.echo(result.as_json())
+    if not result.exact:
+        raise SystemExit(1)
