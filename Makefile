@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench setup clean image image-test
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -24,3 +24,10 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
+
+image: setup
+	bash image/build.sh
+
+image-test: setup
+	bash image/build.sh
+	$(PY) image/boot_test.py

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, SqliteDatabase
 
-from hub import booking, fleet
+from hub import booking, fleet, loyalty
 from hub.db import database, transaction
 from hub.models import DeviceHead, Event, Gap, Quarantine
 from kiosk.sync import schema
@@ -111,7 +111,7 @@ def _bulk_eligible(event: Any, device: str) -> bool:
         schema.check_event(event, device) is None
         and event["type"] == "sale.completed"
         and EFFECTS.get("sale.completed") is _apply_sale_completed
-        and not SALE_HOOKS
+        and not (MEMBER_SALE_HOOKS and event["data"].get("member_id"))
     )
 
 
@@ -288,16 +288,17 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     except IntegrityError as exc:
         # the event id is new (checked under the device lock), so the sale itself collides
         raise Rejected(f"sale conflicts with a booked sale: {exc}") from exc
-    for hook in SALE_HOOKS:
-        hook(event, tz)
+    if event["data"].get("member_id"):
+        for hook in MEMBER_SALE_HOOKS:
+            hook(event, tz)
 
 
-# Other modules' work on a booked sale (loyalty: earn, redeem, ledger checks). Each runs inside the
-# event's savepoint and may raise Rejected. While any hook is registered, sales take the
-# event-by-event path instead of the bulk one.
-SALE_HOOKS: list[Effect] = []
+# Other modules' work on a booked member sale (loyalty: earn, redeem, ledger checks). Each runs
+# inside the event's savepoint and may raise Rejected. Member sales therefore take the
+# event-by-event path; sales without a member have no hook work and go the bulk way.
+MEMBER_SALE_HOOKS: list[Effect] = [loyalty.on_sale_completed]
 
-EFFECTS: dict[str, Effect] = {"sale.completed": _apply_sale_completed}
+EFFECTS: dict[str, Effect] = {"sale.completed": _apply_sale_completed, **loyalty.EFFECTS}
 
 
 def _reject(

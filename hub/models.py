@@ -107,6 +107,9 @@ ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Gap, Quarantine]
 def create_schema(db: Database) -> None:
     """Create missing tables (the hub's migration 1)."""
     db.create_tables(ALL_MODELS, safe=True)
+    from hub.loyalty_models import create_loyalty_schema  # its models build on BaseModel here
+
+    create_loyalty_schema(db)
     from hub.catalog import MODELS as CATALOG_MODELS  # sync: catalog and config releases
     from hub.fleet import MODELS as FLEET_MODELS  # sync: fleet status, built on BaseModel here
 

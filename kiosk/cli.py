@@ -154,5 +154,15 @@ def db_info(db_path: Path) -> None:
     click.echo(f"outbox pending: {outbox.depth()}")
 
 
+def _register_groups() -> None:
+    from kiosk.config_cli import config
+    from kiosk.hw.cli import hw_group
+
+    main.add_command(hw_group)
+    main.add_command(config)
+
+
+_register_groups()
+
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(mosquitto xvfb xauth libgl1-mesa-dri libegl1 libgles2 fonts-noto-cjk chromium espeak-ng)
+APT_PACKAGES=(mosquitto xvfb xauth libgl1-mesa-dri libegl1 libgles2 fonts-noto-cjk chromium espeak-ng mtools dosfstools fdisk systemd shellcheck)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kiosk.domain.cart import Cart
 from kiosk.store.db import database
@@ -30,6 +30,23 @@ class Terminal:
     currency: str = "CNY"
 
 
+class SaleAddOn(Protocol):
+    """Something a sale carries along, written in the sale's own transaction.
+
+    :class:`kiosk.store.members.MemberSale` is one: the member's discount,
+    ledger entries and coupons.
+    """
+
+    @property
+    def discount_fen(self) -> int:
+        """Fen taken off the cart's list total (member discount, coupons)."""
+        ...
+
+    def write(self, sale_id: str, event_id: str, ts: str) -> dict[str, Any]:
+        """Store the add-on's rows; return what it adds to the ``sale.completed`` data."""
+        ...
+
+
 class PaymentMismatch(ValueError):
     """The payments do not add up to the cart's total."""
 
@@ -40,13 +57,19 @@ def commit_sale(
     terminal: Terminal,
     now: dt.datetime,
     sale_id: str | None = None,
+    member: SaleAddOn | None = None,
 ) -> Sale:
-    """Store a completed sale and its ``sale.completed`` event atomically; return the Sale."""
+    """Store a completed sale and its ``sale.completed`` event atomically; return the Sale.
+
+    With ``member``, the sale's total is the cart's less the member's discounts,
+    and the member's ledger entries and coupon use commit in the same transaction.
+    """
     if cart.is_empty:
         raise ValueError("cannot commit an empty cart")
+    total = cart.total_fen - (member.discount_fen if member else 0)
     paid = sum(p.amount_fen for p in payments)
-    if paid != cart.total_fen:
-        raise PaymentMismatch(f"payments {paid} fen != total {cart.total_fen} fen")
+    if paid != total:
+        raise PaymentMismatch(f"payments {paid} fen != total {total} fen")
     sale_id = sale_id or str(uuid.uuid4())
     ts = now.isoformat(timespec="milliseconds")
     with database.atomic("IMMEDIATE"):
@@ -56,7 +79,7 @@ def commit_sale(
             receipt_no=receipt_no,
             device_id=terminal.device,
             created_at=ts,
-            total_fen=cart.total_fen,
+            total_fen=total,
             currency=terminal.currency,
         )
         lines = _line_rows(sale_id, cart)
@@ -71,13 +94,17 @@ def commit_sale(
             for p in payments
         ]
         Payment.insert_many(pays).execute()
+        event_id = str(uuid.uuid4())
+        data = _sale_data(sale, terminal, lines, pays)
+        if member is not None:
+            data.update(member.write(sale_id, event_id, ts))
         append_event(
-            event_id=str(uuid.uuid4()),
+            event_id=event_id,
             device=terminal.device,
             boot=terminal.boot,
             ts=ts,
             type="sale.completed",
-            data=_sale_data(sale, terminal, lines, pays),
+            data=data,
         )
     return sale
 

@@ -53,7 +53,9 @@ def test_the_same_event_twice_in_one_batch_is_booked_once(hub_db) -> None:  # ty
     assert reports.day_summary("2026-11-24").total_fen == 1200
 
 
-def test_a_sale_hook_sends_sales_the_event_by_event_way_and_may_reject(hub_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_member_sale_hook_sends_member_sales_the_event_by_event_way_and_may_reject(
+    hub_db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     seen: list[str] = []
 
     def loyalty_check(event: dict[str, object], tz: ZoneInfo) -> None:
@@ -61,8 +63,8 @@ def test_a_sale_hook_sends_sales_the_event_by_event_way_and_may_reject(hub_db, m
         if event["seq"] == 2:
             raise ingest.Rejected("points earned do not match the rules")
 
-    monkeypatch.setattr(ingest, "SALE_HOOKS", [loyalty_check])
-    result = ingest_batch("pos/K01/up/events", batch("K01", sale_chain("K01", 3)), NOW, TZ)
+    monkeypatch.setattr(ingest, "MEMBER_SALE_HOOKS", [loyalty_check])
+    result = ingest_batch("pos/K01/up/events", batch("K01", sale_chain("K01", 3, member_id="m-1")), NOW, TZ)
     assert result is not None and result.acked == ["K01-ev-1", "K01-ev-3"]
     assert seen == ["K01-ev-1", "K01-ev-2", "K01-ev-3"]
     assert json.loads(Quarantine.get().payload)["id"] == "K01-ev-2"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Build the Member Kiosk SD-card image for Raspberry Pi (arm64, Debian bookworm).
+#
+#   sudo bash image/build.sh            # or: make image
+#
+# Output in image/out/: member-kiosk-<version>-<commit>.img.xz, .sha256, .bmap,
+# os_list.json (Raspberry Pi Imager), manifest.txt (every package and wheel version).
+# Runs as root; needs no loop devices: file systems are made from directories
+# (mkfs.ext4 -d, mkfs.vfat + mcopy) and assembled with sfdisk + dd.
+# Steps are numbered scripts in image/steps/; files copied verbatim are in image/files/.
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+export REPO
+# Outside the source tree: setuptools would otherwise walk the rootfs (and its /proc) on `pip install -e .`.
+export WORK=${WORK:-/var/tmp/member-kiosk-image}
+export OUT=${OUT:-$REPO/image/out}
+export SUITE=${SUITE:-bookworm}
+# Point MIRROR at snapshot.debian.org/archive/debian/<timestamp> to pin the archive in time.
+export MIRROR=${MIRROR:-http://deb.debian.org/debian}
+export SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD)
+if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ]; then
+  COMMIT="$COMMIT-dirty"
+fi
+export COMMIT
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/pyproject.toml")
+export VERSION
+export NAME="member-kiosk-$VERSION-$COMMIT"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "image: run as root (mmdebstrap needs it) / 请以 root 身份运行" >&2
+  exit 1
+fi
+
+log() { printf '[%s] image: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+export -f log
+
+log "installing build tools"
+HOST_PACKAGES=(mmdebstrap qemu-user-static binfmt-support dosfstools mtools e2fsprogs
+  bmap-tools xz-utils fdisk python3-venv git)
+missing=()
+for p in "${HOST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# arm64 binaries run through qemu-user: binfmt_misc must be mounted and the handler on.
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+update-binfmts --enable qemu-aarch64
+
+rm -rf "$WORK"
+mkdir -p "$WORK" "$OUT"
+start=$(date +%s)
+
+log "building the kiosk wheel"
+"$REPO/.venv/bin/python" -m pip wheel -q --no-deps --wheel-dir "$WORK/wheels" "$REPO"
+
+packages=$(grep -v '^#' "$REPO/image/packages.txt" | paste -sd, -)
+hooks=()
+for step in "$REPO"/image/steps/[1-7]*.sh; do
+  hooks+=(--customize-hook="log 'step $(basename "$step")'; bash '$step' \"\$1\"")
+done
+
+log "mmdebstrap $SUITE arm64 with $(echo "$packages" | tr ',' '\n' | wc -l) packages"
+mmdebstrap --mode=root --arch=arm64 --variant=minbase \
+  --components="main non-free-firmware" \
+  --include="$packages" \
+  --essential-hook="bash '$REPO/image/steps/00-essential.sh' \"\$1\"" \
+  "${hooks[@]}" \
+  "$SUITE" "$WORK/rootfs" \
+  "deb $MIRROR $SUITE main non-free-firmware" \
+  "deb $MIRROR $SUITE-updates main non-free-firmware" \
+  "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+
+for step in "$REPO"/image/steps/[89]*.sh; do
+  log "step $(basename "$step")"
+  bash "$step" "$WORK/rootfs"
+done
+log "done in $(($(date +%s) - start)) s: $OUT/$NAME.img.xz"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Copy the image/files tree and the systemd units into the root file system.
+set -euo pipefail
+root=$1
+cp -a "$REPO/image/files/." "$root/"
+install -m 0644 "$REPO"/systemd/kiosk.service "$REPO"/systemd/kiosk-sync.service \
+  "$REPO"/systemd/kiosk-firstboot.service "$REPO"/systemd/kiosk-growdata.service \
+  "$root/etc/systemd/system/"
+chmod 0755 "$root"/usr/local/lib/kiosk/*.sh

@@ -1,0 +1,195 @@
+"""Every unit passes `systemd-analyze verify` and the project's own unit lint."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+UNITS = sorted((REPO / "systemd").glob("*.service"))
+SYSTEM_UNITS = Path("/usr/lib/systemd/system")
+
+
+def _load_unitlint():
+    spec = importlib.util.spec_from_file_location("unitlint", REPO / "image/unitlint.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["unitlint"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+unitlint = _load_unitlint()
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A file system tree laid out like the image, for `verify --root`.
+
+    verify resolves every path inside the root, so the real executables the
+    units name are copied to where the image puts them.
+    """
+    tree = tmp_path_factory.mktemp("root")
+    (tree / "usr/bin").mkdir(parents=True)
+    (tree / "usr/lib/systemd").mkdir(parents=True)
+    (tree / "bin").symlink_to("usr/bin")
+    (tree / "lib").symlink_to("usr/lib")
+    shutil.copytree(SYSTEM_UNITS, tree / "usr/lib/systemd/system", symlinks=True)
+    for tool in ("mount", "hostname", "systemd-machine-id-setup"):
+        shutil.copy2(f"/usr/bin/{tool}", tree / "usr/bin" / tool)
+    (tree / "opt/kiosk/bin").mkdir(parents=True)
+    for tool in ("kiosk", "hub"):
+        shutil.copy2(REPO / ".venv/bin" / tool, tree / "opt/kiosk/bin" / tool)
+    shutil.copytree(REPO / "image/files/usr/local/lib/kiosk", tree / "usr/local/lib/kiosk")
+    (tree / "etc/systemd/system").mkdir(parents=True)
+    return tree
+
+
+def verify(root: Path, unit: Path) -> subprocess.CompletedProcess[str]:
+    target = root / "etc/systemd/system" / unit.name
+    shutil.copy2(unit, target)
+    return subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", "--man=no", "--generators=no", str(target)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_the_units_we_ship() -> None:
+    assert [u.name for u in UNITS] == [
+        "hub.service",
+        "kiosk-firstboot.service",
+        "kiosk-growdata.service",
+        "kiosk-sync.service",
+        "kiosk.service",
+    ]
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
+def test_systemd_analyze_verify_is_silent(root: Path, unit: Path) -> None:
+    result = verify(root, unit)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_verify_harness_really_checks(root: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.service"
+    text = (REPO / "systemd/kiosk.service").read_text()
+    broken.write_text(text.replace("bin/kiosk run", "bin/kiosc run").replace("Restart=", "Restrt="))
+    result = verify(root, broken)
+    assert result.returncode == 1
+    assert "Unknown key 'Restrt' in section [Service]" in result.stderr
+    assert "Command /opt/kiosk/bin/kiosc is not executable" in result.stderr
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
+def test_project_lint_is_clean(unit: Path) -> None:
+    known = unitlint.known_units([SYSTEM_UNITS, REPO / "systemd"])
+    assert [str(p) for p in unitlint.lint_unit(unit, known)] == []
+
+
+PLANTED = [
+    (
+        "After=kiosk-firstboot.service local-fs.target",
+        "After=kiosk-firstboot.service network.online.target",
+        8,
+        "After= names unknown unit network.online.target; did you mean network-online.target?",
+    ),
+    ("Type=notify", "Type=notfy", 20, "Type=notfy is not valid; did you mean Type=notify?"),
+    (
+        "\nRestart=always",
+        "\nRestart=allways",
+        28,
+        "Restart=allways is not valid; did you mean Restart=always?",
+    ),
+    (
+        "WatchdogSec=30\n",
+        "\n",
+        20,
+        "Type=notify without WatchdogSec: a hung app is never restarted",
+    ),
+    (
+        "NoNewPrivileges=yes",
+        "NoNewPrivileges=sure",
+        44,
+        "NoNewPrivileges= needs yes or no, got 'sure'",
+    ),
+    (
+        "ExecStart=/opt/kiosk/bin/kiosk",
+        "ExecStart=kiosk",
+        23,
+        "ExecStart= needs an absolute path",
+    ),
+    (
+        "WantedBy=multi-user.target",
+        "WantedBy=multi-user.targt",
+        80,
+        "WantedBy= names unknown unit multi-user.targt; did you mean multi-user.target?",
+    ),
+    ("[Install]", "[Instal]", 79, "unknown section [Instal]"),
+    ("RestartSec=2", "RestartSec=2\nRestart=no", 30, "Restart= set twice (first on line 28)"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "line", "message"), PLANTED, ids=[p[1] for p in PLANTED])
+def test_lint_catches_planted_mistake(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+    text = (REPO / "systemd/kiosk.service").read_text()
+    assert old in text
+    planted = tmp_path / "kiosk.service"
+    planted.write_text(text.replace(old, new, 1))
+    known = unitlint.known_units([SYSTEM_UNITS, REPO / "systemd"])
+    problems = unitlint.lint_unit(planted, known)
+    assert [(p.line, p.en) for p in problems] == [(line, message)]
+
+
+def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert unitlint.main([str(u) for u in UNITS]) == 0
+    bad = tmp_path / "bad.service"
+    bad.write_text("[Service]\nType=notfy\nExecStart=/bin/true\n")
+    assert unitlint.main([str(bad)]) == 1
+    assert capsys.readouterr().out == (
+        f"{bad}:2: Type=notfy is not valid; did you mean Type=notify? / Type=notfy 不是有效值\n"
+    )
+
+
+def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
+    unit, _ = unitlint.parse_unit(REPO / "systemd/kiosk.service")
+    assert unit.values("Service", "Type") == [("notify", 20)]
+    assert unit.values("Service", "WatchdogSec") == [("30", 25)]
+    assert unit.values("Service", "Restart") == [("always", 28)]
+    assert unit.values("Service", "User") == [("kiosk", 31)]
+    ordering = " ".join(v for key in ("After", "Wants", "Requires") for v, _ in unit.values("Unit", key))
+    assert "network" not in ordering
+    hardening = {k: v for s, k, v, _ in unit.entries if s == "Service"}
+    assert hardening["NoNewPrivileges"] == "yes"
+    assert hardening["ProtectSystem"] == "strict"
+    assert hardening["ReadWritePaths"] == "/var/lib/kiosk"
+    assert hardening["PrivateTmp"] == "yes"
+    assert hardening["CapabilityBoundingSet"] == ""
+
+
+def test_oneshot_may_repeat_exec_start_but_notify_may_not(tmp_path: Path) -> None:
+    known = unitlint.known_units([SYSTEM_UNITS])
+    body = "[Service]\nType={}\nExecStart=/bin/true\nExecStart=/bin/false\nWatchdogSec=5\n"
+    oneshot = tmp_path / "a.service"
+    oneshot.write_text(body.format("oneshot").replace("WatchdogSec=5\n", ""))
+    assert unitlint.lint_unit(oneshot, known) == []
+    notify = tmp_path / "b.service"
+    notify.write_text(body.format("notify"))
+    assert [p.en for p in unitlint.lint_unit(notify, known)] == ["ExecStart= set twice (first on line 3)"]
+
+
+def test_device_units_and_template_instances_are_known(tmp_path: Path) -> None:
+    known = unitlint.known_units([SYSTEM_UNITS])
+    unit = tmp_path / "c.service"
+    unit.write_text(
+        "[Unit]\nAfter=dev-disk-by\\x2dlabel-kiosk\\x2ddata.device getty@tty1.service\n"
+        "[Service]\nExecStart=/bin/true\n"
+    )
+    assert unitlint.lint_unit(unit, known) == []

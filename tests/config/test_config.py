@@ -1,0 +1,207 @@
+"""kiosk.toml: typed, strict, and errors that name the line and the fix."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kiosk.config import (
+    DEFAULT_DATA_PATH,
+    ConfigError,
+    KioskConfig,
+    dump_config,
+    load_config,
+    parse_config,
+)
+from kiosk.config_cli import config as config_group
+
+KEY = base64.b64encode(bytes(range(32))).decode()
+
+GOOD = f"""\
+[store]
+id = "s-001"
+name = "一号店"
+timezone = "Asia/Shanghai"
+
+[device]
+id = "d-7f3a"
+name = "Front till"
+
+[broker]
+host = "hub.local"
+port = 8883
+username = "d-7f3a"
+password = "0123456789abcdef0123"
+
+[data]
+encryption_key = "{KEY}"
+
+[hardware]
+scanner = "/dev/input/by-id/usb-Honeywell-event-kbd"
+card_reader = "ffff:0035"
+printer = "usb:0416:5011"
+paper_width = 384
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_good_file_loads_with_defaults_filled_in(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.store.name == "一号店"
+    assert cfg.device.effective_hostname == "kiosk-d-7f3a"
+    assert cfg.broker.port == 8883
+    assert cfg.data.path == DEFAULT_DATA_PATH
+    assert cfg.data.key_bytes() == bytes(range(32))
+    assert cfg.hardware.paper_width == 384
+    assert cfg.limits.offline_points_per_member == 2000
+    assert cfg.wifi is None
+
+
+def test_misspelled_table_names_line_and_suggestion(tmp_path: Path) -> None:
+    text = GOOD.replace("[broker]", "[brokr]")
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, text))
+    problems = {p.key: p for p in info.value.problems}
+    assert problems["brokr"].line == 10
+    assert problems["brokr"].en == "unknown key; did you mean `broker`?"
+    assert problems["brokr"].zh == "未知的键；是不是想写 `broker`？"
+    assert problems["broker"].en.startswith("required but missing")
+    assert f"{tmp_path / 'kiosk.toml'}:10: `brokr`: unknown key; did you mean `broker`?" in str(info.value)
+
+
+def test_misspelled_key_inside_table_points_at_its_line() -> None:
+    text = GOOD.replace('host = "hub.local"', 'hots = "hub.local"')
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "t.toml")
+    by_key = {p.key: p for p in info.value.problems}
+    assert by_key["broker.hots"].line == 11
+    assert by_key["broker.hots"].en == "unknown key; did you mean `host`?"
+    assert by_key["broker.host"].line == 10  # missing: points at the [broker] header
+    assert by_key["broker.host"].zh == "缺少必填项；请在 [broker] 下添加 `host = ...`"
+
+
+def test_unknown_key_with_no_close_match_lists_valid_keys() -> None:
+    text = GOOD.replace("paper_width = 384", "paper_width = 384\nzzz = 1")
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    (problem,) = info.value.problems
+    assert problem.line == 24
+    assert problem.en == ("unknown key; valid keys: scanner, card_reader, printer, paper_width, cash_drawer")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "line", "fragment"),
+    [
+        ("paper_width = 384", "paper_width = 400", "hardware.paper_width", 23, "384 or 576"),
+        ('printer = "usb:0416:5011"', 'printer = "lpt1"', "hardware.printer", 22, "usb:VID:PID"),
+        (
+            'timezone = "Asia/Shanghai"',
+            'timezone = "Asia/Beijing"',
+            "store.timezone",
+            4,
+            "unknown time zone 'Asia/Beijing'",
+        ),
+        (
+            f'encryption_key = "{KEY}"',
+            'encryption_key = "c2hvcnQ="',
+            "data.encryption_key",
+            17,
+            "must decode to 32 bytes, got 5",
+        ),
+        ("port = 8883", "port = 70000", "broker.port", 12, "less than or equal to 65535"),
+        ('id = "d-7f3a"', 'id = "D 7F3A"', "device.id", 7, "should match pattern"),
+    ],
+)
+def test_bad_values_are_located(old: str, new: str, key: str, line: int, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD.replace(old, new))
+    problem = next(p for p in info.value.problems if p.key == key)
+    assert problem.line == line
+    assert fragment in problem.en
+    assert problem.zh.startswith("取值无效：")
+
+
+def test_username_must_equal_device_id() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD.replace('username = "d-7f3a"', 'username = "d-other"'))
+    (problem,) = info.value.problems
+    assert "must equal device.id 'd-7f3a'" in problem.en
+
+
+def test_toml_syntax_error_names_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD.replace('name = "Front till"', "name = Front till"))
+    (problem,) = info.value.problems
+    assert problem.key == "(syntax)"
+    assert problem.line == 8
+
+
+def test_tls_ca_must_be_pem_or_path() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD + '\n[broker.tls]\nca = "not a cert"\n')
+    (problem,) = info.value.problems
+    assert (problem.key, problem.line) == ("broker.tls.ca", 26)
+    assert problem.en == "must be PEM text (-----BEGIN ...) or an absolute path"
+
+
+def test_tls_client_cert_needs_its_key() -> None:
+    text = GOOD + '\n[broker.tls]\nca = "/etc/kiosk/ca.pem"\nclient_cert = "/etc/kiosk/c.pem"\n'
+    with pytest.raises(ConfigError) as info:
+        parse_config(text)
+    (problem,) = info.value.problems
+    assert (problem.key, problem.line) == ("broker.tls", 25)
+    assert problem.en == "client_cert and client_key go together: give both or neither"
+
+
+def test_missing_table_says_add_the_table() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD.replace("[data]", "[dta]"))
+    by_key = {p.key: p for p in info.value.problems}
+    assert by_key["data"].en == "required but missing; add a `[data]` table"
+    assert by_key["data"].zh == "缺少必填项；请添加 `[data]` 表"
+    assert by_key["data"].line is None
+
+
+def test_dump_then_load_round_trips(tmp_path: Path) -> None:
+    cfg = parse_config(GOOD)
+    again = load_config(write(tmp_path, dump_config(cfg)))
+    assert again == cfg
+
+
+def test_demo_defaults_are_valid_and_round_trip() -> None:
+    cfg = KioskConfig.demo(data_path="/tmp/demo.db")
+    assert cfg.broker.username == "d-demo"
+    assert len(cfg.data.key_bytes()) == 32
+    assert parse_config(dump_config(cfg)) == cfg
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    cfg = parse_config(GOOD)
+    assert "0123456789abcdef0123" not in repr(cfg)
+    assert KEY not in repr(cfg)
+
+
+def test_cli_validate_ok_and_error_exit_codes(tmp_path: Path) -> None:
+    runner = CliRunner()
+    good = runner.invoke(config_group, ["validate", str(write(tmp_path, GOOD))])
+    assert good.exit_code == 0
+    assert good.output == (f"OK: {tmp_path / 'kiosk.toml'} (store s-001, device d-7f3a) / 配置有效\n")
+    bad = runner.invoke(config_group, ["validate", str(write(tmp_path, GOOD.replace("[data]", "[dta]")))])
+    assert bad.exit_code == 1
+    assert ":16: `dta`: unknown key; did you mean `data`?" in bad.output
+    assert "中有 2 处问题" in bad.output
+
+
+def test_cli_validate_missing_file_is_bilingual(tmp_path: Path) -> None:
+    result = CliRunner().invoke(config_group, ["validate", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 1
+    assert "cannot read the file" in result.output
+    assert "无法读取该文件" in result.output
