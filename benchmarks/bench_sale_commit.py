@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -32,28 +33,30 @@ def cart() -> Cart:
     return Cart().add(ITEMS[0], 1).add(ITEMS[1], 2).add(ITEMS[2], 3)
 
 
-def peewee_rate(path: Path, sales: int) -> float:
-    """Sales per second through ``commit_sale``."""
-    open_database(path)
+def peewee_rate(sales: int) -> float:
+    """Sales per second through ``commit_sale`` on the open store database."""
     basket = cart()
     pay = [PaymentIntent("cash", basket.total_fen)]
     now = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     for _ in range(sales):
         commit_sale(basket, pay, TERMINAL, now)
-    elapsed = time.perf_counter() - started
-    database.close()
-    return sales / elapsed
+    return sales / (time.perf_counter() - started)
 
 
-def raw_rate(path: Path, sales: int) -> float:
-    """Sales per second writing the same rows with sqlite3 and hand-written SQL."""
+def raw_connection(path: Path) -> sqlite3.Connection:
+    """A sqlite3 connection to a database with the store's schema and pragmas."""
     open_database(path)  # same schema, then let go of peewee
     database.close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=wal")
     conn.execute("PRAGMA synchronous=full")
     conn.execute("PRAGMA foreign_keys=1")
+    return conn
+
+
+def raw_rate(conn: sqlite3.Connection, sales: int) -> float:
+    """Sales per second writing the same rows with sqlite3 and hand-written SQL."""
     basket = cart()
     now = dt.datetime.now(dt.UTC)
     ts = now.isoformat(timespec="milliseconds")
@@ -101,22 +104,28 @@ def raw_rate(path: Path, sales: int) -> float:
             (event["seq"], event["hash"]),
         )
         conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return sales / elapsed
+    return sales / (time.perf_counter() - started)
 
 
 def main() -> None:
     """Run both, print one JSON object."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sales", type=int, default=1000)
+    parser.add_argument("--sales", type=int, default=200, help="Sales per round and side.")
+    parser.add_argument("--rounds", type=int, default=5, help="Alternating rounds; the median is reported.")
     parser.add_argument("--dir", type=Path, default=None, help="Where the database files go (default: /tmp).")
     args = parser.parse_args()
+    raws, peewees = [], []
     with tempfile.TemporaryDirectory(prefix="bench-sale-", dir=args.dir) as work:
-        raw = raw_rate(Path(work) / "raw.db", args.sales)
-        peewee = peewee_rate(Path(work) / "peewee.db", args.sales)
+        conn = raw_connection(Path(work) / "raw.db")
+        open_database(Path(work) / "peewee.db")
+        for _ in range(args.rounds):  # alternate, so a busy disk slows both alike
+            raws.append(raw_rate(conn, args.sales))
+            peewees.append(peewee_rate(args.sales))
+        conn.close()
+        database.close()
+    raw, peewee = statistics.median(raws), statistics.median(peewees)
     print(json.dumps({
-        "benchmark": "sale_commit", "sales": args.sales, "synchronous": "full",
+        "benchmark": "sale_commit", "sales": args.sales * args.rounds, "synchronous": "full",
         "commit_sale_per_s": round(peewee, 1), "raw_sqlite3_per_s": round(raw, 1),
         "ratio": round(peewee / raw, 3), "machine": f"{platform.machine()} {os.cpu_count()} cpu",
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
