@@ -101,16 +101,19 @@ def drop_postgres(name: str) -> None:
     admin.close()
 
 
-def sync_run(
-    work: Path, template: list[tuple[str, Path]], port: int, kind: str, workers: int
-) -> dict[str, object]:
-    """Drain copies of the template kiosks into a fresh hub database; return the figures."""
+def sync_run(work: Path, template: list[tuple[str, Path]], kind: str, workers: int) -> dict[str, object]:
+    """Drain copies of the template kiosks through a fresh broker into a fresh hub database.
+
+    Fresh, because the copies reuse device and event ids: a broker that still held the last
+    run's sessions would hand the new agents acks meant for the old copies.
+    """
     run_dir = work / f"{kind}-{workers}-{uuid.uuid4().hex[:6]}"
     run_dir.mkdir()
     pairs = [(d, Path(shutil.copy(db, run_dir / db.name))) for d, db in template]
     url, name = (f"sqlite:///{run_dir / 'hub.db'}", "") if kind == "sqlite" else postgres_url()
     try:
-        seconds, steady = simulate.drain(run_dir, pairs, workers, url, port)
+        with MosquittoBroker(run_dir / "broker") as broker:
+            seconds, steady = simulate.drain(run_dir, pairs, workers, url, broker.port)
         hub = simulate._hub_counts()
         kiosk = [simulate.kiosk_totals(db) for _, db in pairs]
         exact = hub == (sum(k[0] for k in kiosk), sum(k[1] for k in kiosk), sum(k[2] for k in kiosk))
@@ -140,9 +143,10 @@ def main() -> None:
             raw_rate = events / raw_seconds
             single_size = batch_size_bytes(template[0][1], 1)
             single_seconds = raw_pubsub(broker.port, events, single_size)
-            runs = [sync_run(work, template, broker.port, kind, workers)
-                    for kind in ("sqlite", "postgresql") for workers in (1, 2)]  # fmt: skip
-            drains = [sync_run(work, backlog, broker.port, kind, 1) for kind in ("sqlite", "postgresql")]
+        runs = [
+            sync_run(work, template, kind, workers) for kind in ("sqlite", "postgresql") for workers in (1, 2)
+        ]
+        drains = [sync_run(work, backlog, kind, 1) for kind in ("sqlite", "postgresql")]
     for run in runs:
         run["ratio_to_raw"] = round(float(run["steady_events_per_s"]) / raw_rate, 3)  # type: ignore[arg-type]
         run["ratio_to_raw_single"] = round(float(run["steady_events_per_s"]) * single_seconds / events, 3)  # type: ignore[arg-type]
