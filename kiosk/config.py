@@ -70,9 +70,7 @@ class StoreConfig(_Section):
     timezone: str = Field(
         default="Asia/Shanghai", description="IANA time zone of the shop, e.g. `Asia/Shanghai`."
     )
-    currency: str = Field(
-        default="CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code."
-    )
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
 
     @field_validator("timezone")
     @classmethod
@@ -107,9 +105,7 @@ class DeviceConfig(_Section):
 class TlsConfig(_Section):
     """``[broker.tls]``: how the terminal authenticates the broker (and itself)."""
 
-    ca: str = Field(
-        description="CA certificate that signed the broker's: PEM text, or an absolute path."
-    )
+    ca: str = Field(description="CA certificate that signed the broker's: PEM text, or an absolute path.")
     client_cert: str | None = Field(
         default=None, description="Optional client certificate (PEM text or absolute path)."
     )
@@ -146,9 +142,7 @@ class BrokerConfig(_Section):
     host: str = Field(min_length=1, description="Broker host name or IP address.")
     port: int = Field(default=1883, ge=1, le=65535, description="Broker port (8883 for TLS).")
     username: str = Field(description="MQTT username; must equal the device id.")
-    password: str = Field(
-        min_length=16, repr=False, description="MQTT password written by `hub device add`."
-    )
+    password: str = Field(min_length=16, repr=False, description="MQTT password written by `hub device add`.")
     keepalive: int = Field(default=30, ge=5, le=600, description="MQTT keepalive in seconds.")
     tls: TlsConfig | None = Field(default=None, description="TLS settings; omit for plain MQTT.")
 
@@ -156,9 +150,7 @@ class BrokerConfig(_Section):
 class DataConfig(_Section):
     """``[data]``: where the database lives and the key for personal data."""
 
-    path: str = Field(
-        default=DEFAULT_DATA_PATH, description="SQLite database file (on the data partition)."
-    )
+    path: str = Field(default=DEFAULT_DATA_PATH, description="SQLite database file (on the data partition).")
     encryption_key: str = Field(
         repr=False, description="Base64 of 32 random bytes; encrypts members' personal data."
     )
@@ -190,9 +182,7 @@ class WifiConfig(_Section):
     """``[wifi]``: optional wireless network; omit for Ethernet."""
 
     ssid: str = Field(min_length=1, max_length=32, description="Network name.")
-    psk: str = Field(
-        min_length=8, max_length=64, repr=False, description="WPA2 passphrase (8-63 chars)."
-    )
+    psk: str = Field(min_length=8, max_length=64, repr=False, description="WPA2 passphrase (8-63 chars).")
     country: str = Field(
         default="CN", pattern=r"^[A-Z]{2}$", description="Regulatory country code, e.g. `CN`."
     )
@@ -290,9 +280,7 @@ class KioskConfig(_Section):
         return cls(
             store=StoreConfig(id="s-demo", name="演示店 Demo Store"),
             device=DeviceConfig(id=device_id, name="Demo terminal"),
-            broker=BrokerConfig(
-                host="127.0.0.1", username=device_id, password="demo-password-not-secret"
-            ),
+            broker=BrokerConfig(host="127.0.0.1", username=device_id, password="demo-password-not-secret"),
             data=DataConfig(path=data_path, encryption_key=DEMO_ENCRYPTION_KEY),
             hardware=HardwareConfig(printer="file:/dev/null"),
         )

@@ -66,9 +66,7 @@ def normalise_uid(
     if form == "hex":
         return uid.hex().upper()
     if len(uid) > 4:
-        raise _bad_uid(
-            raw, "7 字节的卡号无法写成 10 位十进制，请改用 hex", "a 7-byte UID needs form = 'hex'"
-        )
+        raise _bad_uid(raw, "7 字节的卡号无法写成 10 位十进制，请改用 hex", "a 7-byte UID needs form = 'hex'")
     return f"{int.from_bytes(uid, 'big'):010d}"
 
 

@@ -112,9 +112,7 @@ def _list_inputs(config: HardwareConfig) -> None:
             device.close()
 
 
-def describe_input(
-    device: evdev.InputDevice, config: HardwareConfig, links: list[str]
-) -> list[str]:
+def describe_input(device: evdev.InputDevice, config: HardwareConfig, links: list[str]) -> list[str]:
     """Lines for one input device: path, ids, name, the role kiosk.toml gives it, by-id links."""
     info, role = device.info, _role(config, device, links)
     ids = f"{info.vendor:04x}:{info.product:04x}"
@@ -297,9 +295,7 @@ def test_drawer(obj: _Context, url: str | None, pin: str | None) -> None:
         printer.close()
     if state is DeviceState.UNREACHABLE:
         _fail(status_message(state))
-    click.echo(
-        both({"zh": f"已向钱箱 {kick} 号针脚发送脉冲。", "en": f"Drawer pulse sent on pin {kick}."})
-    )
+    click.echo(both({"zh": f"已向钱箱 {kick} 号针脚发送脉冲。", "en": f"Drawer pulse sent on pin {kick}."}))
 
 
 def _wait_for(obj: _Context, role: str, kind: HardwareEventKind, seconds: float) -> None:

@@ -96,9 +96,7 @@ class CardReaderConfig(InputDeviceConfig):
 
     def card(self) -> CardSettings:
         """UID settings for the reader thread."""
-        return CardSettings(
-            self.uid_form, self.reader_format, self.reverse_bytes, self.debounce_ms / 1000
-        )
+        return CardSettings(self.uid_form, self.reader_format, self.reverse_bytes, self.debounce_ms / 1000)
 
 
 class PrinterConfig(BaseModel):

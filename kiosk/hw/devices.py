@@ -17,9 +17,7 @@ def readers_for(config: HardwareConfig, queue: EventQueue) -> list[InputReader]:
     if config.scanner is not None:
         scanner = config.scanner
         readers.append(
-            InputReader(
-                "scanner", "scanner", queue, _opener(scanner.match()), decoder=scanner.decoder()
-            )
+            InputReader("scanner", "scanner", queue, _opener(scanner.match()), decoder=scanner.decoder())
         )
     if config.card_reader is not None:
         card = config.card_reader

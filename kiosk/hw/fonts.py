@@ -46,7 +46,6 @@ def _missing(path: str, family: str = FAMILY) -> FontMissingError:
     return FontMissingError(
         {
             "zh": f"找不到小票字体 {family}（{path}）。请安装 fonts-noto-cjk 软件包。",
-            "en": f"The receipt font {family} ({path}) is missing. "
-            "Install the fonts-noto-cjk package.",
+            "en": f"The receipt font {family} ({path}) is missing. Install the fonts-noto-cjk package.",
         }
     )

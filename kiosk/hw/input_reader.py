@@ -241,6 +241,4 @@ class InputReader(threading.Thread):
             return  # report changes only: a missing device is not news every retry
         self._state = state
         log.info("%s: %s %s", self.device_name, state.value, detail)
-        self._queue.put(
-            HardwareEvent(HardwareEventKind.STATUS, state.value, self.device_name, detail)
-        )
+        self._queue.put(HardwareEvent(HardwareEventKind.STATUS, state.value, self.device_name, detail))

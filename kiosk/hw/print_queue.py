@@ -192,6 +192,4 @@ class PrintQueue:
         self._announce(state, receipt_no)
 
     def _announce(self, state: DeviceState, receipt_no: str = "") -> None:
-        self._events.put(
-            HardwareEvent(HardwareEventKind.STATUS, state.value, self._source, receipt_no)
-        )
+        self._events.put(HardwareEvent(HardwareEventKind.STATUS, state.value, self._source, receipt_no))

@@ -95,15 +95,12 @@ class EscposReceiptPrinter(ReceiptPrinter):
     an unplugged printer is reopened on the next job.
     """
 
-    def __init__(
-        self, connect: Callable[[], Escpos], width_dots: int = 576, name: str = ""
-    ) -> None:
+    def __init__(self, connect: Callable[[], Escpos], width_dots: int = 576, name: str = "") -> None:
         if width_dots not in WIDTHS:
             raise PrinterConfigError(
                 {
                     "zh": f"打印宽度 {width_dots} 不支持，请设为 384（58 毫米）或 576（80 毫米）。",
-                    "en": f"Print width {width_dots} is not supported: "
-                    "use 384 (58 mm) or 576 (80 mm).",
+                    "en": f"Print width {width_dots} is not supported: use 384 (58 mm) or 576 (80 mm).",
                 }
             )
         self._connect = connect
@@ -161,9 +158,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
         if type(escpos)._read is Escpos._read:
             return DeviceState.STATUS_UNKNOWN
         try:
-            replies = self._send(
-                lambda p: [p.query_status(_DLE_EOT + bytes((n,))) for n in (1, 2, 4)]
-            )
+            replies = self._send(lambda p: [p.query_status(_DLE_EOT + bytes((n,))) for n in (1, 2, 4)])
         except PrinterError as exc:
             if isinstance(exc.__cause__, TimeoutError):
                 return DeviceState.STATUS_UNKNOWN  # connected, but it does not answer DLE EOT

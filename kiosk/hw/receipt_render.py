@@ -113,9 +113,7 @@ class _Pen:
         font = font or self.body
         room: float = self.width - 2 * self.margin
         if right:
-            self.draw.text(
-                (self.width - self.margin, self.y), right, font=font, fill=0, anchor="ra"
-            )
+            self.draw.text((self.width - self.margin, self.y), right, font=font, fill=0, anchor="ra")
             room -= self.draw.textlength(right, font=font) + 8
         for chunk in self._wrap(left, font, room):
             self.draw.text((self.margin, self.y), chunk, font=font, fill=0, anchor="la")
@@ -166,9 +164,7 @@ class _Pen:
 
     def finish(self) -> Image.Image:
         height = self.y + self.margin
-        image = self.canvas.crop((0, 0, self.width, height)).point(
-            lambda v: 255 if v >= 128 else 0, mode="1"
-        )
+        image = self.canvas.crop((0, 0, self.width, height)).point(lambda v: 255 if v >= 128 else 0, mode="1")
         image.info["qr_box"] = self.qr_box
         return image
 

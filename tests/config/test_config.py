@@ -74,9 +74,7 @@ def test_misspelled_table_names_line_and_suggestion(tmp_path: Path) -> None:
     assert problems["brokr"].en == "unknown key; did you mean `broker`?"
     assert problems["brokr"].zh == "未知的键；是不是想写 `broker`？"
     assert problems["broker"].en.startswith("required but missing")
-    assert f"{tmp_path / 'kiosk.toml'}:10: `brokr`: unknown key; did you mean `broker`?" in str(
-        info.value
-    )
+    assert f"{tmp_path / 'kiosk.toml'}:10: `brokr`: unknown key; did you mean `broker`?" in str(info.value)
 
 
 def test_misspelled_key_inside_table_points_at_its_line() -> None:
@@ -96,9 +94,7 @@ def test_unknown_key_with_no_close_match_lists_valid_keys() -> None:
         parse_config(text)
     (problem,) = info.value.problems
     assert problem.line == 24
-    assert problem.en == (
-        "unknown key; valid keys: scanner, card_reader, printer, paper_width, cash_drawer"
-    )
+    assert problem.en == ("unknown key; valid keys: scanner, card_reader, printer, paper_width, cash_drawer")
 
 
 @pytest.mark.parametrize(
@@ -197,12 +193,8 @@ def test_cli_validate_ok_and_error_exit_codes(tmp_path: Path) -> None:
     runner = CliRunner()
     good = runner.invoke(config_group, ["validate", str(write(tmp_path, GOOD))])
     assert good.exit_code == 0
-    assert good.output == (
-        f"OK: {tmp_path / 'kiosk.toml'} (store s-001, device d-7f3a) / 配置有效\n"
-    )
-    bad = runner.invoke(
-        config_group, ["validate", str(write(tmp_path, GOOD.replace("[data]", "[dta]")))]
-    )
+    assert good.output == (f"OK: {tmp_path / 'kiosk.toml'} (store s-001, device d-7f3a) / 配置有效\n")
+    bad = runner.invoke(config_group, ["validate", str(write(tmp_path, GOOD.replace("[data]", "[dta]")))])
     assert bad.exit_code == 1
     assert ":16: `dta`: unknown key; did you mean `data`?" in bad.output
     assert "中有 2 处问题" in bad.output

@@ -52,7 +52,7 @@ def test_ordinary_product_barcode_is_not_a_scale_label() -> None:
 def test_layout_must_fill_twelve_digits() -> None:
     with pytest.raises(ScaleLabelError, match="12 digits"):
         ScaleLabelLayout(item_digits=5, value_digits=4)
-    with pytest.raises(ScaleLabelError, match="20..29"):
+    with pytest.raises(ScaleLabelError, match=r"20\.\.29"):
         ScaleLabelLayout(prefixes=("30",))
 
 

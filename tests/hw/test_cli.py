@@ -59,9 +59,9 @@ def test_list_shows_devices_found_and_the_configuration(config: Path) -> None:
     result = run(config, "list")
     assert result.exit_code == 0, result.output
     printers = cli.usb_printers()  # none on the build machines; listed if there are
-    usb_lines = [
-        f"  usb:0x{v:04x}:0x{p:04x}  bus {b} addr {a}  -> -" for v, p, b, a in printers
-    ] or ["  没有找到 USB 打印机 / no USB printers found"]
+    usb_lines = [f"  usb:0x{v:04x}:0x{p:04x}  bus {b} addr {a}  -> -" for v, p, b, a in printers] or [
+        "  没有找到 USB 打印机 / no USB printers found"
+    ]
     assert result.output.splitlines() == [
         f"Input devices ({input_reader.INPUT_DIR}):",
         "  没有找到输入设备 / no input devices found",
@@ -81,8 +81,7 @@ def test_test_printer_prints_the_test_page_over_tcp(config: Path) -> None:
     expected = render_receipt(sample_receipt(dt.datetime.fromisoformat(AT)), 384)
     assert result.output.splitlines() == [
         "status: ready  打印机就绪。 / Printer ready.",
-        f"测试页已发送（384×{expected.height} 点）。 / "
-        f"Test page sent (384x{expected.height} dots).",
+        f"测试页已发送（384×{expected.height} 点）。 / Test page sent (384x{expected.height} dots).",
     ]
     (receipt,) = server.printer.receipts()
     assert receipt.cut is True
@@ -91,9 +90,7 @@ def test_test_printer_prints_the_test_page_over_tcp(config: Path) -> None:
 
 def test_test_printer_to_a_file_at_80_mm(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "lp0"
-    result = run(
-        config, "test", "printer", "--printer", f"file:{out}", "--width", "576", "--at", AT
-    )
+    result = run(config, "test", "printer", "--printer", f"file:{out}", "--width", "576", "--at", AT)
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == (
         "status: status_unknown  打印机不回报状态，无法检测缺纸。 / "
@@ -207,7 +204,5 @@ def test_list_lines_map_devices_to_their_roles(config: Path) -> None:
         "  /dev/input/event3  0c2e:0b61  'Honeywell 1900'  -> scanner",
         f"      {scanner_link}",
     ]
-    assert describe_input(card, hw, []) == [
-        "  /dev/input/event4  ffff:0035  'RFID Reader'  -> card_reader"
-    ]
+    assert describe_input(card, hw, []) == ["  /dev/input/event4  ffff:0035  'RFID Reader'  -> card_reader"]
     assert describe_input(other, hw, []) == ["  /dev/input/event0  0000:0001  'Power Button'  -> -"]

@@ -70,10 +70,7 @@ def test_config_errors_name_the_key_in_both_languages(table: dict, key: str) -> 
 def test_missing_or_broken_kiosk_toml(tmp_path: Path) -> None:
     with pytest.raises(HardwareConfigError) as caught:
         load_hw_config(tmp_path / "absent.toml")
-    assert (
-        caught.value.message["en"]
-        == f"The configuration file {tmp_path}/absent.toml does not exist."
-    )
+    assert caught.value.message["en"] == f"The configuration file {tmp_path}/absent.toml does not exist."
     broken = tmp_path / "kiosk.toml"
     broken.write_text("[hw\n", encoding="utf-8")
     with pytest.raises(HardwareConfigError, match="is not valid TOML"):

@@ -106,9 +106,7 @@ def test_unplug_mid_read_reports_disconnected_and_replug_resumes() -> None:
             raise outcome
         return outcome
 
-    reader = InputReader(
-        "scanner", "scanner", queue, open_source, backoff=(0.01, 0.04), read_timeout=0.01
-    )
+    reader = InputReader("scanner", "scanner", queue, open_source, backoff=(0.01, 0.04), read_timeout=0.01)
     start(reader)
     try:
         got = collect(queue, lambda seen: len(seen) == 5)

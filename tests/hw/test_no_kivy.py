@@ -26,7 +26,5 @@ def test_importing_every_hw_module_does_not_import_kivy() -> None:
     ]
     code = "; ".join(f"import kiosk.hw.{m}" for m in modules)
     code += "; import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'kivy'))"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == "[]\n"

@@ -49,9 +49,7 @@ def test_a_receipt_prints_and_reports_printed(queue, virtual) -> None:
     assert print_queue.pending() == []
 
 
-def test_paper_out_keeps_the_receipt_queued_and_prints_it_when_paper_is_loaded(
-    queue, virtual
-) -> None:
+def test_paper_out_keeps_the_receipt_queued_and_prints_it_when_paper_is_loaded(queue, virtual) -> None:
     print_queue, events = queue
     virtual.faults.paper_out = True
     print_queue.submit("S1-D1-0002", pattern(seed=2))
@@ -156,9 +154,7 @@ def test_idle_queue_polls_the_printer_and_reports_changes() -> None:
         print_queue.stop()
 
 
-def test_a_receipt_that_cannot_print_is_reported_and_does_not_hold_up_the_rest(
-    queue, virtual
-) -> None:
+def test_a_receipt_that_cannot_print_is_reported_and_does_not_hold_up_the_rest(queue, virtual) -> None:
     print_queue, events = queue
     print_queue.submit("S1-D1-0020", pattern(576, 50))  # too wide for 58 mm paper
     print_queue.submit("S1-D1-0021", pattern(seed=21))

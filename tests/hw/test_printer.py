@@ -47,9 +47,7 @@ def test_network_status_reports_faults(network, fault: str, state: DeviceState) 
     printer.close()
 
 
-def test_unplug_mid_job_is_unreachable_and_the_next_job_reconnects(
-    network, image: Image.Image
-) -> None:
+def test_unplug_mid_job_is_unreachable_and_the_next_job_reconnects(network, image: Image.Image) -> None:
     network.printer.faults.unplug_after_bytes = 1000
     printer = open_printer(network.url, 384)
     try:

@@ -111,9 +111,7 @@ def test_a_long_name_wraps_onto_exactly_as_many_extra_lines_as_it_needs() -> Non
 
 def test_amounts_change_the_image_and_only_that_region() -> None:
     a = render_receipt(receipt(), 576)
-    b = render_receipt(
-        receipt(discounts=(Amount("满减", 200),), payments=(Amount("微信支付", 1300),)), 576
-    )
+    b = render_receipt(receipt(discounts=(Amount("满减", 200),), payments=(Amount("微信支付", 1300),)), 576)
     assert a.size == b.size
     left, top, _, bottom = ImageChops.logical_xor(a, b).getbbox()
     assert left > 576 // 2  # only right-aligned amounts changed: discount, total, payment
