@@ -125,6 +125,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Wrong PIN. Please try again.",
     },
     "pin_cancelled": {"zh": "已取消，{name} 未加入购物车。", "en": "Cancelled: {name} was not added."},
+    "pin_cancel": {"zh": "取消", "en": "Cancel"},
     "approve": {"zh": "确认", "en": "Approve"},
     "clear": {"zh": "清除", "en": "Clear"},
     "close": {"zh": "关闭", "en": "Close"},
@@ -167,13 +168,13 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "wechat": {"zh": "微信支付", "en": "WeChat Pay"},
     "alipay": {"zh": "支付宝", "en": "Alipay"},
-    "mobile_approved": {"zh": "{wallet} 已付 {amount}。", "en": "{wallet} paid {amount}."},
+    "mobile_approved": {"zh": "{wallet}已付 {amount}。", "en": "{wallet} paid {amount}."},
     "mobile_declined": {
-        "zh": "{wallet} 付款未成功（{reason}），未扣款。请换一种付款方式或刷新付款码再试。",
+        "zh": "{wallet}付款未成功（{reason}），未扣款。请换一种付款方式或刷新付款码再试。",
         "en": "{wallet} did not pay ({reason}); nothing was taken. Try another method or refresh the code.",
     },
     "mobile_timeout": {
-        "zh": "{wallet} 长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。",
+        "zh": "{wallet}长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。",
         "en": (
             "{wallet} did not answer in time; the payment was cancelled "
             "and nothing was taken. Scan again or pay cash."

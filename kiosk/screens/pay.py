@@ -2,6 +2,7 @@
 
 from kiosk.screens.base import KioskScreen, load_kv
 
+
 class PayScreen(KioskScreen):
     """Split payment: each tender reduces what is left; the sale commits when nothing is.
 

@@ -162,7 +162,7 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
     assert screens["cash_part"]["message"] == "已收现金 ¥10.00，钱箱已打开。"
     assert report["messages"][4] == "付款进行中，不能更换会员。付款完成后再刷卡。"
     assert screens["declined"]["message"] == (
-        "微信支付 付款未成功（NOTENOUGH），未扣款。请换一种付款方式或刷新付款码再试。"
+        "微信支付付款未成功（NOTENOUGH），未扣款。请换一种付款方式或刷新付款码再试。"
     )
     assert screens["declined"]["remaining"] == "¥30.81"
     assert screens["receipt"]["current"] == "receipt"
@@ -208,7 +208,8 @@ def test_every_button_is_at_least_48px_at_800x480(shopper: tuple[dict[str, Any],
 
 
 TIMEOUT_STEPS: list[dict[str, Any]] = [
-    {"scan": WATER}, {"card": MEMBER_CARD}, {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
+    {"scan": WATER}, {"card": MEMBER_CARD},
+    {"tap": "cart:large_text"}, {"shot": "cart_large"}, {"observe": "large"}, {"tap": "cart:large_text"}, {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
     {"tap": "popup:still_here"}, {"observe": "stayed"},
     {"inactive": True}, {"wait": 2.5}, {"observe": "reset"},
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
@@ -222,8 +223,10 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
 def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple[dict[str, Any], Path]:
     """A shopper who walks away, one whose sale is voided, one whose wallet hangs."""
     workdir = tmp_path_factory.mktemp("timeout")
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", workdir / "shots"))
     script = {
         "steps": TIMEOUT_STEPS,
+        "screenshots": str(shots),
         "settings": {"idle_timeout_s": 2, "countdown_s": 2, "gateway_timeout_s": 0.5},
         "gateway_hang_s": 1.5,
     }
@@ -235,6 +238,7 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
 ) -> None:
     report, workdir = walked_away
     screens = report["screens"]
+    assert report["small_buttons"]["cart_large-zh"] == []
     assert screens["asked"]["popup"]["countdown"] == "2 秒后将清空本单并返回首页。"
     assert screens["stayed"]["current"] == "cart" and "popup" not in screens["stayed"]
     reset = screens["reset"]
@@ -256,7 +260,7 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     assert (screens["voided"]["current"], screens["voided"]["rows"]) == ("idle", [])
     assert screens["waiting"]["message"] == "正在向微信支付请求付款 ¥2.00，请稍候…"
     assert screens["timed_out"]["message"] == (
-        "微信支付 长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。"
+        "微信支付长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。"
     )
     db = workdir / "kiosk.db"
     assert rows(db, "select method, amount_fen from payment") == [("cash", 200)]
