@@ -49,6 +49,8 @@ def run(
 ) -> None:
     """Run the self-checkout app (Kivy)."""
     width, height = (int(v) for v in size.lower().split("x"))
+    # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
+    os.environ.setdefault("KIVY_METRICS_DENSITY", f"{min(width / 800, height / 480):.3f}")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config

@@ -4,6 +4,8 @@ A small table rather than gettext catalogs for now: the screens bind to
 ``app.tr(key, app.lang)`` so switching language re-renders every label.
 """
 
+NBSP = "\u00a0"
+
 TEXT: dict[str, dict[str, str]] = {
     "shop_name": {"zh": "邻里便利店", "en": "Neighbourhood Mart"},
     "start_hint": {
@@ -14,6 +16,7 @@ TEXT: dict[str, dict[str, str]] = {
     "cart_title": {"zh": "购物车", "en": "Your cart"},
     "cart_empty": {"zh": "请扫描商品条码", "en": "Please scan an item"},
     "items": {"zh": "件", "en": "items"},
+    "items_one": {"zh": "件", "en": "item"},
     "total": {"zh": "合计", "en": "Total"},
     "pay": {"zh": "去付款", "en": "Pay"},
     "cancel": {"zh": "取消订单", "en": "Cancel"},
@@ -240,4 +243,7 @@ TEXT: dict[str, dict[str, str]] = {
 def tr(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in; Chinese by default."""
     entry = TEXT[key]
-    return entry.get(lang, entry["zh"]).format(**values)
+    text = entry.get(lang, entry["zh"]).format(**values)
+    # Kivy wraps only at spaces: in Chinese a space inside a sentence (around a product name
+    # or an amount) would break the line there, so Chinese keeps its spaces unbreakable.
+    return text.replace(" ", NBSP) if lang != "en" else text

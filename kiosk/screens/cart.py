@@ -39,7 +39,14 @@ class CartScreen(KioskScreen):
             box.add_widget(row)
         if row is not None:
             # after layout, so the ScrollView knows the new height
-            Clock.schedule_once(lambda _dt: self.ids.scroll.scroll_to(row, animate=False), 0)
+            Clock.schedule_once(lambda _dt: self._show_newest(row), 0)
+
+    def _show_newest(self, row: "CartRow") -> None:
+        scroll = self.ids.scroll
+        if self.ids.lines.height > scroll.height:
+            scroll.scroll_to(row, animate=False)
+        else:
+            scroll.scroll_y = 1  # short carts start at the top
 
     def row_widgets(self) -> list[CartRow]:
         """The row widgets, top to bottom."""

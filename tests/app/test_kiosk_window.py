@@ -49,6 +49,11 @@ def run_kiosk(workdir: Path, display: str, script: dict[str, Any], size: str = "
     return report
 
 
+def zh(text: str) -> str:
+    """Chinese UI text as shown: its spaces are no-break spaces, so Kivy never wraps there."""
+    return text.replace(" ", "\u00a0")
+
+
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql).fetchall()
@@ -109,9 +114,9 @@ def test_bad_scans_are_explained_and_add_nothing(shopper: tuple[dict[str, Any], 
     report = shopper[0]
     assert report["messages"][:4] == [
         "这是付款码。请先点“去付款”，再出示付款码。",
-        f"条码 {UNKNOWN} 未找到该商品，未加入购物车。请找店员帮助。",
-        f"条码 {GARBLED} 读取有误（校验位不对），请重新扫描。",
-        f"称重标签 {UNKNOWN_PLU} 的商品编号 00999 不在商品库中，未加入。请找店员重新称重。",
+        zh(f"条码 {UNKNOWN} 未找到该商品，未加入购物车。请找店员帮助。"),
+        zh(f"条码 {GARBLED} 读取有误（校验位不对），请重新扫描。"),
+        zh(f"称重标签 {UNKNOWN_PLU} 的商品编号 00999 不在商品库中，未加入。请找店员重新称重。"),
     ]
     assert len(report["screens"]["weighed"]["rows"]) == 4
 
@@ -128,20 +133,20 @@ def test_scale_label_and_category_grid_add_items_without_barcodes(
 
 def test_member_card_shows_masked_member_and_applies_the_coupon(shopper: tuple[dict[str, Any], Path]) -> None:
     member = shopper[0]["screens"]["member"]
-    assert member["member"] == "张* 138****1234 · 金卡会员 · 1280 积分 · 储值 ¥88.00\n可用券：满30减5"
+    assert member["member"] == zh("张* 138****1234 · 金卡会员 · 1280 积分 · 储值 ¥88.00\n可用券：满30减5")
     assert (member["subtotal"], member["discount"], member["total"]) == ("¥46.31", "-¥5.00", "¥41.31")
-    assert member["points"] == "本单可得 41 积分"
+    assert member["points"] == zh("本单可得 41 积分")
 
 
 def test_alcohol_waits_for_the_attendant_pin(shopper: tuple[dict[str, Any], Path]) -> None:
     screens = shopper[0]["screens"]
     popup = screens["age_check"]["popup"]
     assert popup["title"] == "需要店员核验年龄"
-    assert popup["body"] == "青岛啤酒经典 500ml 仅限18岁以上购买。请稍候，店员核验证件后输入工号密码。"
+    assert popup["body"] == zh("青岛啤酒经典 500ml 仅限18岁以上购买。请稍候，店员核验证件后输入工号密码。")
     assert len(screens["age_check"]["rows"]) == 5  # not added yet
     assert screens["wrong_pin"]["popup"]["error"] == "密码错误，请重新输入。"
     assert screens["age_approved"]["rows"][5] == ["青岛啤酒经典 500ml", "1 × ¥5.50", "¥5.50"]
-    assert screens["age_approved"]["message"] == "店员已核验年龄：青岛啤酒经典 500ml 已加入。"
+    assert screens["age_approved"]["message"] == zh("店员已核验年龄：青岛啤酒经典 500ml 已加入。")
     assert "popup" not in screens["age_approved"]
 
 
@@ -151,7 +156,7 @@ def test_removal_and_price_override_need_the_attendant(shopper: tuple[dict[str, 
         "农夫山泉 550ml", "蒙牛纯牛奶 250ml", "湾仔码头 虾仁水饺 300g", "香蕉（称重）", "青岛啤酒经典 500ml",
     ]  # fmt: skip
     assert screens["override"]["rows"][4] == ["青岛啤酒经典 500ml", "1 × ¥4.50", "¥4.50"]
-    assert screens["override"]["message"] == "店员已将 青岛啤酒经典 500ml 改价为 ¥4.50。"
+    assert screens["override"]["message"] == zh("店员已将 青岛啤酒经典 500ml 改价为 ¥4.50。")
     assert screens["override"]["total"] == "¥40.81"
 
 
@@ -159,7 +164,7 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
     report = shopper[0]
     screens = report["screens"]
     assert screens["cash_part"]["remaining"] == "¥30.81"
-    assert screens["cash_part"]["message"] == "已收现金 ¥10.00，钱箱已打开。"
+    assert screens["cash_part"]["message"] == zh("已收现金 ¥10.00，钱箱已打开。")
     assert report["messages"][4] == "付款进行中，不能更换会员。付款完成后再刷卡。"
     assert screens["declined"]["message"] == (
         "微信支付付款未成功（NOTENOUGH），未扣款。请换一种付款方式或刷新付款码再试。"
@@ -167,7 +172,9 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
     assert screens["declined"]["remaining"] == "¥30.81"
     assert screens["receipt"]["current"] == "receipt"
     assert screens["done"]["texts"]["paid"] == "已付: ¥40.81"
-    assert screens["done"]["texts"]["points"] == "本单获得 40 积分，现有 1320 积分\n再得 680 积分升级铂金卡"
+    assert screens["done"]["texts"]["points"] == zh(
+        "本单获得 40 积分，现有 1320 积分\n再得 680 积分升级铂金卡"
+    )
     assert screens["done"]["texts"]["greeting"] == "张*，欢迎回来！"
 
 
@@ -209,7 +216,8 @@ def test_every_button_is_at_least_48px_at_800x480(shopper: tuple[dict[str, Any],
 
 TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"scan": WATER}, {"card": MEMBER_CARD},
-    {"tap": "cart:large_text"}, {"shot": "cart_large"}, {"observe": "large"}, {"tap": "cart:large_text"}, {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
+    {"tap": "cart:large_text"}, {"shot": "cart_large"}, {"observe": "large"}, {"tap": "cart:large_text"},
+    {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
     {"tap": "popup:still_here"}, {"observe": "stayed"},
     {"inactive": True}, {"wait": 2.5}, {"observe": "reset"},
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
@@ -239,7 +247,7 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     report, workdir = walked_away
     screens = report["screens"]
     assert report["small_buttons"]["cart_large-zh"] == []
-    assert screens["asked"]["popup"]["countdown"] == "2 秒后将清空本单并返回首页。"
+    assert screens["asked"]["popup"]["countdown"] == zh("2 秒后将清空本单并返回首页。")
     assert screens["stayed"]["current"] == "cart" and "popup" not in screens["stayed"]
     reset = screens["reset"]
     assert (reset["current"], reset["rows"], reset["total"]) == ("idle", [], "¥0.00")
@@ -258,7 +266,7 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     screens = report["screens"]
     assert screens["voided"]["message"] == "店员已作废本单，未收款。"
     assert (screens["voided"]["current"], screens["voided"]["rows"]) == ("idle", [])
-    assert screens["waiting"]["message"] == "正在向微信支付请求付款 ¥2.00，请稍候…"
+    assert screens["waiting"]["message"] == zh("正在向微信支付请求付款 ¥2.00，请稍候…")
     assert screens["timed_out"]["message"] == (
         "微信支付长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。"
     )
@@ -277,10 +285,14 @@ def big_display() -> Iterator[str]:
 
 @pytest.mark.parametrize("size", ["1024x600", "1920x1080"])
 def test_screens_fit_larger_windows(tmp_path: Path, big_display: str, size: str) -> None:
-    steps = [{"scan": WATER}, {"card": MEMBER_CARD}, {"shot": "cart"}, {"tap": "cart:pay"}, {"shot": "pay"}]
-    report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(tmp_path / "shots")}, size)
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
+    steps = [
+        {"scan": WATER}, {"card": MEMBER_CARD}, {"shot": f"cart_{size}"},
+        {"tap": "cart:pay"}, {"shot": f"pay_{size}"},
+    ]  # fmt: skip
+    report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(shots)}, size)
     width, height = (int(v) for v in size.split("x"))
     assert report["window"] == [width, height]
     assert {name: found for name, found in report["small_buttons"].items() if found} == {}
-    with Image.open(tmp_path / "shots" / "kiosk-pay-zh.png") as image:
+    with Image.open(shots / f"kiosk-pay_{size}-zh.png") as image:
         assert image.size == (width, height)
