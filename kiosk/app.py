@@ -152,6 +152,7 @@ class KioskApp(App):
         self._wedge: list[str] = []
         self._message_source: tuple[str, dict[str, object]] | None = None
         self.selected_sku = ""
+        self._failed_receipts: set[str] = set()
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -309,10 +310,14 @@ class KioskApp(App):
         except ValueError:
             return
         if event.source == "printer" and state in PRINTER_PROBLEMS:
-            problem = status_message(state)[self.lang]
-            self._say("printer_problem", error=True, problem=problem)
-            if event.detail:
-                audit.record_receipt_failed(self.terminal, self.now(), event.detail, state.value)
+            self._printer_problem(state, receipt_no=event.detail)
+
+    def _printer_problem(self, state: DeviceState, receipt_no: str = "") -> None:
+        """Say what is wrong with the printer; a receipt it could not print is reported once."""
+        self._say("printer_problem", error=True, problem=status_message(state)[self.lang])
+        if receipt_no and receipt_no != "drawer" and receipt_no not in self._failed_receipts:
+            self._failed_receipts.add(receipt_no)
+            audit.record_receipt_failed(self.terminal, self.now(), receipt_no, state.value)
 
     # --- cart -----------------------------------------------------------------------------
     def add_product(self, product: Product, quantity: int = 1) -> None:
@@ -565,11 +570,14 @@ class KioskApp(App):
             from kiosk.hw.receipt_render import render_receipt
 
             image = render_receipt(self.receipt_data(), self.print_queue.printer.width_dots)
-            self.print_queue.submit(self.last_receipt_no, image)
-            self._say("receipt_printing")
+            self.print_queue.submit(self.last_receipt_no, image)  # kept in the queue until it prints
+            state = self.print_queue.state
+            if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
+                self._printer_problem(state, self.last_receipt_no)
+            else:
+                self._say("receipt_printing")
         else:
-            self._say("printer_problem", error=True, problem=status_message(DeviceState.MISSING)[self.lang])
-            audit.record_receipt_failed(self.terminal, self.now(), self.last_receipt_no, "missing")
+            self._printer_problem(DeviceState.MISSING, self.last_receipt_no)
         self.show_thanks()
 
     def show_receipt_qr(self) -> None:
@@ -671,6 +679,7 @@ class KioskApp(App):
         self.tenders = []
         self.member = None
         self.selected_sku = ""
+        self._failed_receipts: set[str] = set()
         self.set_cart(Cart())
         self.message = ""
         self._message_source = None

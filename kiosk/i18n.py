@@ -213,8 +213,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "receipt_printing": {"zh": "小票打印中，请取走小票。", "en": "Printing your receipt; please take it."},
     "printer_problem": {
-        "zh": "{problem} 订单已保存，小票会在修好后自动补打。请找店员。",
-        "en": "{problem} Your sale is saved and the receipt will print once fixed. Please ask staff.",
+        "zh": "{problem}本单已完成，请找店员。",
+        "en": "{problem} Your sale is complete; please ask staff.",
     },
     "points_earned": {
         "zh": "本单获得 {points} 积分，现有 {balance} 积分",

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from kiosk.devtools.ports import free_port
 from kiosk.devtools.xvfb import Xvfb
 
 WATER, MILK, DUMPLINGS = "6901010370005", "6902010370187", "6910012221116"
@@ -223,7 +224,7 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
     {"scan": WATER}, {"tap": "cart:pay"}, {"scan": WECHAT_HANGS}, {"observe": "waiting"},
     {"wait_until": "payment"}, {"observe": "timed_out"},
-    {"tap": "pay:cash"}, {"pin": PIN}, {"tap": "receipt:skip"}, {"observe": "done"},
+    {"tap": "pay:cash"}, {"pin": PIN}, {"tap": "receipt:print"}, {"wait": 0.5}, {"observe": "done"},
 ]  # fmt: skip
 
 
@@ -235,7 +236,12 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
     script = {
         "steps": TIMEOUT_STEPS,
         "screenshots": str(shots),
-        "settings": {"idle_timeout_s": 2, "countdown_s": 2, "gateway_timeout_s": 0.5},
+        "settings": {
+            "idle_timeout_s": 2,
+            "countdown_s": 2,
+            "gateway_timeout_s": 0.5,
+            "printer_url": f"tcp://127.0.0.1:{free_port()}?timeout=0.5",  # nothing listens: unreachable
+        },
         "gateway_hang_s": 1.5,
     }
     return run_kiosk(workdir, display, script), workdir
@@ -273,7 +279,19 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     db = workdir / "kiosk.db"
     assert rows(db, "select method, amount_fen from payment") == [("cash", 200)]
     types = [t for (t,) in rows(db, "select type from outbox order by seq")]
-    assert types == ["cart.abandoned", "audit.action", "sale.completed"]
+    assert types == ["cart.abandoned", "audit.action", "sale.completed", "receipt.failed"]
+
+
+def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
+    walked_away: tuple[dict[str, Any], Path],
+) -> None:
+    report, workdir = walked_away
+    done = report["screens"]["done"]
+    assert done["current"] == "done"
+    assert done["message"] == zh("无法连接打印机，小票已保存，恢复后自动补打。本单已完成，请找店员。")
+    events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
+    assert events[-1]["data"] == {"store": "S01", "receipt_no": report["receipt_no"], "state": "unreachable"}
+    assert report["printed"] == []
 
 
 @pytest.fixture(scope="module")
