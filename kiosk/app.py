@@ -263,7 +263,9 @@ class KioskApp(App):
 
         row = ProductRow.get_or_none(ProductRow.barcode == code)
         if row is not None:
-            self._say("inactive_product", error=True, name=row.name_en if self.lang == "en" else row.name_zh)
+            self._say(
+                "inactive_product", error=True, name={"zh": row.name_zh, "en": row.name_en or row.name_zh}
+            )
         else:
             self._say("unknown_barcode", error=True, code=code)
 
@@ -314,7 +316,7 @@ class KioskApp(App):
 
     def _printer_problem(self, state: DeviceState, receipt_no: str = "") -> None:
         """Say what is wrong with the printer; a receipt it could not print is reported once."""
-        self._say("printer_problem", error=True, problem=status_message(state)[self.lang])
+        self._say("printer_problem", error=True, problem=status_message(state))
         if receipt_no and receipt_no != "drawer" and receipt_no not in self._failed_receipts:
             self._failed_receipts.add(receipt_no)
             audit.record_receipt_failed(self.terminal, self.now(), receipt_no, state.value)
@@ -328,9 +330,9 @@ class KioskApp(App):
             PinPopup.ask(
                 self,
                 title="age_check_title",
-                body=("age_check_body", {"name": product.name(self.lang)}),
+                body=("age_check_body", {"name": names(product)}),
                 approved=lambda staff: self._age_approved(product, quantity, staff),
-                cancelled=lambda: self._say("pin_cancelled", error=True, name=product.name(self.lang)),
+                cancelled=lambda: self._say("pin_cancelled", error=True, name=names(product)),
             )
             return
         try:
@@ -338,8 +340,8 @@ class KioskApp(App):
         except QuantityError:
             self._say("quantity_limit", error=True, max=MAX_QUANTITY)
             return
-        self._say("added", name=product.name(self.lang))
-        self.speak("added", name=product.name(self.lang))
+        self._say("added", name=names(product))
+        self.speak("added", name=names(product))
 
     def _already_age_checked(self) -> bool:
         return any(line.product.category in AGE_RESTRICTED for line in self.cart.lines)
@@ -349,7 +351,7 @@ class KioskApp(App):
             self.terminal, self.now(), "age_check", staff, {"sku": product.sku, "name_zh": product.name_zh}
         )
         self.set_cart(self.cart.add(product, quantity))
-        self._say("age_approved", name=product.name(self.lang))
+        self._say("age_approved", name=names(product))
 
     def change_quantity(self, sku: str, delta: int) -> None:
         """The shopper taps + or −; going below one asks to remove the line."""
@@ -378,7 +380,7 @@ class KioskApp(App):
         PinPopup.ask(
             self,
             title="remove_check_title",
-            body=("remove_check_body", {"name": line.product.name(self.lang)}),
+            body=("remove_check_body", {"name": names(line.product)}),
             approved=lambda staff: self._remove(line, staff),
         )
 
@@ -389,7 +391,7 @@ class KioskApp(App):
                 {"sku": line.product.sku, "quantity": line.quantity, "total_fen": line.total_fen},
             )  # fmt: skip
         self.set_cart(self.cart.remove(line.product.sku))
-        self._say("removed", name=line.product.name(self.lang))
+        self._say("removed", name=names(line.product))
 
     def pick_product(self, sku: str) -> None:
         """An item without barcode chosen from the category grid."""
@@ -484,7 +486,7 @@ class KioskApp(App):
         wallet = wallet_for_code(auth_code) or "wechat"
         request = PaymentRequest(str(uuid.uuid4()), auth_code, amount, f"{self.settings.store} self-checkout")
         self.payment_busy = True
-        self._say("paying_mobile", wallet=i18n.tr(wallet, self.lang), amount=format_fen(amount))
+        self._say("paying_mobile", wallet=i18n.Key(wallet), amount=format_fen(amount))
         provider = self.payments
 
         def work() -> None:
@@ -502,7 +504,7 @@ class KioskApp(App):
     def _mobile_result(self, wallet: str, result: PaymentResult) -> None:
         self.payment_busy = False
         self.touched()
-        name = i18n.tr(wallet, self.lang)
+        name = i18n.Key(wallet)
         if result.approved:
             self.tenders.append(PaymentIntent(wallet, result.amount_fen, result.reference))
             self._say("mobile_approved", wallet=name, amount=format_fen(result.amount_fen))
@@ -626,7 +628,7 @@ class KioskApp(App):
             for each in self.cart.lines
         )
         self.set_cart(Cart(lines))
-        self._say("price_changed", name=line.product.name(self.lang), price=format_fen(price_fen))
+        self._say("price_changed", name=names(line.product), price=format_fen(price_fen))
 
     def void_line(self, sku: str, staff: str) -> None:
         """An attendant removes a line; audited."""
@@ -701,6 +703,10 @@ class KioskApp(App):
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
 
+    def text_for(self, key: str, values: dict[str, object], lang: str) -> str:
+        """Like :meth:`tr`, with per-language values (product names, wallets) resolved for ``lang``."""
+        return i18n.tr(key, lang, **i18n.localise(values, lang)) if key else ""
+
     def fs(self, size: float, scale: float) -> float:
         """A font size in sp, enlarged in large-text mode; kv passes ``app.scale`` to rebind."""
         from kivy.metrics import sp
@@ -729,7 +735,7 @@ class KioskApp(App):
     def speak(self, key: str, **values: object) -> None:
         """Say the prompt ``key`` in the current language when voice is on (worker thread)."""
         if self.voice is not None and self.voice_on:
-            self.voice.say(i18n.tr(key, self.lang, **values), self.lang)
+            self.voice.say(self.text_for(key, values, self.lang), self.lang)
 
     def go(self, screen: str) -> None:
         """Show ``screen``; going idle resets everything."""
@@ -769,14 +775,14 @@ class KioskApp(App):
     # --- helpers --------------------------------------------------------------------------
     def _say(self, key: str, error: bool = False, **values: object) -> None:
         self._message_source = (key, values)
-        self.message = i18n.tr(key, self.lang, **values)
+        self.message = self.text_for(key, values, self.lang)
         self.message_is_error = error
 
     def on_lang(self, _app: object, lang: str) -> None:
         """Re-render the current message in the new language."""
         if self.message and self._message_source:
             key, values = self._message_source
-            self.message = i18n.tr(key, lang, **values)
+            self.message = self.text_for(key, values, lang)
 
     def _keyboard_wedge_text(self, _window: object, text: str) -> None:
         self._wedge.append(text)
@@ -785,6 +791,11 @@ class KioskApp(App):
         if key == 13 and self._wedge:  # Enter ends a code typed by a desktop scanner
             code, self._wedge[:] = "".join(self._wedge), []
             self.hardware.put(HardwareEvent(HardwareEventKind.SCAN, code, "keyboard"))
+
+
+def names(product: Product) -> dict[str, str]:
+    """A product's name per language, for messages that re-render on a language switch."""
+    return {"zh": product.name_zh, "en": product.name_en or product.name_zh}
 
 
 _METHOD_ZH = {"cash": "现金", "wechat": "微信支付", "alipay": "支付宝"}

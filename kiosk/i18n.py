@@ -240,6 +240,22 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+class Key(str):
+    """A value that is itself a string-table key (a wallet's name): translated when shown."""
+
+
+def localise(values: dict[str, object], lang: str) -> dict[str, object]:
+    """``values`` for ``lang``: a per-language dict becomes its ``lang`` text, a :class:`Key` its text."""
+    shown: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            value = value.get(lang) or value.get("zh", "")
+        elif isinstance(value, Key):
+            value = tr(value, lang)
+        shown[name] = value
+    return shown
+
+
 def tr(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in; Chinese by default."""
     entry = TEXT[key]

@@ -41,7 +41,8 @@ class PinPopup(KioskPopup):
     """A keypad: a staff PIN (masked) that approves an action, or an amount in yuan."""
 
     title_key = StringProperty("")
-    body_text = StringProperty("")
+    body_key = StringProperty("")
+    values = ObjectProperty({})
     entry = StringProperty("")
     error_key = StringProperty("")
     amount_mode = BooleanProperty(False)
@@ -61,7 +62,8 @@ class PinPopup(KioskPopup):
         key, values = body
         popup = cls(
             title_key=title,
-            body_text=app.tr(key, app.lang, **values),
+            body_key=key,
+            values=values,
             approved_callback=approved,
             cancel_callback=cancelled,
         )
@@ -69,9 +71,12 @@ class PinPopup(KioskPopup):
         return popup
 
     @classmethod
-    def ask_amount(cls, app: Any, title: str, amount_callback: Callable[[int], None]) -> "PinPopup":
+    def ask_amount(
+        cls, app: Any, title: tuple[str, dict[str, object]], amount_callback: Callable[[int], None]
+    ) -> "PinPopup":
         """Ask for an amount in yuan (digits are fen, like a till); ``amount_callback(fen)``."""
-        popup = cls(title_key="", body_text=title, approved_callback=amount_callback, amount_mode=True)
+        key, values = title
+        popup = cls(title_key=key, values=values, approved_callback=amount_callback, amount_mode=True)
         popup.show()
         return popup
 
@@ -117,7 +122,7 @@ class StaffMenu(KioskPopup):
 
     staff = StringProperty("")
     line_sku = StringProperty("")
-    line_name = StringProperty("")
+    line_names = ObjectProperty({})
 
     @classmethod
     def open_for(cls, app: Any, staff: str) -> "StaffMenu":
@@ -126,7 +131,7 @@ class StaffMenu(KioskPopup):
         menu = cls(
             staff=staff,
             line_sku=line.product.sku if line else "",
-            line_name=line.product.name(app.lang) if line else "",
+            line_names={"zh": line.product.name_zh, "en": line.product.name_en} if line else {},
         )
         menu.show()
         return menu
@@ -137,7 +142,7 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         PinPopup.ask_amount(
             app,
-            app.tr("new_price_title", app.lang, name=self.line_name),
+            ("new_price_title", {"name": self.line_names}),
             lambda fen: app.override_price(sku, fen, staff),
         )
 

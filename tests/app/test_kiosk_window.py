@@ -84,6 +84,7 @@ SHOPPER_STEPS: list[dict[str, Any]] = [
     {"tap": "pay:cash_10"}, {"shot": "cash_pin"}, {"pin": PIN}, {"observe": "cash_part"},
     {"card": MEMBER_CARD}, {"message": True},
     {"scan": WECHAT_NO_FUNDS}, {"wait_until": "payment"}, {"observe": "declined"}, {"shot": "pay_declined"},
+    {"tap": "pay:lang"}, {"observe": "declined_en"}, {"tap": "pay:lang"},
     {"scan": WECHAT_OK}, {"wait_until": "receipt"}, {"observe": "receipt"},
     {"tap": "receipt:qr_button"}, {"shot": "receipt"},
     {"tap": "receipt:print"}, {"observe": "done"}, {"shot": "done"}, {"wait": 1.0},
@@ -171,6 +172,9 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
         "微信支付付款未成功（NOTENOUGH），未扣款。请换一种付款方式或刷新付款码再试。"
     )
     assert screens["declined"]["remaining"] == "¥30.81"
+    assert screens["declined_en"]["message"] == (
+        "WeChat Pay did not pay (NOTENOUGH); nothing was taken. Try another method or refresh the code."
+    )
     assert screens["receipt"]["current"] == "receipt"
     assert screens["done"]["texts"]["paid"] == "已付: ¥40.81"
     assert screens["done"]["texts"]["points"] == zh(
