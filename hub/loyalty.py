@@ -12,10 +12,8 @@ event's loyalty effects commit or roll back with the event itself.
 """
 
 import datetime as dt
-import itertools
-import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,44 +23,37 @@ from hub.loyalty_models import (
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
-    MergeAudit,
+    MemberSale,
     Reconciliation,
+)
+from hub.member_book import (
+    configure,
+    confirm_tier,
+    erase_member,
+    evaluate_tiers,
+    member_balances,
+    member_delta,
+    member_entries,
+    merge_members,
+    move_ledger_head,
+    open_items,
+    resolve,
+    settings,
+    store_entries,
 )
 from kiosk.domain.loyalty import (
     BONUS,
+    POINTS,
     EarnContext,
     EarnLine,
     Kind,
     LedgerEntry,
-    LoyaltyRules,
-    Stamp,
-    chain,
     earn_points,
-    merge_entries,
 )
-from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
+from kiosk.domain.loyalty.points import points_value_fen
 from kiosk.domain.loyalty.tiers import tier_by_code
-from kiosk.store.pii import PiiError, PiiKey
-
-HUB_DEVICE = "hub"
-
-
-@dataclass
-class LoyaltySettings:
-    """The rules the hub checks sales against, and the key to read birthdays."""
-
-    rules: LoyaltyRules = field(default_factory=LoyaltyRules)
-    key: PiiKey | None = None
-
-
-settings = LoyaltySettings()
-
-
-def configure(rules: LoyaltyRules, key: PiiKey | None) -> None:
-    """Set the rules and key at hub start (and when the owner publishes new rules)."""
-    settings.rules = rules
-    settings.key = key
+from kiosk.store.pii import PiiError
 
 
 def _now() -> dt.datetime:
@@ -79,18 +70,23 @@ def _rejected(reason: str) -> Exception:
     return Rejected(reason)
 
 
-def resolve(member_id: str) -> str:
-    """The member an id stands for now, following merges."""
-    seen = set()
-    while member_id not in seen:
-        seen.add(member_id)
-        member = HubMember.get_or_none(HubMember.id == member_id)
-        if member is None or not member.merged_into:
-            return member_id
-        member_id = member.merged_into
-    return member_id
+Effect = Callable[[dict[str, Any], ZoneInfo], None]
 
 
+def _rejecting(effect: Effect) -> Effect:
+    """Turn malformed event data into a rejection (quarantine) instead of an ingest crash."""
+
+    @functools.wraps(effect)
+    def run(event: dict[str, Any], tz: ZoneInfo) -> None:
+        try:
+            effect(event, tz)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _rejected(f"{event.get('type')} data is malformed: {exc!r}") from exc
+
+    return run
+
+
+@_rejecting
 def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a terminal's registration; merge it into an earlier member with the same phone."""
     try:
@@ -116,6 +112,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         merge_members(earlier.id, member_id, _now(), by="auto: same phone")
 
 
+@_rejecting
 def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a card link; a card already held by someone else is reported, not moved."""
     data = event["data"]
@@ -136,11 +133,13 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
         )
 
 
+@_rejecting
 def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book top-ups, adjustments, refunds and expiries sent by a terminal."""
     record_entries(event, event["data"].get("entries", []))
 
 
+@_rejecting
 def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     """For a member sale: book its entries, re-check the points earned, watch its coupons."""
     data = event["data"]
@@ -160,8 +159,38 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
             got=got,
             detail="points earned differ from the hub's rules",
         )
+    redeemed = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
+    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    if points_value_fen(redeemed, settings.rules.redeem) != points_paid:
+        _reconcile(
+            "redeem_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=points_value_fen(redeemed, settings.rules.redeem),
+            got=points_paid,
+            detail=f"{redeemed} points paid {points_paid} fen",
+        )
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
+    day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date()
+    MemberSale.create(
+        sale_id=data["sale_id"],
+        member_id=resolve(member_id),
+        day=day.isoformat(),
+        paid_fen=int(data["total_fen"]),
+        points=got,
+    )
+    confirmed = confirm_tier(resolve(member_id), day)
+    claimed = data.get("tier")
+    if claimed and claimed != confirmed:
+        _reconcile(
+            "tier_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            detail=f"terminal moved the member to {claimed}, the hub has {confirmed}",
+        )
 
 
 def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo) -> int:
@@ -207,56 +236,59 @@ def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: 
 
 
 def record_entries(event: dict[str, Any], raw: Iterable[dict[str, Any]]) -> list[LedgerEntry]:
-    """Check and store a terminal's entries; report edits, gaps and replays; sweep merges."""
+    """Check and store a terminal's entries; report edits, gaps and replays; sweep merges.
+
+    One event's entries are checked against the device's ledger head in memory
+    and stored with one insert, so a member sale costs a handful of queries.
+    """
     try:
         entries = [LedgerEntry.from_dict(dict(item)) for item in raw]
     except (KeyError, TypeError, ValueError) as exc:
         raise _rejected(f"ledger entries are malformed: {exc!r}") from exc
-    stored = []
+    if not entries:
+        return entries
+    device = event["device"]
+    ids = [e.id for e in entries]
+    seen = {i for (i,) in HubLedgerEntry.select(HubLedgerEntry.id).where(HubLedgerEntry.id.in_(ids)).tuples()}
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
+    last_seq, last_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    fresh = []
     for entry in entries:
-        if _check_and_store(entry, event):
-            stored.append(entry)
-    for member_id in sorted({e.member_id for e in stored}):
+        if entry.id in seen:
+            _reconcile(
+                "ledger_replay",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id} sent again in event {event['id']}",
+            )
+            continue
+        seen.add(entry.id)
+        for problem in _entry_problems(entry, device, last_seq, last_hash):
+            _reconcile(
+                "ledger_chain",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id}: {problem}",
+            )
+        fresh.append(entry)
+        if entry.seq > last_seq:
+            last_seq, last_hash = entry.seq, entry.hash
+    store_entries(fresh, event["id"])
+    move_ledger_head(device, last_seq, last_hash)
+    for member_id in sorted({e.member_id for e in fresh}):
         _after_change(member_id)
     return entries
 
 
-def _check_and_store(entry: LedgerEntry, event: dict[str, Any]) -> bool:
+def _entry_problems(entry: LedgerEntry, device: str, last_seq: int, last_hash: str) -> list[str]:
     problems = []
-    if entry.device != event["device"]:
-        problems.append(f"entry device {entry.device} differs from event device {event['device']}")
+    if entry.device != device:
+        problems.append(f"entry device {entry.device} differs from event device {device}")
     if entry_hash(entry) != entry.hash:
         problems.append("hash does not match the entry (edited?)")
-    head = HubLedgerHead.get_or_none(HubLedgerHead.device == entry.device)
-    last_seq, last_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if entry.seq != last_seq + 1 or entry.prev != last_hash:
         problems.append(f"seq {entry.seq} after {last_seq}, or prev does not link")
-    if HubLedgerEntry.get_or_none(HubLedgerEntry.id == entry.id) is not None:
-        _reconcile(
-            "ledger_replay",
-            member_id=entry.member_id,
-            device=entry.device,
-            detail=f"entry {entry.id} sent again in event {event['id']}",
-        )
-        return False
-    for problem in problems:
-        _reconcile(
-            "ledger_chain",
-            member_id=entry.member_id,
-            device=entry.device,
-            detail=f"entry {entry.id}: {problem}",
-        )
-    _store(entry, event["id"])
-    if entry.seq > last_seq:
-        HubLedgerHead.insert(device=entry.device, seq=entry.seq, hash=entry.hash).on_conflict(
-            conflict_target=[HubLedgerHead.device],
-            update={HubLedgerHead.seq: entry.seq, HubLedgerHead.hash: entry.hash},
-        ).execute()
-    return True
-
-
-def _store(entry: LedgerEntry, event_id: str) -> None:
-    HubLedgerEntry.insert(**entry.to_dict(), event_id=event_id).execute()
+    return problems
 
 
 def _after_change(member_id: str) -> None:
@@ -266,77 +298,56 @@ def _after_change(member_id: str) -> None:
         member_id = survivor
     for account, amount in member_balances(member_id).items():
         if amount < 0:
-            _reconcile(
-                "negative_balance", member_id=member_id, got=amount, detail=f"{account} balance is {amount}"
-            )
+            _flag_negative(member_id, account, amount)
 
 
-def member_entries(member_id: str) -> list[LedgerEntry]:
-    """Every entry booked on ``member_id`` (not following merges)."""
-    names = set(LedgerEntry.__dataclass_fields__)
-    rows = HubLedgerEntry.select().where(HubLedgerEntry.member_id == member_id).dicts()
-    return [LedgerEntry.from_dict({k: v for k, v in r.items() if k in names}) for r in rows]
-
-
-def member_balances(member_id: str) -> dict[str, int]:
-    """The member's balance per account: the sum of their entries."""
-    totals: dict[str, int] = {}
-    for entry in member_entries(member_id):
-        totals[entry.account] = totals.get(entry.account, 0) + entry.amount
-    return totals
-
-
-def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str) -> list[LedgerEntry]:
-    """Merge ``duplicate_id`` into ``survivor_id``: balances (lot by lot), cards, and an audit row."""
-    history = member_entries(duplicate_id)
-    lots = remaining_lots(history, duplicate_id, settings.rules.expiry)
-    stamp = Stamp(
-        HUB_DEVICE, now.isoformat(timespec="milliseconds"), (str(uuid.uuid4()) for _ in itertools.count())
+def _flag_negative(member_id: str, account: str, amount: int) -> None:
+    """One open item per member and account; a later entry updates its amount."""
+    detail = f"{account} balance is {amount}"
+    updated = (
+        Reconciliation.update(got=amount, detail=detail)
+        .where(
+            Reconciliation.kind == "negative_balance",
+            Reconciliation.member_id == member_id,
+            Reconciliation.resolved_at.is_null(),
+            Reconciliation.detail.startswith(f"{account} "),
+        )
+        .execute()
     )
-    moved = merge_entries(survivor_id, duplicate_id, history, stamp, lots)
-    head = HubLedgerHead.get_or_none(HubLedgerHead.device == HUB_DEVICE)
-    linked = chain(moved, head.seq if head else 0, head.hash if head else GENESIS)
-    for entry in linked:
-        _store(entry, f"merge:{duplicate_id}")
-    if linked:
-        HubLedgerHead.insert(device=HUB_DEVICE, seq=linked[-1].seq, hash=linked[-1].hash).on_conflict(
-            conflict_target=[HubLedgerHead.device],
-            update={HubLedgerHead.seq: linked[-1].seq, HubLedgerHead.hash: linked[-1].hash},
-        ).execute()
-    cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
-    HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
-    MergeAudit.create(
-        survivor_id=survivor_id,
-        duplicate_id=duplicate_id,
-        by=by,
-        at=stamp.at,
-        entries=len(linked),
-        cards=cards,
-    )
-    return linked
+    if not updated:
+        _reconcile("negative_balance", member_id=member_id, got=amount, detail=detail)
 
 
-def open_items(kind: str | None = None) -> list[dict[str, Any]]:
-    """Unresolved reconciliation items, oldest first, as plain data for the dashboard and API."""
-    query = Reconciliation.select().where(Reconciliation.resolved_at.is_null())
-    if kind is not None:
-        query = query.where(Reconciliation.kind == kind)
-    return list(query.order_by(Reconciliation.id).dicts())
+@_rejecting
+def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a member's change made at a terminal (today: a new PIN hash)."""
+    data = event["data"]
+    changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
+    if changes:
+        HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
 
 
 EFFECTS = {
     "member.registered": on_member_registered,
+    "member.updated": on_member_updated,
     "card.linked": on_card_linked,
     "ledger.adjusted": on_ledger_adjusted,
 }
 
+
 __all__ = [
     "EFFECTS",
     "configure",
+    "confirm_tier",
+    "erase_member",
+    "evaluate_tiers",
     "expected_earn",
     "member_balances",
+    "member_delta",
+    "member_entries",
     "merge_members",
     "open_items",
     "record_entries",
     "resolve",
+    "settings",
 ]

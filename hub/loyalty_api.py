@@ -69,3 +69,12 @@ def merge(request: MergeRequest) -> dict[str, Any]:
             request.survivor, request.duplicate, dt.datetime.now(dt.UTC), request.by
         )
     return {"moved": len(moved), "balances": loyalty.member_balances(request.survivor)}
+
+
+@router.post("/members/{member_id}/erase")
+def erase(member_id: str) -> dict[str, Any]:
+    """Erase the member's personal data (the member asked); balances and ledger stay, anonymised."""
+    _member(member_id)
+    with transaction():
+        loyalty.erase_member(member_id, dt.datetime.now(dt.UTC))
+    return {"member_id": member_id, "erased": True, "balances": loyalty.member_balances(member_id)}

@@ -20,6 +20,7 @@ class HubMember(BaseModel):
     birthday_enc = TextField(default="")
     gender = CharField(default="")
     tier_code = CharField(default="")
+    tier_grace_until = CharField(null=True)
     home_store = CharField(default="")
     source = CharField(default="")
     consent_version = CharField(default="")
@@ -27,6 +28,8 @@ class HubMember(BaseModel):
     consent_where = CharField(default="")
     created_at = CharField()
     merged_into = CharField(null=True, index=True)
+    pin_hash = CharField(default="")
+    erased_at = CharField(null=True)  # personal data removed; the anonymised ledger stays
 
 
 class HubCard(BaseModel):
@@ -67,6 +70,16 @@ class HubLedgerHead(BaseModel):
     hash = CharField()
 
 
+class MemberSale(BaseModel):
+    """A member's sale as tiers count it: what was paid and the points it earned."""
+
+    sale_id = CharField(primary_key=True)
+    member_id = CharField(index=True)
+    day = CharField(index=True)  # YYYY-MM-DD in the shop's time zone
+    paid_fen = BigIntegerField()
+    points = BigIntegerField()
+
+
 class CouponUse(BaseModel):
     """A coupon used in a sale; two uses of a single-use coupon are a reconciliation item."""
 
@@ -82,7 +95,7 @@ class Reconciliation(BaseModel):
     """A disagreement the hub found and recorded instead of rewriting history.
 
     ``kind``: earn_mismatch, coupon_double_use, ledger_chain, ledger_replay,
-    negative_balance, card_conflict, duplicate_phone.
+    negative_balance, card_conflict, tier_mismatch.
     """
 
     id = AutoField()
@@ -114,6 +127,7 @@ LOYALTY_MODELS = [
     HubCard,
     HubLedgerEntry,
     HubLedgerHead,
+    MemberSale,
     CouponUse,
     Reconciliation,
     MergeAudit,

@@ -11,7 +11,8 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export REPO
-export WORK=${WORK:-$REPO/build/image}
+# Outside the source tree: setuptools would otherwise walk the rootfs (and its /proc) on `pip install -e .`.
+export WORK=${WORK:-/var/tmp/member-kiosk-image}
 export OUT=${OUT:-$REPO/image/out}
 export SUITE=${SUITE:-bookworm}
 # Point MIRROR at snapshot.debian.org/archive/debian/<timestamp> to pin the archive in time.

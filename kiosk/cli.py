@@ -109,6 +109,12 @@ def run(
 @click.option("--broker-port", default=1883, show_default=True, type=int)
 @click.option("--username", default=None)
 @click.option("--password", default=None, envvar="KIOSK_MQTT_PASSWORD")
+@click.option("--ca-file", default=None, help="CA certificate that signed the broker's (TLS).")
+@click.option("--batch-size", default=50, show_default=True, help="Events per message at most (N).")
+@click.option("--linger-ms", default=200, show_default=True, help="Wait this long for a full batch (T).")
+@click.option("--max-inflight", default=4, show_default=True, help="Batches awaiting the hub's ack.")
+@click.option("--resend-after", default=5.0, show_default=True, help="First ack deadline, seconds.")
+@click.option("--heartbeat", default=30.0, show_default=True, help="Status interval, seconds.")
 def sync(
     db_path: Path,
     device: str,
@@ -116,15 +122,29 @@ def sync(
     broker_port: int,
     username: str | None,
     password: str | None,
+    ca_file: str | None,
+    batch_size: int,
+    linger_ms: int,
+    max_inflight: int,
+    resend_after: float,
+    heartbeat: float,
 ) -> None:
-    """Run the MQTT agent: publish the outbox, apply the hub's acks."""
+    """Run the MQTT agent: publish the outbox, apply the hub's acks and downlink config."""
     import signal
 
     from kiosk.store import open_database
-    from kiosk.sync.agent import BrokerSettings, OutboxAgent
+    from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 
     open_database(db_path)
-    agent = OutboxAgent(device, BrokerSettings(broker_host, broker_port, username, password))
+    settings = AgentSettings(
+        batch_size=batch_size,
+        batch_linger=linger_ms / 1000,
+        max_inflight=max_inflight,
+        resend_after=resend_after,
+        heartbeat_interval=heartbeat,
+    )
+    broker = BrokerSettings(broker_host, broker_port, username, password, ca_file=ca_file)
+    agent = OutboxAgent(device, broker, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     signal.signal(signal.SIGINT, lambda *_a: stop.set())
@@ -169,6 +189,16 @@ def db_info(db_path: Path) -> None:
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")
 
+
+def _register_groups() -> None:
+    from kiosk.config_cli import config
+    from kiosk.hw.cli import hw_group
+
+    main.add_command(hw_group)
+    main.add_command(config)
+
+
+_register_groups()
 
 if __name__ == "__main__":
     main()

@@ -46,6 +46,7 @@ class _Context:
     config_path: Path
 
     def config(self, required: bool = True) -> HardwareConfig:
+        """The [hw] table; with ``required`` False an absent kiosk.toml means no devices."""
         if not required and not self.config_path.exists():
             return HardwareConfig()
         try:

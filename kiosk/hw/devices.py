@@ -1,13 +1,15 @@
 """Build the device threads kiosk.toml asks for; the app and the CLI start them."""
 
+from collections.abc import Callable
+
 from kiosk.hw.config import HardwareConfig
 from kiosk.hw.events import EventQueue
-from kiosk.hw.input_reader import DeviceMatch, InputReader, open_evdev
+from kiosk.hw.input_reader import DeviceMatch, InputReader, InputSource, open_evdev
 from kiosk.hw.print_queue import PrintQueue
 from kiosk.hw.printer import open_printer
 
 
-def _opener(match: DeviceMatch):
+def _opener(match: DeviceMatch) -> Callable[[], InputSource]:
     return lambda: open_evdev(match)
 
 

@@ -151,7 +151,7 @@ class InputReader(threading.Thread):
         open_source: Callable[[], InputSource],
         decoder: DecoderSettings | None = None,
         card: CardSettings | None = None,
-        backoff: tuple[float, float] = (0.2, 5.0),
+        backoff: tuple[float, float] = (0.2, 2.0),
         read_timeout: float = 0.25,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -209,6 +209,8 @@ class InputReader(threading.Thread):
             self._report(DeviceState.NO_PERMISSION, str(exc.filename or ""))
         except OSError as exc:
             absent = DeviceState.DISCONNECTED if self._ever_connected else DeviceState.MISSING
+            if exc.errno == errno.EBUSY:  # another process grabbed it (EVIOCGRAB)
+                absent = DeviceState.BUSY
             self._report(absent, errno.errorcode.get(exc.errno or 0, ""))
         return None
 

@@ -78,9 +78,16 @@ class PrintQueue:
         self.printer.close()
 
     def submit(self, receipt_no: str, image: Image.Image, open_drawer: bool = False) -> None:
-        """Queue a receipt; never blocks. ``open_drawer`` pulses the drawer after the cut."""
+        """Queue a receipt; never blocks. ``open_drawer`` pulses the drawer after the cut.
+
+        While the printer is known to be unable to print, the receipt is reported as
+        ``print_queued`` so the customer hears it will come out later.
+        """
         self._remember(receipt_no, image)
         self._push(PrintJob(receipt_no, image, open_drawer))
+        state = self.state
+        if state is not None and state not in CAN_PRINT:
+            self._announce(DeviceState.PRINT_QUEUED, receipt_no)
 
     def reprint(self, receipt_no: str) -> bool:
         """Queue a receipt printed (or submitted) before again; False if it is not kept."""
@@ -128,7 +135,7 @@ class PrintQueue:
                     return
                 job = self._jobs[0] if self._jobs else None
             if job is None:
-                self._report(self.printer.status())
+                self._poll()
                 continue
             if self._attempt(job):
                 delay = self._retry[0]
@@ -137,6 +144,12 @@ class PrintQueue:
                 if not self._stopping:
                     self._wake.wait(delay)
             delay = min(delay * 2, self._retry[1])
+
+    def _poll(self) -> None:
+        try:
+            self._report(self.printer.status())
+        except Exception:
+            log.exception("printer status poll failed")  # the next poll or job tries again
 
     def _attempt(self, job: PrintJob) -> bool:
         job.attempts += 1

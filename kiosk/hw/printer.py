@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import usb.core
 from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
-from escpos.printer import Network
+from escpos.printer import Network, Serial
 from PIL import Image
 
 from kiosk.hw.errors import PrinterConfigError, PrinterError
@@ -81,6 +81,15 @@ def state_from_status_bytes(printer: int, offline_cause: int, paper: int) -> Dev
     if paper & 0x0C:
         return DeviceState.PAPER_NEAR_END
     return DeviceState.READY
+
+
+def _query(escpos: Escpos, n: int) -> bytes:
+    """Send ``DLE EOT n`` and read the one-byte answer."""
+    if isinstance(escpos, Serial):
+        # python-escpos reads 16 bytes, so pyserial would wait out its whole timeout.
+        escpos._raw(_DLE_EOT + bytes((n,)))
+        return bytes(escpos.device.read(1))
+    return escpos.query_status(_DLE_EOT + bytes((n,)))
 
 
 def _failure(state: DeviceState, detail: str = "") -> PrinterError:
@@ -158,7 +167,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
         if type(escpos)._read is Escpos._read:
             return DeviceState.STATUS_UNKNOWN
         try:
-            replies = self._send(lambda p: [p.query_status(_DLE_EOT + bytes((n,))) for n in (1, 2, 4)])
+            replies = self._send(lambda p: [_query(p, n) for n in (1, 2, 4)])
         except PrinterError as exc:
             if isinstance(exc.__cause__, TimeoutError):
                 return DeviceState.STATUS_UNKNOWN  # connected, but it does not answer DLE EOT
@@ -215,8 +224,6 @@ def escpos_connector(url: str, virtual: VirtualPrinter | None = None) -> Callabl
         host, port = parts.hostname, parts.port or 9100
         return lambda: Network(host, port, timeout=float(query.get("timeout", "5")))
     if scheme == "serial":
-        from escpos.printer import Serial
-
         device = parts.path
         baud = int(query.get("baudrate", "9600"))
         return lambda: Serial(device, baudrate=baud)

@@ -18,6 +18,7 @@ from kiosk.domain.money import format_fen
 from kiosk.hw.fonts import cjk_font
 
 WIDTHS = (384, 576)
+_PAGE = 2000  # canvas grows in steps of this many dots
 _PHONE = re.compile(r"^(?:\+86)?(\d{3})\d{4}(\d{4})$")
 
 
@@ -100,13 +101,21 @@ class _Pen:
         self.small = cjk_font(round(20 * self.scale))
         self.big = cjk_font(round(34 * self.scale), bold=True)
         self.total = cjk_font(round(28 * self.scale), bold=True)
-        self.canvas = Image.new("L", (width, 12000), 255)
+        self.canvas = Image.new("L", (width, _PAGE), 255)
         self.draw = ImageDraw.Draw(self.canvas)
         self.y = self.margin
         self.qr_box: tuple[int, int, int, int] | None = None
 
     def _height(self, font: ImageFont.FreeTypeFont) -> int:
         return round(font.size * 1.4)
+
+    def _room_for(self, height: int) -> None:
+        """Grow the canvas so ``height`` more dots fit below the current line."""
+        if self.y + height + self.margin <= self.canvas.height:
+            return
+        grown = Image.new("L", (self.width, self.y + height + self.margin + _PAGE), 255)
+        grown.paste(self.canvas, (0, 0))
+        self.canvas, self.draw = grown, ImageDraw.Draw(grown)
 
     def text(self, left: str, right: str = "", font: ImageFont.FreeTypeFont | None = None) -> None:
         """``left`` wrapped on the left, ``right`` on the first line's right edge."""
@@ -116,32 +125,41 @@ class _Pen:
             self.draw.text((self.width - self.margin, self.y), right, font=font, fill=0, anchor="ra")
             room -= self.draw.textlength(right, font=font) + 8
         for chunk in self._wrap(left, font, room):
+            self._room_for(self._height(font))
             self.draw.text((self.margin, self.y), chunk, font=font, fill=0, anchor="la")
             self.y += self._height(font)
 
     def centred(self, text: str, font: ImageFont.FreeTypeFont | None = None) -> None:
+        """``text`` centred, wrapped if it is wider than the paper."""
         font = font or self.body
         room = self.width - 2 * self.margin
         for chunk in self._wrap(text, font, room):
+            self._room_for(self._height(font))
             self.draw.text((self.width // 2, self.y), chunk, font=font, fill=0, anchor="ma")
             self.y += self._height(font)
 
     def rule(self) -> None:
+        """A dashed separator line."""
+        self._room_for(self._height(self.small))
         y = self.y + self._height(self.small) // 3
         for x in range(self.margin, self.width - self.margin, 12):
             self.draw.line((x, y, min(x + 6, self.width - self.margin), y), fill=0, width=2)
         self.y += self._height(self.small) * 2 // 3
 
     def gap(self, lines: float = 0.5) -> None:
+        """Blank space of ``lines`` body lines."""
+        self._room_for(round(self._height(self.body) * lines))
         self.y += round(self._height(self.body) * lines)
 
     def qr(self, payload: str) -> None:
+        """``payload`` as a QR code (level M) about half the paper wide, centred."""
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
         code.add_data(payload.encode("utf-8"))
         code.make(fit=True)
         matrix = code.get_matrix()  # includes the quiet zone
         module = max(2, (self.width // 2) // len(matrix))
         size = module * len(matrix)
+        self._room_for(size)
         left = (self.width - size) // 2
         for row, cells in enumerate(matrix):
             for col, dark in enumerate(cells):
@@ -163,6 +181,7 @@ class _Pen:
         return [*lines, current] if current or not lines else lines
 
     def finish(self) -> Image.Image:
+        """The drawn part, thresholded to 1 bit, with ``info["qr_box"]``."""
         height = self.y + self.margin
         image = self.canvas.crop((0, 0, self.width, height)).point(lambda v: 255 if v >= 128 else 0, mode="1")
         image.info["qr_box"] = self.qr_box

@@ -16,6 +16,7 @@ class DeviceState(StrEnum):
     DISCONNECTED = "disconnected"
     MISSING = "missing"
     NO_PERMISSION = "no_permission"
+    BUSY = "busy"
     READY = "ready"
     PAPER_NEAR_END = "paper_near_end"
     PAPER_OUT = "paper_out"
@@ -46,6 +47,10 @@ _MESSAGES: dict[DeviceState, Message] = {
         "zh": "没有权限打开设备，请安装 udev 规则并把 kiosk 用户加入 input 组。",
         "en": "No permission to open the device. Install the udev rules and add the kiosk "
         "user to the input group.",
+    },
+    DeviceState.BUSY: {
+        "zh": "设备被其他程序占用，请关闭该程序；释放后会自动接管。",
+        "en": "Another program holds the device. Close it; the kiosk takes over when it is free.",
     },
     DeviceState.READY: {"zh": "打印机就绪。", "en": "Printer ready."},
     DeviceState.PAPER_NEAR_END: {

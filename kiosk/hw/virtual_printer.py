@@ -10,6 +10,8 @@ real python-escpos ``Network`` driver talks to it as to a printer on port 9100.
 
 import errno
 import logging
+import os
+import select
 import socket
 import threading
 import time
@@ -257,3 +259,46 @@ class VirtualNetworkPrinter:
             reply = self.printer.read()
             if reply:
                 conn.sendall(reply)
+
+
+class VirtualSerialPrinter:
+    """Serves a :class:`VirtualPrinter` on a pseudo-terminal: ``serial:{path}`` reaches it.
+
+    Use as a context manager; :attr:`url` is the printer address for kiosk.toml.
+    """
+
+    def __init__(self, printer: VirtualPrinter | None = None) -> None:
+        self.printer = printer or VirtualPrinter()
+        self._master, self._slave = os.openpty()
+        self.path = os.ttyname(self._slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="virtual-serial", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The printer address in kiosk.toml form."""
+        return f"serial:{self.path}?baudrate=115200"
+
+    def __enter__(self) -> "VirtualSerialPrinter":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        os.close(self._master)
+        os.close(self._slave)
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            readable, _, _ = select.select([self._master], [], [], 0.05)
+            if not readable:
+                continue
+            try:
+                data = os.read(self._master, 65536)
+                self.printer.write(data)
+            except OSError:
+                continue  # unplugged: the bytes are lost, as on a pulled cable
+            reply = self.printer.read()
+            if reply:
+                os.write(self._master, reply)

@@ -4,7 +4,7 @@ Personal fields hold AES-GCM tokens (see :mod:`kiosk.store.pii`); the phone is
 found through its blind index. Ledger rows are only ever inserted.
 """
 
-from peewee import BooleanField, CharField, IntegerField, TextField
+from peewee import BooleanField, CharField, CompositeKey, IntegerField, TextField
 
 from kiosk.store.models import BaseModel
 
@@ -27,6 +27,7 @@ class Member(BaseModel):
     consent_where = CharField(default="")
     created_at = CharField()
     merged_into = CharField(null=True)  # set when the hub merged this member into another
+    pin_hash = CharField(default="")  # scrypt, see kiosk.store.pii.hash_pin
 
 
 class MemberCard(BaseModel):
@@ -89,4 +90,20 @@ class CountCardRow(BaseModel):
     expires_on = CharField()
 
 
-MEMBER_MODELS = [Member, MemberCard, LedgerHead, LedgerRow, CouponRow, CountCardRow]
+class MemberSnapshot(BaseModel):
+    """The hub's balance of one member account, sent down for members of other stores.
+
+    It already counts this device's entries up to ``through_seq``; the local
+    balance adds only this device's later entries.
+    """
+
+    member_id = CharField()
+    account = CharField()
+    amount = IntegerField()
+    through_seq = IntegerField()
+
+    class Meta:
+        primary_key = CompositeKey("member_id", "account")
+
+
+MEMBER_MODELS = [Member, MemberCard, LedgerHead, LedgerRow, CouponRow, CountCardRow, MemberSnapshot]

@@ -49,3 +49,27 @@ class PiiKey:
         except Exception as exc:  # cryptography raises InvalidTag; keep the cause
             raise PiiError(f"cannot decrypt {context}: wrong key or altered data") from exc
         return plain.decode()
+
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # about 50 ms on a Pi 4: slow for guessing, fine for a tap
+
+
+def hash_pin(pin: str, salt: bytes | None = None) -> str:
+    """A salted scrypt hash of a member's PIN, as ``scrypt$<salt b64>$<hash b64>``."""
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise PiiError("a PIN is 4 to 8 digits / 密码须为4至8位数字")
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **SCRYPT)
+    return f"scrypt${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when ``pin`` matches the stored hash (constant-time compare)."""
+    try:
+        scheme, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt" or not pin.isdigit():
+        return False
+    digest = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt_b64), dklen=32, **SCRYPT)
+    return hmac.compare_digest(digest, base64.b64decode(digest_b64))

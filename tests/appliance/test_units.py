@@ -40,7 +40,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (tree / "bin").symlink_to("usr/bin")
     (tree / "lib").symlink_to("usr/lib")
     shutil.copytree(SYSTEM_UNITS, tree / "usr/lib/systemd/system", symlinks=True)
-    for tool in ("mount", "systemd-machine-id-setup"):
+    for tool in ("mount", "hostname", "systemd-machine-id-setup"):
         shutil.copy2(f"/usr/bin/{tool}", tree / "usr/bin" / tool)
     (tree / "opt/kiosk/bin").mkdir(parents=True)
     for tool in ("kiosk", "hub"):
@@ -172,3 +172,24 @@ def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     assert hardening["ReadWritePaths"] == "/var/lib/kiosk"
     assert hardening["PrivateTmp"] == "yes"
     assert hardening["CapabilityBoundingSet"] == ""
+
+
+def test_oneshot_may_repeat_exec_start_but_notify_may_not(tmp_path: Path) -> None:
+    known = unitlint.known_units([SYSTEM_UNITS])
+    body = "[Service]\nType={}\nExecStart=/bin/true\nExecStart=/bin/false\nWatchdogSec=5\n"
+    oneshot = tmp_path / "a.service"
+    oneshot.write_text(body.format("oneshot").replace("WatchdogSec=5\n", ""))
+    assert unitlint.lint_unit(oneshot, known) == []
+    notify = tmp_path / "b.service"
+    notify.write_text(body.format("notify"))
+    assert [p.en for p in unitlint.lint_unit(notify, known)] == ["ExecStart= set twice (first on line 3)"]
+
+
+def test_device_units_and_template_instances_are_known(tmp_path: Path) -> None:
+    known = unitlint.known_units([SYSTEM_UNITS])
+    unit = tmp_path / "c.service"
+    unit.write_text(
+        "[Unit]\nAfter=dev-disk-by\\x2dlabel-kiosk\\x2ddata.device getty@tty1.service\n"
+        "[Service]\nExecStart=/bin/true\n"
+    )
+    assert unitlint.lint_unit(unit, known) == []

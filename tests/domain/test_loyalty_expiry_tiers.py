@@ -9,6 +9,7 @@ from kiosk.domain.loyalty import POINTS, Kind, LedgerEntry, TierState, balance
 from kiosk.domain.loyalty.expiry import due_expiries, expire_entries, expiring_soon, remaining_lots
 from kiosk.domain.loyalty.rules import EarnRule, ExpiryRule, Tier, TierRule
 from kiosk.domain.loyalty.tiers import (
+    birthday_gift,
     evaluate,
     is_evaluation_date,
     progress,
@@ -141,3 +142,12 @@ def test_tier_rule_rejects_unordered_tiers_and_typos() -> None:
         TierRule(tiers=(Tier(code="a", name_zh="甲", threshold=10),))
     with pytest.raises(ValidationError, match="points_per_yaun"):
         EarnRule(points_per_yaun=1)  # type: ignore[call-arg]
+
+
+def test_birthday_gift_once_in_the_birthday_month() -> None:
+    gold = Tier(code="gold", name_zh="金卡", threshold=0, birthday_gift_points=500)
+    born = dt.date(1990, 3, 22)
+    assert birthday_gift(gold, born, dt.date(2026, 3, 1), None) == 500
+    assert birthday_gift(gold, born, dt.date(2026, 3, 30), 2026) == 0
+    assert birthday_gift(gold, born, dt.date(2026, 4, 1), None) == 0
+    assert birthday_gift(gold, None, dt.date(2026, 3, 1), None) == 0

@@ -163,3 +163,33 @@ def test_member_sale_entries_and_full_refund_restore_everything() -> None:
     ]
     undo = refund_reversals(entries, priced.total_fen, 0, priced.total_fen, stamp(prefix="r"), "refund")
     assert balances(before + entries + undo) == balances(before)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 20_000), st.integers(1, 5)), min_size=1, max_size=4),
+    st.integers(0, 100),
+    st.integers(0, 100),
+    st.lists(st.integers(1, 100), min_size=1, max_size=4),
+)
+def test_member_sale_then_refund_in_parts_restores_all_balances(
+    items: list[tuple[int, int]], points_pct: int, bonus_pct: int, weights: list[int]
+) -> None:
+    cart = Cart()
+    for i, (price, qty) in enumerate(items):
+        cart = cart.add(Product(f"p{i}", str(i), "商品", "Item", price, "c"), qty)
+    priced = price_cart(cart, (), dt.datetime(2026, 3, 1, tzinfo=dt.UTC), "m1", 5)
+    total = priced.total_fen
+    points_fen = total * points_pct // 200
+    bonus = (total - points_fen) * bonus_pct // 100
+    paid = MemberPayment(points=points_fen, points_fen=points_fen, stored=Split(0, bonus))
+    ctx = EarnContext(day=dt.date(2026, 3, 1))
+    earned, entries = sale_ledger("m1", "s", priced, paid, LoyaltyRules(), ctx, stamp())
+    assert earned.points == (total - points_fen - bonus) // 100
+    parts = [total * w // sum(weights) for w in weights]
+    parts[-1] += total - sum(parts)
+    done, undo = 0, []
+    for part in filter(None, parts):
+        undo += refund_reversals(entries, total, done, part, stamp(prefix=f"r{done}-"), "refund")
+        done += part
+    assert all(value == 0 for value in balances(entries + undo).values())

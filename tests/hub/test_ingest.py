@@ -6,7 +6,7 @@ from hub import reports
 from hub.ingest import ingest_batch
 from hub.models import Event, Gap, Quarantine, Sale, SaleLine
 from kiosk.sync.schema import batch, make_event
-from tests.events import sale_chain
+from tests.events import sale_chain, sale_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
@@ -95,7 +95,7 @@ def test_reused_sequence_number_is_rejected(hub_db) -> None:  # type: ignore[no-
     ingest(sale_chain("K01", 2))
     replay = make_event(
         event_id="other-id", device="K01", seq=1, boot="b", ts="2026-11-24T10:00:00+08:00",
-        type="sale.completed", prev="0" * 64, data={"x": 1},
+        type="sale.completed", prev="0" * 64, data=sale_data("other-sale", [("A", 1, 1)]),
     )  # fmt: skip
     result = ingest([replay])
     assert result.rejected == [

@@ -26,7 +26,7 @@ from kiosk.domain.loyalty import (
     price_cart,
     sale_ledger,
 )
-from kiosk.domain.loyalty.rules import BonusTier, EarnRule, StoredValueRule
+from kiosk.domain.loyalty.rules import BonusTier, EarnRule, StoredValueRule, Tier, TierRule
 from kiosk.store import members, open_database, outbox
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
@@ -81,14 +81,21 @@ def coupon() -> Coupon:
     )
 
 
-def sell(terminal: Terminal, sale_id: str, points: int, stored: Split, use_coupon: bool = True) -> None:
+def sell(
+    terminal: Terminal,
+    sale_id: str,
+    points: int,
+    stored: Split,
+    use_coupon: bool = True,
+    tier: str | None = None,
+) -> None:
     """Sell 2 x rice (¥100) to m-1, paying ``points`` (1 point = 1 fen), stored value, then cash."""
     priced = price_cart(Cart().add(RICE, 2), (coupon(),) if use_coupon else (), NOW, "m-1")
     paid = MemberPayment(points=points, points_fen=points, stored=stored)
     stamp = members.new_stamp(terminal, NOW)
     ctx = EarnContext(day=NOW.date())
     earned, entries = sale_ledger("m-1", sale_id, priced, paid, LoyaltyRules(), ctx, stamp)
-    sale = members.MemberSale("m-1", sale_id, priced, tuple(entries), earned.points)
+    sale = members.MemberSale("m-1", sale_id, priced, tuple(entries), earned.points, tier)
     cash = priced.total_fen - points - stored.total
     pays = [
         PaymentIntent("points", points),
@@ -251,3 +258,169 @@ def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path) -> None:  #
     assert again.status_code == 409
     assert client.get("/api/v1/reconciliation").json() == []
     assert "/api/v1/members/merge" in client.get("/openapi.json").json()["paths"]
+
+
+TIERED = LoyaltyRules(
+    tiers=TierRule(
+        basis="spend",
+        tiers=(
+            Tier(code="normal", name_zh="普通会员", threshold=0),
+            Tier(code="silver", name_zh="银卡", threshold=15000),
+            Tier(code="gold", name_zh="金卡", threshold=100000),
+        ),
+    )
+)
+
+
+def test_hub_confirms_an_offline_upgrade_and_reports_a_wrong_one(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loyalty.configure(TIERED, KEY)
+
+    def day(terminal: Terminal) -> None:
+        shop_day(terminal)  # pays 8000: still 普通
+        sell(terminal, "s-2", 0, Split(0, 0), use_coupon=False, tier="silver")  # 18000 in the window
+        sell(terminal, "s-3", 0, Split(0, 0), use_coupon=False, tier="gold")  # 28000: not gold
+
+    ingest("K01", on_terminal(tmp_path, "K01", day))
+    assert HubMember.get_by_id("m-1").tier_code == "silver"
+    [item] = loyalty.open_items()
+    assert (item["kind"], item["sale_id"], item["detail"]) == (
+        "tier_mismatch",
+        "s-3",
+        "terminal moved the member to gold, the hub has silver",
+    )
+
+
+def test_tier_evaluation_downgrades_only_after_grace(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    loyalty.configure(TIERED, KEY)
+
+    def day(terminal: Terminal) -> None:
+        shop_day(terminal)
+        sell(terminal, "s-2", 0, Split(0, 0), use_coupon=False)
+
+    ingest("K01", on_terminal(tmp_path, "K01", day))
+    assert loyalty.evaluate_tiers(dt.date(2027, 1, 1)) == {}
+    assert loyalty.evaluate_tiers(dt.date(2028, 1, 1)) == {}  # below threshold: grace starts
+    assert HubMember.get_by_id("m-1").tier_grace_until == "2028-01-31"
+    assert loyalty.evaluate_tiers(dt.date(2029, 1, 1)) == {"m-1": "normal"}
+
+
+def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from hub.web import create_app
+
+    def first(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1", name="张三")
+        members.link_card(terminal, NOW, "m-1", "04A1")
+        grant(terminal, "m-1", 100)
+
+    ingest("K01", on_terminal(tmp_path, "K01", first))
+    erased = TestClient(create_app(TZ)).post("/api/v1/members/m-1/erase").json()
+    assert erased == {"member_id": "m-1", "erased": True, "balances": {POINTS: 100}}
+    member = HubMember.get_by_id("m-1")
+    assert (member.phone_enc, member.name_enc, member.phone_index) == ("", "", "erased:m-1")
+    assert HubCard.select().count() == 0
+
+    def again(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-2")
+
+    ingest("K02", on_terminal(tmp_path, "K02", again))
+    assert HubMember.get_by_id("m-2").merged_into is None
+
+
+def test_malformed_member_events_are_quarantined_not_fatal(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub.models import Quarantine
+    from kiosk.sync.schema import GENESIS, make_event
+
+    def card_without_uid(seq: int, prev: str) -> dict[str, Any]:
+        return make_event(
+            event_id=f"bad-{seq}",
+            device="K01",
+            seq=seq,
+            boot="b",
+            ts=NOW.isoformat(),
+            type="card.linked",
+            prev=prev,
+            data={"member_id": "m-1"},
+        )
+
+    bad = card_without_uid(1, GENESIS)
+    result = ingest("K01", [bad])
+    assert result.rejected == [{"id": "bad-1", "reason": "card.linked data is malformed: KeyError('uid')"}]
+    assert Quarantine.select().count() == 1
+
+
+def test_a_negative_balance_is_one_item_that_tracks_the_amount(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def overdraw(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        stamp = members.new_stamp(terminal, NOW)
+        for amount in (-100, -50):
+            entry = stamp.entry(member_id="m-1", account=POINTS, kind=Kind.ADJUST, amount=amount)
+            members.adjust(terminal, NOW, [entry], "correction")
+
+    ingest("K01", on_terminal(tmp_path, "K01", overdraw))
+    items = [(i["kind"], i["got"], i["detail"]) for i in loyalty.open_items()]
+    assert items == [("negative_balance", -150, "points balance is -150")]
+
+
+def test_member_of_another_store_spends_there_without_double_counting(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop_day))
+    hub_before = loyalty.member_balances("m-1")
+    assert hub_before == {BONUS: 1000, POINTS: 4060, PRINCIPAL: 8000}
+    seen: dict[str, dict[str, int]] = {}
+
+    def second_store(terminal: Terminal) -> None:
+        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        assert members.find_by_card("none") is None
+        seen["before"] = members.member_balances("m-1")
+        sell(terminal, "s-2", 500, Split(0, 0), use_coupon=False)  # 9500 earns 95
+        seen["after"] = members.member_balances("m-1")
+
+    ingest("K02", on_terminal(tmp_path, "K02", second_store))
+    assert seen["before"] == hub_before
+    assert seen["after"] == {BONUS: 1000, POINTS: 4060 - 500 + 95, PRINCIPAL: 8000}
+    assert loyalty.member_balances("m-1") == seen["after"]
+
+    def next_sync(terminal: Terminal) -> None:
+        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        seen["resynced"] = members.member_balances("m-1")
+
+    on_terminal(tmp_path, "K02", next_sync)
+    assert seen["resynced"] == seen["after"]
+    assert loyalty.open_items() == []
+
+
+def test_points_that_paid_more_than_they_are_worth_are_reported(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def generous(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        grant(terminal, "m-1", 5000)
+        priced = price_cart(Cart().add(RICE), (), NOW, "m-1")
+        paid = MemberPayment(points=500, points_fen=1000)  # 500 points are worth 500 fen
+        stamp = members.new_stamp(terminal, NOW)
+        earned, entries = sale_ledger(
+            "m-1", "s-1", priced, paid, LoyaltyRules(), EarnContext(day=NOW.date()), stamp
+        )
+        sale = members.MemberSale("m-1", "s-1", priced, tuple(entries), earned.points)
+        pays = [PaymentIntent("points", 1000), PaymentIntent("cash", 4000)]
+        commit_sale(Cart().add(RICE), pays, terminal, NOW, "s-1", member=sale)
+
+    ingest("K01", on_terminal(tmp_path, "K01", generous))
+    [item] = loyalty.open_items()
+    assert (item["kind"], item["expected"], item["got"], item["detail"]) == (
+        "redeem_mismatch",
+        500,
+        1000,
+        "500 points paid 1000 fen",
+    )
+
+
+def test_pin_change_reaches_the_hub_as_a_hash(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store.pii import verify_pin
+
+    def pin(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        members.set_pin(terminal, NOW, "m-1", "2580")
+
+    ingest("K01", on_terminal(tmp_path, "K01", pin))
+    stored = HubMember.get_by_id("m-1").pin_hash
+    assert verify_pin("2580", stored) and not verify_pin("0000", stored)

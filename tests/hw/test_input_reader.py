@@ -263,3 +263,15 @@ def test_an_unexpected_error_is_reported_and_the_reader_carries_on() -> None:
         (STATUS, "connected"),
         (SCAN, "42"),
     ]
+
+
+def test_a_device_grabbed_by_another_program_is_reported_busy() -> None:
+    queue = EventQueue()
+
+    def grabbed():
+        raise OSError(errno.EBUSY, "Device or resource busy")
+
+    reader = start(InputReader("scanner", "scanner", queue, grabbed, backoff=(0.05, 0.05)))
+    time.sleep(0.15)
+    reader.stop()
+    assert [(e.code, e.detail) for e in queue.drain()] == [("busy", "EBUSY")]

@@ -53,8 +53,9 @@ def test_paper_out_keeps_the_receipt_queued_and_prints_it_when_paper_is_loaded(q
     print_queue, events = queue
     virtual.faults.paper_out = True
     print_queue.submit("S1-D1-0002", pattern(seed=2))
-    print_queue.submit("S1-D1-0003", pattern(seed=3))
     assert wait_for(events, 1) == [("paper_out", "S1-D1-0002")]
+    print_queue.submit("S1-D1-0003", pattern(seed=3))
+    assert wait_for(events, 1) == [("print_queued", "S1-D1-0003")]
     time.sleep(0.3)  # several retries: reported once, nothing printed
     assert events.drain() == []
     assert print_queue.pending() == ["S1-D1-0002", "S1-D1-0003"]

@@ -10,7 +10,7 @@ from kiosk.hw.errors import PrinterConfigError, PrinterError
 from kiosk.hw.escpos_parser import Cut, DrawerPulse, EscposParser, Raster
 from kiosk.hw.printer import open_printer, state_from_status_bytes
 from kiosk.hw.status import DeviceState
-from kiosk.hw.virtual_printer import VirtualNetworkPrinter, VirtualPrinter
+from kiosk.hw.virtual_printer import VirtualNetworkPrinter, VirtualPrinter, VirtualSerialPrinter
 
 
 @pytest.fixture
@@ -147,3 +147,23 @@ def test_drawer_pin_must_be_2_or_5() -> None:
 )
 def test_status_bytes_decode(printer: int, cause: int, paper: int, state: DeviceState) -> None:
     assert state_from_status_bytes(printer, cause, paper) is state
+
+
+def test_serial_driver_prints_through_a_pseudo_terminal(image: Image.Image) -> None:
+    with VirtualSerialPrinter(VirtualPrinter(384)) as serial_printer:
+        printer = open_printer(serial_printer.url, 384)
+        printer.print_image(image)
+        printer.cut()
+        printer.open_drawer(2)
+        assert printer.status() is DeviceState.READY  # pyserial reads the DLE EOT replies
+        serial_printer.printer.faults.paper_near_end = True
+        assert printer.status() is DeviceState.PAPER_NEAR_END
+        printer.close()
+    (receipt,) = serial_printer.printer.receipts()
+    assert (receipt.cut, receipt.image.tobytes()) == (True, image.tobytes())
+    assert serial_printer.printer.drawer_pulses() == [DrawerPulse(2, 100, 100)]
+
+
+def test_a_serial_port_that_does_not_exist_is_unreachable() -> None:
+    printer = open_printer("serial:/dev/ttyKIOSK-absent", 384)
+    assert printer.status() is DeviceState.UNREACHABLE

@@ -151,3 +151,13 @@ def test_the_printer_receives_exactly_the_rendered_image(width: int) -> None:
     printer.cut()
     (printed,) = virtual.receipts()
     assert printed.image.tobytes() == image.tobytes()
+
+
+def test_a_receipt_longer_than_one_canvas_page_keeps_every_line() -> None:
+    lines = tuple(ReceiptLine(f"商品 {n:03d}", 1, 100, 100) for n in range(120))
+    image = render_receipt(receipt(lines=lines, payments=()), 384)
+    row_height = round(round(24 * 0.8) * 1.4)  # 58 mm body font: 19 px, 27-dot rows
+    ten = render_receipt(receipt(lines=lines[:10], payments=()), 384)
+    assert image.height - ten.height == 110 * 2 * row_height
+    assert image.height > 2000 * 3
+    assert image.info["qr_box"][3] < image.height  # the QR at the end is all there

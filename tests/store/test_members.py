@@ -252,3 +252,45 @@ def test_offline_cap_counts_unacked_spend_on_this_terminal(member_with_balances)
     assert members.check_member_spend("m-1", OfflineSpend(501), True, cap).verdict == Verdict.ALLOW
     outbox.mark_acked([e["id"] for e in outbox.pending()], NOW)
     assert members.check_member_spend("m-1", OfflineSpend(1500), False, cap).verdict == Verdict.ALLOW
+
+
+def test_hub_delta_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    local = register(member_id="m-local")
+    members.link_card(TERMINAL, NOW, "m-local", "04LOCAL")
+    seed_points("m-local", 30)  # entry seq 1 on this device
+    hub_member = {
+        "id": "m-hub",
+        "phone_index": local.phone_index,
+        "phone_enc": local.phone_enc,
+        "created_at": "2026-01-01T00:00:00+08:00",
+        "erased_at": None,
+    }
+    members.apply_member_delta(
+        {
+            "member": hub_member,
+            "cards": [{"uid": "04HUB", "member_id": "m-hub", "kind": "nfc", "linked_at": "2026-01-01"}],
+            "balances": {POINTS: 500},
+            "through_seq": 1,
+        }
+    )
+    assert members.find_by_phone(KEY, "13812341234").id == "m-hub"  # type: ignore[union-attr]
+    assert members.find_by_card("04LOCAL").id == "m-hub"  # type: ignore[union-attr]
+    assert members.find_by_card("04HUB").id == "m-hub"  # type: ignore[union-attr]
+    seed_points("m-hub", 7)  # seq 2: after the snapshot, counted locally
+    assert members.member_balances("m-hub") == {POINTS: 507}
+    assert events("member.registered")[0]["data"]["member"]["id"] == "m-local"
+    assert len(events("member.registered")) == 1
+
+
+def test_phone_and_pin_identify_a_member(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    register(member_id="m-1")
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2580") is None  # no PIN yet
+    members.set_pin(TERMINAL, NOW, "m-1", "2580")
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2580").id == "m-1"  # type: ignore[union-attr]
+    assert members.find_by_phone_and_pin(KEY, "13812341234", "2581") is None
+    assert members.find_by_phone_and_pin(KEY, "13900000000", "2580") is None
+    [event] = events("member.updated")
+    assert event["data"]["pin_hash"].startswith("scrypt$")
+    assert "2580" not in json.dumps(event)
+    with pytest.raises(PiiError, match="4至8位数字"):
+        members.set_pin(TERMINAL, NOW, "m-1", "12a4")

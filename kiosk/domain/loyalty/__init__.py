@@ -33,6 +33,7 @@ from kiosk.domain.loyalty.ledger import (
     refund_reversals,
     verify_chain,
 )
+from kiosk.domain.loyalty.member_qr import InvalidMemberQr, read_member_qr, sign_member_qr
 from kiosk.domain.loyalty.phone import mask_name, mask_phone, normalize_phone
 from kiosk.domain.loyalty.points import (
     EarnContext,
@@ -46,7 +47,14 @@ from kiosk.domain.loyalty.pricing import PricedCart, PricedLine, best_coupons, p
 from kiosk.domain.loyalty.risk import OfflineSpend, RiskDecision, Verdict, check_offline_spend
 from kiosk.domain.loyalty.rules import LoyaltyRules
 from kiosk.domain.loyalty.stored_value import Split, cash_out, spend, top_up
-from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_for, upgrade
+from kiosk.domain.loyalty.tiers import (
+    TierState,
+    birthday_gift,
+    evaluate,
+    qualifying_amount,
+    tier_for,
+    upgrade,
+)
 
 __all__ = [
     "BONUS",
@@ -62,6 +70,7 @@ __all__ = [
     "EarnLine",
     "EarnResult",
     "InsufficientBalance",
+    "InvalidMemberQr",
     "InvalidPhone",
     "Kind",
     "LedgerEntry",
@@ -81,6 +90,7 @@ __all__ = [
     "balance",
     "balances",
     "best_coupons",
+    "birthday_gift",
     "cash_out",
     "chain",
     "check_offline_spend",
@@ -104,11 +114,13 @@ __all__ = [
     "normalize_phone",
     "price_cart",
     "qualifying_amount",
+    "read_member_qr",
     "redeem_quote",
     "redeem_reward",
     "refund_reversals",
     "sale_ledger",
     "sell_count_card",
+    "sign_member_qr",
     "spend",
     "spring_festival",
     "tier_for",

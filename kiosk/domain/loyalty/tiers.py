@@ -79,3 +79,10 @@ def progress(amount: int, rule: TierRule) -> tuple[Tier, int] | None:
         return None
     following = rule.tiers[index + 1]
     return following, following.threshold - amount
+
+
+def birthday_gift(tier: Tier, birthday: dt.date | None, on: dt.date, last_gift_year: int | None) -> int:
+    """Points the tier gives in the member's birthday month, once a year (生日礼)."""
+    if birthday is None or birthday.month != on.month or last_gift_year == on.year:
+        return 0
+    return tier.birthday_gift_points
