@@ -52,10 +52,13 @@ def newest_image() -> Path:
 
 
 def scratch_image(source: Path) -> Path:
-    """Decompress ``source`` and add 512 MiB at the end for the data partition to grow into."""
+    """Copy (or decompress) ``source`` and add 512 MiB at the end for the data partition to grow into."""
     target = WORK / "boot-test.img"
-    with lzma.open(source) as packed, open(target, "wb") as out:
-        shutil.copyfileobj(packed, out, 1 << 20)
+    if source.suffix == ".xz":
+        with lzma.open(source) as packed, open(target, "wb") as out:
+            shutil.copyfileobj(packed, out, 1 << 20)
+    else:
+        subprocess.run(["cp", "--sparse=always", str(source), str(target)], check=True)
     with open(target, "r+b") as handle:
         handle.truncate(target.stat().st_size + 512 * 1024 * 1024)
     return target
@@ -134,10 +137,11 @@ def main() -> int:
     """Run the boot test; exit 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument("--image", type=Path, default=None, help=".img or .img.xz (default: newest)")
     args = parser.parse_args()
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
-    image = scratch_image(newest_image())
+    image = scratch_image(args.image or newest_image())
     kernel, initrd = extract_boot_files(image)
 
     port = free_port()

@@ -12,7 +12,8 @@ if ! ls "$root"/boot/firmware/vmlinuz-* >/dev/null 2>&1; then
   done
 fi
 # The firmware's kernel command line: root by label, mounted read-only.
-echo 'ROOTPART=LABEL=kiosk-root' >> "$root/etc/default/raspi-firmware"
+grep -q '^ROOTPART=LABEL=kiosk-root' "$root/etc/default/raspi-firmware" \
+  || echo 'ROOTPART=LABEL=kiosk-root' >> "$root/etc/default/raspi-firmware"
 cat > "$root/boot/firmware/cmdline.txt" <<'CMDLINE'
 console=tty3 root=LABEL=kiosk-root ro rootwait fsck.repair=yes net.ifnames=0 quiet loglevel=3 vt.global_cursor_default=0
 CMDLINE
@@ -42,3 +43,5 @@ chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_al
 # the hub and a fresh provisioning file, never by typing on the terminal.
 chroot "$root" passwd -l root
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# /tmp is a tmpfs on the terminal; leave nothing from the build under it.
+find "$root/tmp" -mindepth 1 -delete

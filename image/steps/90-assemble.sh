@@ -7,12 +7,20 @@ root=$1
 BOOT_MIB=256
 DATA_MIB=256
 stage=$WORK/stage
-rm -rf "$stage"
+rm -rf "$stage" "$WORK"/*.fat "$WORK"/*.ext4 "$WORK"/*.img
 mkdir -p "$stage/boot" "$stage/data/kiosk" "$stage/data/log" "$stage/data/systemd"
 
-# Boot: everything the firmware reads, moved out of the root tree.
+# Boot: everything the firmware reads. It is held aside while the root file
+# system is made (so it is not stored twice) and put back after, so the step can rerun.
 cp -a "$root/boot/firmware/." "$stage/boot/"
-rm -rf "${root:?}/boot/firmware/"*
+rm -rf "$WORK/firmware.hold"
+mv "$root/boot/firmware" "$WORK/firmware.hold"
+mkdir "$root/boot/firmware"
+restore_firmware() {
+  rmdir "$root/boot/firmware"
+  mv "$WORK/firmware.hold" "$root/boot/firmware"
+}
+trap restore_firmware EXIT
 
 # Data: the kiosk's home, logs, and systemd's state (clock, random seed) the read-only root cannot hold.
 kiosk_ids=$(chroot "$root" id -u kiosk):$(chroot "$root" id -g kiosk)
@@ -30,6 +38,8 @@ root_mib=$(( $(du -sm "$root" | cut -f1) * 120 / 100 + 64 ))
 mkfs.vfat -F 32 -n KIOSKBOOT -C "$WORK/boot.fat" $((BOOT_MIB * 1024)) >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -s -i "$WORK/boot.fat" "$stage/boot/"* ::
 mkfs.ext4 -q -L kiosk-root -d "$root" -E root_owner=0:0 "$WORK/root.ext4" "${root_mib}M"
+restore_firmware
+trap - EXIT
 mkfs.ext4 -q -L kiosk-data -d "$stage/data" "$WORK/data.ext4" "${DATA_MIB}M"
 
 img=$WORK/$NAME.img

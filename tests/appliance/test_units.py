@@ -43,7 +43,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for tool in ("mount", "hostname", "systemd-machine-id-setup"):
         shutil.copy2(f"/usr/bin/{tool}", tree / "usr/bin" / tool)
     (tree / "opt/kiosk/bin").mkdir(parents=True)
-    for tool in ("kiosk", "hub"):
+    for tool in ("kiosk", "hub", "python"):
         shutil.copy2(REPO / ".venv/bin" / tool, tree / "opt/kiosk/bin" / tool)
     shutil.copytree(REPO / "image/files/usr/local/lib/kiosk", tree / "usr/local/lib/kiosk")
     (tree / "etc/systemd/system").mkdir(parents=True)
@@ -81,11 +81,11 @@ def test_systemd_analyze_verify_is_silent(root: Path, unit: Path) -> None:
 def test_verify_harness_really_checks(root: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.service"
     text = (REPO / "systemd/kiosk.service").read_text()
-    broken.write_text(text.replace("bin/kiosk run", "bin/kiosc run").replace("Restart=", "Restrt="))
+    broken.write_text(text.replace("bin/python -m", "bin/pythonn -m").replace("Restart=", "Restrt="))
     result = verify(root, broken)
     assert result.returncode == 1
     assert "Unknown key 'Restrt' in section [Service]" in result.stderr
-    assert "Command /opt/kiosk/bin/kiosc is not executable" in result.stderr
+    assert "Command /opt/kiosk/bin/pythonn is not executable" in result.stderr
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
@@ -105,7 +105,7 @@ PLANTED = [
     (
         "\nRestart=always",
         "\nRestart=allways",
-        28,
+        29,
         "Restart=allways is not valid; did you mean Restart=always?",
     ),
     (
@@ -117,23 +117,23 @@ PLANTED = [
     (
         "NoNewPrivileges=yes",
         "NoNewPrivileges=sure",
-        44,
+        45,
         "NoNewPrivileges= needs yes or no, got 'sure'",
     ),
     (
-        "ExecStart=/opt/kiosk/bin/kiosk",
-        "ExecStart=kiosk",
-        23,
+        "ExecStart=/opt/kiosk/bin/python",
+        "ExecStart=python",
+        24,
         "ExecStart= needs an absolute path",
     ),
     (
         "WantedBy=multi-user.target",
         "WantedBy=multi-user.targt",
-        80,
+        81,
         "WantedBy= names unknown unit multi-user.targt; did you mean multi-user.target?",
     ),
-    ("[Install]", "[Instal]", 79, "unknown section [Instal]"),
-    ("RestartSec=2", "RestartSec=2\nRestart=no", 30, "Restart= set twice (first on line 28)"),
+    ("[Install]", "[Instal]", 80, "unknown section [Instal]"),
+    ("RestartSec=2", "RestartSec=2\nRestart=no", 31, "Restart= set twice (first on line 29)"),
 ]
 
 
@@ -161,9 +161,9 @@ def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     unit, _ = unitlint.parse_unit(REPO / "systemd/kiosk.service")
     assert unit.values("Service", "Type") == [("notify", 20)]
-    assert unit.values("Service", "WatchdogSec") == [("30", 25)]
-    assert unit.values("Service", "Restart") == [("always", 28)]
-    assert unit.values("Service", "User") == [("kiosk", 31)]
+    assert unit.values("Service", "WatchdogSec") == [("30", 26)]
+    assert unit.values("Service", "Restart") == [("always", 29)]
+    assert unit.values("Service", "User") == [("kiosk", 32)]
     ordering = " ".join(v for key in ("After", "Wants", "Requires") for v, _ in unit.values("Unit", key))
     assert "network" not in ordering
     hardening = {k: v for s, k, v, _ in unit.entries if s == "Service"}

@@ -3,6 +3,9 @@
 # end of the card. A no-op when it already ends there, so it is safe every boot.
 # The ext4 file system inside is grown at mount by x-systemd.growfs (fstab).
 set -eu
+# This runs before /tmp is mounted and with / read-only; growpart needs a scratch directory.
+TMPDIR=/run
+export TMPDIR
 part=$(readlink -f /dev/disk/by-label/kiosk-data)
 disk=/dev/$(lsblk -no PKNAME "$part")
 number=$(cat "/sys/class/block/$(basename "$part")/partition")

@@ -1,0 +1,82 @@
+"""Start ``kiosk run`` / ``kiosk sync`` from ``kiosk.toml`` (until they take ``--config``).
+
+``kiosk.service`` and ``kiosk-sync.service`` run ``python -m kiosk.launch run|sync``:
+this reads and validates the provisioning file, then replaces itself (same
+PID, so systemd's ``NotifyAccess=main`` still holds) with ``kiosk run`` or
+``kiosk sync`` and the file's settings. The password goes through the environment, never the command line
+(which every user can read in /proc).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from kiosk.config import ConfigError, KioskConfig, load_config
+
+__all__ = ["main", "run_command", "sync_command"]
+
+DEFAULT_CONFIG = "/etc/kiosk/kiosk.toml"
+
+
+def _ca_file(config: KioskConfig, runtime_dir: Path) -> str | None:
+    """A path to the broker's CA: the configured path, or PEM text written to ``runtime_dir``."""
+    tls = config.broker.tls
+    if tls is None:
+        return None
+    if tls.ca.startswith("/"):
+        return tls.ca
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    path = runtime_dir / "broker-ca.pem"
+    path.write_text(tls.ca)
+    return str(path)
+
+
+def run_command(config: KioskConfig, kiosk: str) -> list[str]:
+    """The argv that runs the touchscreen app for ``config``."""
+    return [kiosk, "run", "--db", config.data.path, "--store", config.store.id, "--device", config.device.id]
+
+
+def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """The argv and extra environment that run ``kiosk sync`` for ``config``."""
+    argv = [
+        kiosk,
+        "sync",
+        "--db",
+        config.data.path,
+        "--device",
+        config.device.id,
+        "--broker-host",
+        config.broker.host,
+        "--broker-port",
+        str(config.broker.port),
+        "--username",
+        config.broker.username,
+    ]
+    ca = _ca_file(config, runtime_dir)
+    if ca is not None:
+        argv += ["--ca-file", ca]
+    return argv, {"KIOSK_MQTT_PASSWORD": config.broker.password}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m kiosk.launch run|sync [CONFIG]``: validate, then exec ``kiosk run|sync``."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] not in ("run", "sync"):
+        sys.exit("usage: python -m kiosk.launch run|sync [/etc/kiosk/kiosk.toml]")
+    try:
+        config = load_config(args[1] if len(args) > 1 else os.environ.get("KIOSK_CONFIG", DEFAULT_CONFIG))
+    except ConfigError as exc:
+        sys.exit(f"kiosk {args[0]}: {exc}")
+    kiosk = str(Path(sys.executable).with_name("kiosk"))
+    runtime = Path(os.environ.get("RUNTIME_DIRECTORY", "/run/kiosk-sync"))
+    if args[0] == "run":
+        command, extra = run_command(config, kiosk), {}
+    else:
+        command, extra = sync_command(config, kiosk, runtime)
+    os.execve(kiosk, command, {**os.environ, **extra})
+
+
+if __name__ == "__main__":
+    main()
