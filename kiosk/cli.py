@@ -34,11 +34,23 @@ def main(verbose: bool) -> None:
     help="JSON shopper script: barcodes, bad_barcodes, screenshots, report.",
 )
 @click.option("--size", default="800x480", show_default=True, help="Window size WxH.")
+@click.option("--gateway-url", default=None, help="Payment gateway; --demo starts a local simulator.")
+@click.option("--voice/--no-voice", default=False, show_default=True, help="Spoken prompts (espeak-ng).")
 def run(
-    db_path: Path, store: str, device: str, lang: str, demo: bool, script: Path | None, size: str
+    db_path: Path,
+    store: str,
+    device: str,
+    lang: str,
+    demo: bool,
+    script: Path | None,
+    size: str,
+    gateway_url: str | None,
+    voice: bool,
 ) -> None:
     """Run the self-checkout app (Kivy)."""
     width, height = (int(v) for v in size.lower().split("x"))
+    # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
+    os.environ.setdefault("KIVY_METRICS_DENSITY", f"{min(width / 800, height / 480):.3f}")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
@@ -48,22 +60,46 @@ def run(
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     from kiosk.app import AppSettings, KioskApp
+    from kiosk.payments import HttpGatewayProvider
 
-    app = KioskApp(AppSettings(db_path=db_path, store=store, device=device, lang=lang, demo_mode=demo))
+    spec = json.loads(script.read_text()) if script is not None else {}
+    simulator = None
+    if gateway_url is None and demo:
+        from kiosk.payments.gateway_sim import PaymentGatewaySimulator
+
+        simulator = PaymentGatewaySimulator(hang_seconds=spec.get("gateway_hang_s", 3.0)).start()
+        gateway_url = simulator.url
+    settings = AppSettings(
+        db_path=db_path,
+        store=store,
+        device=device,
+        lang=lang,
+        demo_mode=demo,
+        gateway_url=gateway_url,
+        voice=voice,
+        voice_player=[] if script is not None else None,  # scripted runs render prompts, play nothing
+        **spec.get("settings", {}),
+    )
+    payments = HttpGatewayProvider(gateway_url, timeout=settings.gateway_timeout_s) if gateway_url else None
+    app = KioskApp(settings, payments=payments)
     if script is not None:
         from kiosk.scripted import ScriptedShopper, ShopperScript
 
-        spec = json.loads(script.read_text())
         ScriptedShopper(
             ShopperScript(
-                barcodes=spec["barcodes"],
+                barcodes=spec.get("barcodes", []),
+                steps=spec.get("steps"),
                 bad_barcodes=spec.get("bad_barcodes", []),
                 screenshots=Path(spec["screenshots"]) if spec.get("screenshots") else None,
                 report=Path(spec["report"]) if spec.get("report") else None,
                 pay=spec.get("pay", True),
             )
         ).attach(app)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if simulator is not None:
+            simulator.stop()
 
 
 @main.command()
