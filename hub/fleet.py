@@ -133,6 +133,7 @@ class FleetRow:
     open_gaps: int
     stale: bool
     skewed: bool
+    forked: bool = False  # restored from an old backup and not yet re-chained
 
 
 def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -171,6 +172,7 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
                 open_gaps=sum(len(g.missing) for g in gaps if g.device == device),
                 stale=synced is None or now - synced > stale_after or status.oldest_unsent_s > 900,
                 skewed=skew is not None and abs(skew) > SKEW_WARNING_S,
+                forked=status.fork_seq is not None,
             )
         )
     return rows
