@@ -37,6 +37,7 @@ class DeviceStatus(BaseModel):
     reported_at = DateTimeField(null=True)  # hub clock when the status arrived
     clock_skew_s = FloatField(null=True)  # hub clock minus terminal clock at send time
     skew_at = DateTimeField(null=True)
+    fork_seq = BigIntegerField(null=True)  # set while the terminal re-chains after a fork (a restore)
 
 
 MODELS = [DeviceStatus]
@@ -94,6 +95,25 @@ def record_skew(device: str, sent_at: str | None, now: dt.datetime) -> None:
     ).execute()
 
 
+def is_forked(device: str) -> bool:
+    """True while ``device`` has sent events that fork from the hub's chain and has not re-chained."""
+    row = DeviceStatus.get_or_none(DeviceStatus.device == device)
+    return row is not None and row.fork_seq is not None
+
+
+def record_fork(device: str, waiting_for: int | None) -> None:
+    """Remember (or clear, with None) that ``device`` must re-chain from sequence ``waiting_for``."""
+    if waiting_for is None and not is_forked(device):
+        return
+    if waiting_for is not None:
+        log.warning(
+            "device %s forks from the hub's chain; waiting for it to re-chain at %d", device, waiting_for
+        )
+    DeviceStatus.insert(device=device, fork_seq=waiting_for).on_conflict(
+        conflict_target=[DeviceStatus.device], update={DeviceStatus.fork_seq: waiting_for}
+    ).execute()
+
+
 @dataclass(frozen=True)
 class FleetRow:
     """One terminal on the fleet page."""
@@ -113,6 +133,7 @@ class FleetRow:
     open_gaps: int
     stale: bool
     skewed: bool
+    forked: bool = False  # restored from an old backup and not yet re-chained
 
 
 def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -151,6 +172,7 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
                 open_gaps=sum(len(g.missing) for g in gaps if g.device == device),
                 stale=synced is None or now - synced > stale_after or status.oldest_unsent_s > 900,
                 skewed=skew is not None and abs(skew) > SKEW_WARNING_S,
+                forked=status.fork_seq is not None,
             )
         )
     return rows

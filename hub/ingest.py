@@ -22,7 +22,7 @@ from peewee import IntegrityError, SqliteDatabase
 
 from hub import booking, fleet, loyalty
 from hub.db import database, transaction
-from hub.models import DeviceHead, Event, Gap, Quarantine
+from hub.models import DeviceHead, Event, Gap, Quarantine, Sale
 from kiosk.sync import schema
 from kiosk.sync.topics import device_of
 
@@ -37,13 +37,21 @@ class IngestResult:
     """What to ack: committed (or already known) ids, and rejections with reasons."""
 
     acked: list[str] = field(default_factory=list)
-    rejected: list[dict[str, str]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
 
 
 class Rejected(Exception):
     """An event that cannot be applied; the message is the reason sent back."""
+
+
+class Forked(Rejected):
+    """The event does not continue the chain the hub holds (a terminal restored from a backup).
+
+    Its rejection tells the terminal the hub's head so it can re-chain its unsent events
+    after it (docs/protocol.md, "Forks"); the events keep their ids, so nothing doubles.
+    """
 
 
 Effect = Callable[[dict[str, Any], ZoneInfo], None]
@@ -58,6 +66,7 @@ class _Chain:
     head_hash: str
     known: dict[int, tuple[str, str]]  # seq -> (event id, hash)
     gaps: list[tuple[int, int]] = field(default_factory=list)
+    forked: bool = False  # the terminal's unsent events fork from the hub's chain until it re-chains
 
 
 def ingest_batch(
@@ -90,14 +99,32 @@ def ingest_batch(
         for event in ordered:
             if _bulk_eligible(event, device) and event["id"] not in known:
                 if not plan.add(event, now, tz, result):
-                    _reject(topic, device, event, plan.rejected, now, result, replaying)
+                    _reject(topic, device, event, plan.rejected, now, result, replaying, plan.forked)
                 continue
             plan.flush(topic, device, now, tz, result, replaying)
             _ingest_event(topic, device, event, chain, now, tz, result, replaying)
         plan.flush(topic, device, now, tz, result, replaying)
         _close_chain(chain, now)
+        _answer_forks(chain, result)
+        _resolve_requarantined(device, result, now)
         fleet.record_skew(device, schema.batch_sent_at(payload), now)
     return result
+
+
+def _answer_forks(chain: _Chain, result: IngestResult) -> None:
+    for item in result.rejected:
+        if item.pop("fork", None):
+            item["rebase"] = {"seq": chain.head_seq, "hash": chain.head_hash}
+
+
+def _resolve_requarantined(device: str, result: IngestResult, now: dt.datetime) -> None:
+    """Events quarantined once (a fork, a failed rule) and booked now: their entries are resolved."""
+    if result.applied:
+        Quarantine.update(resolved_at=now, resolution="applied when the terminal sent it again").where(
+            Quarantine.device == device,
+            Quarantine.resolved_at.is_null(),
+            Quarantine.event_id.in_(result.acked),
+        ).execute()
 
 
 def _known_ids(events: list[Any]) -> set[str]:
@@ -123,6 +150,7 @@ class _Plan:
         self.events: list[dict[str, Any]] = []
         self.rows = booking.Rows()
         self.rejected: str = ""
+        self.forked = False
         self._snapshot = self._take()
 
     def _take(self) -> tuple[int, str, dict[int, tuple[str, str]], int]:
@@ -139,7 +167,7 @@ class _Plan:
             _check_link(event, self.chain)
             sale, lines = booking.sale_rows(event, tz)
         except (Rejected, booking.BookingError) as exc:
-            self.rejected = str(exc)
+            self.rejected, self.forked = str(exc), isinstance(exc, Forked)
             return False
         _advance(event, self.chain)
         self.events.append(event)
@@ -195,7 +223,7 @@ def _lock_chain(device: str, events: list[Any], now: dt.datetime) -> _Chain:
             Event.device == device, Event.seq >= min(seqs) - 1, Event.seq <= max(seqs)
         )
         known = {row.seq: (row.id, row.hash) for row in rows}
-    return _Chain(device, head.seq, head.hash, known)
+    return _Chain(device, head.seq, head.hash, known, forked=fleet.is_forked(device))
 
 
 def _close_chain(chain: _Chain, now: dt.datetime) -> None:
@@ -205,6 +233,7 @@ def _close_chain(chain: _Chain, now: dt.datetime) -> None:
     DeviceHead.update(seq=chain.head_seq, hash=chain.head_hash, last_seen=now).where(
         DeviceHead.device == chain.device
     ).execute()
+    fleet.record_fork(chain.device, chain.head_seq + 1 if chain.forked else None)
 
 
 def _ingest_event(
@@ -238,18 +267,25 @@ def _ingest_event(
         result.duplicates += 1
         result.acked.append(event["id"])
     except Rejected as exc:
-        _reject(topic, device, event, str(exc), now, result, replaying)
+        _reject(topic, device, event, str(exc), now, result, replaying, isinstance(exc, Forked))
 
 
 def _check_link(event: dict[str, Any], chain: _Chain) -> None:
     seq = event["seq"]
+    if chain.forked:
+        if seq == chain.head_seq + 1 and event["prev"] == chain.head_hash:
+            chain.forked = False  # re-chained after our head: the fork is over
+        elif seq > chain.head_seq:
+            raise Forked(f"waiting for sequence {chain.head_seq + 1} after the hub's head (re-chain)")
     if seq in chain.known:
-        raise Rejected(f"sequence {seq} already used by another event of this device")
+        chain.forked = True
+        raise Forked(f"sequence {seq} already used by another event of this device")
     if seq == 1 and event["prev"] != schema.GENESIS:
         raise Rejected("first event of a device must link to the genesis hash")
     before = chain.known.get(seq - 1)
     if before is not None and before[1] != event["prev"]:
-        raise Rejected(f"hash chain does not link at sequence {seq}")
+        chain.forked = True
+        raise Forked(f"hash chain does not link at sequence {seq}")
 
 
 def _advance(event: dict[str, Any], chain: _Chain) -> None:
@@ -282,6 +318,7 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         sale, lines = booking.sale_rows(event, tz)
     except booking.BookingError as exc:
         raise Rejected(str(exc)) from exc
+    sale = _unique_receipt(event, sale)
     try:
         with database.atomic():
             booking.write(database.obj, booking.Rows(sales=[sale], lines=lines))
@@ -291,6 +328,25 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     if event["data"].get("member_id"):
         for hook in MEMBER_SALE_HOOKS:
             hook(event, tz)
+
+
+def _unique_receipt(event: dict[str, Any], sale: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A receipt number already booked for another sale (a terminal restored from a backup counts
+    again from the backup's number) is booked with a suffix and reported, never refused: the money
+    was taken."""
+    receipt = sale[4]
+    if not Sale.select().where(Sale.receipt_no == receipt, Sale.id != sale[0]).exists():
+        return sale
+    booked_as = f"{receipt}#{event['id'][:8]}"
+    now = dt.datetime.now(dt.UTC)
+    Quarantine.create(
+        topic=f"pos/{event['device']}/up/events", device=event["device"], event_id=event["id"],
+        reason=f"receipt number {receipt} was already used by another sale",
+        payload=json.dumps(event, ensure_ascii=False), received_at=now, resolved_at=now,
+        resolution=f"booked as {booked_as}",
+    )  # fmt: skip
+    log.warning("device %s reused receipt number %s; booked as %s", event["device"], receipt, booked_as)
+    return (*sale[:4], booked_as, *sale[5:])
 
 
 # Other modules' work on a booked member sale (loyalty: earn, redeem, ledger checks). Each runs
@@ -309,6 +365,7 @@ def _reject(
     now: dt.datetime,
     result: IngestResult,
     replaying: bool = False,
+    forked: bool = False,
 ) -> None:
     event_id = event.get("id") if isinstance(event, dict) else None
     event_id = event_id if isinstance(event_id, str) else None
@@ -317,7 +374,7 @@ def _reject(
         _quarantine(topic, device, event_id, reason, raw, now)
         log.error("quarantined event %s from %s: %s", event_id, device, reason)
     if event_id:
-        result.rejected.append({"id": event_id, "reason": reason})
+        result.rejected.append({"id": event_id, "reason": reason, **({"fork": "1"} if forked else {})})
 
 
 def _quarantine(

@@ -64,6 +64,7 @@ class HubIngestor:
         self.client.max_queued_messages_set(0)
         self.client.on_socket_open = no_delay
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = lambda *_a: self.connected.clear()
         self.client.on_message = self._on_message
 
@@ -86,8 +87,14 @@ class HubIngestor:
             log.error("broker refused the hub: %s", reason)
             return
         client.subscribe([(f"$share/{SHARED_GROUP}/{EVENTS_WILDCARD}", 1), (STATUS_WILDCARD, 1)])
-        self.connected.set()
         log.info("hub ingest connected to %s:%s", self.host, self.port)
+
+    def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: list[Any], _p: Any) -> None:
+        # ``connected`` means "batches reach us": set only once the broker confirmed the subscriptions
+        if all(not code.is_failure for code in codes):
+            self.connected.set()
+        else:
+            log.error("broker refused the hub's subscriptions: %s", [str(c) for c in codes])
 
     def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         now = dt.datetime.now(dt.UTC)

@@ -37,6 +37,7 @@ TEXT: dict[str, dict[str, str]] = {
     "open_gaps": {"zh": "缺失事件", "en": "Missing events"},
     "stale": {"zh": "同步超时", "en": "not syncing"},
     "skewed": {"zh": "时钟不准", "en": "clock off"},
+    "forked": {"zh": "从旧备份恢复，重新编号中", "en": "restored from a backup, re-chaining"},
     "no_devices": {"zh": "还没有终端连接过。", "en": "No terminal has connected yet."},
     "gap_report": {"zh": "序号缺口报告", "en": "Sequence gap report"},
     "expected": {"zh": "应为", "en": "Expected"},

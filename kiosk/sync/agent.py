@@ -33,7 +33,7 @@ from paho.mqtt.properties import Properties
 
 from kiosk.store import outbox
 from kiosk.store.db import database
-from kiosk.sync import config, health, schema
+from kiosk.sync import config, health, rebase, schema
 from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
 from kiosk.sync.transport import no_delay
 
@@ -185,7 +185,12 @@ class OutboxAgent:
         self.start()
         try:
             while not until.is_set() and not self._stop.is_set():
-                self.step()
+                try:
+                    self.step()
+                except Exception:
+                    # a locked or full disk must not end the agent: log it and try again later
+                    log.exception("sync step failed; retrying in %.0f s", self.settings.resend_after)
+                    until.wait(self.settings.resend_after)
                 self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
         finally:
@@ -301,11 +306,17 @@ class OutboxAgent:
             log.error("ignored malformed ack: %s", exc)
             return
         outbox.mark_acked(ack["ids"], dt.datetime.now(dt.UTC))
-        rejected = {r["id"]: r["reason"] for r in ack["rejected"]}
+        forks = [r["rebase"] for r in ack["rejected"] if "rebase" in r]
+        rejected = {r["id"]: r["reason"] for r in ack["rejected"] if "rebase" not in r}
         if rejected:
             log.error("hub rejected %d events: %s", len(rejected), rejected)
             outbox.mark_rejected(rejected)
         self._delivery.acked({*ack["ids"], *rejected})
+        if forks:
+            head = max(forks, key=lambda h: h["seq"])
+            rebase.rebase_unsent(head["seq"], head["hash"])
+            self._delivery.inflight.clear()  # resend everything, renumbered, from the lowest
+            self._delivery.attempts = 0
 
     def _apply_config(self, payload: bytes) -> None:
         if not payload:

@@ -90,7 +90,7 @@ def batch_sent_at(payload: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def ack(ids: list[str], rejected: list[dict[str, str]] | None = None) -> bytes:
+def ack(ids: list[str], rejected: list[dict[str, Any]] | None = None) -> bytes:
     """The downlink ack on ``pos/{device}/down/ack``."""
     return canonical({"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []})
 
@@ -187,8 +187,15 @@ def parse_ack(payload: bytes) -> dict[str, Any]:
     return {
         "ids": [i for i in ids if isinstance(i, str)],
         "rejected": [
-            {"id": r["id"], "reason": str(r.get("reason", ""))}
+            {"id": r["id"], "reason": str(r.get("reason", "")), **_rebase_of(r)}
             for r in rejected
             if isinstance(r, dict) and isinstance(r.get("id"), str)
         ],
     }
+
+
+def _rebase_of(rejection: dict[str, Any]) -> dict[str, Any]:
+    head = rejection.get("rebase")
+    if isinstance(head, dict) and isinstance(head.get("seq"), int) and isinstance(head.get("hash"), str):
+        return {"rebase": {"seq": head["seq"], "hash": head["hash"]}}
+    return {}

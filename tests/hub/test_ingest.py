@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from hub import reports
 from hub.ingest import ingest_batch
-from hub.models import Event, Gap, Quarantine, Sale, SaleLine
+from hub.models import DeviceHead, Event, Gap, Quarantine, Sale, SaleLine
 from kiosk.sync.schema import batch, make_event
 from tests.events import sale_chain, sale_data
 
@@ -76,7 +76,10 @@ def test_chain_break_is_rejected(hub_db) -> None:  # type: ignore[no-untyped-def
     forged = sale_chain("K01", 1, start_seq=2, prev="f" * 64)
     ingest(first)
     result = ingest(forged)
-    assert result.rejected == [{"id": "K01-ev-2", "reason": "hash chain does not link at sequence 2"}]
+    head = {"seq": 1, "hash": first[0]["hash"]}  # so a restored terminal can re-chain after it
+    assert result.rejected == [
+        {"id": "K01-ev-2", "reason": "hash chain does not link at sequence 2", "rebase": head}
+    ]
     assert Sale.select().count() == 1
 
 
@@ -98,9 +101,9 @@ def test_reused_sequence_number_is_rejected(hub_db) -> None:  # type: ignore[no-
         type="sale.completed", prev="0" * 64, data=sale_data("other-sale", [("A", 1, 1)]),
     )  # fmt: skip
     result = ingest([replay])
-    assert result.rejected == [
-        {"id": "other-id", "reason": "sequence 1 already used by another event of this device"}
-    ]
+    reason = "sequence 1 already used by another event of this device"
+    head = {"seq": 2, "hash": DeviceHead.get().hash}
+    assert result.rejected == [{"id": "other-id", "reason": reason, "rebase": head}]
 
 
 def test_sale_whose_lines_do_not_add_up_is_rejected(hub_db) -> None:  # type: ignore[no-untyped-def]

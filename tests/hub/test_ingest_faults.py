@@ -69,3 +69,30 @@ def test_a_member_sale_hook_sends_member_sales_the_event_by_event_way_and_may_re
     assert seen == ["K01-ev-1", "K01-ev-2", "K01-ev-3"]
     assert json.loads(Quarantine.get().payload)["id"] == "K01-ev-2"
     assert Sale.select().count() == 2  # the rejected sale's rows were rolled back with its savepoint
+
+
+def test_a_forked_device_is_held_until_it_links_to_the_hubs_head(hub_db) -> None:  # type: ignore[no-untyped-def]
+    from hub import fleet
+
+    ingest_batch("pos/K01/up/events", batch("K01", sale_chain("K01", 2)), NOW, TZ)
+    first_hash = sale_chain("K01", 1)[0]["hash"]
+    restored = make_event(
+        event_id="restored-3", device="K01", seq=2, boot="b", ts="2026-11-24T10:00:00.000+08:00",
+        type="sale.completed", prev=first_hash, data=sale_data("restored-sale", [("A", 1, 1)]),
+    )  # fmt: skip
+    later = make_event(
+        event_id="restored-4", device="K01", seq=3, boot="b", ts="2026-11-24T10:00:00.000+08:00",
+        type="sale.completed", prev=restored["hash"], data=sale_data("restored-sale-2", [("A", 1, 1)]),
+    )  # fmt: skip
+    result = ingest_batch("pos/K01/up/events", batch("K01", [restored, later]), NOW, TZ)
+    assert result is not None and [r["reason"] for r in result.rejected] == [
+        "sequence 2 already used by another event of this device",
+        "waiting for sequence 3 after the hub's head (re-chain)",
+    ]
+    assert [row.forked for row in fleet.fleet(NOW)] == [True]
+    head = result.rejected[0]["rebase"]
+    rechained = make_event(**{**_fields(restored), "seq": head["seq"] + 1, "prev": head["hash"]})
+    again = ingest_batch("pos/K01/up/events", batch("K01", [rechained]), NOW, TZ)
+    assert again is not None and again.acked == ["restored-3"]
+    assert [row.forked for row in fleet.fleet(NOW)] == [False]
+    assert Quarantine.select().where(Quarantine.resolved_at.is_null()).count() == 1  # restored-4 still waits

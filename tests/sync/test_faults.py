@@ -6,6 +6,7 @@ fen, with each event booked exactly once.
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,13 +17,14 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import fleet, reports
 from hub.db import open_hub_database
-from hub.models import Event, Gap
+from hub.models import Event, Gap, Quarantine
 from hub.mqtt import HubIngestor
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.store import outbox
 from kiosk.store.db import database, open_database
 from kiosk.store.models import Outbox
 from kiosk.store.models import Sale as KioskSale
+from kiosk.sync.agent import AgentSettings
 from kiosk.sync.schema import GENESIS, batch
 from kiosk.sync.topics import ack_topic, events_topic
 from tests.sync.harness import (
@@ -305,3 +307,57 @@ def spawn_args() -> list[str]:
     import sys
 
     return [sys.executable, "-m", "tests.sync.sell_loop"]
+
+
+def test_kiosk_restored_from_an_old_backup_rechains_and_every_sale_is_booked_once(
+    tmp_path: Path,
+    own_broker: MosquittoBroker,
+    hub_thread,  # type: ignore[no-untyped-def]
+) -> None:
+    own_broker.start()
+    hub_thread(own_broker.port)
+    db = tmp_path / "till.db"
+    open_database(db)
+    fen = sell(3)
+    agent = AgentThread(own_broker.port)
+    try:
+        wait_until(lambda: kiosk_unsent() == 0, what="first sales delivered")
+        database.execute_sql("PRAGMA wal_checkpoint(FULL)")
+        shutil.copy(db, tmp_path / "backup.db")  # the owner's SD-card backup
+        fen += sell(2)
+        wait_until(lambda: hub_totals()[0] == 5, what="two more delivered")
+    finally:
+        agent.close()
+    database.close()
+    open_database(tmp_path / "backup.db")  # the card dies; the backup goes in
+    try:
+        fen += sell(4)  # numbered 4..7 again: the hub booked 4 and 5 from other sales
+        agent = AgentThread(own_broker.port)
+        try:
+            wait_until(lambda: kiosk_unsent() == 0, what="re-chained sales delivered")
+        finally:
+            agent.close()
+        assert hub_totals() == (9, fen, 9)  # 3 + 2 from before the restore + 4 after it, each once
+        assert [e.seq for e in Event.select().order_by(Event.seq)] == list(range(1, 10))
+        assert Quarantine.select().where(Quarantine.resolved_at.is_null()).count() == 0
+        assert Quarantine.select().count() >= 1  # the fork was seen and is on record
+        assert all(not g.missing for g in fleet.open_gaps())
+    finally:
+        database.close()
+
+
+def test_a_day_offline_5000_sales_drain_exactly_once(
+    kiosk_db,
+    own_broker: MosquittoBroker,
+    hub_thread,  # type: ignore[no-untyped-def]
+) -> None:
+    own_broker.start()
+    fen = sell(5000)  # the network was down all day
+    hub_thread(own_broker.port)
+    agent = AgentThread(own_broker.port, settings=AgentSettings(batch_size=100, batch_linger=0.05))
+    try:
+        wait_until(lambda: kiosk_unsent() == 0, timeout=60, what="backlog drained")
+    finally:
+        agent.close()
+    assert hub_totals() == (5000, fen, 5000)
+    assert Gap.select().count() == 0
