@@ -47,7 +47,7 @@ from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.payments import PaymentProvider, PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
 from kiosk.screens.member_view import DemoMemberSource, MemberSource, MemberView
-from kiosk.store import audit, catalog, open_database
+from kiosk.store import audit, catalog, open_database, receipts
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.voice import VoicePrompter
 
@@ -319,7 +319,7 @@ class KioskApp(App):
         self._say("printer_problem", error=True, problem=status_message(state))
         if receipt_no and receipt_no != "drawer" and receipt_no not in self._failed_receipts:
             self._failed_receipts.add(receipt_no)
-            audit.record_receipt_failed(self.terminal, self.now(), receipt_no, state.value)
+            receipts.record_receipt_failure(receipt_no, state.value, self.terminal, self.now())
 
     # --- cart -----------------------------------------------------------------------------
     def add_product(self, product: Product, quantity: int = 1) -> None:

@@ -1,4 +1,4 @@
-"""Audited attendant actions, abandoned carts and failed receipts: each is one outbox event.
+"""Audited attendant actions and abandoned carts: each is one outbox event.
 
 Each function writes its event in its own ``atomic("IMMEDIATE")`` transaction;
 the cart they describe lives in the app's memory, so the event is the change.
@@ -58,8 +58,3 @@ def record_abandoned_cart(terminal: Terminal, now: dt.datetime, cart: Cart, reas
         "cart.abandoned",
         {"reason": reason, "total_fen": cart.total_fen, "lines": cart_lines(cart)},
     )
-
-
-def record_receipt_failed(terminal: Terminal, now: dt.datetime, receipt_no: str, state: str) -> str:
-    """A ``receipt.failed`` event: the sale is committed but its receipt did not print."""
-    return _append(terminal, now, "receipt.failed", {"receipt_no": receipt_no, "state": state})

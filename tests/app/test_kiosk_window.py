@@ -294,7 +294,12 @@ def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
     assert done["current"] == "done"
     assert done["message"] == zh("无法连接打印机，小票已保存，恢复后自动补打。本单已完成，请找店员。")
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
-    assert events[-1]["data"] == {"store": "S01", "receipt_no": report["receipt_no"], "state": "unreachable"}
+    (sale_id,) = rows(workdir / "kiosk.db", "select id from sale")[0]
+    assert events[-1]["data"] == {
+        "sale_id": sale_id,
+        "receipt_no": report["receipt_no"],
+        "reason": "unreachable",
+    }
     assert report["printed"] == []
 
 
