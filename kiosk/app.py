@@ -571,8 +571,13 @@ class KioskApp(App):
         if self.print_queue is not None:
             from kiosk.hw.receipt_render import render_receipt
 
-            image = render_receipt(self.receipt_data(), self.print_queue.printer.width_dots)
-            self.print_queue.submit(self.last_receipt_no, image)  # kept in the queue until it prints
+            data, queue_, width = self.receipt_data(), self.print_queue, self.print_queue.printer.width_dots
+            # drawing the receipt takes tens of ms: a worker draws it and queues it (kept until printed)
+            threading.Thread(
+                target=lambda: queue_.submit(data.receipt_no, render_receipt(data, width)),
+                name="receipt-render",
+                daemon=True,
+            ).start()
             state = self.print_queue.state
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)
