@@ -87,7 +87,7 @@ SHOPPER_STEPS: list[dict[str, Any]] = [
     {"tap": "pay:lang"}, {"observe": "declined_en"}, {"tap": "pay:lang"},
     {"scan": WECHAT_OK}, {"wait_until": "receipt"}, {"observe": "receipt"},
     {"tap": "receipt:qr_button"}, {"shot": "receipt"},
-    {"tap": "receipt:print"}, {"observe": "done"}, {"shot": "done"}, {"wait": 1.0},
+    {"tap": "receipt:print"}, {"observe": "done"}, {"shot": "done"}, {"wait": 1.5},
 ]  # fmt: skip
 
 
@@ -224,7 +224,8 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"tap": "cart:large_text"}, {"shot": "cart_large"}, {"observe": "large"}, {"tap": "cart:large_text"},
     {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
     {"tap": "popup:still_here"}, {"observe": "stayed"},
-    {"inactive": True}, {"wait": 2.5}, {"observe": "reset"},
+    {"inactive": True}, {"wait_until": "idle"}, {"observe": "reset"},
+    {"wait": 0.7}, {"observe": "reset_later"},
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
     {"scan": WATER}, {"tap": "cart:pay"}, {"scan": WECHAT_HANGS}, {"observe": "waiting"},
     {"wait_until": "payment"}, {"observe": "timed_out"},
@@ -242,6 +243,7 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
         "screenshots": str(shots),
         "settings": {
             "idle_timeout_s": 2,
+            "promo_every_s": 0.5,
             "countdown_s": 2,
             "gateway_timeout_s": 0.5,
             "printer_url": f"tcp://127.0.0.1:{free_port()}?timeout=0.5",  # nothing listens: unreachable
@@ -262,6 +264,10 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     reset = screens["reset"]
     assert (reset["current"], reset["rows"], reset["total"]) == ("idle", [], "¥0.00")
     assert reset["member"] == "刷会员卡或出示会员码，可享会员优惠"
+    assert "138" not in json.dumps(reset, ensure_ascii=False)  # no member data left anywhere
+    promos = {"会员日：每周三全场积分翻倍", "新鲜面包每天早上7点出炉", "满30元减5元，会员专享"}
+    shown = reset["texts"]["promo"], screens["reset_later"]["texts"]["promo"]
+    assert set(shown) <= promos and shown[0] != shown[1]
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
     abandoned = events[0]
     assert (abandoned["type"], abandoned["data"]["reason"], abandoned["data"]["total_fen"]) == (
