@@ -316,16 +316,22 @@ def big_display() -> Iterator[str]:
         yield server.display
 
 
-@pytest.mark.parametrize("size", ["1024x600", "1920x1080"])
-def test_screens_fit_larger_windows(tmp_path: Path, big_display: str, size: str) -> None:
+@pytest.mark.parametrize(
+    ("size", "member"),
+    [("1024x600", {"card": MEMBER_CARD}), ("1920x1080", {"scan": "member:demo-member-0001"})],
+)
+def test_screens_fit_larger_windows(
+    tmp_path: Path, big_display: str, size: str, member: dict[str, str]
+) -> None:
     shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
     steps = [
-        {"scan": WATER}, {"card": MEMBER_CARD}, {"shot": f"cart_{size}"},
+        {"scan": WATER}, member, {"observe": "member"}, {"shot": f"cart_{size}"},
         {"tap": "cart:pay"}, {"shot": f"pay_{size}"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(shots)}, size)
     width, height = (int(v) for v in size.split("x"))
     assert report["window"] == [width, height]
+    assert report["screens"]["member"]["message"] == "会员已识别：张*"  # by card tap or by member QR
     assert {name: found for name, found in report["small_buttons"].items() if found} == {}
     with Image.open(shots / f"kiosk-pay_{size}-zh.png") as image:
         assert image.size == (width, height)
