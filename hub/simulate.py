@@ -100,6 +100,67 @@ def _hub_counts() -> tuple[int, int, int]:
     return int(sales), int(fen), Event.select().count()
 
 
+def prepare(workdir: Path, kiosks: int, sales: int, timeout: float = 600.0) -> list[tuple[str, Path]]:
+    """Fill ``kiosks`` outboxes with ``sales`` sales each, tills in parallel; return (device, db) pairs."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    devices = [f"SIM{i:03d}-{uuid.uuid4().hex[:6]}" for i in range(kiosks)]
+    pairs = [(d, workdir / f"{d}.db") for d in devices]
+    tills = [
+        _spawn(["-m", "hub.simulate", "sell", str(db), d, str(sales)], workdir / f"{d}.log")
+        for d, db in pairs
+    ]
+    for till in tills:
+        if till.wait(timeout=timeout) != 0:
+            raise RuntimeError(f"a simulated till failed; see {workdir}")
+    return pairs
+
+
+def drain(
+    workdir: Path,
+    pairs: list[tuple[str, Path]],
+    workers: int,
+    db_url: str,
+    mqtt_port: int,
+    batch_size: int = 50,
+    timeout: float = 300.0,
+) -> tuple[float, float]:
+    """Start the hub workers, then every kiosk's agent; return seconds until the hub has every event.
+
+    Also returns the seconds from the first event booked to the last (the steady rate, without
+    the agents' process start-up).
+    """
+    from hub.db import open_hub_database
+
+    open_hub_database(db_url)
+    before = _hub_counts()[2]
+    expected = sum(kiosk_totals(db)[2] for _, db in pairs) + before
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        processes += [
+            _spawn(["-m", "hub.cli", "ingest", "--db", db_url, "--mqtt-port", str(mqtt_port),
+                    "--worker", f"sim-{uuid.uuid4().hex[:6]}"], workdir / f"worker-{w}.log")
+            for w in range(workers)
+        ]  # fmt: skip
+        time.sleep(0.5)  # let the workers subscribe before the first batch (they would get it later anyway)
+        agent = ["--broker-port", str(mqtt_port), "--batch-size", str(batch_size), "--linger-ms", "50"]
+        started = time.monotonic()
+        processes += [
+            _spawn(["-m", "kiosk.cli", "sync", "--db", str(db), "--device", d, *agent], workdir / f"{d}.log")
+            for d, db in pairs
+        ]
+        first: float | None = None
+        while (booked := _hub_counts()[2]) < expected:
+            if first is None and booked > before:
+                first = time.monotonic()
+            if time.monotonic() > started + timeout:
+                raise TimeoutError(f"hub booked {booked} of {expected} events within {timeout} s")
+            time.sleep(0.01)
+        done = time.monotonic()
+        return done - started, done - (first or started)
+    finally:
+        _stop(processes)
+
+
 def run(
     workdir: Path,
     kiosks: int,
@@ -121,42 +182,16 @@ def run(
     if mqtt_port is None:
         broker = MosquittoBroker(workdir / "broker").start()
         mqtt_port = broker.port
-    devices = [f"SIM{i:03d}-{uuid.uuid4().hex[:6]}" for i in range(kiosks)]
-    dbs = [workdir / f"{d}.db" for d in devices]
-    processes: list[subprocess.Popen[bytes]] = []
     try:
         started = time.monotonic()
-        tills = [_spawn(["-m", "hub.simulate", "sell", str(db), d, str(sales)], workdir / f"{d}.log")
-                 for db, d in zip(dbs, devices, strict=True)]  # fmt: skip
-        for till in tills:
-            if till.wait(timeout=timeout) != 0:
-                raise RuntimeError(f"a simulated till failed; see {workdir}")
+        pairs = prepare(workdir, kiosks, sales, timeout)
         sell_seconds = time.monotonic() - started
-        processes += [
-            _spawn(["-m", "hub.cli", "ingest", "--db", db_url, "--mqtt-port", str(mqtt_port),
-                    "--worker", f"sim-{uuid.uuid4().hex[:6]}"], workdir / f"worker-{w}.log")
-            for w in range(workers)
-        ]  # fmt: skip
-        expected = kiosks * sales
-        time.sleep(0.5)  # let the workers subscribe before the first batch (they would get it later anyway)
-        started = time.monotonic()
-        agent = ["--broker-port", str(mqtt_port), "--batch-size", str(batch_size), "--linger-ms", "50"]
-        processes += [
-            _spawn(["-m", "kiosk.cli", "sync", "--db", str(db), "--device", d, *agent], workdir / f"{d}.log")
-            for db, d in zip(dbs, devices, strict=True)
-        ]  # fmt: skip
-        deadline = started + timeout
-        while _hub_counts()[2] < expected:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"hub booked {_hub_counts()[2]} of {expected} events within {timeout} s")
-            time.sleep(0.05)
-        drain_seconds = time.monotonic() - started
+        drain_seconds, _steady = drain(workdir, pairs, workers, db_url, mqtt_port, batch_size, timeout)
     finally:
-        _stop(processes)
         if broker is not None:
             broker.stop()
     hub_sales, hub_fen, hub_events = _hub_counts()
-    totals = [kiosk_totals(db) for db in dbs]
+    totals = [kiosk_totals(db) for _, db in pairs]
     kiosk_fen = sum(t[1] for t in totals)
     exact = (hub_sales, hub_fen, hub_events) == (
         sum(t[0] for t in totals),

@@ -2,6 +2,7 @@
 # Build the Member Kiosk SD-card image for Raspberry Pi (arm64, Debian bookworm).
 #
 #   sudo bash image/build.sh            # or: make image
+#   sudo RESUME_FROM=30 bash image/build.sh   # rerun steps 30.. on the last root file system
 #
 # Output in image/out/: member-kiosk-<version>-<commit>.img.xz, .sha256, .bmap,
 # os_list.json (Raspberry Pi Imager), manifest.txt (every package and wheel version).
@@ -53,29 +54,55 @@ if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
 fi
 update-binfmts --enable qemu-aarch64
 
-rm -rf "$WORK"
-mkdir -p "$WORK" "$OUT"
 start=$(date +%s)
-
+if [ -z "${RESUME_FROM:-}" ]; then
+  rm -rf "$WORK"
+fi
+mkdir -p "$WORK" "$OUT"
 log "building the kiosk wheel"
+rm -rf "$WORK/wheels"
 "$REPO/.venv/bin/python" -m pip wheel -q --no-deps --wheel-dir "$WORK/wheels" "$REPO"
 
-packages=$(grep -v '^#' "$REPO/image/packages.txt" | paste -sd, -)
-hooks=()
-for step in "$REPO"/image/steps/[1-7]*.sh; do
-  hooks+=(--customize-hook="log 'step $(basename "$step")'; bash '$step' \"\$1\"")
-done
+if [ -z "${RESUME_FROM:-}" ]; then
+  packages=$(grep -v '^#' "$REPO/image/packages.txt" | paste -sd, -)
+  hooks=()
+  for step in "$REPO"/image/steps/[1-7]*.sh; do
+    hooks+=(--customize-hook="echo 'image: step $(basename "$step")'; bash '$step' \"\$1\"")
+  done
 
-log "mmdebstrap $SUITE arm64 with $(echo "$packages" | tr ',' '\n' | wc -l) packages"
-mmdebstrap --mode=root --arch=arm64 --variant=minbase \
-  --components="main non-free-firmware" \
-  --include="$packages" \
-  --essential-hook="bash '$REPO/image/steps/00-essential.sh' \"\$1\"" \
-  "${hooks[@]}" \
-  "$SUITE" "$WORK/rootfs" \
-  "deb $MIRROR $SUITE main non-free-firmware" \
-  "deb $MIRROR $SUITE-updates main non-free-firmware" \
-  "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+  log "mmdebstrap $SUITE arm64 with $(echo "$packages" | tr ',' '\n' | wc -l) packages"
+  mmdebstrap --mode=root --arch=arm64 --variant=minbase \
+    --components="main non-free-firmware" \
+    --include="$packages" \
+    --essential-hook="bash '$REPO/image/steps/00-essential.sh' \"\$1\"" \
+    "${hooks[@]}" \
+    "$SUITE" "$WORK/rootfs" \
+    "deb $MIRROR $SUITE main non-free-firmware" \
+    "deb $MIRROR $SUITE-updates main non-free-firmware" \
+    "deb $SECURITY_MIRROR $SUITE-security main non-free-firmware"
+else
+  # After a failed customize step: rerun steps >= RESUME_FROM on the existing
+  # root file system, with the mounts mmdebstrap gives its hooks. Saves the
+  # half hour of installing packages under emulation.
+  rootfs=$WORK/rootfs
+  test -x "$rootfs/usr/bin/dpkg"
+  mount -t proc proc "$rootfs/proc"
+  mount -t sysfs sysfs "$rootfs/sys"
+  mount --bind /dev "$rootfs/dev"
+  mount --bind /dev/pts "$rootfs/dev/pts"
+  unmount_chroot() { umount "$rootfs/dev/pts" "$rootfs/dev" "$rootfs/sys" "$rootfs/proc"; }
+  trap unmount_chroot EXIT
+  for step in "$REPO"/image/steps/[1-7]*.sh; do
+    number=$(basename "$step" | cut -c1-2)
+    if [ "$number" -ge "$RESUME_FROM" ]; then
+      log "step $(basename "$step") (resumed)"
+      bash "$step" "$rootfs"
+    fi
+  done
+  unmount_chroot
+  trap - EXIT
+  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin
+fi
 
 for step in "$REPO"/image/steps/[89]*.sh; do
   log "step $(basename "$step")"

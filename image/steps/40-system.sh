@@ -7,7 +7,8 @@ root=$1
 # run it again in case it skipped because nothing was mounted there.
 if ! ls "$root"/boot/firmware/vmlinuz-* >/dev/null 2>&1; then
   for kernel in "$root"/lib/modules/*; do
-    chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$(basename "$kernel")"
+    chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$(basename "$kernel")" \
+      || echo "40-system: WARNING: raspi-firmware hook failed for $(basename "$kernel")" >&2
   done
 fi
 # The firmware's kernel command line: root by label, mounted read-only.
@@ -15,8 +16,8 @@ echo 'ROOTPART=LABEL=kiosk-root' >> "$root/etc/default/raspi-firmware"
 cat > "$root/boot/firmware/cmdline.txt" <<'CMDLINE'
 console=tty3 root=LABEL=kiosk-root ro rootwait fsck.repair=yes net.ifnames=0 quiet loglevel=3 vt.global_cursor_default=0
 CMDLINE
+ls -l "$root/boot/firmware"
 test -s "$root/boot/firmware/config.txt"
-ls "$root"/boot/firmware/vmlinuz-* "$root"/boot/firmware/initrd.img-* >/dev/null
 
 echo kiosk > "$root/etc/hostname"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\tkiosk\n' > "$root/etc/hosts"
@@ -32,7 +33,8 @@ mkdir -p "$root/data" "$root/var/lib/kiosk"
 chroot "$root" systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
   kiosk-growdata.service kiosk-firstboot.service kiosk.service kiosk-sync.service \
   wpa_supplicant@wlan0.service
-chroot "$root" systemctl disable getty@tty1.service
+# The app owns tty1: no login prompt there.
+rm -f "$root/etc/systemd/system/getty.target.wants/getty@tty1.service"
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \
   fstrim.timer
 

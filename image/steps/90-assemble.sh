@@ -23,6 +23,9 @@ cp "$REPO/image/kivy-config.ini" "$stage/data/kiosk/kivy/config.ini"
 chown -R "$kiosk_ids" "$stage/data/kiosk"
 chmod 0750 "$stage/data/kiosk"
 
+# Name resolution through systemd-resolved (mmdebstrap may have left the build's file).
+ln -sfn ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+
 root_mib=$(( $(du -sm "$root" | cut -f1) * 120 / 100 + 64 ))
 mkfs.vfat -F 32 -n KIOSKBOOT -C "$WORK/boot.fat" $((BOOT_MIB * 1024)) >/dev/null
 MTOOLS_SKIP_CHECK=1 mcopy -s -i "$WORK/boot.fat" "$stage/boot/"* ::

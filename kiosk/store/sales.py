@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from kiosk.domain.cart import Cart
 from kiosk.store.db import database
-from kiosk.store.models import DailyCounter, Payment, Sale, SaleLine
+from kiosk.store.models import Sale
 from kiosk.store.outbox import append_event
 
 
@@ -74,7 +74,7 @@ def commit_sale(
     ts = now.isoformat(timespec="milliseconds")
     with database.atomic("IMMEDIATE"):
         receipt_no = _next_receipt_no(terminal, now)
-        sale = Sale.create(
+        sale = Sale(
             id=sale_id,
             receipt_no=receipt_no,
             device_id=terminal.device,
@@ -83,7 +83,6 @@ def commit_sale(
             currency=terminal.currency,
         )
         lines = _line_rows(sale_id, cart)
-        SaleLine.insert_many(lines).execute()
         pays = [
             {
                 "sale": sale_id,
@@ -93,7 +92,7 @@ def commit_sale(
             }
             for p in payments
         ]
-        Payment.insert_many(pays).execute()
+        _write_sale(sale, lines, pays)
         event_id = str(uuid.uuid4())
         data = _sale_data(sale, terminal, lines, pays)
         if member is not None:
@@ -107,6 +106,38 @@ def commit_sale(
             data=data,
         )
     return sale
+
+
+# Plain SQL on the hot path: peewee built each of these queries anew for every sale, which cost
+# more CPU than SQLite's own work (benchmarks/bench_sale_commit.py, docs/perf.md).
+_INSERT_SALE = (
+    "INSERT INTO sale (id, receipt_no, device_id, created_at, total_fen, currency) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_LINE = (
+    "INSERT INTO sale_line (sale_id, position, sku, name_zh, name_en, unit_price_fen, quantity, total_fen)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PAYMENT = "INSERT INTO payment (sale_id, method, amount_fen, reference) VALUES (?, ?, ?, ?)"
+_NEXT_RECEIPT = (
+    "INSERT INTO daily_counter (day, last) VALUES (?, 1)"
+    " ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last"
+)
+
+
+def _write_sale(sale: Sale, lines: list[dict[str, Any]], pays: list[dict[str, Any]]) -> None:
+    database.execute_sql(
+        _INSERT_SALE,
+        (sale.id, sale.receipt_no, sale.device_id, sale.created_at, sale.total_fen, sale.currency),
+    )
+    cursor = database.cursor()
+    cursor.executemany(_INSERT_LINE, [
+        (sale.id, ln["position"], ln["sku"], ln["name_zh"], ln["name_en"], ln["unit_price_fen"],
+         ln["quantity"], ln["total_fen"])
+        for ln in lines
+    ])  # fmt: skip
+    cursor.executemany(
+        _INSERT_PAYMENT, [(sale.id, p["method"], p["amount_fen"], p["reference"]) for p in pays]
+    )
 
 
 def _line_rows(sale_id: str, cart: Cart) -> list[dict[str, Any]]:
@@ -143,7 +174,5 @@ def _sale_data(
 
 def _next_receipt_no(terminal: Terminal, now: dt.datetime) -> str:
     day = now.strftime("%Y%m%d")
-    DailyCounter.insert(day=day, last=0).on_conflict_ignore().execute()
-    DailyCounter.update(last=DailyCounter.last + 1).where(DailyCounter.day == day).execute()
-    seq = DailyCounter.get_by_id(day).last
+    (seq,) = database.execute_sql(_NEXT_RECEIPT, (day,)).fetchone()
     return f"{terminal.store}-{terminal.device}-{day}{seq:04d}"
