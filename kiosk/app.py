@@ -152,6 +152,7 @@ class KioskApp(App):
         self._wedge: list[str] = []
         self._message_source: tuple[str, dict[str, object]] | None = None
         self.selected_sku = ""
+        self.cart_id = str(uuid.uuid4())  # names the cart in a cart.abandoned event
         self._failed_receipts: set[str] = set()
 
     # --- life cycle -----------------------------------------------------------------
@@ -387,8 +388,9 @@ class KioskApp(App):
     def _remove(self, line: CartLine, staff: str) -> None:
         if staff:
             audit.record_action(
-                self.terminal, self.now(), "void_line", staff,
-                {"sku": line.product.sku, "quantity": line.quantity, "total_fen": line.total_fen},
+                self.terminal, self.now(), "void", staff,
+                {"scope": "line", "sku": line.product.sku, "quantity": line.quantity,
+                 "total_fen": line.total_fen},
             )  # fmt: skip
         self.set_cart(self.cart.remove(line.product.sku))
         self._say("removed", name=names(line.product))
@@ -648,8 +650,8 @@ class KioskApp(App):
             self._say("void_blocked", error=True, paid=format_fen(paid))
             return
         audit.record_action(
-            self.terminal, self.now(), "void_sale", staff,
-            {"total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
+            self.terminal, self.now(), "void", staff,
+            {"scope": "sale", "total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
         )  # fmt: skip
         self.reset()
         self._say("sale_voided")
@@ -678,7 +680,7 @@ class KioskApp(App):
     def abandon(self) -> None:
         """Nobody answered: keep the cart as ``cart.abandoned`` and reset the screen."""
         if not self.cart.is_empty:
-            audit.record_abandoned_cart(self.terminal, self.now(), self.cart, reason="timeout")
+            audit.record_abandoned_cart(self.terminal, self.now(), self.cart_id, self.cart, reason="timeout")
         self.reset()
 
     def reset(self) -> None:
@@ -686,7 +688,7 @@ class KioskApp(App):
         self.tenders = []
         self.member = None
         self.selected_sku = ""
-        self._failed_receipts: set[str] = set()
+        self.cart_id = str(uuid.uuid4())
         self.set_cart(Cart())
         self.message = ""
         self._message_source = None
@@ -759,7 +761,9 @@ class KioskApp(App):
     def cancel_sale(self) -> None:
         """The shopper gives up before paying: the cart is kept as abandoned, back to idle."""
         if not self.cart.is_empty:
-            audit.record_abandoned_cart(self.terminal, self.now(), self.cart, reason="cancelled")
+            audit.record_abandoned_cart(
+                self.terminal, self.now(), self.cart_id, self.cart, reason="cancelled"
+            )
         self.reset()
 
     def now(self) -> dt.datetime:

@@ -200,13 +200,14 @@ def test_sale_payments_and_audited_actions_are_stored(shopper: tuple[dict[str, A
     events = [json.loads(body) for (body,) in rows(db, "select body from outbox order by seq")]
     assert [(e["type"], e["data"].get("action")) for e in events] == [
         ("audit.action", "age_check"),
-        ("audit.action", "void_line"),
+        ("audit.action", "void"),
         ("audit.action", "price_override"),
         ("sale.completed", None),
     ]
+    assert events[1]["data"]["detail"] == {"scope": "line", "sku": "BAK-001", "quantity": 1, "total_fen": 500}
     assert events[2]["data"] == {
-        "store": "S01", "action": "price_override", "staff": "attendant-1",
-        "sku": "ALC-001", "old_price_fen": 550, "new_price_fen": 450,
+        "store": "S01", "action": "price_override", "attendant": "attendant-1", "sale_id": None,
+        "detail": {"sku": "ALC-001", "old_price_fen": 550, "new_price_fen": 450},
     }  # fmt: skip
     assert events[3]["data"]["member_id"] == "demo-member-0001"
     assert events[3]["data"]["discount_fen"] == 500
@@ -273,6 +274,16 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     assert (abandoned["type"], abandoned["data"]["reason"], abandoned["data"]["total_fen"]) == (
         "cart.abandoned", "timeout", 200,
     )  # fmt: skip
+    assert len(abandoned["data"]["cart_id"]) == 36
+    assert abandoned["data"]["lines"] == [
+        {
+            "sku": "DRK-001",
+            "name_zh": "农夫山泉 550ml",
+            "unit_price_fen": 200,
+            "quantity": 1,
+            "total_fen": 200,
+        }
+    ]
 
 
 def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
