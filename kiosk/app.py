@@ -47,7 +47,7 @@ from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.payments import PaymentProvider, PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
 from kiosk.screens.member_view import DemoMemberSource, MemberSource, MemberView
-from kiosk.store import audit, catalog, open_database
+from kiosk.store import audit, catalog, open_database, receipts
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.voice import VoicePrompter
 
@@ -152,6 +152,7 @@ class KioskApp(App):
         self._wedge: list[str] = []
         self._message_source: tuple[str, dict[str, object]] | None = None
         self.selected_sku = ""
+        self.cart_id = str(uuid.uuid4())  # names the cart in a cart.abandoned event
         self._failed_receipts: set[str] = set()
 
     # --- life cycle -----------------------------------------------------------------
@@ -319,7 +320,7 @@ class KioskApp(App):
         self._say("printer_problem", error=True, problem=status_message(state))
         if receipt_no and receipt_no != "drawer" and receipt_no not in self._failed_receipts:
             self._failed_receipts.add(receipt_no)
-            audit.record_receipt_failed(self.terminal, self.now(), receipt_no, state.value)
+            receipts.record_receipt_failure(receipt_no, state.value, self.terminal, self.now())
 
     # --- cart -----------------------------------------------------------------------------
     def add_product(self, product: Product, quantity: int = 1) -> None:
@@ -387,8 +388,9 @@ class KioskApp(App):
     def _remove(self, line: CartLine, staff: str) -> None:
         if staff:
             audit.record_action(
-                self.terminal, self.now(), "void_line", staff,
-                {"sku": line.product.sku, "quantity": line.quantity, "total_fen": line.total_fen},
+                self.terminal, self.now(), "void", staff,
+                {"scope": "line", "sku": line.product.sku, "quantity": line.quantity,
+                 "total_fen": line.total_fen},
             )  # fmt: skip
         self.set_cart(self.cart.remove(line.product.sku))
         self._say("removed", name=names(line.product))
@@ -571,8 +573,13 @@ class KioskApp(App):
         if self.print_queue is not None:
             from kiosk.hw.receipt_render import render_receipt
 
-            image = render_receipt(self.receipt_data(), self.print_queue.printer.width_dots)
-            self.print_queue.submit(self.last_receipt_no, image)  # kept in the queue until it prints
+            data, queue_, width = self.receipt_data(), self.print_queue, self.print_queue.printer.width_dots
+            # drawing the receipt takes tens of ms: a worker draws it and queues it (kept until printed)
+            threading.Thread(
+                target=lambda: queue_.submit(data.receipt_no, render_receipt(data, width)),
+                name="receipt-render",
+                daemon=True,
+            ).start()
             state = self.print_queue.state
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)
@@ -643,8 +650,8 @@ class KioskApp(App):
             self._say("void_blocked", error=True, paid=format_fen(paid))
             return
         audit.record_action(
-            self.terminal, self.now(), "void_sale", staff,
-            {"total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
+            self.terminal, self.now(), "void", staff,
+            {"scope": "sale", "total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
         )  # fmt: skip
         self.reset()
         self._say("sale_voided")
@@ -673,7 +680,7 @@ class KioskApp(App):
     def abandon(self) -> None:
         """Nobody answered: keep the cart as ``cart.abandoned`` and reset the screen."""
         if not self.cart.is_empty:
-            audit.record_abandoned_cart(self.terminal, self.now(), self.cart, reason="timeout")
+            audit.record_abandoned_cart(self.terminal, self.now(), self.cart_id, self.cart, reason="timeout")
         self.reset()
 
     def reset(self) -> None:
@@ -681,7 +688,7 @@ class KioskApp(App):
         self.tenders = []
         self.member = None
         self.selected_sku = ""
-        self._failed_receipts: set[str] = set()
+        self.cart_id = str(uuid.uuid4())
         self.set_cart(Cart())
         self.message = ""
         self._message_source = None
@@ -754,7 +761,9 @@ class KioskApp(App):
     def cancel_sale(self) -> None:
         """The shopper gives up before paying: the cart is kept as abandoned, back to idle."""
         if not self.cart.is_empty:
-            audit.record_abandoned_cart(self.terminal, self.now(), self.cart, reason="cancelled")
+            audit.record_abandoned_cart(
+                self.terminal, self.now(), self.cart_id, self.cart, reason="cancelled"
+            )
         self.reset()
 
     def now(self) -> dt.datetime:

@@ -118,7 +118,7 @@ class ScriptedShopper:
         yield 0.2
 
     def _do_tap(self, target: str) -> Steps:
-        yield 0.05  # let the layout place widgets that were just rebuilt
+        yield 0.1  # let the layout place widgets that were just rebuilt or moved
         widget = self._find(target)
         if widget.disabled:
             raise RuntimeError(f"{target} is disabled")
@@ -158,7 +158,9 @@ class ScriptedShopper:
 
     def _do_inactive(self, _arg: object) -> Steps:
         self.app._last_activity = time.monotonic() - self.app.settings.idle_timeout_s - 1
-        yield 1.2
+        deadline = time.monotonic() + 3
+        while self.app.popup is None and time.monotonic() < deadline:  # the once-a-second idle check
+            yield 0.05
 
     def _do_message(self, _arg: object) -> Steps:
         self.observed["messages"].append(self.app.message)

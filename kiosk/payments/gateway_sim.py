@@ -79,8 +79,7 @@ class PaymentGatewaySimulator:
     @property
     def url(self) -> str:
         """The base URL a provider talks to."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> "PaymentGatewaySimulator":
         """Start serving in a background thread."""

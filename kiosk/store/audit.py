@@ -1,4 +1,4 @@
-"""Audited attendant actions, abandoned carts and failed receipts: each is one outbox event.
+"""Audited attendant actions and abandoned carts: each is one outbox event.
 
 Each function writes its event in its own ``atomic("IMMEDIATE")`` transaction;
 the cart they describe lives in the app's memory, so the event is the change.
@@ -43,23 +43,16 @@ def cart_lines(cart: Cart) -> list[dict[str, Any]]:
 
 
 def record_action(
-    terminal: Terminal, now: dt.datetime, action: str, staff: str, details: dict[str, Any]
+    terminal: Terminal, now: dt.datetime, action: str, attendant: str, detail: dict[str, Any]
 ) -> str:
-    """An ``audit.action`` event: ``action`` (age_check, price_override, void_line, void_sale,
-    cash_confirmed, drawer_open) approved by ``staff``; return the event id."""
-    return _append(terminal, now, "audit.action", {"action": action, "staff": staff, **details})
+    """An ``audit.action`` event (docs/protocol.md): ``action`` (``age_check``, ``price_override``,
+    ``void``, ``drawer_open``) approved by ``attendant``, before any sale exists; return its id."""
+    data = {"action": action, "attendant": attendant, "sale_id": None, "detail": detail}
+    return _append(terminal, now, "audit.action", data)
 
 
-def record_abandoned_cart(terminal: Terminal, now: dt.datetime, cart: Cart, reason: str) -> str:
-    """A ``cart.abandoned`` event keeping the lines and total of a cart nobody paid for."""
-    return _append(
-        terminal,
-        now,
-        "cart.abandoned",
-        {"reason": reason, "total_fen": cart.total_fen, "lines": cart_lines(cart)},
-    )
-
-
-def record_receipt_failed(terminal: Terminal, now: dt.datetime, receipt_no: str, state: str) -> str:
-    """A ``receipt.failed`` event: the sale is committed but its receipt did not print."""
-    return _append(terminal, now, "receipt.failed", {"receipt_no": receipt_no, "state": state})
+def record_abandoned_cart(terminal: Terminal, now: dt.datetime, cart_id: str, cart: Cart, reason: str) -> str:
+    """A ``cart.abandoned`` event keeping the lines and total of a cart nobody paid for
+    (``reason``: ``timeout`` or ``cancelled``)."""
+    data = {"cart_id": cart_id, "reason": reason, "total_fen": cart.total_fen, "lines": cart_lines(cart)}
+    return _append(terminal, now, "cart.abandoned", data)

@@ -87,7 +87,7 @@ SHOPPER_STEPS: list[dict[str, Any]] = [
     {"tap": "pay:lang"}, {"observe": "declined_en"}, {"tap": "pay:lang"},
     {"scan": WECHAT_OK}, {"wait_until": "receipt"}, {"observe": "receipt"},
     {"tap": "receipt:qr_button"}, {"shot": "receipt"},
-    {"tap": "receipt:print"}, {"observe": "done"}, {"shot": "done"}, {"wait": 1.0},
+    {"tap": "receipt:print"}, {"observe": "done"}, {"shot": "done"}, {"wait": 1.5},
 ]  # fmt: skip
 
 
@@ -200,13 +200,14 @@ def test_sale_payments_and_audited_actions_are_stored(shopper: tuple[dict[str, A
     events = [json.loads(body) for (body,) in rows(db, "select body from outbox order by seq")]
     assert [(e["type"], e["data"].get("action")) for e in events] == [
         ("audit.action", "age_check"),
-        ("audit.action", "void_line"),
+        ("audit.action", "void"),
         ("audit.action", "price_override"),
         ("sale.completed", None),
     ]
+    assert events[1]["data"]["detail"] == {"scope": "line", "sku": "BAK-001", "quantity": 1, "total_fen": 500}
     assert events[2]["data"] == {
-        "store": "S01", "action": "price_override", "staff": "attendant-1",
-        "sku": "ALC-001", "old_price_fen": 550, "new_price_fen": 450,
+        "store": "S01", "action": "price_override", "attendant": "attendant-1", "sale_id": None,
+        "detail": {"sku": "ALC-001", "old_price_fen": 550, "new_price_fen": 450},
     }  # fmt: skip
     assert events[3]["data"]["member_id"] == "demo-member-0001"
     assert events[3]["data"]["discount_fen"] == 500
@@ -224,7 +225,8 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"tap": "cart:large_text"}, {"shot": "cart_large"}, {"observe": "large"}, {"tap": "cart:large_text"},
     {"inactive": True}, {"observe": "asked"}, {"shot": "still_there"},
     {"tap": "popup:still_here"}, {"observe": "stayed"},
-    {"inactive": True}, {"wait": 2.5}, {"observe": "reset"},
+    {"inactive": True}, {"wait_until": "idle"}, {"observe": "reset"},
+    {"wait": 0.7}, {"observe": "reset_later"},
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
     {"scan": WATER}, {"tap": "cart:pay"}, {"scan": WECHAT_HANGS}, {"observe": "waiting"},
     {"wait_until": "payment"}, {"observe": "timed_out"},
@@ -242,6 +244,7 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
         "screenshots": str(shots),
         "settings": {
             "idle_timeout_s": 2,
+            "promo_every_s": 0.5,
             "countdown_s": 2,
             "gateway_timeout_s": 0.5,
             "printer_url": f"tcp://127.0.0.1:{free_port()}?timeout=0.5",  # nothing listens: unreachable
@@ -262,11 +265,25 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     reset = screens["reset"]
     assert (reset["current"], reset["rows"], reset["total"]) == ("idle", [], "¥0.00")
     assert reset["member"] == "刷会员卡或出示会员码，可享会员优惠"
+    assert "138" not in json.dumps(reset, ensure_ascii=False)  # no member data left anywhere
+    promos = {"会员日：每周三全场积分翻倍", "新鲜面包每天早上7点出炉", "满30元减5元，会员专享"}
+    shown = reset["texts"]["promo"], screens["reset_later"]["texts"]["promo"]
+    assert set(shown) <= promos and shown[0] != shown[1]
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
     abandoned = events[0]
     assert (abandoned["type"], abandoned["data"]["reason"], abandoned["data"]["total_fen"]) == (
         "cart.abandoned", "timeout", 200,
     )  # fmt: skip
+    assert len(abandoned["data"]["cart_id"]) == 36
+    assert abandoned["data"]["lines"] == [
+        {
+            "sku": "DRK-001",
+            "name_zh": "农夫山泉 550ml",
+            "unit_price_fen": 200,
+            "quantity": 1,
+            "total_fen": 200,
+        }
+    ]
 
 
 def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
@@ -294,7 +311,12 @@ def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
     assert done["current"] == "done"
     assert done["message"] == zh("无法连接打印机，小票已保存，恢复后自动补打。本单已完成，请找店员。")
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
-    assert events[-1]["data"] == {"store": "S01", "receipt_no": report["receipt_no"], "state": "unreachable"}
+    (sale_id,) = rows(workdir / "kiosk.db", "select id from sale")[0]
+    assert events[-1]["data"] == {
+        "sale_id": sale_id,
+        "receipt_no": report["receipt_no"],
+        "reason": "unreachable",
+    }
     assert report["printed"] == []
 
 
@@ -305,16 +327,22 @@ def big_display() -> Iterator[str]:
         yield server.display
 
 
-@pytest.mark.parametrize("size", ["1024x600", "1920x1080"])
-def test_screens_fit_larger_windows(tmp_path: Path, big_display: str, size: str) -> None:
+@pytest.mark.parametrize(
+    ("size", "member"),
+    [("1024x600", {"card": MEMBER_CARD}), ("1920x1080", {"scan": "member:demo-member-0001"})],
+)
+def test_screens_fit_larger_windows(
+    tmp_path: Path, big_display: str, size: str, member: dict[str, str]
+) -> None:
     shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
     steps = [
-        {"scan": WATER}, {"card": MEMBER_CARD}, {"shot": f"cart_{size}"},
+        {"scan": WATER}, member, {"observe": "member"}, {"shot": f"cart_{size}"},
         {"tap": "cart:pay"}, {"shot": f"pay_{size}"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(shots)}, size)
     width, height = (int(v) for v in size.split("x"))
     assert report["window"] == [width, height]
+    assert report["screens"]["member"]["message"] == "会员已识别：张*"  # by card tap or by member QR
     assert {name: found for name, found in report["small_buttons"].items() if found} == {}
     with Image.open(shots / f"kiosk-pay_{size}-zh.png") as image:
         assert image.size == (width, height)
