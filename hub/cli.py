@@ -77,5 +77,19 @@ def db_migrate(db_url: str) -> None:
     click.echo(f"hub database ready: {db_url}")
 
 
+def _register_groups() -> None:
+    from hub.device_cli import device
+    from hub.member_cli import member
+
+    main.add_command(device)
+    main.add_command(member)
+
+
+_register_groups()
+# sync commands: ingest, quarantine, config, broker-config, simulate (hub/sync_cli.py)
+from hub.sync_cli import register as _register_sync_commands  # noqa: E402 (needs main)
+
+_register_sync_commands(main)
+
 if __name__ == "__main__":
     main()

@@ -15,6 +15,9 @@ TEXT: dict[str, dict[str, str]] = {
     "quarantine": {"zh": "隔离消息", "en": "Quarantined messages"},
     "gaps": {"zh": "序号缺口", "en": "Sequence gaps"},
     "health": {"zh": "同步状态", "en": "Sync health"},
+    "nav_dashboard": {"zh": "看板", "en": "Dashboard"},
+    "nav_fleet": {"zh": "终端", "en": "Terminals"},
+    "nav_quarantine": {"zh": "隔离区", "en": "Quarantine"},
     "switch": {"zh": "English", "en": "中文"},
 }
 

@@ -35,6 +35,9 @@ class Event(BaseModel):
     received_at = DateTimeField()
     body = TextField()
 
+    class Meta:
+        indexes = ((("device", "seq"), False),)  # chain checks look events up by device and sequence
+
 
 class DeviceHead(BaseModel):
     """The last event seen from a device: its chain head, for link and gap checks."""
@@ -94,6 +97,8 @@ class Quarantine(BaseModel):
     reason = TextField()
     payload = TextField()
     received_at = DateTimeField()
+    resolved_at = DateTimeField(null=True)  # set when a replay after a fix applied it
+    resolution = TextField(default="")
 
 
 ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Gap, Quarantine]
@@ -102,3 +107,10 @@ ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Gap, Quarantine]
 def create_schema(db: Database) -> None:
     """Create missing tables (the hub's migration 1)."""
     db.create_tables(ALL_MODELS, safe=True)
+    from hub.loyalty_models import create_loyalty_schema  # its models build on BaseModel here
+
+    create_loyalty_schema(db)
+    from hub.catalog import MODELS as CATALOG_MODELS  # sync: catalog and config releases
+    from hub.fleet import MODELS as FLEET_MODELS  # sync: fleet status, built on BaseModel here
+
+    db.create_tables([*FLEET_MODELS, *CATALOG_MODELS], safe=True)

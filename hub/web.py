@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub import i18n, reports
+from hub import i18n, loyalty_api, reports, sync_web
 from kiosk.domain.money import format_fen
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -18,6 +18,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 def create_app(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> FastAPI:
     """The web app; ``today`` is injectable so tests pin the shop's date."""
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
+    app.include_router(loyalty_api.router)
+    app.include_router(sync_web.router(tz))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

@@ -34,11 +34,23 @@ def main(verbose: bool) -> None:
     help="JSON shopper script: barcodes, bad_barcodes, screenshots, report.",
 )
 @click.option("--size", default="800x480", show_default=True, help="Window size WxH.")
+@click.option("--gateway-url", default=None, help="Payment gateway; --demo starts a local simulator.")
+@click.option("--voice/--no-voice", default=False, show_default=True, help="Spoken prompts (espeak-ng).")
 def run(
-    db_path: Path, store: str, device: str, lang: str, demo: bool, script: Path | None, size: str
+    db_path: Path,
+    store: str,
+    device: str,
+    lang: str,
+    demo: bool,
+    script: Path | None,
+    size: str,
+    gateway_url: str | None,
+    voice: bool,
 ) -> None:
     """Run the self-checkout app (Kivy)."""
     width, height = (int(v) for v in size.lower().split("x"))
+    # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
+    os.environ.setdefault("KIVY_METRICS_DENSITY", f"{min(width / 800, height / 480):.3f}")
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
@@ -48,22 +60,46 @@ def run(
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
     from kiosk.app import AppSettings, KioskApp
+    from kiosk.payments import HttpGatewayProvider
 
-    app = KioskApp(AppSettings(db_path=db_path, store=store, device=device, lang=lang, demo_mode=demo))
+    spec = json.loads(script.read_text()) if script is not None else {}
+    simulator = None
+    if gateway_url is None and demo:
+        from kiosk.payments.gateway_sim import PaymentGatewaySimulator
+
+        simulator = PaymentGatewaySimulator(hang_seconds=spec.get("gateway_hang_s", 3.0)).start()
+        gateway_url = simulator.url
+    settings = AppSettings(
+        db_path=db_path,
+        store=store,
+        device=device,
+        lang=lang,
+        demo_mode=demo,
+        gateway_url=gateway_url,
+        voice=voice,
+        voice_player=[] if script is not None else None,  # scripted runs render prompts, play nothing
+        **spec.get("settings", {}),
+    )
+    payments = HttpGatewayProvider(gateway_url, timeout=settings.gateway_timeout_s) if gateway_url else None
+    app = KioskApp(settings, payments=payments)
     if script is not None:
         from kiosk.scripted import ScriptedShopper, ShopperScript
 
-        spec = json.loads(script.read_text())
         ScriptedShopper(
             ShopperScript(
-                barcodes=spec["barcodes"],
+                barcodes=spec.get("barcodes", []),
+                steps=spec.get("steps"),
                 bad_barcodes=spec.get("bad_barcodes", []),
                 screenshots=Path(spec["screenshots"]) if spec.get("screenshots") else None,
                 report=Path(spec["report"]) if spec.get("report") else None,
                 pay=spec.get("pay", True),
             )
         ).attach(app)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if simulator is not None:
+            simulator.stop()
 
 
 @main.command()
@@ -73,6 +109,12 @@ def run(
 @click.option("--broker-port", default=1883, show_default=True, type=int)
 @click.option("--username", default=None)
 @click.option("--password", default=None, envvar="KIOSK_MQTT_PASSWORD")
+@click.option("--ca-file", default=None, help="CA certificate that signed the broker's (TLS).")
+@click.option("--batch-size", default=50, show_default=True, help="Events per message at most (N).")
+@click.option("--linger-ms", default=200, show_default=True, help="Wait this long for a full batch (T).")
+@click.option("--max-inflight", default=4, show_default=True, help="Batches awaiting the hub's ack.")
+@click.option("--resend-after", default=5.0, show_default=True, help="First ack deadline, seconds.")
+@click.option("--heartbeat", default=30.0, show_default=True, help="Status interval, seconds.")
 def sync(
     db_path: Path,
     device: str,
@@ -80,15 +122,29 @@ def sync(
     broker_port: int,
     username: str | None,
     password: str | None,
+    ca_file: str | None,
+    batch_size: int,
+    linger_ms: int,
+    max_inflight: int,
+    resend_after: float,
+    heartbeat: float,
 ) -> None:
-    """Run the MQTT agent: publish the outbox, apply the hub's acks."""
+    """Run the MQTT agent: publish the outbox, apply the hub's acks and downlink config."""
     import signal
 
     from kiosk.store import open_database
-    from kiosk.sync.agent import BrokerSettings, OutboxAgent
+    from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 
     open_database(db_path)
-    agent = OutboxAgent(device, BrokerSettings(broker_host, broker_port, username, password))
+    settings = AgentSettings(
+        batch_size=batch_size,
+        batch_linger=linger_ms / 1000,
+        max_inflight=max_inflight,
+        resend_after=resend_after,
+        heartbeat_interval=heartbeat,
+    )
+    broker = BrokerSettings(broker_host, broker_port, username, password, ca_file=ca_file)
+    agent = OutboxAgent(device, broker, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     signal.signal(signal.SIGINT, lambda *_a: stop.set())
@@ -133,6 +189,16 @@ def db_info(db_path: Path) -> None:
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")
 
+
+def _register_groups() -> None:
+    from kiosk.config_cli import config
+    from kiosk.hw.cli import hw_group
+
+    main.add_command(hw_group)
+    main.add_command(config)
+
+
+_register_groups()
 
 if __name__ == "__main__":
     main()

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("demo: kiosk window open; close it to stop the demo")
                 _spawn(kiosk_cmd, log).wait()
                 return 0
-            report = _scripted_shopper(workdir, args.screenshots, kiosk_cmd, log)
+            # the demo shopper's own screens go beside, not over, the full set the window tests keep
+            report = _scripted_shopper(workdir, args.screenshots / "demo", kiosk_cmd, log)
             summary = _wait_for_sales(http_port, 1, timeout=30)
             browser.screenshot(f"http://127.0.0.1:{http_port}/", args.screenshots / "hub-dashboard-zh.png")
             browser.screenshot(
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"demo: shopper bought {report['screens']['cart']['rows']}")  # type: ignore[index]
     print(f"demo: receipt {report.get('receipt_no')}, paid {report['screens']['pay']['total']}")  # type: ignore[index]
     print(f"demo: hub sees today: {summary['sales']} sale(s), {summary['total_fen']} fen")
-    print(f"demo: screenshots in {args.screenshots}")
+    print(f"demo: screenshots in {args.screenshots / 'demo'} (kiosk) and {args.screenshots} (hub)")
     if summary["sales"] < 1 or report.get("errors"):
         print(f"demo: FAILED, the sale did not reach the hub; see {log}", file=sys.stderr)
         return 1

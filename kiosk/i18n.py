@@ -4,6 +4,8 @@ A small table rather than gettext catalogs for now: the screens bind to
 ``app.tr(key, app.lang)`` so switching language re-renders every label.
 """
 
+NBSP = "\u00a0"
+
 TEXT: dict[str, dict[str, str]] = {
     "shop_name": {"zh": "邻里便利店", "en": "Neighbourhood Mart"},
     "start_hint": {
@@ -14,6 +16,7 @@ TEXT: dict[str, dict[str, str]] = {
     "cart_title": {"zh": "购物车", "en": "Your cart"},
     "cart_empty": {"zh": "请扫描商品条码", "en": "Please scan an item"},
     "items": {"zh": "件", "en": "items"},
+    "items_one": {"zh": "件", "en": "item"},
     "total": {"zh": "合计", "en": "Total"},
     "pay": {"zh": "去付款", "en": "Pay"},
     "cancel": {"zh": "取消订单", "en": "Cancel"},
@@ -37,6 +40,198 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "条码 {code} 读取有误（校验位不对），请重新扫描。",
         "en": "Barcode {code} was misread (bad check digit). Please scan again.",
     },
+    # --- cart ---
+    "subtotal": {"zh": "小计", "en": "Subtotal"},
+    "discounts": {"zh": "优惠", "en": "Discounts"},
+    "points_to_earn": {"zh": "本单可得 {points} 积分", "en": "You earn {points} points"},
+    "pick_items": {"zh": "无条码商品", "en": "Items without barcode"},
+    "pick_title": {"zh": "请选择无条码商品", "en": "Choose an item without a barcode"},
+    "staff": {"zh": "店员", "en": "Staff"},
+    "large_text": {"zh": "大字", "en": "Large text"},
+    "normal_text": {"zh": "标准字", "en": "Normal text"},
+    "voice_on": {"zh": "语音：开", "en": "Voice: on"},
+    "voice_off": {"zh": "语音：关", "en": "Voice: off"},
+    "remove": {"zh": "删除", "en": "Remove"},
+    "each": {"zh": "单价", "en": "each"},
+    "payment_code_on_cart": {
+        "zh": "这是付款码。请先点“去付款”，再出示付款码。",
+        "en": "That was a payment code. Tap Pay first, then show your payment code.",
+    },
+    "not_a_product": {
+        "zh": "扫到的不是商品条码，未加入购物车。请扫描商品上的条码。",
+        "en": "That was not a product barcode; nothing was added. Please scan the barcode on the item.",
+    },
+    "scale_label_unknown": {
+        "zh": "称重标签 {code} 的商品编号 {item} 不在商品库中，未加入。请找店员重新称重。",
+        "en": (
+            "Scale label {code}: item {item} is not in the catalog; "
+            "nothing was added. Ask staff to weigh it again."
+        ),
+    },
+    "scale_label_bad": {
+        "zh": "称重标签 {code} 读取有误，请重新扫描；仍不行请找店员。",
+        "en": "Scale label {code} was misread. Please scan again, or ask staff.",
+    },
+    "inactive_product": {
+        "zh": "{name} 暂停销售（缺货或下架），未加入。请找店员帮助。",
+        "en": (
+            "{name} is not on sale right now (out of stock or "
+            "withdrawn); nothing was added. Please ask staff."
+        ),
+    },
+    "removed": {"zh": "已删除：{name}", "en": "Removed: {name}"},
+    "quantity_limit": {
+        "zh": "每种商品最多 {max} 件，数量未改变。",
+        "en": "At most {max} of one item; the quantity was not changed.",
+    },
+    "cart_empty_hint": {
+        "zh": "购物车是空的。请扫描商品条码，或点“无条码商品”。",
+        "en": "Your cart is empty. Scan an item, or tap Items without barcode.",
+    },
+    "member_line": {
+        "zh": "{name} {phone} · {tier} · {points} 积分 · 储值 {balance}",
+        "en": "{name} {phone} · {tier} · {points} pts · balance {balance}",
+    },
+    "member_next_tier": {
+        "zh": "再得 {points} 积分升级{tier}",
+        "en": "{points} more points to {tier}",
+    },
+    "member_coupons": {"zh": "可用券：{coupons}", "en": "Coupons: {coupons}"},
+    "member_hint": {
+        "zh": "刷会员卡或出示会员码，可享会员优惠",
+        "en": "Tap your member card or show your member QR for offers",
+    },
+    "member_unknown": {
+        "zh": "这张卡还不是会员卡，未识别到会员。可找店员办理会员。",
+        "en": "This card is not a member card yet. Ask staff to sign you up.",
+    },
+    "member_welcome": {"zh": "会员已识别：{name}", "en": "Member recognised: {name}"},
+    "member_locked": {
+        "zh": "付款进行中，不能更换会员。付款完成后再刷卡。",
+        "en": "Payment is in progress, so the member cannot change now. Tap again after paying.",
+    },
+    # --- attendant ---
+    "age_check_title": {"zh": "需要店员核验年龄", "en": "Age check by staff"},
+    "age_check_body": {
+        "zh": "{name} 仅限18岁以上购买。请稍候，店员核验证件后输入工号密码。",
+        "en": "{name} is for adults (18+) only. Please wait: staff will check your ID and enter their PIN.",
+    },
+    "remove_check_title": {"zh": "删除商品需店员确认", "en": "Staff must approve removal"},
+    "remove_check_body": {
+        "zh": "要删除 {name}，请店员输入密码确认。",
+        "en": "To remove {name}, a member of staff must enter their PIN.",
+    },
+    "staff_check_title": {"zh": "店员模式", "en": "Staff mode"},
+    "staff_check_body": {"zh": "请店员输入密码。", "en": "Staff: please enter your PIN."},
+    "pin_wrong": {
+        "zh": "密码错误，请重新输入。",
+        "en": "Wrong PIN. Please try again.",
+    },
+    "pin_cancelled": {"zh": "已取消，{name} 未加入购物车。", "en": "Cancelled: {name} was not added."},
+    "pin_cancel": {"zh": "取消", "en": "Cancel"},
+    "approve": {"zh": "确认", "en": "Approve"},
+    "clear": {"zh": "清除", "en": "Clear"},
+    "close": {"zh": "关闭", "en": "Close"},
+    "staff_menu_title": {"zh": "店员操作", "en": "Staff actions"},
+    "override_price": {"zh": "改价：{name}", "en": "Change price: {name}"},
+    "void_line": {"zh": "删除：{name}", "en": "Void line: {name}"},
+    "void_sale": {"zh": "作废整单", "en": "Void the whole sale"},
+    "open_drawer": {"zh": "打开钱箱", "en": "Open cash drawer"},
+    "reprint": {"zh": "补打上一张小票", "en": "Reprint last receipt"},
+    "new_price_title": {"zh": "新单价（元）：{name}", "en": "New unit price (yuan): {name}"},
+    "price_changed": {
+        "zh": "店员已将 {name} 改价为 {price}。",
+        "en": "Staff changed the price of {name} to {price}.",
+    },
+    "sale_voided": {"zh": "店员已作废本单，未收款。", "en": "Staff voided the sale; nothing was charged."},
+    "void_blocked": {
+        "zh": "已收款 {paid}，不能作废。请先完成付款，再在收银台办理退款。",
+        "en": "{paid} already paid, so the sale cannot be voided. Finish paying, then refund at the counter.",
+    },
+    "age_approved": {"zh": "店员已核验年龄：{name} 已加入。", "en": "Age checked by staff: {name} added."},
+    "drawer_opened": {"zh": "钱箱已打开。", "en": "Cash drawer opened."},
+    # --- pay ---
+    "remaining": {"zh": "还需支付", "en": "Left to pay"},
+    "paid_so_far": {"zh": "已付 {paid}", "en": "Paid {paid}"},
+    "pay_mobile_hint": {
+        "zh": "微信/支付宝：请打开付款码，对准扫码器",
+        "en": "WeChat Pay / Alipay: open your payment code and hold it to the scanner",
+    },
+    "pay_cash": {"zh": "现金支付 {amount}", "en": "Pay {amount} in cash"},
+    "pay_cash_part": {"zh": "现金 {amount}", "en": "Cash {amount}"},
+    "cash_approve_title": {"zh": "店员确认收到现金", "en": "Staff: confirm cash received"},
+    "cash_approve_body": {
+        "zh": "请将 {amount} 现金交给店员；店员收款后输入密码，钱箱会打开。",
+        "en": "Please hand {amount} in cash to staff; they enter their PIN and the drawer opens.",
+    },
+    "member_balance_pay": {"zh": "储值/积分/券（即将开放）", "en": "Balance / points / coupons (soon)"},
+    "paying_mobile": {
+        "zh": "正在向{wallet}请求付款 {amount}，请稍候…",
+        "en": "Asking {wallet} for {amount}, please wait…",
+    },
+    "wechat": {"zh": "微信支付", "en": "WeChat Pay"},
+    "alipay": {"zh": "支付宝", "en": "Alipay"},
+    "mobile_approved": {"zh": "{wallet}已付 {amount}。", "en": "{wallet} paid {amount}."},
+    "mobile_declined": {
+        "zh": "{wallet}付款未成功（{reason}），未扣款。请换一种付款方式或刷新付款码再试。",
+        "en": "{wallet} did not pay ({reason}); nothing was taken. Try another method or refresh the code.",
+    },
+    "mobile_timeout": {
+        "zh": "{wallet}长时间无响应，已撤销，未扣款。请再扫一次付款码，或改用现金。",
+        "en": (
+            "{wallet} did not answer in time; the payment was cancelled "
+            "and nothing was taken. Scan again or pay cash."
+        ),
+    },
+    "mobile_error": {
+        "zh": "连接不上支付平台，未扣款。请改用现金，或请店员检查网络。",
+        "en": (
+            "Could not reach the payment service; nothing was taken. Pay "
+            "cash, or ask staff to check the network."
+        ),
+    },
+    "payment_busy": {
+        "zh": "上一笔付款还在处理中，请稍候。",
+        "en": "The last payment is still being processed; please wait.",
+    },
+    "cash_received": {
+        "zh": "已收现金 {amount}，钱箱已打开。",
+        "en": "Cash {amount} received; the drawer is open.",
+    },
+    "back_blocked": {
+        "zh": "已付 {paid}，请先付完余款。",
+        "en": "{paid} is already paid; please pay the rest.",
+    },
+    # --- receipt / done ---
+    "receipt_title": {"zh": "需要小票吗？", "en": "Would you like a receipt?"},
+    "receipt_print": {"zh": "打印小票", "en": "Print receipt"},
+    "receipt_qr": {"zh": "电子小票（扫码）", "en": "E-receipt (QR)"},
+    "receipt_skip": {"zh": "不要小票", "en": "No receipt"},
+    "receipt_qr_hint": {
+        "zh": "用手机扫码查看电子小票",
+        "en": "Scan with your phone to open the e-receipt",
+    },
+    "receipt_printing": {"zh": "小票打印中，请取走小票。", "en": "Printing your receipt; please take it."},
+    "printer_problem": {
+        "zh": "{problem}本单已完成，请找店员。",
+        "en": "{problem} Your sale is complete; please ask staff.",
+    },
+    "points_earned": {
+        "zh": "本单获得 {points} 积分，现有 {balance} 积分",
+        "en": "You earned {points} points; you now have {balance}",
+    },
+    "greeting_guest": {"zh": "欢迎下次光临！", "en": "See you again soon!"},
+    "done_done": {"zh": "完成", "en": "Done"},
+    # --- idle / timeout ---
+    "still_there_title": {"zh": "您还在吗？", "en": "Are you still there?"},
+    "still_there_body": {
+        "zh": "{seconds} 秒后将清空本单并返回首页。",
+        "en": "In {seconds} s this sale will be cleared and the screen will reset.",
+    },
+    "still_here": {"zh": "我还在，继续购物", "en": "I'm still here"},
+    "promo_1": {"zh": "会员日：每周三全场积分翻倍", "en": "Member day: double points every Wednesday"},
+    "promo_2": {"zh": "新鲜面包每天早上7点出炉", "en": "Fresh bread from 7 am every day"},
+    "promo_3": {"zh": "满30元减5元，会员专享", "en": "¥5 off ¥30 or more, members only"},
     "added": {"zh": "已加入：{name}", "en": "Added: {name}"},
     "sale_failed": {
         "zh": "保存订单失败：{reason}。订单未丢失，请找店员。",
@@ -45,7 +240,26 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+class Key(str):
+    """A value that is itself a string-table key (a wallet's name): translated when shown."""
+
+
+def localise(values: dict[str, object], lang: str) -> dict[str, object]:
+    """``values`` for ``lang``: a per-language dict becomes its ``lang`` text, a :class:`Key` its text."""
+    shown: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, dict):
+            value = value.get(lang) or value.get("zh", "")
+        elif isinstance(value, Key):
+            value = tr(value, lang)
+        shown[name] = value
+    return shown
+
+
 def tr(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in; Chinese by default."""
     entry = TEXT[key]
-    return entry.get(lang, entry["zh"]).format(**values)
+    text = entry.get(lang, entry["zh"]).format(**values)
+    # Kivy wraps only at spaces: in Chinese a space inside a sentence (around a product name
+    # or an amount) would break the line there, so Chinese keeps its spaces unbreakable.
+    return text.replace(" ", NBSP) if lang != "en" else text

@@ -1,12 +1,21 @@
-"""A scripted shopper: drives the real app on the Kivy Clock, screenshots every screen.
+"""A scripted shopper: drives the real app on the Kivy Clock with touches, scans and card taps.
 
-Used by ``make demo`` without a display and by the window tests. Barcodes go
-through the fake scanner's key events and the hardware queue, exactly like a
-real scan. At the end it writes a JSON report of what the screens showed.
+Used by ``make demo`` without a display and by the window tests. Barcodes and
+cards go through the fake devices' key events and the hardware queue, exactly
+like real ones; buttons are pressed with Kivy touch events at their centre. It
+screenshots screens in each language, checks every visible button's size, and
+writes a JSON report of what the screens showed.
+
+A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
+``card``, ``tap`` (``screen:id``, ``popup:id`` or ``row:N:id``), ``pin`` /
+``amount`` (typed on the open keypad, then OK), ``wait``, ``wait_until``
+(``payment`` or a screen name), ``inactive`` (pretend nobody touched anything),
+``observe`` and ``shot`` (a name).
 """
 
 import json
 import shutil
+import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,22 +23,48 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
 
 from kiosk.app import KioskApp
 
 Steps = Generator[float, None, None]
+MIN_TOUCH_PX = 48
 
 
 @dataclass
 class ShopperScript:
-    """What the shopper scans, and where screenshots and the report go."""
+    """What the shopper does, and where screenshots and the report go."""
 
-    barcodes: list[str]
+    barcodes: list[str] = field(default_factory=list)
     bad_barcodes: list[str] = field(default_factory=list)
+    steps: list[dict[str, Any]] | None = None
     screenshots: Path | None = None
     report: Path | None = None
     pay: bool = True
     languages: tuple[str, ...] = ("zh", "en")
+
+    def all_steps(self) -> list[dict[str, Any]]:
+        """The explicit steps, or the classic flow: scan, show errors, pay cash, skip receipt."""
+        if self.steps is not None:
+            return self.steps
+        steps: list[dict[str, Any]] = [{"shot": "idle"}]
+        steps += [{"scan": code} for code in self.barcodes]
+        steps += [{"observe": "cart"}, {"shot": "cart"}]
+        for code in self.bad_barcodes:
+            steps += [{"scan": code}, {"message": True}]
+        if self.bad_barcodes:
+            steps.append({"shot": "cart_error"})
+        if self.pay:
+            steps += [
+                {"tap": "cart:pay"}, {"observe": "pay"}, {"shot": "pay"},
+                {"tap": "pay:cash"}, {"pin": "2468"}, {"observe": "receipt"},
+                {"tap": "receipt:skip"}, {"observe": "done"}, {"shot": "done"},
+            ]  # fmt: skip
+        return steps
 
 
 class ScriptedShopper:
@@ -37,7 +72,7 @@ class ScriptedShopper:
 
     def __init__(self, script: ShopperScript) -> None:
         self.script = script
-        self.observed: dict[str, Any] = {"screens": {}, "messages": [], "errors": []}
+        self.observed: dict[str, Any] = {"screens": {}, "messages": [], "errors": [], "small_buttons": {}}
         self._steps: Iterator[float] | None = None
 
     def attach(self, app: KioskApp) -> None:
@@ -62,56 +97,149 @@ class ScriptedShopper:
         Clock.schedule_once(self._next, delay)
 
     def _run(self) -> Steps:
-        app = self.app
         yield 0.3
-        yield from self._capture("idle")
-        for code in self.script.barcodes:
-            app.demo_scanner.scan_later(code)
-            yield 0.25
-        yield 0.2
-        self._observe_cart("cart")
-        yield from self._capture("cart")
-        for code in self.script.bad_barcodes:
-            app.demo_scanner.scan_later(code)
-            yield 0.3
-            self.observed["messages"].append(app.message)
-        if self.script.bad_barcodes:
-            yield from self._capture("cart_error")
-        if self.script.pay:
-            app.root.get_screen("cart").ids.pay.trigger_action(0)
-            yield 0.2
-            self.observed["screens"]["pay"] = {"total": app.root.get_screen("pay").ids.total.text}
-            yield from self._capture("pay")
-            app.root.get_screen("pay").ids.confirm_cash.trigger_action(0)
-            yield 0.3
-            done = app.root.get_screen("done")
-            self.observed["screens"]["done"] = {
-                "current": app.root.current,
-                "receipt": done.ids.receipt.text,
-                "paid": done.ids.paid.text,
-            }
-            self.observed["receipt_no"] = app.last_receipt_no
-            yield from self._capture("done")
+        for step in self.script.all_steps():
+            ((verb, arg),) = step.items()
+            yield from getattr(self, f"_do_{verb}")(arg)
         self._finish()
 
-    def _observe_cart(self, key: str) -> None:
-        screen = self.app.root.get_screen("cart")
-        self.observed["screens"][key] = {
-            "current": self.app.root.current,
-            "rows": screen.rows(),
-            "total": screen.ids.total.text,
-            "count": screen.ids.count.text,
+    # --- steps ---------------------------------------------------------------------------
+    def _do_scan(self, code: str) -> Steps:
+        self.app.demo_scanner.scan_later(code)
+        yield 0.25
+
+    def _do_scan_twice(self, code: str) -> Steps:
+        self.app.demo_scanner.scan_later(code)
+        self.app.demo_scanner.scan_later(code, delay=0.08)
+        yield 0.35
+
+    def _do_card(self, uid: str) -> Steps:
+        self.app.demo_card.tap(uid)
+        yield 0.2
+
+    def _do_tap(self, target: str) -> Steps:
+        yield 0.1  # let the layout place widgets that were just rebuilt or moved
+        widget = self._find(target)
+        if widget.disabled:
+            raise RuntimeError(f"{target} is disabled")
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+        # a ScrollView with scrollable content replays a tap to its children after about 0.2 s
+        yield 0.3 if self._in_scroll_view(widget) else 0.12
+
+    def _in_scroll_view(self, widget: Widget) -> bool:
+        parent = widget.parent
+        while parent is not None and parent is not parent.parent:
+            if isinstance(parent, ScrollView):
+                return True
+            parent = parent.parent
+        return False
+
+    def _do_pin(self, digits: str) -> Steps:
+        for digit in digits:
+            yield from self._do_tap(f"popup:key_{digit}")
+        yield from self._do_tap("popup:key_ok")
+
+    _do_amount = _do_pin
+
+    def _do_wait(self, seconds: float) -> Steps:
+        yield float(seconds)
+
+    def _do_wait_until(self, what: str) -> Steps:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            done = not self.app.payment_busy if what == "payment" else self.app.root.current == what
+            if done:
+                break
+            yield 0.1
+        yield 0.1
+
+    def _do_inactive(self, _arg: object) -> Steps:
+        self.app._last_activity = time.monotonic() - self.app.settings.idle_timeout_s - 1
+        deadline = time.monotonic() + 3
+        while self.app.popup is None and time.monotonic() < deadline:  # the once-a-second idle check
+            yield 0.05
+
+    def _do_message(self, _arg: object) -> Steps:
+        self.observed["messages"].append(self.app.message)
+        yield 0
+
+    def _do_observe(self, name: str) -> Steps:
+        self.observed["screens"][name] = self.snapshot()
+        yield 0
+
+    def _do_shot(self, name: str) -> Steps:
+        yield from self._capture(name)
+
+    # --- looking --------------------------------------------------------------------------
+    def _find(self, target: str) -> Widget:
+        where, _, name = target.partition(":")
+        if where == "popup":
+            if self.app.popup is None:
+                raise RuntimeError(f"no popup open for {target}")
+            return self.app.popup.ids[name]
+        if where == "row":
+            index, _, name = name.partition(":")
+            return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
+        if where == "tile":
+            return self.app.root.get_screen("pick").tiles()[int(name)]
+        if where == "tab":
+            tabs = list(reversed(self.app.root.get_screen("pick").ids.tabs.children))
+            return next(t for t in tabs if t.category == name)
+        screen = self.app.root.get_screen(where)
+        if name in screen.ids:
+            return screen.ids[name]
+        for child in screen.walk():  # ids of nested rules (the top bar's buttons)
+            if name in getattr(child, "ids", {}):
+                return child.ids[name]
+        raise KeyError(f"no widget {target}")
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the shopper sees now: screen, message, popup, cart and totals."""
+        app = self.app
+        cart = app.root.get_screen("cart")
+        view: dict[str, Any] = {
+            "current": app.root.current,
+            "message": app.message,
+            "rows": cart.rows(),
+            "count": cart.ids.count.text,
+            "subtotal": app.subtotal_text,
+            "discount": app.discount_text,
+            "total": cart.ids.total.text,
+            "remaining": app.remaining_text,
+            "member": cart.ids.member.text,
+            "points": cart.ids.points.text,
         }
+        if app.popup is not None:
+            view["popup"] = {
+                key: widget.text for key, widget in app.popup.ids.items() if isinstance(widget, Label)
+            }
+        screen = app.root.get_screen(app.root.current)
+        view["texts"] = {key: w.text for key, w in screen.ids.items() if isinstance(w, Label) and w.text}
+        return view
+
+    def small_buttons(self) -> list[str]:
+        """Visible buttons under 48×48 px in the window right now."""
+        small = []
+        for root in Window.children:
+            for widget in root.walk():
+                if not isinstance(widget, Button) or widget.opacity == 0 or widget.get_root_window() is None:
+                    continue
+                if widget.width < MIN_TOUCH_PX or widget.height < MIN_TOUCH_PX:
+                    small.append(f"{widget.text!r} {int(widget.width)}x{int(widget.height)}")
+        return small
 
     def _capture(self, name: str) -> Steps:
-        """Screenshot the current screen in every language, ending in the first."""
-        if self.script.screenshots is None:
-            return
+        """Screenshot (and size-check) the current screen in every language, ending in the first."""
         for lang in self.script.languages:
             if self.app.lang != lang:
                 self.app.toggle_language()
             yield 0.25
-            self._screenshot(f"kiosk-{name}-{lang}.png")
+            self.observed["small_buttons"][f"{name}-{lang}"] = self.small_buttons()
+            if self.script.screenshots is not None:
+                self._screenshot(f"kiosk-{name}-{lang}.png")
         if self.app.lang != self.script.languages[0]:
             self.app.toggle_language()
             yield 0.1
@@ -125,6 +253,10 @@ class ScriptedShopper:
             shutil.move(made, target)
 
     def _finish(self) -> None:
+        app = self.app
+        self.observed["receipt_no"] = app.last_receipt_no
+        self.observed["printed"] = list(app.print_queue.printed) if app.print_queue else []
+        self.observed["window"] = [int(Window.width), int(Window.height)]
         if self.script.report:
             self.script.report.write_text(json.dumps(self.observed, ensure_ascii=False, indent=2))
-        self.app.stop()
+        app.stop()

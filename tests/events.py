@@ -5,7 +5,9 @@ from typing import Any
 from kiosk.sync.schema import GENESIS, make_event
 
 
-def sale_data(sale_id: str, lines: list[tuple[str, int, int]], store: str = "S01") -> dict[str, Any]:
+def sale_data(
+    sale_id: str, lines: list[tuple[str, int, int]], store: str = "S01", member_id: str | None = None
+) -> dict[str, Any]:
     """``sale.completed`` data for lines of (sku, unit price fen, quantity)."""
     rows = [
         {
@@ -28,7 +30,7 @@ def sale_data(sale_id: str, lines: list[tuple[str, int, int]], store: str = "S01
         "currency": "CNY",
         "lines": rows,
         "payments": [{"method": "cash", "amount_fen": total, "reference": ""}],
-        "member_id": None,
+        "member_id": member_id,
         "ledger": [],
     }
 
@@ -39,6 +41,7 @@ def sale_chain(
     start_seq: int = 1,
     prev: str = GENESIS,
     ts: str = "2026-11-24T10:00:00.000+08:00",
+    member_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """``count`` linked sale events of 2 x 150 fen + 1 x 300 fen (600 fen each)."""
     events = []
@@ -51,7 +54,7 @@ def sale_chain(
             ts=ts,
             type="sale.completed",
             prev=prev,
-            data=sale_data(f"{device}-sale-{seq}", [("A", 150, 2), ("B", 300, 1)]),
+            data=sale_data(f"{device}-sale-{seq}", [("A", 150, 2), ("B", 300, 1)], member_id=member_id),
         )
         prev = event["hash"]
         events.append(event)

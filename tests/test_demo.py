@@ -17,5 +17,7 @@ def test_headless_demo_sells_and_the_hub_sees_it(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert "demo: hub sees today: 1 sale(s), 1050 fen" in lines
     assert lines[-1] == "demo: OK"
-    shots = {p.name for p in (tmp_path / "shots").iterdir()}
-    assert {"hub-dashboard-zh.png", "hub-dashboard-en.png", "kiosk-done-zh.png", "kiosk-pay-en.png"} <= shots
+    hub_shots = {p.name for p in (tmp_path / "shots").iterdir() if p.is_file()}
+    assert hub_shots == {"hub-dashboard-zh.png", "hub-dashboard-en.png"}
+    kiosk_shots = {p.name for p in (tmp_path / "shots" / "demo").iterdir()}
+    assert {"kiosk-idle-zh.png", "kiosk-cart-en.png", "kiosk-done-zh.png", "kiosk-pay-en.png"} <= kiosk_shots

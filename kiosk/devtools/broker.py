@@ -18,6 +18,8 @@ persistence_location {data}/
 max_queued_messages 0
 max_inflight_messages 0
 max_queued_bytes 0
+# small acks must not wait for Nagle + delayed ACK (about 40 ms per round trip)
+set_tcp_nodelay true
 log_dest stderr
 log_type error
 log_type warning
@@ -58,6 +60,13 @@ class MosquittoBroker:
         """Stop the broker (SIGTERM, so persistence is written) and wait for it to exit."""
         if self._process and self._process.poll() is None:
             self._process.terminate()
+            self._process.wait(timeout=10)
+        self._process = None
+
+    def kill(self) -> None:
+        """Kill the broker with SIGKILL, as a power cut would: nothing is written on the way out."""
+        if self._process and self._process.poll() is None:
+            self._process.kill()
             self._process.wait(timeout=10)
         self._process = None
 

@@ -15,11 +15,16 @@ class HardwareEventKind(StrEnum):
 
 @dataclass(frozen=True)
 class HardwareEvent:
-    """One decoded thing a device reported, with the device it came from."""
+    """One decoded thing a device reported, with the device it came from.
+
+    For ``STATUS`` events ``code`` is a :class:`kiosk.hw.status.DeviceState` value and
+    ``detail`` says more (the receipt number a print job was for, an errno name).
+    """
 
     kind: HardwareEventKind
     code: str
     source: str
+    detail: str = ""
 
 
 class EventQueue:
@@ -31,6 +36,13 @@ class EventQueue:
     def put(self, event: HardwareEvent) -> None:
         """Called from any thread."""
         self._queue.put(event)
+
+    def get(self, timeout: float) -> HardwareEvent | None:
+        """Wait up to ``timeout`` seconds for one event (for CLI tools and tests, not the UI)."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
     def drain(self, limit: int = 100) -> list[HardwareEvent]:
         """Everything waiting, up to ``limit``, without blocking (called from the UI thread)."""

@@ -1,14 +1,14 @@
-"""Done screen: thanks, receipt number, amount paid; returns to idle by itself."""
+"""Thank-you screen: amount paid, points earned and new balance, tier progress, a greeting."""
 
 from kivy.clock import Clock
 
 from kiosk.screens.base import KioskScreen, load_kv
 
-RETURN_AFTER_S = 15
+RETURN_AFTER_S = 12
 
 
 class DoneScreen(KioskScreen):
-    """Shown after the sale is committed."""
+    """Shown last; resets to the attract screen by itself so no member data stays up."""
 
     def on_enter(self, *_args: object) -> None:
         self._timer = Clock.schedule_once(lambda _dt: self._back_to_idle(), RETURN_AFTER_S)
@@ -17,8 +17,10 @@ class DoneScreen(KioskScreen):
         self._timer.cancel()
 
     def _back_to_idle(self) -> None:
+        from kivy.app import App
+
         if self.manager and self.manager.current == self.name:
-            self.manager.current = "idle"
+            App.get_running_app().reset()
 
 
 load_kv("done")

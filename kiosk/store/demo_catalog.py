@@ -201,3 +201,42 @@ def demo_products() -> list[dict[str, object]]:
                 }
             )
     return rows
+
+
+# Items without a barcode: picked from the category grid, or (PLU-) weighed at the
+# shop's scale, whose label carries the item code and price. A PLU product's
+# price is per kilogram.
+LOOSE_CATEGORIES = {
+    "bakery": ("面包糕点", "Bakery"),
+    "produce": ("蔬菜水果", "Fruit & veg"),
+    "bags": ("购物袋", "Bags"),
+}
+
+_LOOSE: list[tuple[str, str, str, str, str]] = [
+    ("BAK-001", "bakery", "菠萝包", "Pineapple bun", "5.00"),
+    ("BAK-002", "bakery", "肉松面包", "Pork floss bun", "6.50"),
+    ("BAK-003", "bakery", "全麦吐司", "Wholemeal toast", "12.00"),
+    ("BAK-004", "bakery", "葡式蛋挞", "Egg tart", "4.50"),
+    ("PRO-001", "produce", "甜玉米 1根", "Sweet corn, 1 ear", "3.00"),
+    ("PRO-002", "produce", "土鸡蛋 10枚", "Free-range eggs, 10", "15.80"),
+    ("PLU-00101", "produce", "香蕉（称重）", "Bananas (by weight)", "6.98"),
+    ("PLU-00102", "produce", "红富士苹果（称重）", "Fuji apples (by weight)", "12.98"),
+    ("PLU-00103", "produce", "西红柿（称重）", "Tomatoes (by weight)", "7.98"),
+    ("BAG-001", "bags", "购物袋 大", "Shopping bag, large", "0.50"),
+    ("BAG-002", "bags", "购物袋 小", "Shopping bag, small", "0.30"),
+]
+
+
+def demo_loose_products() -> list[dict[str, object]]:
+    """Bakery, produce and bags without barcodes, as rows for the Product table."""
+    return [
+        {
+            "sku": sku,
+            "barcode": None,
+            "name_zh": zh,
+            "name_en": en,
+            "price_fen": parse_yuan(price),
+            "category": category,
+        }
+        for sku, category, zh, en, price in _LOOSE
+    ]

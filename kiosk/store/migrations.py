@@ -24,8 +24,15 @@ def _0001_initial(db: SqliteDatabase) -> None:
     db.create_tables(models.ALL_MODELS)
 
 
+def _0002_members_ledger(db: SqliteDatabase) -> None:
+    from kiosk.store.member_models import MEMBER_MODELS
+
+    db.create_tables(MEMBER_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
+    (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
 ]
 
 

@@ -3,11 +3,11 @@
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kiosk.domain.cart import Cart
 from kiosk.store.db import database
-from kiosk.store.models import DailyCounter, Payment, Sale, SaleLine
+from kiosk.store.models import Sale
 from kiosk.store.outbox import append_event
 
 
@@ -30,6 +30,23 @@ class Terminal:
     currency: str = "CNY"
 
 
+class SaleAddOn(Protocol):
+    """Something a sale carries along, written in the sale's own transaction.
+
+    :class:`kiosk.store.members.MemberSale` is one: the member's discount,
+    ledger entries and coupons.
+    """
+
+    @property
+    def discount_fen(self) -> int:
+        """Fen taken off the cart's list total (member discount, coupons)."""
+        ...
+
+    def write(self, sale_id: str, event_id: str, ts: str) -> dict[str, Any]:
+        """Store the add-on's rows; return what it adds to the ``sale.completed`` data."""
+        ...
+
+
 class PaymentMismatch(ValueError):
     """The payments do not add up to the cart's total."""
 
@@ -40,27 +57,32 @@ def commit_sale(
     terminal: Terminal,
     now: dt.datetime,
     sale_id: str | None = None,
+    member: SaleAddOn | None = None,
 ) -> Sale:
-    """Store a completed sale and its ``sale.completed`` event atomically; return the Sale."""
+    """Store a completed sale and its ``sale.completed`` event atomically; return the Sale.
+
+    With ``member``, the sale's total is the cart's less the member's discounts,
+    and the member's ledger entries and coupon use commit in the same transaction.
+    """
     if cart.is_empty:
         raise ValueError("cannot commit an empty cart")
+    total = cart.total_fen - (member.discount_fen if member else 0)
     paid = sum(p.amount_fen for p in payments)
-    if paid != cart.total_fen:
-        raise PaymentMismatch(f"payments {paid} fen != total {cart.total_fen} fen")
+    if paid != total:
+        raise PaymentMismatch(f"payments {paid} fen != total {total} fen")
     sale_id = sale_id or str(uuid.uuid4())
     ts = now.isoformat(timespec="milliseconds")
     with database.atomic("IMMEDIATE"):
         receipt_no = _next_receipt_no(terminal, now)
-        sale = Sale.create(
+        sale = Sale(
             id=sale_id,
             receipt_no=receipt_no,
             device_id=terminal.device,
             created_at=ts,
-            total_fen=cart.total_fen,
+            total_fen=total,
             currency=terminal.currency,
         )
         lines = _line_rows(sale_id, cart)
-        SaleLine.insert_many(lines).execute()
         pays = [
             {
                 "sale": sale_id,
@@ -70,16 +92,52 @@ def commit_sale(
             }
             for p in payments
         ]
-        Payment.insert_many(pays).execute()
+        _write_sale(sale, lines, pays)
+        event_id = str(uuid.uuid4())
+        data = _sale_data(sale, terminal, lines, pays)
+        if member is not None:
+            data.update(member.write(sale_id, event_id, ts))
         append_event(
-            event_id=str(uuid.uuid4()),
+            event_id=event_id,
             device=terminal.device,
             boot=terminal.boot,
             ts=ts,
             type="sale.completed",
-            data=_sale_data(sale, terminal, lines, pays),
+            data=data,
         )
     return sale
+
+
+# Plain SQL on the hot path: peewee built each of these queries anew for every sale, which cost
+# more CPU than SQLite's own work (benchmarks/bench_sale_commit.py, docs/perf.md).
+_INSERT_SALE = (
+    "INSERT INTO sale (id, receipt_no, device_id, created_at, total_fen, currency) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_LINE = (
+    "INSERT INTO sale_line (sale_id, position, sku, name_zh, name_en, unit_price_fen, quantity, total_fen)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PAYMENT = "INSERT INTO payment (sale_id, method, amount_fen, reference) VALUES (?, ?, ?, ?)"
+_NEXT_RECEIPT = (
+    "INSERT INTO daily_counter (day, last) VALUES (?, 1)"
+    " ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last"
+)
+
+
+def _write_sale(sale: Sale, lines: list[dict[str, Any]], pays: list[dict[str, Any]]) -> None:
+    database.execute_sql(
+        _INSERT_SALE,
+        (sale.id, sale.receipt_no, sale.device_id, sale.created_at, sale.total_fen, sale.currency),
+    )
+    cursor = database.cursor()
+    cursor.executemany(_INSERT_LINE, [
+        (sale.id, ln["position"], ln["sku"], ln["name_zh"], ln["name_en"], ln["unit_price_fen"],
+         ln["quantity"], ln["total_fen"])
+        for ln in lines
+    ])  # fmt: skip
+    cursor.executemany(
+        _INSERT_PAYMENT, [(sale.id, p["method"], p["amount_fen"], p["reference"]) for p in pays]
+    )
 
 
 def _line_rows(sale_id: str, cart: Cart) -> list[dict[str, Any]]:
@@ -116,7 +174,5 @@ def _sale_data(
 
 def _next_receipt_no(terminal: Terminal, now: dt.datetime) -> str:
     day = now.strftime("%Y%m%d")
-    DailyCounter.insert(day=day, last=0).on_conflict_ignore().execute()
-    DailyCounter.update(last=DailyCounter.last + 1).where(DailyCounter.day == day).execute()
-    seq = DailyCounter.get_by_id(day).last
+    (seq,) = database.execute_sql(_NEXT_RECEIPT, (day,)).fetchone()
     return f"{terminal.store}-{terminal.device}-{day}{seq:04d}"

@@ -1,21 +1,30 @@
-"""The outbox agent (``kiosk sync``): publishes pending events, applies the hub's acks.
+"""The outbox agent (``kiosk sync``): publishes pending events, applies acks and downlink config.
 
 PUBACK is not an ack: paho's queue lives in memory only. An event is marked
-sent when the hub's ack names it on ``pos/{device}/down/ack``. Until then the
-agent re-publishes it every ``resend_after`` seconds; the hub dedupes by id.
+sent when the hub's ack names it on ``pos/{device}/down/ack``.
+
+Delivery is go-back-N over the outbox, per device and in sequence order:
+
+* a batch goes out when ``batch_size`` events wait or the oldest waiting one
+  has lingered ``batch_linger`` seconds (and never exceeds ``max_batch_bytes``);
+* at most ``max_inflight`` batches await their ack at once;
+* when the oldest in-flight batch is not acked within its deadline, every
+  unacked event is sent again from the lowest sequence number, and the
+  deadline doubles (``resend_after`` up to ``max_backoff``) until an ack arrives.
 
 All database work happens on the agent's own thread: paho's callbacks only put
-acks on a queue.
+messages on a queue.
 """
 
 import datetime as dt
-import json
 import logging
 import queue
+import random
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -23,12 +32,21 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.store import outbox
-from kiosk.sync import schema
-from kiosk.sync.topics import ack_topic, events_topic, status_topic
+from kiosk.store.db import database
+from kiosk.sync import config, health, rebase, schema
+from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
+from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    """The terminal's wall clock, timezone-aware."""
+    return dt.datetime.now(dt.UTC).astimezone()
 
 
 @dataclass(frozen=True)
@@ -40,33 +58,72 @@ class BrokerSettings:
     username: str | None = None
     password: str | None = None
     keepalive: int = 30
+    ca_file: str | None = None  # verify the broker's TLS certificate against this CA
 
 
 @dataclass(frozen=True)
 class AgentSettings:
-    """Batching and retry behaviour of the outbox agent."""
+    """Batching, retry and heartbeat behaviour of the outbox agent."""
 
-    batch_size: int = 50
-    poll_interval: float = 0.2
-    resend_after: float = 5.0
+    batch_size: int = 50  # N: events per message at most
+    batch_linger: float = 0.2  # T: seconds a lone event may wait for company
+    max_batch_bytes: int = 256 * 1024
+    max_inflight: int = 4  # batches awaiting the hub's ack
+    poll_interval: float = 0.05
+    resend_after: float = 5.0  # first ack deadline; doubles per unanswered resend
+    max_backoff: float = 120.0
+    heartbeat_interval: float = 30.0
+
+
+@dataclass
+class _Batch:
+    ids: set[str]
+    deadline: float
+
+
+@dataclass
+class _Delivery:
+    """Go-back-N state: what is in flight and how patient to be."""
+
+    inflight: list[_Batch] = field(default_factory=list)
+    attempts: int = 0
+    waiting_since: float | None = None
+
+    def inflight_ids(self) -> set[str]:
+        return set().union(*(b.ids for b in self.inflight)) if self.inflight else set()
+
+    def acked(self, ids: set[str]) -> None:
+        for batch in self.inflight:
+            batch.ids -= ids
+        self.inflight = [b for b in self.inflight if b.ids]
+        if ids:
+            self.attempts = 0
 
 
 class OutboxAgent:
-    """Moves outbox events to the hub and acks back into the outbox."""
+    """Moves outbox events to the hub, acks back into the outbox, config into the store."""
 
     def __init__(
         self,
         device: str,
         broker: BrokerSettings,
         settings: AgentSettings | None = None,
+        clock: Clock = system_clock,
+        printer: health.PrinterStatus = health.unknown_printer,
     ) -> None:
         self.device = device
         self.broker = broker
         self.settings = settings or AgentSettings()
-        self._acks: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self._inflight: dict[str, float] = {}
+        self.clock = clock
+        self.printer = printer
+        self._inbox: queue.SimpleQueue[mqtt.MQTTMessage] = queue.SimpleQueue()
+        self._delivery = _Delivery()
         self._connected = threading.Event()
+        self._reconnected = threading.Event()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by paho when an ack or config arrives
+        self._started = time.monotonic()
+        self._next_heartbeat = 0.0
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -77,44 +134,40 @@ class OutboxAgent:
         )
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.ca_file:
+            client.tls_set(ca_certs=self.broker.ca_file)
         client.max_queued_messages_set(0)
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.will_set(status_topic(self.device), b'{"state":"offline"}', qos=1, retain=True)
+        client.will_set(status_topic(self.device), health.offline_status(self.device), qos=1, retain=True)
+        client.on_socket_open = no_delay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
 
     # paho callbacks (network thread): no database work here
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
+    def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
+        if getattr(reason, "is_failure", False):
             log.warning("broker refused connection: %s", reason)
             return
-        client.subscribe(ack_topic(self.device), qos=1)
-        status = json.dumps({"state": "online", "device": self.device}).encode()
-        client.publish(status_topic(self.device), status, qos=1, retain=True)
-        self._inflight.clear()  # resend everything unacked after a reconnect
+        client.subscribe([(ack_topic(self.device), 1), (config_topic(self.device), 1)])
+        self._reconnected.set()
         self._connected.set()
         log.info("connected to broker %s:%s", self.broker.host, self.broker.port)
 
-    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+    def _on_disconnect(self, _c: object, _u: object, _f: object, reason: object, _p: object) -> None:
         self._connected.clear()
         log.warning("disconnected from broker: %s", reason)
 
-    def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        try:
-            ack = json.loads(message.payload)
-            if not isinstance(ack, dict) or ack.get("v") != schema.SCHEMA_VERSION:
-                raise ValueError("not a version-1 ack")
-        except ValueError as exc:
-            log.error("ignored malformed ack on %s: %s", message.topic, exc)
-            return
-        self._acks.put(ack)
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(message)
+        self._wake.set()
 
     # agent thread
     def start(self) -> None:
         """Connect in the background; the broker may be down, paho keeps retrying."""
+        config.ensure_table()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client.connect_async(
@@ -132,59 +185,160 @@ class OutboxAgent:
         self.start()
         try:
             while not until.is_set() and not self._stop.is_set():
-                self.step()
-                until.wait(self.settings.poll_interval)
+                try:
+                    self.step()
+                except Exception:
+                    # a locked or full disk must not end the agent: log it and try again later
+                    log.exception("sync step failed; retrying in %.0f s", self.settings.resend_after)
+                    until.wait(self.settings.resend_after)
+                self._wake.wait(self.settings.poll_interval)
+                self._wake.clear()
         finally:
             self.close()
 
     def step(self) -> int:
-        """Apply acks that arrived, then publish what is due; return events published."""
-        self._apply_acks()
+        """Apply what arrived, send a heartbeat when due, publish what is due; return events sent."""
+        self._drain_inbox()
         if not self._connected.is_set():
             return 0
         now = time.monotonic()
-        due = [
-            event
-            for event in outbox.pending(limit=self.settings.batch_size * 4)
-            if now - self._inflight.get(event["id"], -1e9) >= self.settings.resend_after
-        ][: self.settings.batch_size]
-        if not due:
+        if self._reconnected.is_set():
+            self._reconnected.clear()
+            self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
+            self._next_heartbeat = 0.0
+        if now >= self._next_heartbeat:
+            self.publish_status()
+            self._next_heartbeat = now + self.settings.heartbeat_interval
+        return self._publish_due(now)
+
+    def _publish_due(self, now: float) -> int:
+        delivery = self._delivery
+        if delivery.inflight and now >= delivery.inflight[0].deadline:
+            log.warning("no ack within %.1f s; resending from the oldest unacked event", self._patience())
+            delivery.inflight.clear()
+            delivery.attempts += 1
+        free = self.settings.max_inflight - len(delivery.inflight)
+        if free <= 0:
             return 0
-        info = self.client.publish(events_topic(self.device), schema.batch(self.device, due), qos=1)
+        busy = delivery.inflight_ids()
+        limit = len(busy) + free * self.settings.batch_size
+        due = [e for e in outbox.pending(limit=limit) if e["id"] not in busy]
+        if not due:
+            delivery.waiting_since = None
+            return 0
+        chunks = self._chunks(due[: free * self.settings.batch_size])
+        if len(chunks[-1]) < self.settings.batch_size and not self._lingered_enough(now):
+            chunks.pop()  # a partial batch waits up to T for company
+        else:
+            delivery.waiting_since = None
+        sent = 0
+        for chunk in chunks:
+            if not self._publish_batch(chunk, now):
+                break
+            sent += len(chunk)
+        return sent
+
+    def _lingered_enough(self, now: float) -> bool:
+        if self._delivery.attempts:
+            return True  # resending: no reason to wait
+        if self._delivery.waiting_since is None:
+            self._delivery.waiting_since = now
+        return now - self._delivery.waiting_since >= self.settings.batch_linger
+
+    def _chunks(self, events: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+        chunks: list[list[dict[str, object]]] = [[]]
+        size = 0
+        for event in events:
+            event_size = len(schema.canonical(event)) + 1
+            full = len(chunks[-1]) >= self.settings.batch_size or size + event_size > self._byte_budget()
+            if chunks[-1] and full:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(event)
+            size += event_size
+        return chunks
+
+    def _byte_budget(self) -> int:
+        return self.settings.max_batch_bytes - 200  # the envelope around the events
+
+    def _patience(self) -> float:
+        backoff = self.settings.resend_after * 2 ** min(self._delivery.attempts, 16)
+        return min(backoff, self.settings.max_backoff) * random.uniform(1.0, 1.2)
+
+    def _publish_batch(self, events: list[dict[str, object]], now: float) -> bool:
+        sent_at = self.clock().isoformat(timespec="milliseconds")
+        payload = schema.batch(self.device, events, sent_at=sent_at)
+        info = self.client.publish(events_topic(self.device), payload, qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("publish failed (rc=%s); will retry", info.rc)
-            return 0
-        for event in due:
-            self._inflight[event["id"]] = now
-        return len(due)
+            return False
+        ids = {str(e["id"]) for e in events}
+        self._delivery.inflight.append(_Batch(ids, now + self._patience()))
+        return True
 
-    def _apply_acks(self) -> None:
-        while True:
+    def publish_status(self) -> None:
+        """Publish the retained ``online`` status with current health figures."""
+        payload = health.online_status(
+            self.device,
+            now=dt.datetime.now(dt.UTC),
+            uptime_s=time.monotonic() - self._started,
+            config_version=config.running_version(),
+            data_dir=Path(database.database).parent,
+            printer=self.printer,
+        )
+        self.client.publish(status_topic(self.device), payload, qos=1, retain=True)
+
+    def _drain_inbox(self) -> None:
+        for _ in range(1000):
             try:
-                ack = self._acks.get_nowait()
+                message = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            ids = [i for i in ack.get("ids", []) if isinstance(i, str)]
-            outbox.mark_acked(ids, dt.datetime.now(dt.UTC))
-            rejected = {
-                r["id"]: str(r.get("reason", ""))
-                for r in ack.get("rejected", [])
-                if isinstance(r, dict) and isinstance(r.get("id"), str)
-            }
-            if rejected:
-                log.error("hub rejected %d events: %s", len(rejected), rejected)
-                outbox.mark_rejected(rejected)
-            for event_id in (*ids, *rejected):
-                self._inflight.pop(event_id, None)
+            if message.topic == config_topic(self.device):
+                self._apply_config(bytes(message.payload))
+            else:
+                self._apply_ack(bytes(message.payload))
+
+    def _apply_ack(self, payload: bytes) -> None:
+        try:
+            ack = schema.parse_ack(payload)
+        except schema.SchemaError as exc:
+            log.error("ignored malformed ack: %s", exc)
+            return
+        outbox.mark_acked(ack["ids"], dt.datetime.now(dt.UTC))
+        forks = [r["rebase"] for r in ack["rejected"] if "rebase" in r]
+        rejected = {r["id"]: r["reason"] for r in ack["rejected"] if "rebase" not in r}
+        if rejected:
+            log.error("hub rejected %d events: %s", len(rejected), rejected)
+            outbox.mark_rejected(rejected)
+        self._delivery.acked({*ack["ids"], *rejected})
+        if forks:
+            head = max(forks, key=lambda h: h["seq"])
+            rebase.rebase_unsent(head["seq"], head["hash"])
+            self._delivery.inflight.clear()  # resend everything, renumbered, from the lowest
+            self._delivery.attempts = 0
+
+    def _apply_config(self, payload: bytes) -> None:
+        if not payload:
+            return  # the hub cleared the retained config; keep running the current one
+        try:
+            release = config.parse_release(payload)
+        except schema.SchemaError as exc:
+            log.error("ignored a config message: %s", exc)
+            return
+        if config.apply_release(release, dt.datetime.now(dt.UTC)):
+            log.info("config version %d applied (%d products)", release.version, len(release.catalog))
+            self._next_heartbeat = 0.0  # report the new version now
 
     def stop(self) -> None:
         """Ask :meth:`run` to return."""
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
         """Say ``offline`` (a clean disconnect sends no last will) and disconnect."""
         if self._connected.is_set():
-            status = json.dumps({"state": "offline", "device": self.device}).encode()
-            self.client.publish(status_topic(self.device), status, qos=1, retain=True).wait_for_publish(2)
+            offline = health.offline_status(self.device)
+            self.client.publish(status_topic(self.device), offline, qos=1, retain=True).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()

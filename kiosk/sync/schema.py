@@ -69,12 +69,28 @@ def make_event(
     return event
 
 
-def batch(device: str, events: list[dict[str, Any]]) -> bytes:
-    """The uplink message for ``events`` on ``pos/{device}/up/events``."""
-    return canonical({"v": SCHEMA_VERSION, "device": device, "events": events})
+def batch(device: str, events: list[dict[str, Any]], sent_at: str | None = None) -> bytes:
+    """The uplink message for ``events`` on ``pos/{device}/up/events``.
+
+    ``sent_at`` is the terminal's clock when it published; the hub compares it
+    with its own to report clock skew (it never changes how a sale is booked).
+    """
+    message: dict[str, Any] = {"v": SCHEMA_VERSION, "device": device, "events": events}
+    if sent_at is not None:
+        message["sent_at"] = sent_at
+    return canonical(message)
 
 
-def ack(ids: list[str], rejected: list[dict[str, str]] | None = None) -> bytes:
+def batch_sent_at(payload: bytes) -> str | None:
+    """The ``sent_at`` of an uplink message, or None when absent or unreadable."""
+    try:
+        value = json.loads(payload).get("sent_at")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def ack(ids: list[str], rejected: list[dict[str, Any]] | None = None) -> bytes:
     """The downlink ack on ``pos/{device}/down/ack``."""
     return canonical({"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []})
 
@@ -116,17 +132,70 @@ def parse_batch(payload: bytes, topic_device: str) -> list[Any]:
     return events
 
 
+# The data fields the hub needs to book an event; types without an entry carry free-form data
+# that the module owning them documents in docs/protocol.md.
+DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "sale.completed": {
+        "sale_id": str,
+        "receipt_no": str,
+        "store": str,
+        "total_fen": int,
+        "currency": str,
+        "lines": list,
+        "payments": list,
+    },
+}
+
+
+def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
+    return not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+
+
 def check_event(event: Any, topic_device: str) -> str | None:
     """Return why ``event`` cannot be applied, or None when it is well formed."""
     if not isinstance(event, dict):
         return "event is not a JSON object"
     for name, kind in _EVENT_FIELDS.items():
-        if not isinstance(event.get(name), kind) or (kind is int and isinstance(event[name], bool)):
+        if _wrong_type(event.get(name), kind):
             return f"field {name!r} is missing or not a {kind.__name__}"
+    if event["seq"] < 1:
+        return f"sequence number {event['seq']} is not positive"
     if event["device"] != topic_device:
         return f"event device {event['device']!r} differs from topic device {topic_device!r}"
     if event["type"] not in EVENT_TYPES:
         return f"unknown event type {event['type']!r}"
     if event_hash(event) != event["hash"]:
         return "hash does not match the event's content"
+    for data_name, data_kind in DATA_FIELDS.get(event["type"], {}).items():
+        if _wrong_type(event["data"].get(data_name), data_kind):
+            return f"{event['type']} data field {data_name!r} is missing or has the wrong type"
     return None
+
+
+def parse_ack(payload: bytes) -> dict[str, Any]:
+    """Decode a downlink ack; raise SchemaError when it is not a version-1 ack."""
+    try:
+        message = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"ack is not JSON: {exc}") from exc
+    if not isinstance(message, dict) or message.get("v") != SCHEMA_VERSION:
+        raise SchemaError("not a version-1 ack")
+    ids = message.get("ids")
+    rejected = message.get("rejected", [])
+    if not isinstance(ids, list) or not isinstance(rejected, list):
+        raise SchemaError("ack 'ids' or 'rejected' is not a list")
+    return {
+        "ids": [i for i in ids if isinstance(i, str)],
+        "rejected": [
+            {"id": r["id"], "reason": str(r.get("reason", "")), **_rebase_of(r)}
+            for r in rejected
+            if isinstance(r, dict) and isinstance(r.get("id"), str)
+        ],
+    }
+
+
+def _rebase_of(rejection: dict[str, Any]) -> dict[str, Any]:
+    head = rejection.get("rebase")
+    if isinstance(head, dict) and isinstance(head.get("seq"), int) and isinstance(head.get("hash"), str):
+        return {"rebase": {"seq": head["seq"], "hash": head["hash"]}}
+    return {}

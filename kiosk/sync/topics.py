@@ -1,6 +1,7 @@
-"""Per-device MQTT topic names."""
+"""Per-device MQTT topic names (see docs/protocol.md)."""
 
 EVENTS_WILDCARD = "pos/+/up/events"
+STATUS_WILDCARD = "pos/+/status"
 
 
 def events_topic(device: str) -> str:
@@ -13,8 +14,18 @@ def ack_topic(device: str) -> str:
     return f"pos/{device}/down/ack"
 
 
+def config_topic(device: str) -> str:
+    """Hub -> terminal, retained: the versioned catalog, prices, rules and settings."""
+    return f"pos/{device}/down/config"
+
+
+def members_topic(device: str) -> str:
+    """Hub -> terminal: member deltas for offline lookup."""
+    return f"pos/{device}/down/members"
+
+
 def status_topic(device: str) -> str:
-    """Retained presence of a terminal."""
+    """Retained presence and health of a terminal."""
     return f"pos/{device}/status"
 
 

@@ -4,9 +4,9 @@ from zoneinfo import ZoneInfo
 
 from hub import reports
 from hub.ingest import ingest_batch
-from hub.models import Event, Gap, Quarantine, Sale, SaleLine
+from hub.models import DeviceHead, Event, Gap, Quarantine, Sale, SaleLine
 from kiosk.sync.schema import batch, make_event
-from tests.events import sale_chain
+from tests.events import sale_chain, sale_data
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
@@ -76,7 +76,10 @@ def test_chain_break_is_rejected(hub_db) -> None:  # type: ignore[no-untyped-def
     forged = sale_chain("K01", 1, start_seq=2, prev="f" * 64)
     ingest(first)
     result = ingest(forged)
-    assert result.rejected == [{"id": "K01-ev-2", "reason": "hash chain does not link at sequence 2"}]
+    head = {"seq": 1, "hash": first[0]["hash"]}  # so a restored terminal can re-chain after it
+    assert result.rejected == [
+        {"id": "K01-ev-2", "reason": "hash chain does not link at sequence 2", "rebase": head}
+    ]
     assert Sale.select().count() == 1
 
 
@@ -95,12 +98,12 @@ def test_reused_sequence_number_is_rejected(hub_db) -> None:  # type: ignore[no-
     ingest(sale_chain("K01", 2))
     replay = make_event(
         event_id="other-id", device="K01", seq=1, boot="b", ts="2026-11-24T10:00:00+08:00",
-        type="sale.completed", prev="0" * 64, data={"x": 1},
+        type="sale.completed", prev="0" * 64, data=sale_data("other-sale", [("A", 1, 1)]),
     )  # fmt: skip
     result = ingest([replay])
-    assert result.rejected == [
-        {"id": "other-id", "reason": "sequence 1 already used by another event of this device"}
-    ]
+    reason = "sequence 1 already used by another event of this device"
+    head = {"seq": 2, "hash": DeviceHead.get().hash}
+    assert result.rejected == [{"id": "other-id", "reason": reason, "rebase": head}]
 
 
 def test_sale_whose_lines_do_not_add_up_is_rejected(hub_db) -> None:  # type: ignore[no-untyped-def]

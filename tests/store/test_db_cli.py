@@ -11,14 +11,14 @@ def test_db_migrate_then_info_reports_schema_and_counts(tmp_path: Path) -> None:
     migrated = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])
     assert migrated.exit_code == 0, migrated.output
     assert migrated.output.splitlines() == [
-        f"{db}: migrations applied: [1]",
-        "demo products added: 112",
+        f"{db}: migrations applied: [1, 2]",
+        "demo products added: 123",  # 112 with barcodes + 11 loose (bakery, produce, bags)
     ]
     again = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])
     assert again.output.splitlines()[-1] == "demo products added: 0"
     info = runner.invoke(main, ["db", "info", "--db", str(db)])
     assert info.exit_code == 0, info.output
     lines = info.output.splitlines()
-    assert "  product: 112" in lines
+    assert "  product: 123" in lines
     assert "  sale: 0" in lines
     assert lines[-2:] == ["event sequence: 0", "outbox pending: 0"]

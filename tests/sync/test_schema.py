@@ -2,13 +2,23 @@ import json
 
 import pytest
 
-from kiosk.sync.schema import GENESIS, SchemaError, batch, check_event, make_event, parse_batch
+from kiosk.sync.schema import (
+    GENESIS,
+    SchemaError,
+    batch,
+    batch_sent_at,
+    check_event,
+    make_event,
+    parse_ack,
+    parse_batch,
+)
+from tests.events import sale_data
 
 
 def _event(**overrides: object) -> dict[str, object]:
     event = make_event(
         event_id="e1", device="K01", seq=1, boot="b", ts="2026-11-24T10:00:00.000+08:00",
-        type="sale.completed", prev=GENESIS, data={"sale_id": "s1", "total_fen": 100},
+        type="sale.completed", prev=GENESIS, data=sale_data("s1", [("A", 100, 1)]),
     )  # fmt: skip
     event.update(overrides)
     return event
@@ -20,7 +30,7 @@ def test_well_formed_event_passes() -> None:
 
 def test_edited_event_fails_its_hash() -> None:
     event = _event()
-    event["data"] = {"sale_id": "s1", "total_fen": 1}
+    event["data"] = sale_data("s1", [("A", 1, 1)])
     assert check_event(event, "K01") == "hash does not match the event's content"
 
 
@@ -32,6 +42,7 @@ def test_edited_event_fails_its_hash() -> None:
         ({"seq": "1"}, "field 'seq' is missing or not a int"),
         ({"seq": True}, "field 'seq' is missing or not a int"),
         ({"data": []}, "field 'data' is missing or not a dict"),
+        ({"seq": 0}, "sequence number 0 is not positive"),
     ],
 )
 def test_malformed_events_are_named(change: dict[str, object], reason: str) -> None:
@@ -62,3 +73,34 @@ def test_batch_round_trip() -> None:
 def test_unusable_batches_raise(payload: bytes, message: str) -> None:
     with pytest.raises(SchemaError, match=message):
         parse_batch(payload, "K01")
+
+
+def _rehashed(**data_changes: object) -> dict[str, object]:
+    data = {**sale_data("s1", [("A", 100, 1)]), **data_changes}
+    return make_event(
+        event_id="e1", device="K01", seq=1, boot="b", ts="2026-11-24T10:00:00.000+08:00",
+        type="sale.completed", prev=GENESIS, data=data,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"total_fen": "100"}, "total_fen"), ({"lines": None}, "lines"), ({"store": 7}, "store")],
+)
+def test_sale_without_the_data_the_hub_books_is_named(change: dict[str, object], field: str) -> None:
+    reason = check_event(_rehashed(**change), "K01")
+    assert reason == f"sale.completed data field {field!r} is missing or has the wrong type"
+
+
+def test_batch_carries_the_terminals_send_time() -> None:
+    payload = batch("K01", [], sent_at="2099-01-01T00:00:00.000+08:00")
+    assert batch_sent_at(payload) == "2099-01-01T00:00:00.000+08:00"
+    assert batch_sent_at(batch("K01", [])) is None
+    assert batch_sent_at(b"junk") is None
+
+
+def test_ack_is_parsed_and_junk_entries_dropped() -> None:
+    payload = b'{"v":1,"ids":["a",3],"rejected":[{"id":"b","reason":"r"},{"x":1}]}'
+    assert parse_ack(payload) == {"ids": ["a"], "rejected": [{"id": "b", "reason": "r"}]}
+    with pytest.raises(SchemaError, match="not a version-1 ack"):
+        parse_ack(b'{"v":2,"ids":[]}')

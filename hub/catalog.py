@@ -1,0 +1,148 @@
+"""The hub's catalog and the versioned config releases it publishes to terminals.
+
+A release is the whole catalog plus rules, campaigns and settings under one
+version number (see docs/protocol.md, "Downlink config"). It is stored here and
+published retained on ``pos/{d}/down/config`` for every device.
+"""
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from peewee import AutoField, BooleanField, CharField, IntegerField, TextField, fn
+
+from hub.db import database
+from hub.models import BaseModel, DeviceHead
+from kiosk.sync.config import CatalogItem, ConfigRelease, release_message
+from kiosk.sync.schema import SCHEMA_VERSION
+from kiosk.sync.topics import config_topic
+from kiosk.sync.transport import no_delay
+
+
+class CatalogProduct(BaseModel):
+    """A product the owner sells; the source of every terminal's catalog."""
+
+    sku = CharField(primary_key=True)
+    barcode = CharField(null=True, unique=True)
+    name_zh = CharField()
+    name_en = CharField(default="")
+    price_fen = IntegerField()
+    category = CharField(default="")
+    active = BooleanField(default=True)
+
+    class Meta:
+        table_name = "hub_catalog_product"
+
+
+class Release(BaseModel):
+    """A config release as published; ``version`` only grows."""
+
+    version = AutoField()
+    issued_at = CharField()
+    body = TextField()
+
+    class Meta:
+        table_name = "config_release"
+
+
+MODELS = [CatalogProduct, Release]
+
+
+def load_catalog(items: Iterable[dict[str, Any]]) -> int:
+    """Insert or update products (validated like the downlink); return how many."""
+    rows = [CatalogItem.model_validate(item).model_dump() for item in items]
+    fields = [getattr(CatalogProduct, name) for name in rows[0] if name != "sku"] if rows else []
+    with database.atomic():
+        for row in rows:
+            CatalogProduct.insert(**row).on_conflict(
+                conflict_target=[CatalogProduct.sku], preserve=fields
+            ).execute()
+    return len(rows)
+
+
+def new_release(
+    now: dt.datetime,
+    rules: dict[str, Any] | None = None,
+    campaigns: list[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ConfigRelease:
+    """Freeze the current catalog (and rules, campaigns, settings) into the next release."""
+    catalog = [
+        CatalogItem(
+            sku=p.sku,
+            barcode=p.barcode,
+            name_zh=p.name_zh,
+            name_en=p.name_en,
+            price_fen=p.price_fen,
+            category=p.category,
+            active=p.active,
+        )
+        for p in CatalogProduct.select().order_by(CatalogProduct.sku)
+    ]
+    with database.atomic():
+        version = (Release.select(fn.MAX(Release.version)).scalar() or 0) + 1
+        release = ConfigRelease(
+            v=SCHEMA_VERSION,
+            version=version,
+            issued_at=now.isoformat(timespec="seconds"),
+            catalog=catalog,
+            rules=rules or {},
+            campaigns=campaigns or [],
+            settings=settings or {},
+        )
+        Release.create(version=version, issued_at=release.issued_at, body=json.dumps(release.model_dump()))
+    return release
+
+
+def latest_release() -> ConfigRelease | None:
+    """The newest stored release, or None."""
+    row = Release.select().order_by(Release.version.desc()).first()
+    return ConfigRelease.model_validate_json(row.body) if row else None
+
+
+def known_devices() -> list[str]:
+    """Every device the hub has heard from (events or status)."""
+    from hub.fleet import DeviceStatus
+
+    devices = {h.device for h in DeviceHead.select(DeviceHead.device)}
+    devices |= {s.device for s in DeviceStatus.select(DeviceStatus.device)}
+    return sorted(devices)
+
+
+def publish_release(
+    release: ConfigRelease,
+    devices: list[str],
+    host: str,
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+) -> None:
+    """Publish ``release`` retained to each device's config topic; raise if the broker does not take it."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hub-config-publisher", protocol=mqtt.MQTTv5)
+    if username:
+        client.username_pw_set(username, password)
+    if ca_file:
+        client.tls_set(ca_certs=ca_file)
+    client.on_socket_open = no_delay
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        if not connected.wait(timeout):
+            raise ConnectionError(
+                f"无法连接消息服务器 {host}:{port} / cannot reach the broker at {host}:{port}"
+            )
+        payload = release_message(release)
+        infos = [client.publish(config_topic(d), payload, qos=1, retain=True) for d in devices]
+        for info in infos:
+            info.wait_for_publish(timeout)
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,353 @@
+"""The hub's side of loyalty: apply member and ledger events, re-check, reconcile, merge.
+
+The hub keeps every terminal's ledger entries as they were written and never
+edits them. It re-applies the earn rule to each member sale, checks each
+device's ledger hash chain, watches single-use coupons and balances, and
+records every disagreement as a :class:`Reconciliation` item for the owner.
+Duplicate members (one phone registered offline in two stores) are merged
+with paired ledger entries, and the merge is audited.
+
+Called from :mod:`hub.ingest` inside the event's own transaction, so an
+event's loyalty effects commit or roll back with the event itself.
+"""
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub.loyalty_models import (
+    CouponUse,
+    HubCard,
+    HubLedgerEntry,
+    HubLedgerHead,
+    HubMember,
+    MemberSale,
+    Reconciliation,
+)
+from hub.member_book import (
+    configure,
+    confirm_tier,
+    erase_member,
+    evaluate_tiers,
+    member_balances,
+    member_delta,
+    member_entries,
+    merge_members,
+    move_ledger_head,
+    open_items,
+    resolve,
+    settings,
+    store_entries,
+)
+from kiosk.domain.loyalty import (
+    BONUS,
+    POINTS,
+    EarnContext,
+    EarnLine,
+    Kind,
+    LedgerEntry,
+    earn_points,
+)
+from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
+from kiosk.domain.loyalty.points import points_value_fen
+from kiosk.domain.loyalty.tiers import tier_by_code
+from kiosk.store.pii import PiiError
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _reconcile(kind: str, **fields: Any) -> None:
+    Reconciliation.create(kind=kind, found_at=_now(), **fields)
+
+
+def _rejected(reason: str) -> Exception:
+    from hub.ingest import Rejected  # ingest imports this module; import at call time
+
+    return Rejected(reason)
+
+
+Effect = Callable[[dict[str, Any], ZoneInfo], None]
+
+
+def _rejecting(effect: Effect) -> Effect:
+    """Turn malformed event data into a rejection (quarantine) instead of an ingest crash."""
+
+    @functools.wraps(effect)
+    def run(event: dict[str, Any], tz: ZoneInfo) -> None:
+        try:
+            effect(event, tz)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _rejected(f"{event.get('type')} data is malformed: {exc!r}") from exc
+
+    return run
+
+
+@_rejecting
+def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a terminal's registration; merge it into an earlier member with the same phone."""
+    try:
+        fields = dict(event["data"]["member"])
+        member_id = fields["id"]
+    except (KeyError, TypeError) as exc:
+        raise _rejected(f"member.registered data is incomplete: {exc!r}") from exc
+    if HubMember.get_or_none(HubMember.id == member_id) is not None:
+        return
+    known = {f.name for f in HubMember._meta.sorted_fields}
+    HubMember.create(**{k: v for k, v in fields.items() if k in known})
+    earlier = (
+        HubMember.select()
+        .where(
+            HubMember.phone_index == fields["phone_index"],
+            HubMember.id != member_id,
+            HubMember.merged_into.is_null(),
+        )
+        .order_by(HubMember.created_at, HubMember.id)
+        .first()
+    )
+    if earlier is not None:
+        merge_members(earlier.id, member_id, _now(), by="auto: same phone")
+
+
+@_rejecting
+def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a card link; a card already held by someone else is reported, not moved."""
+    data = event["data"]
+    card = HubCard.get_or_none(HubCard.uid == data["uid"])
+    if card is None:
+        HubCard.create(
+            uid=data["uid"],
+            member_id=data["member_id"],
+            kind=data.get("kind", "nfc"),
+            linked_at=data["linked_at"],
+        )
+    elif resolve(card.member_id) != resolve(data["member_id"]):
+        _reconcile(
+            "card_conflict",
+            member_id=data["member_id"],
+            device=event["device"],
+            detail=f"card {data['uid']} already belongs to {card.member_id}",
+        )
+
+
+@_rejecting
+def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book top-ups, adjustments, refunds and expiries sent by a terminal."""
+    record_entries(event, event["data"].get("entries", []))
+
+
+@_rejecting
+def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """For a member sale: book its entries, re-check the points earned, watch its coupons."""
+    data = event["data"]
+    member_id = data.get("member_id")
+    if not member_id:
+        return
+    entries = record_entries(event, data.get("ledger", []))
+    got = sum(e.amount for e in entries if e.kind == Kind.EARN)
+    expected = expected_earn(event, entries, tz)
+    if expected != got:
+        _reconcile(
+            "earn_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=expected,
+            got=got,
+            detail="points earned differ from the hub's rules",
+        )
+    redeemed = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
+    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    if points_value_fen(redeemed, settings.rules.redeem) != points_paid:
+        _reconcile(
+            "redeem_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=points_value_fen(redeemed, settings.rules.redeem),
+            got=points_paid,
+            detail=f"{redeemed} points paid {points_paid} fen",
+        )
+    for coupon_id in data.get("coupons", []):
+        _use_coupon(coupon_id, data["sale_id"], event, member_id)
+    day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date()
+    MemberSale.create(
+        sale_id=data["sale_id"],
+        member_id=resolve(member_id),
+        day=day.isoformat(),
+        paid_fen=int(data["total_fen"]),
+        points=got,
+    )
+    confirmed = confirm_tier(resolve(member_id), day)
+    claimed = data.get("tier")
+    if claimed and claimed != confirmed:
+        _reconcile(
+            "tier_mismatch",
+            member_id=member_id,
+            sale_id=data["sale_id"],
+            device=event["device"],
+            detail=f"terminal moved the member to {claimed}, the hub has {confirmed}",
+        )
+
+
+def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo) -> int:
+    """The points the hub's rules give this sale, from its lines, payments and member."""
+    data = event["data"]
+    lines = [EarnLine(x["sku"], x.get("category", ""), int(x["net_fen"])) for x in data.get("earn_lines", [])]
+    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    bonus_paid = -sum(e.amount for e in entries if e.account == BONUS and e.kind == Kind.SPEND)
+    member = HubMember.get_or_none(HubMember.id == data["member_id"])
+    rules = settings.rules
+    tier = tier_by_code(member.tier_code if member else "", rules.tiers)
+    ctx = EarnContext(
+        day=dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date(),
+        birthday=_birthday(member),
+        tier_multiplier=tier.points_multiplier,
+    )
+    return earn_points(lines, points_paid + bonus_paid, rules.earn, ctx, rules.holidays).points
+
+
+def _birthday(member: HubMember | None) -> dt.date | None:
+    if member is None or not member.birthday_enc or settings.key is None:
+        return None
+    try:
+        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+    except PiiError:
+        return None
+    return dt.date.fromisoformat(text)
+
+
+def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: str) -> None:
+    earlier = CouponUse.select().where(CouponUse.coupon_id == coupon_id, CouponUse.sale_id != sale_id)
+    CouponUse.create(
+        coupon_id=coupon_id, sale_id=sale_id, device=event["device"], member_id=member_id, used_at=event["ts"]
+    )
+    for use in earlier:
+        _reconcile(
+            "coupon_double_use",
+            member_id=member_id,
+            sale_id=sale_id,
+            device=event["device"],
+            detail=f"coupon {coupon_id} also used in sale {use.sale_id} on {use.device}",
+        )
+
+
+def record_entries(event: dict[str, Any], raw: Iterable[dict[str, Any]]) -> list[LedgerEntry]:
+    """Check and store a terminal's entries; report edits, gaps and replays; sweep merges.
+
+    One event's entries are checked against the device's ledger head in memory
+    and stored with one insert, so a member sale costs a handful of queries.
+    """
+    try:
+        entries = [LedgerEntry.from_dict(dict(item)) for item in raw]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _rejected(f"ledger entries are malformed: {exc!r}") from exc
+    if not entries:
+        return entries
+    device = event["device"]
+    ids = [e.id for e in entries]
+    seen = {i for (i,) in HubLedgerEntry.select(HubLedgerEntry.id).where(HubLedgerEntry.id.in_(ids)).tuples()}
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
+    last_seq, last_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    fresh = []
+    for entry in entries:
+        if entry.id in seen:
+            _reconcile(
+                "ledger_replay",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id} sent again in event {event['id']}",
+            )
+            continue
+        seen.add(entry.id)
+        for problem in _entry_problems(entry, device, last_seq, last_hash):
+            _reconcile(
+                "ledger_chain",
+                member_id=entry.member_id,
+                device=device,
+                detail=f"entry {entry.id}: {problem}",
+            )
+        fresh.append(entry)
+        if entry.seq > last_seq:
+            last_seq, last_hash = entry.seq, entry.hash
+    store_entries(fresh, event["id"])
+    move_ledger_head(device, last_seq, last_hash)
+    for member_id in sorted({e.member_id for e in fresh}):
+        _after_change(member_id)
+    return entries
+
+
+def _entry_problems(entry: LedgerEntry, device: str, last_seq: int, last_hash: str) -> list[str]:
+    problems = []
+    if entry.device != device:
+        problems.append(f"entry device {entry.device} differs from event device {device}")
+    if entry_hash(entry) != entry.hash:
+        problems.append("hash does not match the entry (edited?)")
+    if entry.seq != last_seq + 1 or entry.prev != last_hash:
+        problems.append(f"seq {entry.seq} after {last_seq}, or prev does not link")
+    return problems
+
+
+def _after_change(member_id: str) -> None:
+    survivor = resolve(member_id)
+    if survivor != member_id:
+        merge_members(survivor, member_id, _now(), by="auto: late entries of a merged member")
+        member_id = survivor
+    for account, amount in member_balances(member_id).items():
+        if amount < 0:
+            _flag_negative(member_id, account, amount)
+
+
+def _flag_negative(member_id: str, account: str, amount: int) -> None:
+    """One open item per member and account; a later entry updates its amount."""
+    detail = f"{account} balance is {amount}"
+    updated = (
+        Reconciliation.update(got=amount, detail=detail)
+        .where(
+            Reconciliation.kind == "negative_balance",
+            Reconciliation.member_id == member_id,
+            Reconciliation.resolved_at.is_null(),
+            Reconciliation.detail.startswith(f"{account} "),
+        )
+        .execute()
+    )
+    if not updated:
+        _reconcile("negative_balance", member_id=member_id, got=amount, detail=detail)
+
+
+@_rejecting
+def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a member's change made at a terminal (today: a new PIN hash)."""
+    data = event["data"]
+    changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
+    if changes:
+        HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
+
+
+EFFECTS = {
+    "member.registered": on_member_registered,
+    "member.updated": on_member_updated,
+    "card.linked": on_card_linked,
+    "ledger.adjusted": on_ledger_adjusted,
+}
+
+
+__all__ = [
+    "EFFECTS",
+    "configure",
+    "confirm_tier",
+    "erase_member",
+    "evaluate_tiers",
+    "expected_earn",
+    "member_balances",
+    "member_delta",
+    "member_entries",
+    "merge_members",
+    "open_items",
+    "record_entries",
+    "resolve",
+    "settings",
+]

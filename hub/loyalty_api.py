@@ -1,0 +1,80 @@
+"""The loyalty part of the hub's JSON API under ``/api/v1``: balances, ledger,
+reconciliation items and member merges. Mounted by :func:`hub.web.create_app`."""
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub import loyalty
+from hub.db import transaction
+from hub.loyalty_models import HubMember
+
+router = APIRouter(prefix="/api/v1", tags=["loyalty"])
+
+
+class MergeRequest(BaseModel):
+    """Merge ``duplicate`` into ``survivor``; ``by`` names who asked, for the audit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    survivor: str = Field(description="member id that stays")
+    duplicate: str = Field(description="member id merged away")
+    by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
+
+
+def _member(member_id: str) -> HubMember:
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    if member is None:
+        raise HTTPException(404, f"no member {member_id} / 会员不存在")
+    return member
+
+
+@router.get("/members/{member_id}/balances")
+def balances(member_id: str) -> dict[str, Any]:
+    """The member's balances (sums of ledger entries), and whom a merged id now means."""
+    _member(member_id)
+    return {
+        "member_id": member_id,
+        "resolved": loyalty.resolve(member_id),
+        "balances": loyalty.member_balances(member_id),
+    }
+
+
+@router.get("/members/{member_id}/ledger")
+def ledger(member_id: str) -> list[dict[str, Any]]:
+    """Every ledger entry booked on the member, oldest first."""
+    _member(member_id)
+    entries = sorted(loyalty.member_entries(member_id), key=lambda e: (e.at, e.device, e.seq))
+    return [e.to_dict() for e in entries]
+
+
+@router.get("/reconciliation")
+def reconciliation(kind: str | None = None) -> list[dict[str, Any]]:
+    """Open reconciliation items (earn mismatch, coupon double use, negative balance, ...)."""
+    return [{**item, "found_at": item["found_at"].isoformat()} for item in loyalty.open_items(kind)]
+
+
+@router.post("/members/merge")
+def merge(request: MergeRequest) -> dict[str, Any]:
+    """Merge two members (e.g. one person with two phones); balances, cards and an audit row."""
+    if request.survivor == request.duplicate:
+        raise HTTPException(422, "cannot merge a member into itself / 不能与自身合并")
+    _member(request.survivor)
+    if _member(request.duplicate).merged_into:
+        raise HTTPException(409, f"{request.duplicate} is already merged / 已合并")
+    with transaction():
+        moved = loyalty.merge_members(
+            request.survivor, request.duplicate, dt.datetime.now(dt.UTC), request.by
+        )
+    return {"moved": len(moved), "balances": loyalty.member_balances(request.survivor)}
+
+
+@router.post("/members/{member_id}/erase")
+def erase(member_id: str) -> dict[str, Any]:
+    """Erase the member's personal data (the member asked); balances and ledger stay, anonymised."""
+    _member(member_id)
+    with transaction():
+        loyalty.erase_member(member_id, dt.datetime.now(dt.UTC))
+    return {"member_id": member_id, "erased": True, "balances": loyalty.member_balances(member_id)}

@@ -1,0 +1,217 @@
+"""The hub's member book: balances, merges, erasure, tiers and member deltas.
+
+Reads and writes the hub's member tables; :mod:`hub.loyalty` calls it while
+applying terminal events, and the API and CLI call it directly.
+"""
+
+import datetime as dt
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import fn
+
+from hub.loyalty_models import (
+    HubCard,
+    HubLedgerEntry,
+    HubLedgerHead,
+    HubMember,
+    MemberSale,
+    MergeAudit,
+    Reconciliation,
+)
+from kiosk.domain.loyalty import (
+    LedgerEntry,
+    LoyaltyRules,
+    Stamp,
+    chain,
+    merge_entries,
+)
+from kiosk.domain.loyalty.dates import add_months
+from kiosk.domain.loyalty.expiry import remaining_lots
+from kiosk.domain.loyalty.ledger import GENESIS
+from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
+from kiosk.store.pii import PiiKey
+
+HUB_DEVICE = "hub"
+
+
+@dataclass
+class LoyaltySettings:
+    """The rules the hub checks sales against, and the key to read birthdays."""
+
+    rules: LoyaltyRules = field(default_factory=LoyaltyRules)
+    key: PiiKey | None = None
+
+
+settings = LoyaltySettings()
+
+
+def configure(rules: LoyaltyRules, key: PiiKey | None) -> None:
+    """Set the rules and key at hub start (and when the owner publishes new rules)."""
+    settings.rules = rules
+    settings.key = key
+
+
+def resolve(member_id: str) -> str:
+    """The member an id stands for now, following merges."""
+    seen = set()
+    while member_id not in seen:
+        seen.add(member_id)
+        member = HubMember.get_or_none(HubMember.id == member_id)
+        if member is None or not member.merged_into:
+            return member_id
+        member_id = member.merged_into
+    return member_id
+
+
+def _qualifying(member_id: str, on: dt.date) -> int:
+    rule = settings.rules.tiers
+    column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
+    start = add_months(on, -rule.window_months)
+    rows = (
+        MemberSale.select(MemberSale.day, column)
+        .where(MemberSale.member_id == member_id, MemberSale.day > start.isoformat())
+        .tuples()
+    )
+    return qualifying_amount(((dt.date.fromisoformat(d), int(v)) for d, v in rows), on, rule)
+
+
+def _tier_state(member: HubMember) -> TierState:
+    code = tier_by_code(member.tier_code, settings.rules.tiers).code
+    grace = dt.date.fromisoformat(member.tier_grace_until) if member.tier_grace_until else None
+    return TierState(code, grace)
+
+
+def _save_tier(member: HubMember, state: TierState) -> None:
+    grace = state.grace_until.isoformat() if state.grace_until else None
+    HubMember.update(tier_code=state.code, tier_grace_until=grace).where(HubMember.id == member.id).execute()
+
+
+def confirm_tier(member_id: str, on: dt.date) -> str:
+    """Upgrade the member if their window now reaches a higher tier; return their tier code."""
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    if member is None:
+        return ""
+    state = upgrade(_tier_state(member), _qualifying(member_id, on), settings.rules.tiers)
+    _save_tier(member, state)
+    return state.code
+
+
+def evaluate_tiers(on: dt.date) -> dict[str, str]:
+    """Run the tier evaluation of ``on`` for every member; return {member: new tier} for changes."""
+    changed = {}
+    for member in HubMember.select().where(HubMember.merged_into.is_null()):
+        before = _tier_state(member)
+        after = evaluate(before, _qualifying(member.id, on), on, settings.rules.tiers)
+        if after != before:
+            _save_tier(member, after)
+        if after.code != before.code:
+            changed[member.id] = after.code
+    return changed
+
+
+def move_ledger_head(device: str, seq: int, hash_: str) -> None:
+    """Record ``device``'s last ledger entry seen by the hub."""
+    HubLedgerHead.insert(device=device, seq=seq, hash=hash_).on_conflict(
+        conflict_target=[HubLedgerHead.device],
+        update={HubLedgerHead.seq: seq, HubLedgerHead.hash: hash_},
+    ).execute()
+
+
+def store_entries(entries: list[LedgerEntry], event_id: str) -> None:
+    """Insert entries as they were written, tagged with the event that carried them."""
+    if entries:
+        HubLedgerEntry.insert_many([{**e.to_dict(), "event_id": event_id} for e in entries]).execute()
+
+
+def member_entries(member_id: str) -> list[LedgerEntry]:
+    """Every entry booked on ``member_id`` (not following merges)."""
+    names = set(LedgerEntry.__dataclass_fields__)
+    rows = HubLedgerEntry.select().where(HubLedgerEntry.member_id == member_id).dicts()
+    return [LedgerEntry.from_dict({k: v for k, v in r.items() if k in names}) for r in rows]
+
+
+def member_balances(member_id: str) -> dict[str, int]:
+    """The member's balance per account: the sum of their entries (summed by the database)."""
+    rows = (
+        HubLedgerEntry.select(HubLedgerEntry.account, fn.SUM(HubLedgerEntry.amount))
+        .where(HubLedgerEntry.member_id == member_id)
+        .group_by(HubLedgerEntry.account)
+        .order_by(HubLedgerEntry.account)
+        .tuples()
+    )
+    return {account: int(total) for account, total in rows}
+
+
+def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str) -> list[LedgerEntry]:
+    """Merge ``duplicate_id`` into ``survivor_id``: balances (lot by lot), cards, and an audit row."""
+    history = member_entries(duplicate_id)
+    lots = remaining_lots(history, duplicate_id, settings.rules.expiry)
+    stamp = Stamp(
+        HUB_DEVICE, now.isoformat(timespec="milliseconds"), (str(uuid.uuid4()) for _ in itertools.count())
+    )
+    moved = merge_entries(survivor_id, duplicate_id, history, stamp, lots)
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == HUB_DEVICE)
+    linked = chain(moved, head.seq if head else 0, head.hash if head else GENESIS)
+    store_entries(linked, f"merge:{duplicate_id}")
+    if linked:
+        move_ledger_head(HUB_DEVICE, linked[-1].seq, linked[-1].hash)
+    cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
+    HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
+    MergeAudit.create(
+        survivor_id=survivor_id,
+        duplicate_id=duplicate_id,
+        by=by,
+        at=stamp.at,
+        entries=len(linked),
+        cards=cards,
+    )
+    return linked
+
+
+def erase_member(member_id: str, now: dt.datetime) -> None:
+    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+
+    The phone's blind index is replaced, so the same phone registering later
+    becomes a new member instead of being merged into the erased one.
+    """
+    HubMember.update(
+        phone_index=f"erased:{member_id}",
+        phone_enc="",
+        name_enc="",
+        birthday_enc="",
+        gender="",
+        erased_at=now.isoformat(timespec="seconds"),
+    ).where(HubMember.id == member_id).execute()
+    HubCard.delete().where(HubCard.member_id == member_id).execute()
+
+
+def member_delta(member_id: str, device: str) -> dict[str, Any]:
+    """What ``device`` needs to serve a member it may never have seen: profile (still
+    encrypted), cards, and balances that already count its entries up to ``through_seq``.
+
+    ``through_seq`` is the device's ledger head at the hub; it assumes the hub has
+    every earlier entry of that device (a recorded gap makes it too high).
+    """
+    member = HubMember.get_by_id(member_id)
+    fields = {f.name: getattr(member, f.name) for f in HubMember._meta.sorted_fields if f.name != "erased_at"}
+    cards = HubCard.select().where(HubCard.member_id == member_id).order_by(HubCard.uid)
+    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
+    return {
+        "member": fields,
+        "cards": [
+            {"uid": c.uid, "member_id": c.member_id, "kind": c.kind, "linked_at": c.linked_at} for c in cards
+        ],
+        "balances": member_balances(member_id),
+        "through_seq": head.seq if head else 0,
+    }
+
+
+def open_items(kind: str | None = None) -> list[dict[str, Any]]:
+    """Unresolved reconciliation items, oldest first, as plain data for the dashboard and API."""
+    query = Reconciliation.select().where(Reconciliation.resolved_at.is_null())
+    if kind is not None:
+        query = query.where(Reconciliation.kind == kind)
+    return list(query.order_by(Reconciliation.id).dicts())

@@ -1,0 +1,120 @@
+"""A small, real sync story for the fleet and quarantine pages: used by tests and screenshots.
+
+``python -m hub.sync_story docs/screenshots`` seeds a throwaway hub database
+through the real ingest, serves the dashboard and saves PNGs of ``/fleet`` and
+``/quarantine`` in Chinese and English.
+"""
+
+import datetime as dt
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hub import fleet
+from hub.ingest import ingest_batch
+from kiosk.sync.schema import GENESIS, batch, canonical, make_event
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 11, 24, 6, 30, tzinfo=dt.UTC)  # 14:30 in Shanghai
+
+
+def _sale(device: str, seq: int, prev: str, fen: int) -> dict[str, Any]:
+    data = {
+        "sale_id": f"{device}-sale-{seq}",
+        "receipt_no": f"S01-{device}-20261124{seq:04d}",
+        "store": "S01",
+        "total_fen": fen,
+        "currency": "CNY",
+        "lines": [
+            {"position": 1, "sku": "T1", "name_zh": "绿茶", "name_en": "Green tea",
+             "unit_price_fen": fen, "quantity": 1, "total_fen": fen}
+        ],
+        "payments": [{"method": "mobile", "amount_fen": fen, "reference": ""}],
+        "member_id": None,
+        "ledger": [],
+    }  # fmt: skip
+    return make_event(
+        event_id=f"{device}-ev-{seq}", device=device, seq=seq, boot="b", ts="2026-11-24T14:00:00.000+08:00",
+        type="sale.completed", prev=prev, data=data,
+    )  # fmt: skip
+
+
+def _chain(device: str, count: int) -> list[dict[str, Any]]:
+    events, prev = [], GENESIS
+    for seq in range(1, count + 1):
+        events.append(_sale(device, seq, prev, 300 + seq * 50))
+        prev = events[-1]["hash"]
+    return events
+
+
+def _status(device: str, state: str, **health: object) -> bytes:
+    return canonical({"v": 1, "device": device, "state": state, **health})
+
+
+def seed(now: dt.datetime = NOW) -> None:
+    """Three terminals: K01 healthy, K02 silent for 2 hours with a gap and a fast clock, K03 quarantined."""
+    healthy = {"app_version": "0.1.0", "config_version": 3, "outbox_depth": 0, "oldest_unsent_s": 0.0,
+               "disk_free_bytes": 12_400_000_000, "uptime_s": 86_000.0, "printer": "ok"}  # fmt: skip
+    k01 = _chain("K01", 3)
+    sent = (now - dt.timedelta(seconds=1)).isoformat()
+    ingest_batch("pos/K01/up/events", batch("K01", k01, sent_at=sent), now, TZ)
+    fleet.record_status("pos/K01/status", _status("K01", "online", **healthy), now)
+
+    earlier = now - dt.timedelta(hours=2)
+    k02 = _chain("K02", 6)
+    fast_clock = (earlier + dt.timedelta(hours=3)).isoformat()
+    ingest_batch("pos/K02/up/events", batch("K02", k02[:2], sent_at=fast_clock), earlier, TZ)
+    ingest_batch("pos/K02/up/events", batch("K02", k02[4:], sent_at=fast_clock), earlier, TZ)
+    backlog = {**healthy, "outbox_depth": 41, "oldest_unsent_s": 7_300.0, "printer": "paper_out"}
+    fleet.record_status("pos/K02/status", _status("K02", "online", **backlog), earlier)
+    fleet.record_status("pos/K02/status", _status("K02", "offline"), earlier)
+
+    k03 = _chain("K03", 2)
+    k03[1]["data"]["total_fen"] = 1  # edited after hashing: the hub refuses it
+    ingest_batch("pos/K03/up/events", batch("K03", k03, sent_at=sent), now, TZ)
+    ingest_batch("pos/K03/up/events", b'{"v": 1, "device": "K03", "events": "oops"}', now, TZ)
+    fleet.record_status("pos/K03/status", _status("K03", "online", **healthy), now)
+
+
+def capture(out: Path) -> list[Path]:
+    """Seed a throwaway database, serve the pages and save four screenshots into ``out``."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from hub.db import open_hub_database
+    from hub.sync_web import router
+    from hub.web import create_app
+    from kiosk.devtools import browser
+    from kiosk.devtools.ports import free_port, wait_for_port
+
+    with tempfile.TemporaryDirectory(prefix="hub-story-") as work:
+        db = open_hub_database(f"sqlite:///{work}/hub.db")
+        seed()
+        app: FastAPI = create_app(TZ, today=lambda: NOW.astimezone(TZ).date())
+        app.router.routes[:0] = router(TZ, now=NOW + dt.timedelta(minutes=1)).routes  # pin the clock
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            wait_for_port(port)
+            shots = []
+            for page in ("fleet", "quarantine"):
+                for lang, suffix in (("zh", ""), ("en", "?lang=en")):
+                    target = out / f"hub-{page}-{lang}.png"
+                    shots.append(
+                        browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 720)
+                    )
+            return shots
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            db.close()
+
+
+if __name__ == "__main__":
+    for path in capture(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")):
+        print(path)

@@ -1,0 +1,49 @@
+"""Count cards (次卡): a product that sells a number of visits for a service, with expiry."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kiosk.domain.loyalty.dates import add_months
+from kiosk.domain.loyalty.errors import CardExpired, InsufficientBalance
+
+
+@dataclass(frozen=True)
+class CountCardProduct:
+    """What the catalog sells: ``visits`` of ``service_skus`` valid for ``valid_months``."""
+
+    sku: str
+    name_zh: str
+    visits: int
+    valid_months: int
+    service_skus: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CountCard:
+    """A member's count card: visits bought, last valid day."""
+
+    id: str
+    member_id: str
+    product_sku: str
+    visits: int
+    service_skus: frozenset[str]
+    expires_on: dt.date
+
+
+def sell_count_card(product: CountCardProduct, card_id: str, member_id: str, on: dt.date) -> CountCard:
+    """The card a sale of ``product`` on ``on`` creates; valid through the day before the anniversary."""
+    last_day = add_months(on, product.valid_months) - dt.timedelta(days=1)
+    return CountCard(card_id, member_id, product.sku, product.visits, product.service_skus, last_day)
+
+
+def check_visit(card: CountCard, remaining: int, service_sku: str, on: dt.date, visits: int = 1) -> None:
+    """Raise unless ``visits`` of ``service_sku`` can be taken from ``card`` on ``on``.
+
+    ``remaining`` is the card's ledger balance (visits bought minus visits used).
+    """
+    if on > card.expires_on:
+        raise CardExpired(f"count card expired on {card.expires_on} / 次卡已过期")
+    if service_sku not in card.service_skus:
+        raise InsufficientBalance(f"count card does not cover {service_sku} / 此次卡不适用该项目")
+    if visits > remaining:
+        raise InsufficientBalance(f"{remaining} visits left, {visits} asked / 剩余次数不足")

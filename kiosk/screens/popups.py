@@ -1,0 +1,197 @@
+"""Attendant and timeout popups: PIN approval, amount entry, staff actions, "still there?".
+
+Each popup registers itself as ``app.popup`` while open, so the app knows not
+to time out or take scans meanwhile, and the scripted shopper can find it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.modalview import ModalView
+
+from kiosk.domain.money import format_fen
+from kiosk.screens.base import load_kv
+
+
+class KioskPopup(ModalView):
+    """A modal that the app tracks as its current popup."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(auto_dismiss=False, **kwargs)
+
+    def show(self) -> None:
+        """Open, replacing any popup already open."""
+        app = App.get_running_app()
+        if app.popup is not None and app.popup is not self:
+            app.popup.dismiss()
+        app.popup = self
+        self.open(animation=False)
+
+    def on_dismiss(self) -> None:
+        app = App.get_running_app()
+        if app.popup is self:
+            app.popup = None
+        app.touched()
+
+
+class PinPopup(KioskPopup):
+    """A keypad: a staff PIN (masked) that approves an action, or an amount in yuan."""
+
+    title_key = StringProperty("")
+    body_key = StringProperty("")
+    values = ObjectProperty({})
+    entry = StringProperty("")
+    error_key = StringProperty("")
+    amount_mode = BooleanProperty(False)
+    approved_callback = ObjectProperty(None)
+    cancel_callback = ObjectProperty(None, allownone=True)
+
+    @classmethod
+    def ask(
+        cls,
+        app: Any,
+        title: str,
+        body: tuple[str, dict[str, object]],
+        approved: Callable[[str], None],
+        cancelled: Callable[[], None] | None = None,
+    ) -> "PinPopup":
+        """Ask for a staff PIN; ``approved(staff_id)`` runs when it is right."""
+        key, values = body
+        popup = cls(
+            title_key=title,
+            body_key=key,
+            values=values,
+            approved_callback=approved,
+            cancel_callback=cancelled,
+        )
+        popup.show()
+        return popup
+
+    @classmethod
+    def ask_amount(
+        cls, app: Any, title: tuple[str, dict[str, object]], amount_callback: Callable[[int], None]
+    ) -> "PinPopup":
+        """Ask for an amount in yuan (digits are fen, like a till); ``amount_callback(fen)``."""
+        key, values = title
+        popup = cls(title_key=key, values=values, approved_callback=amount_callback, amount_mode=True)
+        popup.show()
+        return popup
+
+    def display(self, entry: str, amount_mode: bool) -> str:
+        """What the entry line shows: dots for a PIN, yuan for an amount."""
+        if amount_mode:
+            return format_fen(int(entry or "0"))
+        return "●" * len(entry)
+
+    def press(self, key: str) -> None:
+        """A keypad key: a digit, ``clear`` or ``ok``."""
+        App.get_running_app().touched()
+        if key == "clear":
+            self.entry = ""
+        elif key == "ok":
+            self._submit()
+        elif len(self.entry) < 8:
+            self.entry += key
+            self.error_key = ""
+
+    def cancel(self) -> None:
+        """Close without approving."""
+        self.dismiss()
+        if self.cancel_callback:
+            self.cancel_callback()
+
+    def _submit(self) -> None:
+        if self.amount_mode:
+            self.dismiss()
+            self.approved_callback(int(self.entry or "0"))
+            return
+        staff = App.get_running_app().check_pin(self.entry)
+        self.entry = ""
+        if staff is None:
+            self.error_key = "pin_wrong"
+            return
+        self.dismiss()
+        self.approved_callback(staff)
+
+
+class StaffMenu(KioskPopup):
+    """What an attendant can do once their PIN is in: price override, void, drawer, reprint."""
+
+    staff = StringProperty("")
+    line_sku = StringProperty("")
+    line_names = ObjectProperty({})
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str) -> "StaffMenu":
+        """Open for ``staff``, acting on the last cart line."""
+        line = app.cart.lines[-1] if app.cart.lines else None
+        menu = cls(
+            staff=staff,
+            line_sku=line.product.sku if line else "",
+            line_names={"zh": line.product.name_zh, "en": line.product.name_en} if line else {},
+        )
+        menu.show()
+        return menu
+
+    def override(self) -> None:
+        """Ask for the new unit price of the line, then apply it."""
+        app, sku, staff = App.get_running_app(), self.line_sku, self.staff
+        self.dismiss()
+        PinPopup.ask_amount(
+            app,
+            ("new_price_title", {"name": self.line_names}),
+            lambda fen: app.override_price(sku, fen, staff),
+        )
+
+    def void_line(self) -> None:
+        """Remove the line."""
+        self.dismiss()
+        App.get_running_app().void_line(self.line_sku, self.staff)
+
+    def void_sale(self) -> None:
+        """Void the sale."""
+        self.dismiss()
+        App.get_running_app().void_sale(self.staff)
+
+    def drawer(self) -> None:
+        """Open the drawer."""
+        self.dismiss()
+        App.get_running_app().staff_open_drawer(self.staff)
+
+
+class StillThere(KioskPopup):
+    """After inactivity: a countdown, then the cart is kept as abandoned and the screen resets."""
+
+    seconds = NumericProperty(20)
+
+    @classmethod
+    def ask(cls, app: Any, seconds: int) -> "StillThere":
+        """Start the countdown."""
+        popup = cls(seconds=seconds)
+        popup.show()
+        popup._tick = Clock.schedule_interval(lambda _dt: popup.tick(), 1)
+        return popup
+
+    def tick(self) -> None:
+        """One second passed."""
+        self.seconds -= 1
+        if self.seconds <= 0:
+            self._tick.cancel()
+            self.dismiss()
+            App.get_running_app().abandon()
+
+    def still_here(self) -> None:
+        """The shopper is back."""
+        self._tick.cancel()
+        self.dismiss()
+
+    def on_dismiss(self) -> None:
+        if hasattr(self, "_tick"):
+            self._tick.cancel()
+        super().on_dismiss()
+
+
+load_kv("popups")

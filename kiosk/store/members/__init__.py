@@ -1,0 +1,73 @@
+"""Members on the terminal: registration, cards, ledger writes, coupons, member sales.
+
+Every change writes its outbox event in the same transaction as the change
+(``member.registered``, ``card.linked``, ``ledger.adjusted``; a member sale's
+entries ride in its ``sale.completed``). Rules come from
+:mod:`kiosk.domain.loyalty`; this package only stores and reads.
+"""
+
+from kiosk.store.members.coupons import add_coupon, member_coupons
+from kiosk.store.members.ledger import (
+    adjust,
+    check_member_spend,
+    ledger_entries,
+    member_balances,
+    new_stamp,
+    offline_spent,
+    sale_entries,
+    write_ledger,
+)
+from kiosk.store.members.registry import (
+    CardTaken,
+    Consent,
+    Registration,
+    apply_member_delta,
+    find_by_card,
+    find_by_phone,
+    find_by_phone_and_pin,
+    link_card,
+    profile,
+    register_member,
+    set_pin,
+)
+from kiosk.store.members.sale import MemberSale, refund_member_sale
+from kiosk.store.members.wallets import (
+    count_card,
+    expire_points,
+    issue_count_card,
+    redeem_for_reward,
+    top_up_stored_value,
+    use_count_card,
+)
+
+__all__ = [
+    "CardTaken",
+    "Consent",
+    "MemberSale",
+    "Registration",
+    "add_coupon",
+    "adjust",
+    "apply_member_delta",
+    "check_member_spend",
+    "count_card",
+    "expire_points",
+    "find_by_card",
+    "find_by_phone",
+    "find_by_phone_and_pin",
+    "issue_count_card",
+    "ledger_entries",
+    "link_card",
+    "member_balances",
+    "member_coupons",
+    "new_stamp",
+    "offline_spent",
+    "profile",
+    "redeem_for_reward",
+    "refund_member_sale",
+    "register_member",
+    "sale_entries",
+    "set_pin",
+    "top_up_stored_value",
+    "use_count_card",
+    "write_ledger",
+]

@@ -1,0 +1,157 @@
+"""Writing and reading this terminal's ledger: chained entries with their events, balances."""
+
+import dataclasses
+import datetime as dt
+import itertools
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from kiosk.domain.loyalty import (
+    BONUS,
+    POINTS,
+    PRINCIPAL,
+    Kind,
+    LedgerEntry,
+    OfflineSpend,
+    RiskDecision,
+    Stamp,
+    chain,
+    check_offline_spend,
+)
+from kiosk.domain.loyalty.ledger import GENESIS
+from kiosk.domain.loyalty.rules import RiskCap
+from kiosk.store.db import database
+from kiosk.store.member_models import (
+    LedgerHead,
+    LedgerRow,
+    MemberSnapshot,
+)
+from kiosk.store.models import Outbox
+from kiosk.store.outbox import append_event
+from kiosk.store.sales import Terminal
+
+
+def timestamp(now: dt.datetime) -> str:
+    """The event and entry time format: ISO 8601 with milliseconds and the offset."""
+    return now.isoformat(timespec="milliseconds")
+
+
+def new_stamp(terminal: Terminal, now: dt.datetime) -> Stamp:
+    """A stamp for entries made now on this terminal, with fresh UUIDs."""
+    return Stamp(terminal.device, timestamp(now), (str(uuid.uuid4()) for _ in itertools.count()))
+
+
+def record_event(terminal: Terminal, ts: str, type: str, data: dict[str, Any]) -> str:
+    """Append an outbox event from this terminal (inside the caller's transaction); return its id."""
+    event_id = str(uuid.uuid4())
+    append_event(event_id=event_id, device=terminal.device, boot=terminal.boot, ts=ts, type=type, data=data)
+    return event_id
+
+
+def write_ledger(entries: Iterable[LedgerEntry], event_id: str) -> list[LedgerEntry]:
+    """Chain ``entries`` after this device's ledger head and insert them (inside a transaction)."""
+    if not database.in_transaction():
+        raise RuntimeError("write_ledger must run inside the change's own transaction")
+    head, _ = LedgerHead.get_or_create(id=1, defaults={"seq": 0, "hash": GENESIS})
+    linked = chain(entries, head.seq, head.hash)
+    if not linked:
+        return []
+    rows = [{**e.to_dict(), "event_id": event_id} for e in linked]
+    LedgerRow.insert_many(rows).execute()
+    LedgerHead.update(seq=linked[-1].seq, hash=linked[-1].hash).where(LedgerHead.id == 1).execute()
+    return linked
+
+
+def adjust(
+    terminal: Terminal, now: dt.datetime, entries: list[LedgerEntry], reason: str
+) -> list[LedgerEntry]:
+    """Write ``entries`` and their ``ledger.adjusted`` event in one transaction."""
+    event_id = str(uuid.uuid4())
+    with database.atomic("IMMEDIATE"):
+        linked = write_ledger(entries, event_id)
+        data = {"reason": reason, "entries": [e.to_dict() for e in linked]}
+        append_event(
+            event_id=event_id,
+            device=terminal.device,
+            boot=terminal.boot,
+            ts=timestamp(now),
+            type="ledger.adjusted",
+            data=data,
+        )
+    return linked
+
+
+def ledger_entries(member_id: str | None = None) -> list[LedgerEntry]:
+    """This terminal's ledger entries (of one member, or all), in sequence order."""
+    query = LedgerRow.select()
+    if member_id is not None:
+        query = query.where(LedgerRow.member_id == member_id)
+    return _entries(query)
+
+
+_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(LedgerEntry))
+
+
+def _entries(query: Any) -> list[LedgerEntry]:
+    rows = query.order_by(LedgerRow.seq).dicts()
+    return [LedgerEntry.from_dict({k: v for k, v in r.items() if k in _ENTRY_FIELDS}) for r in rows]
+
+
+def sale_entries(sale_id: str) -> list[LedgerEntry]:
+    """The ledger entries a sale wrote (not its refund reversals), in sequence order."""
+    query = LedgerRow.select().where(
+        LedgerRow.sale_id == sale_id, LedgerRow.kind != Kind.REFUND_REVERSAL.value
+    )
+    return _entries(query)
+
+
+def member_balances(member_id: str) -> dict[str, int]:
+    """The member's balance per account: the hub's last snapshot plus this device's later entries.
+
+    Without a snapshot (a member only this terminal has seen) it is the sum of
+    the local entries.
+    """
+    snapshot = list(MemberSnapshot.select().where(MemberSnapshot.member_id == member_id))
+    totals = {row.account: row.amount for row in snapshot}
+    through = max((row.through_seq for row in snapshot), default=0)
+    rows = (
+        LedgerRow.select(LedgerRow.account, LedgerRow.amount)
+        .where(LedgerRow.member_id == member_id, LedgerRow.seq > through)
+        .tuples()
+    )
+    for account, amount in rows:
+        totals[account] = totals.get(account, 0) + amount
+    return totals
+
+
+def offline_spent(member_id: str) -> OfflineSpend:
+    """Points and stored value the member spent here in entries the hub has not acked yet."""
+    rows: list[tuple[str, int]] = list(
+        LedgerRow.select(LedgerRow.account, LedgerRow.amount)
+        .join(Outbox, on=(Outbox.id == LedgerRow.event_id))
+        .where(
+            LedgerRow.member_id == member_id,
+            LedgerRow.kind.in_([Kind.REDEEM.value, Kind.SPEND.value]),
+            Outbox.sent_at.is_null(),
+        )
+        .tuples()
+    )
+    points = sum(-amount for account, amount in rows if account == POINTS)
+    fen = sum(-amount for account, amount in rows if account in (PRINCIPAL, BONUS))
+    return OfflineSpend(points, fen)
+
+
+def check_member_spend(
+    member_id: str,
+    asked: OfflineSpend,
+    online: bool,
+    cap: RiskCap,
+    override_by: str = "",
+) -> RiskDecision:
+    """May the member spend ``asked`` here now? Offline, counts what is still unacked.
+
+    An ``overridden`` decision carries the audit record; the caller writes it as
+    an ``audit.action`` event with the sale.
+    """
+    return check_offline_spend(online, offline_spent(member_id), asked, cap, override_by)

@@ -1,0 +1,178 @@
+"""Registering members, finding them by phone or card, and linking cards."""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.domain.loyalty import (
+    LoyaltyError,
+    normalize_phone,
+)
+from kiosk.store.db import database
+from kiosk.store.member_models import (
+    Member,
+    MemberCard,
+    MemberSnapshot,
+)
+from kiosk.store.members.ledger import (
+    record_event,
+    timestamp,
+)
+from kiosk.store.pii import PiiKey, hash_pin, verify_pin
+from kiosk.store.sales import Terminal
+
+
+class CardTaken(LoyaltyError):
+    """The card is already linked to another member."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The privacy consent the member accepted: text version, when, where (store/device)."""
+
+    version: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The member a phone belongs to, and whether this call created them."""
+
+    member: Member
+    created: bool
+
+
+def find_by_phone(key: PiiKey, phone: str) -> Member | None:
+    """The member with this phone (any format; normalised first), or None."""
+    index = key.blind_index(normalize_phone(phone))
+    return Member.get_or_none(Member.phone_index == index)
+
+
+def find_by_card(uid: str) -> Member | None:
+    """The member a card belongs to (following a hub merge), or None."""
+    card = MemberCard.get_or_none(MemberCard.uid == uid)
+    if card is None:
+        return None
+    member = Member.get_or_none(Member.id == card.member_id)
+    while member is not None and member.merged_into:
+        member = Member.get_or_none(Member.id == member.merged_into)
+    return member
+
+
+def register_member(
+    key: PiiKey,
+    terminal: Terminal,
+    now: dt.datetime,
+    phone: str,
+    consent: Consent,
+    *,
+    name: str = "",
+    birthday: dt.date | None = None,
+    gender: str = "",
+    member_id: str | None = None,
+) -> Registration:
+    """Register a member, or return the one who already has this phone (no new event then)."""
+    e164 = normalize_phone(phone)
+    index = key.blind_index(e164)
+    member_id = member_id or str(uuid.uuid4())
+    ts = timestamp(now)
+    with database.atomic("IMMEDIATE"):
+        existing = Member.get_or_none(Member.phone_index == index)
+        if existing is not None:
+            return Registration(existing, False)
+        fields = {
+            "id": member_id,
+            "phone_index": index,
+            "phone_enc": key.encrypt(e164, f"{member_id}:phone"),
+            "name_enc": key.encrypt(name, f"{member_id}:name") if name else "",
+            "birthday_enc": key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
+            "gender": gender,
+            "home_store": terminal.store,
+            "source": "kiosk",
+            "consent_version": consent.version,
+            "consent_at": ts,
+            "consent_where": consent.where,
+            "created_at": ts,
+        }
+        member = Member.create(**fields)
+        record_event(terminal, ts, "member.registered", {"member": fields})
+    return Registration(member, True)
+
+
+def profile(key: PiiKey, member: Member) -> dict[str, str]:
+    """The member's personal data in clear, for their own screen: phone, name, birthday."""
+    return {
+        "phone": key.decrypt(member.phone_enc, f"{member.id}:phone"),
+        "name": key.decrypt(member.name_enc, f"{member.id}:name") if member.name_enc else "",
+        "birthday": key.decrypt(member.birthday_enc, f"{member.id}:birthday") if member.birthday_enc else "",
+    }
+
+
+def link_card(
+    terminal: Terminal, now: dt.datetime, member_id: str, uid: str, kind: str = "nfc"
+) -> MemberCard:
+    """Link card ``uid`` to the member; linking it again to the same member changes nothing."""
+    ts = timestamp(now)
+    with database.atomic("IMMEDIATE"):
+        card = MemberCard.get_or_none(MemberCard.uid == uid)
+        if card is not None:
+            if card.member_id != member_id:
+                raise CardTaken(f"card {uid} belongs to another member / 该卡已绑定其他会员")
+            return card
+        card = MemberCard.create(uid=uid, member_id=member_id, kind=kind, linked_at=ts)
+        data = {"uid": uid, "member_id": member_id, "kind": kind, "linked_at": ts}
+        record_event(terminal, ts, "card.linked", data)
+    return card
+
+
+MEMBER_FIELDS = frozenset(f.name for f in Member._meta.sorted_fields)
+
+
+def apply_member_delta(delta: dict[str, Any]) -> None:
+    """Store what the hub sent about one member: profile, cards and balance snapshot.
+
+    Writes no outbox event (the hub already knows). A local member with the same
+    phone but another id is one the hub merged away: it is marked merged into the
+    hub's member, so card and phone lookups lead to the survivor.
+    """
+    fields = {k: v for k, v in delta["member"].items() if k in MEMBER_FIELDS}
+    with database.atomic("IMMEDIATE"):
+        local = Member.select().where(Member.phone_index == fields["phone_index"], Member.id != fields["id"])
+        for duplicate in local:
+            duplicate.merged_into = fields["id"]
+            duplicate.phone_index = f"merged:{duplicate.id}"
+            duplicate.save()
+        Member.insert(**fields).on_conflict_replace().execute()
+        for card in delta.get("cards", []):
+            MemberCard.insert(**card).on_conflict_replace().execute()
+        MemberSnapshot.delete().where(MemberSnapshot.member_id == fields["id"]).execute()
+        rows = [
+            {
+                "member_id": fields["id"],
+                "account": account,
+                "amount": amount,
+                "through_seq": delta["through_seq"],
+            }
+            for account, amount in delta.get("balances", {}).items()
+        ]
+        if rows:
+            MemberSnapshot.insert_many(rows).execute()
+
+
+def set_pin(terminal: Terminal, now: dt.datetime, member_id: str, pin: str) -> None:
+    """Set (or change) the member's PIN; the hub gets the hash in ``member.updated``."""
+    pin_hash = hash_pin(pin)
+    with database.atomic("IMMEDIATE"):
+        Member.update(pin_hash=pin_hash).where(Member.id == member_id).execute()
+        record_event(
+            terminal, timestamp(now), "member.updated", {"member_id": member_id, "pin_hash": pin_hash}
+        )
+
+
+def find_by_phone_and_pin(key: PiiKey, phone: str, pin: str) -> Member | None:
+    """The member with this phone if ``pin`` is theirs; None for an unknown phone or a wrong PIN."""
+    member = find_by_phone(key, phone)
+    if member is None or not member.pin_hash or not verify_pin(pin, member.pin_hash):
+        return None
+    return member

@@ -1,0 +1,108 @@
+"""The member side of a sale (written inside commit_sale) and of its refunds."""
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from kiosk.domain.loyalty import (
+    CouponNotApplicable,
+    LedgerEntry,
+    PricedCart,
+    refund_reversals,
+)
+from kiosk.domain.loyalty.coupons import coupons_to_restore
+from kiosk.store.db import database
+from kiosk.store.member_models import (
+    CouponRow,
+    Member,
+)
+from kiosk.store.members.ledger import (
+    adjust,
+    new_stamp,
+    sale_entries,
+    write_ledger,
+)
+from kiosk.store.sales import Terminal
+
+
+@dataclass(frozen=True)
+class MemberSale:
+    """The loyalty side of a sale, built before the commit and written inside it.
+
+    Pass it to :func:`kiosk.store.sales.commit_sale` as ``member=``; the sale's
+    payments must then add up to ``priced.total_fen``.
+    """
+
+    member_id: str
+    sale_id: str
+    priced: PricedCart
+    entries: tuple[LedgerEntry, ...]
+    earned_points: int
+    tier_code: str | None = None
+
+    @property
+    def discount_fen(self) -> int:
+        """Member discount and coupons together."""
+        return self.priced.discount_fen
+
+    def write(self, sale_id: str, event_id: str, ts: str) -> dict[str, Any]:
+        """Store entries and coupon use; return what the ``sale.completed`` event adds."""
+        if sale_id != self.sale_id or any(e.sale_id != sale_id for e in self.entries):
+            raise ValueError(f"member sale was built for {self.sale_id}, committed as {sale_id}")
+        for coupon_id in self.priced.coupon_ids:
+            used = (
+                CouponRow.update(used_sale_id=sale_id, used_at=ts)
+                .where(CouponRow.id == coupon_id, CouponRow.used_sale_id.is_null())
+                .execute()
+            )
+            if CouponRow.get_or_none(CouponRow.id == coupon_id) and not used:
+                raise CouponNotApplicable(f"coupon {coupon_id} was already used / 优惠券已使用")
+        linked = write_ledger(self.entries, event_id)
+        if self.tier_code:
+            Member.update(tier_code=self.tier_code, tier_grace_until=None).where(
+                Member.id == self.member_id
+            ).execute()
+        return {
+            "member_id": self.member_id,
+            "ledger": [e.to_dict() for e in linked],
+            "coupons": list(self.priced.coupon_ids),
+            "discounts": [dataclasses.asdict(d) for d in self.priced.discounts],
+            "net_lines": [line.net_fen for line in self.priced.lines],
+            "earn_lines": [
+                {"sku": x.sku, "category": x.category, "net_fen": x.net_fen} for x in self.priced.earn_lines()
+            ],
+            "earned_points": self.earned_points,
+            "tier": self.tier_code,
+        }
+
+
+def refund_member_sale(
+    terminal: Terminal,
+    now: dt.datetime,
+    sale_id: str,
+    sale_total_fen: int,
+    refunded_before_fen: int,
+    refund_fen: int,
+    refund_id: str,
+) -> list[LedgerEntry]:
+    """Reverse earned points and restore spent points and stored value for a (partial) refund.
+
+    ``refunded_before_fen`` is what earlier refunds of the sale returned. The
+    refund that completes a full refund also gives the sale's coupons back.
+    """
+    entries = refund_reversals(
+        sale_entries(sale_id),
+        sale_total_fen,
+        refunded_before_fen,
+        refund_fen,
+        new_stamp(terminal, now),
+        f"refund:{refund_id}",
+    )
+    refunded = refunded_before_fen + refund_fen
+    with database.atomic("IMMEDIATE"):
+        linked = adjust(terminal, now, entries, f"refund:{refund_id}")
+        used = [r.id for r in CouponRow.select().where(CouponRow.used_sale_id == sale_id)]
+        for coupon_id in coupons_to_restore(tuple(used), sale_total_fen, refunded):
+            CouponRow.update(used_sale_id=None, used_at=None).where(CouponRow.id == coupon_id).execute()
+    return linked

@@ -1,0 +1,126 @@
+"""Downlink config (``pos/{d}/down/config``): parse a versioned release and apply it atomically.
+
+The hub publishes one retained message per device holding the whole catalog,
+rules, campaigns and settings with a version number. The terminal applies a
+release only when its version is newer than the one it runs, in one
+IMMEDIATE transaction, so the checkout never sees half a price list.
+"""
+
+import datetime as dt
+import json
+from typing import Any
+
+from peewee import CharField, IntegerField, TextField
+from pydantic import BaseModel as Schema
+from pydantic import ConfigDict, Field, ValidationError
+
+from kiosk.store.db import database
+from kiosk.store.models import BaseModel, Product
+from kiosk.sync.schema import SCHEMA_VERSION, SchemaError, canonical
+
+
+class CatalogItem(Schema):
+    """One product as the hub publishes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, description="Stock-keeping unit, the product's key.")
+    barcode: str | None = Field(default=None, description="EAN/UPC printed on the item.")
+    name_zh: str = Field(min_length=1, description="Chinese name shown and printed.")
+    name_en: str = Field(default="", description="English name.")
+    price_fen: int = Field(ge=0, description="Unit price in fen.")
+    category: str = Field(default="", description="Category shown on the dashboard.")
+    active: bool = Field(default=True, description="False hides the product from scanning.")
+
+
+class ConfigRelease(Schema):
+    """A whole versioned downlink config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    v: int = Field(description="Schema version of the message (1).")
+    version: int = Field(ge=1, description="Release number; the terminal applies only newer ones.")
+    issued_at: str = Field(description="When the hub issued it (ISO 8601).")
+    catalog: list[CatalogItem] = Field(description="Every product; a product left out is deactivated.")
+    rules: dict[str, Any] = Field(default_factory=dict, description="Loyalty rules (owned by loyalty).")
+    campaigns: list[dict[str, Any]] = Field(default_factory=list, description="Campaigns.")
+    settings: dict[str, Any] = Field(default_factory=dict, description="Kiosk settings.")
+
+
+class AppliedConfig(BaseModel):
+    """The config release the terminal runs (one row): the UI polls ``version``."""
+
+    id = IntegerField(primary_key=True, default=1)
+    version = IntegerField()
+    applied_at = CharField()
+    body = TextField()
+
+    class Meta:
+        table_name = "sync_config"
+
+
+def ensure_table() -> None:
+    """Create the ``sync_config`` table when missing (safe to repeat)."""
+    database.create_tables([AppliedConfig], safe=True)
+
+
+def release_message(release: ConfigRelease) -> bytes:
+    """The retained payload for ``release``."""
+    return canonical(release.model_dump())
+
+
+def parse_release(payload: bytes) -> ConfigRelease:
+    """Decode a config message; raise SchemaError naming what is wrong."""
+    try:
+        release = ConfigRelease.model_validate(json.loads(payload))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SchemaError(f"config is not JSON: {exc}") from exc
+    except ValidationError as exc:
+        raise SchemaError(f"config does not follow the schema: {exc.errors()[0]}") from exc
+    if release.v != SCHEMA_VERSION:
+        raise SchemaError(f"unknown config schema version {release.v}")
+    skus = [item.sku for item in release.catalog]
+    if len(set(skus)) != len(skus):
+        raise SchemaError("config catalog lists a sku twice")
+    barcodes = [item.barcode for item in release.catalog if item.barcode]
+    if len(set(barcodes)) != len(barcodes):
+        raise SchemaError("config catalog gives two products the same barcode")
+    return release
+
+
+def running_version() -> int:
+    """The version of the config release the terminal runs (0: none yet)."""
+    ensure_table()
+    row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
+    return row.version if row else 0
+
+
+def apply_release(release: ConfigRelease, now: dt.datetime) -> bool:
+    """Apply ``release`` if it is newer than the running one; return True when applied."""
+    ensure_table()
+    with database.atomic("IMMEDIATE"):
+        row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
+        if row is not None and row.version >= release.version:
+            return False
+        _replace_catalog(release.catalog)
+        AppliedConfig.insert(
+            id=1,
+            version=release.version,
+            applied_at=now.isoformat(timespec="seconds"),
+            body=json.dumps(release.model_dump(), ensure_ascii=False),
+        ).on_conflict_replace().execute()
+    return True
+
+
+def _replace_catalog(items: list[CatalogItem]) -> None:
+    # Barcodes are unique: clear them first so a barcode may move between products.
+    Product.update(barcode=None).execute()
+    rows = [item.model_dump() for item in items]
+    fields = [Product.barcode, Product.name_zh, Product.name_en, Product.price_fen]
+    fields += [Product.category, Product.active]
+    for start in range(0, len(rows), 500):
+        Product.insert_many(rows[start : start + 500]).on_conflict(
+            conflict_target=[Product.sku], preserve=fields
+        ).execute()
+    skus = {item.sku for item in items}
+    Product.update(active=False).where(Product.sku.not_in(list(skus))).execute()

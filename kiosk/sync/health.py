@@ -1,0 +1,70 @@
+"""The terminal's presence and health report, published retained on ``pos/{d}/status``."""
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from peewee import fn
+
+from kiosk import __version__
+from kiosk.store.models import Outbox
+from kiosk.sync.schema import SCHEMA_VERSION, canonical
+
+PrinterStatus = Callable[[], str]
+
+
+def unknown_printer() -> str:
+    """Printer status when nothing on this process can see the printer."""
+    return "unknown"
+
+
+def outbox_health(now: dt.datetime) -> tuple[int, float]:
+    """Unsent events and the age in seconds of the oldest one (0 when none wait)."""
+    query = (
+        Outbox.select(fn.COUNT(Outbox.id).alias("n"), fn.MIN(Outbox.created_at).alias("oldest"))
+        .where(Outbox.sent_at.is_null(), Outbox.rejected.is_null())
+        .dicts()
+    )
+    row: dict[str, Any] = query.get()  # type: ignore[assignment]
+    oldest = row["oldest"]
+    if not oldest:
+        return int(row["n"]), 0.0
+    if isinstance(oldest, str):
+        oldest = dt.datetime.fromisoformat(oldest)
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return int(row["n"]), max(0.0, round((now - oldest).total_seconds(), 1))
+
+
+def online_status(
+    device: str,
+    *,
+    now: dt.datetime,
+    uptime_s: float,
+    config_version: int,
+    data_dir: Path,
+    printer: PrinterStatus = unknown_printer,
+) -> bytes:
+    """The retained ``online`` status with health figures."""
+    depth, oldest = outbox_health(now)
+    status: dict[str, Any] = {
+        "v": SCHEMA_VERSION,
+        "device": device,
+        "state": "online",
+        "ts": now.isoformat(timespec="seconds"),
+        "app_version": __version__,
+        "config_version": config_version,
+        "outbox_depth": depth,
+        "oldest_unsent_s": oldest,
+        "disk_free_bytes": shutil.disk_usage(data_dir).free,
+        "uptime_s": round(uptime_s, 1),
+        "printer": printer(),
+    }
+    return canonical(status)
+
+
+def offline_status(device: str) -> bytes:
+    """The retained ``offline`` status (also the last will)."""
+    return canonical({"v": SCHEMA_VERSION, "device": device, "state": "offline"})

@@ -1,0 +1,67 @@
+"""A committed sale prints through the real print queue onto the virtual ESC/POS printer."""
+
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
+
+from kiosk.domain.cart import Cart
+from kiosk.hw.events import EventQueue, HardwareEventKind
+from kiosk.hw.print_queue import PrintQueue
+from kiosk.hw.printer import open_printer
+from kiosk.hw.receipt_render import render_receipt
+from kiosk.hw.virtual_printer import VirtualPrinter
+from kiosk.store import catalog, outbox
+from kiosk.store.receipts import receipt_for_sale, record_receipt_failure
+from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
+
+NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+TERMINAL = Terminal(store="S01", device="K01", boot="b")
+
+
+def _sale() -> str:
+    catalog.seed_demo_catalog()
+    water = catalog.find_by_barcode("6901010370005")
+    assert water is not None
+    commit_sale(Cart().add(water, 3), [PaymentIntent("cash", 600)], TERMINAL, NOW, sale_id="s-1")
+    return "s-1"
+
+
+def test_receipt_holds_the_stored_sale(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    receipt = receipt_for_sale(_sale(), "邻里便利店", "http://hub/r/s-1")
+    assert receipt.receipt_no == "S01-K01-202611240001"
+    assert receipt.time == NOW
+    assert [(x.name, x.qty, x.unit_fen, x.total_fen) for x in receipt.lines] == [
+        ("农夫山泉 550ml", 3, 200, 600)
+    ]
+    assert [(p.label, p.fen) for p in receipt.payments] == [("现金 Cash", 600)]
+    assert receipt.total_fen == 600
+    assert receipt.qr_url == "http://hub/r/s-1"
+
+
+def test_sale_receipt_prints_as_a_raster_image_and_opens_the_drawer(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    virtual = VirtualPrinter(width_dots=576)
+    events = EventQueue()
+    queue = PrintQueue(open_printer("virtual:", 576, virtual=virtual), events).start()
+    try:
+        image = render_receipt(receipt_for_sale(_sale(), "邻里便利店"), 576)
+        queue.submit("S01-K01-202611240001", image, open_drawer=True)
+        deadline = time.monotonic() + 10
+        while not virtual.drawer_pulses() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        queue.stop()
+    [printed] = virtual.images()
+    assert printed.size == image.size
+    assert printed.convert("1").tobytes() == image.convert("1").tobytes()
+    assert len(virtual.drawer_pulses()) == 1
+    states = [e.code for e in events.drain() if e.kind is HardwareEventKind.STATUS]
+    assert "printed" in states
+
+
+def test_failed_receipt_is_reported_through_the_outbox(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    _sale()
+    record_receipt_failure("S01-K01-202611240001", "paper_out", TERMINAL, NOW)
+    sale_event, failure = outbox.pending()
+    assert failure["type"] == "receipt.failed"
+    assert failure["seq"] == 2 and failure["prev"] == sale_event["hash"]
+    assert failure["data"] == {"sale_id": "s-1", "receipt_no": "S01-K01-202611240001", "reason": "paper_out"}
