@@ -1,6 +1,8 @@
 """``hub`` command line: serve the ingest and the dashboard, inspect the database."""
 
+import base64
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -34,6 +36,13 @@ def main(verbose: bool) -> None:
 @click.option("--http-port", default=8080, show_default=True, type=int)
 @click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/hub"),
+    show_default=True,
+    help="Where `hub device add` keeps the registry and the business key (business.key).",
+)
 def serve(
     db_url: str,
     mqtt_host: str,
@@ -44,6 +53,7 @@ def serve(
     http_port: int,
     tz_name: str,
     workers: int,
+    data_dir: Path,
 ) -> None:
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
     import uvicorn
@@ -54,6 +64,7 @@ def serve(
 
     tz = ZoneInfo(tz_name)
     open_hub_database(db_url)
+    configure_loyalty(data_dir)
     ingestors = [
         HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password) for i in range(1, workers + 1)
     ]
@@ -65,6 +76,28 @@ def serve(
     finally:
         for ingestor in ingestors:
             ingestor.stop()
+
+
+def configure_loyalty(data_dir: Path) -> bool:
+    """Give the ledger checks the business key when the hub has one; True if it did.
+
+    Without it the hub still books every sale and checks points; it only cannot
+    read members' birthdays (for birthday multipliers) and says so in the log.
+    """
+    from hub import loyalty
+    from hub.provision import BUSINESS_KEY_FILE
+    from kiosk.domain.loyalty import LoyaltyRules
+    from kiosk.store.pii import PiiKey
+
+    path = data_dir / BUSINESS_KEY_FILE
+    if not path.exists():
+        logging.getLogger(__name__).warning(
+            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
+        )
+        loyalty.configure(LoyaltyRules(), None)
+        return False
+    loyalty.configure(LoyaltyRules(), PiiKey(base64.b64decode(path.read_text().strip())))
+    return True
 
 
 @main.command("db-migrate")

@@ -19,6 +19,7 @@ from hub.provision import (
     BrokerFiles,
     ProvisionError,
     broker_config,
+    business_key,
     kiosk_config_for,
     render,
     validate_text,
@@ -134,6 +135,7 @@ def add(
         password = new_password()
         config = kiosk_config_for(
             record,
+            encryption_key=business_key(data_dir),
             password=password,
             store_name=store_name or store,
             broker_host=broker_host,

@@ -194,9 +194,34 @@ def broker_config(
     return "\n".join(lines) + "\n"
 
 
+BUSINESS_KEY_FILE = "business.key"
+
+
+def business_key(data_dir: Path) -> str:
+    """The business's personal-data key (base64 of 32 bytes), made once in ``data_dir``.
+
+    Every terminal of a business gets the same key, so a phone's blind index is
+    the same in every store (the hub merges duplicates by it) and the hub can read
+    what the terminals encrypted. The file is the hub's most sensitive secret: 0600.
+    """
+    path = data_dir / BUSINESS_KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another `hub device add` made it first; use theirs
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key + "\n")
+    return path.read_text().strip()
+
+
 def kiosk_config_for(
     device: DeviceRecord,
     *,
+    encryption_key: str,
     password: str,
     store_name: str,
     broker_host: str,
@@ -205,7 +230,7 @@ def kiosk_config_for(
     ca_pem: str | None = None,
     wifi: WifiConfig | None = None,
 ) -> KioskConfig:
-    """The validated kiosk.toml model for ``device`` with a fresh data-encryption key."""
+    """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`."""
     return KioskConfig(
         store=StoreConfig(id=device.store, name=store_name, timezone=timezone),
         device=DeviceConfig(id=device.id, name=device.name),
@@ -216,7 +241,7 @@ def kiosk_config_for(
             password=password,
             tls=TlsConfig(ca=ca_pem) if ca_pem else None,
         ),
-        data=DataConfig(encryption_key=base64.b64encode(secrets.token_bytes(32)).decode()),
+        data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,
     )
 

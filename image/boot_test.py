@@ -34,6 +34,7 @@ from hub.devices import DeviceRecord, new_password  # noqa: E402
 from hub.provision import (  # noqa: E402
     BrokerFiles,
     broker_config,
+    business_key,
     find_boot_partition,
     kiosk_config_for,
     render,
@@ -148,7 +149,12 @@ def main() -> int:
     device = DeviceRecord("d-b00700", "s-test", "Boot test", datetime.now(UTC).isoformat())
     password, hub_password = new_password(), new_password()
     config = kiosk_config_for(
-        device, password=password, store_name="Boot test", broker_host="10.0.2.2", broker_port=port
+        device,
+        encryption_key=business_key(WORK / "hub"),
+        password=password,
+        store_name="Boot test",
+        broker_host="10.0.2.2",
+        broker_port=port,
     )
     write_to_image(image, render(config))
     broker = subprocess.Popen(["mosquitto", "-c", str(start_broker(port, device, password, hub_password))])

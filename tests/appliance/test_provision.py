@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import stat
@@ -138,14 +139,34 @@ def test_device_add_writes_registry_broker_files_and_valid_kiosk_toml(
     assert f"user {device_id}\ntopic write pos/{device_id}/up/#\n" in (broker / "acl").read_text()
 
 
-def test_each_device_gets_its_own_key_and_password(dirs: tuple[Path, Path]) -> None:
+def test_each_device_gets_its_own_password_and_the_business_key(dirs: tuple[Path, Path]) -> None:
     data, _ = dirs
     first, second = add(dirs), add(dirs)
     one = load_config(data / "devices" / first / "kiosk.toml")
     two = load_config(data / "devices" / second / "kiosk.toml")
     assert first != second
     assert one.broker.password != two.broker.password
-    assert one.data.encryption_key != two.data.encryption_key
+    # one key per business: the same phone has the same blind index in every store
+    key_file = data / "business.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert one.data.encryption_key == two.data.encryption_key == key_file.read_text().strip()
+    assert len(base64.b64decode(one.data.encryption_key)) == 32
+
+
+def test_hub_serve_reads_the_business_key_for_the_ledger_checks(dirs: tuple[Path, Path]) -> None:
+    from hub import member_book
+    from hub.cli import configure_loyalty
+    from kiosk.store.pii import PiiKey
+
+    data, _ = dirs
+    assert configure_loyalty(data) is False
+    assert member_book.settings.key is None
+    add(dirs)
+    assert configure_loyalty(data) is True
+    key = PiiKey(base64.b64decode((data / "business.key").read_text()))
+    assert member_book.settings.key is not None
+    assert member_book.settings.key.blind_index("+8613800138000") == key.blind_index("+8613800138000")
+    member_book.configure(member_book.settings.rules, None)
 
 
 def test_revoke_removes_login_acl_and_issued_file(dirs: tuple[Path, Path]) -> None:
