@@ -1,7 +1,7 @@
-"""``hub device ...`` and ``hub broker-config``: terminals, their credentials and their cards.
+"""``hub device ...``: terminals, their credentials and their cards.
 
-The lead registers :data:`device` under ``hub`` and :data:`broker_config_command`
-as ``hub broker-config``.
+``hub broker-config`` (hub/broker_config.py) writes the broker's own files; this
+group adds and removes terminals in the same password and ACL files.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from hub.devices import DeviceRegistry, RegistryError, new_password
 from hub.provision import (
     BrokerFiles,
     ProvisionError,
-    broker_config,
     business_key,
     kiosk_config_for,
     render,
@@ -28,7 +27,7 @@ from hub.provision import (
 )
 from kiosk.config import ConfigError, WifiConfig
 
-__all__ = ["broker_config_command", "device"]
+__all__ = ["device"]
 
 DEFAULT_DATA = Path("/var/lib/hub")
 DEFAULT_BROKER_DIR = Path("/etc/mosquitto/kiosk")
@@ -240,26 +239,3 @@ def write(
     except (ConfigError, ProvisionError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"kiosk.toml written to {where} / 已写入")
-
-
-@click.command("broker-config")
-@broker_dir_option
-@click.option("--port", default=1883, type=int, show_default=True)
-@click.option(
-    "--persistence-dir",
-    type=click.Path(path_type=Path),
-    default=Path("/var/lib/mosquitto"),
-    show_default=True,
-)
-@click.option(
-    "--tls",
-    nargs=3,
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="CAFILE CERTFILE KEYFILE: serve MQTT over TLS.",
-)
-def broker_config_command(
-    broker_dir: Path, port: int, persistence_dir: Path, tls: tuple[Path, Path, Path] | None
-) -> None:
-    """Print a mosquitto.conf for the hub (put it in /etc/mosquitto/conf.d/kiosk.conf)."""
-    click.echo(broker_config(broker_dir, port, persistence_dir, tls or None), nl=False)

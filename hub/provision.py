@@ -37,7 +37,6 @@ __all__ = [
     "BrokerFiles",
     "ProvisionError",
     "acl_text",
-    "broker_config",
     "find_boot_partition",
     "kiosk_config_for",
     "read_from_image",
@@ -156,42 +155,6 @@ def acl_text(devices: list[DeviceRecord]) -> str:
             "",
         ]
     return "\n".join(lines)
-
-
-def broker_config(
-    broker_dir: Path,
-    port: int = 1883,
-    persistence_dir: Path = Path("/var/lib/mosquitto"),
-    tls: tuple[Path, Path, Path] | None = None,
-) -> str:
-    """mosquitto.conf for the hub: no anonymous access, per-device ACL, limits raised.
-
-    ``tls`` is ``(cafile, certfile, keyfile)``; with it the listener speaks TLS only.
-    The queue limits are raised because Mosquitto's default of 1000 queued
-    messages dropped QoS 1 messages under load on our build machines.
-    """
-    lines = [
-        "# Mosquitto for Member Kiosk, written by `hub broker-config`.",
-        "per_listener_settings false",
-        "allow_anonymous false",
-        f"password_file {broker_dir / 'passwd'}",
-        f"acl_file {broker_dir / 'acl'}",
-        "persistence true",
-        f"persistence_location {persistence_dir}/",
-        "autosave_interval 30",
-        "# Queue generously so nothing is dropped while a terminal or the hub is away.",
-        "max_queued_messages 100000",
-        "max_queued_bytes 0",
-        "max_inflight_messages 100",
-        "# Terminals keep a persistent session (clean_start=False) this long offline.",
-        "persistent_client_expiration 30d",
-        f"listener {port}",
-        "protocol mqtt",
-    ]
-    if tls is not None:
-        cafile, certfile, keyfile = tls
-        lines += [f"cafile {cafile}", f"certfile {certfile}", f"keyfile {keyfile}", "tls_version tlsv1.2"]
-    return "\n".join(lines) + "\n"
 
 
 BUSINESS_KEY_FILE = "business.key"

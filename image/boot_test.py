@@ -30,10 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hub.broker_config import BrokerLayout, render_conf  # noqa: E402
 from hub.devices import DeviceRecord, new_password  # noqa: E402
 from hub.provision import (  # noqa: E402
     BrokerFiles,
-    broker_config,
     business_key,
     find_boot_partition,
     kiosk_config_for,
@@ -104,7 +104,10 @@ def start_broker(port: int, device: DeviceRecord, password: str, hub_password: s
     (base / "persist").mkdir()
     shutil.chown(base / "persist", user="mosquitto")
     conf = base / "mosquitto.conf"
-    conf.write_text(broker_config(files.directory, port, base / "persist"))
+    layout = BrokerLayout(
+        broker_dir=files.directory, data_dir=base / "persist", port=port, tls_port=None, log_dest="stderr"
+    )
+    conf.write_text(render_conf(layout))
     return conf
 
 

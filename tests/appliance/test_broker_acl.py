@@ -19,8 +19,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from hub.broker_config import BrokerLayout, render_conf
 from hub.devices import DeviceRecord
-from hub.provision import BrokerFiles, broker_config
+from hub.provision import BrokerFiles
 
 DEVICE = DeviceRecord("d-00aa01", "s-001", "Till", "2026-11-24T00:00:00+00:00")
 PASSWORD = "device-password-0123456789"
@@ -45,11 +46,11 @@ def broker() -> Iterator[tuple[int, BrokerFiles, subprocess.Popen[bytes]]]:
     shutil.chown(persistence, user="mosquitto")
     port = free_port()
     conf = base / "mosquitto.conf"
-    conf.write_text(
-        broker_config(files.directory, port, persistence).replace(
-            f"listener {port}", f"listener {port} 127.0.0.1"
-        )
-    )
+    layout = BrokerLayout(
+        broker_dir=files.directory, data_dir=persistence, port=port, bind="127.0.0.1", tls_port=None,
+        log_dest="stderr",
+    )  # fmt: skip
+    conf.write_text(render_conf(layout))
     process = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

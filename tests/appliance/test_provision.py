@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.device_cli import broker_config_command, device
+from hub.device_cli import device
 from hub.devices import DeviceRecord
 from hub.provision import (
     ProvisionError,
@@ -209,14 +209,3 @@ def test_device_write_refuses_an_invalid_file(tmp_path: Path, disk_image: Path) 
     assert mtools_read(disk_image, 1048576, "config.txt") == b"arm_64bit=1\n"
     listing = run("mdir", "-b", "-i", f"{disk_image}@@1048576", "::")
     assert listing.split() == ["::/config.txt"]
-
-
-def test_broker_config_command(tmp_path: Path) -> None:
-    result = CliRunner().invoke(broker_config_command, ["--broker-dir", str(tmp_path), "--port", "18830"])
-    assert result.exit_code == 0
-    lines = result.output.splitlines()
-    assert "allow_anonymous false" in lines
-    assert f"password_file {tmp_path}/passwd" in lines
-    assert f"acl_file {tmp_path}/acl" in lines
-    assert "max_queued_messages 100000" in lines
-    assert lines[-2:] == ["listener 18830", "protocol mqtt"]
