@@ -5,8 +5,13 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+    from kiosk.config import KioskConfig
 
 DEFAULT_DB = Path("/var/lib/kiosk/kiosk.db")
 
@@ -36,6 +41,13 @@ def main(verbose: bool) -> None:
 @click.option("--size", default="800x480", show_default=True, help="Window size WxH.")
 @click.option("--gateway-url", default=None, help="Payment gateway; --demo starts a local simulator.")
 @click.option("--voice/--no-voice", default=False, show_default=True, help="Spoken prompts (espeak-ng).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="kiosk.toml: store, device, data path and devices (overrides --db/--store/--device).",
+)
 def run(
     db_path: Path,
     store: str,
@@ -46,8 +58,18 @@ def run(
     size: str,
     gateway_url: str | None,
     voice: bool,
+    config_path: Path | None,
 ) -> None:
     """Run the self-checkout app (Kivy)."""
+    provisioned = None
+    if config_path is not None:
+        from kiosk.config import ConfigError, load_config
+
+        try:
+            provisioned = load_config(config_path)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db_path, store, device = Path(provisioned.data.path), provisioned.store.id, provisioned.device.id
     width, height = (int(v) for v in size.lower().split("x"))
     # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
     os.environ.setdefault("KIVY_METRICS_DENSITY", f"{min(width / 800, height / 480):.3f}")
@@ -78,6 +100,7 @@ def run(
         gateway_url=gateway_url,
         voice=voice,
         voice_player=[] if script is not None else None,  # scripted runs render prompts, play nothing
+        **_provisioned_settings(provisioned),
         **spec.get("settings", {}),
     )
     payments = HttpGatewayProvider(gateway_url, timeout=settings.gateway_timeout_s) if gateway_url else None
@@ -95,11 +118,40 @@ def run(
                 pay=spec.get("pay", True),
             )
         ).attach(app)
+    readers = _start_devices(provisioned, app)
     try:
         app.run()
     finally:
+        for reader in readers:
+            reader.stop()
         if simulator is not None:
             simulator.stop()
+
+
+def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
+    if config is None:
+        return {}
+    return {"timezone": config.store.timezone, "printer_url": config.hardware.printer}
+
+
+def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # type: ignore[type-arg]
+    """Readers for the provisioned scanner and card reader, and systemd's ready/watchdog pings.
+
+    The pings run on the Kivy Clock, so a hung UI thread stops them and systemd restarts the app.
+    """
+    from kivy.clock import Clock
+
+    from kiosk import sdnotify
+
+    Clock.schedule_once(lambda _dt: sdnotify.ready(), 0)
+    interval = sdnotify.watchdog_interval()
+    if interval:
+        Clock.schedule_interval(lambda _dt: sdnotify.watchdog(), interval)
+    if config is None:
+        return []
+    from kiosk.peripherals import start_readers
+
+    return start_readers(config, app.hardware)
 
 
 @main.command()

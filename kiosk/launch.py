@@ -33,9 +33,9 @@ def _ca_file(config: KioskConfig, runtime_dir: Path) -> str | None:
     return str(path)
 
 
-def run_command(config: KioskConfig, kiosk: str) -> list[str]:
-    """The argv that runs the touchscreen app for ``config``."""
-    return [kiosk, "run", "--db", config.data.path, "--store", config.store.id, "--device", config.device.id]
+def run_command(config_path: str, kiosk: str) -> list[str]:
+    """The argv that runs the touchscreen app: it reads store, device, data and devices from the file."""
+    return [kiosk, "run", "--config", config_path]
 
 
 def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -65,14 +65,15 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if not args or args[0] not in ("run", "sync"):
         sys.exit("usage: python -m kiosk.launch run|sync [/etc/kiosk/kiosk.toml]")
+    path = args[1] if len(args) > 1 else os.environ.get("KIOSK_CONFIG", DEFAULT_CONFIG)
     try:
-        config = load_config(args[1] if len(args) > 1 else os.environ.get("KIOSK_CONFIG", DEFAULT_CONFIG))
+        config = load_config(path)
     except ConfigError as exc:
         sys.exit(f"kiosk {args[0]}: {exc}")
     kiosk = str(Path(sys.executable).with_name("kiosk"))
     runtime = Path(os.environ.get("RUNTIME_DIRECTORY", "/run/kiosk-sync"))
     if args[0] == "run":
-        command, extra = run_command(config, kiosk), {}
+        command, extra = run_command(path, kiosk), {}
     else:
         command, extra = sync_command(config, kiosk, runtime)
     os.execve(kiosk, command, {**os.environ, **extra})

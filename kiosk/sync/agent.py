@@ -31,6 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from kiosk import sdnotify
 from kiosk.store import outbox
 from kiosk.store.db import database
 from kiosk.sync import config, health, rebase, schema
@@ -183,8 +184,12 @@ class OutboxAgent:
         """Loop until ``until`` (or :meth:`stop`) is set."""
         until = until or self._stop
         self.start()
+        # systemd (Type=notify, WatchdogSec): ready once the loop runs, then a ping per turn,
+        # so a hung loop (not just a dead process) gets the agent restarted
+        sdnotify.ready()
         try:
             while not until.is_set() and not self._stop.is_set():
+                sdnotify.watchdog()
                 try:
                     self.step()
                 except Exception:

@@ -49,13 +49,9 @@ def test_pem_text_ca_is_written_to_the_runtime_directory(tmp_path: Path) -> None
 
 
 def test_run_arguments() -> None:
-    assert run_command(config(), "/opt/kiosk/bin/kiosk") == [
+    assert run_command("/etc/kiosk/kiosk.toml", "/opt/kiosk/bin/kiosk") == [
         "/opt/kiosk/bin/kiosk",
         "run",
-        "--db",
-        "/var/lib/kiosk/kiosk.db",
-        "--store",
-        "s-001",
-        "--device",
-        "d-7f3a",
+        "--config",
+        "/etc/kiosk/kiosk.toml",
     ]
