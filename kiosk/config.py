@@ -264,6 +264,14 @@ class KioskConfig(_Section):
         default_factory=HardwareConfig, description="Scanner, card reader, printer."
     )
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Offline risk caps.")
+    hw: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "Optional device tuning for the hardware layer (prefix/suffix, gaps, UID form, drawer pin):"
+            " the [hw] table of docs/hardware.md. When present it replaces [hardware]; `kiosk config"
+            " validate` and `kiosk run` check it with the hardware layer's own model."
+        ),
+    )
 
     @model_validator(mode="after")
     def _username_is_device(self) -> KioskConfig:

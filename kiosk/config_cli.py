@@ -16,6 +16,21 @@ def config() -> None:
     """Work with kiosk.toml, the terminal's provisioning file. / 终端配置文件 kiosk.toml。"""
 
 
+def _validate_hw(table: dict[str, object], path: Path) -> None:
+    """Check the [hw] table with the hardware layer's model (needs the kiosk extra: evdev)."""
+    try:
+        from kiosk.hw.config import HardwareConfigError, parse_hw_config
+    except ImportError:
+        click.echo(f"{path}: [hw] not checked here (kiosk.hw is not installed) / 未检查 [hw]", err=True)
+        return
+    try:
+        parse_hw_config(table)
+    except HardwareConfigError as exc:
+        click.echo(f"{exc.message['en']}\n{exc.message['zh']}", err=True)
+        click.echo(f"1 problem(s) in {path} / {path} 中有 1 处问题", err=True)
+        raise SystemExit(1) from None
+
+
 @config.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def validate(path: Path) -> None:
@@ -27,4 +42,6 @@ def validate(path: Path) -> None:
         count = len(exc.problems)
         click.echo(f"{count} problem(s) in {path} / {path} 中有 {count} 处问题", err=True)
         raise SystemExit(1) from None
+    if loaded.hw is not None:
+        _validate_hw(loaded.hw, path)
     click.echo(f"OK: {path} (store {loaded.store.id}, device {loaded.device.id}) / 配置有效")

@@ -9,7 +9,13 @@ so the provisioning file stays simple and the readers get their defaults.
 import re
 
 from kiosk.config import KioskConfig
-from kiosk.hw.config import CardReaderConfig, HardwareConfig, InputDeviceConfig, PrinterConfig
+from kiosk.hw.config import (
+    CardReaderConfig,
+    HardwareConfig,
+    InputDeviceConfig,
+    PrinterConfig,
+    parse_hw_config,
+)
 from kiosk.hw.devices import readers_for
 from kiosk.hw.events import EventQueue
 from kiosk.hw.input_reader import InputReader
@@ -27,7 +33,12 @@ def _device_fields(spec: str) -> dict[str, object]:
 
 
 def hardware_from(config: KioskConfig) -> HardwareConfig:
-    """The hardware layer's model for what ``[hardware]`` in ``kiosk.toml`` names."""
+    """The hardware layer's model for ``kiosk.toml``: its ``[hw]`` table if any, else ``[hardware]``.
+
+    Raises HardwareConfigError (naming the key and the fix) for a wrong ``[hw]`` table.
+    """
+    if config.hw is not None:
+        return parse_hw_config(config.hw)
     hardware = config.hardware
     return HardwareConfig(
         scanner=InputDeviceConfig(**_device_fields(hardware.scanner)) if hardware.scanner else None,  # type: ignore[arg-type]

@@ -84,3 +84,32 @@ def test_sync_agent_tells_systemd_it_is_ready_and_alive(
         listener.close()
         monkeypatch.setattr(sdnotify, "_default", None)
     assert messages == [b"READY=1", b"WATCHDOG=1", b"WATCHDOG=1"]
+
+
+def test_an_hw_table_in_kiosk_toml_tunes_the_readers_and_is_validated(tmp_path: Path) -> None:
+    from kiosk.config import dump_config
+
+    config = KioskConfig.demo().model_copy(
+        update={
+            "hw": {
+                "scanner": {"name": "Newland", "suffix": "\r", "gap_ms": 80},
+                "printer": {"url": "virtual:"},
+            }
+        }
+    )
+    hw = hardware_from(config)
+    assert hw.scanner is not None and (hw.scanner.name, hw.scanner.suffix, hw.scanner.gap_ms) == (
+        "Newland",
+        "\r",
+        80,
+    )
+    assert hw.printer is not None and (hw.printer.url, hw.printer.width) == ("virtual:", 576)
+    good = tmp_path / "kiosk.toml"
+    good.write_text(dump_config(config))
+    ok = CliRunner().invoke(main, ["config", "validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text().replace("gap_ms = 80", "gap_msec = 80"))
+    refused = CliRunner().invoke(main, ["config", "validate", str(bad)])
+    assert refused.exit_code == 1
+    assert "kiosk.toml: hw.scanner.gap_msec is wrong: Extra inputs are not permitted." in refused.output
