@@ -6,6 +6,7 @@ and voice run on their own threads and report back through queues drained on
 the Clock too.
 """
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -46,7 +47,7 @@ from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
 from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.payments import PaymentProvider, PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
-from kiosk.screens.member_view import DemoMemberSource, MemberSource, MemberView
+from kiosk.screens.member_view import MemberSource, MemberView
 from kiosk.store import audit, catalog, open_database, receipts
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.voice import VoicePrompter
@@ -89,6 +90,7 @@ class AppSettings:
     voice_player: list[str] | None = None
     promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")
     promo_every_s: float = 6.0
+    encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
 
 
 class KioskApp(App):
@@ -133,7 +135,7 @@ class KioskApp(App):
         self.voice_on = settings.voice
         self.hardware = hardware or EventQueue()
         self.payments = payments
-        self.members: MemberSource = members or DemoMemberSource()
+        self.members: MemberSource | None = members  # set up in build() once the database is open
         self.demo_scanner = FakeScanner(self.hardware, name="demo-scanner")
         self.demo_card = FakeCardReader(self.hardware, name="demo-card")
         self.tz = ZoneInfo(settings.timezone)
@@ -167,10 +169,29 @@ class KioskApp(App):
         open_database(self.settings.db_path)
         if self.demo_mode:
             catalog.seed_demo_catalog()
+        if self.members is None:
+            self.members = self._member_source()
         manager = ScreenManager(transition=NoTransition())
         for screen in all_screens():
             manager.add_widget(screen)
         return manager
+
+    def _member_source(self) -> MemberSource | None:
+        """Members on the store: the demo member in demo mode; none without a personal-data key."""
+        from kiosk.config import DEMO_ENCRYPTION_KEY
+        from kiosk.members_source import DEMO_TIER_NAMES_EN, StoreMemberSource, demo_rules, seed_demo_member
+        from kiosk.store.pii import PiiKey
+
+        key = self.settings.encryption_key
+        if self.demo_mode:
+            key = key or base64.b64decode(DEMO_ENCRYPTION_KEY)
+            pii, rules = PiiKey(key), demo_rules()
+            seed_demo_member(pii, self.terminal, self.now(), rules)
+            return StoreMemberSource(pii, self.terminal, self.now, rules, tier_names_en=DEMO_TIER_NAMES_EN)
+        if key is None:
+            log.warning("no personal-data key configured: member cards and QR codes are not recognised")
+            return None
+        return StoreMemberSource(PiiKey(key), self.terminal, self.now)
 
     def on_start(self) -> None:
         Clock.schedule_interval(lambda _dt: self.drain_hardware(), 1 / 30)
@@ -244,7 +265,7 @@ class KioskApp(App):
             log.info("scan %s ignored on the %s screen", code, screen)
             return
         if kind == "member_qr":
-            self._identify(self.members.find_by_qr(code))
+            self._identify(self.members.find_by_qr(code) if self.members else None)
         elif is_scale_label(code, self.settings.scale_layout):
             self._scan_scale_label(code)
         elif kind == "ean":
@@ -302,7 +323,7 @@ class KioskApp(App):
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
             self._say("member_locked", error=True)
             return
-        self._identify(self.members.find_by_card(uid))
+        self._identify(self.members.find_by_card(uid) if self.members else None)
         self._go_shopping()
 
     def on_device_status(self, event: HardwareEvent) -> None:
@@ -415,7 +436,7 @@ class KioskApp(App):
 
     def refresh_totals(self) -> None:
         """Subtotal, member savings, total due, points to earn and what is left to pay."""
-        savings = self.members.savings_fen(self.member, self.cart) if self.member else 0
+        savings = self.members.savings_fen(self.member, self.cart) if self.member and self.members else 0
         self.subtotal_text = format_fen(self.cart.total_fen)
         self.discount_text = format_fen(-savings)
         self.due_fen = self.cart.total_fen - savings
@@ -426,7 +447,7 @@ class KioskApp(App):
 
     def points_to_earn(self) -> int:
         """Points the member earns on this cart (zero without a member)."""
-        return self.members.points_for(self.member, self.due_fen) if self.member else 0
+        return self.members.points_for(self.member, self.due_fen) if self.member and self.members else 0
 
     # --- members --------------------------------------------------------------------------
     def _identify(self, member: MemberView | None) -> None:
@@ -515,6 +536,29 @@ class KioskApp(App):
         key = {PaymentStatus.DECLINED: "mobile_declined", PaymentStatus.TIMEOUT: "mobile_timeout"}
         self._say(key.get(result.status, "mobile_error"), error=True, wallet=name, reason=result.reason)
 
+    def pay_member(self) -> None:
+        """储值/积分: pay what remains (or what the balances cover) from stored value, then points."""
+        from kiosk.domain.loyalty import LoyaltyError
+        from kiosk.members_source import NeedsAttendant
+
+        if self.payment_busy or self.remaining_fen() <= 0:
+            return
+        if self.member is None or self.members is None:
+            self._say("member_pay_no_member", error=True)
+            return
+        try:
+            tender = self.members.member_tender(self.member, self.remaining_fen(), self.due_fen, self.tenders)
+        except NeedsAttendant as exc:
+            log.info("member payment needs an attendant: %s", exc)
+            self._say("member_pay_over_cap", error=True)
+            return
+        except LoyaltyError:
+            self._say("member_pay_nothing", error=True)
+            return
+        self.tenders.extend(tender.payments())
+        self._say("member_paid", amount=format_fen(tender.total_fen), points=tender.points)
+        self._after_tender()
+
     def _after_tender(self) -> None:
         self.refresh_totals()
         if self.remaining_fen() <= 0:
@@ -522,16 +566,23 @@ class KioskApp(App):
 
     def finish_sale(self) -> None:
         """Everything is paid: commit the sale, its payments and member add-on in one transaction."""
-        cart, member = self.cart, self.member
-        addon = self.members.sale_addon(member, cart) if member else None
+        cart, member, sale_id = self.cart, self.member, str(uuid.uuid4())
         now = self.now()
         try:
-            sale = commit_sale(cart, list(self.tenders), self.terminal, now, member=addon)
+            addon = (
+                self.members.sale_addon(member, cart, self.tenders, sale_id)
+                if member and self.members
+                else None
+            )
+            sale = commit_sale(cart, list(self.tenders), self.terminal, now, sale_id, member=addon)
         except Exception as exc:  # shown to the person, and logged whole
             log.exception("sale commit failed")
             self._say("sale_failed", error=True, reason=str(exc))
             return
-        self.points_earned = self.members.points_for(member, sale.total_fen) if member else 0
+        self.points_earned = addon.earned_points if addon is not None else 0
+        if member is not None:  # the points the done screen and receipt start from: less those redeemed
+            redeemed = sum(int(t.reference.split(":")[1]) for t in self.tenders if t.method == "points")
+            member = replace(member, points=member.points - redeemed)
         self.last_sale = {
             "cart": cart, "member": member, "tenders": list(self.tenders), "time": now,
             "discount_fen": cart.total_fen - sale.total_fen, "receipt_no": sale.receipt_no,
@@ -807,4 +858,10 @@ def names(product: Product) -> dict[str, str]:
     return {"zh": product.name_zh, "en": product.name_en or product.name_zh}
 
 
-_METHOD_ZH = {"cash": "现金", "wechat": "微信支付", "alipay": "支付宝"}
+_METHOD_ZH = {
+    "cash": "现金",
+    "wechat": "微信支付",
+    "alipay": "支付宝",
+    "stored_value": "储值",
+    "points": "积分",
+}

@@ -164,7 +164,24 @@ TEXT: dict[str, dict[str, str]] = {
         "zh": "请将 {amount} 现金交给店员；店员收款后输入密码，钱箱会打开。",
         "en": "Please hand {amount} in cash to staff; they enter their PIN and the drawer opens.",
     },
-    "member_balance_pay": {"zh": "储值/积分/券（即将开放）", "en": "Balance / points / coupons (soon)"},
+    "member_balance_pay": {"zh": "储值/积分支付", "en": "Pay with balance / points"},
+    "member_paid": {
+        "zh": "会员支付 {amount}（含积分 {points}）。",
+        "en": "Paid {amount} from your member account ({points} points used).",
+    },
+    "member_pay_no_member": {
+        "zh": "请先刷会员卡或出示会员码，再用储值或积分支付。",
+        "en": "Tap your member card or show your member QR first, then pay with balance or points.",
+    },
+    "member_pay_nothing": {
+        "zh": "会员账户没有可用的储值或积分。请换一种付款方式。",
+        "en": "No stored value or usable points on this member account. Please choose another method.",
+    },
+    "member_pay_over_cap": {
+        "zh": "本机暂时无法连接总部，储值/积分支付已超出离线限额，需要店员授权。请呼叫店员或换一种付款方式。",
+        "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit: "
+        "an attendant override is needed. Please call staff or choose another method.",
+    },
     "paying_mobile": {
         "zh": "正在向{wallet}请求付款 {amount}，请稍候…",
         "en": "Asking {wallet} for {amount}, please wait…",

@@ -50,6 +50,15 @@ def run_kiosk(workdir: Path, display: str, script: dict[str, Any], size: str = "
     return report
 
 
+SEEDED = ["member.registered", "card.linked", "ledger.adjusted", "ledger.adjusted"]  # the demo member
+
+
+def after_seed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events after the demo member's seeding (which comes first, exactly as ``SEEDED``)."""
+    assert [e["type"] for e in events[: len(SEEDED)]] == SEEDED
+    return events[len(SEEDED) :]
+
+
 def zh(text: str) -> str:
     """Chinese UI text as shown: its spaces are no-break spaces, so Kivy never wraps there."""
     return text.replace(" ", "\u00a0")
@@ -135,7 +144,7 @@ def test_scale_label_and_category_grid_add_items_without_barcodes(
 
 def test_member_card_shows_masked_member_and_applies_the_coupon(shopper: tuple[dict[str, Any], Path]) -> None:
     member = shopper[0]["screens"]["member"]
-    assert member["member"] == zh("张* 138****1234 · 金卡会员 · 1280 积分 · 储值 ¥88.00\n可用券：满30减5")
+    assert member["member"] == zh("张* 138****8000 · 金卡会员 · 1280 积分 · 储值 ¥50.00\n可用券：满30减5")
     assert (member["subtotal"], member["discount"], member["total"]) == ("¥46.31", "-¥5.00", "¥41.31")
     assert member["points"] == zh("本单可得 41 积分")
 
@@ -197,7 +206,7 @@ def test_sale_payments_and_audited_actions_are_stored(shopper: tuple[dict[str, A
         ("DRK-001", 2, 200), ("DRY-001", 1, 350), ("FRZ-006", 1, 2690),
         ("PLU-00101/2100101006913", 1, 691), ("ALC-001", 1, 450),
     ]  # fmt: skip
-    events = [json.loads(body) for (body,) in rows(db, "select body from outbox order by seq")]
+    events = after_seed([json.loads(body) for (body,) in rows(db, "select body from outbox order by seq")])
     assert [(e["type"], e["data"].get("action")) for e in events] == [
         ("audit.action", "age_check"),
         ("audit.action", "void"),
@@ -210,7 +219,11 @@ def test_sale_payments_and_audited_actions_are_stored(shopper: tuple[dict[str, A
         "detail": {"sku": "ALC-001", "old_price_fen": 550, "new_price_fen": 450},
     }  # fmt: skip
     assert events[3]["data"]["member_id"] == "demo-member-0001"
-    assert events[3]["data"]["discount_fen"] == 500
+    assert events[3]["data"]["coupons"] == ["demo-coupon-0001"]
+    assert [(d["label_zh"], d["amount_fen"]) for d in events[3]["data"]["discounts"]] == [("满30减5", 500)]
+    assert [(e["account"], e["kind"], e["amount"]) for e in events[3]["data"]["ledger"]] == [
+        ("points", "earn", 40)
+    ]
     assert report["printed"] == [receipt]
 
 
@@ -270,7 +283,7 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     shown = reset["texts"]["promo"], screens["reset_later"]["texts"]["promo"]
     assert set(shown) <= promos and shown[0] != shown[1]
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
-    abandoned = events[0]
+    abandoned = after_seed(events)[0]
     assert (abandoned["type"], abandoned["data"]["reason"], abandoned["data"]["total_fen"]) == (
         "cart.abandoned", "timeout", 200,
     )  # fmt: skip
@@ -300,7 +313,7 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     db = workdir / "kiosk.db"
     assert rows(db, "select method, amount_fen from payment") == [("cash", 200)]
     types = [t for (t,) in rows(db, "select type from outbox order by seq")]
-    assert types == ["cart.abandoned", "audit.action", "sale.completed", "receipt.failed"]
+    assert types == [*SEEDED, "cart.abandoned", "audit.action", "sale.completed", "receipt.failed"]
 
 
 def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
@@ -338,11 +351,35 @@ def test_screens_fit_larger_windows(
     steps = [
         {"scan": WATER}, member, {"observe": "member"}, {"shot": f"cart_{size}"},
         {"tap": "cart:pay"}, {"shot": f"pay_{size}"},
+        {"tap": "pay:member_pay"}, {"wait_until": "receipt"}, {"observe": "member_paid"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(shots)}, size)
     width, height = (int(v) for v in size.split("x"))
     assert report["window"] == [width, height]
     assert report["screens"]["member"]["message"] == "会员已识别：张*"  # by card tap or by member QR
+    assert report["screens"]["member"]["member"] == zh(
+        "张* 138****8000 · 金卡会员 · 1280 积分 · 储值 ¥50.00\n可用券：满30减5"
+    )
+    assert report["screens"]["member_paid"]["current"] == "receipt"
     assert {name: found for name, found in report["small_buttons"].items() if found} == {}
     with Image.open(shots / f"kiosk-pay_{size}-zh.png") as image:
         assert image.size == (width, height)
+    db = tmp_path / "kiosk.db"
+    assert rows(db, "select method, amount_fen, reference from payment") == [("stored_value", 200, "member")]
+    events = after_seed([json.loads(b) for (b,) in rows(db, "select body from outbox order by seq")])
+    [sale] = [e["data"] for e in events if e["type"] == "sale.completed"]
+    assert (sale["member_id"], sale["receipt_no"], sale["earned_points"]) == (
+        "demo-member-0001", report["receipt_no"], 2,
+    )  # fmt: skip
+    assert [(e["account"], e["kind"], e["amount"]) for e in sale["ledger"]] == [
+        ("stored_principal", "spend", -200),
+        ("points", "earn", 2),
+    ]
+    balances = (
+        "select account, sum(amount) from ledger_row where member_id = ? group by account order by account"
+    )
+    with sqlite3.connect(db) as conn:
+        assert conn.execute(balances, ("demo-member-0001",)).fetchall() == [
+            ("points", 1282),
+            ("stored_principal", 4800),
+        ]

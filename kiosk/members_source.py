@@ -1,0 +1,292 @@
+"""The member panel and member payments on the real store (``kiosk.store.members``).
+
+:class:`StoreMemberSource` is the :class:`kiosk.screens.member_view.MemberSource`
+the app uses: a card tap or member QR finds the stored member, the cart is
+priced with their tier discount and best coupons, and the sale's
+:class:`kiosk.store.members.MemberSale` (points redeemed, stored value spent,
+points earned, coupons used) commits in the sale's own transaction. No Kivy here.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kiosk.domain.cart import Cart
+from kiosk.domain.loyalty import (
+    BONUS,
+    POINTS,
+    PRINCIPAL,
+    Coupon,
+    CouponKind,
+    EarnContext,
+    EarnLine,
+    Kind,
+    LoyaltyRules,
+    MemberPayment,
+    OfflineSpend,
+    PricedCart,
+    Split,
+    Verdict,
+    best_coupons,
+    check_usable,
+    earn_points,
+    mask_name,
+    mask_phone,
+    redeem_quote,
+    sale_ledger,
+    spend,
+    tier_for,
+)
+from kiosk.domain.loyalty.errors import LoyaltyError
+from kiosk.domain.loyalty.rules import Tier, TierRule
+from kiosk.domain.loyalty.tiers import progress, tier_by_code
+from kiosk.screens.member_view import MemberView
+from kiosk.store import members
+from kiosk.store.member_models import Member
+from kiosk.store.pii import PiiKey
+from kiosk.store.sales import PaymentIntent, Terminal
+
+STORED_VALUE, POINTS_METHOD = "stored_value", "points"
+
+
+@dataclass(frozen=True)
+class MemberTender:
+    """What one tap on 储值/积分 pays: stored value fen, points and the fen they are worth."""
+
+    stored_value_fen: int = 0
+    points: int = 0
+    points_fen: int = 0
+
+    @property
+    def total_fen(self) -> int:
+        """Fen this tender pays."""
+        return self.stored_value_fen + self.points_fen
+
+    def payments(self) -> list[PaymentIntent]:
+        """The payment lines of the sale (``stored_value`` / ``points``; points count in the reference)."""
+        lines = []
+        if self.stored_value_fen:
+            lines.append(PaymentIntent(STORED_VALUE, self.stored_value_fen, "member"))
+        if self.points_fen:
+            lines.append(PaymentIntent(POINTS_METHOD, self.points_fen, f"points:{self.points}"))
+        return lines
+
+
+class NeedsAttendant(LoyaltyError):
+    """The member payment is above the terminal's offline cap: an attendant must override."""
+
+
+def _points_in(tenders: Sequence[PaymentIntent]) -> tuple[int, int]:
+    points = sum(int(t.reference.split(":")[1]) for t in tenders if t.method == POINTS_METHOD)
+    return points, sum(t.amount_fen for t in tenders if t.method == POINTS_METHOD)
+
+
+def _stored_in(tenders: Sequence[PaymentIntent]) -> int:
+    return sum(t.amount_fen for t in tenders if t.method == STORED_VALUE)
+
+
+class StoreMemberSource:
+    """Members, their cart prices and their member payments, read from and written to the store.
+
+    ``now`` gives the shop's local time; ``online`` says whether the hub is
+    reachable (offline, member spending is limited by ``rules.risk``).
+    """
+
+    def __init__(
+        self,
+        key: PiiKey,
+        terminal: Terminal,
+        now: Callable[[], dt.datetime],
+        rules: LoyaltyRules | None = None,
+        online: Callable[[], bool] = lambda: False,
+        tier_names_en: dict[str, str] | None = None,
+    ) -> None:
+        self.key, self.terminal, self.now = key, terminal, now
+        self.rules = rules or LoyaltyRules()
+        self.online = online
+        self.tier_names_en = tier_names_en or {}
+
+    def _tier_text(self, tier: Tier) -> dict[str, str]:
+        return {"zh": tier.name_zh, "en": self.tier_names_en.get(tier.code, tier.name_zh)}
+
+    # --- finding ---------------------------------------------------------------------------
+    def find_by_card(self, uid: str) -> MemberView | None:
+        """The member whose card has ``uid`` (as read, or upper-cased)."""
+        member = members.find_by_card(uid) or members.find_by_card(uid.upper())
+        return self.view(member) if member else None
+
+    def find_by_qr(self, payload: str) -> MemberView | None:
+        """The member whose member QR is ``payload`` (``member:<id>``)."""
+        prefix, _, member_id = payload.partition(":")
+        if prefix != "member" or not member_id:
+            return None
+        member = Member.get_or_none(Member.id == member_id)
+        while member is not None and member.merged_into:
+            member = Member.get_or_none(Member.id == member.merged_into)
+        return self.view(member) if member else None
+
+    def tier(self, member: Member, points: int) -> Tier:
+        """The member's stored tier, or the one their points reach."""
+        rule: TierRule = self.rules.tiers
+        if member.tier_code:
+            return tier_by_code(member.tier_code, rule)
+        return tier_for(points if rule.basis == "points" else 0, rule)
+
+    def view(self, member: Member) -> MemberView:
+        """The member as the screen shows them: masked, with balances, coupons and tier progress."""
+        data = members.profile(self.key, member)
+        held = members.member_balances(member.id)
+        points = held.get(POINTS, 0)
+        tier = self.tier(member, points)
+        ahead = progress(points, self.rules.tiers) if self.rules.tiers.basis == "points" else None
+        name = mask_name(data["name"]) if data["name"] else mask_phone(data["phone"])
+        return MemberView(
+            member_id=member.id,
+            name_masked=name,
+            phone_masked=mask_phone(data["phone"]),
+            tier=self._tier_text(tier),
+            points=points,
+            stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
+            coupons=tuple({"zh": c.name_zh, "en": c.name_zh} for c in self.usable_coupons(member.id)),
+            next_tier=self._tier_text(ahead[0]) if ahead else None,
+            points_to_next_tier=ahead[1] if ahead else 0,
+            greeting={"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"},
+        )
+
+    def usable_coupons(self, member_id: str) -> list[Coupon]:
+        """The member's coupons that are unused and valid now."""
+        usable = []
+        for coupon in members.member_coupons(member_id):
+            try:
+                check_usable(coupon, self.now(), member_id)
+            except LoyaltyError:
+                continue
+            usable.append(coupon)
+        return usable
+
+    # --- pricing ---------------------------------------------------------------------------
+    def priced(self, member: MemberView, cart: Cart) -> PricedCart:
+        """``cart`` with the member's tier discount and the best combination of their coupons."""
+        row = Member.get_by_id(member.member_id)
+        tier = self.tier(row, member.points)
+        coupons = tuple(self.usable_coupons(member.member_id))
+        return best_coupons(cart, coupons, self.now(), member.member_id, tier.discount_percent)
+
+    def savings_fen(self, member: MemberView, cart: Cart) -> int:
+        """Fen the member saves on ``cart`` (tier price, coupons)."""
+        return self.priced(member, cart).discount_fen if not cart.is_empty else 0
+
+    def _context(self, member: MemberView) -> EarnContext:
+        row = Member.get_by_id(member.member_id)
+        birthday = members.profile(self.key, row)["birthday"]
+        return EarnContext(
+            day=self.now().date(),
+            birthday=dt.date.fromisoformat(birthday) if birthday else None,
+            tier_multiplier=self.tier(row, member.points).points_multiplier,
+        )
+
+    def points_for(self, member: MemberView, paid_fen: int) -> int:
+        """Points the member earns when ``paid_fen`` of what is due is paid in money."""
+        lines = [EarnLine("", "", paid_fen)] if paid_fen > 0 else []
+        return earn_points(lines, 0, self.rules.earn, self._context(member), self.rules.holidays).points
+
+    # --- paying ----------------------------------------------------------------------------
+    def member_tender(
+        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+    ) -> MemberTender:
+        """Stored value first, then points, for up to ``remaining_fen``; raise if over the offline cap.
+
+        ``taken`` are the tenders already on the sale, so a second tap never
+        spends the same balance twice. Raises :class:`NeedsAttendant` above the
+        offline cap and :class:`LoyaltyError` when the member has nothing to pay with.
+        """
+        held = members.member_balances(member.member_id)
+        stored_left = held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken)
+        stored = max(0, min(remaining_fen, stored_left))
+        used_points, used_points_fen = _points_in(taken)
+        quote = redeem_quote(
+            held.get(POINTS, 0) - used_points,
+            due_fen,
+            self.rules.redeem,
+        )
+        room_fen = max(0, quote.fen - used_points_fen)
+        points_fen = min(remaining_fen - stored, room_fen)
+        step = self.rules.redeem.points_per_yuan
+        points = points_fen * step // 100
+        points_fen = points * 100 // step
+        tender = MemberTender(stored, points, points_fen)
+        if tender.total_fen <= 0:
+            raise LoyaltyError("no stored value or usable points / 没有可用的储值或积分")
+        asked = OfflineSpend(points, stored)
+        decision = members.check_member_spend(member.member_id, asked, self.online(), self.rules.risk)
+        if decision.verdict is not Verdict.ALLOW:
+            raise NeedsAttendant(decision.reason)
+        return tender
+
+    def sale_addon(
+        self, member: MemberView, cart: Cart, tenders: Sequence[PaymentIntent] = (), sale_id: str = ""
+    ) -> members.MemberSale:
+        """The member's part of sale ``sale_id``: coupons, points redeemed, stored value spent, earned."""
+        priced = self.priced(member, cart)
+        held = members.member_balances(member.member_id)
+        sv_rule = self.rules.stored_value
+        stored = spend(_stored_in(tenders), Split(held.get(PRINCIPAL, 0), held.get(BONUS, 0)), sv_rule)
+        points, points_fen = _points_in(tenders)
+        paid = MemberPayment(points=points, points_fen=points_fen, stored=stored)
+        stamp = members.new_stamp(self.terminal, self.now())
+        earned, entries = sale_ledger(
+            member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
+        )
+        return members.MemberSale(member.member_id, sale_id, priced, tuple(entries), earned.points)
+
+
+def demo_rules() -> LoyaltyRules:
+    """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points)."""
+    tiers = TierRule(
+        basis="points",
+        tiers=(
+            Tier(code="normal", name_zh="普通会员", threshold=0),
+            Tier(code="gold", name_zh="金卡会员", threshold=1000),
+            Tier(code="platinum", name_zh="铂金卡", threshold=2000),
+        ),
+    )
+    return LoyaltyRules(tiers=tiers)
+
+
+DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}
+DEMO_MEMBER_ID, DEMO_PHONE, DEMO_NAME, DEMO_CARD_UID = "demo-member-0001", "13800138000", "张三", "0012345678"
+DEMO_POINTS, DEMO_STORED_VALUE_FEN = 1280, 5000
+
+
+def seed_demo_member(key: PiiKey, terminal: Terminal, now: dt.datetime, rules: LoyaltyRules) -> Member:
+    """The demo member (card ``0012345678``, QR ``member:demo-member-0001``, phone 13800138000).
+
+    1280 points (金卡), ¥50 stored value and a 满30减5 coupon.
+
+    Only the first run seeds balances; later runs find the member by phone.
+    """
+    consent = members.Consent(version="demo", where=f"{terminal.store}/{terminal.device}")
+    registration = members.register_member(
+        key, terminal, now, DEMO_PHONE, consent, name=DEMO_NAME, member_id=DEMO_MEMBER_ID
+    )
+    member = registration.member
+    if not registration.created:
+        return member
+    members.link_card(terminal, now, member.id, DEMO_CARD_UID)
+    stamp = members.new_stamp(terminal, now)
+    gift = stamp.entry(member_id=member.id, account=POINTS, kind=Kind.ADJUST, amount=DEMO_POINTS)
+    members.adjust(terminal, now, [gift], "demo welcome points")
+    members.top_up_stored_value(terminal, now, member.id, DEMO_STORED_VALUE_FEN, rules.stored_value, "demo")
+    members.add_coupon(
+        Coupon(
+            id="demo-coupon-0001",
+            kind=CouponKind.THRESHOLD,
+            name_zh="满30减5",
+            min_spend_fen=3000,
+            off_fen=500,
+            valid_from=now - dt.timedelta(days=1),
+            valid_until=now + dt.timedelta(days=365),
+            member_id=member.id,
+        )
+    )
+    return member

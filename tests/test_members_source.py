@@ -1,0 +1,104 @@
+"""StoreMemberSource: the member panel and member payments on the real store."""
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from kiosk.domain.cart import Cart, Product
+from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, LoyaltyError, verify_chain
+from kiosk.domain.loyalty.rules import RiskCap
+from kiosk.members_source import (
+    DEMO_TIER_NAMES_EN,
+    MemberTender,
+    NeedsAttendant,
+    StoreMemberSource,
+    demo_rules,
+    seed_demo_member,
+)
+from kiosk.store import members
+from kiosk.store.models import Outbox, Payment
+from kiosk.store.pii import PiiKey
+from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
+
+NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+TERMINAL = Terminal(store="S01", device="K01", boot="boot-1")
+KEY = PiiKey(bytes(range(32)))
+RICE = Product("rice", "6900000000011", "大米", "Rice", 2000, "food")
+
+
+@pytest.fixture
+def source(kiosk_db) -> StoreMemberSource:  # type: ignore[no-untyped-def]
+    rules = demo_rules()
+    seed_demo_member(KEY, TERMINAL, NOW, rules)
+    return StoreMemberSource(KEY, TERMINAL, lambda: NOW, rules, tier_names_en=DEMO_TIER_NAMES_EN)
+
+
+def test_card_and_qr_find_the_seeded_member_masked_with_balances(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    assert (view.name_masked, view.phone_masked, view.points, view.stored_value_fen) == (
+        "张*",
+        "138****8000",
+        1280,
+        5000,
+    )
+    assert (view.tier, view.next_tier, view.points_to_next_tier) == (
+        {"zh": "金卡会员", "en": "Gold member"},
+        {"zh": "铂金卡", "en": "Platinum"},
+        720,
+    )
+    assert view.coupons == ({"zh": "满30减5", "en": "满30减5"},)
+    assert source.find_by_qr(f"member:{view.member_id}") == view
+    assert source.find_by_card("9999999999") is None
+    assert source.find_by_qr("member:nobody") is None
+
+
+def test_seeding_twice_keeps_one_member_and_one_set_of_balances(source: StoreMemberSource) -> None:
+    again = seed_demo_member(KEY, TERMINAL, NOW, source.rules)
+    assert members.member_balances(again.id) == {POINTS: 1280, PRINCIPAL: 5000}
+
+
+def test_stored_value_payment_writes_ledger_and_coupon_with_the_sale(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    cart = Cart().add(RICE, 2)  # ¥40, 满30减5 -> ¥35
+    assert source.savings_fen(view, cart) == 500
+    tender = source.member_tender(view, 3500, 3500, [])
+    assert tender == MemberTender(stored_value_fen=3500)
+    addon = source.sale_addon(view, cart, tender.payments(), "s-1")
+    commit_sale(cart, tender.payments(), TERMINAL, NOW, "s-1", member=addon)
+    assert [(p.method, p.amount_fen) for p in Payment.select()] == [("stored_value", 3500)]
+    assert members.member_balances(view.member_id) == {POINTS: 1280 + 35, PRINCIPAL: 1500}
+    data = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)["data"]
+    assert [(e["account"], e["kind"], e["amount"]) for e in data["ledger"]] == [
+        (PRINCIPAL, "spend", -3500),
+        (POINTS, "earn", 35),
+    ]
+    assert source.find_by_card("0012345678").coupons == ()  # type: ignore[union-attr]
+    assert verify_chain(members.ledger_entries()) == []
+
+
+def test_points_cover_what_stored_value_cannot_within_the_redeem_share(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    tender = source.member_tender(view, 6000, 6000, [])
+    # ¥50 stored value, then points: at most half of ¥60 = ¥30, but only ¥10 is left to pay
+    assert tender == MemberTender(stored_value_fen=5000, points=1000, points_fen=1000)
+    with pytest.raises(LoyaltyError):
+        source.member_tender(
+            view, 1000, 6000, [*tender.payments()[:1], PaymentIntent("points", 1000, "points:1280")]
+        )
+
+
+def test_above_the_offline_cap_needs_an_attendant(source: StoreMemberSource) -> None:
+    source.rules = source.rules.model_copy(
+        update={"risk": RiskCap(offline_points=0, offline_stored_value_fen=2000)}
+    )
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    with pytest.raises(NeedsAttendant, match="stored value 3000 fen > 2000 fen"):
+        source.member_tender(view, 3000, 3000, [])
+    assert members.member_balances(view.member_id)[PRINCIPAL] == 5000
+    assert BONUS not in members.member_balances(view.member_id)
