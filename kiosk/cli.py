@@ -131,7 +131,11 @@ def run(
 def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     if config is None:
         return {}
-    return {"timezone": config.store.timezone, "printer_url": config.hardware.printer}
+    return {
+        "timezone": config.store.timezone,
+        "printer_url": config.hardware.printer,
+        "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
+    }
 
 
 def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # type: ignore[type-arg]
