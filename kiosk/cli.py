@@ -131,9 +131,12 @@ def run(
 def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     if config is None:
         return {}
+    from kiosk.peripherals import hardware_from
+
+    printer = hardware_from(config).printer
     return {
         "timezone": config.store.timezone,
-        "printer_url": config.hardware.printer,
+        "printer_url": printer.url if printer else None,
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
     }
 
