@@ -87,7 +87,11 @@ def router() -> APIRouter:
     @routes.get("/r/{receipt_no}", response_class=HTMLResponse)
     def receipt(request: Request, receipt_no: str) -> HTMLResponse:
         lang = "en" if request.query_params.get("lang") == "en" else "zh"
-        context: dict[str, Any] = {"lang": lang, "t": lambda key, **v: text(key, lang, **v)}
+        context: dict[str, Any] = {
+            "lang": lang,
+            "t": lambda key, **v: text(key, lang, **v),
+            "public": True,  # the customer's page: no links into the owner's dashboard
+        }
         sale = Sale.get_or_none(Sale.receipt_no == receipt_no)
         if sale is None:
             context["missing"] = receipt_no

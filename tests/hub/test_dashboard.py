@@ -64,6 +64,12 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
     assert text_of(dom, "sales-total") == "¥0.00"
     assert "No sales yet today." in dom
     assert text_of(dom, "lang-switch") == "中文"
+    nav = re.findall(r'<a href="(/[a-z]*\?lang=en)">([^<]+)</a>', dom)
+    assert nav == [
+        ("/?lang=en", "Dashboard"),
+        ("/fleet?lang=en", "Terminals"),
+        ("/quarantine?lang=en", "Quarantine"),
+    ]
 
 
 def test_dashboard_screenshot_renders(dashboard: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

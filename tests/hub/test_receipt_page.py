@@ -77,6 +77,7 @@ def test_receipt_in_english(hub_url: str) -> None:
     assert cells(dom, "lines")[1:] == [["Item A", "2", "¥1.50", "¥3.00"], ["Item B", "1", "¥3.00", "¥3.00"]]
     assert cells(dom, "payments") == [["Stored value", "¥4.00"], ["WeChat Pay", "¥2.00"]]
     assert text_of(dom, "lang-switch") == "中文"
+    assert "/quarantine" not in dom and "/fleet" not in dom  # the customer sees no owner pages
 
 
 def test_unknown_receipt_is_a_404_that_says_so_in_both_languages(hub_url: str) -> None:
