@@ -41,6 +41,7 @@ METHODS: dict[str, dict[str, str]] = {
     "cash": {"zh": "现金", "en": "Cash"},
     "wechat": {"zh": "微信支付", "en": "WeChat Pay"},
     "alipay": {"zh": "支付宝", "en": "Alipay"},
+    "mobile": {"zh": "移动支付", "en": "Mobile payment"},
     "stored_value": {"zh": "会员储值", "en": "Stored value"},
     "points": {"zh": "积分抵扣", "en": "Points"},
 }

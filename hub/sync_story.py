@@ -80,7 +80,10 @@ def seed(now: dt.datetime = NOW) -> None:
 
 
 def capture(out: Path) -> list[Path]:
-    """Seed a throwaway database, serve the pages and save four screenshots into ``out``."""
+    """Seed a throwaway database, serve the pages, save six screenshots into ``out``.
+
+    Fleet, quarantine, and a customer's e-receipt, each in Chinese and English.
+    """
     import uvicorn
     from fastapi import FastAPI
 
@@ -102,9 +105,10 @@ def capture(out: Path) -> list[Path]:
         try:
             wait_for_port(port)
             shots = []
-            for page in ("fleet", "quarantine"):
+            pages = {"fleet": "fleet", "quarantine": "quarantine", "receipt": "r/S01-K01-202611240001"}
+            for name, page in pages.items():
                 for lang, suffix in (("zh", ""), ("en", "?lang=en")):
-                    target = out / f"hub-{page}-{lang}.png"
+                    target = out / f"hub-{name}-{lang}.png"
                     shots.append(
                         browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 720)
                     )

@@ -88,6 +88,7 @@ def test_screenshots_of_fleet_and_quarantine_pages(tmp_path: Path, hub_db_url: s
     shots = capture(tmp_path)
     assert [p.name for p in shots] == [
         "hub-fleet-zh.png", "hub-fleet-en.png", "hub-quarantine-zh.png", "hub-quarantine-en.png",
+        "hub-receipt-zh.png", "hub-receipt-en.png",
     ]  # fmt: skip
     for shot in shots:
         with Image.open(shot) as image:
