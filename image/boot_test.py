@@ -137,6 +137,39 @@ def wait_for_status(port: int, device_id: str, hub_password: str, deadline: floa
     return got[0] if got else None
 
 
+def start_hub(port: int, hub_password: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port."""
+    http_port = free_port()
+    argv = [
+        sys.executable, "-m", "hub.cli", "serve", "--db", f"sqlite:///{WORK / 'hub.db'}",
+        "--mqtt-port", str(port), "--mqtt-user", "hub", "--http-port", str(http_port),
+        "--data-dir", str(WORK / "hub"),
+    ]  # fmt: skip
+    env = {**os.environ, "HUB_MQTT_PASSWORD": hub_password}
+    with (WORK / "hub.log").open("ab") as log:
+        hub = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    return hub, http_port
+
+
+def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | None:
+    """The device's state on the hub's fleet API once it says online, or the last state by ``deadline``."""
+    import json
+    import urllib.request
+
+    state = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/fleet", timeout=5) as reply:
+                rows = {row["device"]: row for row in json.loads(reply.read())}
+        except OSError:
+            rows = {}
+        state = rows.get(device_id, {}).get("state")
+        if state == "online":
+            return state
+        time.sleep(2)
+    return state
+
+
 def main() -> int:
     """Run the boot test; exit 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -161,6 +194,7 @@ def main() -> int:
     )
     write_to_image(image, render(config))
     broker = subprocess.Popen(["mosquitto", "-c", str(start_broker(port, device, password, hub_password))])
+    hub, http_port = start_hub(port, hub_password)
     serial = WORK / "serial.log"
     qemu = [
         "qemu-system-aarch64",
@@ -195,18 +229,22 @@ def main() -> int:
     vm = subprocess.Popen(qemu, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         status = wait_for_status(port, device.id, hub_password, deadline)
+        on_hub = hub_saw_online(http_port, device.id, min(deadline, time.monotonic() + 60))
         log = serial.read_text(errors="replace") if serial.exists() else ""
     finally:
         vm.terminate()
         vm.wait(timeout=30)
+        hub.terminate()
+        hub.wait(timeout=10)
         broker.terminate()
         broker.wait(timeout=10)
     elapsed = time.monotonic() - started
     firstboot = f"kiosk firstboot: installed device {device.id}" in log
     print(f"image-test: first boot applied the file: {firstboot}")
     print(f"image-test: status from the device: {status!r} after {elapsed:.0f} s")
+    print(f"image-test: the hub's fleet page shows the device: {on_hub!r}")
     print(f"image-test: serial log: {serial}")
-    return 0 if firstboot and status is not None else 1
+    return 0 if firstboot and status is not None and on_hub == "online" else 1
 
 
 if __name__ == "__main__":
