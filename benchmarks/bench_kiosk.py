@@ -1,0 +1,458 @@
+"""The Kivy kiosk app under a private Xvfb: scan-to-cart latency, cold start, RSS over 500 sales, receipts.
+
+Prints one JSON object. The app runs exactly as ``kiosk run`` builds it: each
+measurement is a child process of this script that calls ``kiosk.cli.main``
+and hooks the Kivy event loop from outside (no benchmark code in the app).
+
+- scan-to-cart: a scanner thread feeds real evdev key events through a
+  ``KeyDecoder`` and puts the code on the app's ``EventQueue``; the clock
+  starts at the last key event (Enter) and stops when the cart screen's total
+  label changes and again when the next frame is drawn (buffer flip).
+  Baseline: a raw ``SimpleQueue.put`` -> blocked ``get`` hand-off between threads.
+- cold start: process start to the first frame drawn with the idle screen,
+  ``kiosk run`` on an already migrated database, median of 3. Baselines: a
+  bare Kivy app with one Label to its first frame, and ``python -c 'import kivy'``.
+- RSS: 500 sales through the app's own path (fake scanner -> queue ->
+  ``drain_hardware``, pay, cash approved with the attendant PIN on the keypad
+  popup, commit, skip receipt, reset), RSS sampled every 50 sales.
+- receipt: ``render_receipt`` of a 10-line receipt with QR at 576 dots, median
+  of 50. Baseline: Pillow drawing the same text rows with the same font, no layout.
+"""
+
+import datetime as dt
+import gc
+import json
+import os
+import platform
+import queue
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+SCANS = 120
+SALES = 500
+STARTS = 3
+RENDERS = 50
+TARGETS = {"scan_to_cart_p99_ms": 50.0, "cold_start_s": 3.0, "rss_mb": 150.0, "rss_growth_mb": 1.0}
+HERE = Path(__file__).resolve()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def dist(values: list[float], digits: int = 2) -> dict[str, float]:
+    return {
+        "p50": round(statistics.median(values), digits),
+        "p99": round(pct(values, 99), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+# --- child processes: the app itself -------------------------------------------------------------
+def child(mode: str, out: Path, args: list[str]) -> None:
+    """Run ``kiosk run`` with ``args``; once Kivy's loop starts, drive or time it for ``mode``."""
+    if mode == "bare":
+        bare_app(out)
+        return
+    from kivy.base import EventLoop
+
+    def loop_started(*_a: object) -> None:
+        from kivy.app import App
+        from kivy.clock import Clock
+
+        app = App.get_running_app()
+        if mode == "start":
+            watch_first_frame(app, out)
+        elif mode == "scan":
+            Clock.schedule_once(lambda _dt: threading.Thread(target=scan_loop, args=(app, out)).start(), 0.5)
+        elif mode == "sales":
+            loop = SaleLoop(app, out)
+            app.bench_sale_loop = loop  # the Clock holds bound methods weakly: keep the loop alive
+            Clock.schedule_once(loop.step, 0.5)
+
+    EventLoop.bind(on_start=loop_started)
+    from kiosk.cli import main
+
+    main(["run", *args], standalone_mode=False)
+
+
+def watch_first_frame(app: Any, out: Path, screen: str | None = "idle") -> None:
+    """Write the time of the first frame drawn (with ``screen`` current), then stop the app."""
+    from kivy.base import EventLoop
+    from kivy.clock import Clock
+
+    def flip(*_a: object) -> None:
+        if out.exists() or app.root is None or (screen and app.root.current != screen):
+            return
+        out.write_text(json.dumps({"first_frame": time.time()}))
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    EventLoop.window.bind(on_flip=flip)
+
+
+def bare_app(out: Path) -> None:
+    """Baseline: the smallest Kivy app (one Label) to its first frame."""
+    from kivy.config import Config
+
+    Config.set("graphics", "width", "800")
+    Config.set("graphics", "height", "480")
+    from kivy.app import App
+    from kivy.uix.label import Label
+
+    class Bare(App):
+        def build(self) -> Label:
+            return Label(text="idle")
+
+    app = Bare()
+    from kivy.base import EventLoop
+
+    EventLoop.bind(on_start=lambda *_a: watch_first_frame(app, out, screen=None))
+    app.run()
+
+
+def products(count: int) -> list[str]:
+    """Barcodes of demo products a shopper can scan without an attendant."""
+    from kiosk.store.models import Product
+
+    rows = (
+        Product.select()
+        .where(Product.barcode.is_null(False), Product.category.not_in(["alcohol", "tobacco"]))
+        .order_by(Product.sku)
+        .limit(count)
+    )
+    return [row.barcode for row in rows]
+
+
+def scan_loop(app: Any, out: Path) -> None:
+    """Scanner thread: type codes as evdev events, put them on the queue, wait for the cart to show them."""
+    from kivy.base import EventLoop
+    from kivy.clock import Clock
+
+    from kiosk.hw.events import HardwareEvent, HardwareEventKind
+    from kiosk.hw.keymap import KeyDecoder, key_events_for
+
+    codes = products(12)
+    decoder = KeyDecoder(name="bench-scanner")
+    total_label = app.root.get_screen("cart").ids.total
+    current: dict[str, float] = {}
+    shown = threading.Event()
+    samples: list[dict[str, float]] = []
+
+    def on_total(*_a: object) -> None:
+        if "put" in current and "label" not in current:
+            current["label"] = time.perf_counter()
+
+    def on_flip(*_a: object) -> None:
+        if "label" in current and "frame" not in current:
+            current["frame"] = time.perf_counter()
+            shown.set()
+
+    handle = app.handle_hardware
+
+    def timed_handle(event: Any) -> None:
+        if "put" in current and "drained" not in current:
+            current["drained"] = time.perf_counter()
+            handle(event)
+            current["handled"] = time.perf_counter()  # the rows are rebuilt, not yet laid out or drawn
+            current["lines"] = len(app.cart.lines)
+            return
+        handle(event)
+
+    app.handle_hardware = timed_handle
+    total_label.bind(text=on_total)
+    EventLoop.window.bind(on_flip=on_flip)
+    missed = 0
+    rng = random.Random(4)
+    for i in range(SCANS):
+        if i and i % 20 == 0:  # a new shopper: back to idle, the next scan starts a cart
+            Clock.schedule_once(lambda _dt: app.reset(), 0)
+            time.sleep(0.15)
+        time.sleep(rng.uniform(0.03, 0.09))  # any phase against the Clock's 30 Hz drain
+        current.clear()
+        shown.clear()
+        for event in key_events_for(codes[i % len(codes)], at=time.time()):
+            at = time.perf_counter()
+            code = decoder.feed(event)
+            if code is not None:
+                current["put"] = at
+                app.hardware.put(HardwareEvent(HardwareEventKind.SCAN, code, "bench-scanner"))
+        if not shown.wait(5):
+            missed += 1
+            continue
+        samples.append(dict(current))
+    out.write_text(json.dumps({"samples": samples, "missed": missed, "rss_mb": rss_mb()}))
+    Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+
+class SaleLoop:
+    """One whole sale per Clock callback, through the functions the screens' buttons call."""
+
+    def __init__(self, app: Any, out: Path) -> None:
+        from kivy.clock import Clock
+
+        self.app, self.out = app, out
+        self.codes = products(7)  # 3 per sale, never the same code twice in a row
+        self.done = 0
+        self.samples: list[tuple[int, float]] = [(0, rss_mb())]
+        self.started = time.perf_counter()
+        # as with a person tapping: each screen is entered (drawn) before the next tap
+        screens = app.root
+        # (the handlers must return None: a true value would stop the screens' own on_enter)
+        screens.get_screen("receipt").bind(
+            on_enter=lambda *_a: Clock.schedule_once(self.skip_receipt, 0) and None
+        )
+        screens.get_screen("done").bind(on_enter=lambda *_a: Clock.schedule_once(self.finish, 0) and None)
+
+    def step(self, _dt: float) -> None:
+        """Scan three items, pay cash (PIN on the keypad), commit; thanks and reset on the next frames."""
+
+        app = self.app
+        for k in range(3):
+            app.demo_scanner.scan(self.codes[(self.done * 3 + k) % len(self.codes)])
+            app.drain_hardware()
+        app.start_payment()
+        app.pay_cash()
+        for key in (*app.settings.attendant_pin, "ok"):
+            app.popup.press(key)
+        if app.root.current != "receipt":
+            raise RuntimeError(f"sale {self.done + 1} did not commit: {app.message}")
+
+    def skip_receipt(self, _dt: float) -> None:
+        self.app.show_thanks()
+
+    def finish(self, _dt: float) -> None:
+        from kivy.clock import Clock
+
+        app = self.app
+        app.reset()
+        self.done += 1
+        if self.done % 50 == 0:
+            self.samples.append((self.done, rss_mb()))
+            print(f"sales: {self.done} in {time.perf_counter() - self.started:.1f} s", file=sys.stderr)
+        if self.done < SALES:
+            Clock.schedule_once(self.step, 0)
+            return
+        from kiosk.store.models import Sale
+
+        result = {
+            "samples": self.samples,
+            "sales_in_db": Sale.select().count(),
+            "seconds": time.perf_counter() - self.started,
+        }
+        self.out.write_text(json.dumps(result))
+        app.stop()
+
+
+# --- the parent: runs the children on one Xvfb and reports --------------------------------------------
+def run_child(mode: str, args: list[str], env: dict[str, str], work: Path) -> tuple[dict[str, Any], float]:
+    out = work / f"{mode}-{time.monotonic_ns()}.json"
+    started = time.time()
+    result = subprocess.run(
+        [sys.executable, str(HERE), "--child", mode, str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    if result.returncode != 0 or not out.exists():
+        raise RuntimeError(f"{mode} child failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return json.loads(out.read_text()), started
+
+
+def scan_to_cart(env: dict[str, str], work: Path) -> dict[str, Any]:
+    report, _ = run_child("scan", ["--db", str(work / "scan.db"), "--demo"], env, work)
+    samples = report["samples"]
+    to_frame = [(s["frame"] - s["put"]) * 1000 for s in samples]
+    to_label = [(s["label"] - s["put"]) * 1000 for s in samples]
+    to_drain = [(s["drained"] - s["put"]) * 1000 for s in samples]
+    to_rows = [(s["handled"] - s["put"]) * 1000 for s in samples]
+    draw = [(s["frame"] - s["handled"]) * 1000 for s in samples]
+    small = [(s["frame"] - s["put"]) * 1000 for s in samples if s["lines"] <= 4]
+    large = [(s["frame"] - s["put"]) * 1000 for s in samples if s["lines"] >= 9]
+    base = queue_handoff_us()
+    return {
+        "scans": len(samples),
+        "missed": report["missed"],
+        "last_key_to_frame_drawn_ms": dist(to_frame),
+        "last_key_to_total_label_ms": dist(to_label),
+        "last_key_to_cart_rows_rebuilt_ms": dist(to_rows),
+        "of_which_wait_for_30hz_drain_ms": dist(to_drain),
+        "of_which_rows_built_to_frame_drawn_ms": dist(draw),
+        "to_frame_carts_of_1_to_4_lines_ms": dist(small),
+        "to_frame_carts_of_9_to_12_lines_ms": dist(large),
+        "baseline_queue_put_to_get_us": dist(base, 1),
+        "ratio_p99_vs_baseline": round(pct(to_frame, 99) * 1000 / pct(base, 99)),
+        "target_p99_ms": TARGETS["scan_to_cart_p99_ms"],
+        "met": pct(to_frame, 99) < TARGETS["scan_to_cart_p99_ms"],
+    }
+
+
+def queue_handoff_us(count: int = 2000) -> list[float]:
+    """A producer puts perf_counter(); a consumer blocked in get() records how long it took."""
+    q: queue.SimpleQueue[float | None] = queue.SimpleQueue()
+    got: list[float] = []
+
+    def consume() -> None:
+        while (sent := q.get()) is not None:
+            got.append((time.perf_counter() - sent) * 1e6)
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    for _ in range(count):
+        time.sleep(0.0005)  # the consumer is waiting, as the drain would be
+        q.put(time.perf_counter())
+    q.put(None)
+    thread.join()
+    return got
+
+
+def cold_start(env: dict[str, str], work: Path) -> dict[str, Any]:
+    db = work / "start.db"
+    args = ["--db", str(db)]
+    run_child("start", args, env, work)  # migrates the database and fills Kivy's and the fonts' caches
+    kiosk, bare, imports = [], [], []
+    for _ in range(STARTS):
+        report, started = run_child("start", args, env, work)
+        kiosk.append(report["first_frame"] - started)
+        report, started = run_child("bare", [], env, work)
+        bare.append(report["first_frame"] - started)
+        started = time.time()
+        subprocess.run([sys.executable, "-c", "import kivy"], env=env, check=True, capture_output=True)
+        imports.append(time.time() - started)
+    median = statistics.median(kiosk)
+    return {
+        "kiosk_run_to_idle_frame_s": round(median, 3),
+        "runs_s": [round(v, 3) for v in kiosk],
+        "baseline_bare_kivy_app_first_frame_s": round(statistics.median(bare), 3),
+        "baseline_python_import_kivy_s": round(statistics.median(imports), 3),
+        "ratio_vs_bare_app": round(median / statistics.median(bare), 2),
+        "ratio_vs_import_kivy": round(median / statistics.median(imports), 2),
+        "target_s": TARGETS["cold_start_s"],
+        "met": median < TARGETS["cold_start_s"],
+    }
+
+
+def memory(env: dict[str, str], work: Path) -> dict[str, Any]:
+    report, _ = run_child("sales", ["--db", str(work / "sales.db"), "--demo"], env, work)
+    samples = dict(report["samples"])
+    growth = samples[SALES] - samples[100]
+    return {
+        "sales_committed": report["sales_in_db"],
+        "sales_per_s": round(SALES / report["seconds"], 1),
+        "rss_idle_mb": round(samples[0], 1),
+        "rss_after_500_sales_mb": round(samples[SALES], 1),
+        "rss_growth_100_to_500_mb": round(growth, 2),
+        "rss_every_50_sales_mb": [round(v, 1) for _, v in report["samples"][1:]],
+        "target_rss_mb": TARGETS["rss_mb"],
+        "target_growth_mb": TARGETS["rss_growth_mb"],
+        "met": samples[SALES] < TARGETS["rss_mb"] and growth < TARGETS["rss_growth_mb"],
+    }
+
+
+def receipts() -> dict[str, Any]:
+    from PIL import Image, ImageDraw
+
+    from kiosk.domain.money import format_fen
+    from kiosk.hw.fonts import cjk_font
+    from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine, render_receipt
+
+    lines = tuple(ReceiptLine(f"测试商品 Item {i} 550ml", 1 + i % 3, 150 + i * 37, 0) for i in range(10))
+    lines = tuple(ReceiptLine(x.name, x.qty, x.unit_fen, x.qty * x.unit_fen) for x in lines)
+    data = ReceiptData(
+        store_name="会员自助收银",
+        receipt_no="K01-20261124-0001",
+        time=dt.datetime(2026, 11, 24, 10, 0),
+        lines=lines,
+        payments=(Amount("现金", 20000),),
+        qr_url="http://hub.local:8080/r/K01-20261124-0001",
+    )
+
+    def bare() -> Image.Image:
+        font = cjk_font(24)
+        canvas = Image.new("L", (576, 1200), 255)
+        draw = ImageDraw.Draw(canvas)
+        for row, line in enumerate(lines):
+            draw.text((12, 12 + row * 68), line.name, font=font, fill=0)
+            draw.text((12, 46 + row * 68), f"{line.qty} × {format_fen(line.unit_fen)}", font=font, fill=0)
+            draw.text((564, 46 + row * 68), format_fen(line.total_fen), font=font, fill=0, anchor="ra")
+        return canvas.point(lambda v: 255 if v >= 128 else 0, mode="1")
+
+    def timed(draw: Any) -> list[float]:
+        for _ in range(3):
+            draw()
+        out = []
+        for _ in range(RENDERS):
+            started = time.perf_counter()
+            draw()
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    gc.collect()
+    image = render_receipt(data, 576)
+    full = timed(lambda: render_receipt(data, 576))
+    plain = timed(bare)
+    return {
+        "width_dots": image.width,
+        "height_dots": image.height,
+        "render_ms_median": round(statistics.median(full), 2),
+        "render_ms_p90": round(pct(full, 90), 2),
+        "baseline_bare_pillow_text_ms_median": round(statistics.median(plain), 2),
+        "ratio": round(statistics.median(full) / statistics.median(plain), 2),
+    }
+
+
+def main() -> None:
+    from kiosk.devtools.xvfb import Xvfb
+
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-kiosk-") as tmp, Xvfb(800, 480) as display:
+        work = Path(tmp)
+        env = {
+            **os.environ,
+            "DISPLAY": display.display,
+            "KIVY_HOME": str(work / "kivy"),
+            "KIVY_NO_ARGS": "1",
+            "KIVY_LOG_MODE": "PYTHON",
+            "KIVY_METRICS_DENSITY": "1.000",
+        }
+        result = {
+            "scan_to_cart": scan_to_cart(env, work),
+            "cold_start": cold_start(env, work),
+            "memory": memory(env, work),
+            "receipt": receipts(),
+        }
+    result["targets_met"] = {
+        "scan_to_cart_p99": result["scan_to_cart"]["met"],
+        "cold_start": result["cold_start"]["met"],
+        "rss_under_150_mb": result["memory"]["rss_after_500_sales_mb"] < TARGETS["rss_mb"],
+        "no_growth_100_to_500_sales": result["memory"]["rss_growth_100_to_500_mb"] < TARGETS["rss_growth_mb"],
+    }
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+    }
+    result["runtime_s"] = round(time.perf_counter() - began, 1)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 3 and sys.argv[1] == "--child":
+        child(sys.argv[2], Path(sys.argv[3]), sys.argv[4:])
+    else:
+        main()
