@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -22,15 +21,10 @@ from paho.mqtt.properties import Properties
 from hub.broker_config import BrokerLayout, render_conf
 from hub.devices import DeviceRecord
 from hub.provision import BrokerFiles
+from kiosk.devtools.ports import free_port, wait_for_port
 
 DEVICE = DeviceRecord("d-00aa01", "s-001", "Till", "2026-11-24T00:00:00+00:00")
 PASSWORD = "device-password-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -52,12 +46,7 @@ def broker() -> Iterator[tuple[int, BrokerFiles, subprocess.Popen[bytes]]]:
     )  # fmt: skip
     conf.write_text(render_conf(layout))
     process = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+    wait_for_port(port)
     yield port, files, process
     process.terminate()
     process.wait(timeout=10)
