@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from hub.models import Sale, SaleLine
 from kiosk.domain.money import format_fen
+from kiosk.domain.payments import payment_method_name
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -37,14 +38,6 @@ TEXT: dict[str, dict[str, str]] = {
         "minutes to arrive. If it still does not show, please contact the shop.",
     },
 }
-METHODS: dict[str, dict[str, str]] = {
-    "cash": {"zh": "现金", "en": "Cash"},
-    "wechat": {"zh": "微信支付", "en": "WeChat Pay"},
-    "alipay": {"zh": "支付宝", "en": "Alipay"},
-    "mobile": {"zh": "移动支付", "en": "Mobile payment"},
-    "stored_value": {"zh": "会员储值", "en": "Stored value"},
-    "points": {"zh": "积分抵扣", "en": "Points"},
-}
 
 
 def text(key: str, lang: str, **values: object) -> str:
@@ -67,7 +60,7 @@ def receipt_context(sale: Sale, lang: str) -> dict[str, Any]:
     subtotal = sum(line.total_fen for line in booked)
     data = json.loads(sale.event.body)["data"]
     payments = [
-        {"method": METHODS.get(p["method"], {}).get(lang, p["method"]), "amount": format_fen(p["amount_fen"])}
+        {"method": payment_method_name(p["method"], lang), "amount": format_fen(p["amount_fen"])}
         for p in data.get("payments", [])
     ]
     return {

@@ -9,18 +9,12 @@ from the stored sale at any time: nothing about the sale depends on paper.
 import datetime as dt
 import uuid
 
+from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.db import database
 from kiosk.store.models import Payment, Sale, SaleLine
 from kiosk.store.outbox import append_event
 from kiosk.store.sales import Terminal
-
-PAYMENT_LABELS = {
-    "cash": "现金 Cash",
-    "mobile": "移动支付 Mobile",
-    "stored_value": "储值 Stored value",
-    "points": "积分 Points",
-}
 
 
 def receipt_for_sale(sale_id: str, store_name: str, receipt_url: str | None = None) -> ReceiptData:
@@ -35,9 +29,14 @@ def receipt_for_sale(sale_id: str, store_name: str, receipt_url: str | None = No
         lines=tuple(
             ReceiptLine(line.name_zh, line.quantity, line.unit_price_fen, line.total_fen) for line in lines
         ),
-        payments=tuple(Amount(PAYMENT_LABELS.get(p.method, p.method), p.amount_fen) for p in payments),
+        payments=tuple(Amount(_label(p.method), p.amount_fen) for p in payments),
         qr_url=receipt_url,
     )
+
+
+def _label(method: str) -> str:
+    """Both languages on paper: the receipt goes home with whoever paid."""
+    return f"{payment_method_name(method, 'zh')} {payment_method_name(method, 'en')}"
 
 
 def record_receipt_failure(receipt_no: str, reason: str, terminal: Terminal, now: dt.datetime) -> None:
