@@ -171,6 +171,9 @@ class KioskApp(App):
             catalog.seed_demo_catalog()
         if self.members is None:
             self.members = self._member_source()
+        from kiosk.flows.members import MemberFlow
+
+        self.member_flow = MemberFlow(self)
         manager = ScreenManager(transition=NoTransition())
         for screen in all_screens():
             manager.add_widget(screen)
@@ -322,6 +325,9 @@ class KioskApp(App):
         self.touched()
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
             self._say("member_locked", error=True)
+            return
+        if self.root.current.startswith("member_"):  # a member is joining or in My account
+            log.info("card tap ignored on the %s screen", self.root.current)
             return
         self._identify(self.members.find_by_card(uid) if self.members else None)
         self._go_shopping()
@@ -747,6 +753,7 @@ class KioskApp(App):
         self.last_sale = {}
         if self.popup is not None:
             self.popup.dismiss()
+        self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
 
     def next_promotion(self) -> None:
