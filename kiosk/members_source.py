@@ -123,7 +123,9 @@ class StoreMemberSource:
         member = Member.get_or_none(Member.id == member_id)
         while member is not None and member.merged_into:
             member = Member.get_or_none(Member.id == member.merged_into)
-        return self.view(member) if member else None
+        if member is None or members.is_erased(member):  # an erased member's old QR means no one
+            return None
+        return self.view(member)
 
     def tier(self, member: Member, points: int) -> Tier:
         """The member's stored tier, or the one their points reach."""

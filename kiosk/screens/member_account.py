@@ -4,6 +4,7 @@ member's own actions (change PIN, export my data, erase my data)."""
 from typing import Any
 
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.utils import escape_markup
 
 from kiosk import i18n
 from kiosk.domain.money import format_fen
@@ -47,13 +48,13 @@ class MemberAccountScreen(MemberScreen):
     def wallet_text(
         self, lang: str, coupons: list[tuple[str, str]], cards: list[tuple[str, int, str]]
     ) -> str:
-        """Coupons and count cards, under their headings."""
+        """Coupons and count cards under bold headings (Kivy markup; names are escaped)."""
         none = i18n.tr("m_none", lang)
         coupon_lines = [i18n.tr("m_coupon_until", lang, name=n, until=u) for n, u in coupons] or [none]
         card_lines = [i18n.tr("m_count_card", lang, sku=s, left=n, until=u) for s, n, u in cards] or [none]
-        return "\n".join(
-            [i18n.tr("m_coupons", lang), *coupon_lines, "", i18n.tr("m_count_cards", lang), *card_lines]
-        )
+        lines = [f"[b]{i18n.tr('m_coupons', lang)}[/b]", *map(escape_markup, coupon_lines), ""]
+        lines += [f"[b]{i18n.tr('m_count_cards', lang)}[/b]", *map(escape_markup, card_lines)]
+        return "\n".join(lines)
 
     def clear(self) -> None:
         """Forget the member."""

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.devtools.broker import MosquittoBroker
+from kiosk.devtools.xvfb import Xvfb
 from tests.app.test_kiosk_window import MEMBER_CARD, SEEDED, WATER, rows, run_kiosk, zh
 from tests.sync.harness import hub_worker_cmd, spawn, stop, sync_agent_cmd, wait_until
 
@@ -123,7 +125,7 @@ def test_my_account_shows_balances_coupons_and_changes_the_pin(
     assert account["tier"] == zh("普通会员\n再得 1000 积分升级金卡会员")
     assert account["history"] == "暂无积分记录"
     until = (dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=30)).date()
-    assert account["wallet"] == zh(f"优惠券\n新会员满20减3（至 {until}）\n\n次卡\n无")
+    assert account["wallet"] == zh(f"[b]优惠券[/b]\n新会员满20减3（至 {until}）\n\n[b]次卡[/b]\n无")
     assert screens["old_pin_wrong"]["texts"]["note"] == "原密码不正确，请重新输入。"
     assert screens["pin_changed"]["current"] == "member_account"
     assert screens["pin_changed"]["texts"]["note"] == "密码已修改。"
@@ -220,3 +222,26 @@ def test_erasure_reaches_the_hub_over_the_broker_and_anonymises_the_member(
             "where source = 'kiosk' and id != 'demo-member-0001'"
         ).fetchall()
         assert joined == [("kiosk-consent-2026-11", 1)]
+
+
+@pytest.fixture(scope="module")
+def large_display() -> Iterator[str]:
+    """A 1920×1080 Xvfb screen for the larger window sizes."""
+    with Xvfb(1920, 1080) as server:
+        yield server.display
+
+
+@pytest.mark.parametrize("size", ["1024x600", "1920x1080"])
+def test_member_screens_fit_larger_windows(tmp_path: Path, large_display: str, size: str) -> None:
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
+    steps = [
+        {"tap": "idle:join"}, {"press": "member_phone:1391234"}, {"shot": f"member_phone_{size}"},
+        {"tap": "member_phone:back"}, {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"observe": "account"},
+        {"shot": f"member_account_{size}"}, {"tap": "member_account:change_pin"}, {"observe": "set_pin"},
+    ]  # fmt: skip
+    report = run_kiosk(tmp_path, large_display, {"steps": steps, "screenshots": str(shots)}, size)
+    width, height = (int(v) for v in size.split("x"))
+    assert report["window"] == [width, height]
+    assert report["screens"]["account"]["texts"]["tier"] == zh("金卡会员\n再得 720 积分升级铂金卡")
+    assert report["screens"]["set_pin"]["texts"]["prompt"] == zh("请输入新密码（4–6 位）")  # no PIN yet
+    assert {name: found for name, found in report["small_buttons"].items() if found} == {}

@@ -152,3 +152,13 @@ def test_erasure_request_removes_personal_data_and_cards_with_its_event(kiosk_db
     assert members.member_balances("m-1") == {POINTS: 80}  # the anonymous ledger stays
     again = members.register_member(KEY, TERMINAL, NOW, "13812341234", CONSENT, member_id="m-9")
     assert (again.member.id, again.created) == ("m-9", True)  # the phone may join again, as someone new
+
+
+def test_an_erased_members_old_qr_finds_no_one(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.members_source import StoreMemberSource
+
+    join()
+    source = StoreMemberSource(KEY, TERMINAL, lambda: NOW)
+    assert source.find_by_qr("member:m-1").phone_masked == "138****1234"  # type: ignore[union-attr]
+    members.request_erasure(TERMINAL, NOW, "m-1")
+    assert source.find_by_qr("member:m-1") is None
