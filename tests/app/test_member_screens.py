@@ -48,6 +48,7 @@ JOIN_STEPS: list[dict[str, Any]] = [
     {"keys": "member_pin:1111"}, {"keys": "member_pin:2222"}, {"keys": "member_pin:3333"},
     {"keys": "member_pin:4444"}, {"observe": "one_try_left"}, {"keys": "member_pin:5555"},
     {"observe": "locked"}, {"shot": "member_locked"},
+    {"tap": "member_pin:lang"}, {"observe": "locked_en"}, {"tap": "member_pin:lang"},
     {"keys": "member_pin:135790"}, {"observe": "still_locked"},
     {"tap": "member_pin:back"},
     {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"tap": "member_account:export"},
@@ -148,6 +149,9 @@ def test_phone_and_pin_sign_in_then_lockout_in_both_languages(
     assert screens["one_try_left"]["texts"]["note"] == zh("手机号或密码不正确，还可再试 1 次。")
     locked = "密码错误次数过多，此手机号已锁定，请 5 分钟后再试，或刷会员卡。"
     assert screens["locked"]["texts"]["note"] == zh(locked)
+    assert screens["locked_en"]["texts"]["note"] == (
+        "Too many wrong PINs: this phone is locked. Try again in 5 min, or tap your card."
+    )
     assert screens["still_locked"]["texts"]["note"] == zh(locked)  # the right PIN waits too
     assert screens["still_locked"]["current"] == "member_pin"
 
