@@ -13,6 +13,7 @@ event's loyalty effects commit or roll back with the event itself.
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from hub.loyalty_models import (
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
+    IssuedCoupon,
     MemberSale,
     Reconciliation,
 )
@@ -88,7 +90,8 @@ def _rejecting(effect: Effect) -> Effect:
 
 @_rejecting
 def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """Book a terminal's registration; merge it into an earlier member with the same phone."""
+    """Book a terminal's registration (consent, PIN hash and welcome coupon included); merge it
+    into an earlier member with the same phone, who keeps their PIN unless they had none."""
     try:
         fields = dict(event["data"]["member"])
         member_id = fields["id"]
@@ -98,6 +101,15 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         return
     known = {f.name for f in HubMember._meta.sorted_fields}
     HubMember.create(**{k: v for k, v in fields.items() if k in known})
+    coupon = event["data"].get("coupon")
+    if coupon:
+        IssuedCoupon.insert(
+            id=coupon["id"],
+            member_id=member_id,
+            body=json.dumps(coupon, ensure_ascii=False, sort_keys=True),
+            device=event["device"],
+            issued_at=fields["created_at"],
+        ).on_conflict_ignore().execute()
     earlier = (
         HubMember.select()
         .where(
@@ -110,6 +122,9 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     )
     if earlier is not None:
         merge_members(earlier.id, member_id, _now(), by="auto: same phone")
+        IssuedCoupon.update(member_id=earlier.id).where(IssuedCoupon.member_id == member_id).execute()
+        if not earlier.pin_hash and fields.get("pin_hash"):
+            HubMember.update(pin_hash=fields["pin_hash"]).where(HubMember.id == earlier.id).execute()
 
 
 @_rejecting
@@ -327,9 +342,21 @@ def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
         HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
 
 
+@_rejecting
+def on_member_erasure_requested(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """The member asked at a terminal to be erased: erase them (and the record they were merged
+    from) at the hub; the anonymised ledger stays. A repeat changes nothing more."""
+    member_id = event["data"]["member_id"]
+    when = dt.datetime.fromisoformat(event["data"]["requested_at"])
+    for each in {member_id, resolve(member_id)}:
+        if HubMember.get_or_none(HubMember.id == each) is not None:
+            erase_member(each, when)
+
+
 EFFECTS = {
     "member.registered": on_member_registered,
     "member.updated": on_member_updated,
+    "member.erasure_requested": on_member_erasure_requested,
     "card.linked": on_card_linked,
     "ledger.adjusted": on_ledger_adjusted,
 }

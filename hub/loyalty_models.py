@@ -91,6 +91,16 @@ class CouponUse(BaseModel):
     used_at = CharField()
 
 
+class IssuedCoupon(BaseModel):
+    """A coupon a terminal gave a member (today: the welcome coupon on joining); ``body`` is JSON."""
+
+    id = CharField(primary_key=True)
+    member_id = CharField(index=True)
+    body = TextField()
+    device = CharField()
+    issued_at = CharField()
+
+
 class Reconciliation(BaseModel):
     """A disagreement the hub found and recorded instead of rewriting history.
 
@@ -129,6 +139,7 @@ LOYALTY_MODELS = [
     HubLedgerHead,
     MemberSale,
     CouponUse,
+    IssuedCoupon,
     Reconciliation,
     MergeAudit,
 ]

@@ -172,7 +172,7 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
 
 
 def erase_member(member_id: str, now: dt.datetime) -> None:
-    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+    """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
     The phone's blind index is replaced, so the same phone registering later
     becomes a new member instead of being merged into the erased one.
@@ -183,6 +183,7 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
         name_enc="",
         birthday_enc="",
         gender="",
+        pin_hash="",
         erased_at=now.isoformat(timespec="seconds"),
     ).where(HubMember.id == member_id).execute()
     HubCard.delete().where(HubCard.member_id == member_id).execute()
