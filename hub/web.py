@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub import i18n, loyalty_api, receipt_web, reports, sync_web
+from hub import campaign_api, i18n, loyalty_api, receipt_web, reconciliation_web, reports, sync_web
 from kiosk.domain.money import format_fen
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -19,8 +19,10 @@ def create_app(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> Fast
     """The web app; ``today`` is injectable so tests pin the shop's date."""
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
+    app.include_router(campaign_api.router(tz))
     app.include_router(sync_web.router(tz))
     app.include_router(receipt_web.router())
+    app.include_router(reconciliation_web.router(tz))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
