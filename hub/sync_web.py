@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from hub import fleet, i18n, quarantine
+from hub.quarantine_text import explain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -134,6 +135,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
             "open": [e for e in entries if e.resolved_at is None],
             "resolved": [e for e in entries if e.resolved_at is not None][:20],
             "message": request.query_params.get("message", ""),
+            "explain": lambda reason: explain(reason).text(context["lang"]),  # type: ignore[arg-type]
         }
         return TEMPLATES.TemplateResponse(request, "quarantine.html", context)
 

@@ -59,6 +59,9 @@ def test_quarantined_sale_is_replayed_after_the_rule_is_fixed(hub_db, monkeypatc
     web = client()
     page = web.get("/quarantine?lang=en").text
     assert '<span id="open-count">1</span>' in page and "unknown product &#39;A&#39;" in page
+    assert "The sale has an item the hub&#39;s catalog does not have." in page
+    assert "Add the item to the catalog, then press Replay." in page
+    assert "在商品目录中添加该商品，然后点“重新入账”。" in web.get("/quarantine").text
     [entry] = Quarantine.select()
     reply = web.post(f"/quarantine/{entry.id}/replay", follow_redirects=False)
     assert (reply.status_code, reply.headers["location"]) == (303, f"/quarantine?entry={entry.id}&resolved=1")
