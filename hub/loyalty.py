@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub import campaigns, coupon_terms
 from hub.loyalty_models import (
     CouponUse,
     HubCard,
@@ -34,6 +35,7 @@ from hub.member_book import (
     erase_member,
     evaluate_tiers,
     member_balances,
+    member_birthday,
     member_delta,
     member_entries,
     merge_members,
@@ -55,7 +57,6 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
 from kiosk.domain.loyalty.points import points_value_fen
 from kiosk.domain.loyalty.tiers import tier_by_code
-from kiosk.store.pii import PiiError
 
 
 def _now() -> dt.datetime:
@@ -125,6 +126,8 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         IssuedCoupon.update(member_id=earlier.id).where(IssuedCoupon.member_id == member_id).execute()
         if not earlier.pin_hash and fields.get("pin_hash"):
             HubMember.update(pin_hash=fields["pin_hash"]).where(HubMember.id == earlier.id).execute()
+    else:
+        campaigns.issue_at_registration(member_id, dt.datetime.fromisoformat(event["ts"]))
 
 
 @_rejecting
@@ -186,6 +189,7 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
             got=points_paid,
             detail=f"{redeemed} points paid {points_paid} fen",
         )
+    coupon_terms.recheck_sale(event, _now())
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
     day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date()
@@ -219,20 +223,10 @@ def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInf
     tier = tier_by_code(member.tier_code if member else "", rules.tiers)
     ctx = EarnContext(
         day=dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date(),
-        birthday=_birthday(member),
+        birthday=member_birthday(member),
         tier_multiplier=tier.points_multiplier,
     )
     return earn_points(lines, points_paid + bonus_paid, rules.earn, ctx, rules.holidays).points
-
-
-def _birthday(member: HubMember | None) -> dt.date | None:
-    if member is None or not member.birthday_enc or settings.key is None:
-        return None
-    try:
-        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
-    except PiiError:
-        return None
-    return dt.date.fromisoformat(text)
 
 
 def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: str) -> None:

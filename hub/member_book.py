@@ -32,7 +32,7 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
-from kiosk.store.pii import PiiKey
+from kiosk.store.pii import PiiError, PiiKey
 
 HUB_DEVICE = "hub"
 
@@ -64,6 +64,17 @@ def resolve(member_id: str) -> str:
             return member_id
         member_id = member.merged_into
     return member_id
+
+
+def member_birthday(member: HubMember | None) -> dt.date | None:
+    """The member's birthday, decrypted with the business key (None without key or birthday)."""
+    if member is None or not member.birthday_enc or settings.key is None:
+        return None
+    try:
+        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+    except PiiError:
+        return None
+    return dt.date.fromisoformat(text)
 
 
 def _qualifying(member_id: str, on: dt.date) -> int:
