@@ -45,6 +45,7 @@ from hub.member_book import (
     settings,
     store_entries,
 )
+from hub.member_feed import touch
 from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
@@ -111,6 +112,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
             device=event["device"],
             issued_at=fields["created_at"],
         ).on_conflict_ignore().execute()
+    touch(member_id)
     earlier = (
         HubMember.select()
         .where(
@@ -142,6 +144,7 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
             kind=data.get("kind", "nfc"),
             linked_at=data["linked_at"],
         )
+        touch(data["member_id"])
     elif resolve(card.member_id) != resolve(data["member_id"]):
         _reconcile(
             "card_conflict",
@@ -334,6 +337,7 @@ def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
     changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
     if changes:
         HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
+        touch(resolve(data["member_id"]))
 
 
 @_rejecting

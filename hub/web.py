@@ -14,6 +14,7 @@ from hub import (
     export_web,
     i18n,
     loyalty_api,
+    member_snapshot_api,
     receipt_web,
     reconciliation_web,
     reports,
@@ -28,11 +29,16 @@ def create_app(
     tz: ZoneInfo,
     today: Callable[[], dt.date] | None = None,
     export_pages: export_web.ExportPages | None = None,
+    device_auth: member_snapshot_api.DeviceAuth | None = None,
 ) -> FastAPI:
-    """The web app; ``today`` and the export pages' clock are injectable so tests pin time."""
+    """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
+
+    ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
+    """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
     app.include_router(campaign_api.router(tz))
+    app.include_router(member_snapshot_api.router(device_auth))
     app.include_router(sync_web.router(tz))
     app.include_router(receipt_web.router())
     app.include_router(export_web.router(export_pages))
