@@ -124,9 +124,11 @@ def db_migrate(db_url: str) -> None:
 
 
 def _register_groups() -> None:
+    from hub.campaign_cli import campaign
     from hub.device_cli import device
     from hub.member_cli import member
 
+    main.add_command(campaign)
     main.add_command(device)
     main.add_command(member)
 

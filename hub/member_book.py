@@ -33,7 +33,7 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
-from kiosk.store.pii import PiiKey
+from kiosk.store.pii import PiiError, PiiKey
 
 HUB_DEVICE = "hub"
 
@@ -65,6 +65,17 @@ def resolve(member_id: str) -> str:
             return member_id
         member_id = member.merged_into
     return member_id
+
+
+def member_birthday(member: HubMember | None) -> dt.date | None:
+    """The member's birthday, decrypted with the business key (None without key or birthday)."""
+    if member is None or not member.birthday_enc or settings.key is None:
+        return None
+    try:
+        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+    except PiiError:
+        return None
+    return dt.date.fromisoformat(text)
 
 
 def _qualifying(member_id: str, on: dt.date) -> int:
@@ -180,7 +191,7 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
 
 
 def erase_member(member_id: str, now: dt.datetime) -> None:
-    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+    """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
     The phone's blind index is replaced, so the same phone registering later
     becomes a new member instead of being merged into the erased one.
@@ -191,6 +202,7 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
         name_enc="",
         birthday_enc="",
         gender="",
+        pin_hash="",
         erased_at=now.isoformat(timespec="seconds"),
     ).where(HubMember.id == member_id).execute()
     HubCard.delete().where(HubCard.member_id == member_id).execute()
