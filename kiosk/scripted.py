@@ -238,6 +238,7 @@ class ScriptedShopper:
             "current": app.root.current,
             "message": app.message,
             "rows": cart.rows(),
+            "rows_built": cart.rows_built,
             "count": cart.ids.count.text,
             "subtotal": app.subtotal_text,
             "discount": app.discount_text,
