@@ -72,7 +72,7 @@ def serve(
         ingestor.start()
     click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
-        uvicorn.run(create_app(tz), host=http_host, port=http_port, log_level="warning")
+        uvicorn.run(create_app(tz, data_dir=data_dir), host=http_host, port=http_port, log_level="warning")
     finally:
         for ingestor in ingestors:
             ingestor.stop()
@@ -113,9 +113,11 @@ def db_migrate(db_url: str) -> None:
 def _register_groups() -> None:
     from hub.device_cli import device
     from hub.member_cli import member
+    from hub.release_cli import release
 
     main.add_command(device)
     main.add_command(member)
+    main.add_command(release)
 
 
 _register_groups()

@@ -114,3 +114,6 @@ def create_schema(db: Database) -> None:
     from hub.fleet import MODELS as FLEET_MODELS  # sync: fleet status, built on BaseModel here
 
     db.create_tables([*FLEET_MODELS, *CATALOG_MODELS], safe=True)
+    from hub.app_releases import MODELS as APP_RELEASE_MODELS  # software releases offered to terminals
+
+    db.create_tables(APP_RELEASE_MODELS, safe=True)

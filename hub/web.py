@@ -9,18 +9,24 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub import i18n, loyalty_api, receipt_web, reports, sync_web
+from hub import i18n, loyalty_api, receipt_web, release_web, reports, sync_web
 from kiosk.domain.money import format_fen
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def create_app(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> FastAPI:
-    """The web app; ``today`` is injectable so tests pin the shop's date."""
+def create_app(
+    tz: ZoneInfo, today: Callable[[], dt.date] | None = None, data_dir: Path = Path("/var/lib/hub")
+) -> FastAPI:
+    """The web app; ``today`` is injectable so tests pin the shop's date.
+
+    Software releases (``hub release add``) are served from ``data_dir``.
+    """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
     app.include_router(sync_web.router(tz))
     app.include_router(receipt_web.router())
+    app.include_router(release_web.router(data_dir, tz))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

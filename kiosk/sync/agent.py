@@ -22,6 +22,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,8 @@ from paho.mqtt.properties import Properties
 from kiosk import sdnotify
 from kiosk.store import outbox
 from kiosk.store.db import database
-from kiosk.sync import config, health, rebase, schema
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
+from kiosk.sync import config, health, rebase, schema, updates
+from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic, update_topic
 from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class OutboxAgent:
         self._wake = threading.Event()  # set by paho when an ack or config arrives
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
+        self.boot = str(uuid.uuid4())  # this agent process, for the events it writes itself
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -152,7 +154,8 @@ class OutboxAgent:
         if getattr(reason, "is_failure", False):
             log.warning("broker refused connection: %s", reason)
             return
-        client.subscribe([(ack_topic(self.device), 1), (config_topic(self.device), 1)])
+        topics = [ack_topic(self.device), config_topic(self.device), update_topic(self.device)]
+        client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
         log.info("connected to broker %s:%s", self.broker.host, self.broker.port)
@@ -212,6 +215,7 @@ class OutboxAgent:
             self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
             self._next_heartbeat = 0.0
         if now >= self._next_heartbeat:
+            updates.report_outcomes(updates.update_paths(), self.device, self.boot)
             self.publish_status()
             self._next_heartbeat = now + self.settings.heartbeat_interval
         return self._publish_due(now)
@@ -301,6 +305,8 @@ class OutboxAgent:
                 return
             if message.topic == config_topic(self.device):
                 self._apply_config(bytes(message.payload))
+            elif message.topic == update_topic(self.device):
+                updates.store_offer(bytes(message.payload), updates.update_paths())
             else:
                 self._apply_ack(bytes(message.payload))
 
