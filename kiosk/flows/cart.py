@@ -1,0 +1,135 @@
+"""The cart: adding, age checks, quantities, removal (attendant if the shop says so), totals, members.
+
+A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
+"""
+
+from kiosk.domain.cart import MAX_QUANTITY, Cart, CartLine, Product
+from kiosk.domain.errors import QuantityError
+from kiosk.domain.money import format_fen
+from kiosk.screens.member_view import MemberView
+from kiosk.store import audit, catalog
+
+AGE_RESTRICTED = frozenset({"alcohol", "tobacco"})
+
+
+def names(product: Product) -> dict[str, str]:
+    """A product's name per language, for messages that re-render on a language switch."""
+    return {"zh": product.name_zh, "en": product.name_en or product.name_zh}
+
+
+class CartFlow:
+    """Changes the cart and refreshes everything that shows it."""
+
+    def add_product(self, product: Product, quantity: int = 1) -> None:
+        """Add ``product``; age-restricted items wait for an attendant's PIN."""
+        if product.category in AGE_RESTRICTED and not self._already_age_checked():
+            from kiosk.screens.popups import PinPopup
+
+            PinPopup.ask(
+                self,
+                title="age_check_title",
+                body=("age_check_body", {"name": names(product)}),
+                approved=lambda staff: self._age_approved(product, quantity, staff),
+                cancelled=lambda: self._say("pin_cancelled", error=True, name=names(product)),
+            )
+            return
+        try:
+            self.set_cart(self.cart.add(product, quantity))
+        except QuantityError:
+            self._say("quantity_limit", error=True, max=MAX_QUANTITY)
+            return
+        self._say("added", name=names(product))
+        self.speak("added", name=names(product))
+
+    def _already_age_checked(self) -> bool:
+        return any(line.product.category in AGE_RESTRICTED for line in self.cart.lines)
+
+    def _age_approved(self, product: Product, quantity: int, staff: str) -> None:
+        audit.record_action(
+            self.terminal, self.now(), "age_check", staff, {"sku": product.sku, "name_zh": product.name_zh}
+        )
+        self.set_cart(self.cart.add(product, quantity))
+        self._say("age_approved", name=names(product))
+
+    def change_quantity(self, sku: str, delta: int) -> None:
+        """The shopper taps + or −; going below one asks to remove the line."""
+        self.touched()
+        line = self._line(sku)
+        if line is None:
+            return
+        if line.quantity + delta < 1:
+            self.remove_line(sku)
+            return
+        try:
+            self.set_cart(self.cart.set_quantity(sku, line.quantity + delta))
+        except QuantityError:
+            self._say("quantity_limit", error=True, max=MAX_QUANTITY)
+
+    def remove_line(self, sku: str) -> None:
+        """Remove a scanned line; the shop may require an attendant's PIN."""
+        line = self._line(sku)
+        if line is None:
+            return
+        if not self.settings.remove_needs_attendant:
+            self._remove(line, staff="")
+            return
+        from kiosk.screens.popups import PinPopup
+
+        PinPopup.ask(
+            self,
+            title="remove_check_title",
+            body=("remove_check_body", {"name": names(line.product)}),
+            approved=lambda staff: self._remove(line, staff),
+        )
+
+    def _remove(self, line: CartLine, staff: str) -> None:
+        if staff:
+            audit.record_action(
+                self.terminal, self.now(), "void", staff,
+                {"scope": "line", "sku": line.product.sku, "quantity": line.quantity,
+                 "total_fen": line.total_fen},
+            )  # fmt: skip
+        self.set_cart(self.cart.remove(line.product.sku))
+        self._say("removed", name=names(line.product))
+
+    def pick_product(self, sku: str) -> None:
+        """An item without barcode chosen from the category grid."""
+        from kiosk.store.models import Product as ProductRow
+
+        row = ProductRow.get_or_none(ProductRow.sku == sku)
+        if row is not None:
+            self.add_product(catalog.to_cart_product(row))
+        self.go("cart")
+
+    def _line(self, sku: str) -> CartLine | None:
+        return next((line for line in self.cart.lines if line.product.sku == sku), None)
+
+    def set_cart(self, cart: Cart) -> None:
+        """Replace the cart and refresh everything that shows it."""
+        self.cart = cart
+        self.refresh_totals()
+        self.root.get_screen("cart").show(cart, self.lang)
+
+    def refresh_totals(self) -> None:
+        """Subtotal, member savings, total due, points to earn and what is left to pay."""
+        savings = self.members.savings_fen(self.member, self.cart) if self.member and self.members else 0
+        self.subtotal_text = format_fen(self.cart.total_fen)
+        self.discount_text = format_fen(-savings)
+        self.due_fen = self.cart.total_fen - savings
+        self.total_text = format_fen(self.due_fen)
+        self.item_count = self.cart.item_count
+        self.paid_fen = sum(t.amount_fen for t in self.tenders)
+        self.remaining_text = format_fen(self.due_fen - self.paid_fen)
+
+    def points_to_earn(self) -> int:
+        """Points the member earns on this cart (zero without a member)."""
+        return self.members.points_for(self.member, self.due_fen) if self.member and self.members else 0
+
+    def _identify(self, member: MemberView | None) -> None:
+        if member is None:
+            self._say("member_unknown", error=True)
+            return
+        self.member = member
+        self.refresh_totals()
+        self.root.get_screen("cart").show(self.cart, self.lang)
+        self._say("member_welcome", name=member.name_masked)

@@ -1,0 +1,65 @@
+"""Inactivity and resets: "still there?", abandoned carts, the attract screen's promotions.
+
+A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
+"""
+
+import time
+import uuid
+
+from kiosk.domain.cart import Cart
+from kiosk.store import audit
+
+
+class IdleFlow:
+    """Watches for inactivity and brings the kiosk back to the attract screen."""
+
+    def touched(self) -> None:
+        """Someone is there: restart the inactivity timer."""
+        self._last_activity = time.monotonic()
+
+    def check_idle(self) -> None:
+        """Once a second: after the idle timeout, ask "still there?"."""
+        busy = self.root.current in ("idle",) or self.payment_busy or self.popup is not None
+        if busy or self.tenders:
+            return
+        if time.monotonic() - self._last_activity >= self.settings.idle_timeout_s:
+            from kiosk.screens.popups import StillThere
+
+            StillThere.ask(self, self.settings.countdown_s)
+
+    def abandon(self) -> None:
+        """Nobody answered: keep the cart as ``cart.abandoned`` and reset the screen."""
+        if not self.cart.is_empty:
+            audit.record_abandoned_cart(self.terminal, self.now(), self.cart_id, self.cart, reason="timeout")
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the attract screen with no cart, member, payment or message left."""
+        self.tenders = []
+        self.member = None
+        self.selected_sku = ""
+        self.cart_id = str(uuid.uuid4())
+        self.set_cart(Cart())
+        self.message = ""
+        self._message_source = None
+        self.qr_url = ""
+        self.last_sale = {}
+        if self.popup is not None:
+            self.popup.dismiss()
+        self.member_flow.clear()  # no member's data stays on a member screen
+        self.root.current = "idle"
+
+    def next_promotion(self) -> None:
+        """Rotate the attract screen's promotions."""
+        promos = self.settings.promotions
+        if promos:
+            index = (promos.index(self.promo_key) + 1) if self.promo_key in promos else 0
+            self.promo_key = promos[index % len(promos)]
+
+    def cancel_sale(self) -> None:
+        """The shopper gives up before paying: the cart is kept as abandoned, back to idle."""
+        if not self.cart.is_empty:
+            audit.record_abandoned_cart(
+                self.terminal, self.now(), self.cart_id, self.cart, reason="cancelled"
+            )
+        self.reset()

@@ -1,0 +1,157 @@
+"""Paying: cash confirmed by an attendant, mobile wallets on a worker thread, member payment, the sale commit.
+
+A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
+"""
+
+import logging
+import threading
+import uuid
+from dataclasses import replace
+
+from kiosk import i18n
+from kiosk.domain.cart import Cart
+from kiosk.domain.money import format_fen
+from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
+from kiosk.store.sales import PaymentIntent, commit_sale
+
+log = logging.getLogger(__name__)
+
+
+class PaymentFlow:
+    """Takes tenders until nothing is left to pay, then commits the sale in one transaction."""
+
+    def start_payment(self) -> None:
+        """Cart -> pay."""
+        if self.cart.is_empty:
+            self._say("cart_empty_hint", error=True)
+            return
+        self.refresh_totals()
+        self.message = ""
+        self._message_source = None
+        self.go("pay")
+        self.speak("pay_mobile_hint")
+
+    def remaining_fen(self) -> int:
+        """What is still to pay."""
+        return self.due_fen - sum(t.amount_fen for t in self.tenders)
+
+    def pay_cash(self, amount_fen: int | None = None) -> None:
+        """Cash for ``amount_fen`` (default: all that remains): an attendant confirms with a PIN."""
+        amount = min(amount_fen or self.remaining_fen(), self.remaining_fen())
+        if amount <= 0 or self.payment_busy:
+            return
+        from kiosk.screens.popups import PinPopup
+
+        PinPopup.ask(
+            self,
+            title="cash_approve_title",
+            body=("cash_approve_body", {"amount": format_fen(amount)}),
+            approved=lambda staff: self._cash_received(amount, staff),
+        )
+
+    def _cash_received(self, amount: int, staff: str) -> None:
+        self.open_drawer()
+        self.tenders.append(PaymentIntent("cash", amount, f"staff:{staff}"))
+        self._say("cash_received", amount=format_fen(amount))
+        self._after_tender()
+
+    def pay_mobile(self, auth_code: str) -> None:
+        """A payment code on the pay screen: charge what remains through the provider, off the UI thread."""
+        if self.payment_busy:
+            self._say("payment_busy", error=True)
+            return
+        if self.payments is None:
+            self._say("mobile_error", error=True)
+            return
+        amount = self.remaining_fen()
+        if amount <= 0:
+            return
+        wallet = wallet_for_code(auth_code) or "wechat"
+        request = PaymentRequest(str(uuid.uuid4()), auth_code, amount, f"{self.settings.store} self-checkout")
+        self.payment_busy = True
+        self._say("paying_mobile", wallet=i18n.Key(wallet), amount=format_fen(amount))
+        provider = self.payments
+
+        def work() -> None:
+            try:
+                result = provider.charge(request)
+            except Exception as exc:  # reported to the shopper below and logged whole
+                log.exception("payment provider failed")
+                result = PaymentResult(
+                    PaymentStatus.ERROR, request.order_id, amount, reason=type(exc).__name__
+                )
+            self.deliver(lambda: self._mobile_result(wallet, result))
+
+        threading.Thread(target=work, name="payment", daemon=True).start()
+
+    def _mobile_result(self, wallet: str, result: PaymentResult) -> None:
+        self.payment_busy = False
+        self.touched()
+        name = i18n.Key(wallet)
+        if result.approved:
+            self.tenders.append(PaymentIntent(wallet, result.amount_fen, result.reference))
+            self._say("mobile_approved", wallet=name, amount=format_fen(result.amount_fen))
+            self._after_tender()
+            return
+        key = {PaymentStatus.DECLINED: "mobile_declined", PaymentStatus.TIMEOUT: "mobile_timeout"}
+        self._say(key.get(result.status, "mobile_error"), error=True, wallet=name, reason=result.reason)
+
+    def pay_member(self) -> None:
+        """储值/积分: pay what remains (or what the balances cover) from stored value, then points."""
+        from kiosk.domain.loyalty import LoyaltyError
+        from kiosk.members_source import NeedsAttendant
+
+        if self.payment_busy or self.remaining_fen() <= 0:
+            return
+        if self.member is None or self.members is None:
+            self._say("member_pay_no_member", error=True)
+            return
+        try:
+            tender = self.members.member_tender(self.member, self.remaining_fen(), self.due_fen, self.tenders)
+        except NeedsAttendant as exc:
+            log.info("member payment needs an attendant: %s", exc)
+            self._say("member_pay_over_cap", error=True)
+            return
+        except LoyaltyError:
+            self._say("member_pay_nothing", error=True)
+            return
+        self.tenders.extend(tender.payments())
+        self._say("member_paid", amount=format_fen(tender.total_fen), points=tender.points)
+        self._after_tender()
+
+    def _after_tender(self) -> None:
+        self.refresh_totals()
+        if self.remaining_fen() <= 0:
+            self.finish_sale()
+
+    def finish_sale(self) -> None:
+        """Everything is paid: commit the sale, its payments and member add-on in one transaction."""
+        cart, member, sale_id = self.cart, self.member, str(uuid.uuid4())
+        now = self.now()
+        try:
+            addon = (
+                self.members.sale_addon(member, cart, self.tenders, sale_id)
+                if member and self.members
+                else None
+            )
+            sale = commit_sale(cart, list(self.tenders), self.terminal, now, sale_id, member=addon)
+        except Exception as exc:  # shown to the person, and logged whole
+            log.exception("sale commit failed")
+            self._say("sale_failed", error=True, reason=str(exc))
+            return
+        self.points_earned = addon.earned_points if addon is not None else 0
+        if member is not None:  # the points the done screen and receipt start from: less those redeemed
+            redeemed = sum(int(t.reference.split(":")[1]) for t in self.tenders if t.method == "points")
+            member = replace(member, points=member.points - redeemed)
+        self.last_sale = {
+            "cart": cart, "member": member, "tenders": list(self.tenders), "time": now,
+            "discount_fen": cart.total_fen - sale.total_fen, "receipt_no": sale.receipt_no,
+        }  # fmt: skip
+        self.last_receipt_no = sale.receipt_no
+        self.last_total_text = format_fen(sale.total_fen)
+        self.qr_url = f"{self.settings.hub_url.rstrip('/')}/r/{sale.receipt_no}"
+        self.tenders = []
+        self.set_cart(Cart())
+        self.message = ""
+        self.root.current = "receipt"
+        self.speak("receipt_title")
