@@ -335,9 +335,16 @@ def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a member's change made at a terminal (today: a new PIN hash)."""
     data = event["data"]
     changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
+    member_id = resolve(data["member_id"])
     if changes:
-        HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
-        touch(resolve(data["member_id"]))
+        # a change sent before the terminal learnt of an erasure must not bring personal data back
+        updated = (
+            HubMember.update(**changes)
+            .where(HubMember.id == member_id, HubMember.erased_at.is_null())
+            .execute()
+        )
+        if updated:
+            touch(member_id)
 
 
 @_rejecting

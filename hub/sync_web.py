@@ -32,7 +32,7 @@ TEXT: dict[str, dict[str, str]] = {
     "oldest": {"zh": "最久未传", "en": "Oldest unsent"},
     "config_version": {"zh": "配置版本", "en": "Config"},
     "member_version": {"zh": "会员版本", "en": "Members"},
-    "hub_member_version": {"zh": "总部会员数据版本", "en": "Hub member version"},
+    "hub_member_version": {"zh": "总部会员数据版本：", "en": "Hub member version: "},
     "app_version": {"zh": "软件版本", "en": "App"},
     "disk": {"zh": "剩余空间", "en": "Disk free"},
     "printer": {"zh": "打印机", "en": "Printer"},

@@ -189,3 +189,34 @@ def test_a_big_change_is_split_into_messages_of_limited_size(api: TestClient, tm
         (2, 4, ["m-2", "m-3"]),
         (4, 5, ["m-4"]),
     ]
+
+
+def test_device_add_issues_the_hub_url_and_a_password_the_snapshot_login_accepts(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from hub.device_cli import device
+    from kiosk.config import load_config
+
+    args = ["add", "--store", "s-001", "--name", "Till", "--broker-host", "hub.lan", "--id", "d-0a0b0c",
+            "--hub-url", "http://hub.lan:8080", "--data", str(tmp_path / "hub"),
+            "--broker-dir", str(tmp_path / "broker"), "--no-reload"]  # fmt: skip
+    result = CliRunner().invoke(device, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    config = load_config(tmp_path / "hub/devices/d-0a0b0c/kiosk.toml")
+    assert config.broker.hub_url == "http://hub.lan:8080"
+    # the password file was written by Mosquitto's own mosquitto_passwd: our check reads its format
+    auth = DeviceAuth(tmp_path / "broker/passwd")
+    assert auth.check("d-0a0b0c", config.broker.password)
+    assert not auth.check("d-0a0b0c", config.broker.password + "x")
+    assert not auth.check("d-ffffff", config.broker.password)
+
+
+def test_a_pin_change_that_arrives_after_the_erasure_is_not_stored(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    events = on_terminal(tmp_path, "K01", first_store)
+    ingest("K01", events)
+    with member_feed.database.atomic():
+        loyalty.erase_member("m-1", NOW)
+    late = on_terminal(tmp_path, "K01", lambda t: members.set_pin(t, NOW, "m-1", "2468"))
+    ingest("K01", late[len(events) :])
+    assert HubMember.get_by_id("m-1").pin_hash == ""
+    assert member_feed.current_version() == 5  # the erasure was the last change

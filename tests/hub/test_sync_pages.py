@@ -36,7 +36,7 @@ def test_fleet_page_flags_the_silent_kiosk_its_gap_and_its_clock(hub_db) -> None
     html = client().get("/fleet").text
     assert '<html lang="zh-CN">' in html
     assert row(html, "K01") == "|K01 在线 1 分钟前 5 0 – 3 2 0.1.0 12.4 GB ok +1 s 0"
-    assert re.search(r'id="hub-member-version">总部会员数据版本: <b>2</b>', html)
+    assert re.search(r'id="hub-member-version">总部会员数据版本：<b>2</b>', html)
     assert (
         row(html, "K02")
         == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB paper_out −3.0 h 时钟不准 2"

@@ -1,13 +1,15 @@
 """The terminal's copy of the hub's members on a real SQLite file: versions, erasure, balances."""
 
 import datetime as dt
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.loyalty import POINTS, PRINCIPAL, Kind
-from kiosk.store import members
+from kiosk.store import members, outbox
 from kiosk.store.member_models import Member, MemberCard
 from kiosk.store.members import hub_copy
+from kiosk.store.models import Outbox
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import Terminal
 
@@ -91,6 +93,23 @@ def test_erasure_removes_personal_data_and_cards_but_keeps_the_ledger(kiosk_db) 
     assert MemberCard.select().count() == 0
     assert members.find_by_card("card-m-1") is None and members.find_by_phone(KEY, PHONE) is None
     assert members.member_balances("m-1") == {POINTS: 70}
+
+
+def test_erasure_scrubs_delivered_events_but_never_unsent_ones(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    consent = members.Consent(version="privacy-2026-01", where="S02/K02")
+    members.register_member(KEY, TERMINAL, NOW, PHONE, consent, name="王五", member_id="m-1")
+    members.set_pin(TERMINAL, NOW, "m-1", "2468")
+    members.register_member(KEY, TERMINAL, NOW, "13900000000", consent, name="赵六", member_id="m-2")
+    registered, pin, other = [e["id"] for e in outbox.pending(limit=10)]
+    outbox.mark_acked([registered, pin], NOW)
+    hashes = {row.id: row.hash for row in Outbox.select()}
+    snapshot(version=0)
+    assert hub_copy.apply_delta(0, 1, [{"id": "m-1", "version": 1, "erased": True}]) == "applied"
+    body = json.loads(Outbox.get_by_id(registered).body)["data"]["member"]
+    assert (body["phone_enc"], body["name_enc"], body["phone_index"]) == ("", "", "erased:m-1")
+    assert json.loads(Outbox.get_by_id(pin).body)["data"]["pin_hash"] == ""
+    assert json.loads(Outbox.get_by_id(other).body)["data"]["member"]["name_enc"] != ""  # m-2 untouched
+    assert {row.id: row.hash for row in Outbox.select()} == hashes  # the chain stays as it was
 
 
 def test_own_unsynced_spend_is_never_hidden_by_an_older_hub_balance(kiosk_db) -> None:  # type: ignore[no-untyped-def]

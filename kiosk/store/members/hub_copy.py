@@ -13,15 +13,16 @@ an older hub balance never hides a spend made here that the hub has not booked.
 """
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import BigIntegerField, CharField, IntegerField
 
 from kiosk.store.db import database
-from kiosk.store.member_models import Member, MemberCard
-from kiosk.store.members.registry import apply_member_delta
-from kiosk.store.models import BaseModel
+from kiosk.store.member_models import Member, MemberCard, MemberSnapshot
+from kiosk.store.members.registry import MEMBER_FIELDS
+from kiosk.store.models import BaseModel, Outbox
 
 
 class MemberFeedState(BaseModel):
@@ -68,52 +69,96 @@ def apply_states(states: list[dict[str, Any]]) -> int:
     """Apply member states newer than the ones held (inside the caller's transaction); return how many."""
     if not database.in_transaction():
         raise RuntimeError("apply_states must run inside the transaction that moves the member version")
-    ids = [s["id"] for s in states]
     held = dict(
         MemberHubVersion.select(MemberHubVersion.member_id, MemberHubVersion.version)
-        .where(MemberHubVersion.member_id.in_(ids))
+        .where(MemberHubVersion.member_id.in_([s["id"] for s in states]))
         .tuples()
     )
-    applied = 0
-    for state in states:
-        if held.get(state["id"], -1) >= state["version"]:
-            continue
+    newer = {s["id"]: s for s in states if held.get(s["id"], -1) < s["version"]}  # the last one wins
+    fresh = list(newer.values())
+    for state in fresh:
         if state["erased"]:
             erase_local(state["id"])
-        else:
-            _store(state)
-        version = {"member_id": state["id"], "version": state["version"]}
-        MemberHubVersion.insert(**version).on_conflict_replace().execute()
-        held[state["id"]] = state["version"]
-        applied += 1
-    return applied
+    _store_profiles([s for s in fresh if not s["erased"]])
+    versions = [{"member_id": s["id"], "version": s["version"]} for s in fresh]
+    for rows in _chunks(versions):
+        MemberHubVersion.insert_many(rows).on_conflict_replace().execute()
+    return len(fresh)
 
 
-def _store(state: dict[str, Any]) -> None:
-    member = dict(state["member"])
-    if member.get("merged_into"):
+def _chunks(rows: list[dict[str, Any]], size: int = 200) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _store_profiles(states: list[dict[str, Any]]) -> None:
+    """Profiles, cards and balance snapshots of many members at once.
+
+    The same rules as :func:`kiosk.store.members.apply_member_delta`, a page at a
+    time: a snapshot of 2,000 members is a handful of statements, not 14,000.
+    """
+    if not states:
+        return
+    profiles = [_profile(s["member"]) for s in states]
+    ids = [p["id"] for p in profiles]
+    owner = {p["phone_index"]: p["id"] for p in profiles}
+    # a local member with the same phone and another id is one the hub merged away
+    duplicates = Member.select().where(Member.phone_index.in_(list(owner)), Member.id.not_in(ids))
+    for duplicate in duplicates:
+        duplicate.merged_into = owner[duplicate.phone_index]
+        duplicate.phone_index = f"merged:{duplicate.id}"
+        duplicate.save()
+    for rows in _chunks(profiles):
+        Member.insert_many(rows).on_conflict_replace().execute()
+    cards = [card for s in states for card in s["cards"]]
+    for rows in _chunks(cards):
+        MemberCard.insert_many(rows).on_conflict_replace().execute()
+    MemberSnapshot.delete().where(MemberSnapshot.member_id.in_(ids)).execute()
+    balances = [
+        {"member_id": s["id"], "account": account, "amount": amount, "through_seq": s["through_seq"]}
+        for s in states
+        for account, amount in s["balances"].items()
+    ]
+    for rows in _chunks(balances):
+        MemberSnapshot.insert_many(rows).execute()
+
+
+def _profile(member: dict[str, Any]) -> dict[str, Any]:
+    profile = {name: member[name] for name in MEMBER_FIELDS if name in member}
+    if profile.get("merged_into"):
         # a merged-away member shares its phone with the survivor: only the survivor answers to it
-        member["phone_index"] = f"merged:{member['id']}"
-    delta = {
-        "member": member,
-        "cards": state["cards"],
-        "balances": state["balances"],
-        "through_seq": state["through_seq"],
-    }
-    apply_member_delta(delta)
+        profile["phone_index"] = f"merged:{profile['id']}"
+    return profile
+
+
+PERSONAL_FIELDS = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash")
 
 
 def erase_local(member_id: str) -> None:
-    """Remove the member's personal data and cards here; balances and the ledger stay, anonymised."""
-    Member.update(
-        phone_index=f"erased:{member_id}",
-        phone_enc="",
-        name_enc="",
-        birthday_enc="",
-        gender="",
-        pin_hash="",
-    ).where(Member.id == member_id).execute()
+    """Remove the member's personal data and cards here; balances and the ledger stay, anonymised.
+
+    Events this terminal already delivered (the hub acked them, and has erased
+    its own copy) lose the personal fields too. Their stored ``hash`` stays, so
+    the chain of later events is untouched; unsent events are never edited.
+    """
+    erased = {name: "" for name in PERSONAL_FIELDS}
+    Member.update(phone_index=f"erased:{member_id}", **erased).where(Member.id == member_id).execute()
     MemberCard.delete().where(MemberCard.member_id == member_id).execute()
+    delivered = Outbox.select().where(
+        Outbox.sent_at.is_null(False),
+        Outbox.type.in_(["member.registered", "member.updated"]),
+        Outbox.body.contains(member_id),
+    )
+    for row in delivered:
+        event = json.loads(row.body)
+        data = event["data"]
+        target = data.get("member", data)
+        if member_id not in (target.get("id"), data.get("member_id")):
+            continue
+        target.update({k: "" for k in PERSONAL_FIELDS if target.get(k)})
+        if "phone_index" in target:
+            target["phone_index"] = f"erased:{member_id}"
+        row.body = json.dumps(event, ensure_ascii=False, sort_keys=True)
+        row.save()
 
 
 def apply_delta(first: int, last: int, states: list[dict[str, Any]]) -> str:
