@@ -70,6 +70,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
         ("/reconciliation?lang=en", "Reconciliation"),
+        ("/releases?lang=en", "Releases"),
     ]
 
 
