@@ -74,6 +74,7 @@ class AgentSettings:
     resend_after: float = 5.0  # first ack deadline; doubles per unanswered resend
     max_backoff: float = 120.0
     heartbeat_interval: float = 30.0
+    status_check: float = 1.0  # how often the printer condition the app stored is looked at
 
 
 @dataclass
@@ -110,7 +111,7 @@ class OutboxAgent:
         broker: BrokerSettings,
         settings: AgentSettings | None = None,
         clock: Clock = system_clock,
-        printer: health.PrinterStatus = health.unknown_printer,
+        printer: health.PrinterStatus = health.stored_printer,
     ) -> None:
         self.device = device
         self.broker = broker
@@ -125,6 +126,8 @@ class OutboxAgent:
         self._wake = threading.Event()  # set by paho when an ack or config arrives
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
+        self._next_printer_check = 0.0
+        self._reported_printer: str | None = None
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -168,7 +171,6 @@ class OutboxAgent:
     # agent thread
     def start(self) -> None:
         """Connect in the background; the broker may be down, paho keeps retrying."""
-        config.ensure_table()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client.connect_async(
@@ -211,10 +213,17 @@ class OutboxAgent:
             self._reconnected.clear()
             self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
             self._next_heartbeat = 0.0
-        if now >= self._next_heartbeat:
+        if now >= self._next_heartbeat or self._printer_changed(now):
             self.publish_status()
             self._next_heartbeat = now + self.settings.heartbeat_interval
         return self._publish_due(now)
+
+    def _printer_changed(self, now: float) -> bool:
+        """True (at most once a ``status_check`` interval) when the printer's condition changed."""
+        if now < self._next_printer_check:
+            return False
+        self._next_printer_check = now + self.settings.status_check
+        return self.printer() != self._reported_printer
 
     def _publish_due(self, now: float) -> int:
         delivery = self._delivery
@@ -283,13 +292,14 @@ class OutboxAgent:
 
     def publish_status(self) -> None:
         """Publish the retained ``online`` status with current health figures."""
+        printer = self._reported_printer = self.printer()
         payload = health.online_status(
             self.device,
             now=dt.datetime.now(dt.UTC),
             uptime_s=time.monotonic() - self._started,
             config_version=config.running_version(),
             data_dir=Path(database.database).parent,
-            printer=self.printer,
+            printer=lambda: printer,
         )
         self.client.publish(status_topic(self.device), payload, qos=1, retain=True)
 
