@@ -60,6 +60,8 @@ class BrokerSettings:
     password: str | None = None
     keepalive: int = 30
     ca_file: str | None = None  # verify the broker's TLS certificate against this CA
+    client_cert: str | None = None  # our certificate (PEM file) when the broker requires one
+    client_key: str | None = None  # its private key (PEM file)
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,9 @@ class OutboxAgent:
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.ca_file:
-            client.tls_set(ca_certs=self.broker.ca_file)
+            client.tls_set(
+                ca_certs=self.broker.ca_file, certfile=self.broker.client_cert, keyfile=self.broker.client_key
+            )
         client.max_queued_messages_set(0)
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
