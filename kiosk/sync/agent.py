@@ -240,7 +240,7 @@ class OutboxAgent:
             return 0
         busy = delivery.inflight_ids()
         limit = len(busy) + free * self.settings.batch_size
-        due = [e for e in outbox.pending(limit=limit) if e["id"] not in busy]
+        due = [e for e in outbox.pending_bodies(limit=limit) if e[0] not in busy]
         if not due:
             delivery.waiting_since = None
             return 0
@@ -263,11 +263,11 @@ class OutboxAgent:
             self._delivery.waiting_since = now
         return now - self._delivery.waiting_since >= self.settings.batch_linger
 
-    def _chunks(self, events: list[dict[str, object]]) -> list[list[dict[str, object]]]:
-        chunks: list[list[dict[str, object]]] = [[]]
+    def _chunks(self, events: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+        chunks: list[list[tuple[str, str]]] = [[]]
         size = 0
         for event in events:
-            event_size = len(schema.canonical(event)) + 1
+            event_size = len(event[1].encode()) + 1
             full = len(chunks[-1]) >= self.settings.batch_size or size + event_size > self._byte_budget()
             if chunks[-1] and full:
                 chunks.append([])
@@ -283,14 +283,14 @@ class OutboxAgent:
         backoff = self.settings.resend_after * 2 ** min(self._delivery.attempts, 16)
         return min(backoff, self.settings.max_backoff) * random.uniform(1.0, 1.2)
 
-    def _publish_batch(self, events: list[dict[str, object]], now: float) -> bool:
+    def _publish_batch(self, events: list[tuple[str, str]], now: float) -> bool:
         sent_at = self.clock().isoformat(timespec="milliseconds")
-        payload = schema.batch(self.device, events, sent_at=sent_at)
+        payload = schema.batch_of_bodies(self.device, [body for _id, body in events], sent_at)
         info = self.client.publish(events_topic(self.device), payload, qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("publish failed (rc=%s); will retry", info.rc)
             return False
-        ids = {str(e["id"]) for e in events}
+        ids = {event_id for event_id, _body in events}
         self._delivery.inflight.append(_Batch(ids, now + self._patience()))
         return True
 
