@@ -103,6 +103,12 @@ def device() -> None:
     help="Issue a client certificate from the CA in --broker-dir/tls (for `hub broker-config "
     "--require-client-cert`); implies TLS with that CA unless --ca is given.",
 )
+@click.option(
+    "--hub-url",
+    default=None,
+    envvar="HUB_URL",
+    help="Hub's HTTP address as terminals see it (member snapshot), e.g. http://hub.shop.lan:8080.",
+)
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
 @click.option("--wifi-ssid", default=None)
 @click.option("--wifi-psk", default=None, envvar="HUB_WIFI_PSK")
@@ -125,6 +131,7 @@ def add(
     broker_port: int,
     ca_file: Path | None,
     client_cert: bool,
+    hub_url: str | None,
     timezone: str,
     wifi_ssid: str | None,
     wifi_psk: str | None,
@@ -155,6 +162,7 @@ def add(
             wifi=wifi,
             ca_pem=ca_file.read_text() if ca_file else None,
             client_cert=certificate,
+            hub_url=hub_url,
         )
         data = render(config)
     except FileNotFoundError as exc:

@@ -21,6 +21,7 @@ from hub.loyalty_models import (
     MergeAudit,
     Reconciliation,
 )
+from hub.member_feed import touch
 from kiosk.domain.loyalty import (
     LedgerEntry,
     LoyaltyRules,
@@ -32,7 +33,7 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
-from kiosk.store.pii import PiiKey
+from kiosk.store.pii import PiiError, PiiKey
 
 HUB_DEVICE = "hub"
 
@@ -66,6 +67,17 @@ def resolve(member_id: str) -> str:
     return member_id
 
 
+def member_birthday(member: HubMember | None) -> dt.date | None:
+    """The member's birthday, decrypted with the business key (None without key or birthday)."""
+    if member is None or not member.birthday_enc or settings.key is None:
+        return None
+    try:
+        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+    except PiiError:
+        return None
+    return dt.date.fromisoformat(text)
+
+
 def _qualifying(member_id: str, on: dt.date) -> int:
     rule = settings.rules.tiers
     column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
@@ -86,7 +98,10 @@ def _tier_state(member: HubMember) -> TierState:
 
 def _save_tier(member: HubMember, state: TierState) -> None:
     grace = state.grace_until.isoformat() if state.grace_until else None
+    if (member.tier_code, member.tier_grace_until) == (state.code, grace):
+        return
     HubMember.update(tier_code=state.code, tier_grace_until=grace).where(HubMember.id == member.id).execute()
+    touch(member.id)
 
 
 def confirm_tier(member_id: str, on: dt.date) -> str:
@@ -124,6 +139,8 @@ def store_entries(entries: list[LedgerEntry], event_id: str) -> None:
     """Insert entries as they were written, tagged with the event that carried them."""
     if entries:
         HubLedgerEntry.insert_many([{**e.to_dict(), "event_id": event_id} for e in entries]).execute()
+        for member_id in sorted({e.member_id for e in entries}):
+            touch(member_id)  # a balance changed: terminals get the member again
 
 
 def member_entries(member_id: str) -> list[LedgerEntry]:
@@ -160,6 +177,8 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
         move_ledger_head(HUB_DEVICE, linked[-1].seq, linked[-1].hash)
     cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
     HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
+    touch(survivor_id)  # cards moved to it
+    touch(duplicate_id)
     MergeAudit.create(
         survivor_id=survivor_id,
         duplicate_id=duplicate_id,
@@ -172,7 +191,7 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
 
 
 def erase_member(member_id: str, now: dt.datetime) -> None:
-    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+    """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
     The phone's blind index is replaced, so the same phone registering later
     becomes a new member instead of being merged into the erased one.
@@ -183,9 +202,11 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
         name_enc="",
         birthday_enc="",
         gender="",
+        pin_hash="",
         erased_at=now.isoformat(timespec="seconds"),
     ).where(HubMember.id == member_id).execute()
     HubCard.delete().where(HubCard.member_id == member_id).execute()
+    touch(member_id)  # terminals delete their copy
 
 
 def member_delta(member_id: str, device: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ def import_members(csv_file: Path, db_url: str, key_file: Path | None, store: st
     """
     from hub.db import open_hub_database, transaction
     from hub.loyalty_models import HubMember
+    from hub.member_feed import touch
     from kiosk.domain.loyalty import InvalidPhone, normalize_phone
 
     key = _key(key_file)
@@ -67,6 +68,7 @@ def import_members(csv_file: Path, db_url: str, key_file: Path | None, store: st
                 source="import",
                 created_at=now,
             )
+            touch(member_id)
             added += 1
     click.echo(f"imported {added} members, skipped {skipped}")
 

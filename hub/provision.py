@@ -193,6 +193,7 @@ def kiosk_config_for(
     ca_pem: str | None = None,
     client_cert: tuple[str, str] | None = None,
     wifi: WifiConfig | None = None,
+    hub_url: str | None = None,
 ) -> KioskConfig:
     """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`."""
     return KioskConfig(
@@ -204,6 +205,7 @@ def kiosk_config_for(
             username=device.id,
             password=password,
             tls=_tls(ca_pem, client_cert),
+            hub_url=hub_url,
         ),
         data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,

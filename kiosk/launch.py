@@ -67,6 +67,8 @@ def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[li
     if tls is not None and tls.client_cert and tls.client_key:
         argv += ["--client-cert", _pem_file(tls.client_cert, runtime_dir / "client.pem")]
         argv += ["--client-key", _pem_file(tls.client_key, runtime_dir / "client.key")]
+    if config.broker.hub_url:
+        argv += ["--hub-url", config.broker.hub_url]
     return argv, {"KIOSK_MQTT_PASSWORD": config.broker.password}
 
 

@@ -6,6 +6,7 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 import logging
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from kiosk.domain.barcode import looks_like_ean
@@ -43,6 +44,11 @@ class HardwareFlow:
             except queue.Empty:
                 break
             deliver()
+
+    def deliver(self, result: Callable[[], None]) -> None:
+        """Run ``result`` on the UI thread at the next Clock tick; called from worker threads."""
+        self._results.put(result)
+        self._drain_soon()
 
     def handle_hardware(self, event: HardwareEvent) -> None:
         """Dispatch one hardware event to what it means in the current screen."""
@@ -132,6 +138,9 @@ class HardwareFlow:
         self.touched()
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
             self._say("member_locked", error=True)
+            return
+        if self.root.current.startswith("member_"):  # a member is joining or in My account
+            log.info("card tap ignored on the %s screen", self.root.current)
             return
         self._identify(self.members.find_by_card(uid) if self.members else None)
         self._go_shopping()

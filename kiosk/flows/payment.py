@@ -80,7 +80,7 @@ class PaymentFlow:
                 result = PaymentResult(
                     PaymentStatus.ERROR, request.order_id, amount, reason=type(exc).__name__
                 )
-            self._results.put(lambda: self._mobile_result(wallet, result))
+            self.deliver(lambda: self._mobile_result(wallet, result))
 
         threading.Thread(target=work, name="payment", daemon=True).start()
 

@@ -1,6 +1,7 @@
 """The one channel from hardware threads to the UI thread."""
 
 import queue
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,14 +29,26 @@ class HardwareEvent:
 
 
 class EventQueue:
-    """A thread-safe FIFO of hardware events; producers never block."""
+    """A thread-safe FIFO of hardware events; producers never block.
+
+    The consumer may set a waker (:meth:`wake_with`): a thread-safe callable run
+    after every put, so the UI drains at once instead of at its next poll.
+    """
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[HardwareEvent] = queue.SimpleQueue()
+        self._wake: Callable[[], object] | None = None
+
+    def wake_with(self, wake: Callable[[], object] | None) -> None:
+        """Call ``wake()`` (from the producer's thread) after each event put; None stops it."""
+        self._wake = wake
 
     def put(self, event: HardwareEvent) -> None:
         """Called from any thread."""
         self._queue.put(event)
+        wake = self._wake
+        if wake is not None:
+            wake()
 
     def get(self, timeout: float) -> HardwareEvent | None:
         """Wait up to ``timeout`` seconds for one event (for CLI tools and tests, not the UI)."""

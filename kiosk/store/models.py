@@ -107,7 +107,7 @@ class Outbox(BaseModel):
 class AppliedConfig(BaseModel):
     """The downlink config release the terminal runs (one row); the UI polls ``version``.
 
-    Written by the sync agent (:mod:`kiosk.sync.config`); created by migration 3.
+    Written by the sync agent (:mod:`kiosk.sync.config`); created by migration 4.
     """
 
     id = IntegerField(primary_key=True, default=1)
@@ -123,7 +123,7 @@ class DeviceStatus(BaseModel):
     """The last reported condition of a device the app owns (``printer``), for the heartbeat.
 
     The app process owns the hardware and writes here when a condition changes; the
-    sync agent, a separate process, reads it for ``pos/{d}/status``. Created by migration 3.
+    sync agent, a separate process, reads it for ``pos/{d}/status``. Created by migration 4.
     """
 
     component = CharField(primary_key=True)  # "printer"

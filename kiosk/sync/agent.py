@@ -34,8 +34,10 @@ from paho.mqtt.properties import Properties
 from kiosk import sdnotify
 from kiosk.store import outbox
 from kiosk.store.db import database
+from kiosk.store.members import hub_copy
 from kiosk.sync import config, health, rebase, schema
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
+from kiosk.sync.members import HubEndpoint, MemberDownlink
+from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic
 from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,7 @@ class AgentSettings:
     max_backoff: float = 120.0
     heartbeat_interval: float = 30.0
     status_check: float = 1.0  # how often the printer condition the app stored is looked at
+    member_gap_patience: float = 5.0  # seconds a member delta waits for a missing one before a snapshot
 
 
 @dataclass
@@ -114,6 +117,7 @@ class OutboxAgent:
         settings: AgentSettings | None = None,
         clock: Clock = system_clock,
         printer: health.PrinterStatus = health.stored_printer,
+        hub: HubEndpoint | None = None,
     ) -> None:
         self.device = device
         self.broker = broker
@@ -130,6 +134,7 @@ class OutboxAgent:
         self._next_heartbeat = 0.0
         self._next_printer_check = 0.0
         self._reported_printer: str | None = None
+        self.members = MemberDownlink(hub, gap_patience=self.settings.member_gap_patience)
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -150,6 +155,7 @@ class OutboxAgent:
         client.will_set(status_topic(self.device), health.offline_status(self.device), qos=1, retain=True)
         client.on_socket_open = no_delay
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -159,10 +165,19 @@ class OutboxAgent:
         if getattr(reason, "is_failure", False):
             log.warning("broker refused connection: %s", reason)
             return
-        client.subscribe([(ack_topic(self.device), 1), (config_topic(self.device), 1)])
+        topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
+        client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
         log.info("connected to broker %s:%s", self.broker.host, self.broker.port)
+
+    def _on_subscribe(self, _c: object, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+        # a snapshot taken before the broker holds our delta subscription could miss a delta
+        if all(not getattr(code, "is_failure", False) for code in codes):
+            self.members.ready = True
+            self._wake.set()
+        else:
+            log.error("broker refused the downlink subscriptions: %s", [str(c) for c in codes])
 
     def _on_disconnect(self, _c: object, _u: object, _f: object, reason: object, _p: object) -> None:
         self._connected.clear()
@@ -202,7 +217,8 @@ class OutboxAgent:
                     # a locked or full disk must not end the agent: log it and try again later
                     log.exception("sync step failed; retrying in %.0f s", self.settings.resend_after)
                     until.wait(self.settings.resend_after)
-                self._wake.wait(self.settings.poll_interval)
+                if not self.members.busy:  # a snapshot goes on page after page
+                    self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
         finally:
             self.close()
@@ -210,6 +226,8 @@ class OutboxAgent:
     def step(self) -> int:
         """Apply what arrived, send a heartbeat when due, publish what is due; return events sent."""
         self._drain_inbox()
+        if self.members.step(dt.datetime.now(dt.UTC)):
+            self._next_heartbeat = 0.0  # report the new member version now
         if not self._connected.is_set():
             return 0
         now = time.monotonic()
@@ -302,6 +320,7 @@ class OutboxAgent:
             now=dt.datetime.now(dt.UTC),
             uptime_s=time.monotonic() - self._started,
             config_version=config.running_version(),
+            member_version=hub_copy.position().version,
             data_dir=Path(database.database).parent,
             printer=lambda: printer,
         )
@@ -315,6 +334,8 @@ class OutboxAgent:
                 return
             if message.topic == config_topic(self.device):
                 self._apply_config(bytes(message.payload))
+            elif message.topic == members_topic(self.device):
+                self.members.receive(bytes(message.payload))
             else:
                 self._apply_ack(bytes(message.payload))
 

@@ -24,6 +24,7 @@ EVENT_TYPES = frozenset(
         "cart.abandoned",
         "member.registered",
         "member.updated",
+        "member.erasure_requested",
         "card.linked",
         "ledger.adjusted",
         "staff.clock",

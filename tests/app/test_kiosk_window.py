@@ -119,6 +119,8 @@ def test_scans_fill_the_cart_and_a_bouncing_trigger_counts_once(shopper: tuple[d
     assert (screens["scanned"]["count"], screens["scanned"]["total"]) == ("4 件", "¥34.40")
     assert screens["plus"]["rows"][0] == ["农夫山泉 550ml", "3 × ¥2.00", "¥6.00"]
     assert screens["minus"]["rows"][0] == ["农夫山泉 550ml", "2 × ¥2.00", "¥4.00"]
+    # a second scan of water and + / − changed its row in place: three rows built for three lines
+    assert [screens[name]["rows_built"] for name in ("scanned", "plus", "minus")] == [3, 3, 3]
 
 
 def test_bad_scans_are_explained_and_add_nothing(shopper: tuple[dict[str, Any], Path]) -> None:
@@ -305,6 +307,8 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     report, workdir = walked_away
     screens = report["screens"]
     assert screens["voided"]["message"] == "店员已作废本单，未收款。"
+    # the first cart's row went back to the pool at the reset and served the next carts
+    assert [screens[name]["rows_built"] for name in ("asked", "reset", "voided", "done")] == [1, 1, 1, 1]
     assert (screens["voided"]["current"], screens["voided"]["rows"]) == ("idle", [])
     assert screens["waiting"]["message"] == zh("正在向微信支付请求付款 ¥2.00，请稍候…")
     assert screens["timed_out"]["message"] == (

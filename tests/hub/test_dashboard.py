@@ -69,6 +69,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/?lang=en", "Dashboard"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
+        ("/reconciliation?lang=en", "Reconciliation"),
     ]
 
 

@@ -102,3 +102,19 @@ def test_every_device_state_has_both_languages() -> None:
     for state in DeviceState:
         message = status_message(state)
         assert set(message) == {"zh", "en"} and all(message.values())
+
+
+def test_event_queue_wakes_its_consumer_after_each_put_from_the_producer_thread() -> None:
+    import threading
+
+    queue = EventQueue()
+    woken: list[tuple[str, int]] = []  # (thread that woke, events waiting at that moment)
+    queue.wake_with(lambda: woken.append((threading.current_thread().name, queue._queue.qsize())))
+    reader = threading.Thread(target=lambda: FakeScanner(queue, name="demo").scan("6901010370005"), name="rd")
+    reader.start()
+    reader.join()
+    assert woken == [("rd", 1)]  # the event is in the queue before the consumer is woken
+    queue.wake_with(None)
+    queue.put(HardwareEvent(HardwareEventKind.CARD, "00BC614E", "demo-card"))
+    assert woken == [("rd", 1)]
+    assert [e.code for e in queue.drain()] == ["6901010370005", "00BC614E"]

@@ -1,4 +1,4 @@
-"""Migration 3 on a database made before it: sync_config and device_status, nothing pending lost."""
+"""Migration 4 on a database made before it: sync_config and device_status, nothing pending lost."""
 
 import sqlite3
 from pathlib import Path
@@ -13,8 +13,8 @@ from tests.sync.harness import sell
 
 @pytest.fixture
 def old_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A terminal database as migrations 1–2 left it, with 3 unsent sales."""
-    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:2])
+    """A terminal database as migrations 1–3 left it, with 3 unsent sales."""
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
     path = tmp_path / "kiosk.db"
     open_database(path)
     sell(3)
@@ -29,19 +29,19 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3}
+        assert migrations.applied(db) == {1, 2, 3, 4}
         assert set(db.get_tables()) >= {"sync_config", "device_status"}
         assert Outbox.select().where(Outbox.sent_at.is_null()).count() == 3
         assert (AppliedConfig.select().count(), DeviceStatus.select().count()) == (0, 0)
     finally:
         db.close()
-    with sqlite3.connect(old_database.with_name("kiosk.db.bak-0003")) as backup:
-        assert backup.execute("select number from schema_version").fetchall() == [(1,), (2,)]
+    with sqlite3.connect(old_database.with_name("kiosk.db.bak-0004")) as backup:
+        assert backup.execute("select number from schema_version").fetchall() == [(1,), (2,), (3,)]
         assert backup.execute("select count(*) from outbox where sent_at is null").fetchone() == (3,)
 
 
 def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Path) -> None:
-    # before migration 3 the sync agent created sync_config itself when it applied a release
+    # before migration 4 the sync agent created sync_config itself when it applied a release
     with sqlite3.connect(old_database) as conn:
         conn.execute(
             "CREATE TABLE sync_config (id INTEGER NOT NULL PRIMARY KEY, version INTEGER NOT NULL,"
@@ -50,7 +50,7 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3}
+        assert migrations.applied(db) == {1, 2, 3, 4}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config
