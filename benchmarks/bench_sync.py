@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import tempfile
 import threading
@@ -75,6 +76,12 @@ def raw_pubsub(port: int, messages: int, size: int) -> float:
     return elapsed
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's reaped children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def postgres_url() -> tuple[str, str]:
     """A fresh PostgreSQL database for one run: (url, name)."""
     import psycopg2
@@ -113,19 +120,22 @@ def sync_run(
     run_dir.mkdir()
     pairs = [(d, Path(shutil.copy(db, run_dir / db.name))) for d, db in template]
     url, name = (f"sqlite:///{run_dir / 'hub.db'}", "") if kind == "sqlite" else postgres_url()
+    cpu_before = _children_cpu()
     try:
         with MosquittoBroker(run_dir / "broker") as broker:
             seconds, steady = simulate.drain(run_dir, pairs, workers, url, broker.port, batch_size)
         hub = simulate._hub_counts()
         kiosk = [simulate.kiosk_totals(db) for _, db in pairs]
         exact = hub == (sum(k[0] for k in kiosk), sum(k[1] for k in kiosk), sum(k[2] for k in kiosk))
+        cpu = _children_cpu() - cpu_before  # agents, workers and Mosquitto, reaped by now
     finally:
         if name:
             drop_postgres(name)
     return {"database": kind, "workers": workers, "batch_size": batch_size, "events": hub[2],
             "seconds": round(seconds, 3), "load_1min_after": round(os.getloadavg()[0], 2),
             "events_per_s": round(hub[2] / seconds, 1), "steady_seconds": round(steady, 3),
-            "steady_events_per_s": round(hub[2] / steady, 1), "exact": exact}  # fmt: skip
+            "steady_events_per_s": round(hub[2] / steady, 1), "exact": exact,
+            "cpu_us_per_event_agents_workers_broker": round(cpu / max(hub[2], 1) * 1e6)}  # fmt: skip
 
 
 def main() -> None:
