@@ -142,6 +142,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         self._results: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._drain_soon: Callable[[], object] = lambda: None  # a Clock trigger once the app runs
         self._last_scan: tuple[str, float] = ("", 0.0)
+        self.hardware_handled = (
+            0  # hardware events handled on the UI thread (the scripted shopper waits on it)
+        )
         self._last_activity = time.monotonic()
         self._demo_index = 0
         self._wedge: list[str] = []

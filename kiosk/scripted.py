@@ -19,7 +19,7 @@ a screen holds even when not shown), ``wait``, ``wait_until``
 import json
 import shutil
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from kiosk.app import KioskApp
 
 Steps = Generator[float, None, None]
 MIN_TOUCH_PX = 48
+HARDWARE_WAIT_S = 3.0  # how long a scan or card step waits for the app to handle it
 
 
 @dataclass
@@ -108,17 +109,32 @@ class ScriptedShopper:
 
     # --- steps ---------------------------------------------------------------------------
     def _do_scan(self, code: str) -> Steps:
-        self.app.demo_scanner.scan_later(code)
-        yield 0.25
+        yield from self._handled_after(1, lambda: self.app.demo_scanner.scan_later(code))
+        yield 0.1
 
     def _do_scan_twice(self, code: str) -> Steps:
-        self.app.demo_scanner.scan_later(code)
-        self.app.demo_scanner.scan_later(code, delay=0.08)
-        yield 0.35
+        def both() -> None:
+            self.app.demo_scanner.scan_later(code)
+            self.app.demo_scanner.scan_later(code, delay=0.08)
+
+        yield from self._handled_after(2, both)
+        yield 0.1
 
     def _do_card(self, uid: str) -> Steps:
-        self.app.demo_card.tap(uid)
-        yield 0.2
+        yield from self._handled_after(1, lambda: self.app.demo_card.tap(uid))
+        yield 0.1
+
+    def _handled_after(self, count: int, act: Callable[[], object]) -> Steps:
+        """Do ``act`` and wait until the app has handled ``count`` more hardware events.
+
+        The fake devices type on their own threads; on a loaded machine that can take longer
+        than any fixed pause, so the steps wait for the app instead of the clock.
+        """
+        target = self.app.hardware_handled + count
+        act()
+        deadline = time.monotonic() + HARDWARE_WAIT_S
+        while self.app.hardware_handled < target and time.monotonic() < deadline:
+            yield 0.02  # a debounced card tap never arrives: the deadline ends the wait
 
     def _do_tap(self, target: str) -> Steps:
         yield 0.1  # let the layout place widgets that were just rebuilt or moved

@@ -52,6 +52,7 @@ class HardwareFlow:
 
     def handle_hardware(self, event: HardwareEvent) -> None:
         """Dispatch one hardware event to what it means in the current screen."""
+        self.hardware_handled += 1
         if event.kind is HardwareEventKind.SCAN:
             self.on_scan(event.code)
         elif event.kind is HardwareEventKind.CARD:
