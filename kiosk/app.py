@@ -231,8 +231,13 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
             return
         from kiosk.hw.print_queue import PrintQueue
         from kiosk.hw.printer import open_printer
+        from kiosk.hw.status import DeviceState
+        from kiosk.store import device_status
 
-        self.print_queue = PrintQueue(open_printer(url), self.hardware).start()
+        def record(state: DeviceState) -> None:  # on the print queue's thread: the heartbeat reports it
+            device_status.record(device_status.PRINTER, state.value, self.now())
+
+        self.print_queue = PrintQueue(open_printer(url), self.hardware, on_state=record).start()
 
     # scans and devices: kiosk/flows/hardware.py; cart and members: flows/cart.py; paying: flows/payment.py;
     # receipt and thanks: flows/receipt.py; attendant: flows/staff.py; timeout and reset: flows/idle.py
