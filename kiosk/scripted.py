@@ -136,6 +136,7 @@ class ScriptedShopper:
             yield 0.02
 
     def _do_tap(self, target: str) -> Steps:
+        yield from self._shown(target.partition(":")[0])
         yield 0.1  # let the layout place widgets that were just rebuilt or moved
         widget = self._find(target)
         if widget.disabled:
@@ -146,6 +147,19 @@ class ScriptedShopper:
         touch.touch_up()
         # a ScrollView with scrollable content replays a tap to its children after about 0.2 s
         yield 0.3 if self._in_scroll_view(widget) else 0.12
+
+    def _shown(self, where: str) -> Steps:
+        """Until screen ``where`` is on display, as a person waits for it before tapping on it.
+
+        A worker's result (a printed receipt, a payment) switches screens on a later Clock tick;
+        on a loaded machine that can come after a fixed pause. Other targets (popups, rows) and a
+        screen that never shows (within 5 s) go ahead as before.
+        """
+        if where not in self.app.root.screen_names:
+            return
+        deadline = time.monotonic() + 5
+        while self.app.root.current != where and time.monotonic() < deadline:
+            yield 0.02
 
     def _in_scroll_view(self, widget: Widget) -> bool:
         parent = widget.parent
