@@ -43,6 +43,14 @@ def main(verbose: bool) -> None:
     show_default=True,
     help="Where `hub device add` keeps the registry and the business key (business.key).",
 )
+@click.option(
+    "--broker-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/mosquitto/kiosk"),
+    envvar="HUB_BROKER_DIR",
+    show_default=True,
+    help="Mosquitto's passwd file there authenticates terminals fetching member snapshots.",
+)
 def serve(
     db_url: str,
     mqtt_host: str,
@@ -54,25 +62,30 @@ def serve(
     tz_name: str,
     workers: int,
     data_dir: Path,
+    broker_dir: Path,
 ) -> None:
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
     import uvicorn
 
     from hub.db import open_hub_database
+    from hub.member_snapshot_api import DeviceAuth
     from hub.mqtt import HubIngestor
     from hub.web import create_app
 
     tz = ZoneInfo(tz_name)
     open_hub_database(db_url)
     configure_loyalty(data_dir)
+    # one worker sends the member deltas: two would only send duplicates
     ingestors = [
-        HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password) for i in range(1, workers + 1)
+        HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password, member_downlink=i == 1)
+        for i in range(1, workers + 1)
     ]
     for ingestor in ingestors:
         ingestor.start()
     click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
-        uvicorn.run(create_app(tz), host=http_host, port=http_port, log_level="warning")
+        app = create_app(tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir)
+        uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
     finally:
         for ingestor in ingestors:
             ingestor.stop()
@@ -111,11 +124,15 @@ def db_migrate(db_url: str) -> None:
 
 
 def _register_groups() -> None:
+    from hub.campaign_cli import campaign
     from hub.device_cli import device
     from hub.member_cli import member
+    from hub.release_cli import release
 
+    main.add_command(campaign)
     main.add_command(device)
     main.add_command(member)
+    main.add_command(release)
 
 
 _register_groups()

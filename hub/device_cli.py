@@ -96,6 +96,12 @@ def device() -> None:
     default=None,
     help="CA certificate (PEM) of the broker; enables TLS.",
 )
+@click.option(
+    "--hub-url",
+    default=None,
+    envvar="HUB_URL",
+    help="Hub's HTTP address as terminals see it (member snapshot), e.g. http://hub.shop.lan:8080.",
+)
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
 @click.option("--wifi-ssid", default=None)
 @click.option("--wifi-psk", default=None, envvar="HUB_WIFI_PSK")
@@ -117,6 +123,7 @@ def add(
     broker_host: str,
     broker_port: int,
     ca_file: Path | None,
+    hub_url: str | None,
     timezone: str,
     wifi_ssid: str | None,
     wifi_psk: str | None,
@@ -142,6 +149,7 @@ def add(
             timezone=timezone,
             wifi=wifi,
             ca_pem=ca_file.read_text() if ca_file else None,
+            hub_url=hub_url,
         )
         data = render(config)
     except (RegistryError, ProvisionError, ValueError) as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import BigIntegerField, CharField, DateTimeField, FloatField, IntegerField
 
+from hub import member_feed
 from hub.db import database
 from hub.models import BaseModel, DeviceHead, Gap
 from kiosk.sync.topics import device_of
@@ -75,6 +76,9 @@ def record_status(topic: str, payload: bytes, now: dt.datetime) -> bool:
         DeviceStatus.insert(device=device, **values).on_conflict(
             conflict_target=[DeviceStatus.device], update=values
         ).execute()
+        member_version = status.get("member_version")
+        if isinstance(member_version, int) and not isinstance(member_version, bool):
+            member_feed.record_reported(device, member_version, now)
     return True
 
 
@@ -134,6 +138,7 @@ class FleetRow:
     stale: bool
     skewed: bool
     forked: bool = False  # restored from an old backup and not yet re-chained
+    member_version: int | None = None  # the member copy's version the terminal reported
 
 
 def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -150,6 +155,7 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
     heads = {h.device: h for h in DeviceHead.select()}
     statuses = {s.device: s for s in DeviceStatus.select()}
     gaps = open_gaps()
+    member_versions = member_feed.reported_versions()
     rows = []
     for device in sorted(heads.keys() | statuses.keys()):
         head, status = heads.get(device), statuses.get(device) or DeviceStatus(device=device)
@@ -173,6 +179,7 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
                 stale=synced is None or now - synced > stale_after or status.oldest_unsent_s > 900,
                 skewed=skew is not None and abs(skew) > SKEW_WARNING_S,
                 forked=status.fork_seq is not None,
+                member_version=member_versions.get(device),
             )
         )
     return rows

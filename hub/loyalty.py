@@ -13,16 +13,19 @@ event's loyalty effects commit or roll back with the event itself.
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hub import campaigns, coupon_terms
 from hub.loyalty_models import (
     CouponUse,
     HubCard,
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
+    IssuedCoupon,
     MemberSale,
     Reconciliation,
 )
@@ -32,6 +35,7 @@ from hub.member_book import (
     erase_member,
     evaluate_tiers,
     member_balances,
+    member_birthday,
     member_delta,
     member_entries,
     merge_members,
@@ -41,6 +45,7 @@ from hub.member_book import (
     settings,
     store_entries,
 )
+from hub.member_feed import touch
 from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
@@ -53,7 +58,6 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
 from kiosk.domain.loyalty.points import points_value_fen
 from kiosk.domain.loyalty.tiers import tier_by_code
-from kiosk.store.pii import PiiError
 
 
 def _now() -> dt.datetime:
@@ -88,7 +92,8 @@ def _rejecting(effect: Effect) -> Effect:
 
 @_rejecting
 def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """Book a terminal's registration; merge it into an earlier member with the same phone."""
+    """Book a terminal's registration (consent, PIN hash and welcome coupon included); merge it
+    into an earlier member with the same phone, who keeps their PIN unless they had none."""
     try:
         fields = dict(event["data"]["member"])
         member_id = fields["id"]
@@ -98,6 +103,16 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         return
     known = {f.name for f in HubMember._meta.sorted_fields}
     HubMember.create(**{k: v for k, v in fields.items() if k in known})
+    coupon = event["data"].get("coupon")
+    if coupon:
+        IssuedCoupon.insert(
+            id=coupon["id"],
+            member_id=member_id,
+            body=json.dumps(coupon, ensure_ascii=False, sort_keys=True),
+            device=event["device"],
+            issued_at=fields["created_at"],
+        ).on_conflict_ignore().execute()
+    touch(member_id)
     earlier = (
         HubMember.select()
         .where(
@@ -110,6 +125,11 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     )
     if earlier is not None:
         merge_members(earlier.id, member_id, _now(), by="auto: same phone")
+        IssuedCoupon.update(member_id=earlier.id).where(IssuedCoupon.member_id == member_id).execute()
+        if not earlier.pin_hash and fields.get("pin_hash"):
+            HubMember.update(pin_hash=fields["pin_hash"]).where(HubMember.id == earlier.id).execute()
+    else:
+        campaigns.issue_at_registration(member_id, dt.datetime.fromisoformat(event["ts"]))
 
 
 @_rejecting
@@ -124,6 +144,7 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
             kind=data.get("kind", "nfc"),
             linked_at=data["linked_at"],
         )
+        touch(data["member_id"])
     elif resolve(card.member_id) != resolve(data["member_id"]):
         _reconcile(
             "card_conflict",
@@ -171,6 +192,7 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
             got=points_paid,
             detail=f"{redeemed} points paid {points_paid} fen",
         )
+    coupon_terms.recheck_sale(event, _now())
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
     day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date()
@@ -204,20 +226,10 @@ def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInf
     tier = tier_by_code(member.tier_code if member else "", rules.tiers)
     ctx = EarnContext(
         day=dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date(),
-        birthday=_birthday(member),
+        birthday=member_birthday(member),
         tier_multiplier=tier.points_multiplier,
     )
     return earn_points(lines, points_paid + bonus_paid, rules.earn, ctx, rules.holidays).points
-
-
-def _birthday(member: HubMember | None) -> dt.date | None:
-    if member is None or not member.birthday_enc or settings.key is None:
-        return None
-    try:
-        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
-    except PiiError:
-        return None
-    return dt.date.fromisoformat(text)
 
 
 def _use_coupon(coupon_id: str, sale_id: str, event: dict[str, Any], member_id: str) -> None:
@@ -323,13 +335,33 @@ def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a member's change made at a terminal (today: a new PIN hash)."""
     data = event["data"]
     changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
+    member_id = resolve(data["member_id"])
     if changes:
-        HubMember.update(**changes).where(HubMember.id == resolve(data["member_id"])).execute()
+        # a change sent before the terminal learnt of an erasure must not bring personal data back
+        updated = (
+            HubMember.update(**changes)
+            .where(HubMember.id == member_id, HubMember.erased_at.is_null())
+            .execute()
+        )
+        if updated:
+            touch(member_id)
+
+
+@_rejecting
+def on_member_erasure_requested(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """The member asked at a terminal to be erased: erase them (and the record they were merged
+    from) at the hub; the anonymised ledger stays. A repeat changes nothing more."""
+    member_id = event["data"]["member_id"]
+    when = dt.datetime.fromisoformat(event["data"]["requested_at"])
+    for each in {member_id, resolve(member_id)}:
+        if HubMember.get_or_none(HubMember.id == each) is not None:
+            erase_member(each, when)
 
 
 EFFECTS = {
     "member.registered": on_member_registered,
     "member.updated": on_member_updated,
+    "member.erasure_requested": on_member_erasure_requested,
     "card.linked": on_card_linked,
     "ledger.adjusted": on_ledger_adjusted,
 }

@@ -2,12 +2,13 @@
 reconciliation items and member merges. Mounted by :func:`hub.web.create_app`."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub import loyalty
+from hub import reconciliation as reconciliation_items
 from hub.db import transaction
 from hub.loyalty_models import HubMember
 
@@ -51,9 +52,14 @@ def ledger(member_id: str) -> list[dict[str, Any]]:
 
 
 @router.get("/reconciliation")
-def reconciliation(kind: str | None = None) -> list[dict[str, Any]]:
-    """Open reconciliation items (earn mismatch, coupon double use, negative balance, ...)."""
-    return [{**item, "found_at": item["found_at"].isoformat()} for item in loyalty.open_items(kind)]
+def reconciliation(
+    kind: str | None = None, status: Literal["open", "resolved", "all"] = "open"
+) -> list[dict[str, Any]]:
+    """Reconciliation items (earn mismatch, coupon terms, coupon double use, negative balance, ...).
+
+    Open ones oldest first; resolved ones newest first, with the note and who resolved them.
+    """
+    return [reconciliation_items.as_json(item) for item in reconciliation_items.items(status, kind)]
 
 
 @router.post("/members/merge")

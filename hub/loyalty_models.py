@@ -1,7 +1,17 @@
 """The hub's member tables: members, cards, the authoritative ledger, coupon uses,
-reconciliation items and merge audits."""
+reconciliation items and merge audits; campaigns and the coupons they issued;
+owner-defined attributes and tags; the owner's audit trail."""
 
-from peewee import AutoField, BigIntegerField, CharField, Database, DateTimeField, TextField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    Database,
+    DateTimeField,
+    TextField,
+)
 
 from hub.models import BaseModel
 
@@ -91,11 +101,23 @@ class CouponUse(BaseModel):
     used_at = CharField()
 
 
+class IssuedCoupon(BaseModel):
+    """A coupon a terminal gave a member (today: the welcome coupon on joining); ``body`` is JSON."""
+
+    id = CharField(primary_key=True)
+    member_id = CharField(index=True)
+    body = TextField()
+    device = CharField()
+    issued_at = CharField()
+
+
 class Reconciliation(BaseModel):
     """A disagreement the hub found and recorded instead of rewriting history.
 
-    ``kind``: earn_mismatch, coupon_double_use, ledger_chain, ledger_replay,
-    negative_balance, card_conflict, tier_mismatch.
+    ``kind``: earn_mismatch, redeem_mismatch, coupon_double_use, coupon_terms,
+    coupon_stacking, coupon_amount, ledger_chain, ledger_replay, negative_balance,
+    card_conflict, tier_mismatch. ``expected``/``got`` are what the hub expected
+    and what the terminal applied (points or fen, by kind).
     """
 
     id = AutoField()
@@ -122,6 +144,94 @@ class MergeAudit(BaseModel):
     cards = BigIntegerField()
 
 
+class ReconciliationNote(BaseModel):
+    """How the owner resolved a reconciliation item: who, when, and why."""
+
+    item_id = BigIntegerField(primary_key=True)
+    note = TextField()
+    by = CharField()
+    at = DateTimeField()
+
+
+class Campaign(BaseModel):
+    """A campaign the owner defined: ``spec`` is its :class:`CampaignSpec` as JSON."""
+
+    id = CharField(primary_key=True)
+    name_zh = CharField()
+    name_en = CharField(default="")
+    target_kind = CharField(index=True)
+    spec = TextField()
+    active = BooleanField(default=True)
+    created_at = DateTimeField()
+    created_by = CharField()
+
+
+class CampaignRun(BaseModel):
+    """One run of a campaign: how many members it targeted and how many new coupons it issued."""
+
+    id = AutoField()
+    campaign_id = CharField(index=True)
+    at = DateTimeField()
+    by = CharField()
+    targeted = BigIntegerField()
+    issued = BigIntegerField()
+
+
+class HubCoupon(BaseModel):
+    """A coupon the hub issued to a member; ``body`` is the coupon's terms as JSON.
+
+    ``used_sale_id`` is the first sale that used it; later uses are
+    ``coupon_double_use`` items.
+    """
+
+    id = CharField(primary_key=True)
+    campaign_id = CharField(index=True)
+    member_id = CharField(index=True)
+    body = TextField()
+    issued_at = DateTimeField()
+    used_sale_id = CharField(null=True)
+
+
+class AttributeDef(BaseModel):
+    """An attribute the owner defined for members; ``spec`` is its :class:`AttributeSpec` as JSON."""
+
+    code = CharField(primary_key=True)
+    spec = TextField()
+    created_at = DateTimeField()
+
+
+class MemberAttribute(BaseModel):
+    """One member's value of one attribute, validated and normalised on write."""
+
+    member_id = CharField(index=True)
+    code = CharField()
+    value = TextField()
+
+    class Meta:
+        primary_key = CompositeKey("member_id", "code")
+
+
+class MemberTag(BaseModel):
+    """A tag on a member (e.g. VIP, 宝妈, 团购)."""
+
+    member_id = CharField(index=True)
+    tag = CharField(index=True)
+
+    class Meta:
+        primary_key = CompositeKey("member_id", "tag")
+
+
+class OwnerAudit(BaseModel):
+    """Something the owner (or a script) did on the hub: who, when, what, on what."""
+
+    id = AutoField()
+    at = DateTimeField()
+    by = CharField()
+    action = CharField(index=True)
+    subject = CharField(index=True)
+    detail = TextField(default="")
+
+
 LOYALTY_MODELS = [
     HubMember,
     HubCard,
@@ -129,8 +239,17 @@ LOYALTY_MODELS = [
     HubLedgerHead,
     MemberSale,
     CouponUse,
+    IssuedCoupon,
     Reconciliation,
     MergeAudit,
+    ReconciliationNote,
+    Campaign,
+    CampaignRun,
+    HubCoupon,
+    AttributeDef,
+    MemberAttribute,
+    MemberTag,
+    OwnerAudit,
 ]
 
 

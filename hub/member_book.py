@@ -6,6 +6,7 @@ applying terminal events, and the API and CLI call it directly.
 
 import datetime as dt
 import itertools
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from peewee import fn
 
 from hub.loyalty_models import (
     HubCard,
+    HubCoupon,
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
@@ -21,6 +23,7 @@ from hub.loyalty_models import (
     MergeAudit,
     Reconciliation,
 )
+from hub.member_feed import touch
 from kiosk.domain.loyalty import (
     LedgerEntry,
     LoyaltyRules,
@@ -32,7 +35,7 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
-from kiosk.store.pii import PiiKey
+from kiosk.store.pii import PiiError, PiiKey
 
 HUB_DEVICE = "hub"
 
@@ -66,6 +69,17 @@ def resolve(member_id: str) -> str:
     return member_id
 
 
+def member_birthday(member: HubMember | None) -> dt.date | None:
+    """The member's birthday, decrypted with the business key (None without key or birthday)."""
+    if member is None or not member.birthday_enc or settings.key is None:
+        return None
+    try:
+        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+    except PiiError:
+        return None
+    return dt.date.fromisoformat(text)
+
+
 def _qualifying(member_id: str, on: dt.date) -> int:
     rule = settings.rules.tiers
     column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
@@ -86,7 +100,10 @@ def _tier_state(member: HubMember) -> TierState:
 
 def _save_tier(member: HubMember, state: TierState) -> None:
     grace = state.grace_until.isoformat() if state.grace_until else None
+    if (member.tier_code, member.tier_grace_until) == (state.code, grace):
+        return
     HubMember.update(tier_code=state.code, tier_grace_until=grace).where(HubMember.id == member.id).execute()
+    touch(member.id)
 
 
 def confirm_tier(member_id: str, on: dt.date) -> str:
@@ -124,6 +141,8 @@ def store_entries(entries: list[LedgerEntry], event_id: str) -> None:
     """Insert entries as they were written, tagged with the event that carried them."""
     if entries:
         HubLedgerEntry.insert_many([{**e.to_dict(), "event_id": event_id} for e in entries]).execute()
+        for member_id in sorted({e.member_id for e in entries}):
+            touch(member_id)  # a balance changed: terminals get the member again
 
 
 def member_entries(member_id: str) -> list[LedgerEntry]:
@@ -160,6 +179,8 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
         move_ledger_head(HUB_DEVICE, linked[-1].seq, linked[-1].hash)
     cards = HubCard.update(member_id=survivor_id).where(HubCard.member_id == duplicate_id).execute()
     HubMember.update(merged_into=survivor_id).where(HubMember.id == duplicate_id).execute()
+    touch(survivor_id)  # cards moved to it
+    touch(duplicate_id)
     MergeAudit.create(
         survivor_id=survivor_id,
         duplicate_id=duplicate_id,
@@ -172,7 +193,7 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
 
 
 def erase_member(member_id: str, now: dt.datetime) -> None:
-    """Erase the member's personal data and cards; keep the anonymised ledger so totals add up.
+    """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
     The phone's blind index is replaced, so the same phone registering later
     becomes a new member instead of being merged into the erased one.
@@ -183,14 +204,17 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
         name_enc="",
         birthday_enc="",
         gender="",
+        pin_hash="",
         erased_at=now.isoformat(timespec="seconds"),
     ).where(HubMember.id == member_id).execute()
     HubCard.delete().where(HubCard.member_id == member_id).execute()
+    touch(member_id)  # terminals delete their copy
 
 
 def member_delta(member_id: str, device: str) -> dict[str, Any]:
     """What ``device`` needs to serve a member it may never have seen: profile (still
-    encrypted), cards, and balances that already count its entries up to ``through_seq``.
+    encrypted), cards, balances that already count its entries up to ``through_seq``,
+    and the hub-issued coupons not used yet.
 
     ``through_seq`` is the device's ledger head at the hub; it assumes the hub has
     every earlier entry of that device (a recorded gap makes it too high).
@@ -206,7 +230,21 @@ def member_delta(member_id: str, device: str) -> dict[str, Any]:
         ],
         "balances": member_balances(member_id),
         "through_seq": head.seq if head else 0,
+        "coupons": unused_coupons(member_id),
     }
+
+
+def unused_coupons(member_id: str) -> list[dict[str, Any]]:
+    """The coupons the hub issued to ``member_id`` that no sale has used yet, as coupon dicts.
+
+    Sent down in the member delta so a terminal can offer them offline.
+    """
+    rows = (
+        HubCoupon.select(HubCoupon.body)
+        .where(HubCoupon.member_id == member_id, HubCoupon.used_sale_id.is_null())
+        .order_by(HubCoupon.issued_at, HubCoupon.id)
+    )
+    return [json.loads(r.body) for r in rows]
 
 
 def open_items(kind: str | None = None) -> list[dict[str, Any]]:

@@ -114,3 +114,9 @@ def create_schema(db: Database) -> None:
     from hub.fleet import MODELS as FLEET_MODELS  # sync: fleet status, built on BaseModel here
 
     db.create_tables([*FLEET_MODELS, *CATALOG_MODELS], safe=True)
+    from hub.member_feed import create_feed_schema  # downlink: member version, subscribers
+
+    create_feed_schema(db)
+    from hub.app_releases import MODELS as APP_RELEASE_MODELS  # software releases offered to terminals
+
+    db.create_tables(APP_RELEASE_MODELS, safe=True)

@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub import fleet
+from hub import fleet, member_downlink
 from hub.ingest import ingest_batch
 from kiosk.sync import schema
 from kiosk.sync.topics import EVENTS_WILDCARD, STATUS_WILDCARD, ack_topic, device_of
@@ -26,6 +26,7 @@ SHARED_GROUP = "hub"
 # shared subscription, so a crashed worker that stays away must lose its session soon.
 # Nothing is lost with it: terminals resend every event until it is acked.
 SESSION_EXPIRY_S = 60
+DOWNLINK_POLL_S = 0.2  # how soon a member change (from any process) leaves for the terminals
 
 
 class HubIngestor:
@@ -47,11 +48,15 @@ class HubIngestor:
         ca_file: str | None = None,
         crash_after_commits: int | None = None,
         session_expiry: int = SESSION_EXPIRY_S,
+        member_downlink: bool = True,
     ) -> None:
         self.host, self.port, self.tz = host, port, tz
         # fault injection for tests: die by SIGKILL after this many commits, before their ack
         self.crash_after_commits = crash_after_commits
         self.session_expiry = session_expiry
+        self.member_downlink = member_downlink
+        self._halt = threading.Event()
+        self._downlink_thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.batches = 0
         self.client = mqtt.Client(
@@ -74,9 +79,29 @@ class HubIngestor:
         props.SessionExpiryInterval = self.session_expiry
         self.client.connect_async(self.host, self.port, clean_start=False, properties=props)
         self.client.loop_start()
+        if self.member_downlink:
+            self._downlink_thread = threading.Thread(target=self._downlink_loop, daemon=True)
+            self._downlink_thread.start()
+
+    def _downlink_loop(self) -> None:
+        """Send member deltas while connected (every 0.2 s at most; the check is one query)."""
+        while not self._halt.wait(DOWNLINK_POLL_S):
+            if not self.connected.is_set():
+                continue
+            try:
+                member_downlink.publish_due(self._publish_member_delta)
+            except Exception:
+                log.exception("member downlink failed; retrying")
+                self._halt.wait(5.0)
+
+    def _publish_member_delta(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)
 
     def stop(self) -> None:
         """Disconnect, ending the session (no batches stranded with it), and stop the network thread."""
+        self._halt.set()
+        if self._downlink_thread is not None:
+            self._downlink_thread.join(timeout=10)
         props = Properties(PacketTypes.DISCONNECT)
         props.SessionExpiryInterval = 0
         self.client.disconnect(properties=props)

@@ -192,6 +192,7 @@ def kiosk_config_for(
     timezone: str = "Asia/Shanghai",
     ca_pem: str | None = None,
     wifi: WifiConfig | None = None,
+    hub_url: str | None = None,
 ) -> KioskConfig:
     """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`."""
     return KioskConfig(
@@ -203,6 +204,7 @@ def kiosk_config_for(
             username=device.id,
             password=password,
             tls=TlsConfig(ca=ca_pem) if ca_pem else None,
+            hub_url=hub_url,
         ),
         data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,

@@ -36,6 +36,12 @@ def register(group: click.Group) -> None:
 @click.option("--worker", default="1", show_default=True, help="Worker name, unique per process.")
 @click.option("--session-expiry", default=60, show_default=True, help="Seconds the broker keeps our session.")
 @click.option("--crash-after-commits", type=int, default=None, hidden=True, help="Fault injection (tests).")
+@click.option(
+    "--member-downlink/--no-member-downlink",
+    default=True,
+    show_default=True,
+    help="Send member deltas to terminals (one worker is enough).",
+)
 def ingest(
     db_url: str,
     mqtt_host: str,
@@ -47,6 +53,7 @@ def ingest(
     worker: str,
     session_expiry: int,
     crash_after_commits: int | None,
+    member_downlink: bool,
 ) -> None:
     """Run one ingest worker without the dashboard; start several to share the load."""
     from hub.db import open_hub_database
@@ -56,7 +63,7 @@ def ingest(
     tz = ZoneInfo(tz_name)
     credentials = (mqtt_user, mqtt_password, ca_file)
     faults = (crash_after_commits, session_expiry)
-    ingestor = HubIngestor(mqtt_host, mqtt_port, tz, worker, *credentials, *faults)
+    ingestor = HubIngestor(mqtt_host, mqtt_port, tz, worker, *credentials, *faults, member_downlink)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     signal.signal(signal.SIGINT, lambda *_a: stop.set())

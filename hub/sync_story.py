@@ -42,6 +42,16 @@ def _sale(device: str, seq: int, prev: str, fen: int) -> dict[str, Any]:
     )  # fmt: skip
 
 
+def _registration(device: str, seq: int, prev: str, member_id: str) -> dict[str, Any]:
+    # personal fields stay opaque to the hub: stand-in ciphertexts are enough for the story
+    member = {"id": member_id, "phone_index": f"index-{member_id}", "phone_enc": f"sealed-{member_id}",
+              "home_store": "S01", "source": "kiosk", "created_at": "2026-11-24T14:05:00+08:00"}  # fmt: skip
+    return make_event(
+        event_id=f"{device}-ev-{seq}", device=device, seq=seq, boot="b", ts="2026-11-24T14:05:00.000+08:00",
+        type="member.registered", prev=prev, data={"member": member},
+    )  # fmt: skip
+
+
 def _chain(device: str, count: int) -> list[dict[str, Any]]:
     events, prev = [], GENESIS
     for seq in range(1, count + 1):
@@ -55,20 +65,26 @@ def _status(device: str, state: str, **health: object) -> bytes:
 
 
 def seed(now: dt.datetime = NOW) -> None:
-    """Three terminals: K01 healthy, K02 silent for 2 hours with a gap and a fast clock, K03 quarantined."""
+    """Three terminals: K01 healthy, K02 silent for 2 hours with a gap and a fast clock, K03 quarantined.
+
+    K01 also registered two members (member version 2); K02 went silent before they existed.
+    """
     healthy = {"app_version": "0.1.0", "config_version": 3, "outbox_depth": 0, "oldest_unsent_s": 0.0,
                "disk_free_bytes": 12_400_000_000, "uptime_s": 86_000.0, "printer": "ok"}  # fmt: skip
     k01 = _chain("K01", 3)
+    for n in (1, 2):  # two members registered at K01: member versions 1 and 2
+        k01.append(_registration("K01", 3 + n, k01[-1]["hash"], f"m-{n}"))
     sent = (now - dt.timedelta(seconds=1)).isoformat()
     ingest_batch("pos/K01/up/events", batch("K01", k01, sent_at=sent), now, TZ)
-    fleet.record_status("pos/K01/status", _status("K01", "online", **healthy), now)
+    fleet.record_status("pos/K01/status", _status("K01", "online", **healthy, member_version=2), now)
 
     earlier = now - dt.timedelta(hours=2)
     k02 = _chain("K02", 6)
     fast_clock = (earlier + dt.timedelta(hours=3)).isoformat()
     ingest_batch("pos/K02/up/events", batch("K02", k02[:2], sent_at=fast_clock), earlier, TZ)
     ingest_batch("pos/K02/up/events", batch("K02", k02[4:], sent_at=fast_clock), earlier, TZ)
-    backlog = {**healthy, "outbox_depth": 41, "oldest_unsent_s": 7_300.0, "printer": "paper_out"}
+    backlog = {**healthy, "outbox_depth": 41, "oldest_unsent_s": 7_300.0, "printer": "paper_out",
+               "member_version": 0}  # fmt: skip
     fleet.record_status("pos/K02/status", _status("K02", "online", **backlog), earlier)
     fleet.record_status("pos/K02/status", _status("K02", "offline"), earlier)
 

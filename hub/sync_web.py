@@ -11,7 +11,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from hub import fleet, i18n, quarantine
+from hub import fleet, i18n, member_feed, quarantine
+from hub.quarantine_text import explain
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -30,6 +31,8 @@ TEXT: dict[str, dict[str, str]] = {
     "outbox": {"zh": "待上传", "en": "Unsent"},
     "oldest": {"zh": "最久未传", "en": "Oldest unsent"},
     "config_version": {"zh": "配置版本", "en": "Config"},
+    "member_version": {"zh": "会员版本", "en": "Members"},
+    "hub_member_version": {"zh": "总部会员数据版本：", "en": "Hub member version: "},
     "app_version": {"zh": "软件版本", "en": "App"},
     "disk": {"zh": "剩余空间", "en": "Disk free"},
     "printer": {"zh": "打印机", "en": "Printer"},
@@ -111,6 +114,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
         rows = fleet.fleet(at)
         context |= {
             "rows": rows,
+            "hub_member_version": member_feed.current_version(),
             "gaps": fleet.open_gaps(),
             "ago": lambda when: _ago((at - when).total_seconds() if when else None, lang),
             "seconds": lambda s: _ago(s, lang).replace("前", "").replace(" ago", "") if s else "–",
@@ -134,6 +138,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
             "open": [e for e in entries if e.resolved_at is None],
             "resolved": [e for e in entries if e.resolved_at is not None][:20],
             "message": request.query_params.get("message", ""),
+            "explain": lambda reason: explain(reason).text(context["lang"]),  # type: ignore[arg-type]
         }
         return TEMPLATES.TemplateResponse(request, "quarantine.html", context)
 

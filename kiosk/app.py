@@ -161,6 +161,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
             catalog.seed_demo_catalog()
         if self.members is None:
             self.members = self._member_source()
+        from kiosk.flows.members import MemberFlow
+
+        self.member_flow = MemberFlow(self)
         manager = ScreenManager(transition=NoTransition())
         for screen in all_screens():
             manager.add_widget(screen)

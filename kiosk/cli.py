@@ -174,6 +174,13 @@ def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # ty
 @click.option("--max-inflight", default=4, show_default=True, help="Batches awaiting the hub's ack.")
 @click.option("--resend-after", default=5.0, show_default=True, help="First ack deadline, seconds.")
 @click.option("--heartbeat", default=30.0, show_default=True, help="Status interval, seconds.")
+@click.option(
+    "--hub-url",
+    default=None,
+    envvar="KIOSK_HUB_URL",
+    help="Hub HTTP address for the member snapshot (signs in as --username/--password).",
+)
+@click.option("--member-gap-patience", default=5.0, show_default=True, help="Seconds before a re-snapshot.")
 def sync(
     db_path: Path,
     device: str,
@@ -187,12 +194,15 @@ def sync(
     max_inflight: int,
     resend_after: float,
     heartbeat: float,
+    hub_url: str | None,
+    member_gap_patience: float,
 ) -> None:
-    """Run the MQTT agent: publish the outbox, apply the hub's acks and downlink config."""
+    """Run the MQTT agent: publish the outbox, apply the hub's acks, downlink config and members."""
     import signal
 
     from kiosk.store import open_database
     from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
+    from kiosk.sync.members import HubEndpoint
 
     open_database(db_path)
     settings = AgentSettings(
@@ -201,9 +211,11 @@ def sync(
         max_inflight=max_inflight,
         resend_after=resend_after,
         heartbeat_interval=heartbeat,
+        member_gap_patience=member_gap_patience,
     )
     broker = BrokerSettings(broker_host, broker_port, username, password, ca_file=ca_file)
-    agent = OutboxAgent(device, broker, settings)
+    hub = HubEndpoint(hub_url, username or device, password or "") if hub_url else None
+    agent = OutboxAgent(device, broker, settings, hub=hub)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())
     signal.signal(signal.SIGINT, lambda *_a: stop.set())
@@ -252,9 +264,11 @@ def db_info(db_path: Path) -> None:
 def _register_groups() -> None:
     from kiosk.config_cli import config
     from kiosk.hw.cli import hw_group
+    from kiosk.update_cli import update
 
     main.add_command(hw_group)
     main.add_command(config)
+    main.add_command(update)
 
 
 _register_groups()

@@ -145,6 +145,12 @@ class BrokerConfig(_Section):
     password: str = Field(min_length=16, repr=False, description="MQTT password written by `hub device add`.")
     keepalive: int = Field(default=30, ge=5, le=600, description="MQTT keepalive in seconds.")
     tls: TlsConfig | None = Field(default=None, description="TLS settings; omit for plain MQTT.")
+    hub_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="The hub's HTTP address (e.g. `http://hub.local:8080`) for the member snapshot; "
+        "signs in with username and password above. Omit: members known only from deltas.",
+    )
 
 
 class DataConfig(_Section):

@@ -288,3 +288,16 @@ def tr(key: str, lang: str, **values: object) -> str:
     # Kivy wraps only at spaces: in Chinese a space inside a sentence (around a product name
     # or an amount) would break the line there, so Chinese keeps its spaces unbreakable.
     return text.replace(" ", NBSP) if lang != "en" else text
+
+
+def _add_member_text() -> None:
+    """The member screens' strings live in :mod:`kiosk.i18n_members`; one table serves both."""
+    from kiosk.i18n_members import MEMBER_TEXT
+
+    clash = TEXT.keys() & MEMBER_TEXT.keys()
+    if clash:
+        raise RuntimeError(f"string keys defined twice: {sorted(clash)}")
+    TEXT.update(MEMBER_TEXT)
+
+
+_add_member_text()

@@ -57,6 +57,8 @@ def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[li
     ca = _ca_file(config, runtime_dir)
     if ca is not None:
         argv += ["--ca-file", ca]
+    if config.broker.hub_url:
+        argv += ["--hub-url", config.broker.hub_url]
     return argv, {"KIOSK_MQTT_PASSWORD": config.broker.password}
 
 

@@ -38,7 +38,7 @@ from kiosk.domain.loyalty import (
     tier_for,
 )
 from kiosk.domain.loyalty.errors import LoyaltyError
-from kiosk.domain.loyalty.rules import Tier, TierRule
+from kiosk.domain.loyalty.rules import RegistrationCoupon, Tier, TierRule
 from kiosk.domain.loyalty.tiers import progress, tier_by_code
 from kiosk.screens.member_view import MemberView
 from kiosk.store import members
@@ -123,7 +123,9 @@ class StoreMemberSource:
         member = Member.get_or_none(Member.id == member_id)
         while member is not None and member.merged_into:
             member = Member.get_or_none(Member.id == member.merged_into)
-        return self.view(member) if member else None
+        if member is None or members.is_erased(member):  # an erased member's old QR means no one
+            return None
+        return self.view(member)
 
     def tier(self, member: Member, points: int) -> Tier:
         """The member's stored tier, or the one their points reach."""
@@ -241,7 +243,8 @@ class StoreMemberSource:
 
 
 def demo_rules() -> LoyaltyRules:
-    """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points)."""
+    """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
+    a new member gets 新会员满20减3 (30 days)."""
     tiers = TierRule(
         basis="points",
         tiers=(
@@ -250,7 +253,8 @@ def demo_rules() -> LoyaltyRules:
             Tier(code="platinum", name_zh="铂金卡", threshold=2000),
         ),
     )
-    return LoyaltyRules(tiers=tiers)
+    welcome = RegistrationCoupon(name_zh="新会员满20减3", min_spend_fen=2000, off_fen=300, valid_days=30)
+    return LoyaltyRules(tiers=tiers, registration_coupon=welcome)
 
 
 DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}

@@ -8,7 +8,10 @@ writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
 ``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id`` or ``reprint:N``), ``pin`` /
-``amount`` (typed on the open keypad, then OK), ``wait``, ``wait_until``
+``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
+member screen's keypad, then OK), ``press`` (the same without OK), ``type``
+(``screen:id=text`` into a text field), ``observe_screen`` (``screen=name``: what
+a screen holds even when not shown), ``wait``, ``wait_until``
 (``payment`` or a screen name), ``inactive`` (pretend nobody touched anything),
 ``observe`` and ``shot`` (a name).
 """
@@ -158,6 +161,37 @@ class ScriptedShopper:
         yield from self._do_tap("popup:key_ok")
 
     _do_amount = _do_pin
+
+    def _do_keys(self, target: str) -> Steps:
+        """``screen:digits``: tap each digit on that screen's member keypad, then OK."""
+        yield from self._do_press(f"{target}!")
+
+    def _do_press(self, target: str) -> Steps:
+        """``screen:digits``: tap each digit on that screen's member keypad (``!`` at the end: OK)."""
+        screen, _, digits = target.partition(":")
+        yield 0.05
+        for key in [*digits.rstrip("!"), *(["ok"] if digits.endswith("!") else [])]:
+            widget = self._find(f"{screen}:key_{key}")
+            x, y = widget.to_window(*widget.center)
+            touch = UnitTestTouch(x, y)
+            touch.touch_down()
+            touch.touch_up()
+            yield 0.03
+        yield 0.1
+
+    def _do_observe_screen(self, target: str) -> Steps:
+        """``screen=name``: the texts screen ``screen`` holds, shown or not, recorded as ``name``."""
+        screen_name, _, name = target.partition("=")
+        screen = self.app.root.get_screen(screen_name)
+        texts = {key: w.text for key, w in screen.ids.items() if isinstance(getattr(w, "text", None), str)}
+        self.observed["screens"][name] = {key: text for key, text in texts.items() if text}
+        yield 0
+
+    def _do_type(self, target: str) -> Steps:
+        """``screen:id=text``: what a keyboard would type into that text field."""
+        where, _, text = target.partition("=")
+        self._find(where).text = text
+        yield 0.1
 
     def _do_wait(self, seconds: float) -> Steps:
         yield float(seconds)

@@ -140,6 +140,9 @@ class HardwareFlow:
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
             self._say("member_locked", error=True)
             return
+        if self.root.current.startswith("member_"):  # a member is joining or in My account
+            log.info("card tap ignored on the %s screen", self.root.current)
+            return
         self._identify(self.members.find_by_card(uid) if self.members else None)
         self._go_shopping()
 

@@ -59,6 +59,7 @@ class IdleFlow:
         self.last_sale = {}
         if self.popup is not None:
             self.popup.dismiss()
+        self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
 
     def next_promotion(self) -> None:

@@ -30,9 +30,16 @@ def _0002_members_ledger(db: SqliteDatabase) -> None:
     db.create_tables(MEMBER_MODELS)
 
 
+def _0003_member_feed(db: SqliteDatabase) -> None:
+    from kiosk.store.members.hub_copy import HUB_COPY_MODELS
+
+    db.create_tables(HUB_COPY_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
+    (3, "member downlink: the member copy's version, per-member hub versions", _0003_member_feed),
 ]
 
 
@@ -52,6 +59,9 @@ def migrate(db: SqliteDatabase) -> list[int]:
         _backup(db, pending[0][0])
     for number, name, run in pending:
         with db.atomic("IMMEDIATE"):
+            # kiosk run and kiosk sync start together: the other may have run it a moment ago
+            if models.SchemaVersion.get_or_none(models.SchemaVersion.number == number) is not None:
+                continue
             run(db)
             models.SchemaVersion.create(
                 number=number, name=name, applied_at=dt.datetime.now(dt.UTC).isoformat()

@@ -3,8 +3,8 @@
 The key comes from the device's provisioning file (``kiosk.toml``) and is the
 business's key: every terminal and the hub of one business share it, so the
 same phone gives the same blind index everywhere and the hub can read what a
-terminal encrypted. Two sub-keys are derived from it, so the index key is
-never the encryption key.
+terminal encrypted. Sub-keys are derived from it (encryption, blind index, signed
+links), so no one key does two jobs.
 """
 
 import base64
@@ -29,6 +29,11 @@ class PiiKey:
             raise PiiError(f"the personal-data key must be 32 bytes, got {len(key)}")
         self._aead = AESGCM(hmac.digest(key, b"member-kiosk pii encryption", "sha256"))
         self._index_key = hmac.digest(key, b"member-kiosk phone blind index", "sha256")
+        self._link_key = hmac.digest(key, b"member-kiosk signed member links", "sha256")
+
+    def link_key(self) -> bytes:
+        """The key that signs links a member opens on the hub (the "export my data" QR)."""
+        return self._link_key
 
     def blind_index(self, e164: str) -> str:
         """HMAC-SHA256 of the normalised phone: equal phones give equal indexes, nothing more."""

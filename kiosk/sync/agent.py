@@ -22,6 +22,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,10 @@ from paho.mqtt.properties import Properties
 from kiosk import sdnotify
 from kiosk.store import outbox
 from kiosk.store.db import database
-from kiosk.sync import config, health, rebase, schema
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, status_topic
+from kiosk.store.members import hub_copy
+from kiosk.sync import config, health, rebase, schema, updates
+from kiosk.sync.members import HubEndpoint, MemberDownlink
+from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic, update_topic
 from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class AgentSettings:
     resend_after: float = 5.0  # first ack deadline; doubles per unanswered resend
     max_backoff: float = 120.0
     heartbeat_interval: float = 30.0
+    member_gap_patience: float = 5.0  # seconds a member delta waits for a missing one before a snapshot
 
 
 @dataclass
@@ -111,6 +115,7 @@ class OutboxAgent:
         settings: AgentSettings | None = None,
         clock: Clock = system_clock,
         printer: health.PrinterStatus = health.unknown_printer,
+        hub: HubEndpoint | None = None,
     ) -> None:
         self.device = device
         self.broker = broker
@@ -125,6 +130,8 @@ class OutboxAgent:
         self._wake = threading.Event()  # set by paho when an ack or config arrives
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
+        self.members = MemberDownlink(hub, gap_patience=self.settings.member_gap_patience)
+        self.boot = str(uuid.uuid4())  # this agent process, for the events it writes itself
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -143,6 +150,7 @@ class OutboxAgent:
         client.will_set(status_topic(self.device), health.offline_status(self.device), qos=1, retain=True)
         client.on_socket_open = no_delay
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         return client
@@ -152,10 +160,20 @@ class OutboxAgent:
         if getattr(reason, "is_failure", False):
             log.warning("broker refused connection: %s", reason)
             return
-        client.subscribe([(ack_topic(self.device), 1), (config_topic(self.device), 1)])
+        topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
+        topics.append(update_topic(self.device))
+        client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
         log.info("connected to broker %s:%s", self.broker.host, self.broker.port)
+
+    def _on_subscribe(self, _c: object, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+        # a snapshot taken before the broker holds our delta subscription could miss a delta
+        if all(not getattr(code, "is_failure", False) for code in codes):
+            self.members.ready = True
+            self._wake.set()
+        else:
+            log.error("broker refused the downlink subscriptions: %s", [str(c) for c in codes])
 
     def _on_disconnect(self, _c: object, _u: object, _f: object, reason: object, _p: object) -> None:
         self._connected.clear()
@@ -196,7 +214,8 @@ class OutboxAgent:
                     # a locked or full disk must not end the agent: log it and try again later
                     log.exception("sync step failed; retrying in %.0f s", self.settings.resend_after)
                     until.wait(self.settings.resend_after)
-                self._wake.wait(self.settings.poll_interval)
+                if not self.members.busy:  # a snapshot goes on page after page
+                    self._wake.wait(self.settings.poll_interval)
                 self._wake.clear()
         finally:
             self.close()
@@ -204,6 +223,8 @@ class OutboxAgent:
     def step(self) -> int:
         """Apply what arrived, send a heartbeat when due, publish what is due; return events sent."""
         self._drain_inbox()
+        if self.members.step(dt.datetime.now(dt.UTC)):
+            self._next_heartbeat = 0.0  # report the new member version now
         if not self._connected.is_set():
             return 0
         now = time.monotonic()
@@ -212,6 +233,7 @@ class OutboxAgent:
             self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
             self._next_heartbeat = 0.0
         if now >= self._next_heartbeat:
+            updates.report_outcomes(updates.update_paths(), self.device, self.boot)
             self.publish_status()
             self._next_heartbeat = now + self.settings.heartbeat_interval
         return self._publish_due(now)
@@ -288,6 +310,7 @@ class OutboxAgent:
             now=dt.datetime.now(dt.UTC),
             uptime_s=time.monotonic() - self._started,
             config_version=config.running_version(),
+            member_version=hub_copy.position().version,
             data_dir=Path(database.database).parent,
             printer=self.printer,
         )
@@ -301,6 +324,10 @@ class OutboxAgent:
                 return
             if message.topic == config_topic(self.device):
                 self._apply_config(bytes(message.payload))
+            elif message.topic == members_topic(self.device):
+                self.members.receive(bytes(message.payload))
+            elif message.topic == update_topic(self.device):
+                updates.store_offer(bytes(message.payload), updates.update_paths())
             else:
                 self._apply_ack(bytes(message.payload))
 

@@ -46,6 +46,7 @@ def online_status(
     config_version: int,
     data_dir: Path,
     printer: PrinterStatus = unknown_printer,
+    member_version: int = 0,
 ) -> bytes:
     """The retained ``online`` status with health figures."""
     depth, oldest = outbox_health(now)
@@ -56,6 +57,7 @@ def online_status(
         "ts": now.isoformat(timespec="seconds"),
         "app_version": __version__,
         "config_version": config_version,
+        "member_version": member_version,
         "outbox_depth": depth,
         "oldest_unsent_s": oldest,
         "disk_free_bytes": shutil.disk_usage(data_dir).free,

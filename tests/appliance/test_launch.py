@@ -55,3 +55,10 @@ def test_run_arguments() -> None:
         "--config",
         "/etc/kiosk/kiosk.toml",
     ]
+
+
+def test_hub_url_is_passed_for_the_member_snapshot(tmp_path: Path) -> None:
+    with_hub = config().model_copy(deep=True)
+    with_hub.broker.hub_url = "http://hub.lan:8080"
+    argv, _ = sync_command(with_hub, "kiosk", tmp_path)
+    assert argv[-2:] == ["--hub-url", "http://hub.lan:8080"]

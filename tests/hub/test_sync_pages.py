@@ -35,15 +35,16 @@ def test_fleet_page_flags_the_silent_kiosk_its_gap_and_its_clock(hub_db) -> None
     seed()
     html = client().get("/fleet").text
     assert '<html lang="zh-CN">' in html
-    assert row(html, "K01") == "|K01 在线 1 分钟前 3 0 – 3 0.1.0 12.4 GB ok +1 s 0"
+    assert row(html, "K01") == "|K01 在线 1 分钟前 5 0 – 3 2 0.1.0 12.4 GB ok +1 s 0"
+    assert re.search(r'id="hub-member-version">总部会员数据版本：<b>2</b>', html)
     assert (
         row(html, "K02")
-        == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0.1.0 12.4 GB paper_out −3.0 h 时钟不准 2"
+        == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB paper_out −3.0 h 时钟不准 2"
     )
     assert re.search(r'<td class="missing">3, 4</td>', html)
     english = client().get("/fleet?lang=en").text
     assert row(english, "K02") == (
-        "warn|K02 offline not syncing 2 h ago 6 41 2 h 3 0.1.0 12.4 GB paper_out −3.0 h clock off 2"
+        "warn|K02 offline not syncing 2 h ago 6 41 2 h 3 0 0.1.0 12.4 GB paper_out −3.0 h clock off 2"
     )
 
 
@@ -59,6 +60,9 @@ def test_quarantined_sale_is_replayed_after_the_rule_is_fixed(hub_db, monkeypatc
     web = client()
     page = web.get("/quarantine?lang=en").text
     assert '<span id="open-count">1</span>' in page and "unknown product &#39;A&#39;" in page
+    assert "The sale has an item the hub&#39;s catalog does not have." in page
+    assert "Add the item to the catalog, then press Replay." in page
+    assert "在商品目录中添加该商品，然后点“重新入账”。" in web.get("/quarantine").text
     [entry] = Quarantine.select()
     reply = web.post(f"/quarantine/{entry.id}/replay", follow_redirects=False)
     assert (reply.status_code, reply.headers["location"]) == (303, f"/quarantine?entry={entry.id}&resolved=1")

@@ -7,6 +7,7 @@ per sale; an ``exclusive`` coupon is used alone. Every discount is rounded
 down: the shopper never gets a fraction of a fen that the rule did not promise.
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
@@ -114,3 +115,29 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     for i in remainders[: amount - sum(shares)]:
         shares[i] += 1
     return shares
+
+
+def coupon_to_dict(coupon: Coupon) -> dict[str, object]:
+    """``coupon`` as JSON-ready data (the form the hub stores and sends to terminals)."""
+    body = dataclasses.asdict(coupon)
+    body.update(
+        kind=str(coupon.kind),
+        valid_from=coupon.valid_from.isoformat(),
+        valid_until=coupon.valid_until.isoformat(),
+        skus=sorted(coupon.skus),
+        categories=sorted(coupon.categories),
+    )
+    return body
+
+
+def coupon_from_dict(body: dict[str, object]) -> Coupon:
+    """The coupon :func:`coupon_to_dict` wrote."""
+    fields = dict(body)
+    fields.update(
+        kind=CouponKind(str(body["kind"])),
+        valid_from=dt.datetime.fromisoformat(str(body["valid_from"])),
+        valid_until=dt.datetime.fromisoformat(str(body["valid_until"])),
+        skus=frozenset(body.get("skus", ())),  # type: ignore[call-overload]
+        categories=frozenset(body.get("categories", ())),  # type: ignore[call-overload]
+    )
+    return Coupon(**fields)  # type: ignore[arg-type]

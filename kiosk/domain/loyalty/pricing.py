@@ -104,20 +104,27 @@ def price_cart(
         per_line = [line.net_fen * member_discount_percent // PERCENT for line in lines]
         label = f"会员折扣 {member_discount_percent}%"
         discounts.append(Discount("tier", label, sum(per_line), tuple(per_line)))
-        lines = _reduce(lines, per_line)
+        lines = reduce_lines(lines, per_line)
     ordered = [c for c in coupons if c.kind not in ORDER_LEVEL] + [
         c for c in coupons if c.kind in ORDER_LEVEL
     ]
     for coupon in ordered:
-        per_line = _coupon_off(coupon, lines)
-        if sum(per_line) == 0:
+        discount = coupon_discount(coupon, lines)
+        if discount.amount_fen == 0:
             raise CouponNotApplicable(f"{coupon.name_zh}: nothing in the cart qualifies / 不满足使用条件")
-        discounts.append(Discount(coupon.id, coupon.name_zh, sum(per_line), tuple(per_line)))
-        lines = _reduce(lines, per_line)
+        discounts.append(discount)
+        lines = reduce_lines(lines, list(discount.per_line))
     return PricedCart(tuple(lines), tuple(discounts), tuple(c.id for c in ordered))
 
 
-def _reduce(lines: list[PricedLine], per_line: list[int]) -> list[PricedLine]:
+def coupon_discount(coupon: Coupon, lines: list[PricedLine]) -> Discount:
+    """What ``coupon`` takes off ``lines`` as they stand (zero when nothing qualifies); no validity check."""
+    per_line = _coupon_off(coupon, lines)
+    return Discount(coupon.id, coupon.name_zh, sum(per_line), tuple(per_line))
+
+
+def reduce_lines(lines: list[PricedLine], per_line: list[int]) -> list[PricedLine]:
+    """``lines`` with ``per_line`` fen taken off each line's net amount."""
     return [
         PricedLine(ln.sku, ln.category, ln.quantity, ln.unit_fen, ln.list_fen, ln.net_fen - off)
         for ln, off in zip(lines, per_line, strict=True)

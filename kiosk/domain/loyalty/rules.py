@@ -131,6 +131,15 @@ class RiskCap(_Rule):
     offline_stored_value_fen: int = Field(default=20000, ge=0)
 
 
+class RegistrationCoupon(_Rule):
+    """The coupon a new member gets on joining (满减): e.g. 新会员满20减3, valid 30 days."""
+
+    name_zh: str = Field(description="shown on the screen and receipt, e.g. 新会员满20减3")
+    min_spend_fen: int = Field(default=0, ge=0, description="threshold in fen (0: any sale)")
+    off_fen: int = Field(ge=1, description="fen off")
+    valid_days: int = Field(default=30, ge=1, description="days from joining")
+
+
 class LoyaltyRules(_Rule):
     """Everything the owner configures for loyalty, as one versioned block."""
 
@@ -142,3 +151,6 @@ class LoyaltyRules(_Rule):
     tiers: TierRule = TierRule(tiers=(Tier(code="normal", name_zh="普通会员", threshold=0),))
     stored_value: StoredValueRule = StoredValueRule()
     risk: RiskCap = RiskCap()
+    registration_coupon: RegistrationCoupon | None = Field(
+        default=None, description="the coupon a member gets on joining; none when unset"
+    )

@@ -1,11 +1,21 @@
 """Members on the terminal: registration, cards, ledger writes, coupons, member sales.
 
 Every change writes its outbox event in the same transaction as the change
-(``member.registered``, ``card.linked``, ``ledger.adjusted``; a member sale's
+(``member.registered``, ``member.updated``, ``member.erasure_requested``,
+``card.linked``, ``ledger.adjusted``; a member sale's
 entries ride in its ``sale.completed``). Rules come from
 :mod:`kiosk.domain.loyalty`; this package only stores and reads.
 """
 
+from kiosk.store.members.account import (
+    HeldCountCard,
+    WrongPin,
+    change_pin,
+    count_cards,
+    is_erased,
+    points_history,
+    request_erasure,
+)
 from kiosk.store.members.coupons import add_coupon, member_coupons
 from kiosk.store.members.ledger import (
     adjust,
@@ -43,17 +53,22 @@ from kiosk.store.members.wallets import (
 __all__ = [
     "CardTaken",
     "Consent",
+    "HeldCountCard",
     "MemberSale",
     "Registration",
+    "WrongPin",
     "add_coupon",
     "adjust",
     "apply_member_delta",
+    "change_pin",
     "check_member_spend",
     "count_card",
+    "count_cards",
     "expire_points",
     "find_by_card",
     "find_by_phone",
     "find_by_phone_and_pin",
+    "is_erased",
     "issue_count_card",
     "ledger_entries",
     "link_card",
@@ -61,10 +76,12 @@ __all__ = [
     "member_coupons",
     "new_stamp",
     "offline_spent",
+    "points_history",
     "profile",
     "redeem_for_reward",
     "refund_member_sale",
     "register_member",
+    "request_erasure",
     "sale_entries",
     "set_pin",
     "top_up_stored_value",

@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import json
+from typing import Any
 
 from kiosk.domain.loyalty import (
     Coupon,
@@ -13,8 +14,8 @@ from kiosk.store.member_models import (
 )
 
 
-def add_coupon(coupon: Coupon) -> None:
-    """Store a coupon the member holds (from the hub, a campaign or registration)."""
+def coupon_body(coupon: Coupon) -> dict[str, Any]:
+    """The coupon's terms as plain JSON data (stored, and sent in events)."""
     body = dataclasses.asdict(coupon)
     body.update(
         kind=str(coupon.kind),
@@ -23,10 +24,15 @@ def add_coupon(coupon: Coupon) -> None:
         skus=sorted(coupon.skus),
         categories=sorted(coupon.categories),
     )
+    return body
+
+
+def add_coupon(coupon: Coupon) -> None:
+    """Store a coupon the member holds (from the hub, a campaign or registration)."""
     CouponRow.insert(
         id=coupon.id,
         member_id=coupon.member_id,
-        body=json.dumps(body, ensure_ascii=False),
+        body=json.dumps(coupon_body(coupon), ensure_ascii=False),
         single_use=coupon.single_use,
     ).on_conflict_ignore().execute()
 

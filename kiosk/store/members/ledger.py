@@ -90,12 +90,12 @@ def ledger_entries(member_id: str | None = None) -> list[LedgerEntry]:
     return _entries(query)
 
 
-_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(LedgerEntry))
+ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(LedgerEntry))
 
 
 def _entries(query: Any) -> list[LedgerEntry]:
     rows = query.order_by(LedgerRow.seq).dicts()
-    return [LedgerEntry.from_dict({k: v for k, v in r.items() if k in _ENTRY_FIELDS}) for r in rows]
+    return [LedgerEntry.from_dict({k: v for k, v in r.items() if k in ENTRY_FIELDS}) for r in rows]
 
 
 def sale_entries(sale_id: str) -> list[LedgerEntry]:

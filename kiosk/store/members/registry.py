@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kiosk.domain.loyalty import (
+    Coupon,
     LoyaltyError,
     normalize_phone,
 )
@@ -15,6 +16,7 @@ from kiosk.store.member_models import (
     MemberCard,
     MemberSnapshot,
 )
+from kiosk.store.members.coupons import add_coupon, coupon_body
 from kiosk.store.members.ledger import (
     record_event,
     timestamp,
@@ -71,8 +73,15 @@ def register_member(
     birthday: dt.date | None = None,
     gender: str = "",
     member_id: str | None = None,
+    pin: str = "",
+    coupon: Coupon | None = None,
 ) -> Registration:
-    """Register a member, or return the one who already has this phone (no new event then)."""
+    """Register a member, or return the one who already has this phone (no new event then).
+
+    A ``pin`` is stored (as its hash) and a welcome ``coupon`` (made for this
+    member id) is stored in the same transaction, and both ride in the
+    ``member.registered`` event, so the hub learns them with the member.
+    """
     e164 = normalize_phone(phone)
     index = key.blind_index(e164)
     member_id = member_id or str(uuid.uuid4())
@@ -95,8 +104,14 @@ def register_member(
             "consent_where": consent.where,
             "created_at": ts,
         }
+        if pin:
+            fields["pin_hash"] = hash_pin(pin)
         member = Member.create(**fields)
-        record_event(terminal, ts, "member.registered", {"member": fields})
+        data: dict[str, Any] = {"member": fields}
+        if coupon is not None:
+            add_coupon(coupon)
+            data["coupon"] = coupon_body(coupon)
+        record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)
 
 

@@ -1,0 +1,361 @@
+"""Members at the kiosk: joining with consent, phone + PIN sign-in with a lockout, and My account
+(balances, history, change PIN, export my data, erase my data).
+
+:class:`MemberFlow` moves between the member screens (``member_*`` in
+:mod:`kiosk.screens`) and writes through :mod:`kiosk.store.members`, each change
+with its outbox event in one transaction. It never imports Kivy: it sets the
+screens' properties and the app's member. :meth:`MemberFlow.clear` empties
+every member screen; the app calls it on every reset (timeout included), so a
+member's data never stays on screen.
+"""
+
+import datetime as dt
+import logging
+import time
+import uuid
+from typing import Any
+
+from kiosk.domain.loyalty import InvalidPhone, mask_phone, normalize_phone, sign_member_qr
+from kiosk.domain.loyalty.pin_lockout import PinLockout
+from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
+from kiosk.members_source import StoreMemberSource
+from kiosk.store import members
+from kiosk.store.member_models import Member
+from kiosk.store.pii import verify_pin
+
+log = logging.getLogger(__name__)
+
+SCREENS = (
+    "member_phone",
+    "member_consent",
+    "member_name",
+    "member_pin",
+    "member_account",
+    "member_export",
+    "member_erase",
+)
+EXPORT_LINK_MINUTES = 10
+HISTORY_ROWS = 20
+
+_PIN_ERRORS = {  # InvalidPin's English half -> the screen's string key
+    "the PIN must be 4 to 6 digits": "m_pin_short",
+    "the PIN must not be one digit repeated": "m_pin_same_digits",
+    "the two PINs differ": "m_pin_mismatch",
+}
+
+
+def pin_error_key(error: InvalidPin) -> str:
+    """The screen text for an :class:`InvalidPin`."""
+    return _PIN_ERRORS.get(str(error).split(" / ")[0], "m_pin_short")
+
+
+class MemberFlow:
+    """The member screens' steps; one instance per app, state cleared on every reset."""
+
+    def __init__(self, app: Any, lockout: PinLockout | None = None) -> None:
+        self.app = app
+        self.lockout = lockout or PinLockout()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.purpose = ""  # join, sign_in, change_pin
+        self.came_from = "idle"
+        self.phone = ""  # E.164 of the phone being joined or signed in
+        self.consent_version = ""
+        self.name = ""
+        self.first_pin = ""
+        self.old_pin = ""
+
+    # --- plumbing -----------------------------------------------------------------------
+    @property
+    def source(self) -> StoreMemberSource | None:
+        """The store's members, or None when the terminal has no personal-data key."""
+        return self.app.members if isinstance(self.app.members, StoreMemberSource) else None
+
+    def touched(self) -> None:
+        """Someone is typing: restart the inactivity timer."""
+        self.app.touched()
+
+    def screen(self, name: str) -> Any:
+        """The member screen ``name``."""
+        return self.app.root.get_screen(name)
+
+    def _show(self, name: str) -> None:
+        self.app.root.current = name
+
+    def _tell(self, key: str, error: bool = False, **values: object) -> None:
+        self.app._say(key, error=error, **values)
+
+    def _ask_pin(self, step: str, title: str, note: str = "", error: bool = True, **values: object) -> None:
+        pin_screen = self.screen("member_pin")
+        subtitle = mask_phone(self.phone) if self.purpose == "sign_in" and self.phone else ""
+        pin_screen.ask(step, title, subtitle)
+        pin_screen.note(note, error=error, **values)
+        self._show("member_pin")
+
+    # --- starting ---------------------------------------------------------------------
+    def start_join(self) -> None:
+        """注册会员: phone first."""
+        self._start("join")
+
+    def start_sign_in(self) -> None:
+        """手机号登录: phone, then PIN."""
+        self._start("sign_in")
+
+    def _start(self, purpose: str) -> None:
+        if self.source is None:
+            self._tell("m_no_members", error=True)
+            return
+        came_from = self.app.root.current
+        self.clear()
+        self.purpose, self.came_from = purpose, came_from if came_from in ("idle", "cart", "pick") else "cart"
+        self.screen("member_phone").purpose = purpose
+        self._show("member_phone")
+
+    def cancel(self) -> None:
+        """Back: from My account's sub-steps to My account, otherwise to where the member started."""
+        if self.purpose == "change_pin":
+            self.open_account()
+            return
+        came_from = self.came_from
+        self.clear()
+        self._show(came_from)
+
+    # --- phone, consent, name ---------------------------------------------------------
+    def phone_entered(self, digits: str) -> None:
+        """OK on the phone keypad: a bad number is explained; a known one signs in instead of joining."""
+        source = self.source
+        assert source is not None
+        phone_screen = self.screen("member_phone")
+        try:
+            self.phone = normalize_phone(digits)
+        except InvalidPhone:
+            phone_screen.note("m_phone_bad", error=True, phone=phone_screen.shown(digits))
+            return
+        if self.purpose == "join":
+            known = members.find_by_phone(source.key, self.phone)
+            if known is None:
+                self._show("member_consent")
+                return
+            if not known.pin_hash:
+                phone_screen.note("m_phone_known_no_pin", error=True)
+                return
+            self.purpose = "sign_in"
+            self._ask_pin("m_pin_enter", "m_sign_in_title", "m_phone_known", error=False)
+            return
+        if not self._locked():
+            self._ask_pin("m_pin_enter", "m_sign_in_title")
+
+    def consent_given(self, version: str) -> None:
+        """同意并继续: remember the consent text's version; the name is next."""
+        self.consent_version = version
+        self._show("member_name")
+
+    def consent_declined(self) -> None:
+        """不同意: nothing is stored; back where the member started."""
+        came_from = self.came_from
+        self.clear()
+        self._show(came_from)
+        self._tell("m_declined", error=True)
+
+    def name_entered(self, name: str) -> None:
+        """The optional name; the PIN is next."""
+        self.name = name
+        self._ask_pin("m_pin_choose", "m_join_title")
+
+    # --- PINs ---------------------------------------------------------------------------
+    def pin_entered(self, pin: str) -> None:
+        """OK on the PIN keypad: what it means depends on the step shown."""
+        step = self.screen("member_pin").step
+        if step in ("m_pin_choose", "m_pin_new"):
+            self._first_pin(pin, step)
+        elif step == "m_pin_repeat":
+            self._second_pin(pin, "m_pin_choose", self._join)
+        elif step == "m_pin_new_repeat":
+            self._second_pin(pin, "m_pin_new", self._change_pin)
+        elif step == "m_pin_enter":
+            self._sign_in(pin)
+        elif step == "m_pin_old":
+            self._old_pin(pin)
+
+    def _first_pin(self, pin: str, step: str) -> None:
+        title = self.screen("member_pin").title_key
+        try:
+            check_new_pin(pin, pin)
+        except InvalidPin as exc:
+            self._ask_pin(step, title, pin_error_key(exc))
+            return
+        self.first_pin = pin
+        self._ask_pin("m_pin_repeat" if step == "m_pin_choose" else "m_pin_new_repeat", title)
+
+    def _second_pin(self, pin: str, restart: str, done: Any) -> None:
+        if pin != self.first_pin:
+            self.first_pin = ""
+            self._ask_pin(restart, self.screen("member_pin").title_key, "m_pin_mismatch")
+            return
+        done(pin)
+
+    def _locked(self) -> bool:
+        source = self.source
+        assert source is not None
+        seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.monotonic())
+        if seconds:
+            target = self.screen(self.app.root.current) if self.app.root.current in SCREENS else None
+            (target or self.screen("member_phone")).note("m_locked", error=True, minutes=-(-seconds // 60))
+        return bool(seconds)
+
+    def _sign_in(self, pin: str) -> None:
+        source = self.source
+        assert source is not None
+        if self._locked():
+            return
+        index = source.key.blind_index(self.phone)
+        member = members.find_by_phone_and_pin(source.key, self.phone, pin)
+        if member is None or members.is_erased(member):
+            left = self.lockout.wrong(index, time.monotonic())
+            if left == 0:
+                log.warning("phone + PIN sign-in locked after repeated wrong PINs")
+                minutes = int(self.lockout.lock_s // 60)
+                self._ask_pin("m_pin_enter", "m_sign_in_title", "m_locked", minutes=minutes)
+            else:
+                self._ask_pin("m_pin_enter", "m_sign_in_title", "m_pin_wrong", left=left)
+            return
+        self.lockout.right(index)
+        view = self._identify(member)
+        self._tell("m_signed_in", name=view.name_masked)
+
+    def _join(self, pin: str) -> None:
+        source = self.source
+        assert source is not None
+        now = source.now()
+        member_id = str(uuid.uuid4())
+        coupon = registration_coupon(source.rules.registration_coupon, member_id, str(uuid.uuid4()), now)
+        terminal = source.terminal
+        consent = members.Consent(version=self.consent_version, where=f"{terminal.store}/{terminal.device}")
+        joined = members.register_member(
+            source.key, terminal, now, self.phone, consent,
+            name=self.name, member_id=member_id, pin=pin, coupon=coupon,
+        )  # fmt: skip
+        self._identify(joined.member)
+        gift = {"zh": "", "en": ""}
+        if coupon is not None and joined.created:
+            gift = {lang: self.app.tr("m_joined_coupon", lang, name=coupon.name_zh) for lang in ("zh", "en")}
+        self._tell("m_joined", coupon=gift)
+
+    def _identify(self, member: Member) -> Any:
+        """Make ``member`` the sale's member and go back to shopping; return their view."""
+        source = self.source
+        assert source is not None
+        view = source.view(member)
+        came_from = self.came_from
+        self.clear()
+        app = self.app
+        app.member = view
+        app.refresh_totals()
+        app.root.get_screen("cart").show(app.cart, app.lang)
+        self._show("cart" if came_from in ("idle", "pick") else came_from)
+        return view
+
+    # --- My account -----------------------------------------------------------------------
+    def open_account(self) -> None:
+        """我的账户 for the identified member."""
+        source, view = self.source, self.app.member
+        if source is None or view is None:
+            return
+        self.purpose, self.first_pin, self.old_pin = "", "", ""
+        if self.app.root.current not in SCREENS:
+            self.came_from = self.app.root.current
+        row = Member.get_by_id(view.member_id)
+        view = source.view(row)
+        self.app.member = view
+        account = self.screen("member_account")
+        account.member = view
+        account.has_pin = bool(row.pin_hash)
+        account.history = [
+            (e.at[:10], e.kind, e.amount) for e in members.points_history(row.id, HISTORY_ROWS)
+        ]
+        account.coupons = [(c.name_zh, f"{c.valid_until:%Y-%m-%d}") for c in source.usable_coupons(row.id)]
+        account.cards = [
+            (held.card.product_sku, held.visits_left, held.card.expires_on.isoformat())
+            for held in members.count_cards(row.id)
+        ]
+        self._show("member_account")
+
+    def leave_account(self) -> None:
+        """返回购物."""
+        came_from = self.came_from
+        self.clear()
+        self._show("cart" if came_from in ("idle", "pick") else came_from)
+
+    def start_pin_change(self) -> None:
+        """修改密码 (old first) or 设置密码 for a member without one."""
+        has_pin = self.screen("member_account").has_pin
+        self.purpose = "change_pin"
+        title = "m_change_pin" if has_pin else "m_set_pin"
+        self._ask_pin("m_pin_old" if has_pin else "m_pin_new", title, "")
+
+    def _old_pin(self, pin: str) -> None:
+        row = Member.get_by_id(self.app.member.member_id)
+        key = f"member:{row.id}"
+        if self.lockout.seconds_locked(key, time.monotonic()):
+            self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
+            return
+        if not verify_pin(pin, row.pin_hash):
+            if self.lockout.wrong(key, time.monotonic()):
+                self._ask_pin("m_pin_old", "m_change_pin", "m_old_pin_wrong")
+            else:
+                self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
+            return
+        self.lockout.right(key)
+        self.old_pin = pin
+        self._ask_pin("m_pin_new", "m_change_pin")
+
+    def _change_pin(self, pin: str) -> None:
+        source = self.source
+        assert source is not None
+        member_id = self.app.member.member_id
+        if self.old_pin:
+            members.change_pin(source.terminal, source.now(), member_id, self.old_pin, pin, pin)
+            done = "m_pin_changed"
+        else:
+            members.set_pin(source.terminal, source.now(), member_id, pin)
+            done = "m_pin_set"
+        self.open_account()
+        self.screen("member_account").note(done)
+
+    def show_export(self) -> None:
+        """导出我的资料: a signed link to the hub's download page, as a QR (a PIN is needed there)."""
+        source = self.source
+        assert source is not None
+        export = self.screen("member_export")
+        export.clear()
+        if self.screen("member_account").has_pin:
+            expires = source.now() + dt.timedelta(minutes=EXPORT_LINK_MINUTES)
+            token = sign_member_qr(self.app.member.member_id, expires, source.key.link_key())
+            export.show_link(f"{self.app.settings.hub_url.rstrip('/')}/my-data/{token}", EXPORT_LINK_MINUTES)
+        self._show("member_export")
+
+    def ask_erasure(self) -> None:
+        """删除我的资料: the confirm screen, with what will be lost."""
+        erase = self.screen("member_erase")
+        erase.points = self.app.member.points
+        erase.stored_value_fen = self.app.member.stored_value_fen
+        self._show("member_erase")
+
+    def confirm_erasure(self) -> None:
+        """确认删除: erase here, tell the hub (outbox), and reset the screen."""
+        source = self.source
+        assert source is not None
+        members.request_erasure(source.terminal, source.now(), self.app.member.member_id)
+        self.app.reset()
+        self._tell("m_erased")
+
+    # --- clearing -------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Empty every member screen and forget the flow's state (phone, PINs, consent)."""
+        for name in SCREENS:
+            self.screen(name).clear()
+        self._reset_state()
+
+
+__all__ = ["SCREENS", "MemberFlow", "pin_error_key"]

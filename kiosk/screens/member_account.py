@@ -1,0 +1,65 @@
+"""My account (我的账户): balances, tier progress, points history, coupons, count cards, and the
+member's own actions (change PIN, export my data, erase my data)."""
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.utils import escape_markup
+
+from kiosk import i18n
+from kiosk.domain.money import format_fen
+from kiosk.screens.base import load_kv
+from kiosk.screens.member_base import MemberScreen
+
+
+class MemberAccountScreen(MemberScreen):
+    """Filled by the member flow; :meth:`clear` removes every bit of the member from the screen."""
+
+    member = ObjectProperty(None, allownone=True)  # MemberView
+    history = ListProperty([])  # (day, kind, amount), newest first
+    coupons = ListProperty([])  # (name_zh, valid until day)
+    cards = ListProperty([])  # (product sku, visits left, last day)
+    has_pin = BooleanProperty(False)
+
+    def money(self, fen: int) -> str:
+        """Fen as shown: ¥12.34."""
+        return format_fen(fen)
+
+    def tier_line(self, lang: str, member: Any) -> str:
+        """``member``'s tier and the points to the next one."""
+        if member is None:
+            return ""
+        tier = member.text(member.tier, lang)
+        if member.next_tier:
+            ahead = i18n.tr("m_tier_progress", lang, points=member.points_to_next_tier,
+                            tier=member.text(member.next_tier, lang))  # fmt: skip
+        else:
+            ahead = i18n.tr("m_tier_top", lang)
+        return f"{tier}\n{ahead}"
+
+    def history_text(self, lang: str, history: list[tuple[str, str, int]]) -> str:
+        """The points entries, one per line: day, what, amount."""
+        if not history:
+            return i18n.tr("m_history_empty", lang)
+        return "\n".join(
+            f"{day}  {i18n.tr('m_kind_' + kind, lang)}  {amount:+d}" for day, kind, amount in history
+        )
+
+    def wallet_text(
+        self, lang: str, coupons: list[tuple[str, str]], cards: list[tuple[str, int, str]]
+    ) -> str:
+        """Coupons and count cards under bold headings (Kivy markup; names are escaped)."""
+        none = i18n.tr("m_none", lang)
+        coupon_lines = [i18n.tr("m_coupon_until", lang, name=n, until=u) for n, u in coupons] or [none]
+        card_lines = [i18n.tr("m_count_card", lang, sku=s, left=n, until=u) for s, n, u in cards] or [none]
+        lines = [f"[b]{i18n.tr('m_coupons', lang)}[/b]", *map(escape_markup, coupon_lines), ""]
+        lines += [f"[b]{i18n.tr('m_count_cards', lang)}[/b]", *map(escape_markup, card_lines)]
+        return "\n".join(lines)
+
+    def clear(self) -> None:
+        """Forget the member."""
+        super().clear()
+        self.member, self.history, self.coupons, self.cards, self.has_pin = None, [], [], [], False
+
+
+load_kv("member_account")
