@@ -7,7 +7,7 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id`` or ``row:N:id`` or ``reprint:N``), ``pin`` /
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id`` or ``reprint:N``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
 (``screen:id=text`` into a text field), ``observe_screen`` (``screen=name``: what

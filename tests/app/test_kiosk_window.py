@@ -261,7 +261,7 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
         "steps": TIMEOUT_STEPS,
         "screenshots": str(shots),
         "settings": {
-            "idle_timeout_s": 2,
+            "idle_timeout_s": 6,  # the steps fake inactivity; a slow screenshot must not time out
             "promo_every_s": 0.5,
             "countdown_s": 2,
             "gateway_timeout_s": 0.5,

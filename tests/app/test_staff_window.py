@@ -37,7 +37,7 @@ def attendant(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple[d
     script = {
         "steps": STAFF_STEPS,
         "screenshots": str(shots),
-        "settings": {"idle_timeout_s": 2, "countdown_s": 2},
+        "settings": {"idle_timeout_s": 6, "countdown_s": 2},  # inactivity is faked by the steps
     }
     return run_kiosk(workdir, display, script), workdir
 
