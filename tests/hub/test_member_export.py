@@ -28,7 +28,7 @@ from kiosk.domain.loyalty.registration import CONSENT_VERSION, RegistrationCoupo
 from kiosk.store import members, open_database, outbox
 from kiosk.store.pii import PiiKey, verify_pin
 from kiosk.store.sales import Terminal
-from kiosk.sync.schema import batch
+from kiosk.sync.schema import GENESIS, batch, make_event
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=TZ)
@@ -128,6 +128,21 @@ def test_erasure_requested_at_a_kiosk_anonymises_the_hub_profile_and_keeps_the_l
     assert loyalty.member_balances("m-1") == {POINTS: 120}
     ingest("K01", events)  # a resent batch changes nothing
     assert HubMember.get_by_id("m-1").erased_at == "2026-11-24T15:30:00+08:00"
+
+
+def test_an_erasure_request_without_a_member_is_quarantined_not_applied(hub_db) -> None:  # type: ignore[no-untyped-def]
+    event = make_event(
+        event_id="K01-ev-1", device="K01", seq=1, boot="boot", ts="2026-11-24T15:30:00.000+08:00",
+        type="member.erasure_requested", prev=GENESIS, data={"requested_at": "2026-11-24T15:30:00.000+08:00"},
+    )  # fmt: skip
+    result = ingest_batch("pos/K01/up/events", batch("K01", [event]), NOW, TZ)
+    assert result is not None
+    assert result.rejected == [
+        {
+            "id": "K01-ev-1",
+            "reason": "member.erasure_requested data field 'member_id' is missing or has the wrong type",
+        }
+    ]
 
 
 class Clock:
