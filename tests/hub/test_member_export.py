@@ -26,7 +26,7 @@ from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.domain.loyalty import POINTS, Kind, LoyaltyRules, sign_member_qr
 from kiosk.domain.loyalty.registration import CONSENT_VERSION, RegistrationCoupon, registration_coupon
 from kiosk.store import members, open_database, outbox
-from kiosk.store.pii import PiiKey, verify_pin
+from kiosk.store.pii import PiiKey, hash_pin, verify_pin
 from kiosk.store.sales import Terminal
 from kiosk.sync.schema import GENESIS, batch, make_event
 
@@ -62,7 +62,15 @@ def ingest(device: str, events: list[dict[str, Any]]) -> None:
 def join(terminal: Terminal, member_id: str = "m-1", pin: str = "2580") -> None:
     coupon = registration_coupon(WELCOME, member_id, f"welcome-{member_id}", NOW)
     members.register_member(
-        KEY, terminal, NOW, "13812341234", CONSENT, name="李四", member_id=member_id, pin=pin, coupon=coupon
+        KEY,
+        terminal,
+        NOW,
+        "13812341234",
+        CONSENT,
+        name="李四",
+        member_id=member_id,
+        pin_hash=hash_pin(pin),
+        coupon=coupon,
     )
 
 

@@ -73,12 +73,13 @@ def register_member(
     birthday: dt.date | None = None,
     gender: str = "",
     member_id: str | None = None,
-    pin: str = "",
+    pin_hash: str = "",
     coupon: Coupon | None = None,
 ) -> Registration:
     """Register a member, or return the one who already has this phone (no new event then).
 
-    A ``pin`` is stored (as its hash) and a welcome ``coupon`` (made for this
+    A ``pin_hash`` (:func:`kiosk.store.pii.hash_pin`, slow: callers on the UI
+    thread compute it on a worker) and a welcome ``coupon`` (made for this
     member id) is stored in the same transaction, and both ride in the
     ``member.registered`` event, so the hub learns them with the member.
     """
@@ -104,8 +105,8 @@ def register_member(
             "consent_where": consent.where,
             "created_at": ts,
         }
-        if pin:
-            fields["pin_hash"] = hash_pin(pin)
+        if pin_hash:
+            fields["pin_hash"] = pin_hash
         member = Member.create(**fields)
         data: dict[str, Any] = {"member": fields}
         if coupon is not None:
@@ -177,7 +178,11 @@ def apply_member_delta(delta: dict[str, Any]) -> None:
 
 def set_pin(terminal: Terminal, now: dt.datetime, member_id: str, pin: str) -> None:
     """Set (or change) the member's PIN; the hub gets the hash in ``member.updated``."""
-    pin_hash = hash_pin(pin)
+    set_pin_hash(terminal, now, member_id, hash_pin(pin))
+
+
+def set_pin_hash(terminal: Terminal, now: dt.datetime, member_id: str, pin_hash: str) -> None:
+    """Store a PIN hash made earlier (off the UI thread) and send it in ``member.updated``."""
     with database.atomic("IMMEDIATE"):
         Member.update(pin_hash=pin_hash).where(Member.id == member_id).execute()
         record_event(
