@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hub import loyalty
-from hub.loyalty_models import HubMember, IssuedCoupon
+from hub.loyalty_models import HubMember
+from hub.member_feed import member_coupons
 from hub.pages import form_fields, language
 from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
 from kiosk.domain.loyalty.pin_lockout import PinLockout
@@ -79,7 +80,6 @@ def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
     def clear(token: str, field: str) -> str:
         return key.decrypt(token, f"{member.id}:{field}") if token else ""
 
-    coupons = IssuedCoupon.select().where(IssuedCoupon.member_id == member.id).order_by(IssuedCoupon.id)
     entries = sorted(loyalty.member_entries(member.id), key=lambda e: (e.at, e.device, e.seq))
     return {
         "member": {
@@ -99,7 +99,7 @@ def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
             },
         },
         "balances": loyalty.member_balances(member.id),
-        "coupons": [json.loads(c.body) for c in coupons],
+        "coupons": member_coupons([member.id])[member.id],  # campaign and welcome coupons, used or not
         "ledger": [{k: getattr(e, k) for k in LEDGER_COLUMNS} for e in entries],
     }
 

@@ -218,7 +218,7 @@ def test_right_pin_downloads_json_and_csv(hub_site: tuple[str, Clock]) -> None:
     assert [(e["account"], e["kind"], e["amount"], e["device"]) for e in data["ledger"]] == [
         (POINTS, "adjust", 120, "K01")
     ]
-    assert [c["name_zh"] for c in data["coupons"]] == ["新会员满20减3"]
+    assert [(c["body"]["name_zh"], c["used_sale_id"]) for c in data["coupons"]] == [("新会员满20减3", None)]
     as_csv = httpx.post(url + link("m-1"), data={"pin": "2580", "format": "csv"})
     rows = list(csv.reader(io.StringIO(as_csv.text)))
     assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"

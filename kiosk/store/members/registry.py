@@ -10,13 +10,14 @@ from kiosk.domain.loyalty import (
     LoyaltyError,
     normalize_phone,
 )
+from kiosk.domain.loyalty.coupons import coupon_to_dict
 from kiosk.store.db import database
 from kiosk.store.member_models import (
     Member,
     MemberCard,
     MemberSnapshot,
 )
-from kiosk.store.members.coupons import add_coupon, coupon_body
+from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.ledger import (
     record_event,
     timestamp,
@@ -111,7 +112,7 @@ def register_member(
         data: dict[str, Any] = {"member": fields}
         if coupon is not None:
             add_coupon(coupon)
-            data["coupon"] = coupon_body(coupon)
+            data["coupon"] = coupon_to_dict(coupon)
         record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)
 
