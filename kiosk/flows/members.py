@@ -37,6 +37,14 @@ SCREENS = (
     "member_export",
     "member_erase",
 )
+SPOKEN = {  # what voice prompts say when a member screen appears
+    "member_phone": "m_phone_prompt",
+    "member_consent": "m_consent_title",
+    "member_name": "m_name_title",
+    "member_account": "m_account_title",
+    "member_export": "m_export_title",
+    "member_erase": "m_erase_title",
+}
 EXPORT_LINK_MINUTES = 10
 HISTORY_ROWS = 20
 
@@ -88,6 +96,8 @@ class MemberFlow:
 
     def _show(self, name: str) -> None:
         self.app.root.current = name
+        if name in SPOKEN:  # voice prompts (when on); the PIN screen speaks its step in _ask_pin
+            self.app.speak(SPOKEN[name])
 
     def _tell(self, key: str, error: bool = False, **values: object) -> None:
         self.app._say(key, error=error, **values)
@@ -127,6 +137,7 @@ class MemberFlow:
         pin_screen.ask(step, title, subtitle)
         pin_screen.note(note, error=error, **values)
         self._show("member_pin")
+        self.app.speak(note if note else step, **values)
 
     # --- starting ---------------------------------------------------------------------
     def start_join(self) -> None:
