@@ -14,14 +14,15 @@ import json
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hub import loyalty
-from hub.loyalty_models import HubMember, IssuedCoupon
+from hub.loyalty_models import HubMember
+from hub.member_feed import member_coupons
+from hub.pages import form_fields, language
 from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.store.pii import PiiKey, verify_pin
@@ -79,7 +80,6 @@ def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
     def clear(token: str, field: str) -> str:
         return key.decrypt(token, f"{member.id}:{field}") if token else ""
 
-    coupons = IssuedCoupon.select().where(IssuedCoupon.member_id == member.id).order_by(IssuedCoupon.id)
     entries = sorted(loyalty.member_entries(member.id), key=lambda e: (e.at, e.device, e.seq))
     return {
         "member": {
@@ -99,7 +99,7 @@ def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
             },
         },
         "balances": loyalty.member_balances(member.id),
-        "coupons": [json.loads(c.body) for c in coupons],
+        "coupons": member_coupons([member.id])[member.id],  # campaign and welcome coupons, used or not
         "ledger": [{k: getattr(e, k) for k in LEDGER_COLUMNS} for e in entries],
     }
 
@@ -144,7 +144,7 @@ class ExportPages:
 
     def show(self, request: Request, token: str) -> HTMLResponse:
         """GET: the PIN form, or why there is none."""
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = language(request)
         return self._refusal(request, lang, token) or self.page(request, lang, form=True)
 
     def _refusal(self, request: Request, lang: str, token: str) -> HTMLResponse | None:
@@ -161,14 +161,14 @@ class ExportPages:
 
     async def download(self, request: Request, token: str) -> Response:
         """POST: check the PIN (and the lockout), then send the file."""
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = language(request)
         refused = self._refusal(request, lang, token)
         if refused is not None:
             return refused
         member, _ = self.member_for(token)
         assert member is not None and loyalty.settings.key is not None
-        form = parse_qs((await request.body()).decode(), keep_blank_values=True)
-        pin, kind = form.get("pin", [""])[0], form.get("format", ["json"])[0]
+        form = await form_fields(request)
+        pin, kind = form.get("pin", ""), form.get("format", "json")
         now = self.clock()
         locked = self.lockout.seconds_locked(member.id, now)
         if locked:

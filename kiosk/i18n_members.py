@@ -63,6 +63,10 @@ MEMBER_TEXT: dict[str, dict[str, str]] = {
         "zh": "密码错误次数过多，此手机号已锁定，请 {minutes} 分钟后再试，或刷会员卡。",
         "en": "Too many wrong PINs: this phone is locked. Try again in {minutes} min, or tap your card.",
     },
+    "m_failed": {
+        "zh": "出错了，未保存任何更改。请再试一次或找店员。",
+        "en": "Something went wrong and nothing was changed. Try again or call staff.",
+    },
     "m_old_pin_wrong": {"zh": "原密码不正确，请重新输入。", "en": "The current PIN is wrong; try again."},
     "m_joined": {
         "zh": "注册成功，欢迎您！{coupon}",

@@ -191,6 +191,9 @@ class ScriptedShopper:
             touch.touch_down()
             touch.touch_up()
             yield 0.03
+        deadline = time.monotonic() + 15
+        while getattr(getattr(self.app, "member_flow", None), "busy", False) and time.monotonic() < deadline:
+            yield 0.05  # a PIN is being checked or hashed on a worker thread
         yield 0.1
 
     def _do_observe_screen(self, target: str) -> Steps:

@@ -11,9 +11,11 @@ member's data never stays on screen.
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kiosk.domain.loyalty import InvalidPhone, mask_phone, normalize_phone, sign_member_qr
 from kiosk.domain.loyalty.pin_lockout import PinLockout
@@ -21,9 +23,10 @@ from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registr
 from kiosk.members_source import StoreMemberSource
 from kiosk.store import members
 from kiosk.store.member_models import Member
-from kiosk.store.pii import verify_pin
+from kiosk.store.pii import hash_pin, verify_pin
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCREENS = (
     "member_phone",
@@ -34,6 +37,14 @@ SCREENS = (
     "member_export",
     "member_erase",
 )
+SPOKEN = {  # what voice prompts say when a member screen appears
+    "member_phone": "m_phone_prompt",
+    "member_consent": "m_consent_title",
+    "member_name": "m_name_title",
+    "member_account": "m_account_title",
+    "member_export": "m_export_title",
+    "member_erase": "m_erase_title",
+}
 EXPORT_LINK_MINUTES = 10
 HISTORY_ROWS = 20
 
@@ -55,6 +66,7 @@ class MemberFlow:
     def __init__(self, app: Any, lockout: PinLockout | None = None) -> None:
         self.app = app
         self.lockout = lockout or PinLockout()
+        self.generation = 0
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -64,7 +76,9 @@ class MemberFlow:
         self.consent_version = ""
         self.name = ""
         self.first_pin = ""
-        self.old_pin = ""
+        self.had_pin = False  # the old PIN was checked: "changed", not "set"
+        self.busy = False  # a PIN is being hashed or checked on a worker thread
+        self.generation += 1  # results of work started before a clear are dropped
 
     # --- plumbing -----------------------------------------------------------------------
     @property
@@ -82,9 +96,40 @@ class MemberFlow:
 
     def _show(self, name: str) -> None:
         self.app.root.current = name
+        if name in SPOKEN:  # voice prompts (when on); the PIN screen speaks its step in _ask_pin
+            self.app.speak(SPOKEN[name])
 
     def _tell(self, key: str, error: bool = False, **values: object) -> None:
         self.app._say(key, error=error, **values)
+
+    def _in_background(self, work: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Run ``work`` (a PIN hash or check: scrypt, tens of ms) on a worker thread, keypad off;
+        ``then(result)`` runs on the Clock, unless the flow was cleared meanwhile (timeout)."""
+        self.busy = True
+        self.screen("member_pin").busy = True
+        generation = self.generation
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception:  # shown to the member below, logged whole here
+                log.exception("member PIN work failed")
+                self.app.deliver(lambda: self._deliver(generation, lambda _r: self._failed(), None))
+                return
+            self.app.deliver(lambda: self._deliver(generation, then, result))
+
+        threading.Thread(target=run, name="member-pin", daemon=True).start()
+
+    def _deliver(self, generation: int, then: Callable[[T], None], result: T) -> None:
+        if generation != self.generation:
+            return  # the member left (reset, timeout): nothing of theirs is shown again
+        self.busy = False
+        self.screen("member_pin").busy = False
+        then(result)
+
+    def _failed(self) -> None:
+        pin_screen = self.screen("member_pin")
+        pin_screen.note("m_failed", error=True)
 
     def _ask_pin(self, step: str, title: str, note: str = "", error: bool = True, **values: object) -> None:
         pin_screen = self.screen("member_pin")
@@ -92,6 +137,7 @@ class MemberFlow:
         pin_screen.ask(step, title, subtitle)
         pin_screen.note(note, error=error, **values)
         self._show("member_pin")
+        self.app.speak(note if note else step, **values)
 
     # --- starting ---------------------------------------------------------------------
     def start_join(self) -> None:
@@ -209,9 +255,18 @@ class MemberFlow:
         assert source is not None
         if self._locked():
             return
+        member = members.find_by_phone(source.key, self.phone)
+        usable = member is not None and not members.is_erased(member) and bool(member.pin_hash)
+        stored = member.pin_hash if member is not None and usable else ""
+        self._in_background(
+            lambda: bool(stored) and verify_pin(pin, stored), lambda ok: self._signed_in(member, ok)
+        )
+
+    def _signed_in(self, member: Member | None, ok: bool) -> None:
+        source = self.source
+        assert source is not None
         index = source.key.blind_index(self.phone)
-        member = members.find_by_phone_and_pin(source.key, self.phone, pin)
-        if member is None or members.is_erased(member):
+        if not ok or member is None:
             left = self.lockout.wrong(index, time.monotonic())
             if left == 0:
                 log.warning("phone + PIN sign-in locked after repeated wrong PINs")
@@ -225,6 +280,9 @@ class MemberFlow:
         self._tell("m_signed_in", name=view.name_masked)
 
     def _join(self, pin: str) -> None:
+        self._in_background(lambda: hash_pin(pin), self._joined)
+
+    def _joined(self, pin_hash: str) -> None:
         source = self.source
         assert source is not None
         now = source.now()
@@ -234,7 +292,7 @@ class MemberFlow:
         consent = members.Consent(version=self.consent_version, where=f"{terminal.store}/{terminal.device}")
         joined = members.register_member(
             source.key, terminal, now, self.phone, consent,
-            name=self.name, member_id=member_id, pin=pin, coupon=coupon,
+            name=self.name, member_id=member_id, pin_hash=pin_hash, coupon=coupon,
         )  # fmt: skip
         self._identify(joined.member)
         gift = {"zh": "", "en": ""}
@@ -262,7 +320,7 @@ class MemberFlow:
         source, view = self.source, self.app.member
         if source is None or view is None:
             return
-        self.purpose, self.first_pin, self.old_pin = "", "", ""
+        self.purpose, self.first_pin, self.had_pin = "", "", False
         if self.app.root.current not in SCREENS:
             self.came_from = self.app.root.current
         row = Member.get_by_id(view.member_id)
@@ -296,30 +354,32 @@ class MemberFlow:
 
     def _old_pin(self, pin: str) -> None:
         row = Member.get_by_id(self.app.member.member_id)
-        key = f"member:{row.id}"
-        if self.lockout.seconds_locked(key, time.monotonic()):
+        if self.lockout.seconds_locked(f"member:{row.id}", time.monotonic()):
             self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
             return
-        if not verify_pin(pin, row.pin_hash):
+        stored = row.pin_hash
+        self._in_background(lambda: verify_pin(pin, stored), lambda ok: self._old_pin_checked(row.id, ok))
+
+    def _old_pin_checked(self, member_id: str, ok: bool) -> None:
+        key = f"member:{member_id}"
+        if not ok:
             if self.lockout.wrong(key, time.monotonic()):
                 self._ask_pin("m_pin_old", "m_change_pin", "m_old_pin_wrong")
             else:
                 self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
             return
         self.lockout.right(key)
-        self.old_pin = pin
+        self.had_pin = True
         self._ask_pin("m_pin_new", "m_change_pin")
 
     def _change_pin(self, pin: str) -> None:
+        self._in_background(lambda: hash_pin(pin), self._pin_changed)
+
+    def _pin_changed(self, pin_hash: str) -> None:
         source = self.source
         assert source is not None
-        member_id = self.app.member.member_id
-        if self.old_pin:
-            members.change_pin(source.terminal, source.now(), member_id, self.old_pin, pin, pin)
-            done = "m_pin_changed"
-        else:
-            members.set_pin(source.terminal, source.now(), member_id, pin)
-            done = "m_pin_set"
+        members.set_pin_hash(source.terminal, source.now(), self.app.member.member_id, pin_hash)
+        done = "m_pin_changed" if self.had_pin else "m_pin_set"
         self.open_account()
         self.screen("member_account").note(done)
 

@@ -1,6 +1,6 @@
 """Member PIN entry: choose (twice), sign in, or change (old, new, new again). Shows dots only."""
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.screens.base import load_kv
 from kiosk.screens.member_base import MemberScreen
@@ -15,6 +15,7 @@ class MemberPinScreen(MemberScreen):
     title_key = StringProperty("m_join_title")
     subtitle = StringProperty("")  # the masked phone, when signing in
     pin = StringProperty("")
+    busy = BooleanProperty(False)  # the PIN is being checked or hashed: keys wait
 
     def press(self, key: str) -> None:
         """A keypad key: a digit, ``del`` or ``ok``."""
@@ -34,7 +35,7 @@ class MemberPinScreen(MemberScreen):
     def clear(self) -> None:
         """Forget the digits and the phone shown."""
         super().clear()
-        self.pin, self.subtitle = "", ""
+        self.pin, self.subtitle, self.busy = "", "", False
 
 
 load_kv("member_pin")

@@ -210,6 +210,7 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "lines": list,
         "payments": list,
     },
+    "member.erasure_requested": {"member_id": str, "requested_at": str},
 }
 
 

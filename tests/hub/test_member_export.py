@@ -26,9 +26,9 @@ from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.domain.loyalty import POINTS, Kind, LoyaltyRules, sign_member_qr
 from kiosk.domain.loyalty.registration import CONSENT_VERSION, RegistrationCoupon, registration_coupon
 from kiosk.store import members, open_database, outbox
-from kiosk.store.pii import PiiKey, verify_pin
+from kiosk.store.pii import PiiKey, hash_pin, verify_pin
 from kiosk.store.sales import Terminal
-from kiosk.sync.schema import batch
+from kiosk.sync.schema import GENESIS, batch, make_event
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=TZ)
@@ -62,7 +62,15 @@ def ingest(device: str, events: list[dict[str, Any]]) -> None:
 def join(terminal: Terminal, member_id: str = "m-1", pin: str = "2580") -> None:
     coupon = registration_coupon(WELCOME, member_id, f"welcome-{member_id}", NOW)
     members.register_member(
-        KEY, terminal, NOW, "13812341234", CONSENT, name="李四", member_id=member_id, pin=pin, coupon=coupon
+        KEY,
+        terminal,
+        NOW,
+        "13812341234",
+        CONSENT,
+        name="李四",
+        member_id=member_id,
+        pin_hash=hash_pin(pin),
+        coupon=coupon,
     )
 
 
@@ -130,6 +138,21 @@ def test_erasure_requested_at_a_kiosk_anonymises_the_hub_profile_and_keeps_the_l
     assert HubMember.get_by_id("m-1").erased_at == "2026-11-24T15:30:00+08:00"
 
 
+def test_an_erasure_request_without_a_member_is_quarantined_not_applied(hub_db) -> None:  # type: ignore[no-untyped-def]
+    event = make_event(
+        event_id="K01-ev-1", device="K01", seq=1, boot="boot", ts="2026-11-24T15:30:00.000+08:00",
+        type="member.erasure_requested", prev=GENESIS, data={"requested_at": "2026-11-24T15:30:00.000+08:00"},
+    )  # fmt: skip
+    result = ingest_batch("pos/K01/up/events", batch("K01", [event]), NOW, TZ)
+    assert result is not None
+    assert result.rejected == [
+        {
+            "id": "K01-ev-1",
+            "reason": "member.erasure_requested data field 'member_id' is missing or has the wrong type",
+        }
+    ]
+
+
 class Clock:
     """A monotonic clock the test moves by hand (the export lockout's time)."""
 
@@ -195,7 +218,7 @@ def test_right_pin_downloads_json_and_csv(hub_site: tuple[str, Clock]) -> None:
     assert [(e["account"], e["kind"], e["amount"], e["device"]) for e in data["ledger"]] == [
         (POINTS, "adjust", 120, "K01")
     ]
-    assert [c["name_zh"] for c in data["coupons"]] == ["新会员满20减3"]
+    assert [(c["body"]["name_zh"], c["used_sale_id"]) for c in data["coupons"]] == [("新会员满20减3", None)]
     as_csv = httpx.post(url + link("m-1"), data={"pin": "2580", "format": "csv"})
     rows = list(csv.reader(io.StringIO(as_csv.text)))
     assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"

@@ -17,7 +17,7 @@ from kiosk.domain.loyalty.registration import (
 from kiosk.store import members
 from kiosk.store.member_models import CouponRow, Member, MemberCard
 from kiosk.store.models import Outbox
-from kiosk.store.pii import PiiKey, verify_pin
+from kiosk.store.pii import PiiKey, hash_pin, verify_pin
 from kiosk.store.sales import Terminal
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,7 +35,15 @@ def events(type_: str) -> list[dict]:  # type: ignore[type-arg]
 def join(phone: str = "138 1234 1234", pin: str = "2580", member_id: str = "m-1") -> Member:
     coupon = registration_coupon(WELCOME, member_id, "c-welcome-1", NOW)
     registration = members.register_member(
-        KEY, TERMINAL, NOW, phone, CONSENT, name="李四", member_id=member_id, pin=pin, coupon=coupon
+        KEY,
+        TERMINAL,
+        NOW,
+        phone,
+        CONSENT,
+        name="李四",
+        member_id=member_id,
+        pin_hash=hash_pin(pin),
+        coupon=coupon,
     )
     return registration.member
 

@@ -39,6 +39,7 @@ from kiosk.store.members.registry import (
     profile,
     register_member,
     set_pin,
+    set_pin_hash,
 )
 from kiosk.store.members.sale import MemberSale, refund_member_sale
 from kiosk.store.members.wallets import (
@@ -84,6 +85,7 @@ __all__ = [
     "request_erasure",
     "sale_entries",
     "set_pin",
+    "set_pin_hash",
     "top_up_stored_value",
     "use_count_card",
     "write_ledger",

@@ -10,13 +10,14 @@ from kiosk.domain.loyalty import (
     LoyaltyError,
     normalize_phone,
 )
+from kiosk.domain.loyalty.coupons import coupon_to_dict
 from kiosk.store.db import database
 from kiosk.store.member_models import (
     Member,
     MemberCard,
     MemberSnapshot,
 )
-from kiosk.store.members.coupons import add_coupon, coupon_body
+from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.ledger import (
     record_event,
     timestamp,
@@ -73,12 +74,13 @@ def register_member(
     birthday: dt.date | None = None,
     gender: str = "",
     member_id: str | None = None,
-    pin: str = "",
+    pin_hash: str = "",
     coupon: Coupon | None = None,
 ) -> Registration:
     """Register a member, or return the one who already has this phone (no new event then).
 
-    A ``pin`` is stored (as its hash) and a welcome ``coupon`` (made for this
+    A ``pin_hash`` (:func:`kiosk.store.pii.hash_pin`, slow: callers on the UI
+    thread compute it on a worker) and a welcome ``coupon`` (made for this
     member id) is stored in the same transaction, and both ride in the
     ``member.registered`` event, so the hub learns them with the member.
     """
@@ -104,13 +106,13 @@ def register_member(
             "consent_where": consent.where,
             "created_at": ts,
         }
-        if pin:
-            fields["pin_hash"] = hash_pin(pin)
+        if pin_hash:
+            fields["pin_hash"] = pin_hash
         member = Member.create(**fields)
         data: dict[str, Any] = {"member": fields}
         if coupon is not None:
             add_coupon(coupon)
-            data["coupon"] = coupon_body(coupon)
+            data["coupon"] = coupon_to_dict(coupon)
         record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)
 
@@ -177,7 +179,11 @@ def apply_member_delta(delta: dict[str, Any]) -> None:
 
 def set_pin(terminal: Terminal, now: dt.datetime, member_id: str, pin: str) -> None:
     """Set (or change) the member's PIN; the hub gets the hash in ``member.updated``."""
-    pin_hash = hash_pin(pin)
+    set_pin_hash(terminal, now, member_id, hash_pin(pin))
+
+
+def set_pin_hash(terminal: Terminal, now: dt.datetime, member_id: str, pin_hash: str) -> None:
+    """Store a PIN hash made earlier (off the UI thread) and send it in ``member.updated``."""
     with database.atomic("IMMEDIATE"):
         Member.update(pin_hash=pin_hash).where(Member.id == member_id).execute()
         record_event(
