@@ -216,6 +216,8 @@ def test_campaign_cli_creates_lists_and_runs(hub_db_url: str, tmp_path: Path) ->
     assert ran.output == "targeted 3 members, issued 3 new coupons\n"
     again = runner.invoke(hub_main, ["campaign", "run", camp, "--by", "owner", "--db", hub_db_url])
     assert again.output == "targeted 3 members, issued 0 new coupons\n"
+    shown = runner.invoke(hub_main, ["member", "show", "m-2", "--db", hub_db_url]).output.splitlines()
+    assert shown[1:] == ["  coupon: 满100减20 (valid until 2026-12-01T00:00+08:00)"]
     listed = runner.invoke(hub_main, ["campaign", "list", "--db", hub_db_url])
     assert listed.output == f"{camp}  all  issued=3 used=0  会员日\n"
     broken = {"name_zh": "坏", "coupon": {"kind": "threshold", "name_zh": "券"}, "target": {"kind": "tag"}}
