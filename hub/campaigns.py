@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from hub import owner_audit
 from hub.loyalty_models import Campaign, CampaignRun, HubCoupon, HubMember, MemberTag
 from hub.member_book import member_birthday, settings
+from hub.member_feed import touch
 from kiosk.domain.loyalty import Coupon
 from kiosk.domain.loyalty.campaigns import CampaignSpec, MemberFacts, is_targeted, issue_coupon
 from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
@@ -138,6 +139,8 @@ def _issue(campaign_id: str, spec: CampaignSpec, member_ids: list[str], now: dt.
         )
     for start in range(0, len(rows), 500):  # keep each statement small on SQLite
         HubCoupon.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    for row in rows:
+        touch(row["member_id"])  # terminals get the coupon with the member
     return len(rows)
 
 

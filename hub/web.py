@@ -20,6 +20,7 @@ from hub import (
     member_web,
     receipt_web,
     reconciliation_web,
+    release_web,
     reports,
     sync_web,
 )
@@ -33,10 +34,12 @@ def create_app(
     today: Callable[[], dt.date] | None = None,
     export_pages: export_web.ExportPages | None = None,
     device_auth: member_snapshot_api.DeviceAuth | None = None,
+    data_dir: Path = Path("/var/lib/hub"),
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
+    Software releases (``hub release add``) are served from ``data_dir``.
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
@@ -47,6 +50,7 @@ def create_app(
     app.include_router(receipt_web.router())
     app.include_router(export_web.router(export_pages))
     app.include_router(reconciliation_web.router(tz))
+    app.include_router(release_web.router(data_dir, tz))
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
 

@@ -72,6 +72,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/members?lang=en", "Members"),
         ("/campaigns?lang=en", "Campaigns"),
         ("/reconciliation?lang=en", "Reconciliation"),
+        ("/releases?lang=en", "Releases"),
     ]
 
 
