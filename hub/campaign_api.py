@@ -28,6 +28,12 @@ class Actor(BaseModel):
     by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
 
 
+class Switch(Actor):
+    """Pause (``false``) or resume (``true``) a campaign."""
+
+    active: bool
+
+
 class Resolution(Actor):
     """Close a reconciliation item with a note saying what was done."""
 
@@ -66,6 +72,16 @@ def router(tz: ZoneInfo) -> APIRouter:
             status = 404 if "no campaign" in str(exc) else 409
             raise HTTPException(status, str(exc)) from exc
         return result.__dict__
+
+    @routes.post("/campaigns/{campaign_id}/active")
+    def activate(campaign_id: str, request: Switch) -> dict[str, Any]:
+        """Pause or resume a campaign (audited): a paused campaign neither runs nor issues at registration."""
+        try:
+            with transaction():
+                campaigns.set_active(campaign_id, request.active, request.by, dt.datetime.now(dt.UTC))
+        except campaigns.CampaignError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return {"campaign_id": campaign_id, "active": request.active}
 
     @routes.get("/campaigns/{campaign_id}/runs")
     def runs(campaign_id: str) -> list[dict[str, Any]]:

@@ -68,6 +68,9 @@ TEXT: dict[str, dict[str, str]] = {
     "ran": {"zh": "已发放 {issued} 张新券（目标会员 {targeted} 人）。", "en": "Issued {issued} new coupons "
             "({targeted} members targeted)."},
     "form_errors": {"zh": "请修改以下内容：", "en": "Please correct:"},
+    "pause": {"zh": "暂停", "en": "Pause"},
+    "resume": {"zh": "启用", "en": "Resume"},
+    "paused": {"zh": "已暂停", "en": "paused"},
 }  # fmt: skip
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
@@ -290,6 +293,22 @@ def router(tz: ZoneInfo) -> APIRouter:
             )
         query = {"created": new_id} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/campaigns?{urlencode(query)}", 303)
+
+    @routes.post("/campaigns/{campaign_id}/active")
+    async def activate(campaign_id: str, request: Request) -> RedirectResponse:
+        form = await form_fields(request)
+        query = {"lang": "en"} if language(request) == "en" else {}
+        try:
+            with transaction():
+                campaigns.set_active(
+                    campaign_id,
+                    form.get("active") == "1",
+                    form.get("by", "").strip() or "owner",
+                    dt.datetime.now(dt.UTC),
+                )
+        except campaigns.CampaignError as exc:
+            query |= {"error": str(exc)}
+        return RedirectResponse(f"/campaigns?{urlencode(query)}#campaign-{campaign_id}", 303)
 
     @routes.post("/campaigns/{campaign_id}/run")
     async def run(campaign_id: str, request: Request) -> RedirectResponse:

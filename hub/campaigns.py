@@ -105,6 +105,8 @@ def run_campaign(campaign_id: str, by: str, now: dt.datetime, tz: ZoneInfo) -> R
             "an at-registration campaign issues its coupon when a member registers "
             "/ 注册礼券在会员注册时自动发放，无需手动运行"
         )
+    if not Campaign.get_by_id(campaign_id).active:
+        raise CampaignError(f"campaign {campaign_id} is paused: resume it first / 活动已暂停，请先启用")
     if spec.target.kind == "birthday_month" and settings.key is None:
         raise CampaignError(
             "birthdays need the business key (run hub device add) / 缺少数据密钥，无法读取生日"

@@ -34,7 +34,7 @@ def sale_lines(data: dict[str, Any]) -> list[PricedLine]:
                 quantity=int(line["quantity"]),
                 unit_fen=int(line["unit_price_fen"]),
                 list_fen=total,
-                net_fen=total - (int(tier[i]) if tier else 0),
+                net_fen=total - (int(tier[i]) if tier is not None else 0),
             )
         )
     return lines
@@ -56,7 +56,13 @@ def recheck_sale(event: dict[str, Any], now: dt.datetime) -> list[CouponFinding]
         if d["source"] in coupon_ids
     ]
     at = dt.datetime.fromisoformat(event["ts"])
-    findings = recheck_coupons(sale_lines(data), applied, known, at, resolve(data["member_id"]))
+    try:
+        findings = recheck_coupons(sale_lines(data), applied, known, at, resolve(data["member_id"]))
+    except (IndexError, ValueError) as exc:  # discounts that do not fit the lines: report, keep the sale
+        findings = [
+            CouponFinding(cid, "terms", 0, 0, f"could not re-check: discounts do not fit the lines ({exc})")
+            for cid in known
+        ]
     for finding in findings:
         Reconciliation.create(
             kind=f"coupon_{finding.problem}",

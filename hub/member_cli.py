@@ -162,8 +162,8 @@ def export_members(db_url: str, key_file: Path | None) -> None:
 @click.argument("member_id")
 @click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
 def show(member_id: str, db_url: str) -> None:
-    """Balances, tier and open reconciliation items of one member."""
-    from hub import loyalty
+    """Balances, tier, tags, attributes, hub-issued coupons and open reconciliation items of one member."""
+    from hub import campaigns, loyalty, member_attributes
     from hub.db import open_hub_database
     from hub.loyalty_models import HubMember
 
@@ -174,6 +174,14 @@ def show(member_id: str, db_url: str) -> None:
     click.echo(f"member {member_id} tier={found.tier_code or '-'} now={loyalty.resolve(member_id)}")
     for account, amount in sorted(loyalty.member_balances(member_id).items()):
         click.echo(f"  {account}: {amount}")
+    tags = member_attributes.member_tags(member_id)
+    if tags:
+        click.echo(f"  tags: {', '.join(tags)}")
+    for code, value in member_attributes.member_attributes(member_id).items():
+        click.echo(f"  attr:{code}: {value}")
+    for coupon in campaigns.member_coupons(member_id):
+        state = "used" if coupon.used else f"valid until {coupon.valid_until.isoformat(timespec='minutes')}"
+        click.echo(f"  coupon: {coupon.name_zh} ({state})")
     for item in loyalty.open_items():
         if item["member_id"] == member_id:
             click.echo(f"  open item: {item['kind']}: {item['detail']}")

@@ -216,6 +216,8 @@ def test_campaign_cli_creates_lists_and_runs(hub_db_url: str, tmp_path: Path) ->
     assert ran.output == "targeted 3 members, issued 3 new coupons\n"
     again = runner.invoke(hub_main, ["campaign", "run", camp, "--by", "owner", "--db", hub_db_url])
     assert again.output == "targeted 3 members, issued 0 new coupons\n"
+    shown = runner.invoke(hub_main, ["member", "show", "m-2", "--db", hub_db_url]).output.splitlines()
+    assert shown[1:] == ["  coupon: 满100减20 (valid until 2026-12-01T00:00+08:00)"]
     listed = runner.invoke(hub_main, ["campaign", "list", "--db", hub_db_url])
     assert listed.output == f"{camp}  all  issued=3 used=0  会员日\n"
     broken = {"name_zh": "坏", "coupon": {"kind": "threshold", "name_zh": "券"}, "target": {"kind": "tag"}}
@@ -269,3 +271,52 @@ def test_campaign_api_creates_runs_and_shows_coupons(hub_db, tmp_path: Path) -> 
         "/api/v1/campaigns/{campaign_id}/run",
         "/api/v1/members/{member_id}/coupons",
     } <= set(paths)
+
+
+def test_discounts_that_do_not_fit_the_lines_are_reported_and_the_sale_booked(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.sync.schema import make_event
+
+    coupon = issued_to_m1(hub_db, tmp_path)
+    [event] = [
+        e for e in on_terminal(tmp_path, "K02", lambda t: sell_with(t, "s-1", coupon, 2)) if e["seq"] == 1
+    ]
+    tier = {"source": "tier", "label_zh": "会员折扣 5%", "amount_fen": 0, "per_line": []}  # no share per line
+    data = {**event["data"], "discounts": [tier, *event["data"]["discounts"]]}
+    forged = make_event(
+        event_id=event["id"], device="K02", seq=1, boot=event["boot"], ts=event["ts"], type=event["type"],
+        prev=event["prev"], data=data,
+    )  # fmt: skip
+    assert ingest("K02", [forged]).rejected == []
+    [item] = loyalty.open_items("coupon_terms")
+    assert item["detail"] == (
+        f"coupon {coupon.id}: could not re-check: discounts do not fit the lines (list index out of range)"
+    )
+    assert Sale.get_by_id("s-1").total_fen == 8000
+
+
+def test_a_paused_campaign_neither_runs_nor_welcomes(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from hub.web import create_app
+
+    client = TestClient(create_app(TZ))
+    campaigns.create_campaign(
+        spec(Target(kind="at_registration"), WELCOME), "owner", NOW, campaign_id="c-new"
+    )
+    campaigns.create_campaign(spec(Target(kind="all")), "owner", NOW, campaign_id="c-all")
+    for camp in ("c-new", "c-all"):
+        paused = client.post(f"/api/v1/campaigns/{camp}/active", json={"active": False, "by": "amy"})
+        assert paused.json() == {"campaign_id": camp, "active": False}
+    ingest("K01", on_terminal(tmp_path, "K01", three_members))
+    assert HubCoupon.select().count() == 0
+    refused = client.post("/api/v1/campaigns/c-all/run", json={"by": "amy"})
+    assert (refused.status_code, refused.json()["detail"]) == (
+        409,
+        "campaign c-all is paused: resume it first / 活动已暂停，请先启用",
+    )
+    client.post("/api/v1/campaigns/c-all/active", json={"active": True, "by": "amy"})
+    assert client.post("/api/v1/campaigns/c-all/run", json={"by": "amy"}).json()["issued"] == 3
+    assert [a["action"] for a in owner_audit.trail("c-all")] == [
+        "campaign.create", "campaign.pause", "campaign.activate", "campaign.run"
+    ]  # fmt: skip
+    assert client.post("/api/v1/campaigns/nope/active", json={"active": True, "by": "amy"}).status_code == 404

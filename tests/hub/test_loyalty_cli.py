@@ -94,3 +94,11 @@ def test_import_and_export_carry_tags_and_attributes(tmp_path: Path) -> None:
     unknown.write_text("phone,attr:eyes\n13812341234,blue\n", encoding="utf-8")
     refused = runner.invoke(main, ["member", "import", str(unknown), "--db", db, "--key-file", str(key)])
     assert refused.exit_code == 1 and "columns attr:eyes: no such attribute" in refused.output
+    member_id = exported[1].split(",", 1)[0]
+    shown = runner.invoke(main, ["member", "show", member_id, "--db", db]).output
+    assert shown.splitlines() == [
+        f"member {member_id} tier=- now={member_id}",
+        "  tags: 老客",
+        "  attr:height_cm: 162",
+        "  attr:skin: 油性",
+    ]
