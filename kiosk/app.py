@@ -155,11 +155,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
-        LabelBase.register(
-            "CJK",
-            str(fonts.simplified_chinese_face("Regular")),
-            fn_bold=str(fonts.simplified_chinese_face("Bold")),
-        )
+        regular, bold = fonts.kivy_faces()
+        LabelBase.register("CJK", str(regular), fn_bold=str(bold))
         from kiosk.screens import all_screens
 
         open_database(self.settings.db_path)
