@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from peewee import fn
+from peewee import Field, ModelSelect, fn
 from pydantic import ValidationError
 
 from hub import owner_audit
@@ -38,10 +38,10 @@ class RunResult:
     issued: int
 
 
-def explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError, what: str = "campaign") -> str:
     """A validation error as one line per problem: ``where: what`` (messages are bilingual where ours)."""
     return "\n".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'campaign'}: {e['msg'].removeprefix('Value error, ')}"
+        f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors()
     )
 
@@ -209,8 +209,9 @@ def campaigns() -> list[dict[str, object]]:
     return out
 
 
-def _count(column, query):  # type: ignore[no-untyped-def]
-    return query.select(column, fn.COUNT("*")).group_by(column).tuples()
+def _count(column: Field, query: ModelSelect) -> list[tuple[str, int]]:
+    """(value of ``column``, rows) for the rows of ``query``."""
+    return list(query.select(column, fn.COUNT("*")).group_by(column).tuples())
 
 
 def runs(campaign_id: str) -> list[CampaignRun]:

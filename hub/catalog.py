@@ -124,7 +124,23 @@ def publish_release(
     timeout: float = 10.0,
 ) -> None:
     """Publish ``release`` retained to each device's config topic; raise if the broker does not take it."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hub-config-publisher", protocol=mqtt.MQTTv5)
+    payload = release_message(release)
+    messages = {config_topic(d): payload for d in devices}
+    publish_retained(messages, host, port, username, password, ca_file, timeout, "hub-config-publisher")
+
+
+def publish_retained(
+    messages: dict[str, bytes],
+    host: str,
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    client_id: str = "hub-publisher",
+) -> None:
+    """Publish each topic's payload retained (QoS 1) and wait for the broker to take every one."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     if username:
         client.username_pw_set(username, password)
     if ca_file:
@@ -139,8 +155,7 @@ def publish_release(
             raise ConnectionError(
                 f"无法连接消息服务器 {host}:{port} / cannot reach the broker at {host}:{port}"
             )
-        payload = release_message(release)
-        infos = [client.publish(config_topic(d), payload, qos=1, retain=True) for d in devices]
+        infos = [client.publish(topic, payload, qos=1, retain=True) for topic, payload in messages.items()]
         for info in infos:
             info.wait_for_publish(timeout)
     finally:

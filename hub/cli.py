@@ -84,7 +84,7 @@ def serve(
         ingestor.start()
     click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
-        app = create_app(tz, device_auth=DeviceAuth(broker_dir / "passwd"))
+        app = create_app(tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir)
         uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
     finally:
         for ingestor in ingestors:
@@ -127,10 +127,12 @@ def _register_groups() -> None:
     from hub.campaign_cli import campaign
     from hub.device_cli import device
     from hub.member_cli import member
+    from hub.release_cli import release
 
     main.add_command(campaign)
     main.add_command(device)
     main.add_command(member)
+    main.add_command(release)
 
 
 _register_groups()

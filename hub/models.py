@@ -117,3 +117,6 @@ def create_schema(db: Database) -> None:
     from hub.member_feed import create_feed_schema  # downlink: member version, subscribers
 
     create_feed_schema(db)
+    from hub.app_releases import MODELS as APP_RELEASE_MODELS  # software releases offered to terminals
+
+    db.create_tables(APP_RELEASE_MODELS, safe=True)

@@ -11,12 +11,16 @@ from fastapi.templating import Jinja2Templates
 
 from hub import (
     campaign_api,
+    campaign_web,
     export_web,
     i18n,
     loyalty_api,
+    member_api,
     member_snapshot_api,
+    member_web,
     receipt_web,
     reconciliation_web,
+    release_web,
     reports,
     sync_web,
 )
@@ -30,19 +34,25 @@ def create_app(
     today: Callable[[], dt.date] | None = None,
     export_pages: export_web.ExportPages | None = None,
     device_auth: member_snapshot_api.DeviceAuth | None = None,
+    data_dir: Path = Path("/var/lib/hub"),
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
+    Software releases (``hub release add``) are served from ``data_dir``.
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
+    app.include_router(member_api.router)
     app.include_router(campaign_api.router(tz))
     app.include_router(member_snapshot_api.router(device_auth))
     app.include_router(sync_web.router(tz))
     app.include_router(receipt_web.router())
     app.include_router(export_web.router(export_pages))
     app.include_router(reconciliation_web.router(tz))
+    app.include_router(release_web.router(data_dir, tz))
+    app.include_router(campaign_web.router(tz))
+    app.include_router(member_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

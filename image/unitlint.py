@@ -49,6 +49,7 @@ UNIT_LIST_KEYS = frozenset(
         "WantedBy",
         "RequiredBy",
         "Also",
+        "Unit",  # [Path] and [Timer]: the service they start
     }
 )
 ENUMS: dict[str, frozenset[str]] = {
@@ -179,7 +180,7 @@ def _template_of(name: str) -> str:
 def _check_references(unit: Unit, known: set[str]) -> list[LintProblem]:
     problems = []
     for section, key, value, line in unit.entries:
-        if key not in UNIT_LIST_KEYS or section not in ("Unit", "Install"):
+        if key not in UNIT_LIST_KEYS or section not in ("Unit", "Install", "Path", "Timer"):
             continue
         for name in value.split():
             # Device units appear when udev sees the hardware; no file provides them.

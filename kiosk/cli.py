@@ -264,9 +264,11 @@ def db_info(db_path: Path) -> None:
 def _register_groups() -> None:
     from kiosk.config_cli import config
     from kiosk.hw.cli import hw_group
+    from kiosk.update_cli import update
 
     main.add_command(hw_group)
     main.add_command(config)
+    main.add_command(update)
 
 
 _register_groups()

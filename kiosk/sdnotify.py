@@ -4,15 +4,22 @@ systemd passes ``$NOTIFY_SOCKET`` to a ``Type=notify`` service: a unix
 datagram socket path, or an abstract one when it starts with ``@``. Each
 message is newline-separated ``KEY=VALUE`` lines. Without the variable (a
 developer's shell, tests, ``kiosk demo``) every call is a no-op.
+
+:func:`ready` also writes ``$KIOSK_HEALTH_FILE`` when it is set (the units set
+it): the version, pid and time, which the updater's health check reads after
+switching to a new version (:mod:`kiosk.updater`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import time
 from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["Notifier", "notify", "ready", "status", "watchdog", "watchdog_interval"]
+__all__ = ["Notifier", "notify", "ready", "status", "watchdog", "watchdog_interval", "write_health"]
 
 
 class Notifier:
@@ -77,8 +84,25 @@ def notify(**fields: str | int) -> bool:
 
 
 def ready() -> bool:
-    """``READY=1``: startup is done; systemd starts units ordered after this one."""
+    """``READY=1``: startup is done; systemd starts units ordered after this one.
+
+    Also writes the health file named by ``$KIOSK_HEALTH_FILE``, if any.
+    """
+    path = os.environ.get("KIOSK_HEALTH_FILE")
+    if path:
+        write_health(Path(path))
     return notify(READY=1)
+
+
+def write_health(path: Path) -> None:
+    """Record that this process (its version and pid) is ready, atomically."""
+    from kiosk import __version__
+
+    report = {"version": __version__, "pid": os.getpid(), "ready_at": round(time.time(), 3)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(report, sort_keys=True))
+    os.replace(tmp, path)
 
 
 def watchdog() -> bool:

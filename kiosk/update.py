@@ -9,9 +9,14 @@ Layout on the data partition (the root file system stays read-only)::
         previous -> 0.2.0 where a failed update goes back to
 
 A version is installed from a local wheelhouse (downloaded and hash-checked
-by the sync agent), health-checked by running a command in the new venv, and
+by :mod:`kiosk.updater`), health-checked by running a command in the new venv, and
 only then made ``current``. :meth:`Releases.rollback` swaps back. Switching is
 a symlink ``rename``, so power loss leaves the old or the new link, never none.
+
+A release may carry only the ``member_kiosk`` wheel: with ``base`` the new venv
+also sees the image's venv (``/opt/kiosk``) through a ``.pth`` file, so Kivy,
+peewee and the other dependencies come from there unless the wheelhouse
+brings its own. The new venv's own packages come first on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -20,12 +25,19 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
-__all__ = ["DEFAULT_ROOT", "Releases", "UpdateError"]
+__all__ = ["DEFAULT_ROOT", "Releases", "UpdateError", "site_packages"]
 
 DEFAULT_ROOT = Path("/var/lib/kiosk/venvs")
 VERSION_FILE = "kiosk-version"
+BASE_PTH = "_kiosk_base.pth"
+
+
+def site_packages() -> Path:
+    """The running interpreter's site-packages: the base a new venv borrows dependencies from."""
+    return Path(sysconfig.get_paths()["purelib"])
 
 
 class UpdateError(Exception):
@@ -60,8 +72,14 @@ class Releases:
             p.name for p in self.root.iterdir() if not p.is_symlink() and (p / VERSION_FILE).is_file()
         )
 
-    def install(self, version: str, wheelhouse: Path, package: str = "member-kiosk") -> Path:
-        """Build venv ``version`` from ``wheelhouse`` with no network; return its path."""
+    def install(
+        self, version: str, wheelhouse: Path, package: str = "member-kiosk", base: Path | None = None
+    ) -> Path:
+        """Build venv ``version`` from ``wheelhouse`` with no network; return its path.
+
+        Every other wheel in ``wheelhouse`` is installed too (``--no-deps``: nothing is
+        resolved, nothing fetched); ``base`` is a site-packages directory the venv falls back on.
+        """
         target = self.root / version
         if target.exists():
             raise UpdateError(f"version {version} is already installed / 版本 {version} 已安装")
@@ -71,9 +89,17 @@ class Releases:
         # No pip inside the new venv: the running one's pip installs into it (--python).
         create = [sys.executable, "-m", "venv", "--without-pip", str(staging)]
         _run(create, "create the venv / 创建虚拟环境")
+        if base is not None:
+            purelib = Path(_venv_purelib(staging))
+            purelib.mkdir(parents=True, exist_ok=True)
+            # An `import` line in a .pth runs at start-up; addsitedir also reads the base's own .pth files.
+            (purelib / BASE_PTH).write_text(f"import site; site.addsitedir({str(base)!r})\n")
+        own = package.replace("-", "_") + "-"
+        others = sorted(str(p) for p in Path(wheelhouse).glob("*.whl") if not p.name.startswith(own))
         pip = [sys.executable, "-m", "pip", "--python", str(staging / "bin/python"), "install"]
-        options = ["-q", "--no-index", "--disable-pip-version-check", "--find-links"]
-        _run([*pip, *options, str(wheelhouse), f"{package}=={version}"], "install the wheels / 安装软件包")
+        options = ["-q", "--no-index", "--no-deps", "--disable-pip-version-check", "--find-links"]
+        wanted = [f"{package}=={version}", *others]
+        _run([*pip, *options, str(wheelhouse), *wanted], "install the wheels / 安装软件包")
         (staging / VERSION_FILE).write_text(f"{version}\n")
         os.replace(staging, target)
         return target
@@ -95,9 +121,17 @@ class Releases:
             self._set_link("previous", old)
         self._set_link("current", version)
 
-    def rollback(self) -> str:
-        """Go back to the previous version; return it. The failed one becomes previous."""
+    def rollback(self) -> str | None:
+        """Go back to the previous version and return it; the failed one becomes previous.
+
+        After the first update there is no previous venv: removing ``current`` goes back
+        to the image's /opt/kiosk, and None is returned.
+        """
         back, failed = self.previous, self.current
+        if back is None and failed is not None:
+            (self.root / "current").unlink()
+            _fsync_dir(self.root)
+            return None
         if back is None:
             raise UpdateError(
                 "no previous version to roll back to; the image's /opt/kiosk still runs if "
@@ -107,6 +141,14 @@ class Releases:
         if failed is not None:
             self._set_link("previous", failed)
         return back
+
+    def remove(self, version: str) -> None:
+        """Delete venv ``version`` (never the current one); a link left pointing at it is removed."""
+        if version == self.current:
+            raise UpdateError(f"version {version} is running / 版本 {version} 正在运行，不能删除")
+        if self.previous == version:
+            (self.root / "previous").unlink()
+        shutil.rmtree(self.root / version, ignore_errors=True)
 
     def update(self, version: str, wheelhouse: Path, command: list[str]) -> None:
         """Install, check, then switch; a failed check removes the new venv and changes nothing."""
@@ -123,11 +165,20 @@ class Releases:
         tmp.unlink(missing_ok=True)
         tmp.symlink_to(version)
         os.replace(tmp, self.root / name)
-        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _fsync_dir(self.root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _venv_purelib(venv: Path) -> str:
+    """The site-packages directory of the venv at ``venv`` (same Python as the running one)."""
+    return sysconfig.get_paths(vars={"base": str(venv), "platbase": str(venv)})["purelib"]
 
 
 def _run(argv: list[str], what: str) -> None:

@@ -22,6 +22,7 @@ import queue
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,9 +37,9 @@ from kiosk import sdnotify
 from kiosk.store import outbox
 from kiosk.store.db import database
 from kiosk.store.members import hub_copy
-from kiosk.sync import config, health, rebase, schema
+from kiosk.sync import config, health, rebase, schema, updates
 from kiosk.sync.members import HubEndpoint, MemberDownlink
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic
+from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic, update_topic
 from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ class OutboxAgent:
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
         self.members = MemberDownlink(hub, gap_patience=self.settings.member_gap_patience)
+        self.boot = str(uuid.uuid4())  # this agent process, for the events it writes itself
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -160,6 +162,7 @@ class OutboxAgent:
             log.warning("broker refused connection: %s", reason)
             return
         topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
+        topics.append(update_topic(self.device))
         client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
@@ -233,6 +236,7 @@ class OutboxAgent:
             self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
             self._next_heartbeat = 0.0
         if now >= self._next_heartbeat:
+            updates.report_outcomes(updates.update_paths(), self.device, self.boot)
             self.publish_status()
             self._next_heartbeat = now + self.settings.heartbeat_interval
         return self._publish_due(now)
@@ -325,6 +329,8 @@ class OutboxAgent:
                 self._apply_config(bytes(message.payload))
             elif message.topic == members_topic(self.device):
                 self.members.receive(bytes(message.payload))
+            elif message.topic == update_topic(self.device):
+                updates.store_offer(bytes(message.payload), updates.update_paths())
             else:
                 self._apply_ack(bytes(message.payload))
 

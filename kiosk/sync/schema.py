@@ -25,6 +25,7 @@ EVENT_TYPES = frozenset(
         "staff.clock",
         "audit.action",
         "receipt.failed",
+        "app.update",
     }
 )
 
@@ -136,6 +137,7 @@ def parse_batch(payload: bytes, topic_device: str) -> list[Any]:
 # The data fields the hub needs to book an event; types without an entry carry free-form data
 # that the module owning them documents in docs/protocol.md.
 DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "app.update": {"version": str, "from_version": str, "outcome": str, "reason": str},
     "sale.completed": {
         "sale_id": str,
         "receipt_no": str,

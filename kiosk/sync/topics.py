@@ -24,6 +24,11 @@ def members_topic(device: str) -> str:
     return f"pos/{device}/down/members"
 
 
+def update_topic(device: str) -> str:
+    """Hub -> terminal, retained: the software version the terminal should run (docs/appliance.md)."""
+    return f"pos/{device}/down/update"
+
+
 def status_topic(device: str) -> str:
     """Retained presence and health of a terminal."""
     return f"pos/{device}/status"

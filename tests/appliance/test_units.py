@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-UNITS = sorted((REPO / "systemd").glob("*.service"))
+UNITS = sorted(p for p in (REPO / "systemd").iterdir() if p.suffix in (".service", ".path", ".timer"))
 SYSTEM_UNITS = Path("/usr/lib/systemd/system")
 
 
@@ -47,6 +47,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         shutil.copy2(REPO / ".venv/bin" / tool, tree / "opt/kiosk/bin" / tool)
     shutil.copytree(REPO / "image/files/usr/local/lib/kiosk", tree / "usr/local/lib/kiosk")
     (tree / "etc/systemd/system").mkdir(parents=True)
+    # A .path or .timer is verified with the service it starts in place.
+    for unit in UNITS:
+        shutil.copy2(unit, tree / "etc/systemd/system" / unit.name)
     return tree
 
 
@@ -68,6 +71,9 @@ def test_the_units_we_ship() -> None:
         "kiosk-firstboot.service",
         "kiosk-growdata.service",
         "kiosk-sync.service",
+        "kiosk-update.path",
+        "kiosk-update.service",
+        "kiosk-update.timer",
         "kiosk.service",
     ]
 
@@ -81,11 +87,11 @@ def test_systemd_analyze_verify_is_silent(root: Path, unit: Path) -> None:
 def test_verify_harness_really_checks(root: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.service"
     text = (REPO / "systemd/kiosk.service").read_text()
-    broken.write_text(text.replace("bin/python -m", "bin/pythonn -m").replace("Restart=", "Restrt="))
+    broken.write_text(text.replace("kiosk-python -m", "kiosk-pythonn -m").replace("Restart=", "Restrt="))
     result = verify(root, broken)
     assert result.returncode == 1
     assert "Unknown key 'Restrt' in section [Service]" in result.stderr
-    assert "Command /opt/kiosk/bin/pythonn is not executable" in result.stderr
+    assert "Command /usr/local/lib/kiosk/kiosk-pythonn is not executable" in result.stderr
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda u: u.name)
@@ -121,8 +127,8 @@ PLANTED = [
         "NoNewPrivileges= needs yes or no, got 'sure'",
     ),
     (
-        "ExecStart=/opt/kiosk/bin/python",
-        "ExecStart=python",
+        "ExecStart=/usr/local/lib/kiosk/kiosk-python",
+        "ExecStart=kiosk-python",
         24,
         "ExecStart= needs an absolute path",
     ),

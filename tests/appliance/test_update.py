@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from kiosk.update import Releases, UpdateError
+from tests.appliance.wheels import make_wheel
 
 CHECK = ["python", "-c", "import kiosk_probe; print(kiosk_probe.VERSION)"]
-
-
-def make_wheel(house: Path, version: str, body: str) -> Path:
-    """A minimal, valid member-kiosk wheel holding one module, kiosk_probe."""
-    house.mkdir(parents=True, exist_ok=True)
-    wheel = house / f"member_kiosk-{version}-py3-none-any.whl"
-    info = f"member_kiosk-{version}.dist-info"
-    files = {
-        "kiosk_probe.py": body,
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: member-kiosk\nVersion: {version}\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-        archive.writestr(f"{info}/RECORD", record)
-    return wheel
 
 
 @pytest.fixture(scope="module")
