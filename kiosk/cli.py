@@ -260,6 +260,7 @@ def db_info(db_path: Path) -> None:
     """Schema version, row counts and outbox depth."""
     from kiosk.store import outbox
     from kiosk.store.db import open_database
+    from kiosk.store.members import hub_copy
     from kiosk.store.migrations import applied
     from kiosk.store.models import ALL_MODELS, ChainHead
 
@@ -268,6 +269,9 @@ def db_info(db_path: Path) -> None:
     click.echo(f"migrations: {sorted(applied(database))}")
     for model in ALL_MODELS:
         click.echo(f"  {model._meta.table_name}: {model.select().count()}")
+    members = hub_copy.position()
+    snapshot = "snapshot taken" if members.has_snapshot else "no snapshot yet"
+    click.echo(f"member version: {members.version} ({snapshot})")
     head = ChainHead.get_or_none(ChainHead.id == 1)
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")

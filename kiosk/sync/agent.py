@@ -31,6 +31,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk import sdnotify
 from kiosk.store import outbox
@@ -174,9 +175,11 @@ class OutboxAgent:
         self._connected.set()
         log.info("connected to broker %s:%s", self.broker.host, self.broker.port)
 
-    def _on_subscribe(self, _c: object, _u: object, _mid: int, codes: list[object], _p: object) -> None:
+    def _on_subscribe(
+        self, _c: mqtt.Client, _u: object, _mid: int, codes: list[ReasonCode], _p: Properties
+    ) -> None:
         # a snapshot taken before the broker holds our delta subscription could miss a delta
-        if all(not getattr(code, "is_failure", False) for code in codes):
+        if all(not code.is_failure for code in codes):
             self.members.ready = True
             self._wake.set()
         else:

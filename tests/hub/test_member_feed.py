@@ -242,3 +242,29 @@ def test_a_campaign_coupon_reaches_terminals_with_the_member(hub_db, tmp_path: P
         None,
     )
     assert held["body"]["percent_off"] == 10
+
+
+def test_member_versions_commit_in_the_order_they_are_handed_out(hub_db) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from hub.db import transaction
+
+    first_touched, seen = threading.Event(), {}
+
+    def slow_change() -> None:
+        with transaction():
+            seen["first"] = member_feed.touch("m-1")
+            first_touched.set()
+            time.sleep(0.5)  # still uncommitted: a second change must wait behind it
+            seen["committing"] = time.monotonic()
+
+    writer = threading.Thread(target=slow_change)
+    writer.start()
+    first_touched.wait(5)
+    with transaction():
+        seen["second"] = member_feed.touch("m-2")
+        seen["second_at"] = time.monotonic()
+    writer.join(5)
+    assert (seen["first"], seen["second"]) == (1, 2)
+    assert seen["second_at"] > seen["committing"]  # it waited for the first change's commit

@@ -21,4 +21,4 @@ def test_db_migrate_then_info_reports_schema_and_counts(tmp_path: Path) -> None:
     lines = info.output.splitlines()
     assert "  product: 123" in lines
     assert "  sale: 0" in lines
-    assert lines[-2:] == ["event sequence: 0", "outbox pending: 0"]
+    assert lines[-3:] == ["member version: 0 (no snapshot yet)", "event sequence: 0", "outbox pending: 0"]

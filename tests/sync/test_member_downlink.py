@@ -6,11 +6,13 @@ MQTT on ``pos/{d}/down/members`` after that.
 
 import datetime as dt
 import json
+import sqlite3
 import threading
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +129,18 @@ def on_kiosk(path: Path, work: Callable[[], Any]) -> Any:
 
 
 def snapshotted(path: Path) -> bool:
-    return bool(on_kiosk(path, lambda: hub_copy.position().has_snapshot))
+    """Whether the terminal at ``path`` finished a snapshot (read-only: the agent owns the file)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT snapshot_at FROM member_feed_state").fetchone()
+    except sqlite3.OperationalError:  # not created or not migrated yet
+        return False
+    return row is not None and row[0] is not None
+
+
+def settle(check: Callable[[], bool], what: str) -> None:
+    """Wait for ``check`` at a calm pace: each look at a terminal database opens it anew."""
+    wait_until(lambda: check() or bool(time.sleep(0.2)), timeout=45, what=what)
 
 
 def member_sale(terminal: Terminal, member_id: str, stored_fen: int) -> int:
@@ -157,7 +170,7 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
         procs.append(spawn(sync_agent_cmd(db, hub.broker.port, device, *extra), tmp_path / f"{device}.log"))
     try:
         for db in kiosks.values():
-            wait_until(lambda db=db: snapshotted(db), what="first snapshot")
+            settle(lambda db=db: snapshotted(db), what="first snapshot")
         store_a = Terminal(store="S01", device="KA", boot="boot-a")
 
         def at_store_a() -> int:
@@ -180,12 +193,12 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
             return member.id, members.profile(KEY, member)["name"], members.member_balances(member.id)
 
         expected = ("m-1", "李四", {POINTS: earned, PRINCIPAL: 7000})
-        wait_until(lambda: on_kiosk(kiosks["KB"], seen_at_b) == expected, what="m-1 with its balance at B")
+        settle(lambda: on_kiosk(kiosks["KB"], seen_at_b) == expected, what="m-1 with its balance at B")
         phone_at_b = on_kiosk(kiosks["KB"], lambda: members.find_by_phone(KEY, "+8613812341234"))
         assert phone_at_b is not None and phone_at_b.id == "m-1"
 
         # the heartbeat reports the member version; the hub keeps it for the fleet page
-        wait_until(
+        settle(
             lambda: member_feed.reported_versions().get("KB") == member_feed.current_version(),
             what="KB reporting the hub's member version",
         )
@@ -204,7 +217,7 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
             )
 
         for db in kiosks.values():
-            wait_until(lambda db=db: on_kiosk(db, erased_here), what="m-1 erased on the terminal")
+            settle(lambda db=db: on_kiosk(db, erased_here), what="m-1 erased on the terminal")
         # the anonymised balances stay
         assert on_kiosk(kiosks["KB"], lambda: members.member_balances("m-1")) == {
             POINTS: earned,

@@ -14,8 +14,9 @@ an older hub balance never hides a spend made here that the hub has not booked.
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from peewee import BigIntegerField, CharField, IntegerField
 
@@ -71,11 +72,10 @@ def apply_states(states: list[dict[str, Any]]) -> int:
     """Apply member states newer than the ones held (inside the caller's transaction); return how many."""
     if not database.in_transaction():
         raise RuntimeError("apply_states must run inside the transaction that moves the member version")
-    held = dict(
-        MemberHubVersion.select(MemberHubVersion.member_id, MemberHubVersion.version)
-        .where(MemberHubVersion.member_id.in_([s["id"] for s in states]))
-        .tuples()
+    query = MemberHubVersion.select(MemberHubVersion.member_id, MemberHubVersion.version).where(
+        MemberHubVersion.member_id.in_([s["id"] for s in states])
     )
+    held = dict(cast("Iterable[tuple[str, int]]", query.tuples()))
     newer = {s["id"]: s for s in states if held.get(s["id"], -1) < s["version"]}  # the last one wins
     fresh = list(newer.values())
     for state in fresh:
