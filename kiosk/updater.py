@@ -60,6 +60,7 @@ UPDATE_DIR = Path("/var/lib/kiosk/update")
 DEFAULT_RESTART = ["systemctl", "restart", "kiosk.service", "kiosk-sync.service"]
 # Run inside the new venv before it is switched to: the CLI, the sync agent and the store must import.
 DEFAULT_CHECK = ["python", "-c", "import kiosk.cli, kiosk.sync.agent, kiosk.store"]
+ENTRY_POINT_CHECK = ["kiosk", "--help"]
 CHUNK = 1 << 16
 
 
@@ -300,6 +301,8 @@ class Updater:
             self.releases.remove(offer.version)  # a half-installed leftover from a power cut
             self.releases.install(offer.version, wheels, base=self.base)
             try:
+                # The units exec bin/kiosk (kiosk.launch): its script must start, not only the imports work.
+                self.releases.check(offer.version, ENTRY_POINT_CHECK)
                 self.releases.check(offer.version, self.check)
             except UpdateError:
                 self.releases.remove(offer.version)
