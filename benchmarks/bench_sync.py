@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import tempfile
 import threading
@@ -75,6 +76,12 @@ def raw_pubsub(port: int, messages: int, size: int) -> float:
     return elapsed
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of this process's reaped children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def postgres_url() -> tuple[str, str]:
     """A fresh PostgreSQL database for one run: (url, name)."""
     import psycopg2
@@ -101,7 +108,9 @@ def drop_postgres(name: str) -> None:
     admin.close()
 
 
-def sync_run(work: Path, template: list[tuple[str, Path]], kind: str, workers: int) -> dict[str, object]:
+def sync_run(
+    work: Path, template: list[tuple[str, Path]], kind: str, workers: int, batch_size: int = 50
+) -> dict[str, object]:
     """Drain copies of the template kiosks through a fresh broker into a fresh hub database.
 
     Fresh, because the copies reuse device and event ids: a broker that still held the last
@@ -111,18 +120,22 @@ def sync_run(work: Path, template: list[tuple[str, Path]], kind: str, workers: i
     run_dir.mkdir()
     pairs = [(d, Path(shutil.copy(db, run_dir / db.name))) for d, db in template]
     url, name = (f"sqlite:///{run_dir / 'hub.db'}", "") if kind == "sqlite" else postgres_url()
+    cpu_before = _children_cpu()
     try:
         with MosquittoBroker(run_dir / "broker") as broker:
-            seconds, steady = simulate.drain(run_dir, pairs, workers, url, broker.port)
+            seconds, steady = simulate.drain(run_dir, pairs, workers, url, broker.port, batch_size)
         hub = simulate._hub_counts()
         kiosk = [simulate.kiosk_totals(db) for _, db in pairs]
         exact = hub == (sum(k[0] for k in kiosk), sum(k[1] for k in kiosk), sum(k[2] for k in kiosk))
+        cpu = _children_cpu() - cpu_before  # agents, workers, Mosquitto (start-up included), reaped by now
     finally:
         if name:
             drop_postgres(name)
-    return {"database": kind, "workers": workers, "events": hub[2], "seconds": round(seconds, 3),
+    return {"database": kind, "workers": workers, "batch_size": batch_size, "events": hub[2],
+            "seconds": round(seconds, 3), "load_1min_after": round(os.getloadavg()[0], 2),
             "events_per_s": round(hub[2] / seconds, 1), "steady_seconds": round(steady, 3),
-            "steady_events_per_s": round(hub[2] / steady, 1), "exact": exact}  # fmt: skip
+            "steady_events_per_s": round(hub[2] / steady, 1), "exact": exact,
+            "child_cpu_us_per_event_incl_startup": round(cpu / max(hub[2], 1) * 1e6)}  # fmt: skip
 
 
 def main() -> None:
@@ -131,31 +144,36 @@ def main() -> None:
     parser.add_argument("--kiosks", type=int, default=4)
     parser.add_argument("--sales", type=int, default=1250, help="Sales per kiosk.")
     parser.add_argument("--backlog", type=int, default=5000, help="Sales in the one-kiosk drain test.")
+    parser.add_argument("--batch-size", type=int, default=50, help="Events per uplink message (N).")
+    parser.add_argument(
+        "--only", choices=["sqlite", "postgresql"], default=None, help="One hub database only."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as scratch:
         work = Path(scratch)
         template = simulate.prepare(work / "template", args.kiosks, args.sales)
         backlog = simulate.prepare(work / "backlog", 1, args.backlog)
         events = args.kiosks * args.sales
-        size = batch_size_bytes(template[0][1], 50)
+        n = args.batch_size
+        size = batch_size_bytes(template[0][1], n)
+        load_before = os.getloadavg()[0]
         with MosquittoBroker(work / "broker") as broker:
-            raw_seconds = raw_pubsub(broker.port, events // 50, size)
+            raw_seconds = raw_pubsub(broker.port, events // n, size)
             raw_rate = events / raw_seconds
             single_size = batch_size_bytes(template[0][1], 1)
             single_seconds = raw_pubsub(broker.port, events, single_size)
-        runs = [
-            sync_run(work, template, kind, workers) for kind in ("sqlite", "postgresql") for workers in (1, 2)
-        ]
-        drains = [sync_run(work, backlog, kind, 1) for kind in ("sqlite", "postgresql")]
+        kinds = [args.only] if args.only else ["sqlite", "postgresql"]
+        runs = [sync_run(work, template, kind, workers, n) for kind in kinds for workers in (1, 2)]
+        drains = [sync_run(work, backlog, kind, 1, n) for kind in kinds]
     for run in runs:
         run["ratio_to_raw"] = round(float(run["steady_events_per_s"]) / raw_rate, 3)  # type: ignore[arg-type]
         run["ratio_to_raw_single"] = round(float(run["steady_events_per_s"]) * single_seconds / events, 3)  # type: ignore[arg-type]
     print(json.dumps({
-        "benchmark": "sync_end_to_end", "kiosks": args.kiosks, "events": events, "batch_size": 50,
-        "message_bytes": size,
-        "raw_pubsub": {"messages": events // 50, "seconds": round(raw_seconds, 3),
+        "benchmark": "sync_end_to_end", "kiosks": args.kiosks, "events": events, "batch_size": n,
+        "message_bytes": size, "load_1min_before": round(load_before, 2),
+        "raw_pubsub": {"messages": events // n, "seconds": round(raw_seconds, 3),
                        "events_per_s": round(raw_rate, 1),
-                       "messages_per_s": round(events / 50 / raw_seconds, 1)},
+                       "messages_per_s": round(events / n / raw_seconds, 1)},
         "raw_pubsub_one_event_per_message": {"messages": events, "bytes": single_size,
                                              "seconds": round(single_seconds, 3),
                                              "messages_per_s": round(events / single_seconds, 1)},

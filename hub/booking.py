@@ -7,7 +7,6 @@ CPU per event in query building alone; see docs/perf.md).
 """
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from peewee import Database, Model, PostgresqlDatabase
 from psycopg2.extras import execute_values
 
 from hub.models import Event, Sale, SaleLine
+from kiosk.sync.schema import dumps_sorted
 
 _DRIVER_ERRORS = getattr(peewee, "__exception_wrapper__")  # noqa: B009 (a dunder name, not an attribute typo)
 
@@ -45,7 +45,7 @@ LINE_COLUMNS = ("sale", "position", "sku", "name_zh", "name_en", "unit_price_fen
 
 def event_row(event: dict[str, Any], now: dt.datetime) -> tuple[Any, ...]:
     """The ``event`` table row of ``event``."""
-    body = json.dumps(event, ensure_ascii=False, sort_keys=True)
+    body = dumps_sorted(event)
     return (event["id"], event["device"], event["seq"], event["type"], event["ts"], event["hash"], now, body)
 
 

@@ -9,6 +9,13 @@ credential files and reloads the broker with SIGHUP)::
     {broker_dir}/tls/ca.key      CA key (keep offline after provisioning)
     {broker_dir}/tls/broker.pem  broker certificate, signed by the CA
     {broker_dir}/tls/broker.key  broker key
+    {broker_dir}/tls/crl.pem     revoked client certificates (with ``--require-client-cert``)
+    {broker_dir}/tls/clients/    a copy of each client certificate issued, by device id
+
+With ``require_certificate`` the TLS listener takes a device's identity from the
+common name of its client certificate (``use_identity_as_username``): the ACL's
+``%u`` is then the device id the hub's CA signed, and no password is asked there.
+The plain listener is bound to loopback for the hub's own workers.
 """
 
 import base64
@@ -92,7 +99,11 @@ def render_conf(layout: BrokerLayout) -> str:
         "log_type notice",
         "connection_messages true",
     ]
-    if layout.port is not None:
+    if layout.port is not None and layout.require_certificate:
+        lines += ["", "# Plain MQTT for the hub's workers on this machine only: kiosks must use TLS with a",
+                  "# client certificate, so no password may open a door around it.",
+                  f"listener {layout.port} 127.0.0.1", "protocol mqtt"]  # fmt: skip
+    elif layout.port is not None:
         lines += ["", "# Plain MQTT (LAN or loopback only; use TLS across untrusted networks).",
                   f"listener {layout.port} {layout.bind}", "protocol mqtt"]  # fmt: skip
     if layout.tls_port is not None:
@@ -108,6 +119,13 @@ def render_conf(layout: BrokerLayout) -> str:
             "tls_version tlsv1.2",
             f"require_certificate {'true' if layout.require_certificate else 'false'}",
         ]
+        if layout.require_certificate:
+            lines += [
+                "# The device id is the certificate's common name (the ACL's %u); no password here.",
+                "use_identity_as_username true",
+                "# Certificates of revoked devices (hub device revoke); read again on reload (SIGHUP).",
+                f"crlfile {tls / 'crl.pem'}",
+            ]
     return "\n".join(lines) + "\n"
 
 
@@ -234,7 +252,96 @@ def write_broker_files(layout: BrokerLayout, hostnames: list[str], hub_password:
     if layout.tls_port is not None and not (layout.tls_dir / "broker.pem").exists():
         files = generate_tls(layout.tls_dir, hostnames, dt.datetime.now(dt.UTC))
         written += [files.ca_cert, files.broker_cert]
+    if layout.tls_port is not None and layout.require_certificate and not crl_path(layout.tls_dir).exists():
+        written.append(write_crl(layout.tls_dir, [], dt.datetime.now(dt.UTC)))
     return written
+
+
+def _ca(tls_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    cert = x509.load_pem_x509_certificate((tls_dir / "ca.pem").read_bytes())
+    key = serialization.load_pem_private_key((tls_dir / "ca.key").read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{tls_dir / 'ca.key'}: not the EC key `hub broker-config` writes")
+    return cert, key
+
+
+def client_cert_path(tls_dir: Path, common_name: str) -> Path:
+    """Where the copy of ``common_name``'s client certificate is kept (for revocation)."""
+    return tls_dir / "clients" / f"{common_name}.pem"
+
+
+def issue_client_cert(tls_dir: Path, common_name: str, now: dt.datetime, days: int = 3650) -> tuple[str, str]:
+    """A client certificate for ``common_name`` (a device id) signed by the hub's CA: (cert, key) PEM.
+
+    The broker takes the common name as the MQTT username (``use_identity_as_username``).
+    A copy of the certificate stays in ``tls/clients/`` so ``hub device revoke`` can list it
+    in the CRL; the key is only returned (it goes into the device's kiosk.toml).
+    """
+    if not common_name or "/" in common_name or common_name.startswith("."):
+        raise ValueError(f"证书名称无效 / invalid certificate name {common_name!r}")
+    ca, ca_key = _ca(tls_dir)
+    key = _key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common_name))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    copy = client_cert_path(tls_dir, common_name)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(cert_pem)
+    return cert_pem, key_pem
+
+
+def crl_path(tls_dir: Path) -> Path:
+    """The certificate revocation list the broker reads (``crlfile``)."""
+    return tls_dir / "crl.pem"
+
+
+def revoked_serials(tls_dir: Path) -> list[int]:
+    """Serial numbers the CRL lists now."""
+    path = crl_path(tls_dir)
+    if not path.exists():
+        return []
+    return [entry.serial_number for entry in x509.load_pem_x509_crl(path.read_bytes())]
+
+
+def write_crl(tls_dir: Path, serials: list[int], now: dt.datetime, days: int = 3650) -> Path:
+    """Write the CRL listing ``serials``, signed by the hub's CA."""
+    ca, ca_key = _ca(tls_dir)
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.subject)
+        .last_update(now - dt.timedelta(minutes=5))
+        .next_update(now + dt.timedelta(days=days))
+    )
+    for serial in serials:
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+        )
+    path = crl_path(tls_dir)
+    path.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def revoke_client_cert(tls_dir: Path, common_name: str, now: dt.datetime) -> bool:
+    """Add ``common_name``'s client certificate to the CRL; False when none was issued to it."""
+    copy = client_cert_path(tls_dir, common_name)
+    if not copy.exists():
+        return False
+    serial = x509.load_pem_x509_certificate(copy.read_bytes()).serial_number
+    write_crl(tls_dir, sorted({*revoked_serials(tls_dir), serial}), now)
+    return True
 
 
 def _lines(path: Path) -> list[str]:

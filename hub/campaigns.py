@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from peewee import fn
+from peewee import Field, ModelSelect, fn
 from pydantic import ValidationError
 
 from hub import owner_audit
 from hub.loyalty_models import Campaign, CampaignRun, HubCoupon, HubMember, MemberTag
 from hub.member_book import member_birthday, settings
+from hub.member_feed import touch
 from kiosk.domain.loyalty import Coupon
 from kiosk.domain.loyalty.campaigns import CampaignSpec, MemberFacts, is_targeted, issue_coupon
 from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
@@ -37,10 +38,10 @@ class RunResult:
     issued: int
 
 
-def explain(exc: ValidationError) -> str:
+def explain(exc: ValidationError, what: str = "campaign") -> str:
     """A validation error as one line per problem: ``where: what`` (messages are bilingual where ours)."""
     return "\n".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'campaign'}: {e['msg'].removeprefix('Value error, ')}"
+        f"{'.'.join(str(p) for p in e['loc']) or what}: {e['msg'].removeprefix('Value error, ')}"
         for e in exc.errors()
     )
 
@@ -138,6 +139,8 @@ def _issue(campaign_id: str, spec: CampaignSpec, member_ids: list[str], now: dt.
         )
     for start in range(0, len(rows), 500):  # keep each statement small on SQLite
         HubCoupon.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    for row in rows:
+        touch(row["member_id"])  # terminals get the coupon with the member
     return len(rows)
 
 
@@ -206,8 +209,9 @@ def campaigns() -> list[dict[str, object]]:
     return out
 
 
-def _count(column, query):  # type: ignore[no-untyped-def]
-    return query.select(column, fn.COUNT("*")).group_by(column).tuples()
+def _count(column: Field, query: ModelSelect) -> list[tuple[str, int]]:
+    """(value of ``column``, rows) for the rows of ``query``."""
+    return list(query.select(column, fn.COUNT("*")).group_by(column).tuples())
 
 
 def runs(campaign_id: str) -> list[CampaignRun]:

@@ -15,6 +15,7 @@ from typing import Any
 from hub.campaigns import issued_coupons
 from hub.loyalty_models import HubCoupon, Reconciliation
 from hub.member_book import resolve
+from hub.member_feed import touch
 from kiosk.domain.loyalty.coupon_check import AppliedCoupon, CouponFinding, recheck_coupons
 from kiosk.domain.loyalty.pricing import PricedLine
 
@@ -67,7 +68,11 @@ def recheck_sale(event: dict[str, Any], now: dt.datetime) -> list[CouponFinding]
             detail=f"coupon {finding.coupon_id}: {finding.detail}",
             found_at=now,
         )
-    HubCoupon.update(used_sale_id=data["sale_id"]).where(
-        HubCoupon.id.in_(list(known)), HubCoupon.used_sale_id.is_null()
-    ).execute()
+    used = (
+        HubCoupon.update(used_sale_id=data["sale_id"])
+        .where(HubCoupon.id.in_(list(known)), HubCoupon.used_sale_id.is_null())
+        .execute()
+    )
+    if used:
+        touch(resolve(data["member_id"]))  # other terminals learn the coupon is spent
     return findings

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from hub.broker_config import issue_client_cert, revoke_client_cert
 from hub.devices import DeviceRegistry, RegistryError, new_password
 from hub.provision import (
     BrokerFiles,
@@ -97,6 +98,12 @@ def device() -> None:
     help="CA certificate (PEM) of the broker; enables TLS.",
 )
 @click.option(
+    "--client-cert",
+    is_flag=True,
+    help="Issue a client certificate from the CA in --broker-dir/tls (for `hub broker-config "
+    "--require-client-cert`); implies TLS with that CA unless --ca is given.",
+)
+@click.option(
     "--hub-url",
     default=None,
     envvar="HUB_URL",
@@ -123,6 +130,7 @@ def add(
     broker_host: str,
     broker_port: int,
     ca_file: Path | None,
+    client_cert: bool,
     hub_url: str | None,
     timezone: str,
     wifi_ssid: str | None,
@@ -139,6 +147,10 @@ def add(
         record = registry.add(store, name, datetime.now(UTC), device_id)
         wifi = WifiConfig(ssid=wifi_ssid, psk=wifi_psk or "", country=wifi_country) if wifi_ssid else None
         password = new_password()
+        tls_dir = broker_dir / "tls"
+        if client_cert and ca_file is None:
+            ca_file = tls_dir / "ca.pem"
+        certificate = issue_client_cert(tls_dir, record.id, datetime.now(UTC)) if client_cert else None
         config = kiosk_config_for(
             record,
             encryption_key=business_key(data_dir),
@@ -149,9 +161,15 @@ def add(
             timezone=timezone,
             wifi=wifi,
             ca_pem=ca_file.read_text() if ca_file else None,
+            client_cert=certificate,
             hub_url=hub_url,
         )
         data = render(config)
+    except FileNotFoundError as exc:
+        raise click.ClickException(
+            f"{exc.filename}: not found; run `hub broker-config` first"
+            f" / 找不到 {exc.filename}，请先运行 hub broker-config"
+        ) from exc
     except (RegistryError, ProvisionError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     issued = _issued_file(data_dir, record.id)
@@ -194,11 +212,14 @@ def revoke(device_id: str, data_dir: Path, broker_dir: Path, reload: bool) -> No
         files = BrokerFiles(broker_dir)
         files.remove_user(device_id)
         files.write_acl(registry.active())
+        certificate = revoke_client_cert(broker_dir / "tls", device_id, datetime.now(UTC))  # read on reload
         registry.save()
     except (RegistryError, ProvisionError) as exc:
         raise click.ClickException(str(exc)) from exc
     _issued_file(data_dir, device_id).unlink(missing_ok=True)
     click.echo(f"device {device_id} revoked / 已吊销终端 {device_id}")
+    if certificate:
+        click.echo(f"client certificate listed in {broker_dir / 'tls/crl.pem'} / 客户端证书已列入吊销列表")
     _reload_broker(reload)
 
 

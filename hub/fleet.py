@@ -82,17 +82,24 @@ def record_status(topic: str, payload: bytes, now: dt.datetime) -> bool:
     return True
 
 
-def record_skew(device: str, sent_at: str | None, now: dt.datetime) -> None:
-    """Store how far the terminal's clock is from the hub's (positive: terminal behind)."""
+def skew_seconds(sent_at: str | None, now: dt.datetime) -> float | None:
+    """How far the terminal's clock (``sent_at``) is from the hub's; None when unknown or unreadable."""
     if sent_at is None:
-        return
+        return None
     try:
         terminal = dt.datetime.fromisoformat(sent_at)
     except ValueError:
-        return
+        return None
     if terminal.tzinfo is None:
+        return None
+    return round((now - terminal).total_seconds(), 3)
+
+
+def record_skew(device: str, sent_at: str | None, now: dt.datetime) -> None:
+    """Store how far the terminal's clock is from the hub's (positive: terminal behind)."""
+    skew = skew_seconds(sent_at, now)
+    if skew is None:
         return
-    skew = round((now - terminal).total_seconds(), 3)
     values = {"clock_skew_s": skew, "skew_at": now}
     DeviceStatus.insert(device=device, **values).on_conflict(
         conflict_target=[DeviceStatus.device], update=values

@@ -19,6 +19,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav_fleet": {"zh": "终端", "en": "Terminals"},
     "nav_quarantine": {"zh": "隔离区", "en": "Quarantine"},
     "nav_reconciliation": {"zh": "对账", "en": "Reconciliation"},
+    "nav_members": {"zh": "会员", "en": "Members"},
     "nav_campaigns": {"zh": "营销活动", "en": "Campaigns"},
     "switch": {"zh": "English", "en": "中文"},
 }

@@ -11,15 +11,16 @@ import datetime as dt
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub import campaigns, loyalty, reconciliation
+from hub import campaigns, loyalty, member_attributes, reconciliation
 from hub.ingest import ingest_batch
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
+    POINTS,
     Coupon,
     CouponKind,
     EarnContext,
@@ -28,8 +29,9 @@ from kiosk.domain.loyalty import (
     price_cart,
     sale_ledger,
 )
+from kiosk.domain.loyalty.attributes import AttributeSpec
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
-from kiosk.domain.loyalty.rules import EarnRule
+from kiosk.domain.loyalty.rules import EarnRule, ExpiryRule
 from kiosk.store.pii import PiiKey
 from kiosk.sync.schema import batch
 
@@ -111,7 +113,7 @@ def seed(work: Path) -> None:
     from kiosk.store import members
     from kiosk.store.members.ledger import new_stamp
 
-    loyalty.configure(LoyaltyRules(), KEY)
+    loyalty.configure(LoyaltyRules(expiry=ExpiryRule(months=12)), KEY)
     campaigns.create_campaign(WELCOME, "owner", NOW - dt.timedelta(days=3), campaign_id="welcome")
     consent = members.Consent(version="privacy-2026-01", where="kiosk")
 
@@ -123,6 +125,9 @@ def seed(work: Path) -> None:
         stamp = new_stamp(terminal, NOW)
         gift = stamp.entry(member_id=LI, account="points", kind="adjust", amount=3000)
         members.adjust(terminal, NOW, [gift], "welcome gift")
+        last_year = dt.datetime(2025, 12, 5, 12, tzinfo=TZ)  # points carried over from the old system
+        old = new_stamp(terminal, last_year).entry(member_id=WANG, account=POINTS, kind="adjust", amount=800)
+        members.adjust(terminal, last_year, [old], "migration")
 
     _book("K01", _terminal(work, "K01", register))
     camp = campaigns.create_campaign(
@@ -140,14 +145,44 @@ def seed(work: Path) -> None:
     _book(
         "K03", _terminal(work, "K03", lambda t: _sell(t, "s-li-2", LI, 2, coupon_of[LI], double_points, 2000))
     )
+    _profiles()
     first = reconciliation.items("open")[0]["id"]
     # found_at is the hub's clock (when ingest ran), so the resolution is stamped with it too
     note = "已联系张三，补收¥20 / collected ¥20 from the member"
     reconciliation.resolve_item(first, note, "owner", dt.datetime.now(dt.UTC))
 
 
-def capture(out: Path) -> list[Path]:
-    """Seed a throwaway database, serve the dashboard, save the loyalty pages' screenshots into ``out``."""
+def _profiles() -> None:
+    """Attributes the owner defined, and tags and values on two members."""
+    for spec in (
+        AttributeSpec(
+            code="skin", label_zh="肤质", label_en="Skin", type="choice", options=("干性", "油性", "混合")
+        ),
+        AttributeSpec(code="height_cm", label_zh="身高", label_en="Height (cm)", type="number"),
+        AttributeSpec(code="wedding", label_zh="结婚纪念日", label_en="Anniversary", type="date"),
+    ):
+        member_attributes.define_attribute(spec, "owner", NOW)
+    member_attributes.set_tags(ZHANG, ["VIP", "宝妈"], "owner", NOW)
+    member_attributes.set_tags(LI, ["VIP"], "owner", NOW)
+    member_attributes.set_attributes(
+        ZHANG, {"skin": "混合", "height_cm": "162", "wedding": "2019-05-20"}, "owner", NOW
+    )
+
+
+# screenshot name -> page (every query has a ? so ``&lang=en`` can follow)
+PAGES = {
+    "reconciliation": "reconciliation?status=open",
+    "reconciliation_resolved": "reconciliation?status=resolved",
+    "campaigns": "campaigns?view=list",
+    "members": "members?view=list",
+    "member": f"members/{ZHANG}?view=profile",
+    "expiring": "members/expiring?days=30",
+}
+
+
+def capture(out: Path, names: Collection[str] | None = None) -> list[Path]:
+    """Seed a throwaway database, serve the dashboard, save screenshots of ``PAGES`` (or of ``names``)
+    in Chinese and English into ``out``."""
     import uvicorn
 
     from hub.db import open_hub_database
@@ -166,9 +201,9 @@ def capture(out: Path) -> list[Path]:
         try:
             wait_for_port(port)
             shots = []
-            pages = {"reconciliation": "reconciliation?status=open", "reconciliation_resolved":
-                     "reconciliation?status=resolved"}  # fmt: skip
-            for name, page in pages.items():
+            for name, page in PAGES.items():
+                if names is not None and name not in names:
+                    continue
                 for lang, suffix in (("zh", ""), ("en", "&lang=en")):
                     target = out / f"hub-{name}-{lang}.png"
                     shots.append(

@@ -6,6 +6,7 @@ applying terminal events, and the API and CLI call it directly.
 
 import datetime as dt
 import itertools
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from peewee import fn
 
 from hub.loyalty_models import (
     HubCard,
+    HubCoupon,
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
@@ -211,7 +213,8 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
 
 def member_delta(member_id: str, device: str) -> dict[str, Any]:
     """What ``device`` needs to serve a member it may never have seen: profile (still
-    encrypted), cards, and balances that already count its entries up to ``through_seq``.
+    encrypted), cards, balances that already count its entries up to ``through_seq``,
+    and the hub-issued coupons not used yet.
 
     ``through_seq`` is the device's ledger head at the hub; it assumes the hub has
     every earlier entry of that device (a recorded gap makes it too high).
@@ -227,7 +230,21 @@ def member_delta(member_id: str, device: str) -> dict[str, Any]:
         ],
         "balances": member_balances(member_id),
         "through_seq": head.seq if head else 0,
+        "coupons": unused_coupons(member_id),
     }
+
+
+def unused_coupons(member_id: str) -> list[dict[str, Any]]:
+    """The coupons the hub issued to ``member_id`` that no sale has used yet, as coupon dicts.
+
+    Sent down in the member delta so a terminal can offer them offline.
+    """
+    rows = (
+        HubCoupon.select(HubCoupon.body)
+        .where(HubCoupon.member_id == member_id, HubCoupon.used_sale_id.is_null())
+        .order_by(HubCoupon.issued_at, HubCoupon.id)
+    )
+    return [json.loads(r.body) for r in rows]
 
 
 def open_items(kind: str | None = None) -> list[dict[str, Any]]:

@@ -16,12 +16,21 @@ changes nothing at the terminal.
 """
 
 import datetime as dt
+import json
 from typing import Any
 
 from peewee import BigIntegerField, CharField, Database, DateTimeField, IntegerField, SqliteDatabase, fn
 
 from hub.db import database
-from hub.loyalty_models import HubCard, HubLedgerEntry, HubLedgerHead, HubMember
+from hub.loyalty_models import (
+    CouponUse,
+    HubCard,
+    HubCoupon,
+    HubLedgerEntry,
+    HubLedgerHead,
+    HubMember,
+    IssuedCoupon,
+)
 from hub.models import BaseModel
 
 FEED_VERSION = 1  # schema version of member states and snapshot pages (``v``)
@@ -141,6 +150,7 @@ def member_states(members: list[HubMember], device: str) -> list[dict[str, Any]]
         cards[card.member_id].append(
             {"uid": card.uid, "member_id": card.member_id, "kind": card.kind, "linked_at": card.linked_at}
         )
+    coupons = member_coupons(ids)
     states = []
     for member in members:
         version = int(versions.get(member.id, 0))
@@ -154,11 +164,34 @@ def member_states(members: list[HubMember], device: str) -> list[dict[str, Any]]
                 "erased": False,
                 "member": {name: getattr(member, name) for name in _MEMBER_FIELDS},
                 "cards": cards[member.id],
+                "coupons": coupons[member.id],
                 "balances": balances[member.id],
                 "through_seq": through,
             }
         )
     return states
+
+
+def member_coupons(member_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Coupons the members hold: issued by a campaign (hub) or at registration (a terminal).
+
+    ``used_sale_id`` is the first sale the hub booked with it (None: unused as far as the hub knows).
+    """
+    held: dict[str, list[dict[str, Any]]] = {m: [] for m in member_ids}
+    issued = list(HubCoupon.select().where(HubCoupon.member_id.in_(member_ids)))
+    welcome = list(IssuedCoupon.select().where(IssuedCoupon.member_id.in_(member_ids)))
+    uses = {}
+    if welcome:
+        query = CouponUse.select().where(CouponUse.coupon_id.in_([w.id for w in welcome]))
+        for use in query.order_by(CouponUse.id.desc()):
+            uses[use.coupon_id] = use.sale_id  # the first use wins
+    for row in issued:
+        held[row.member_id].append({"body": json.loads(row.body), "used_sale_id": row.used_sale_id})
+    for row in welcome:
+        held[row.member_id].append({"body": json.loads(row.body), "used_sale_id": uses.get(row.id)})
+    for coupons in held.values():
+        coupons.sort(key=lambda c: c["body"]["id"])
+    return held
 
 
 def read_consistently() -> None:

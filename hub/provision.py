@@ -191,6 +191,7 @@ def kiosk_config_for(
     broker_port: int,
     timezone: str = "Asia/Shanghai",
     ca_pem: str | None = None,
+    client_cert: tuple[str, str] | None = None,
     wifi: WifiConfig | None = None,
     hub_url: str | None = None,
 ) -> KioskConfig:
@@ -203,12 +204,22 @@ def kiosk_config_for(
             port=broker_port,
             username=device.id,
             password=password,
-            tls=TlsConfig(ca=ca_pem) if ca_pem else None,
+            tls=_tls(ca_pem, client_cert),
             hub_url=hub_url,
         ),
         data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,
     )
+
+
+def _tls(ca_pem: str | None, client_cert: tuple[str, str] | None) -> TlsConfig | None:
+    if client_cert and not ca_pem:
+        raise ProvisionError("a client certificate needs the broker's CA / 客户端证书需要 CA 证书")
+    if not ca_pem:
+        return None
+    if client_cert is None:
+        return TlsConfig(ca=ca_pem)
+    return TlsConfig(ca=ca_pem, client_cert=client_cert[0], client_key=client_cert[1])
 
 
 def _partitions(image: Path) -> tuple[list[dict[str, object]], int]:

@@ -6,16 +6,17 @@ Chinese by default, English with ``?lang=en``, like the rest of the dashboard.
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from hub import fleet, i18n, reconciliation
+from hub import i18n, reconciliation
 from hub.db import transaction
 from hub.models import Sale
+from hub.pages import form_fields, language, page_context
 from hub.reconciliation_text import kind_text
 from kiosk.domain.money import format_fen
 
@@ -47,28 +48,6 @@ TEXT: dict[str, dict[str, str]] = {
     "resolved_ok": {"zh": "已标记为已处理。", "en": "Marked resolved."},
 }
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
-
-
-def language(request: Request) -> str:
-    """``en`` when the page was asked for with ``?lang=en``, else ``zh``."""
-    return "en" if request.query_params.get("lang") == "en" else "zh"
-
-
-def page_context(request: Request, tz: ZoneInfo) -> dict[str, Any]:
-    """What every dashboard page's template needs: language, strings, local time."""
-    lang = language(request)
-
-    def local(value: dt.datetime | str | None) -> str:
-        when = fleet.as_utc(value)
-        return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
-
-    return {"lang": lang, "t": lambda key: i18n.t(key, lang), "local": local, "money": format_fen}
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a posted HTML form (``application/x-www-form-urlencoded``), last value wins."""
-    body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
 
 
 def _value(amount: int | None, unit: str, lang: str) -> str:

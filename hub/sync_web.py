@@ -61,7 +61,16 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "no_quarantine": {"zh": "隔离区是空的。", "en": "Nothing in quarantine."},
     "resolution": {"zh": "处理结果", "en": "Outcome"},
+    # the heartbeat's printer conditions (kiosk.sync.health.PRINTER_REPORT)
+    "printer_ok": {"zh": "正常", "en": "OK"},
+    "printer_paper_low": {"zh": "纸将用完", "en": "paper low"},
+    "printer_paper_out": {"zh": "缺纸", "en": "out of paper"},
+    "printer_cover_open": {"zh": "纸仓盖未关", "en": "cover open"},
+    "printer_offline": {"zh": "离线", "en": "offline"},
+    "printer_missing": {"zh": "未连接", "en": "not connected"},
+    "printer_unknown": {"zh": "未知", "en": "unknown"},
 }
+PRINTER_PROBLEMS = frozenset({"paper_out", "cover_open", "offline", "missing"})
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
@@ -120,6 +129,10 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
             "seconds": lambda s: _ago(s, lang).replace("前", "").replace(" ago", "") if s else "–",
             "skew": _skew,
             "size": _bytes,
+            "printer": lambda value: i18n.t(
+                f"printer_{value}" if f"printer_{value}" in TEXT else "unknown", lang
+            ),
+            "printer_problem": lambda value: value in PRINTER_PROBLEMS,
         }
         return TEMPLATES.TemplateResponse(request, "fleet.html", context)
 

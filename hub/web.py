@@ -11,10 +11,13 @@ from fastapi.templating import Jinja2Templates
 
 from hub import (
     campaign_api,
+    campaign_web,
     export_web,
     i18n,
     loyalty_api,
+    member_api,
     member_snapshot_api,
+    member_web,
     receipt_web,
     reconciliation_web,
     release_web,
@@ -40,6 +43,7 @@ def create_app(
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
+    app.include_router(member_api.router)
     app.include_router(campaign_api.router(tz))
     app.include_router(member_snapshot_api.router(device_auth))
     app.include_router(sync_web.router(tz))
@@ -47,6 +51,8 @@ def create_app(
     app.include_router(export_web.router(export_pages))
     app.include_router(reconciliation_web.router(tz))
     app.include_router(release_web.router(data_dir, tz))
+    app.include_router(campaign_web.router(tz))
+    app.include_router(member_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

@@ -142,6 +142,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         self._results: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._drain_soon: Callable[[], object] = lambda: None  # a Clock trigger once the app runs
         self._last_scan: tuple[str, float] = ("", 0.0)
+        self.hardware_handled = (
+            0  # hardware events handled on the UI thread (the scripted shopper waits on it)
+        )
         self._last_activity = time.monotonic()
         self._demo_index = 0
         self._wedge: list[str] = []
@@ -152,11 +155,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
-        LabelBase.register(
-            "CJK",
-            str(fonts.simplified_chinese_face("Regular")),
-            fn_bold=str(fonts.simplified_chinese_face("Bold")),
-        )
+        regular, bold = fonts.kivy_faces()
+        LabelBase.register("CJK", str(regular), fn_bold=str(bold))
         from kiosk.screens import all_screens
 
         open_database(self.settings.db_path)
@@ -231,8 +231,13 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
             return
         from kiosk.hw.print_queue import PrintQueue
         from kiosk.hw.printer import open_printer
+        from kiosk.hw.status import DeviceState
+        from kiosk.store import device_status
 
-        self.print_queue = PrintQueue(open_printer(url), self.hardware).start()
+        def record(state: DeviceState) -> None:  # on the print queue's thread: the heartbeat reports it
+            device_status.record(device_status.PRINTER, state.value, self.now())
+
+        self.print_queue = PrintQueue(open_printer(url), self.hardware, on_state=record).start()
 
     # scans and devices: kiosk/flows/hardware.py; cart and members: flows/cart.py; paying: flows/payment.py;
     # receipt and thanks: flows/receipt.py; attendant: flows/staff.py; timeout and reset: flows/idle.py

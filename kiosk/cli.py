@@ -169,6 +169,8 @@ def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # ty
 @click.option("--username", default=None)
 @click.option("--password", default=None, envvar="KIOSK_MQTT_PASSWORD")
 @click.option("--ca-file", default=None, help="CA certificate that signed the broker's (TLS).")
+@click.option("--client-cert", default=None, help="Client certificate (PEM file) if the broker asks.")
+@click.option("--client-key", default=None, help="Private key of --client-cert (PEM file).")
 @click.option("--batch-size", default=50, show_default=True, help="Events per message at most (N).")
 @click.option("--linger-ms", default=200, show_default=True, help="Wait this long for a full batch (T).")
 @click.option("--max-inflight", default=4, show_default=True, help="Batches awaiting the hub's ack.")
@@ -189,6 +191,8 @@ def sync(
     username: str | None,
     password: str | None,
     ca_file: str | None,
+    client_cert: str | None,
+    client_key: str | None,
     batch_size: int,
     linger_ms: int,
     max_inflight: int,
@@ -213,7 +217,15 @@ def sync(
         heartbeat_interval=heartbeat,
         member_gap_patience=member_gap_patience,
     )
-    broker = BrokerSettings(broker_host, broker_port, username, password, ca_file=ca_file)
+    broker = BrokerSettings(
+        broker_host,
+        broker_port,
+        username,
+        password,
+        ca_file=ca_file,
+        client_cert=client_cert,
+        client_key=client_key,
+    )
     hub = HubEndpoint(hub_url, username or device, password or "") if hub_url else None
     agent = OutboxAgent(device, broker, settings, hub=hub)
     stop = threading.Event()

@@ -137,7 +137,15 @@ TEXT: dict[str, dict[str, str]] = {
     "void_line": {"zh": "删除：{name}", "en": "Void line: {name}"},
     "void_sale": {"zh": "作废整单", "en": "Void the whole sale"},
     "open_drawer": {"zh": "打开钱箱", "en": "Open cash drawer"},
-    "reprint": {"zh": "补打上一张小票", "en": "Reprint last receipt"},
+    "reprint": {"zh": "补打小票", "en": "Reprint a receipt"},
+    "reprint_title": {"zh": "补打小票：选择一张", "en": "Reprint: choose a receipt"},
+    "reprint_none": {"zh": "还没有可补打的小票。", "en": "No receipts to reprint yet."},
+    "reprint_row": {"zh": "{receipt_no}  {total}  {time}", "en": "{receipt_no}  {total}  {time}"},
+    "reprint_row_failed": {
+        "zh": "{receipt_no}  {total}  {time}\n未打印出来",
+        "en": "{receipt_no}  {total}  {time}\ndid not print",
+    },
+    "reprint_queued": {"zh": "小票 {receipt_no} 正在补打。", "en": "Reprinting receipt {receipt_no}."},
     "new_price_title": {"zh": "新单价（元）：{name}", "en": "New unit price (yuan): {name}"},
     "price_changed": {
         "zh": "店员已将 {name} 改价为 {price}。",

@@ -6,7 +6,7 @@ independently; :mod:`kiosk.i18n` merges them into one table.
 
 MEMBER_TEXT: dict[str, dict[str, str]] = {
     "m_join": {"zh": "注册会员", "en": "Join"},
-    "m_sign_in": {"zh": "手机号登录", "en": "Sign in by phone"},
+    "m_sign_in": {"zh": "手机号登录", "en": "Phone sign-in"},
     "m_account": {"zh": "我的账户", "en": "My account"},
     "m_join_title": {"zh": "注册会员", "en": "Become a member"},
     "m_sign_in_title": {"zh": "会员登录", "en": "Member sign-in"},

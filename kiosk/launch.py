@@ -25,11 +25,17 @@ def _ca_file(config: KioskConfig, runtime_dir: Path) -> str | None:
     tls = config.broker.tls
     if tls is None:
         return None
-    if tls.ca.startswith("/"):
-        return tls.ca
-    runtime_dir.mkdir(parents=True, exist_ok=True)
-    path = runtime_dir / "broker-ca.pem"
-    path.write_text(tls.ca)
+    return _pem_file(tls.ca, runtime_dir / "broker-ca.pem")
+
+
+def _pem_file(value: str, path: Path) -> str:
+    """``value`` if it is a path; else PEM text written to ``path`` (mode 0600: it may be a key)."""
+    if value.startswith("/"):
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
     return str(path)
 
 
@@ -57,6 +63,10 @@ def sync_command(config: KioskConfig, kiosk: str, runtime_dir: Path) -> tuple[li
     ca = _ca_file(config, runtime_dir)
     if ca is not None:
         argv += ["--ca-file", ca]
+    tls = config.broker.tls
+    if tls is not None and tls.client_cert and tls.client_key:
+        argv += ["--client-cert", _pem_file(tls.client_cert, runtime_dir / "client.pem")]
+        argv += ["--client-key", _pem_file(tls.client_key, runtime_dir / "client.key")]
     if config.broker.hub_url:
         argv += ["--hub-url", config.broker.hub_url]
     return argv, {"KIOSK_MQTT_PASSWORD": config.broker.password}

@@ -7,7 +7,7 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id`` or ``row:N:id``), ``pin`` /
+``card``, ``tap`` (``screen:id``, ``popup:id`` or ``row:N:id`` or ``reprint:N``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
 (``screen:id=text`` into a text field), ``observe_screen`` (``screen=name``: what
@@ -18,6 +18,7 @@ a screen holds even when not shown), ``wait``, ``wait_until``
 
 import json
 import shutil
+import threading
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -108,17 +109,31 @@ class ScriptedShopper:
 
     # --- steps ---------------------------------------------------------------------------
     def _do_scan(self, code: str) -> Steps:
-        self.app.demo_scanner.scan_later(code)
-        yield 0.25
+        yield from self._handled(self.app.demo_scanner.scan_later(code))
+        yield 0.2
 
     def _do_scan_twice(self, code: str) -> Steps:
-        self.app.demo_scanner.scan_later(code)
-        self.app.demo_scanner.scan_later(code, delay=0.08)
-        yield 0.35
+        first = self.app.demo_scanner.scan_later(code)
+        second = self.app.demo_scanner.scan_later(code, delay=0.08)
+        yield from self._handled(first, second)
+        yield 0.2
 
     def _do_card(self, uid: str) -> Steps:
         self.app.demo_card.tap(uid)
-        yield 0.2
+        yield from self._handled()
+        yield 0.15
+
+    def _handled(self, *typing: threading.Thread) -> Steps:
+        """Until the devices have typed and the app has drained (and so handled) every event.
+
+        This runs on the UI thread like the drain, so an empty queue means handled, on a
+        loaded machine too, where a fixed wait would sometimes look too early.
+        """
+        deadline = time.monotonic() + 10
+        while any(t.is_alive() for t in typing) or not self.app.hardware.empty():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the app did not take the scanned code within 10 s")
+            yield 0.02
 
     def _do_tap(self, target: str) -> Steps:
         yield 0.1  # let the layout place widgets that were just rebuilt or moved
@@ -191,9 +206,11 @@ class ScriptedShopper:
         yield 0.1
 
     def _do_inactive(self, _arg: object) -> Steps:
+        from kiosk.screens.popups import StillThere
+
         self.app._last_activity = time.monotonic() - self.app.settings.idle_timeout_s - 1
         deadline = time.monotonic() + 3
-        while self.app.popup is None and time.monotonic() < deadline:  # the once-a-second idle check
+        while not isinstance(self.app.popup, StillThere) and time.monotonic() < deadline:  # checked each 1 s
             yield 0.05
 
     def _do_message(self, _arg: object) -> Steps:
@@ -214,6 +231,8 @@ class ScriptedShopper:
             if self.app.popup is None:
                 raise RuntimeError(f"no popup open for {target}")
             return self.app.popup.ids[name]
+        if where == "reprint":  # a receipt in the staff menu's reprint list
+            return self.app.popup.rows()[int(name)]
         if where == "row":
             index, _, name = name.partition(":")
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
@@ -251,6 +270,9 @@ class ScriptedShopper:
             view["popup"] = {
                 key: widget.text for key, widget in app.popup.ids.items() if isinstance(widget, Label)
             }
+            view["popup"]["kind"] = type(app.popup).__name__
+            if hasattr(app.popup, "rows"):
+                view["popup"]["rows"] = [row.text for row in app.popup.rows()]
         screen = app.root.get_screen(app.root.current)
         view["texts"] = {key: w.text for key, w in screen.ids.items() if isinstance(w, Label) and w.text}
         return view

@@ -53,16 +53,17 @@ class HardwareFlow:
     def handle_hardware(self, event: HardwareEvent) -> None:
         """Dispatch one hardware event to what it means in the current screen."""
         if event.kind is HardwareEventKind.SCAN:
-            self.on_scan(event.code)
+            self.on_scan(event.code, event.at)
         elif event.kind is HardwareEventKind.CARD:
             self.on_card(event.code)
         else:
             self.on_device_status(event)
 
-    def on_scan(self, code: str) -> None:
-        """A code arrived: product, scale label, payment code or member QR; or say why not."""
+    def on_scan(self, code: str, at: float | None = None) -> None:
+        """A code arrived (``at``: its ``time.monotonic()``, default now): product, scale label,
+        payment code or member QR; or say why not."""
         code = code.strip()
-        now = time.monotonic()
+        now = time.monotonic() if at is None else at
         if self._last_scan[0] == code and now - self._last_scan[1] < DOUBLE_SCAN_S:
             log.info("double scan of %s within %.0f ms ignored", code, DOUBLE_SCAN_S * 1000)
             return

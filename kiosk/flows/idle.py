@@ -3,11 +3,14 @@
 A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
 """
 
+import logging
 import time
 import uuid
 
 from kiosk.domain.cart import Cart
 from kiosk.store import audit
+
+log = logging.getLogger(__name__)
 
 
 class IdleFlow:
@@ -18,13 +21,23 @@ class IdleFlow:
         self._last_activity = time.monotonic()
 
     def check_idle(self) -> None:
-        """Once a second: after the idle timeout, ask "still there?"."""
-        busy = self.root.current in ("idle",) or self.payment_busy or self.popup is not None
-        if busy or self.tenders:
-            return
-        if time.monotonic() - self._last_activity >= self.settings.idle_timeout_s:
-            from kiosk.screens.popups import StillThere
+        """Once a second: after the idle timeout, ask "still there?".
 
+        A keypad or staff menu nobody finished does not hold the screen: it is closed
+        first, so the countdown, the abandoned cart and the reset still follow and no
+        member's data stays up behind a popup. Only a payment in flight or money
+        already taken stops the timeout.
+        """
+        from kiosk.screens.popups import StillThere
+
+        if self.payment_busy or self.tenders or isinstance(self.popup, StillThere):
+            return
+        if time.monotonic() - self._last_activity < self.settings.idle_timeout_s:
+            return
+        if self.popup is not None:
+            log.info("idle timeout: closing the unfinished %s", type(self.popup).__name__)
+            self.popup.dismiss()
+        if self.root.current != "idle":
             StillThere.ask(self, self.settings.countdown_s)
 
     def abandon(self) -> None:

@@ -149,7 +149,7 @@ class PaymentFlow:
         }  # fmt: skip
         self.last_receipt_no = sale.receipt_no
         self.last_total_text = format_fen(sale.total_fen)
-        self.qr_url = f"{self.settings.hub_url.rstrip('/')}/r/{sale.receipt_no}"
+        self.qr_url = self.receipt_url(sale.receipt_no)
         self.tenders = []
         self.set_cart(Cart())
         self.message = ""

@@ -48,15 +48,7 @@ class ReceiptFlow:
     def print_receipt(self) -> None:
         """Render the receipt and queue it for the printer (off the UI thread); show thanks."""
         if self.print_queue is not None:
-            from kiosk.hw.receipt_render import render_receipt
-
-            data, queue_, width = self.receipt_data(), self.print_queue, self.print_queue.printer.width_dots
-            # drawing the receipt takes tens of ms: a worker draws it and queues it (kept until printed)
-            threading.Thread(
-                target=lambda: queue_.submit(data.receipt_no, render_receipt(data, width)),
-                name="receipt-render",
-                daemon=True,
-            ).start()
+            self.queue_receipt(self.receipt_data())
             state = self.print_queue.state
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)
@@ -65,6 +57,22 @@ class ReceiptFlow:
         else:
             self._printer_problem(DeviceState.MISSING, self.last_receipt_no)
         self.show_thanks()
+
+    def queue_receipt(self, data: Any) -> None:
+        """Draw ``data`` (a ``ReceiptData``) on a worker and queue it; the queue keeps it until printed."""
+        from kiosk.hw.receipt_render import render_receipt
+
+        queue_, width = self.print_queue, self.print_queue.printer.width_dots
+        # drawing the receipt takes tens of ms: never on the UI thread
+        threading.Thread(
+            target=lambda: queue_.submit(data.receipt_no, render_receipt(data, width)),
+            name="receipt-render",
+            daemon=True,
+        ).start()
+
+    def receipt_url(self, receipt_no: str) -> str:
+        """The hub's e-receipt page for ``receipt_no`` (what the receipt's QR opens)."""
+        return f"{self.settings.hub_url.rstrip('/')}/r/{receipt_no}"
 
     def show_receipt_qr(self) -> None:
         """Show the QR that opens the e-receipt on the hub."""

@@ -7,15 +7,22 @@ import hashlib
 import hmac
 from dataclasses import replace
 
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.flows.cart import names
-from kiosk.store import audit
+from kiosk.flows.hardware import PRINTER_PROBLEMS
+from kiosk.hw.status import DeviceState
+from kiosk.store import audit, receipts
+from kiosk.store.models import Sale
 
 
 def hash_pin(pin: str, salt: bytes) -> bytes:
     """A slow salted hash of a staff PIN (scrypt)."""
     return hashlib.scrypt(pin.encode(), salt=salt, n=2**12, r=8, p=1)
+
+
+REPRINT_RECENT = 5  # the reprint list shows this many last sales, and every receipt that did not print
 
 
 class StaffFlow:
@@ -72,6 +79,36 @@ class StaffFlow:
         )  # fmt: skip
         self.reset()
         self._say("sale_voided")
+
+    def open_reprint_list(self, staff: str) -> None:
+        """The staff menu's reprint: the last sales and every receipt that has not printed."""
+        from kiosk.screens.popups import ReprintPopup
+
+        queue_ = self.print_queue
+        entries = receipts.recent_receipts(
+            REPRINT_RECENT,
+            waiting=queue_.pending() if queue_ is not None else (),
+            printed=queue_.printed if queue_ is not None else (),
+        )
+        ReprintPopup.open_for(self, staff, entries)
+
+    def reprint_receipt(self, receipt_no: str, staff: str) -> None:
+        """Print a stored sale's receipt again; audited. One still waiting in the queue is retried now."""
+        queue_ = self.print_queue
+        if queue_ is None:
+            self._printer_problem(DeviceState.MISSING)
+            return
+        audit.record_action(self.terminal, self.now(), "reprint", staff, {"receipt_no": receipt_no})
+        if receipt_no in queue_.pending():
+            queue_.retry_now()
+        elif not queue_.reprint(receipt_no):  # not kept by the queue (older, or printed before a restart)
+            sale = Sale.get(Sale.receipt_no == receipt_no)
+            shop = i18n.tr("shop_name", "zh")
+            self.queue_receipt(receipts.receipt_for_sale(sale.id, shop, self.receipt_url(receipt_no)))
+        if queue_.state in PRINTER_PROBLEMS:
+            self._printer_problem(queue_.state)
+        else:
+            self._say("reprint_queued", receipt_no=receipt_no)
 
     def staff_open_drawer(self, staff: str) -> None:
         """An attendant opens the drawer outside a sale; audited."""

@@ -1,8 +1,9 @@
 """The one channel from hardware threads to the UI thread."""
 
 import queue
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -26,6 +27,9 @@ class HardwareEvent:
     code: str
     source: str
     detail: str = ""
+    #: ``time.monotonic()`` when the device reported it: a bouncing trigger is judged by when the
+    #: scans happened, not by when a busy UI thread got round to them
+    at: float = field(default_factory=time.monotonic, compare=False)
 
 
 class EventQueue:
@@ -49,6 +53,10 @@ class EventQueue:
         wake = self._wake
         if wake is not None:
             wake()
+
+    def empty(self) -> bool:
+        """Whether nothing is waiting (a consumer on the UI thread has drained everything put so far)."""
+        return self._queue.empty()
 
     def get(self, timeout: float) -> HardwareEvent | None:
         """Wait up to ``timeout`` seconds for one event (for CLI tools and tests, not the UI)."""

@@ -12,6 +12,7 @@ the attendant loads paper). Every change is a ``STATUS`` event from source
 import logging
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image
@@ -48,8 +49,12 @@ class PrintQueue:
         poll_interval: float = 30.0,
         keep: int = 50,
         source: str = "printer",
+        on_state: Callable[[DeviceState], None] | None = None,
     ) -> None:
+        """``on_state`` is called on the queue's thread with each new printer condition
+        (the app stores it for the sync agent's heartbeat); it must not block for long."""
         self.printer = printer
+        self._on_state = on_state
         self._events = events
         self._drawer_pin = drawer_pin
         self._retry = retry
@@ -201,8 +206,13 @@ class PrintQueue:
         """Report the printer's condition when it changes (or ``force``)."""
         if state is self.state and not force:
             return
-        self.state = state
+        changed, self.state = state is not self.state, state
         self._announce(state, receipt_no)
+        if changed and self._on_state is not None:
+            try:
+                self._on_state(state)
+            except Exception:
+                log.exception("could not record the printer condition %s", state)  # printing goes on
 
     def _announce(self, state: DeviceState, receipt_no: str = "") -> None:
         self._events.put(HardwareEvent(HardwareEventKind.STATUS, state.value, self._source, receipt_no))

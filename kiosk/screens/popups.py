@@ -1,14 +1,15 @@
-"""Attendant and timeout popups: PIN approval, amount entry, staff actions, "still there?".
+"""Attendant and timeout popups: PIN approval, amount entry, staff actions, reprint, "still there?".
 
 Each popup registers itself as ``app.popup`` while open, so the app knows not
 to time out or take scans meanwhile, and the scripted shopper can find it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
@@ -160,6 +161,44 @@ class StaffMenu(KioskPopup):
         """Open the drawer."""
         self.dismiss()
         App.get_running_app().staff_open_drawer(self.staff)
+
+    def reprint(self) -> None:
+        """Choose a recent receipt to print again."""
+        self.dismiss()
+        App.get_running_app().open_reprint_list(self.staff)
+
+
+class ReprintPopup(KioskPopup):
+    """The last sales and every receipt that did not print; a tap prints that one again."""
+
+    staff = StringProperty("")
+    empty = BooleanProperty(True)
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, entries: Sequence[Any]) -> "ReprintPopup":
+        """Open for ``staff`` listing ``entries`` (:class:`kiosk.store.receipts.RecentReceipt`)."""
+        popup = cls(staff=staff, empty=not entries)
+        for entry in entries:
+            values = {
+                "receipt_no": entry.receipt_no,
+                "total": format_fen(entry.total_fen),
+                "time": entry.time.strftime("%m-%d %H:%M"),
+            }
+            row = Factory.ReprintRow()  # a KioskButton (popups.kv); kv-declared properties are set after
+            row.receipt_no, row.failed, row.values = entry.receipt_no, entry.failed, values
+            row.bind(on_release=popup.choose)
+            popup.ids.entries.add_widget(row)
+        popup.show()
+        return popup
+
+    def rows(self) -> list[Any]:
+        """The receipts listed, top to bottom."""
+        return list(reversed(self.ids.entries.children))
+
+    def choose(self, row: Any) -> None:
+        """Print ``row``'s receipt again."""
+        self.dismiss()
+        App.get_running_app().reprint_receipt(row.receipt_no, self.staff)
 
 
 class StillThere(KioskPopup):

@@ -36,10 +36,17 @@ def _0003_member_feed(db: SqliteDatabase) -> None:
     db.create_tables(HUB_COPY_MODELS)
 
 
+def _0004_sync_config_device_status(db: SqliteDatabase) -> None:
+    # sync_config used to be created by the sync agent when missing: keep a table (and the
+    # release it holds) that an older agent already made.
+    db.create_tables([models.AppliedConfig, models.DeviceStatus], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
     (3, "member downlink: the member copy's version, per-member hub versions", _0003_member_feed),
+    (4, "sync_config (running config release), device_status (printer)", _0004_sync_config_device_status),
 ]
 
 

@@ -104,6 +104,33 @@ class Outbox(BaseModel):
     rejected = TextField(null=True)
 
 
+class AppliedConfig(BaseModel):
+    """The downlink config release the terminal runs (one row); the UI polls ``version``.
+
+    Written by the sync agent (:mod:`kiosk.sync.config`); created by migration 4.
+    """
+
+    id = IntegerField(primary_key=True, default=1)
+    version = IntegerField()
+    applied_at = CharField()
+    body = TextField()
+
+    class Meta:
+        table_name = "sync_config"
+
+
+class DeviceStatus(BaseModel):
+    """The last reported condition of a device the app owns (``printer``), for the heartbeat.
+
+    The app process owns the hardware and writes here when a condition changes; the
+    sync agent, a separate process, reads it for ``pos/{d}/status``. Created by migration 4.
+    """
+
+    component = CharField(primary_key=True)  # "printer"
+    state = CharField()  # a kiosk.hw.status.DeviceState value
+    updated_at = CharField()  # ISO 8601 with offset, the terminal's clock
+
+
 class SchemaVersion(BaseModel):
     """Which numbered migrations have run."""
 

@@ -7,12 +7,15 @@ from the stored sale at any time: nothing about the sale depends on paper.
 """
 
 import datetime as dt
+import json
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.db import database
-from kiosk.store.models import Payment, Sale, SaleLine
+from kiosk.store.models import Outbox, Payment, Sale, SaleLine
 from kiosk.store.outbox import append_event
 from kiosk.store.sales import Terminal
 
@@ -51,3 +54,45 @@ def record_receipt_failure(receipt_no: str, reason: str, terminal: Terminal, now
             type="receipt.failed",
             data={"sale_id": sale.id, "receipt_no": receipt_no, "reason": reason},
         )
+
+
+@dataclass(frozen=True)
+class RecentReceipt:
+    """A stored sale an attendant may reprint the receipt of; ``failed`` if it never printed."""
+
+    sale_id: str
+    receipt_no: str
+    total_fen: int
+    time: dt.datetime
+    failed: bool = False
+
+
+def recent_receipts(
+    limit: int, waiting: Iterable[str] = (), printed: Iterable[str] = ()
+) -> list[RecentReceipt]:
+    """The last ``limit`` sales and every receipt that has not printed, newest first.
+
+    A receipt has not printed when it is ``waiting`` (in the print queue) or has a
+    ``receipt.failed`` event in the outbox and is not among ``printed`` (what the
+    print queue printed since, e.g. after paper was loaded).
+    """
+    failed = set(waiting) | (failed_receipt_numbers(limit * 4) - set(printed))
+    recent = list(Sale.select().order_by(Sale.created_at.desc(), Sale.receipt_no.desc()).limit(limit))
+    shown = {sale.receipt_no for sale in recent}
+    extra = [no for no in failed if no not in shown]
+    if extra:
+        recent += list(Sale.select().where(Sale.receipt_no.in_(extra)))
+    recent.sort(key=lambda sale: (sale.created_at, sale.receipt_no), reverse=True)
+    return [
+        RecentReceipt(
+            sale.id, sale.receipt_no, sale.total_fen, dt.datetime.fromisoformat(sale.created_at),
+            failed=sale.receipt_no in failed,
+        )
+        for sale in recent
+    ]  # fmt: skip
+
+
+def failed_receipt_numbers(limit: int) -> set[str]:
+    """Receipt numbers of the last ``limit`` ``receipt.failed`` events in the outbox."""
+    rows = Outbox.select(Outbox.body).where(Outbox.type == "receipt.failed").order_by(Outbox.seq.desc())
+    return {json.loads(row.body)["data"]["receipt_no"] for row in rows.limit(limit)}

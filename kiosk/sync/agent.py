@@ -63,6 +63,8 @@ class BrokerSettings:
     password: str | None = None
     keepalive: int = 30
     ca_file: str | None = None  # verify the broker's TLS certificate against this CA
+    client_cert: str | None = None  # our certificate (PEM file) when the broker requires one
+    client_key: str | None = None  # its private key (PEM file)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class AgentSettings:
     resend_after: float = 5.0  # first ack deadline; doubles per unanswered resend
     max_backoff: float = 120.0
     heartbeat_interval: float = 30.0
+    status_check: float = 1.0  # how often the printer condition the app stored is looked at
     member_gap_patience: float = 5.0  # seconds a member delta waits for a missing one before a snapshot
 
 
@@ -114,7 +117,7 @@ class OutboxAgent:
         broker: BrokerSettings,
         settings: AgentSettings | None = None,
         clock: Clock = system_clock,
-        printer: health.PrinterStatus = health.unknown_printer,
+        printer: health.PrinterStatus = health.stored_printer,
         hub: HubEndpoint | None = None,
     ) -> None:
         self.device = device
@@ -130,6 +133,8 @@ class OutboxAgent:
         self._wake = threading.Event()  # set by paho when an ack or config arrives
         self._started = time.monotonic()
         self._next_heartbeat = 0.0
+        self._next_printer_check = 0.0
+        self._reported_printer: str | None = None
         self.members = MemberDownlink(hub, gap_patience=self.settings.member_gap_patience)
         self.boot = str(uuid.uuid4())  # this agent process, for the events it writes itself
         self.client = self._make_client()
@@ -143,7 +148,9 @@ class OutboxAgent:
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.ca_file:
-            client.tls_set(ca_certs=self.broker.ca_file)
+            client.tls_set(
+                ca_certs=self.broker.ca_file, certfile=self.broker.client_cert, keyfile=self.broker.client_key
+            )
         client.max_queued_messages_set(0)
         client.max_inflight_messages_set(100)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -186,7 +193,6 @@ class OutboxAgent:
     # agent thread
     def start(self) -> None:
         """Connect in the background; the broker may be down, paho keeps retrying."""
-        config.ensure_table()
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self.client.connect_async(
@@ -232,11 +238,20 @@ class OutboxAgent:
             self._reconnected.clear()
             self._delivery.inflight.clear()  # the session may hold them, but resend to be sure
             self._next_heartbeat = 0.0
-        if now >= self._next_heartbeat:
-            updates.report_outcomes(updates.update_paths(), self.device, self.boot)
+        heartbeat = now >= self._next_heartbeat
+        if heartbeat or self._printer_changed(now):
+            if heartbeat:
+                updates.report_outcomes(updates.update_paths(), self.device, self.boot)
             self.publish_status()
             self._next_heartbeat = now + self.settings.heartbeat_interval
         return self._publish_due(now)
+
+    def _printer_changed(self, now: float) -> bool:
+        """True (at most once a ``status_check`` interval) when the printer's condition changed."""
+        if now < self._next_printer_check:
+            return False
+        self._next_printer_check = now + self.settings.status_check
+        return self.printer() != self._reported_printer
 
     def _publish_due(self, now: float) -> int:
         delivery = self._delivery
@@ -249,7 +264,7 @@ class OutboxAgent:
             return 0
         busy = delivery.inflight_ids()
         limit = len(busy) + free * self.settings.batch_size
-        due = [e for e in outbox.pending(limit=limit) if e["id"] not in busy]
+        due = [e for e in outbox.pending_bodies(limit=limit) if e[0] not in busy]
         if not due:
             delivery.waiting_since = None
             return 0
@@ -272,11 +287,11 @@ class OutboxAgent:
             self._delivery.waiting_since = now
         return now - self._delivery.waiting_since >= self.settings.batch_linger
 
-    def _chunks(self, events: list[dict[str, object]]) -> list[list[dict[str, object]]]:
-        chunks: list[list[dict[str, object]]] = [[]]
+    def _chunks(self, events: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+        chunks: list[list[tuple[str, str]]] = [[]]
         size = 0
         for event in events:
-            event_size = len(schema.canonical(event)) + 1
+            event_size = len(event[1].encode()) + 1
             full = len(chunks[-1]) >= self.settings.batch_size or size + event_size > self._byte_budget()
             if chunks[-1] and full:
                 chunks.append([])
@@ -292,19 +307,20 @@ class OutboxAgent:
         backoff = self.settings.resend_after * 2 ** min(self._delivery.attempts, 16)
         return min(backoff, self.settings.max_backoff) * random.uniform(1.0, 1.2)
 
-    def _publish_batch(self, events: list[dict[str, object]], now: float) -> bool:
+    def _publish_batch(self, events: list[tuple[str, str]], now: float) -> bool:
         sent_at = self.clock().isoformat(timespec="milliseconds")
-        payload = schema.batch(self.device, events, sent_at=sent_at)
+        payload = schema.batch_of_bodies(self.device, [body for _id, body in events], sent_at)
         info = self.client.publish(events_topic(self.device), payload, qos=1)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             log.warning("publish failed (rc=%s); will retry", info.rc)
             return False
-        ids = {str(e["id"]) for e in events}
+        ids = {event_id for event_id, _body in events}
         self._delivery.inflight.append(_Batch(ids, now + self._patience()))
         return True
 
     def publish_status(self) -> None:
         """Publish the retained ``online`` status with current health figures."""
+        printer = self._reported_printer = self.printer()
         payload = health.online_status(
             self.device,
             now=dt.datetime.now(dt.UTC),
@@ -312,7 +328,7 @@ class OutboxAgent:
             config_version=config.running_version(),
             member_version=hub_copy.position().version,
             data_dir=Path(database.database).parent,
-            printer=self.printer,
+            printer=lambda: printer,
         )
         self.client.publish(status_topic(self.device), payload, qos=1, retain=True)
 

@@ -10,12 +10,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from peewee import CharField, IntegerField, TextField
 from pydantic import BaseModel as Schema
 from pydantic import ConfigDict, Field, ValidationError
 
 from kiosk.store.db import database
-from kiosk.store.models import BaseModel, Product
+from kiosk.store.models import AppliedConfig, Product
 from kiosk.sync.schema import SCHEMA_VERSION, SchemaError, canonical
 
 
@@ -47,23 +46,6 @@ class ConfigRelease(Schema):
     settings: dict[str, Any] = Field(default_factory=dict, description="Kiosk settings.")
 
 
-class AppliedConfig(BaseModel):
-    """The config release the terminal runs (one row): the UI polls ``version``."""
-
-    id = IntegerField(primary_key=True, default=1)
-    version = IntegerField()
-    applied_at = CharField()
-    body = TextField()
-
-    class Meta:
-        table_name = "sync_config"
-
-
-def ensure_table() -> None:
-    """Create the ``sync_config`` table when missing (safe to repeat)."""
-    database.create_tables([AppliedConfig], safe=True)
-
-
 def release_message(release: ConfigRelease) -> bytes:
     """The retained payload for ``release``."""
     return canonical(release.model_dump())
@@ -90,14 +72,12 @@ def parse_release(payload: bytes) -> ConfigRelease:
 
 def running_version() -> int:
     """The version of the config release the terminal runs (0: none yet)."""
-    ensure_table()
     row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
     return row.version if row else 0
 
 
 def apply_release(release: ConfigRelease, now: dt.datetime) -> bool:
     """Apply ``release`` if it is newer than the running one; return True when applied."""
-    ensure_table()
     with database.atomic("IMMEDIATE"):
         row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
         if row is not None and row.version >= release.version:

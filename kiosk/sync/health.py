@@ -9,6 +9,7 @@ from typing import Any
 from peewee import fn
 
 from kiosk import __version__
+from kiosk.store import device_status
 from kiosk.store.models import Outbox
 from kiosk.sync.schema import SCHEMA_VERSION, canonical
 
@@ -18,6 +19,28 @@ PrinterStatus = Callable[[], str]
 def unknown_printer() -> str:
     """Printer status when nothing on this process can see the printer."""
     return "unknown"
+
+
+# The app's printer conditions (kiosk.hw.status.DeviceState values) as the heartbeat reports them.
+PRINTER_REPORT = {
+    "ready": "ok",
+    "paper_near_end": "paper_low",
+    "paper_out": "paper_out",
+    "cover_open": "cover_open",
+    "offline": "offline",
+    "unreachable": "offline",
+    "missing": "missing",
+    "disconnected": "missing",
+    "no_permission": "missing",
+    "busy": "missing",
+    "status_unknown": "unknown",
+}
+
+
+def stored_printer() -> str:
+    """The printer condition the app (a separate process) last stored; ``unknown`` if none yet."""
+    stored = device_status.current(device_status.PRINTER)
+    return PRINTER_REPORT.get(stored[0], "unknown") if stored else "unknown"
 
 
 def outbox_health(now: dt.datetime) -> tuple[int, float]:

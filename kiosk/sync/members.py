@@ -49,6 +49,8 @@ def _check_state(state: Any) -> None:
     for name, kind in (("member", dict), ("cards", list), ("balances", dict), ("through_seq", int)):
         if not isinstance(state.get(name), kind):
             raise SchemaError(f"member {state['id']}: {name} missing or of the wrong type")
+    if not isinstance(state.get("coupons", []), list):
+        raise SchemaError(f"member {state['id']}: coupons must be a list")
     if state["member"].get("id") != state["id"] or not isinstance(state["member"].get("phone_index"), str):
         raise SchemaError(f"member {state['id']}: profile does not match its id or lacks phone_index")
 

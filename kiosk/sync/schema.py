@@ -8,6 +8,11 @@ import hashlib
 import json
 from typing import Any
 
+try:  # the hub installs orjson (pip install .[hub]); the terminal does fine without it
+    import orjson
+except ImportError:  # pragma: no cover - exercised on terminals without the hub extra
+    orjson = None  # type: ignore[assignment]
+
 SCHEMA_VERSION = 1
 GENESIS = "0" * 64  # the ``prev`` of a device's first event
 
@@ -43,6 +48,46 @@ def event_hash(event: dict[str, Any]) -> str:
     """sha256 over the previous hash and the event's content (everything but ``hash``)."""
     content = {k: v for k, v in event.items() if k != "hash"}
     return hashlib.sha256(event["prev"].encode() + canonical(content)).hexdigest()
+
+
+def hash_matches(event: dict[str, Any]) -> bool:
+    """True when ``event["hash"]`` is :func:`event_hash` of the event.
+
+    With orjson the canonical bytes are built in C first: for the JSON a terminal writes
+    (strings, integers, lists, objects) they are byte for byte those of :func:`canonical`.
+    Only when that hash differs is the reference encoder asked, so a value the two
+    encoders write differently (a float) costs time, never a wrongly rejected event.
+    """
+    if orjson is not None:
+        content = {k: v for k, v in event.items() if k != "hash"}
+        try:
+            fast = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer beyond 64 bits
+            fast = b""
+        if fast and hashlib.sha256(event["prev"].encode() + fast).hexdigest() == event["hash"]:
+            return True
+    return event_hash(event) == event["hash"]
+
+
+def loads(payload: bytes | str) -> Any:
+    """Parse JSON: orjson when installed, the standard parser for what orjson refuses (integers
+    beyond 64 bits, lone surrogates), so both give the same answer. Raises ValueError."""
+    if orjson is not None:
+        try:
+            return orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(payload)
+
+
+def dumps_sorted(obj: Any) -> str:
+    """Compact JSON text with sorted keys, for storage (not for hashing: use :func:`canonical`)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:
+            pass
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def make_event(
@@ -83,6 +128,18 @@ def batch(device: str, events: list[dict[str, Any]], sent_at: str | None = None)
     return canonical(message)
 
 
+def batch_of_bodies(device: str, bodies: list[str], sent_at: str) -> bytes:
+    """The same message as :func:`batch`, from events already serialised (the outbox's bodies).
+
+    The agent publishes stored bodies as they are instead of decoding and encoding each one
+    again; the hub verifies hashes over its own canonical form, so spacing does not matter.
+    """
+    head = json.dumps(device, ensure_ascii=False)
+    tail = json.dumps(sent_at, ensure_ascii=False)
+    events = ",".join(bodies)
+    return f'{{"device":{head},"events":[{events}],"sent_at":{tail},"v":{SCHEMA_VERSION}}}'.encode()
+
+
 def batch_sent_at(payload: bytes) -> str | None:
     """The ``sent_at`` of an uplink message, or None when absent or unreadable."""
     try:
@@ -116,9 +173,14 @@ def parse_batch(payload: bytes, topic_device: str) -> list[Any]:
     Returns the raw event list; each event is checked on its own by
     :func:`check_event`, so one bad event does not sink its neighbours.
     """
+    return parse_uplink(payload, topic_device)[0]
+
+
+def parse_uplink(payload: bytes, topic_device: str) -> tuple[list[Any], str | None]:
+    """Like :func:`parse_batch`, with the batch's ``sent_at`` (None when absent): one JSON parse."""
     try:
-        message = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        message = loads(payload)
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         raise SchemaError(f"not JSON: {exc}") from exc
     if not isinstance(message, dict):
         raise SchemaError("the batch is not a JSON object")
@@ -131,7 +193,8 @@ def parse_batch(payload: bytes, topic_device: str) -> list[Any]:
     events = message.get("events")
     if not isinstance(events, list):
         raise SchemaError("'events' is missing or not a list")
-    return events
+    sent_at = message.get("sent_at")
+    return events, sent_at if isinstance(sent_at, str) else None
 
 
 # The data fields the hub needs to book an event; types without an entry carry free-form data
@@ -167,7 +230,7 @@ def check_event(event: Any, topic_device: str) -> str | None:
         return f"event device {event['device']!r} differs from topic device {topic_device!r}"
     if event["type"] not in EVENT_TYPES:
         return f"unknown event type {event['type']!r}"
-    if event_hash(event) != event["hash"]:
+    if not hash_matches(event):
         return "hash does not match the event's content"
     for data_name, data_kind in DATA_FIELDS.get(event["type"], {}).items():
         if _wrong_type(event["data"].get(data_name), data_kind):

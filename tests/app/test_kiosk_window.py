@@ -246,6 +246,9 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"scan": WATER}, {"tap": "cart:pay"}, {"scan": WECHAT_HANGS}, {"observe": "waiting"},
     {"wait_until": "payment"}, {"observe": "timed_out"},
     {"tap": "pay:cash"}, {"pin": PIN}, {"tap": "receipt:print"}, {"wait": 0.5}, {"observe": "done"},
+    {"tap": "done:new_sale"}, {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:reprint"},
+    {"observe": "reprint_list"}, {"shot": "reprint_failed"},
+    {"tap": "reprint:0"}, {"observe": "reprint_down"},
 ]  # fmt: skip
 
 
@@ -317,7 +320,9 @@ def test_void_sale_is_audited_and_a_hanging_wallet_times_out_without_charge(
     db = workdir / "kiosk.db"
     assert rows(db, "select method, amount_fen from payment") == [("cash", 200)]
     types = [t for (t,) in rows(db, "select type from outbox order by seq")]
-    assert types == [*SEEDED, "cart.abandoned", "audit.action", "sale.completed", "receipt.failed"]
+    assert types == [
+        *SEEDED, "cart.abandoned", "audit.action", "sale.completed", "receipt.failed", "audit.action",
+    ]  # fmt: skip
 
 
 def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
@@ -329,12 +334,18 @@ def test_unreachable_printer_still_completes_the_sale_and_tells_the_hub(
     assert done["message"] == zh("无法连接打印机，小票已保存，恢复后自动补打。本单已完成，请找店员。")
     events = [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]
     (sale_id,) = rows(workdir / "kiosk.db", "select id from sale")[0]
-    assert events[-1]["data"] == {
+    assert events[-2]["data"] == {
         "sale_id": sale_id,
         "receipt_no": report["receipt_no"],
         "reason": "unreachable",
     }
     assert report["printed"] == []
+    # the attendant sees it among the receipts to reprint, flagged; reprinting it retries, audited
+    [listed] = report["screens"]["reprint_list"]["popup"]["rows"]
+    assert listed.startswith(report["receipt_no"]) and listed.endswith("\n未打印出来")
+    assert report["small_buttons"]["reprint_failed-en"] == []
+    assert report["screens"]["reprint_down"]["message"] == done["message"]  # still unreachable: said again
+    assert events[-1]["data"]["detail"] == {"receipt_no": report["receipt_no"]}
 
 
 @pytest.fixture(scope="module")

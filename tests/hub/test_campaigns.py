@@ -28,6 +28,7 @@ from kiosk.domain.loyalty import (
     sale_ledger,
 )
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
+from kiosk.domain.loyalty.coupons import coupon_from_dict
 from kiosk.store import members
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from tests.hub.test_loyalty import CONSENT, KEY, NOW, PHONE, RICE, TZ, ingest, on_terminal
@@ -163,8 +164,11 @@ def issued_to_m1(hub_db, tmp_path: Path) -> Coupon:  # type: ignore[no-untyped-d
 
 def test_a_coupon_used_as_issued_raises_nothing_and_is_marked_used(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     coupon = issued_to_m1(hub_db, tmp_path)
+    [sent] = loyalty.member_delta("m-1", "K02")["coupons"]  # the terminal learns it with the member
+    assert coupon_from_dict(sent) == coupon
     ingest("K02", on_terminal(tmp_path, "K02", lambda t: sell_with(t, "s-1", coupon, 2)))
     assert loyalty.open_items() == []
+    assert loyalty.member_delta("m-1", "K02")["coupons"] == []
     assert HubCoupon.get_by_id(coupon.id).used_sale_id == "s-1"
     assert campaigns.member_coupons("m-1")[0].used is True
 

@@ -69,6 +69,8 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/?lang=en", "Dashboard"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
+        ("/members?lang=en", "Members"),
+        ("/campaigns?lang=en", "Campaigns"),
         ("/reconciliation?lang=en", "Reconciliation"),
         ("/releases?lang=en", "Releases"),
     ]

@@ -1,6 +1,7 @@
 """``hub member`` import, export, show and merge on a real SQLite hub database."""
 
 import base64
+import datetime as dt
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -24,15 +25,15 @@ def test_import_export_show_merge(tmp_path: Path) -> None:
     runner = CliRunner()
     imported = runner.invoke(main, ["member", "import", str(rows), "--db", db, "--key-file", str(key)])
     assert imported.exit_code == 0, imported.output
-    assert imported.stdout.splitlines() == ["imported 2 members, skipped 2"]
+    assert imported.stdout.splitlines() == ["imported 2 members, updated 0, skipped 2"]
     assert imported.stderr.startswith("line 4: skipped: not a valid phone number: '12345'")
 
     exported = runner.invoke(main, ["member", "export", "--db", db, "--key-file", str(key)])
     lines = exported.stdout.splitlines()
-    assert lines[0] == "id,phone,name,tier,points,stored_principal,stored_bonus"
+    assert lines[0] == "id,phone,name,tier,points,stored_principal,stored_bonus,tags"
     assert sorted(line.split(",", 1)[1] for line in lines[1:]) == [
-        "+8613812341234,张三,,0,0,0",
-        "+8613900000000,李四,,0,0,0",
+        "+8613812341234,张三,,0,0,0,",
+        "+8613900000000,李四,,0,0,0,",
     ]
     first, second = (line.split(",", 1)[0] for line in lines[1:])
 
@@ -43,3 +44,53 @@ def test_import_export_show_merge(tmp_path: Path) -> None:
     assert shown.output == f"member {second} tier=- now={first}\n"
     missing = runner.invoke(main, ["member", "show", "nobody", "--db", db])
     assert missing.exit_code == 1 and "会员不存在" in missing.output
+
+
+def test_import_and_export_carry_tags_and_attributes(tmp_path: Path) -> None:
+    from hub import member_attributes
+    from hub.db import open_hub_database
+    from kiosk.domain.loyalty.attributes import AttributeSpec
+
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    key = tmp_path / "data.key"
+    key.write_text(base64.b64encode(bytes(range(32))).decode())
+    open_hub_database(db)
+    skin = AttributeSpec(code="skin", label_zh="肤质", type="choice", options=("干性", "油性"))
+    member_attributes.define_attribute(skin, "owner", dt.datetime(2026, 11, 24, tzinfo=dt.UTC))
+    member_attributes.define_attribute(
+        AttributeSpec(code="height_cm", label_zh="身高", type="number"),
+        "owner",
+        dt.datetime(2026, 11, 24, 1, tzinfo=dt.UTC),
+    )
+    rows = tmp_path / "members.csv"
+    rows.write_text(
+        "phone,name,tags,attr:skin,attr:height_cm\n"
+        "13812341234,张三,VIP|宝妈,油性,162.0\n"
+        "13900000000,李四,,中性,\n"
+        "13700000000,王五,团购;客户,,\n"
+        "13812341234,,老客,,\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    imported = runner.invoke(main, ["member", "import", str(rows), "--db", db, "--key-file", str(key)])
+    assert imported.stdout.splitlines() == ["imported 1 members, updated 1, skipped 2"]
+    assert imported.stderr.splitlines() == [
+        "line 3: skipped: 肤质 (skin): “中性” is not one of 干性 / 油性 / 请从选项中选择",
+        "line 4: skipped: tag “团购;客户” contains a separator (, ; |) / 标签不能包含逗号、分号或竖线",
+    ]
+    exported = runner.invoke(
+        main, ["member", "export", "--db", db, "--key-file", str(key)]
+    ).stdout.splitlines()
+    assert (
+        exported[0] == "id,phone,name,tier,points,stored_principal,stored_bonus,tags,attr:skin,attr:height_cm"
+    )
+    assert [line.split(",", 1)[1] for line in exported[1:]] == ["+8613812341234,张三,,0,0,0,老客,油性,162"]
+
+    again = tmp_path / "again.csv"
+    again.write_text("\n".join(exported) + "\n", encoding="utf-8")
+    reimported = runner.invoke(main, ["member", "import", str(again), "--db", db, "--key-file", str(key)])
+    assert reimported.stdout == "imported 0 members, updated 1, skipped 0\n"
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("phone,attr:eyes\n13812341234,blue\n", encoding="utf-8")
+    refused = runner.invoke(main, ["member", "import", str(unknown), "--db", db, "--key-file", str(key)])
+    assert refused.exit_code == 1 and "columns attr:eyes: no such attribute" in refused.output

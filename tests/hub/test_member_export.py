@@ -167,6 +167,7 @@ def link(member_id: str, minutes: int = 10) -> str:
     return f"/my-data/{sign_member_qr(member_id, expires, KEY.link_key())}"
 
 
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the pages; ingest runs on both
 def test_export_page_asks_for_the_pin_in_both_languages(hub_site: tuple[str, Clock]) -> None:
     url, _ = hub_site
     dom = browser.dump_dom(url + link("m-1"))
@@ -176,6 +177,7 @@ def test_export_page_asks_for_the_pin_in_both_languages(hub_site: tuple[str, Clo
     assert "Enter your member PIN to download your profile" in dom_en
 
 
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the pages; ingest runs on both
 def test_right_pin_downloads_json_and_csv(hub_site: tuple[str, Clock]) -> None:
     url, _ = hub_site
     got = httpx.post(url + link("m-1"), data={"pin": "2580", "format": "json"})
@@ -203,6 +205,7 @@ def test_right_pin_downloads_json_and_csv(hub_site: tuple[str, Clock]) -> None:
     assert [r[1:5] for r in rows[ledger_at + 1 :]] == [[POINTS, "adjust", "120", "K01"]]
 
 
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the pages; ingest runs on both
 def test_wrong_pins_are_refused_then_locked_until_the_lock_ends(hub_site: tuple[str, Clock]) -> None:
     url, clock = hub_site
     for left in (4, 3, 2, 1):
@@ -219,6 +222,7 @@ def test_wrong_pins_are_refused_then_locked_until_the_lock_ends(hub_site: tuple[
     assert httpx.post(url + link("m-1"), data={"pin": "2580"}).status_code == 200
 
 
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the pages; ingest runs on both
 def test_forged_expired_and_pinless_links_are_refused(hub_site: tuple[str, Clock]) -> None:
     url, _ = hub_site
     forged = httpx.get(url + link("m-1")[:-3] + "AAA")

@@ -111,6 +111,7 @@ def test_snapshot_holds_what_a_terminal_needs_cut_at_its_own_ledger(api: TestCli
         "cards": [
             {"uid": "04A1", "member_id": "m-1", "kind": "nfc", "linked_at": "2026-11-24T15:30:00.000+08:00"}
         ],
+        "coupons": [],
         "balances": {POINTS: 100, PRINCIPAL: 5000},
         "through_seq": 0,  # K02 wrote no entry
     }
@@ -220,3 +221,24 @@ def test_a_pin_change_that_arrives_after_the_erasure_is_not_stored(hub_db, tmp_p
     ingest("K01", late[len(events) :])
     assert HubMember.get_by_id("m-1").pin_hash == ""
     assert member_feed.current_version() == 5  # the erasure was the last change
+
+
+def test_a_campaign_coupon_reaches_terminals_with_the_member(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub import campaigns
+    from kiosk.domain.loyalty import CouponKind
+    from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
+
+    ingest("K01", on_terminal(tmp_path, "K01", register("m-1", PHONE)))
+    template = CouponTemplate(kind=CouponKind.PERCENT, name_zh="会员日9折", percent_off=10, valid_days=7)
+    spec = CampaignSpec(name_zh="会员日", coupon=template, target=Target(kind="all"))
+    camp = campaigns.create_campaign(spec, "owner", NOW, campaign_id="c-day")
+    assert campaigns.run_campaign(camp, "owner", NOW, TZ).issued == 1
+    assert member_feed.current_version() == 2  # registration, then the coupon
+    [state] = member_feed.member_states([HubMember.get_by_id("m-1")], "K02")
+    [held] = state["coupons"]
+    assert (held["body"]["member_id"], held["body"]["name_zh"], held["used_sale_id"]) == (
+        "m-1",
+        "会员日9折",
+        None,
+    )
+    assert held["body"]["percent_off"] == 10

@@ -35,16 +35,16 @@ def test_fleet_page_flags_the_silent_kiosk_its_gap_and_its_clock(hub_db) -> None
     seed()
     html = client().get("/fleet").text
     assert '<html lang="zh-CN">' in html
-    assert row(html, "K01") == "|K01 在线 1 分钟前 5 0 – 3 2 0.1.0 12.4 GB ok +1 s 0"
+    assert row(html, "K01") == "|K01 在线 1 分钟前 5 0 – 3 2 0.1.0 12.4 GB 正常 +1 s 0"
     assert re.search(r'id="hub-member-version">总部会员数据版本：<b>2</b>', html)
     assert (
         row(html, "K02")
-        == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB paper_out −3.0 h 时钟不准 2"
+        == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB 缺纸 −3.0 h 时钟不准 2"
     )
     assert re.search(r'<td class="missing">3, 4</td>', html)
     english = client().get("/fleet?lang=en").text
     assert row(english, "K02") == (
-        "warn|K02 offline not syncing 2 h ago 6 41 2 h 3 0 0.1.0 12.4 GB paper_out −3.0 h clock off 2"
+        "warn|K02 offline not syncing 2 h ago 6 41 2 h 3 0 0.1.0 12.4 GB out of paper −3.0 h clock off 2"
     )
 
 

@@ -162,3 +162,15 @@ def test_an_erased_members_old_qr_finds_no_one(kiosk_db) -> None:  # type: ignor
     assert source.find_by_qr("member:m-1").phone_masked == "138****1234"  # type: ignore[union-attr]
     members.request_erasure(TERMINAL, NOW, "m-1")
     assert source.find_by_qr("member:m-1") is None
+
+
+def test_erasure_scrubs_the_registration_this_terminal_already_delivered(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    join()
+    Outbox.update(sent_at=NOW).where(Outbox.type == "member.registered").execute()
+    members.request_erasure(TERMINAL, NOW, "m-1")
+    [registered] = events("member.registered")
+    stored = registered["data"]["member"]
+    assert (stored["phone_enc"], stored["name_enc"], stored["pin_hash"], stored["phone_index"]) == (
+        "", "", "", "erased:m-1",
+    )  # fmt: skip
+    assert [e["type"] for e in events("member.erasure_requested")] == ["member.erasure_requested"]

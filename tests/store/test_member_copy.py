@@ -139,3 +139,28 @@ def members_rule():  # type: ignore[no-untyped-def]
     from kiosk.domain.loyalty.rules import StoredValueRule
 
     return StoredValueRule()
+
+
+def test_coupons_come_with_the_member_and_a_use_at_the_hub_marks_them_used(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.domain.loyalty import Coupon, CouponKind
+    from kiosk.domain.loyalty.coupons import coupon_to_dict
+
+    def coupon(coupon_id: str) -> dict[str, Any]:
+        terms = Coupon(id=coupon_id, kind=CouponKind.PERCENT, name_zh="9折", percent_off=10,
+                       valid_from=NOW, valid_until=NOW + dt.timedelta(days=7), member_id="m-1")  # fmt: skip
+        return coupon_to_dict(terms)
+
+    first = state("m-1", 1)
+    first["coupons"] = [
+        {"body": coupon("c-1"), "used_sale_id": None},
+        {"body": coupon("c-2"), "used_sale_id": None},
+    ]
+    snapshot(first, version=1)
+    assert [(c.id, c.used) for c in members.member_coupons("m-1")] == [("c-1", False), ("c-2", False)]
+    later = state("m-1", 2)
+    later["coupons"] = [
+        {"body": coupon("c-1"), "used_sale_id": "s-9"},
+        {"body": coupon("c-2"), "used_sale_id": None},
+    ]
+    assert hub_copy.apply_delta(1, 2, [later]) == "applied"
+    assert [(c.id, c.used) for c in members.member_coupons("m-1")] == [("c-1", True), ("c-2", False)]

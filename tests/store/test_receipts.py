@@ -11,7 +11,7 @@ from kiosk.hw.printer import open_printer
 from kiosk.hw.receipt_render import render_receipt
 from kiosk.hw.virtual_printer import VirtualPrinter
 from kiosk.store import catalog, outbox
-from kiosk.store.receipts import receipt_for_sale, record_receipt_failure
+from kiosk.store.receipts import receipt_for_sale, recent_receipts, record_receipt_failure
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -65,3 +65,26 @@ def test_failed_receipt_is_reported_through_the_outbox(kiosk_db) -> None:  # typ
     assert failure["type"] == "receipt.failed"
     assert failure["seq"] == 2 and failure["prev"] == sale_event["hash"]
     assert failure["data"] == {"sale_id": "s-1", "receipt_no": "S01-K01-202611240001", "reason": "paper_out"}
+
+
+def test_recent_receipts_list_the_last_sales_and_every_receipt_that_did_not_print(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    catalog.seed_demo_catalog()
+    water = catalog.find_by_barcode("6901010370005")
+    assert water is not None
+    for n in range(1, 5):  # four sales a minute apart, 2, 4, 6 and 8 yuan
+        at = NOW + dt.timedelta(minutes=n)
+        commit_sale(Cart().add(water, n), [PaymentIntent("cash", 200 * n)], TERMINAL, at, sale_id=f"s-{n}")
+    record_receipt_failure("S01-K01-202611240001", "paper_out", TERMINAL, NOW)  # the oldest never printed
+    listed = recent_receipts(2, waiting=["S01-K01-202611240003"])
+    assert [(r.receipt_no, r.total_fen, r.time.strftime("%H:%M"), r.failed) for r in listed] == [
+        ("S01-K01-202611240004", 800, "15:34", False),
+        ("S01-K01-202611240003", 600, "15:33", True),  # still waiting in the print queue
+        ("S01-K01-202611240001", 200, "15:31", True),  # older than the last two, listed for its failure
+    ]
+    assert listed[2].sale_id == "s-1"
+    # printed after paper was loaded: no longer flagged, and beyond the last two, no longer listed
+    again = recent_receipts(2, printed=["S01-K01-202611240001"])
+    assert [(r.receipt_no, r.failed) for r in again] == [
+        ("S01-K01-202611240004", False),
+        ("S01-K01-202611240003", False),
+    ]

@@ -1,16 +1,19 @@
 import json
 
+import orjson
 import pytest
 
 from kiosk.sync.schema import (
     GENESIS,
     SchemaError,
     batch,
+    batch_of_bodies,
     batch_sent_at,
     check_event,
     make_event,
     parse_ack,
     parse_batch,
+    parse_uplink,
 )
 from tests.events import sale_data
 
@@ -104,3 +107,26 @@ def test_ack_is_parsed_and_junk_entries_dropped() -> None:
     assert parse_ack(payload) == {"ids": ["a"], "rejected": [{"id": "b", "reason": "r"}]}
     with pytest.raises(SchemaError, match="not a version-1 ack"):
         parse_ack(b'{"v":2,"ids":[]}')
+
+
+def test_a_batch_of_stored_bodies_is_the_same_message_as_a_batch_of_events() -> None:
+    first, second = _event(), _event(id="e2", device="K01")
+    bodies = [
+        json.dumps(e, ensure_ascii=False, sort_keys=True) for e in (first, second)
+    ]  # as the outbox stores
+    sent_at = "2026-11-24T10:00:00.250+08:00"
+    payload = batch_of_bodies("K01", bodies, sent_at)
+    assert json.loads(payload) == json.loads(batch("K01", [first, second], sent_at=sent_at))
+    assert parse_uplink(payload, "K01") == ([first, second], sent_at)
+    assert payload.startswith(b'{"device":"K01","events":[{"boot": "b", "data": {"currency": "CNY", ')
+
+
+def test_values_orjson_writes_differently_still_verify_and_parse() -> None:
+    # 1e-7 is "1e-07" to the reference encoder and "1e-7" to orjson; 2**70 does not fit orjson
+    assert orjson.dumps(1e-7) != json.dumps(1e-7).encode()
+    event = _rehashed(weight_kg=1e-7, big=2**70)
+    assert check_event(event, "K01") is None
+    tampered = dict(event, data={**event["data"], "weight_kg": 2e-7})
+    assert check_event(tampered, "K01") == "hash does not match the event's content"
+    events, _sent_at = parse_uplink(batch("K01", [event]), "K01")
+    assert events[0]["data"]["big"] == 2**70 and events[0]["data"]["weight_kg"] == 1e-7

@@ -25,3 +25,7 @@ class CardExpired(LoyaltyError):
 
 class OfflineCapExceeded(LoyaltyError):
     """Offline, the member's spend on this terminal would pass the risk cap."""
+
+
+class InvalidAttribute(LoyaltyError):
+    """A member attribute value or tag that does not fit its definition; the message names the fix."""

@@ -12,7 +12,8 @@ from kiosk.domain.loyalty.count_cards import CountCard
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.registration import check_new_pin
 from kiosk.store.db import database
-from kiosk.store.member_models import CountCardRow, LedgerRow, Member, MemberCard
+from kiosk.store.member_models import CountCardRow, LedgerRow, Member
+from kiosk.store.members.hub_copy import erase_local
 from kiosk.store.members.ledger import ENTRY_FIELDS, member_balances, record_event, timestamp
 from kiosk.store.members.registry import set_pin
 from kiosk.store.members.wallets import count_card
@@ -56,20 +57,13 @@ def change_pin(terminal: Terminal, now: dt.datetime, member_id: str, old: str, n
 def request_erasure(terminal: Terminal, now: dt.datetime, member_id: str) -> str:
     """The member asks to be erased: personal data and cards go now, the hub erases its copy.
 
-    The ledger stays (anonymous: it names only the member id). Returns the
-    ``member.erasure_requested`` event id.
+    The ledger stays (anonymous: it names only the member id), and events this
+    terminal already delivered lose their personal fields (:func:`erase_local`).
+    Returns the ``member.erasure_requested`` event id.
     """
     ts = timestamp(now)
     with database.atomic("IMMEDIATE"):
-        Member.update(
-            phone_index=f"{ERASED_PREFIX}{member_id}",
-            phone_enc="",
-            name_enc="",
-            birthday_enc="",
-            gender="",
-            pin_hash="",
-        ).where(Member.id == member_id).execute()
-        MemberCard.delete().where(MemberCard.member_id == member_id).execute()
+        erase_local(member_id)  # the same erasure a hub delta brings, delivered events scrubbed too
         data = {"member_id": member_id, "requested_at": ts, "where": f"{terminal.store}/{terminal.device}"}
         return record_event(terminal, ts, "member.erasure_requested", data)
 

@@ -19,8 +19,10 @@ from typing import Any
 
 from peewee import BigIntegerField, CharField, IntegerField
 
+from kiosk.domain.loyalty.coupons import coupon_from_dict
 from kiosk.store.db import database
-from kiosk.store.member_models import Member, MemberCard, MemberSnapshot
+from kiosk.store.member_models import CouponRow, Member, MemberCard, MemberSnapshot
+from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.registry import MEMBER_FIELDS
 from kiosk.store.models import BaseModel, Outbox
 
@@ -120,6 +122,18 @@ def _store_profiles(states: list[dict[str, Any]]) -> None:
     ]
     for rows in _chunks(balances):
         MemberSnapshot.insert_many(rows).execute()
+    _store_coupons([c for s in states for c in s.get("coupons", [])])
+
+
+def _store_coupons(coupons: list[dict[str, Any]]) -> None:
+    """Coupons the hub knows the members hold; one the hub saw used is marked used here too."""
+    for held in coupons:
+        coupon = coupon_from_dict(held["body"])
+        add_coupon(coupon)
+        if held.get("used_sale_id"):
+            CouponRow.update(used_sale_id=held["used_sale_id"], used_at="hub").where(
+                CouponRow.id == coupon.id, CouponRow.used_sale_id.is_null()
+            ).execute()
 
 
 def _profile(member: dict[str, Any]) -> dict[str, Any]:

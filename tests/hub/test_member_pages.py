@@ -1,0 +1,105 @@
+"""The member list (attribute definitions) and the member page (tags and attributes), zh and en."""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hub import loyalty, member_attributes, owner_audit
+from hub.loyalty_story import LI, TZ, ZHANG, seed
+from hub.web import create_app
+from kiosk.domain.loyalty import LoyaltyRules
+
+
+@pytest.fixture(autouse=True)
+def reset_rules() -> Iterator[None]:
+    yield
+    loyalty.configure(LoyaltyRules(), None)
+
+
+def text(html: str, pattern: str) -> str:
+    match = re.search(pattern, html, re.S)
+    assert match, f"nothing matches {pattern}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(tmp_path)
+    client = TestClient(create_app(TZ))
+    html = client.get("/members").text
+    assert (
+        text(html, rf'<tr id="member-{ZHANG}">(.*?)</tr>')
+        == "张* 138****1234 普通会员 VIP 宝妈 30 2026-11-22 15:30"
+    )
+    assert (
+        text(html, rf'<tr id="member-{LI}">(.*?)</tr>')
+        == "李* 139****0002 普通会员 VIP -820 2026-11-22 15:30"
+    )
+    assert "13812341234" not in html and "张三" not in html
+    specs = text(client.get("/members?lang=en").text, r'<table id="specs">.*?<tbody>(.*?)</tbody>')
+    assert (
+        specs == "height_cm Height (cm) Number skin Skin Choice 干性 / 油性 / 混合 wedding Anniversary Date"
+    )
+
+
+def test_member_page_edits_tags_and_attributes_and_keeps_bad_input(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(tmp_path)
+    client = TestClient(create_app(TZ))
+    page = client.get(f"/members/{ZHANG}").text
+    assert text(page, r'id="member-name">(.*?)</span>') == "张*" and 'name="tags" value="VIP, 宝妈"' in page
+    assert '<option value="混合" selected>' in page and 'name="attr.height_cm" value="162"' in page
+    form = {
+        "tags": "VIP, 团购;客户",
+        "attr.height_cm": "1米6",
+        "attr.skin": "油性",
+        "attr.wedding": "2019-05-20",
+    }
+    bad = client.post(f"/members/{ZHANG}?lang=en", data=form)
+    assert bad.status_code == 422
+    assert re.findall(r'<li data-field="([^"]+)">', bad.text) == ["tags", "height_cm"]
+    assert "身高 (height_cm): “1米6” is not a number like 170 or 62.5" in bad.text
+    assert 'name="attr.height_cm" value="1米6" inputmode="decimal" class="bad"' in bad.text
+    assert 'name="tags" value="VIP, 团购;客户" class="bad"' in bad.text
+    assert member_attributes.member_attributes(ZHANG)["skin"] == "混合"  # nothing written
+    good = client.post(f"/members/{ZHANG}", data={**form, "tags": "VIP, 团购", "attr.height_cm": "161.50"})
+    assert '<p class="banner ok" id="saved">已保存。</p>' in good.text
+    assert member_attributes.member_tags(ZHANG) == ["VIP", "团购"]
+    assert member_attributes.member_attributes(ZHANG) == {
+        "height_cm": "161.5",
+        "skin": "油性",
+        "wedding": "2019-05-20",
+    }
+    last = owner_audit.trail(f"member:{ZHANG}")[-2:]
+    assert [(a["action"], a["detail"]) for a in last] == [
+        ("member.tags", {"before": ["VIP", "宝妈"], "after": ["VIP", "团购"]}),
+        ("member.attributes", {"height_cm": "161.5", "skin": "油性"}),
+    ]
+    assert client.get("/members/nobody").status_code == 404
+
+
+def test_an_attribute_defined_in_the_form_appears_on_every_member(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(tmp_path)
+    client = TestClient(create_app(TZ))
+    bad = client.post("/members/attributes", data={"code": "Shoe Size", "label_zh": "鞋码", "type": "choice"})
+    assert bad.status_code == 422
+    assert re.findall(r"<li>(.*?)</li>", bad.text) == [
+        "code: use a-z, 0-9 and _, starting with a letter, e.g. shoe_size / 代码只能用小写字母、数字和下划线，以字母开头"  # noqa: E501
+    ]
+    no_options = client.post(
+        "/members/attributes", data={"code": "shoe", "label_zh": "鞋码", "type": "choice"}
+    )
+    assert re.findall(r"<li>(.*?)</li>", no_options.text) == [
+        "attribute: a choice needs distinct options / 选项不能为空或重复"
+    ]
+    assert 'name="code" value="Shoe Size"' in bad.text and 'value="choice" selected' in bad.text
+    good = client.post(
+        "/members/attributes",
+        data={"code": "shoe", "label_zh": "鞋码", "type": "choice", "options": "36，37,38"},
+    )
+    assert good.status_code == 200 and "鞋码" in good.text
+    assert [s.options for s in member_attributes.attribute_specs() if s.code == "shoe"] == [
+        ("36", "37", "38")
+    ]
+    assert '<option value="37">37</option>' in client.get(f"/members/{LI}").text
