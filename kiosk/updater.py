@@ -111,7 +111,15 @@ class Outcome:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def write(self, paths: UpdatePaths) -> Path:
-        """Store the outcome for the sync agent (atomically: it never reads half a file)."""
+        """Store the outcome for the sync agent (atomically: it never reads half a file).
+
+        The updater runs as root and the agent as ``kiosk``: the outcomes folder gets the
+        owner of the update folder (the agent's), so the agent may delete what it reported.
+        """
+        paths.outcomes.mkdir(parents=True, exist_ok=True)
+        owner = paths.root.stat()
+        if os.geteuid() == 0:
+            os.chown(paths.outcomes, owner.st_uid, owner.st_gid)
         target = paths.outcomes / f"{self.id}.json"
         write_atomically(target, json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode())
         return target

@@ -299,6 +299,14 @@ def test_a_file_that_does_not_match_its_sha256_is_refused(
     assert not (services.health / "kiosk.json").exists()  # nothing was restarted
 
 
+def test_outcomes_folder_belongs_to_the_agent_that_deletes_them(tmp_path: Path) -> None:
+    paths = UpdatePaths(tmp_path / "update")
+    paths.root.mkdir()
+    os.chown(paths.root, 4321, 4321)  # the kiosk user's update folder; the updater runs as root
+    Outcome("0.2.0", "0.1.0", "installed", "", "2026-11-24T12:00:00+00:00").write(paths)
+    assert (paths.outcomes.stat().st_uid, paths.outcomes.stat().st_gid) == (4321, 4321)
+
+
 def test_outcome_left_behind_by_a_crash_is_not_counted_twice(tmp_path: Path, kiosk_db) -> None:  # type: ignore[no-untyped-def]
     paths = UpdatePaths(tmp_path / "update")
     outcome = Outcome(
