@@ -81,27 +81,34 @@ class Releases:
         resolved, nothing fetched); ``base`` is a site-packages directory the venv falls back on.
         """
         target = self.root / version
-        if target.exists():
+        if (target / VERSION_FILE).exists():
             raise UpdateError(f"version {version} is already installed / 版本 {version} 已安装")
-        staging = self.root / f".staging-{version}"
-        shutil.rmtree(staging, ignore_errors=True)
+        # Built in place, not renamed into place: a venv's scripts and pyvenv.cfg hold its absolute
+        # path. It counts as installed only once the version file is written, last.
+        shutil.rmtree(target, ignore_errors=True)  # what a power cut mid-install left
         self.root.mkdir(parents=True, exist_ok=True)
         # No pip inside the new venv: the running one's pip installs into it (--python).
-        create = [sys.executable, "-m", "venv", "--without-pip", str(staging)]
+        create = [sys.executable, "-m", "venv", "--without-pip", str(target)]
         _run(create, "create the venv / 创建虚拟环境")
         if base is not None:
-            purelib = Path(_venv_purelib(staging))
+            purelib = Path(_venv_purelib(target))
             purelib.mkdir(parents=True, exist_ok=True)
             # An `import` line in a .pth runs at start-up; addsitedir also reads the base's own .pth files.
             (purelib / BASE_PTH).write_text(f"import site; site.addsitedir({str(base)!r})\n")
         own = package.replace("-", "_") + "-"
         others = sorted(str(p) for p in Path(wheelhouse).glob("*.whl") if not p.name.startswith(own))
-        pip = [sys.executable, "-m", "pip", "--python", str(staging / "bin/python"), "install"]
+        pip = [sys.executable, "-m", "pip", "--python", str(target / "bin/python"), "install"]
         options = ["-q", "--no-index", "--no-deps", "--disable-pip-version-check", "--find-links"]
         wanted = [f"{package}=={version}", *others]
-        _run([*pip, *options, str(wheelhouse), *wanted], "install the wheels / 安装软件包")
-        (staging / VERSION_FILE).write_text(f"{version}\n")
-        os.replace(staging, target)
+        try:
+            _run([*pip, *options, str(wheelhouse), *wanted], "install the wheels / 安装软件包")
+        except UpdateError:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        with open(target / VERSION_FILE, "w") as handle:
+            handle.write(f"{version}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
         return target
 
     def check(self, version: str, command: list[str]) -> None:

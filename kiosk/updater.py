@@ -60,6 +60,7 @@ UPDATE_DIR = Path("/var/lib/kiosk/update")
 DEFAULT_RESTART = ["systemctl", "restart", "kiosk.service", "kiosk-sync.service"]
 # Run inside the new venv before it is switched to: the CLI, the sync agent and the store must import.
 DEFAULT_CHECK = ["python", "-c", "import kiosk.cli, kiosk.sync.agent, kiosk.store"]
+ENTRY_POINT_CHECK = ["kiosk", "--help"]
 CHUNK = 1 << 16
 
 
@@ -110,7 +111,15 @@ class Outcome:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def write(self, paths: UpdatePaths) -> Path:
-        """Store the outcome for the sync agent (atomically: it never reads half a file)."""
+        """Store the outcome for the sync agent (atomically: it never reads half a file).
+
+        The updater runs as root and the agent as ``kiosk``: the outcomes folder gets the
+        owner of the update folder (the agent's), so the agent may delete what it reported.
+        """
+        paths.outcomes.mkdir(parents=True, exist_ok=True)
+        owner = paths.root.stat()
+        if os.geteuid() == 0:
+            os.chown(paths.outcomes, owner.st_uid, owner.st_gid)
         target = paths.outcomes / f"{self.id}.json"
         write_atomically(target, json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode())
         return target
@@ -300,6 +309,8 @@ class Updater:
             self.releases.remove(offer.version)  # a half-installed leftover from a power cut
             self.releases.install(offer.version, wheels, base=self.base)
             try:
+                # The units exec bin/kiosk (kiosk.launch): its script must start, not only the imports work.
+                self.releases.check(offer.version, ENTRY_POINT_CHECK)
                 self.releases.check(offer.version, self.check)
             except UpdateError:
                 self.releases.remove(offer.version)

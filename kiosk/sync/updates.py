@@ -74,5 +74,8 @@ def report_outcomes(paths: UpdatePaths, device: str, boot: str) -> int:
                     data=data,
                 )
                 added += 1
-        path.unlink()
+        try:
+            path.unlink()
+        except OSError as exc:  # reported already (its id is in the outbox); the heartbeat must go on
+            log.error("could not remove the reported update outcome %s: %s", path, exc)
     return added

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -50,32 +51,34 @@ CHECK = ["python", "-c", "import kiosk.cli, kiosk.sync.agent, kiosk_probe"]
 
 
 class Services:
-    """Stands in for systemd: the app (and optionally the sync agent) run through kiosk-python."""
+    """Stands in for systemd: the app (and optionally the sync agent) run through kiosk-python.
+
+    The restart command is ``service_manager.py``, which behaves like ``systemctl restart``
+    of ``Type=notify`` units: it returns once each service is ready, or fails when one exits first.
+    """
 
     def __init__(self, root: Path, venvs: Path, sync_args: list[str] | None = None) -> None:
         self.root = root
         self.health = root / "health"
-        self.script = root / "restart.sh"
-        lines = [
-            "#!/bin/sh",
-            f"cd {root}",
-            f"export KIOSK_VENVS={venvs} KIOSK_BASE={Path(sys.executable).parent.parent}",
-            "for name in app sync; do",
-            "  [ -f $name.pid ] || continue; pid=$(cat $name.pid); kill $pid 2>/dev/null",
-            "  while kill -0 $pid 2>/dev/null; do sleep 0.05; done; rm -f $name.pid",
-            "done",
-            f"if [ -x {venvs}/current/bin/python ]; then KIOSK_HEALTH_FILE={self.health}/kiosk.json \\",
-            f"  {WRAPPER} -m kiosk_probe >>app.log 2>&1 & echo $! > app.pid; fi",
-        ]
+        env = {"KIOSK_VENVS": str(venvs), "KIOSK_BASE": str(Path(sys.executable).parent.parent)}
+        app = {
+            "name": "app", "argv": [str(WRAPPER), "-m", "kiosk_probe"], "env": env,
+            "health": str(self.health / "kiosk.json"), "requires": str(venvs / "current/bin/python"),
+        }  # fmt: skip
+        services = [app]
         if sync_args:
-            lines.append(f"KIOSK_HEALTH_FILE={self.health}/sync.json {WRAPPER} -m kiosk.cli sync \\")
-            lines.append(f"  {' '.join(sync_args)} >>sync.log 2>&1 & echo $! > sync.pid")
-        self.script.write_text("\n".join(lines) + "\n")
-        self.script.chmod(0o755)
+            sync = {
+                "name": "sync", "argv": [str(WRAPPER), "-m", "kiosk.cli", "sync", *sync_args], "env": env,
+                "health": str(self.health / "sync.json"), "requires": str(root),
+            }  # fmt: skip
+            services.append(sync)
+        self.spec = root / "services.json"
+        self.spec.write_text(json.dumps({"dir": str(root), "services": services}))
+        self.command = [sys.executable, str(Path(__file__).with_name("service_manager.py")), str(self.spec)]
 
     def restart(self) -> None:
         """What ``systemctl restart`` would do, used to start the first time too."""
-        os.system(str(self.script))
+        subprocess.run(self.command, check=True, timeout=150)
 
     def stop(self) -> None:
         """Kill what is still running (test clean-up)."""
@@ -93,13 +96,14 @@ class Services:
 def updater(
     paths: UpdatePaths, venvs: Path, services: Services, files: tuple[str, ...], settle: float
 ) -> Updater:
-    health = HealthCheck(tuple(services.health / f for f in files), timeout=4.0, settle=settle, poll=0.05)
+    # Generous: a good version is ready in a second or two even on a loaded machine, and is not waited for.
+    health = HealthCheck(tuple(services.health / f for f in files), timeout=60.0, settle=settle, poll=0.05)
     return Updater(
         paths,
         Releases(venvs),
         image_version="0.1.0",
         health=health,
-        restart=[str(services.script)],
+        restart=services.command,
         check=CHECK,
         base=site_packages(),
     )
@@ -173,6 +177,12 @@ def test_offered_release_is_installed_reported_and_shown(
             "installed", "0.2.0", "0.1.0", "",
         )  # fmt: skip
         assert Releases(venvs).current == "0.2.0"
+        # What the units exec (kiosk-python -m kiosk.launch -> bin/kiosk) starts from the switched venv.
+        status = subprocess.run(
+            [str(venvs / "current/bin/kiosk"), "update", "status", "--venvs", str(venvs)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        assert status.stdout == "current: 0.2.0\nprevious: -\ninstalled: 0.2.0\n"
         assert (services.running("kiosk")["version"], services.running("sync")["version"]) == (
             "0.2.0",
             "0.2.0",
@@ -245,8 +255,8 @@ def test_version_that_fails_its_health_check_is_rolled_back(
             ("rolled_back", "0.4.0", "0.2.0"),
         ]
         assert [o.reason for o in outcomes if o][1:] == [
-            "kiosk.json: version 0.3.0 did not report ready within 4 s\n"
-            "新版本 0.3.0 未在 4 秒内启动完成（kiosk.json）",
+            "restart failed (exit 1): Job for app.service failed: the process exited (1) before READY=1"
+            " / 重启失败",
             "kiosk.json: version 0.4.0 stopped or restarted within 0.4 s of being ready\n"
             "新版本 0.4.0 启动后 0.4 秒内退出或重启（kiosk.json）",
         ]
@@ -287,6 +297,14 @@ def test_a_file_that_does_not_match_its_sha256_is_refused(
     assert Releases(venvs).current is None and not venvs.exists()
     assert not (paths.downloads / "0.2.0").exists()
     assert not (services.health / "kiosk.json").exists()  # nothing was restarted
+
+
+def test_outcomes_folder_belongs_to_the_agent_that_deletes_them(tmp_path: Path) -> None:
+    paths = UpdatePaths(tmp_path / "update")
+    paths.root.mkdir()
+    os.chown(paths.root, 4321, 4321)  # the kiosk user's update folder; the updater runs as root
+    Outcome("0.2.0", "0.1.0", "installed", "", "2026-11-24T12:00:00+00:00").write(paths)
+    assert (paths.outcomes.stat().st_uid, paths.outcomes.stat().st_gid) == (4321, 4321)
 
 
 def test_outcome_left_behind_by_a_crash_is_not_counted_twice(tmp_path: Path, kiosk_db) -> None:  # type: ignore[no-untyped-def]
@@ -338,3 +356,16 @@ def test_release_add_refuses_what_is_not_a_release(tmp_path: Path, hub_db) -> No
     assert [r.version for r in app_releases.releases()] == ["0.5.0"]
     with pytest.raises(app_releases.ReleaseError, match=r"no release 0\.6\.0"):
         app_releases.make_offer("0.6.0", "http://hub:8080", now)
+
+
+def test_health_check_waits_for_the_new_version_and_then_for_it_to_stay_up(tmp_path: Path) -> None:
+    health = tmp_path / "kiosk.json"
+    check = HealthCheck((health,), timeout=0.3, settle=0.2, poll=0.05)
+    health.write_text(json.dumps({"version": "0.1.0", "pid": os.getpid(), "ready_at": 1.0}))
+    assert check.wait("0.2.0", since=0.0) == (
+        "kiosk.json: version 0.2.0 did not report ready within 0.3 s\n"
+        "新版本 0.2.0 未在 0.3 秒内启动完成（kiosk.json）"
+    )
+    health.write_text(json.dumps({"version": "0.2.0", "pid": os.getpid(), "ready_at": 1.0}))
+    assert check.wait("0.2.0", since=2.0) is not None  # ready before the restart: an old report
+    assert check.wait("0.2.0", since=0.5) is None  # this process is alive and stays up

@@ -30,6 +30,8 @@ def make_wheel(house: Path, version: str, body: str) -> Path:
         "kiosk_probe.py": body,
         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: member-kiosk\nVersion: {version}\n",
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        # The console script the units exec (kiosk.launch runs bin/kiosk next to bin/python).
+        f"{info}/entry_points.txt": "[console_scripts]\nkiosk = kiosk.cli:main\n",
     }
     record = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
     with zipfile.ZipFile(wheel, "w") as archive:
