@@ -6,6 +6,7 @@ Each change writes its outbox event in the same transaction as the change:
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.domain.loyalty import POINTS, LedgerEntry, LoyaltyError
 from kiosk.domain.loyalty.count_cards import CountCard
@@ -70,7 +71,7 @@ def request_erasure(terminal: Terminal, now: dt.datetime, member_id: str) -> str
 
 def points_history(member_id: str, limit: int = 20) -> list[LedgerEntry]:
     """The member's latest ``limit`` points entries on this terminal, newest first."""
-    rows = (
+    rows: Any = (  # .dicts() yields plain dicts; peewee's stubs say models
         LedgerRow.select()
         .where(LedgerRow.member_id == member_id, LedgerRow.account == POINTS)
         .order_by(LedgerRow.seq.desc())
