@@ -5,7 +5,7 @@ import datetime as dt
 import itertools
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from kiosk.domain.loyalty import (
     BONUS,
@@ -120,7 +120,7 @@ def member_balances(member_id: str) -> dict[str, int]:
         .where(LedgerRow.member_id == member_id, LedgerRow.seq > through)
         .tuples()
     )
-    for account, amount in rows:
+    for account, amount in cast("Iterable[tuple[str, int]]", rows):  # .tuples() rows; peewee is untyped
         totals[account] = totals.get(account, 0) + amount
     return totals
 
@@ -128,7 +128,7 @@ def member_balances(member_id: str) -> dict[str, int]:
 def offline_spent(member_id: str) -> OfflineSpend:
     """Points and stored value the member spent here in entries the hub has not acked yet."""
     rows: list[tuple[str, int]] = list(
-        LedgerRow.select(LedgerRow.account, LedgerRow.amount)
+        LedgerRow.select(LedgerRow.account, LedgerRow.amount)  # type: ignore[arg-type]
         .join(Outbox, on=(Outbox.id == LedgerRow.event_id))
         .where(
             LedgerRow.member_id == member_id,
