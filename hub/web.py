@@ -21,6 +21,7 @@ from hub import (
     receipt_web,
     reconciliation_web,
     release_web,
+    report_web,
     reports,
     sync_web,
 )
@@ -53,6 +54,7 @@ def create_app(
     app.include_router(release_web.router(data_dir, tz))
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
+    app.include_router(report_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
