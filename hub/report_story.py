@@ -4,7 +4,7 @@
 (``kiosk.store``: two stores, three terminals, seven days, cash and mobile
 payments), adds the member story of :mod:`hub.loyalty_story` (members, top-ups,
 points), books everything through the real ingest into a throwaway hub database,
-serves the dashboard and saves ``hub-reports-{zh,en}.png``.
+serves the dashboard and saves ``hub-reports-{zh,en}.png`` and ``hub-catalog-{zh,en}.png``.
 """
 
 import datetime as dt
@@ -69,8 +69,15 @@ def week_of_sales(work: Path) -> dict[tuple[str, str], int]:
 
 
 def seed(work: Path) -> dict[tuple[str, str], int]:
-    """The member story, then a week of plain sales; return the plain sales' fen per (day, store)."""
+    """The member story, a week of plain sales, and the demo catalog with one price changed since
+    the terminals' release; return the plain sales' fen per (day, store)."""
+    from hub import catalog, catalog_admin
+    from kiosk.store.demo_catalog import demo_products
+
     loyalty_story.seed(work)  # K01, K02 and K03 keep selling on the same terminal databases
+    catalog.load_catalog(demo_products())
+    catalog.new_release(NOW)
+    catalog_admin.update_product("DRY-003", NOW, "owner", price="6.80")  # 特仑苏 ¥6.50 -> ¥6.80, not yet sent
     return week_of_sales(work)
 
 
@@ -94,11 +101,13 @@ def capture(out: Path) -> list[Path]:
         thread.start()
         try:
             wait_for_port(port)
+            pages = (("reports", "/reports?", 1500), ("catalog", "/catalog?category=dairy&", 900))
             return [
                 browser.screenshot(
-                    f"http://127.0.0.1:{port}/reports{q}", out / f"hub-reports-{lang}.png", 1280, 1500
+                    f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", 1280, height
                 )
-                for lang, q in (("zh", ""), ("en", "?lang=en"))
+                for name, path, height in pages
+                for lang, q in (("zh", ""), ("en", "lang=en"))
             ]
         finally:
             server.should_exit = True
