@@ -95,8 +95,8 @@ def _chunks(rows: list[dict[str, Any]], size: int = 200) -> list[list[dict[str, 
 def _store_profiles(states: list[dict[str, Any]]) -> None:
     """Profiles, cards and balance snapshots of many members at once.
 
-    The same rules as :func:`kiosk.store.members.apply_member_delta`, a page at a
-    time: a snapshot of 2,000 members is a handful of statements, not 14,000.
+    A page at a time: a snapshot of 2,000 members is a handful of multi-row
+    statements, not 14,000 single ones.
     """
     if not states:
         return
