@@ -67,7 +67,19 @@ MEMBER_TEXT: dict[str, dict[str, str]] = {
         "zh": "出错了，未保存任何更改。请再试一次或找店员。",
         "en": "Something went wrong and nothing was changed. Try again or call staff.",
     },
-    "m_old_pin_wrong": {"zh": "原密码不正确，请重新输入。", "en": "The current PIN is wrong; try again."},
+    "m_old_pin_wrong": {
+        "zh": "原密码不正确，还可再试 {left} 次。",
+        "en": "The current PIN is wrong; {left} tries left.",
+    },
+    "m_pin_erase": {"zh": "请输入会员密码以确认删除", "en": "Enter your PIN to confirm"},
+    "m_erase_pin_wrong": {
+        "zh": "密码不正确，未删除任何资料。还可再试 {left} 次。",
+        "en": "Wrong PIN: nothing was erased. {left} tries left.",
+    },
+    "m_pin_locked": {
+        "zh": "密码错误次数过多，已锁定，请 {minutes} 分钟后再试。",
+        "en": "Too many wrong PINs: locked. Try again in {minutes} min.",
+    },
     "m_joined": {
         "zh": "注册成功，欢迎您！{coupon}",
         "en": "You are now a member, welcome! {coupon}",

@@ -129,7 +129,7 @@ def test_my_account_shows_balances_coupons_and_changes_the_pin(
     assert account["history"] == "暂无积分记录"
     until = (dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=30)).date()
     assert account["wallet"] == zh(f"[b]优惠券[/b]\n新会员满20减3（至 {until}）\n\n[b]次卡[/b]\n无")
-    assert screens["old_pin_wrong"]["texts"]["note"] == "原密码不正确，请重新输入。"
+    assert screens["old_pin_wrong"]["texts"]["note"] == zh("原密码不正确，还可再试 4 次。")
     assert screens["pin_changed"]["current"] == "member_account"
     assert screens["pin_changed"]["texts"]["note"] == "密码已修改。"
     updated = [e for e in outbox(workdir / "kiosk.db") if e["type"] == "member.updated"]
@@ -231,6 +231,89 @@ def test_erasure_reaches_the_hub_over_the_broker_and_anonymises_the_member(
             "where source = 'kiosk' and id != 'demo-member-0001'"
         ).fetchall()
         assert joined == [("kiosk-consent-2026-11", 1)]
+
+
+PHONE_A, PHONE_B = "13700001111", "13700002222"
+
+
+def join_steps(phone: str, pin: str) -> list[dict[str, Any]]:
+    """Join from the idle screen with ``phone`` and ``pin``, skipping the name."""
+    return [
+        {"tap": "idle:join"}, {"keys": f"member_phone:{phone}"}, {"tap": "member_consent:agree"},
+        {"tap": "member_name:skip"}, {"keys": f"member_pin:{pin}"}, {"keys": f"member_pin:{pin}"},
+    ]  # fmt: skip
+
+
+ERASE_WITH_PIN_STEPS: list[dict[str, Any]] = [
+    *join_steps(PHONE_A, "2580"),
+    {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
+    {"observe": "erase_asks_pin"}, {"shot": "member_erase_pin"},
+    {"keys": "member_pin:0000"}, {"observe": "erase_pin_wrong"},
+    {"tap": "member_pin:back"}, {"observe": "erase_cancelled"},
+    {"tap": "member_account:done"}, {"tap": "cart:cancel"},
+    {"tap": "idle:sign_in"}, {"keys": f"member_phone:{PHONE_A}"},
+    {"keys": "member_pin:1111"}, {"keys": "member_pin:2222"}, {"keys": "member_pin:3333"},
+    {"observe": "one_try_left"}, {"tap": "member_pin:back"},
+    *join_steps(PHONE_B, "3690"),
+    {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
+    {"keys": "member_pin:3690"}, {"observe": "erased_with_pin"},
+]  # fmt: skip
+AFTER_RESTART_STEPS: list[dict[str, Any]] = [
+    {"tap": "idle:sign_in"}, {"keys": f"member_phone:{PHONE_A}"},
+    {"keys": "member_pin:4444"}, {"observe": "locked_after_restart"},
+    {"keys": "member_pin:2580"}, {"observe": "still_locked_after_restart"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def erase_then_restart(
+    tmp_path_factory: pytest.TempPathFactory, display: str
+) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """Two members who set a PIN and ask for erasure; then the kiosk restarts on the same database."""
+    workdir = tmp_path_factory.mktemp("erase-pin")
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", workdir / "shots"))
+    first = run_kiosk(workdir, display, {"steps": ERASE_WITH_PIN_STEPS, "screenshots": str(shots)})
+    second = run_kiosk(workdir, display, {"steps": AFTER_RESTART_STEPS})
+    return first, second, workdir
+
+
+def test_erasure_asks_for_the_members_pin_and_a_wrong_one_counts_toward_the_lockout(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    screens, _, workdir = erase_then_restart
+    screens = screens["screens"]
+    asks = screens["erase_asks_pin"]
+    assert (asks["current"], asks["texts"]["prompt"]) == ("member_pin", "请输入会员密码以确认删除")
+    wrong = screens["erase_pin_wrong"]
+    assert (wrong["current"], wrong["texts"]["note"]) == (
+        "member_pin",
+        zh("密码不正确，未删除任何资料。还可再试 4 次。"),
+    )
+    assert screens["erase_cancelled"]["current"] == "member_account"
+    # the erasure's wrong PIN and three at sign-in: one try left of five
+    assert screens["one_try_left"]["texts"]["note"] == zh("手机号或密码不正确，还可再试 1 次。")
+    assert (screens["erased_with_pin"]["current"], screens["erased_with_pin"]["message"]) == (
+        "idle", "您的资料已删除，会员中心也将删除其副本。感谢您的光临。",
+    )  # fmt: skip
+    db = workdir / "kiosk.db"
+    joined = rows(
+        db,
+        "select id, phone_enc != '', pin_hash != '' from member "
+        "where id != 'demo-member-0001' order by created_at",
+    )
+    assert [kept for _, *kept in joined] == [[1, 1], [0, 0]]  # A kept phone and PIN, B is erased
+    [erasure] = [e for e in outbox(db) if e["type"] == "member.erasure_requested"]
+    assert erasure["data"]["member_id"] == joined[1][0]
+
+
+def test_the_pin_lockout_survives_a_restart(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    _, second, workdir = erase_then_restart
+    locked = zh("密码错误次数过多，此手机号已锁定，请 5 分钟后再试，或刷会员卡。")
+    assert second["screens"]["locked_after_restart"]["texts"]["note"] == locked  # the fifth try of five
+    assert second["screens"]["still_locked_after_restart"]["texts"]["note"] == locked
+    assert rows(workdir / "kiosk.db", "select wrong, locked_until > 0 from pin_tries") == [(0, 1)]
 
 
 @pytest.fixture(scope="module")
