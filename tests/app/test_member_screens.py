@@ -2,6 +2,7 @@
 with its lockout, My account, change PIN, export QR, and an erasure request that reaches a real hub
 over a real broker and anonymises the member there."""
 
+import base64
 import datetime as dt
 import json
 import os
@@ -13,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.config import DEMO_ENCRYPTION_KEY
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.xvfb import Xvfb
+from kiosk.store.pii import PiiKey
 from tests.app.test_kiosk_window import MEMBER_CARD, SEEDED, WATER, rows, run_kiosk, zh
 from tests.sync.harness import hub_worker_cmd, spawn, stop, sync_agent_cmd, wait_until
 
@@ -27,7 +30,8 @@ JOIN_STEPS: list[dict[str, Any]] = [
     {"tap": "member_consent:decline"}, {"observe": "declined"},
     {"scan": WATER}, {"tap": "cart:join"}, {"press": f"member_phone:{PHONE[:7]}"}, {"shot": "member_phone"},
     {"keys": f"member_phone:{PHONE[7:]}"}, {"tap": "member_consent:agree"},
-    {"type": "member_name:name=Lee"}, {"shot": "member_name"}, {"tap": "member_name:next"},
+    {"shot": "member_name"}, {"tap": "member_name:other"}, {"observe": "name_other"},
+    {"type": "member_name:name=Lee"}, {"shot": "member_name_other"}, {"tap": "member_name:next"},
     {"observe": "choose_pin"}, {"keys": "member_pin:1111"}, {"observe": "same_digits"},
     {"keys": "member_pin:2580"}, {"keys": "member_pin:2581"}, {"observe": "mismatch"},
     {"keys": "member_pin:2580"}, {"keys": "member_pin:2580"}, {"observe": "joined"},
@@ -236,16 +240,24 @@ def test_erasure_reaches_the_hub_over_the_broker_and_anonymises_the_member(
 PHONE_A, PHONE_B = "13700001111", "13700002222"
 
 
-def join_steps(phone: str, pin: str) -> list[dict[str, Any]]:
-    """Join from the idle screen with ``phone`` and ``pin``, skipping the name."""
+def join_steps(phone: str, pin: str, name: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join from the idle screen with ``phone`` and ``pin``; ``name`` are the steps on the name screen."""
     return [
         {"tap": "idle:join"}, {"keys": f"member_phone:{phone}"}, {"tap": "member_consent:agree"},
-        {"tap": "member_name:skip"}, {"keys": f"member_pin:{pin}"}, {"keys": f"member_pin:{pin}"},
+        *name, {"keys": f"member_pin:{pin}"}, {"keys": f"member_pin:{pin}"},
     ]  # fmt: skip
 
 
+SURNAME_STEPS: list[dict[str, Any]] = [  # 王女士, after a look at the next pages and back
+    {"observe": "surnames"}, {"tap": "member_name:next_page"}, {"tap": "member_name:next_page"},
+    {"observe": "surnames_page_3"}, {"tap": "surname:石"}, {"observe": "title_for_shi"},
+    {"tap": "member_name:title_back"}, {"observe": "back_to_surnames"},
+    {"tap": "member_name:prev_page"}, {"tap": "member_name:prev_page"},
+    {"tap": "surname:王"}, {"observe": "title_for_wang"}, {"shot": "member_name_title"},
+    {"tap": "member_name:ms"},
+]  # fmt: skip
 ERASE_WITH_PIN_STEPS: list[dict[str, Any]] = [
-    *join_steps(PHONE_A, "2580"),
+    *join_steps(PHONE_A, "2580", SURNAME_STEPS), {"observe": "joined_as_wang"},
     {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
     {"observe": "erase_asks_pin"}, {"shot": "member_erase_pin"},
     {"keys": "member_pin:0000"}, {"observe": "erase_pin_wrong"},
@@ -254,7 +266,7 @@ ERASE_WITH_PIN_STEPS: list[dict[str, Any]] = [
     {"tap": "idle:sign_in"}, {"keys": f"member_phone:{PHONE_A}"},
     {"keys": "member_pin:1111"}, {"keys": "member_pin:2222"}, {"keys": "member_pin:3333"},
     {"observe": "one_try_left"}, {"tap": "member_pin:back"},
-    *join_steps(PHONE_B, "3690"),
+    *join_steps(PHONE_B, "3690", [{"tap": "member_name:skip"}]),
     {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
     {"keys": "member_pin:3690"}, {"observe": "erased_with_pin"},
 ]  # fmt: skip
@@ -275,6 +287,32 @@ def erase_then_restart(
     first = run_kiosk(workdir, display, {"steps": ERASE_WITH_PIN_STEPS, "screenshots": str(shots)})
     second = run_kiosk(workdir, display, {"steps": AFTER_RESTART_STEPS})
     return first, second, workdir
+
+
+def test_a_chinese_name_is_picked_surname_then_title_and_shown_masked(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    screens, _, workdir = erase_then_restart
+    screens = screens["screens"]
+    first = screens["surnames"]
+    assert first["texts"]["prompt"] == "怎么称呼您？请选择您的姓（可跳过）"
+    assert first["texts"]["page"] == zh("第 1/4 页")
+    assert first["surnames"][:8] == list("王李张刘陈杨黄赵") and len(first["surnames"]) == 24
+    third = screens["surnames_page_3"]
+    assert third["texts"]["page"] == zh("第 3/4 页") and third["surnames"][0] == "任"
+    shi = screens["title_for_shi"]["texts"]
+    assert (shi["prompt"], shi["mr"], shi["ms"]) == ("石……先生还是女士？", "石先生", "石女士")
+    assert screens["back_to_surnames"]["texts"]["page"] == zh("第 3/4 页")
+    assert screens["title_for_wang"]["texts"]["no_title"] == "不说\n（只称王）"
+    joined = screens["joined_as_wang"]
+    assert joined["current"] == "cart"
+    assert joined["member"].startswith(zh("王** 137****1111 · 普通会员"))
+    db = workdir / "kiosk.db"
+    [(member_id, name_enc)] = rows(
+        db, "select id, name_enc from member where id != 'demo-member-0001' order by created_at limit 1"
+    )
+    assert "王" not in name_enc  # encrypted at rest like every name
+    assert PiiKey(base64.b64decode(DEMO_ENCRYPTION_KEY)).decrypt(name_enc, f"{member_id}:name") == "王女士"
 
 
 def test_erasure_asks_for_the_members_pin_and_a_wrong_one_counts_toward_the_lockout(
@@ -328,7 +366,10 @@ def test_member_screens_fit_larger_windows(tmp_path: Path, large_display: str, s
     shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
     steps = [
         {"tap": "idle:join"}, {"press": "member_phone:1391234"}, {"shot": f"member_phone_{size}"},
-        {"tap": "member_phone:back"}, {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"observe": "account"},
+        {"keys": "member_phone:5678"}, {"tap": "member_consent:agree"},
+        {"shot": f"member_name_{size}"}, {"tap": "surname:李"}, {"shot": f"member_name_title_{size}"},
+        {"tap": "member_name:title_back"}, {"tap": "member_name:back"},
+        {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"observe": "account"},
         {"shot": f"member_account_{size}"}, {"tap": "member_account:change_pin"}, {"observe": "set_pin"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, large_display, {"steps": steps, "screenshots": str(shots)}, size)
