@@ -190,6 +190,14 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     return linked
 
 
+def consent_record(member: HubMember) -> dict[str, str] | None:
+    """What the member agreed to: the consent text's version, when (ISO time) and where
+    (``store/device``); None for a member without one (e.g. imported from a CSV)."""
+    if not member.consent_version:
+        return None
+    return {"version": member.consent_version, "at": member.consent_at, "where": member.consent_where}
+
+
 def erase_member(member_id: str, now: dt.datetime) -> None:
     """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
