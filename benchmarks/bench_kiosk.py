@@ -19,6 +19,8 @@ and hooks the Kivy event loop from outside (no benchmark code in the app).
   of 50. Baseline: Pillow drawing the same text rows with the same font, no layout.
 """
 
+import collections
+import ctypes
 import datetime as dt
 import gc
 import json
@@ -26,6 +28,7 @@ import os
 import platform
 import queue
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 SCANS = 120
-SALES = 500
+SALES = int(os.environ.get("BENCH_KIOSK_SALES", "500"))  # fewer only for exploring; docs record 500
 STARTS = 3
 RENDERS = 50
 TARGETS = {"scan_to_cart_p99_ms": 50.0, "cold_start_s": 3.0, "rss_mb": 150.0, "rss_growth_mb": 1.0}
@@ -63,11 +66,115 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS")
 
 
+MAPPING_HEADER = re.compile(r"^[0-9a-f]+-[0-9a-f]+ ")
+SMAPS_FIELDS = ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Anonymous")
+
+
+def mapping_group(path: str) -> str:
+    """A name for a mapping: the library, font or data file, or what kind of anonymous memory it is."""
+    if not path:
+        return "[anon]"
+    if path.startswith("["):
+        return "[stack]" if path.startswith("[stack") else path
+    if path.startswith("/memfd:") or path.startswith("/dev/"):
+        return path.split(" ")[0]
+    name = Path(path.split(" (deleted)")[0]).name
+    return re.sub(r"\.so[.\d]*$", ".so", re.sub(r"\.cpython-\d+[^.]*", "", name))
+
+
+def smaps_breakdown(pid: str = "self", top: int = 15) -> dict[str, Any]:
+    """RSS, PSS, USS, anonymous vs file-backed from /proc/<pid>/smaps, and the largest mappings by RSS (MB)."""
+    groups: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    totals: collections.Counter[str] = collections.Counter()
+    path = ""
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        if MAPPING_HEADER.match(line):
+            parts = line.split(None, 5)
+            path = parts[5] if len(parts) > 5 else ""
+            continue
+        head, _, rest = line.partition(":")
+        if head in SMAPS_FIELDS:
+            kb = int(rest.split()[0])
+            groups[mapping_group(path)][head] += kb
+            totals[head] += kb
+    mb = 1024.0
+
+    def figures(c: collections.Counter[str]) -> dict[str, float]:
+        return {
+            "rss": round(c["Rss"] / mb, 1),
+            "pss": round(c["Pss"] / mb, 1),
+            "uss": round((c["Private_Clean"] + c["Private_Dirty"]) / mb, 1),
+            "anon": round(c["Anonymous"] / mb, 1),
+        }
+
+    ranked = sorted(groups.items(), key=lambda kv: -kv[1]["Rss"])
+    return {
+        **figures(totals),
+        "file_backed": round((totals["Rss"] - totals["Anonymous"]) / mb, 1),
+        "top_mappings": {name: figures(c) for name, c in ranked[:top]},
+    }
+
+
+class MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (glibc >= 2.33): what malloc holds and how much of it is in use."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
+    ]
+
+
+def malloc_totals() -> dict[str, float]:
+    """glibc malloc, all arenas: bytes obtained by brk/arenas, by mmap, in use, and free but kept (MB)."""
+    libc = ctypes.CDLL(None)
+    libc.mallinfo2.restype = MallInfo2
+    info = libc.mallinfo2()
+    mb = 1024 * 1024
+    return {
+        "arena_mb": round(info.arena / mb, 1),
+        "mmapped_mb": round(info.hblkhd / mb, 1),
+        "in_use_mb": round((info.uordblks + info.hblkhd) / mb, 1),
+        "free_kept_mb": round(info.fordblks / mb, 1),
+    }
+
+
+def traced_python(top: int = 15) -> dict[str, Any]:
+    """With ``PYTHONTRACEMALLOC`` set: Python's own allocations (MB), the largest by file."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return {}
+    snapshot = tracemalloc.take_snapshot()
+    stats = snapshot.statistics("filename")
+    return {
+        "traced_mb": round(tracemalloc.get_traced_memory()[0] / 1024 / 1024, 1),
+        "top_files_mb": {
+            "/".join(Path(s.traceback[0].filename).parts[-2:]): round(s.size / 1024 / 1024, 2) for s in stats[:top]
+        },
+    }
+
+
+def python_heap(top: int = 12) -> dict[str, Any]:
+    """What the Python heap holds: allocated blocks, gc-tracked objects, the most common types."""
+    objects = gc.get_objects()
+    counts = collections.Counter(type(o).__name__ for o in objects)
+    from kivy.cache import Cache
+
+    caches = {name: len(Cache._objects.get(name, {})) for name in sorted(Cache._categories)}
+    return {
+        "allocated_blocks": sys.getallocatedblocks(),
+        "gc_tracked_objects": len(objects),
+        "gc_frozen_objects": gc.get_freeze_count(),
+        "top_types": dict(counts.most_common(top)),
+        "kivy_cache_entries": caches,
+    }
+
+
 # --- child processes: the app itself -------------------------------------------------------------
 def child(mode: str, out: Path, args: list[str]) -> None:
     """Run ``kiosk run`` with ``args``; once Kivy's loop starts, drive or time it for ``mode``."""
-    if mode == "bare":
-        bare_app(out)
+    if mode in ("bare", "bare_memory"):
+        bare_app(out, memory=mode == "bare_memory")
         return
     from kivy.base import EventLoop
 
@@ -105,23 +212,42 @@ def watch_first_frame(app: Any, out: Path, screen: str | None = "idle") -> None:
     EventLoop.window.bind(on_flip=flip)
 
 
-def bare_app(out: Path) -> None:
-    """Baseline: the smallest Kivy app (one Label) to its first frame."""
+def bare_app(out: Path, memory: bool = False) -> None:
+    """Baseline: the smallest Kivy app (one Label) to its first frame.
+
+    With ``memory``: the Label says 扫码开始 in the kiosk's CJK face, and the app's memory is
+    read after 2 s of frames (the same Xvfb, Mesa and SDL2 as the kiosk, none of its code).
+    """
     from kivy.config import Config
 
     Config.set("graphics", "width", "800")
     Config.set("graphics", "height", "480")
     from kivy.app import App
+    from kivy.clock import Clock
     from kivy.uix.label import Label
 
     class Bare(App):
         def build(self) -> Label:
-            return Label(text="idle")
+            if not memory:
+                return Label(text="idle")
+            from kivy.core.text import LabelBase
+
+            from kiosk import fonts
+
+            LabelBase.register("CJK", str(fonts.kivy_faces()[0]))
+            return Label(text="扫码开始 Scan to start", font_name="CJK", font_size=32)
+
+    def measured(_dt: float) -> None:
+        out.write_text(json.dumps({"breakdown": smaps_breakdown(), "malloc": malloc_totals()}))
+        app.stop()
 
     app = Bare()
     from kivy.base import EventLoop
 
-    EventLoop.bind(on_start=lambda *_a: watch_first_frame(app, out, screen=None))
+    if memory:
+        EventLoop.bind(on_start=lambda *_a: Clock.schedule_once(measured, 2))
+    else:
+        EventLoop.bind(on_start=lambda *_a: watch_first_frame(app, out, screen=None))
     app.run()
 
 
@@ -209,6 +335,7 @@ class SaleLoop:
         self.codes = products(7)  # 3 per sale, never the same code twice in a row
         self.done = 0
         self.samples: list[tuple[int, float]] = [(0, rss_mb())]
+        self.breakdowns: dict[str, Any] = {"idle": self.breakdown()}
         self.started = time.perf_counter()
         # as with a person tapping: each screen is entered (drawn) before the next tap
         screens = app.root
@@ -217,6 +344,10 @@ class SaleLoop:
             on_enter=lambda *_a: Clock.schedule_once(self.skip_receipt, 0) and None
         )
         screens.get_screen("done").bind(on_enter=lambda *_a: Clock.schedule_once(self.finish, 0) and None)
+
+    @staticmethod
+    def breakdown() -> dict[str, Any]:
+        return {**smaps_breakdown(), "malloc": malloc_totals(), **traced_python()}
 
     def step(self, _dt: float) -> None:
         """Scan three items, pay cash (PIN on the keypad), commit; thanks and reset on the next frames."""
@@ -241,6 +372,8 @@ class SaleLoop:
         app = self.app
         app.reset()
         self.done += 1
+        if self.done == 1:
+            self.breakdowns["after_1_sale"] = self.breakdown()
         if self.done % 50 == 0:
             self.samples.append((self.done, rss_mb()))
             print(f"sales: {self.done} in {time.perf_counter() - self.started:.1f} s", file=sys.stderr)
@@ -249,8 +382,11 @@ class SaleLoop:
             return
         from kiosk.store.models import Sale
 
+        self.breakdowns[f"after_{SALES}_sales"] = self.breakdown()
         result = {
             "samples": self.samples,
+            "breakdown": self.breakdowns,
+            "python_heap": python_heap(),
             "sales_in_db": Sale.select().count(),
             "seconds": time.perf_counter() - self.started,
         }
