@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 
+from kiosk import heap
 from kiosk.domain.cart import Cart
 from kiosk.store import audit
 
@@ -30,6 +31,9 @@ class IdleFlow:
         """
         from kiosk.screens.popups import StillThere
 
+        if self._trim_memory and self.root.current == "idle":
+            self._trim_memory = False
+            heap.release_free_memory()  # what the last sale freed goes back to the system (kiosk/heap.py)
         if self.payment_busy or self.tenders or isinstance(self.popup, StillThere):
             return
         if time.monotonic() - self._last_activity < self.settings.idle_timeout_s:
@@ -61,6 +65,7 @@ class IdleFlow:
             self.popup.dismiss()
         self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
+        self._trim_memory = True  # at the next idle check, once the idle screen is drawn
 
     def next_promotion(self) -> None:
         """Rotate the attract screen's promotions."""
