@@ -85,6 +85,10 @@ class AppSettings:
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
 
 
+#: The font sizes (sp) the screens draw with; ``KioskApp.fs`` snaps every requested size to one.
+TYPE_SCALE = (14, 16, 18, 20, 24, 28, 32, 40, 48, 56)
+
+
 class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, IdleFlow, App):
     """Self-checkout: idle -> cart (-> pick) -> pay -> receipt -> done, with attendant popups."""
 
@@ -253,10 +257,17 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         return i18n.tr(key, lang, **i18n.localise(values, lang)) if key else ""
 
     def fs(self, size: float, scale: float) -> float:
-        """A font size in sp, enlarged in large-text mode; kv passes ``app.scale`` to rebind."""
+        """A font size in pixels, enlarged in large-text mode; kv passes ``app.scale`` to rebind.
+
+        ``size * scale`` is snapped to :data:`TYPE_SCALE` (the nearest step, the smaller on a
+        tie): Kivy opens the CJK face once per distinct size and keeps it (about 0.9 MB each),
+        so a few sizes shared by every screen, in both modes, keep that memory small.
+        """
         from kivy.metrics import sp
 
-        return float(sp(size) * scale)
+        wanted = size * scale
+        step = min(TYPE_SCALE, key=lambda s: (abs(s - wanted), s))
+        return float(round(sp(step)))
 
     def toggle_language(self) -> None:
         """Switch between Chinese and English."""
