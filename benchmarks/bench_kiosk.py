@@ -87,7 +87,7 @@ def mapping_group(path: str) -> str:
 
 
 def smaps_breakdown(pid: str = "self", top: int = 15) -> dict[str, Any]:
-    """RSS, PSS, USS, anonymous vs file-backed from /proc/<pid>/smaps, and the largest mappings by RSS (MB)."""
+    """RSS, PSS, USS, anonymous vs file-backed from /proc/<pid>/smaps, the largest mappings by RSS (MB)."""
     groups: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     totals: collections.Counter[str] = collections.Counter()
     path = ""
@@ -119,13 +119,24 @@ def smaps_breakdown(pid: str = "self", top: int = 15) -> dict[str, Any]:
     }
 
 
+MALLINFO2_FIELDS = (
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost",
+)
+
+
 class MallInfo2(ctypes.Structure):
     """glibc's ``struct mallinfo2`` (glibc >= 2.33): what malloc holds and how much of it is in use."""
 
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")
-    ]
+    _fields_ = [(name, ctypes.c_size_t) for name in MALLINFO2_FIELDS]
 
 
 def malloc_totals() -> dict[str, float]:
@@ -153,23 +164,31 @@ def traced_python(top: int = 15) -> dict[str, Any]:
     return {
         "traced_mb": round(tracemalloc.get_traced_memory()[0] / 1024 / 1024, 1),
         "top_files_mb": {
-            "/".join(Path(s.traceback[0].filename).parts[-2:]): round(s.size / 1024 / 1024, 2) for s in stats[:top]
+            "/".join(Path(stat.traceback[0].filename).parts[-2:]): round(stat.size / 1024 / 1024, 2)
+            for stat in stats[:top]
         },
     }
 
 
 def python_heap(top: int = 12) -> dict[str, Any]:
     """What the Python heap holds: allocated blocks, gc-tracked objects, the most common types."""
+    from kivy.cache import Cache
+    from kivy.uix.widget import Widget
+
+    unreachable = gc.collect()  # what is alive, not garbage the next full collection would free
     objects = gc.get_objects()
     counts = collections.Counter(type(o).__name__ for o in objects)
-    from kivy.cache import Cache
+    widgets = collections.Counter(type(o).__name__ for o in objects if isinstance(o, Widget))
 
     caches = {name: len(Cache._objects.get(name, {})) for name in sorted(Cache._categories)}
     return {
         "allocated_blocks": sys.getallocatedblocks(),
+        "unreachable_collected_first": unreachable,
         "gc_tracked_objects": len(objects),
         "gc_frozen_objects": gc.get_freeze_count(),
         "top_types": dict(counts.most_common(top)),
+        "widgets_alive": sum(widgets.values()),
+        "top_widget_classes": dict(widgets.most_common(8)),
         "kivy_cache_entries": caches,
     }
 
@@ -248,7 +267,8 @@ def bare_app(out: Path, memory: bool = False) -> None:
             return Label(text="扫码开始 Scan to start", font_name="CJK", font_size=32)
 
     def measured(_dt: float) -> None:
-        out.write_text(json.dumps({"breakdown": smaps_breakdown(), "malloc": malloc_totals()}))
+        figures = {"breakdown": smaps_breakdown(), "malloc": malloc_totals(), **traced_python()}
+        out.write_text(json.dumps(figures))
         app.stop()
 
     app = Bare()
@@ -344,6 +364,19 @@ class SaleLoop:
         self.app, self.out = app, out
         self.codes = products(7)  # 3 per sale, never the same code twice in a row
         self.done = 0
+        self.reset_ms: list[float] = []
+        self.release_ms: list[float] = []
+        import kiosk.heap
+
+        release = kiosk.heap.release_after_sale
+
+        def timed_release() -> int:  # the part of reset() that gives memory back, timed from outside
+            started = time.perf_counter()
+            freed = release()
+            self.release_ms.append((time.perf_counter() - started) * 1000)
+            return freed
+
+        kiosk.heap.release_after_sale = timed_release
         self.paused = 0.0  # seconds spent idle at the sample points, not counted in sales/s
         self.samples: list[tuple[int, float]] = [(0, rss_mb())]
         self.breakdowns: dict[str, Any] = {"idle": self.breakdown()}
@@ -358,7 +391,7 @@ class SaleLoop:
 
     @staticmethod
     def breakdown() -> dict[str, Any]:
-        return {**smaps_breakdown(), "malloc": malloc_totals(), **traced_python()}
+        return {**smaps_breakdown(), "malloc": malloc_totals(), "python": python_heap(), **traced_python()}
 
     def step(self, _dt: float) -> None:
         """Scan three items, pay cash (PIN on the keypad), commit; thanks and reset on the next frames."""
@@ -380,7 +413,9 @@ class SaleLoop:
     def finish(self, _dt: float) -> None:
         from kivy.clock import Clock
 
-        self.app.reset()
+        started = time.perf_counter()
+        self.app.reset()  # with kiosk.heap.release_after_sale: gc.collect() and malloc_trim(0)
+        self.reset_ms.append((time.perf_counter() - started) * 1000)
         self.done += 1
         if self.done == 1 or self.done % 50 == 0 or self.done == SALES:
             # sampled as the kiosk stands between shoppers: idle for IDLE_PAUSE_S (its 1 s idle check ran)
@@ -407,8 +442,9 @@ class SaleLoop:
         result = {
             "samples": self.samples,
             "breakdown": self.breakdowns,
-            "python_heap": python_heap(),
             "sales_in_db": Sale.select().count(),
+            "reset_ms": dist(self.reset_ms),
+            "of_which_collect_and_trim_ms": dist(self.release_ms),
             "seconds": time.perf_counter() - self.started - self.paused,
         }
         self.out.write_text(json.dumps(result))

@@ -150,7 +150,6 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
             0  # hardware events handled on the UI thread (the scripted shopper waits on it)
         )
         self._last_activity = time.monotonic()
-        self._trim_memory = False  # set by reset(): free pages go back at the next idle check
         self._demo_index = 0
         self._wedge: list[str] = []
         self._message_source: tuple[str, dict[str, object]] | None = None

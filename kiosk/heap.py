@@ -1,15 +1,18 @@
 """Giving the memory a finished sale freed back to the system.
 
-glibc's malloc keeps freed memory in its arenas for reuse; after a sale (screens
-drawn, labels re-rendered, the database written, a receipt rendered) that is
-10–15 MB the kiosk's RSS carries until the next sale happens to reuse it
-(docs/perf.md, "Kiosk app"). ``malloc_trim(0)`` hands every free page back.
-It costs a few milliseconds, so the app calls it once the screen is back at
-idle, never while a shopper waits.
+A sale leaves cyclic garbage (each keypad popup is a few hundred objects in
+reference cycles with its buttons) that only a full collection frees, and the
+start-up heap is frozen out of full collections (``KioskApp._freeze_startup_heap``),
+so they come seldom. glibc's malloc then keeps what was freed in its arenas:
+10–15 MB the kiosk's RSS carried (docs/perf.md, "Kiosk app"). After each sale
+:func:`release_after_sale` collects that garbage and ``malloc_trim(0)`` hands
+every free page back. The app calls it in ``reset()``, when the shopper has gone (thanks,
+cancel, timeout): a few milliseconds nobody waits for (the figure is in docs/perf.md).
 """
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 from collections.abc import Callable
 
@@ -37,3 +40,10 @@ def release_free_memory() -> bool:
     if _TRIM is None:
         return False
     return bool(_TRIM(0))
+
+
+def release_after_sale() -> int:
+    """Collect the last sale's cyclic garbage, then return free pages; the number of objects freed."""
+    freed = gc.collect()
+    release_free_memory()
+    return freed

@@ -31,9 +31,6 @@ class IdleFlow:
         """
         from kiosk.screens.popups import StillThere
 
-        if self._trim_memory and self.root.current == "idle":
-            self._trim_memory = False
-            heap.release_free_memory()  # what the last sale freed goes back to the system (kiosk/heap.py)
         if self.payment_busy or self.tenders or isinstance(self.popup, StillThere):
             return
         if time.monotonic() - self._last_activity < self.settings.idle_timeout_s:
@@ -65,7 +62,7 @@ class IdleFlow:
             self.popup.dismiss()
         self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
-        self._trim_memory = True  # at the next idle check, once the idle screen is drawn
+        heap.release_after_sale()  # nobody waits now: what the sale left goes back (kiosk/heap.py)
 
     def next_promotion(self) -> None:
         """Rotate the attract screen's promotions."""
