@@ -21,6 +21,7 @@ and hooks the Kivy event loop from outside (no benchmark code in the app).
 
 import collections
 import ctypes
+import ctypes.util
 import datetime as dt
 import gc
 import json
@@ -151,6 +152,13 @@ def malloc_totals() -> dict[str, float]:
         "in_use_mb": round((info.uordblks + info.hblkhd) / mb, 1),
         "free_kept_mb": round(info.fordblks / mb, 1),
     }
+
+
+def sqlite_mb() -> float:
+    """What SQLite holds in this process (page caches of every connection, statements), MB."""
+    lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return round(lib.sqlite3_memory_used() / 1024 / 1024, 2)
 
 
 def traced_python(top: int = 15) -> dict[str, Any]:
@@ -398,12 +406,19 @@ class SaleLoop:
             "uss": mapped["uss"],
             "anon": mapped["anon"],
             "malloc_in_use": malloc_totals()["in_use_mb"],
+            "sqlite": sqlite_mb(),
             "python_blocks": sys.getallocatedblocks(),
         }
 
     @staticmethod
     def breakdown() -> dict[str, Any]:
-        return {**smaps_breakdown(), "malloc": malloc_totals(), "python": python_heap(), **traced_python()}
+        return {
+            **smaps_breakdown(),
+            "malloc": malloc_totals(),
+            "sqlite_mb": sqlite_mb(),
+            "python": python_heap(),
+            **traced_python(),
+        }
 
     def step(self, _dt: float) -> None:
         """Scan three items, pay cash (PIN on the keypad), commit; thanks and reset on the next frames."""
@@ -569,6 +584,7 @@ def memory(env: dict[str, str], work: Path) -> dict[str, Any]:
             "uss_mb": [p["uss"] for p in series],
             "anonymous_mb": [p["anon"] for p in series],
             "malloc_in_use_mb": [p["malloc_in_use"] for p in series],
+            "of_which_sqlite_mb": [p["sqlite"] for p in series],
             "python_allocated_blocks": [p["python_blocks"] for p in series],
         },
         "reset_ms": report["reset_ms"],
