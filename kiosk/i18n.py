@@ -62,9 +62,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "That was not a product barcode; nothing was added. Please scan the barcode on the item.",
     },
     "scale_label_unknown": {
-        # the space lets Kivy (which breaks only at spaces, or mid-word when a word is too long)
-        # wrap between the sentences, so no line starts with "。" at 800×480
-        "zh": "称重标签 {code} 的商品编号 {item} 不在商品库中，未加入。 请找店员重新称重。",
+        "zh": "称重标签 {code} 的商品编号 {item} 不在商品库中，未加入。请找店员重新称重。",
         "en": (
             "Scale label {code}: item {item} is not in the catalog; "
             "nothing was added. Ask staff to weigh it again."

@@ -129,7 +129,7 @@ def test_bad_scans_are_explained_and_add_nothing(shopper: tuple[dict[str, Any], 
         "这是付款码。请先点“去付款”，再出示付款码。",
         zh(f"条码 {UNKNOWN} 未找到该商品，未加入购物车。请找店员帮助。"),
         zh(f"条码 {GARBLED} 读取有误（校验位不对），请重新扫描。"),
-        zh(f"称重标签 {UNKNOWN_PLU} 的商品编号 00999 不在商品库中，未加入。 请找店员重新称重。"),
+        zh(f"称重标签 {UNKNOWN_PLU} 的商品编号 00999 不在商品库中，未加入。请找店员重新称重。"),
     ]
     assert len(report["screens"]["weighed"]["rows"]) == 4
 
