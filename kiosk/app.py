@@ -82,6 +82,7 @@ class AppSettings:
     voice_player: list[str] | None = None
     promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")
     promo_every_s: float = 6.0
+    shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
 
 
@@ -250,6 +251,10 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
     def tr(self, key: str, lang: str, **values: object) -> str:
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
+
+    def shop(self, lang: str) -> str:
+        """The shop's name on screen and receipts: the provisioned store name, else the demo shop's."""
+        return self.settings.shop_name or i18n.tr("shop_name", lang)
 
     def text_for(self, key: str, values: dict[str, object], lang: str) -> str:
         """Like :meth:`tr`, with per-language values (product names, wallets) resolved for ``lang``."""
