@@ -139,8 +139,16 @@ class ScriptedShopper:
         yield from self._shown(target.partition(":")[0])
         yield 0.1  # let the layout place widgets that were just rebuilt or moved
         widget = self._find(target)
+        deadline = time.monotonic() + 5  # a button enabled by a later Clock tick: a person waits for it too
+        while widget.disabled and time.monotonic() < deadline:
+            yield 0.02
+            widget = self._find(target)
         if widget.disabled:
-            raise RuntimeError(f"{target} is disabled")
+            app = self.app
+            raise RuntimeError(
+                f"{target} is disabled (screen {app.root.current}, {app.item_count} items, "
+                f"message {app.message!r}, popup {type(app.popup).__name__ if app.popup else None})"
+            )
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
