@@ -29,8 +29,8 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4}
-        assert set(db.get_tables()) >= {"sync_config", "device_status"}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5}
+        assert set(db.get_tables()) >= {"sync_config", "device_status", "refund", "refund_line", "refund_payment"}
         assert Outbox.select().where(Outbox.sent_at.is_null()).count() == 3
         assert (AppliedConfig.select().count(), DeviceStatus.select().count()) == (0, 0)
     finally:
