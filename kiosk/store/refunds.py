@@ -20,7 +20,9 @@ from urllib.parse import urlparse
 from peewee import fn
 
 from kiosk.domain.loyalty.coupons import allocate
+from kiosk.domain.payments import payment_method_name
 from kiosk.domain.refunds import MOBILE_METHODS, Pick, RefundRefused, SoldLine, refund_lines, split_refund
+from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.db import database
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine
@@ -166,10 +168,10 @@ def refundable(sale_id: str) -> RefundableSale:
 
 def plan_refund(sale_id: str, picks: Sequence[Pick]) -> RefundPlan:
     """What returning ``picks`` gives back and by which payments; RefundRefused when it cannot."""
-    return _plan(refundable(sale_id), picks)
+    return plan_for_sale(refundable(sale_id), picks)
 
 
-def _plan(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
+def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
     chosen = refund_lines([line.sold() for line in sale.lines], picks)
     by_position = {line.position: line for line in sale.lines}
     lines = tuple(
@@ -219,7 +221,7 @@ def refund_sale(
         if known is not None:
             return _stored(known, created=False)
         sale = refundable(sale_id)
-        plan = _plan(sale, picks)
+        plan = plan_for_sale(sale, picks)
         refs = dict(gateway_refs or {})
         missing = [p for p in plan.payments if p.mobile and not refs.get(p.index)]
         if missing:
@@ -298,6 +300,38 @@ def _stored(row: Refund, created: bool) -> StoredRefund:
 def refunds_of(sale_id: str) -> list[Refund]:
     """The sale's refunds, oldest first."""
     return list(Refund.select().where(Refund.sale == sale_id).order_by(Refund.created_at, Refund.id))
+
+
+def refund_slip(refund_id: str, store_name: str) -> ReceiptData:
+    """The printed refund slip: the lines taken back, the money and where it went, both languages.
+
+    Its number (the print queue's key) is the sale's receipt number with ``-R`` and the
+    refund's place among the sale's refunds.
+    """
+    refund = Refund.get_by_id(refund_id)
+    sale = Sale.get_by_id(refund.sale_id)
+    place = [r.id for r in refunds_of(sale.id)].index(refund_id) + 1
+    sold = {r.position: r for r in SaleLine.select().where(SaleLine.sale == sale.id)}
+    lines = RefundLine.select().where(RefundLine.refund == refund_id).order_by(RefundLine.position)
+    pays = RefundPayment.select().where(RefundPayment.refund == refund_id).order_by(RefundPayment.id)
+    return ReceiptData(
+        store_name=f"{store_name} · 退款单 Refund",
+        receipt_no=f"{sale.receipt_no}-R{place}",
+        time=dt.datetime.fromisoformat(refund.created_at),
+        lines=tuple(
+            ReceiptLine(sold[x.position].name_zh, x.quantity, sold[x.position].unit_price_fen, x.total_fen)
+            for x in lines
+        ),
+        payments=tuple(
+            Amount(
+                f"退回 {payment_method_name(p.method, 'zh')} {payment_method_name(p.method, 'en')}",
+                p.amount_fen,
+            )
+            for p in pays
+        ),
+        extra=(f"原小票 Receipt {sale.receipt_no}", f"经办 Attendant {refund.attendant}"),
+        footer="退款已办理 Refund completed",
+    )
 
 
 def _sale_event_data(sale_id: str) -> dict[str, Any]:
