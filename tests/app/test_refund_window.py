@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.app.test_kiosk_window import MILK, PIN, WATER, after_seed, rows, run_kiosk, zh
+from tests.app.test_kiosk_window import MILK, PIN, WATER, WECHAT_OK, after_seed, rows, run_kiosk, zh
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y%m%d")
 RECEIPT = f"S01-K01-{TODAY}0001"
@@ -36,7 +36,12 @@ REFUND_STEPS: list[dict[str, Any]] = [
     {"tap": "refund:back"}, {"observe": "after"},
     {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:refund"}, {"pin": PIN},
     {"scan": RECEIPT}, {"observe": "scanned"}, {"tap": "refund_line:1:plus"}, {"tap": "refund:confirm"},
-    {"wait": 0.8}, {"observe": "second"},
+    {"wait": 0.8}, {"observe": "second"}, {"tap": "refund:back"},
+    {"scan": MILK}, {"tap": "cart:pay"}, {"scan": WECHAT_OK}, {"wait_until": "receipt"},
+    {"tap": "receipt:skip"}, {"tap": "done:new_sale"},
+    {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:refund"}, {"pin": PIN},
+    {"tap": "refund_sale:0"}, {"tap": "refund_line:0:plus"}, {"observe": "mobile_plan"},
+    {"tap": "refund:confirm"}, {"wait_until": "payment"}, {"wait": 0.8}, {"observe": "mobile"},
 ]  # fmt: skip
 
 
@@ -92,14 +97,14 @@ def test_confirmed_refunds_are_stored_printed_and_open_the_drawer(
     assert screens["second"]["message"] == zh(
         "已退款 ¥3.50。请从钱箱取出现金 ¥3.50 交给顾客。退款单正在打印。"
     )
-    assert report["printed"] == [f"{RECEIPT}-R1", f"{RECEIPT}-R2"]
-    assert report["drawer_pulses"] == 3  # the cash sale, then each cash refund
+    assert report["printed"][:2] == [f"{RECEIPT}-R1", f"{RECEIPT}-R2"]
     db = workdir / "kiosk.db"
-    assert rows(db, "select amount_fen, attendant from refund order by created_at, amount_fen desc") == [
+    first_two = "select amount_fen, attendant from refund order by created_at, amount_fen desc limit 2"
+    assert rows(db, first_two) == [
         (400, "attendant-1"), (350, "attendant-1"),
     ]  # fmt: skip
     events = after_seed([json.loads(b) for (b,) in rows(db, "select body from outbox order by seq")])
-    refunded = [e["data"] for e in events if e["type"] == "sale.refunded"]
+    refunded = [e["data"] for e in events if e["type"] == "sale.refunded"][:2]
     assert [(d["amount_fen"], d["lines"], d["payments"]) for d in refunded] == [
         (400, [{"position": 1, "sku": "DRK-001", "quantity": 2, "total_fen": 400}],
          [{"method": "cash", "amount_fen": 400, "reference": ""}]),
@@ -107,4 +112,24 @@ def test_confirmed_refunds_are_stored_printed_and_open_the_drawer(
          [{"method": "cash", "amount_fen": 350, "reference": ""}]),
     ]  # fmt: skip
     audits = [e["data"]["detail"]["amount_fen"] for e in events if e["data"].get("action") == "refund"]
-    assert audits == [400, 350]
+    assert audits[:2] == [400, 350]
+
+
+def test_a_mobile_payment_goes_back_through_the_gateway_and_keeps_the_drawer_shut(
+    refund_visit: tuple[dict[str, Any], Path],
+) -> None:
+    report, workdir = refund_visit
+    screens = report["screens"]
+    assert screens["mobile_plan"]["texts"]["parts"] == zh("退回微信支付 ¥3.50")
+    assert screens["mobile"]["message"] == zh("已退款 ¥3.50。退款单正在打印。")
+    second_sale = f"S01-K01-{TODAY}0002"
+    assert report["printed"] == [f"{RECEIPT}-R1", f"{RECEIPT}-R2", f"{second_sale}-R1"]
+    assert report["drawer_pulses"] == 3  # the cash sale and its two cash refunds; none for WeChat
+    db = workdir / "kiosk.db"
+    [(body,)] = rows(db, "select body from outbox where type = 'sale.refunded' order by seq desc limit 1")
+    [payment] = json.loads(body)["data"]["payments"]
+    assert (payment["method"], payment["amount_fen"], payment["reference"][:2]) == ("wechat", 350, "RF")
+    sale_ref = rows(
+        db, f"select reference from payment join sale on sale.id = sale_id where receipt_no = '{second_sale}'"
+    )
+    assert sale_ref[0][0].startswith("SIM")
