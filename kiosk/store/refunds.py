@@ -315,7 +315,7 @@ def refund_slip(refund_id: str, store_name: str) -> ReceiptData:
     lines = RefundLine.select().where(RefundLine.refund == refund_id).order_by(RefundLine.position)
     pays = RefundPayment.select().where(RefundPayment.refund == refund_id).order_by(RefundPayment.id)
     return ReceiptData(
-        store_name=f"{store_name} · 退款单 Refund",
+        store_name="退款单 Refund",  # the shop's name goes below: both do not fit a 58 mm line
         receipt_no=f"{sale.receipt_no}-R{place}",
         time=dt.datetime.fromisoformat(refund.created_at),
         lines=tuple(
@@ -329,7 +329,7 @@ def refund_slip(refund_id: str, store_name: str) -> ReceiptData:
             )
             for p in pays
         ),
-        extra=(f"原小票 Receipt {sale.receipt_no}", f"经办 Attendant {refund.attendant}"),
+        extra=(store_name, f"原小票 Receipt {sale.receipt_no}", f"经办 Attendant {refund.attendant}"),
         footer="退款已办理 Refund completed",
     )
 

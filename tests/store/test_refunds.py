@@ -171,3 +171,20 @@ def test_find_sale_by_typed_number_or_scanned_receipt_qr(cash_sale) -> None:  # 
     assert refunds.find_sale("S01-K01-202611240001").id == "s-1"  # type: ignore[union-attr]
     assert refunds.find_sale(" http://hub.local:8000/r/S01-K01-202611240001 ").id == "s-1"  # type: ignore[union-attr]
     assert refunds.find_sale("S01-K01-202611240099") is None
+
+
+def test_refund_slip_lists_the_units_the_money_and_where_it_went(cash_sale) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.hw.receipt_render import Amount, ReceiptLine, render_receipt
+
+    refunds.refund_sale("s-1", [Pick(1, 1)], TERMINAL, NOW, "attendant-1", "r-1", gateway_refs={0: "RF1"})
+    refunds.refund_sale("s-1", [Pick(2, 1)], TERMINAL, NOW, "attendant-1", "r-2", gateway_refs={0: "RF2"})
+    slip = refunds.refund_slip("r-2", "会员自助收银")
+    assert (slip.store_name, slip.receipt_no, slip.total_fen) == (
+        "退款单 Refund",
+        "S01-K01-202611240001-R2",
+        350,
+    )
+    assert slip.lines == (ReceiptLine("香皂", 1, 350, 350),)
+    assert slip.payments == (Amount("退回 微信支付 WeChat Pay", 209), Amount("退回 现金 Cash", 141))
+    assert slip.extra == ("会员自助收银", "原小票 Receipt S01-K01-202611240001", "经办 Attendant attendant-1")
+    assert render_receipt(slip, 384).size[0] == 384
