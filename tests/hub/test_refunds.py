@@ -116,3 +116,17 @@ def test_refund_whose_lines_do_not_add_up_is_rejected(hub_db) -> None:  # type: 
     assert result.rejected == [
         {"id": "K01-rf-2", "reason": "refund r-1: lines or payments do not add up to 150 fen"}
     ]
+
+
+def test_refund_that_arrived_before_its_sale_applies_on_replay(hub_db) -> None:  # type: ignore[no-untyped-def]
+    from hub import quarantine
+
+    sales = sale_chain("K01", 1)
+    early = refund_event(2, sales[0]["hash"], "r-1", sale_id="K02-sale-1")
+    assert len(ingest([*sales, early]).rejected) == 1
+    [entry] = quarantine.entries()
+    ingest_batch("pos/K02/up/events", batch("K02", sale_chain("K02", 1)), NOW, TZ)
+    outcome = quarantine.replay(entry.id, NOW, TZ)
+    assert (outcome.resolved, outcome.applied) == (True, 1)
+    assert [(r.id, r.sale_id, r.amount_fen) for r in Refund.select()] == [("r-1", "K02-sale-1", 150)]
+    assert quarantine.open_count() == 0
