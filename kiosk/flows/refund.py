@@ -158,7 +158,7 @@ class RefundFlow:
         if plan.cash_fen:
             self.open_drawer()
         if self.print_queue is not None:
-            self.queue_receipt(refunds.refund_slip(stored.refund_id, i18n.tr("shop_name", "zh")))
+            self.queue_receipt(refunds.refund_slip(stored.refund_id, self.shop("zh")))
         cash = {"zh": "", "en": ""}
         if plan.cash_fen:
             cash = {
