@@ -8,7 +8,7 @@ from typing import Any
 from peewee import fn
 
 from hub.loyalty_models import HubLedgerEntry, MemberSale
-from hub.models import Event, Gap, Quarantine, Sale, SaleLine
+from hub.models import Event, Gap, Quarantine, Refund, Sale, SaleLine
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -35,6 +35,26 @@ def day_summary(day: str) -> DaySummary:
         .get()
     )
     return DaySummary(day=day, sales=int(row["n"]), total_fen=int(row["total"]), items=int(row["items"]))
+
+
+@dataclass(frozen=True)
+class RefundTotals:
+    """Refunds booked over some days: how many and how much money went back."""
+
+    count: int
+    total_fen: int
+
+
+def refund_totals(day_from: str, day_to: str) -> RefundTotals:
+    """Refunds booked from ``day_from`` to ``day_to`` inclusive (YYYY-MM-DD, shop time, the day of
+    the refund, not of its sale)."""
+    row = (
+        Refund.select(fn.COUNT(Refund.id).alias("n"), fn.COALESCE(fn.SUM(Refund.amount_fen), 0).alias("fen"))
+        .where(Refund.day >= day_from, Refund.day <= day_to)
+        .dicts()
+        .get()
+    )
+    return RefundTotals(count=int(row["n"]), total_fen=int(row["fen"]))
 
 
 def recent_sales(limit: int = 10) -> list[Sale]:
