@@ -119,6 +119,13 @@ class RangeSummary:
     items: int
     member_sales: int
     member_fen: int
+    refunds: int = 0
+    refunded_fen: int = 0  # refunds booked on these days (of sales from any day)
+
+    @property
+    def net_fen(self) -> int:
+        """Revenue less the money refunded in the same days."""
+        return self.total_fen - self.refunded_fen
 
     @property
     def average_fen(self) -> int:
@@ -152,9 +159,16 @@ def range_summary(first: dt.date, last: dt.date, store: str | None = None) -> Ra
         .where(where)
         .scalar(as_tuple=True)
     )
-    return RangeSummary(
-        first.isoformat(), last.isoformat(), int(n), int(total), int(items), int(members), int(member_total)
+    refunds = Refund.select(fn.COUNT(Refund.id), fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).where(
+        (Refund.day >= first.isoformat()) & (Refund.day <= last.isoformat())
     )
+    if store:
+        refunds = refunds.where(Refund.store == store)
+    refund_n, refund_fen = refunds.scalar(as_tuple=True)
+    return RangeSummary(
+        first.isoformat(), last.isoformat(), int(n), int(total), int(items), int(members), int(member_total),
+        int(refund_n), int(refund_fen),
+    )  # fmt: skip
 
 
 def daily(first: dt.date, last: dt.date, store: str | None = None) -> list[DaySummary]:
