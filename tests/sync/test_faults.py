@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import fleet, reports
 from hub.db import open_hub_database
+from hub.ingest import MAX_MESSAGE_BYTES
 from hub.models import Event, Gap, Quarantine
 from hub.mqtt import HubIngestor
 from kiosk.devtools.broker import MosquittoBroker
@@ -214,6 +216,41 @@ def test_reordered_and_duplicated_batches_are_booked_once_and_gaps_close(
     gaps = fleet.open_gaps()
     assert [(g.expected, g.got) for g in gaps] == [(1, 51)]  # reported when seq 51 came first ...
     assert gaps[0].missing == []  # ... and closed by the late batches
+
+
+def test_malformed_and_oversized_messages_amid_real_sales_are_quarantined_and_totals_hold(
+    kiosk_db,
+    own_broker: MosquittoBroker,
+    hub_thread,  # type: ignore[no-untyped-def]
+) -> None:
+    own_broker.start()
+    hub_thread(own_broker.port)
+    fen = sell(3)
+    agent = AgentThread(own_broker.port)
+    listener = AckListener(own_broker.port)
+    try:
+        wait_until(lambda: kiosk_unsent() == 0, what="first sales delivered")
+        garbled = b'{"v": 1, "device": "K01", "events": [{"id": '  # cut off mid-message
+        events = outbox.pending(limit=1) or [json.loads(Outbox.get().body)]
+        padded = dict(
+            events[0], id=str(uuid.uuid4()), data={**events[0]["data"], "padding": "x" * MAX_MESSAGE_BYTES}
+        )
+        oversized = batch("K01", [padded])
+        for payload in (garbled, oversized):
+            listener.client.publish(events_topic("K01"), payload, qos=1).wait_for_publish(5)
+        wait_until(lambda: Quarantine.select().count() == 2, what="both bad messages quarantined")
+        fen += sell(2)  # the terminal keeps selling and the hub keeps booking
+        wait_until(lambda: kiosk_unsent() == 0, what="later sales delivered")
+    finally:
+        listener.close()
+        agent.close()
+    assert hub_totals() == (5, fen, 5)
+    assert_books_match()
+    reasons = [q.reason for q in Quarantine.select().order_by(Quarantine.id)]
+    assert reasons[0].startswith("not JSON")
+    assert reasons[1] == f"message of {len(oversized)} bytes exceeds {MAX_MESSAGE_BYTES}"
+    assert padded["id"] not in listener.acked  # the oversized message was not acked
+    assert set(listener.acked) <= {row.id for row in Outbox.select()}  # only real sales were
 
 
 @pytest.mark.parametrize(
