@@ -147,3 +147,31 @@ def test_an_imported_member_says_no_consent_was_recorded(hub_db, tmp_path: Path)
         "没有同意记录（如由表格导入的会员）。"
     )
     assert client.get(f"/api/v1/members/{LI}").json()["consent"] is None
+
+
+def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub.loyalty_models import HubCard
+    from kiosk.domain.loyalty.rules import Tier, TierRule
+
+    seed(tmp_path)
+    HubCard.create(uid="04A1B2", member_id=ZHANG, kind="nfc", linked_at="2026-11-22T15:30:00+08:00")
+    HubCard.create(uid="0012345678", member_id=ZHANG, kind="printed", linked_at="2026-11-23T10:00:00+08:00")
+    tiers = (
+        Tier(code="normal", name_zh="普通会员", threshold=0),
+        Tier(code="gold", name_zh="金卡", threshold=1000),
+    )
+    loyalty.configure(LoyaltyRules(tiers=TierRule(tiers=tiers)), None)
+    client = TestClient(create_app(TZ))
+    assert client.get(f"/api/v1/members/{ZHANG}/cards").json() == [
+        {"uid": "0012345678", "kind": "printed", "linked_at": "2026-11-23T10:00:00+08:00"},
+        {"uid": "04A1B2", "kind": "nfc", "linked_at": "2026-11-22T15:30:00+08:00"},
+    ]
+    assert client.get(f"/api/v1/members/{LI}/cards").json() == []
+    assert client.get("/api/v1/members/nobody/cards").status_code == 404
+    assert [(t["code"], t["name_zh"], t["threshold"]) for t in client.get("/api/v1/tiers").json()] == [
+        ("normal", "普通会员", 0),
+        ("gold", "金卡", 1000),
+    ]
+    rules = client.get("/api/v1/rules").json()
+    assert rules["tiers"]["tiers"][1]["code"] == "gold" and rules["registration_coupon"] is None
+    assert rules == LoyaltyRules(tiers=TierRule(tiers=tiers)).model_dump(mode="json")
