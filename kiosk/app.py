@@ -25,7 +25,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import fonts, i18n
@@ -81,7 +87,7 @@ class AppSettings:
     printer_url: str | None = None  # None: the virtual printer in demo mode, no printer otherwise
     voice: bool = False
     voice_player: list[str] | None = None
-    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")
+    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
     promo_every_s: float = 6.0
     shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
@@ -111,7 +117,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     payment_busy = BooleanProperty(False)
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
-    promo_key = StringProperty("promo_1")
+    promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
+    promo_index = NumericProperty(0)
     last_receipt_no = StringProperty("")
     last_total_text = StringProperty("")
     points_earned = NumericProperty(0)
@@ -159,6 +166,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.selected_sku = ""
         self.cart_id = str(uuid.uuid4())  # names the cart in a cart.abandoned event
         self._failed_receipts: set[str] = set()
+        self._promo_version = -1  # the config version the promotions were read from; -1: not yet
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -169,6 +177,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         open_database(self.settings.db_path)
         if self.demo_mode:
             catalog.seed_demo_catalog()
+        self.load_promotions()
         if self.members is None:
             self.members = self._member_source()
         from kiosk.flows.members import MemberFlow
