@@ -90,6 +90,7 @@ class AppSettings:
     promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
     promo_every_s: float = 6.0
     shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
+    logo: str | None = None  # kiosk.toml's store.logo (a PNG, checked there); None: the name alone
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
 
 
