@@ -270,6 +270,19 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
 
+    def folded(self, text: str, lang: str, width: float, font_size: float) -> str:
+        """``text`` as a wrapping label ``width`` px wide shows it: Chinese never starts a line with "。".
+
+        English wraps at its spaces as Kivy does; Chinese is broken into lines here
+        (:func:`kiosk.i18n.fold`), measured in the label's font and size.
+        """
+        if lang == "en" or not text or width < font_size:
+            return text
+        from kivy.core.text import Label as CoreLabel
+
+        measure = CoreLabel(font_name="CJK", font_size=font_size)
+        return i18n.fold(text, lambda line: measure.get_extents(line)[0] <= width - 2)
+
     def shop(self, lang: str) -> str:
         """The shop's name on screen and receipts: the provisioned store name, else the demo shop's."""
         return self.settings.shop_name or i18n.tr("shop_name", lang)
