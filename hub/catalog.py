@@ -70,7 +70,14 @@ def new_release(
     campaigns: list[dict[str, Any]] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> ConfigRelease:
-    """Freeze the current catalog (and rules, campaigns, settings) into the next release."""
+    """Freeze the current catalog (and rules, campaigns, settings) into the next release.
+
+    ``settings=None`` keeps the previous release's settings (the attract screen's
+    promotions), so publishing a price change never drops them.
+    """
+    if settings is None:
+        previous = latest_release()
+        settings = previous.settings if previous is not None else {}
     catalog = [
         CatalogItem(
             sku=p.sku,

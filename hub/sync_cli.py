@@ -6,6 +6,7 @@
 import datetime as dt
 import signal
 import threading
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -151,6 +152,13 @@ def config() -> None:
 @click.option("--mqtt-user", default=None)
 @click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
 @click.option("--ca-file", default=None)
+@click.option(
+    "--promotions",
+    "promotions_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help='JSON list of {"zh", "en"} attract-screen promotions; default: keep the last release\'s.',
+)
 def config_publish(
     db_url: str,
     devices: tuple[str, ...],
@@ -159,16 +167,23 @@ def config_publish(
     mqtt_user: str | None,
     mqtt_password: str | None,
     ca_file: str | None,
+    promotions_file: Path | None,
 ) -> None:
     """Freeze the catalog into a new release and publish it, retained, to the terminals."""
     from hub import catalog as cat
+    from hub import promotions as promos
     from hub.db import open_hub_database
 
+    try:
+        promotions = promos.load_promotions(promotions_file) if promotions_file else None
+    except promos.PromotionFileError as exc:
+        raise click.ClickException(str(exc)) from exc
     open_hub_database(db_url)
     targets = list(devices) or cat.known_devices()
     if not targets:
         raise click.ClickException("还没有任何终端 / no terminal known yet: pass --device")
-    release = cat.new_release(dt.datetime.now(dt.UTC))
+    settings = promos.next_settings(cat.latest_release(), promotions)
+    release = cat.new_release(dt.datetime.now(dt.UTC), settings=settings)
     try:
         cat.publish_release(release, targets, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
     except (ConnectionError, OSError, RuntimeError) as exc:

@@ -25,7 +25,13 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.core.window import Window
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk import fonts, i18n
@@ -81,9 +87,10 @@ class AppSettings:
     printer_url: str | None = None  # None: the virtual printer in demo mode, no printer otherwise
     voice: bool = False
     voice_player: list[str] | None = None
-    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")
+    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
     promo_every_s: float = 6.0
     shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
+    logo: str | None = None  # kiosk.toml's store.logo (a PNG, checked there); None: the name alone
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
 
 
@@ -111,7 +118,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     payment_busy = BooleanProperty(False)
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
-    promo_key = StringProperty("promo_1")
+    promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
+    promo_index = NumericProperty(0)
     last_receipt_no = StringProperty("")
     last_total_text = StringProperty("")
     points_earned = NumericProperty(0)
@@ -159,6 +167,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.selected_sku = ""
         self.cart_id = str(uuid.uuid4())  # names the cart in a cart.abandoned event
         self._failed_receipts: set[str] = set()
+        self._promo_version = -1  # the config version the promotions were read from; -1: not yet
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -169,6 +178,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         open_database(self.settings.db_path)
         if self.demo_mode:
             catalog.seed_demo_catalog()
+        self.load_promotions()
         if self.members is None:
             self.members = self._member_source()
         from kiosk.flows.members import MemberFlow
@@ -259,6 +269,19 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     def tr(self, key: str, lang: str, **values: object) -> str:
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
+
+    def folded(self, text: str, lang: str, width: float, font_size: float) -> str:
+        """``text`` as a wrapping label ``width`` px wide shows it: Chinese never starts a line with "。".
+
+        English wraps at its spaces as Kivy does; Chinese is broken into lines here
+        (:func:`kiosk.i18n.fold`), measured in the label's font and size.
+        """
+        if lang == "en" or not text or width < font_size:
+            return text
+        from kivy.core.text import Label as CoreLabel
+
+        measure = CoreLabel(font_name="CJK", font_size=font_size)
+        return i18n.fold(text, lambda line: measure.get_extents(line)[0] <= width - 2)
 
     def shop(self, lang: str) -> str:
         """The shop's name on screen and receipts: the provisioned store name, else the demo shop's."""

@@ -137,6 +137,7 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     return {
         "timezone": config.store.timezone,
         "shop_name": config.store.name,
+        "logo": config.store.logo,
         "printer_url": printer.url if printer else None,
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
     }

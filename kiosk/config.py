@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "DEFAULT_DATA_PATH",
@@ -71,6 +72,20 @@ class StoreConfig(_Section):
         default="Asia/Shanghai", description="IANA time zone of the shop, e.g. `Asia/Shanghai`."
     )
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
+    logo: str | None = Field(
+        default=None,
+        description="The shop's logo beside its name on the start screen: absolute path of a PNG file.",
+    )
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_is_png(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        problem = _png_problem(Path(value))
+        if problem is not None:
+            raise PydanticCustomError("bilingual", "{en}", {"en": problem[0], "zh": problem[1]})
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -80,6 +95,28 @@ class StoreConfig(_Section):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use e.g. Asia/Shanghai)") from exc
         return value
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_problem(path: Path) -> tuple[str, str] | None:
+    """Why ``path`` cannot be shown as the logo (English, Chinese), or None when it is a PNG file."""
+    if not path.is_absolute():
+        return (f"must be an absolute path, e.g. /boot/firmware/logo.png (got {path})",
+                f"必须是绝对路径，例如 /boot/firmware/logo.png（现在是 {path}）")  # fmt: skip
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(PNG_SIGNATURE))
+    except FileNotFoundError:
+        return (f"no file at {path}; copy the logo there or remove `logo`",
+                f"{path} 不存在；请把标志图片放到这里，或删除 `logo`")  # fmt: skip
+    except OSError as exc:
+        return (f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}")
+    if head != PNG_SIGNATURE:
+        return (f"{path} is not a PNG image; save the logo as PNG",
+                f"{path} 不是 PNG 图片；请把标志另存为 PNG")  # fmt: skip
+    return None
 
 
 class DeviceConfig(_Section):
@@ -373,6 +410,8 @@ def _explain(error: dict[str, Any], lines: dict[tuple[str, ...], int]) -> Config
     dotted = ".".join(loc)
     line = _line_for(loc, lines)
     kind = error["type"]
+    if kind == "bilingual":  # the validator wrote both languages itself
+        return ConfigProblem(dotted, line, error["ctx"]["en"], error["ctx"]["zh"])
     if kind == "extra_forbidden":
         known = _known_keys(KioskConfig, loc[:-1])
         close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)

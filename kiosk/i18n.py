@@ -4,7 +4,12 @@ A small table rather than gettext catalogs for now: the screens bind to
 ``app.tr(key, app.lang)`` so switching language re-renders every label.
 """
 
+from collections.abc import Callable
+
 NBSP = "\u00a0"
+
+#: Chinese punctuation a line may end with but never start with (避头点).
+CLOSING_PUNCTUATION = "，。、；：！？）》”’"
 
 TEXT: dict[str, dict[str, str]] = {
     "shop_name": {"zh": "邻里便利店", "en": "Neighbourhood Mart"},
@@ -279,6 +284,30 @@ def localise(values: dict[str, object], lang: str) -> dict[str, object]:
             value = tr(value, lang)
         shown[name] = value
     return shown
+
+
+def fold(text: str, fits: Callable[[str], bool]) -> str:
+    """Chinese ``text`` broken into lines that ``fits`` accepts; a closing mark never starts a line.
+
+    Kivy wraps only at spaces, and Chinese has none (its spaces are no-break ones here), so
+    Kivy cuts a long sentence wherever the line is full and a "。" or "，" can start the next
+    line. Here the line breaks one character earlier instead, taking that character along
+    with the mark (避头点). ``fits`` measures a line in the label's font.
+    """
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for char in paragraph:
+            if not line or fits(line + char):
+                line += char
+            elif char in CLOSING_PUNCTUATION and len(line) > 1:
+                lines.append(line[:-1])
+                line = line[-1] + char
+            else:
+                lines.append(line)
+                line = char
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def tr(key: str, lang: str, **values: object) -> str:

@@ -42,7 +42,7 @@ from kiosk.domain.loyalty.rules import RegistrationCoupon, Tier, TierRule
 from kiosk.domain.loyalty.tiers import progress, tier_by_code
 from kiosk.screens.member_view import MemberView
 from kiosk.store import members
-from kiosk.store.member_models import Member
+from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal
 
@@ -152,8 +152,19 @@ class StoreMemberSource:
             coupons=tuple({"zh": c.name_zh, "en": c.name_zh} for c in self.usable_coupons(member.id)),
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
-            greeting={"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"},
+            greeting=self.greeting(member.id, name, data["birthday"]),
         )
+
+    def greeting(self, member_id: str, name: str, birthday: str) -> dict[str, str]:
+        """The thank-you screen's greeting: birthday month first, then a first purchase, else welcome back.
+
+        ``birthday`` is the decrypted ISO date ("" when not given); the month is the shop's.
+        """
+        if birthday and dt.date.fromisoformat(birthday).month == self.now().month:
+            return {"zh": f"{name}，生日快乐！本月消费享生日礼遇", "en": f"Happy birthday, {name}!"}
+        if _first_purchase(member_id):
+            return {"zh": f"{name}，欢迎加入！", "en": f"Welcome, {name}!"}
+        return {"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"}
 
     def usable_coupons(self, member_id: str) -> list[Coupon]:
         """The member's coupons that are unused and valid now."""
@@ -240,6 +251,13 @@ class StoreMemberSource:
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
         )
         return members.MemberSale(member.member_id, sale_id, priced, tuple(entries), earned.points)
+
+
+def _first_purchase(member_id: str) -> bool:
+    """Nothing on the member's ledger here (no sale, top-up or adjustment) and no balance from the hub."""
+    on_ledger = LedgerRow.select().where(LedgerRow.member_id == member_id).exists()
+    from_hub = MemberSnapshot.select().where(MemberSnapshot.member_id == member_id).exists()
+    return not (on_ledger or from_hub)
 
 
 def demo_rules() -> LoyaltyRules:

@@ -102,3 +102,39 @@ def test_above_the_offline_cap_needs_an_attendant(source: StoreMemberSource) -> 
         source.member_tender(view, 3000, 3000, [])
     assert members.member_balances(view.member_id)[PRINCIPAL] == 5000
     assert BONUS not in members.member_balances(view.member_id)
+
+
+def test_the_greeting_is_happy_birthday_in_the_birthday_month_welcome_on_a_first_purchase_else_welcome_back(
+    source: StoreMemberSource,
+) -> None:
+    consent = members.Consent(version="test", where="S01/K01")
+    born_in_november = dt.date(1990, 11, 3)
+    birthday = members.register_member(
+        KEY, TERMINAL, NOW, "13900139000", consent, name="李雷", birthday=born_in_november
+    ).member
+    newcomer = members.register_member(
+        KEY, TERMINAL, NOW, "13700137000", consent, name="韩梅梅", birthday=dt.date(1992, 12, 1)
+    ).member
+    assert source.find_by_qr(f"member:{birthday.id}").greeting == {  # type: ignore[union-attr]
+        "zh": "李*，生日快乐！本月消费享生日礼遇",
+        "en": "Happy birthday, 李*!",
+    }
+    assert source.find_by_qr(f"member:{newcomer.id}").greeting == {  # type: ignore[union-attr]
+        "zh": "韩**，欢迎加入！",
+        "en": "Welcome, 韩**!",
+    }
+    view = source.find_by_qr(f"member:{newcomer.id}")
+    assert view is not None
+    cart = Cart().add(RICE, 1)
+    addon = source.sale_addon(view, cart, [], "s-first")
+    commit_sale(cart, [PaymentIntent("cash", 2000)], TERMINAL, NOW, "s-first", member=addon)
+    assert source.find_by_qr(f"member:{newcomer.id}").greeting == {  # type: ignore[union-attr]
+        "zh": "韩**，欢迎回来！",
+        "en": "Welcome back, 韩**!",
+    }
+    assert source.find_by_card("0012345678").greeting == {  # type: ignore[union-attr]
+        "zh": "张*，欢迎回来！",  # the demo member has points and stored value: not new
+        "en": "Welcome back, 张*!",
+    }
+    december = StoreMemberSource(KEY, TERMINAL, lambda: NOW.replace(month=12), source.rules)
+    assert december.find_by_qr(f"member:{birthday.id}").greeting["en"] == "Welcome, 李*!"  # type: ignore[union-attr]

@@ -7,9 +7,10 @@ import logging
 import time
 import uuid
 
-from kiosk import heap
+from kiosk import heap, i18n
 from kiosk.domain.cart import Cart
 from kiosk.store import audit
+from kiosk.sync import config
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +65,31 @@ class IdleFlow:
         self.root.current = "idle"
         heap.release_after_sale()  # nobody waits now: what the sale left goes back (kiosk/heap.py)
 
+    def load_promotions(self) -> bool:
+        """Take the promotions of the config release the terminal runs, when its version changed.
+
+        One single-row query when nothing changed, so the Clock may call it on every rotation.
+        The built-in promotions show only while the hub never sent any. Returns True on a change.
+        """
+        version = config.running_version()
+        if version == self._promo_version:
+            return False
+        self._promo_version = version
+        sent = [promo.model_dump() for promo in config.applied_promotions()]
+        builtin = [{lang: i18n.tr(key, lang) for lang in ("zh", "en")} for key in self.settings.promotions]
+        self.promos = sent or builtin
+        self.promo_index = 0
+        return True
+
     def next_promotion(self) -> None:
-        """Rotate the attract screen's promotions."""
-        promos = self.settings.promotions
-        if promos:
-            index = (promos.index(self.promo_key) + 1) if self.promo_key in promos else 0
-            self.promo_key = promos[index % len(promos)]
+        """Rotate the attract screen's promotions (a new release starts again at its first one)."""
+        if not self.load_promotions() and self.promos:
+            self.promo_index = (self.promo_index + 1) % len(self.promos)
+
+    def promo_line(self, promos: list[dict[str, str]], index: int, lang: str) -> str:
+        """The promotion at ``index`` in ``lang``; kv passes the properties so the label rebinds."""
+        text = promos[index].get(lang, "") if 0 <= index < len(promos) else ""
+        return text.replace(" ", i18n.NBSP) if lang != "en" else text  # Kivy wraps Chinese at spaces only
 
     def cancel_sale(self) -> None:
         """The shopper gives up before paying: the cart is kept as abandoned, back to idle."""

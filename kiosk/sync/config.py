@@ -32,6 +32,37 @@ class CatalogItem(Schema):
     active: bool = Field(default=True, description="False hides the product from scanning.")
 
 
+class Promotion(Schema):
+    """One line the attract screen rotates through, in both languages (``settings.promotions``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zh: str = Field(min_length=1, max_length=60, description="Chinese text, 1-60 characters.")
+    en: str = Field(min_length=1, max_length=60, description="English text, 1-60 characters.")
+
+
+#: At most this many promotions in one release: the attract screen shows each for a few seconds.
+MAX_PROMOTIONS = 10
+
+
+class Promotions(Schema):
+    """The ``promotions`` list of a release's settings, checked on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    promotions: list[Promotion] = Field(min_length=1, max_length=MAX_PROMOTIONS)
+
+
+def parse_promotions(items: object) -> list[Promotion]:
+    """Validate a promotions list; raise SchemaError saying which entry is wrong and why."""
+    try:
+        return Promotions.model_validate({"promotions": items}).promotions
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise SchemaError(f"{where}: {error['msg']}") from exc
+
+
 class ConfigRelease(Schema):
     """A whole versioned downlink config."""
 
@@ -67,6 +98,8 @@ def parse_release(payload: bytes) -> ConfigRelease:
     barcodes = [item.barcode for item in release.catalog if item.barcode]
     if len(set(barcodes)) != len(barcodes):
         raise SchemaError("config catalog gives two products the same barcode")
+    if "promotions" in release.settings:
+        parse_promotions(release.settings["promotions"])
     return release
 
 
@@ -74,6 +107,15 @@ def running_version() -> int:
     """The version of the config release the terminal runs (0: none yet)."""
     row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
     return row.version if row else 0
+
+
+def applied_promotions() -> list[Promotion]:
+    """The promotions of the release the terminal runs; empty when none was ever sent."""
+    row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
+    if row is None:
+        return []
+    items = json.loads(row.body).get("settings", {}).get("promotions")
+    return parse_promotions(items) if items else []
 
 
 def apply_release(release: ConfigRelease, now: dt.datetime) -> bool:

@@ -400,3 +400,61 @@ def test_screens_fit_larger_windows(
             ("points", 1282),
             ("stored_principal", 4800),
         ]
+
+
+def test_the_attract_screen_shows_the_hubs_promotions_and_the_shops_logo(
+    tmp_path: Path,
+    display: str,
+    kiosk_db,
+    broker,  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+
+    from hub.cli import main as hub_main
+    from kiosk.sync import config
+    from tests.sync.harness import AgentThread, wait_until
+
+    promotions = tmp_path / "promotions.json"
+    promotions.write_text(
+        json.dumps(
+            [{"zh": "秋季新品：桂花拿铁 第二杯半价", "en": "New for autumn: osmanthus latte"}],
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
+    args = ["config", "publish", "--db", f"sqlite:///{tmp_path / 'hub.db'}", "--device", "KL"]
+    published = CliRunner().invoke(
+        hub_main, [*args, "--mqtt-port", str(broker.port), "--promotions", str(promotions)]
+    )
+    assert published.exit_code == 0, published.output
+    agent = AgentThread(broker.port, device="KL")
+    try:
+        wait_until(lambda: config.running_version() == 1, what="release 1 applied")
+    finally:
+        agent.close()
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (96, 96), (230, 0, 120)).save(logo)  # a colour no screen uses
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
+    script = {
+        "steps": [{"observe": "idle"}, {"shot": "idle_logo"}],
+        "screenshots": str(shots),
+        "settings": {"shop_name": "街角便利店", "logo": str(logo), "promo_every_s": 60},
+    }
+    report = run_kiosk(tmp_path, display, script)  # the same kiosk.db the agent applied the release to
+    assert report["screens"]["idle"]["texts"]["promo"] == "秋季新品：桂花拿铁\u00a0第二杯半价"
+    assert report["screens"]["idle"]["texts"]["shop"] == "街角便利店"
+    assert report["small_buttons"]["idle_logo-zh"] == []
+    for lang in ("zh", "en"):
+        with Image.open(shots / f"kiosk-idle_logo-{lang}.png") as shot:
+            logo_px = [xy for xy, colour in _pixels(shot.convert("RGB")) if colour == (230, 0, 120)]
+        # the logo is drawn whole (112 px at most), in the top part of the screen, left of centre
+        xs, ys = [x for x, _ in logo_px], [y for _, y in logo_px]
+        assert 60 <= max(xs) - min(xs) + 1 <= 112 and max(xs) < shot.width / 2 and max(ys) < shot.height / 2
+
+
+def _pixels(image: Image.Image) -> Iterator[tuple[tuple[int, int], tuple[int, int, int]]]:
+    loaded = image.load()
+    assert loaded is not None
+    for y in range(image.height):
+        for x in range(image.width):
+            yield (x, y), loaded[x, y]  # type: ignore[misc]

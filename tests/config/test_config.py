@@ -205,3 +205,52 @@ def test_cli_validate_missing_file_is_bilingual(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot read the file" in result.output
     assert "无法读取该文件" in result.output
+
+
+def test_a_png_logo_is_accepted(tmp_path: Path) -> None:
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(logo)
+    text = GOOD.replace('timezone = "Asia/Shanghai"', f'timezone = "Asia/Shanghai"\nlogo = "{logo}"')
+    assert parse_config(text, "t.toml").store.logo == str(logo)
+    assert parse_config(GOOD, "t.toml").store.logo is None
+
+
+@pytest.mark.parametrize(
+    ("make", "en", "zh"),
+    [
+        (
+            None,
+            "no file at {p}; copy the logo there or remove `logo`",
+            "{p} 不存在；请把标志图片放到这里，或删除 `logo`",
+        ),
+        ("jpeg", "{p} is not a PNG image; save the logo as PNG", "{p} 不是 PNG 图片；请把标志另存为 PNG"),
+    ],
+)
+def test_a_logo_that_is_missing_or_not_a_png_is_named_in_both_languages(
+    tmp_path: Path, make: str | None, en: str, zh: str
+) -> None:
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    if make:
+        Image.new("RGB", (64, 64), (200, 30, 30)).save(logo, format="JPEG")  # a JPEG named .png
+    text = GOOD.replace('timezone = "Asia/Shanghai"', f'timezone = "Asia/Shanghai"\nlogo = "{logo}"')
+    result = CliRunner().invoke(config_group, ["validate", str(write(tmp_path, text))])
+    assert result.exit_code != 0
+    problem = f"{tmp_path / 'kiosk.toml'}:5: `store.logo`: {en.format(p=logo)}\n    {zh.format(p=logo)}"
+    assert problem in result.output
+
+
+def test_a_relative_logo_path_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            GOOD.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\nlogo = "logo.png"')
+        )
+    (problem,) = info.value.problems
+    assert (problem.key, problem.line, problem.zh) == (
+        "store.logo",
+        5,
+        "必须是绝对路径，例如 /boot/firmware/logo.png（现在是 logo.png）",
+    )
