@@ -186,9 +186,17 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "No stored value or usable points on this member account. Please choose another method.",
     },
     "member_pay_over_cap": {
-        "zh": "本机暂时无法连接总部，储值/积分支付已超出离线限额，需要店员授权。请呼叫店员或换一种付款方式。",
-        "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit: "
-        "an attendant override is needed. Please call staff or choose another method.",
+        "zh": "本机未连上总部，储值/积分支付超出离线限额。请店员点“店员授权”，或换一种付款方式。",
+        "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit. "
+        "Staff can tap Staff override, or choose another method.",
+    },
+    "override_cap_button": {"zh": "店员授权", "en": "Staff override"},
+    "override_cap_title": {"zh": "店员授权：超出离线限额", "en": "Staff override: above the offline limit"},
+    "override_cap_body": {
+        "zh": "会员储值 {amount}、积分 {points} 分超出本机离线限额。"
+        "确认会员身份后输入店员密码授权，授权会记录在案。",
+        "en": "Stored value {amount} and {points} points are above this terminal's offline limit. "
+        "Check the member, then enter the staff PIN to approve; the approval is recorded.",
     },
     "paying_mobile": {
         "zh": "正在向{wallet}请求付款 {amount}，请稍候…",

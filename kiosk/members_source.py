@@ -9,7 +9,7 @@ points earned, coupons used) commits in the sale's own transaction. No Kivy here
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import (
@@ -56,6 +56,8 @@ class MemberTender:
     stored_value_fen: int = 0
     points: int = 0
     points_fen: int = 0
+    override: dict[str, object] | None = field(default=None, compare=False)
+    """With an attendant's offline-cap override: the audit detail the sale must carry."""
 
     @property
     def total_fen(self) -> int:
@@ -73,7 +75,14 @@ class MemberTender:
 
 
 class NeedsAttendant(LoyaltyError):
-    """The member payment is above the terminal's offline cap: an attendant must override."""
+    """The member payment is above the terminal's offline cap: an attendant must override.
+
+    ``asked`` is what the payment would spend; the screen shows it on the override keypad.
+    """
+
+    def __init__(self, reason: str, asked: OfflineSpend) -> None:
+        super().__init__(reason)
+        self.asked = asked
 
 
 def _points_in(tenders: Sequence[PaymentIntent]) -> tuple[int, int]:
@@ -194,13 +203,19 @@ class StoreMemberSource:
 
     # --- paying ----------------------------------------------------------------------------
     def member_tender(
-        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+        self,
+        member: MemberView,
+        remaining_fen: int,
+        due_fen: int,
+        taken: Sequence[PaymentIntent],
+        override_by: str = "",
     ) -> MemberTender:
         """Stored value first, then points, for up to ``remaining_fen``; raise if over the offline cap.
 
         ``taken`` are the tenders already on the sale, so a second tap never
         spends the same balance twice. Raises :class:`NeedsAttendant` above the
-        offline cap and :class:`LoyaltyError` when the member has nothing to pay with.
+        offline cap (unless attendant ``override_by`` approved it: the tender then
+        carries the audit detail) and :class:`LoyaltyError` when the member has nothing to pay with.
         """
         held = members.member_balances(member.member_id)
         stored_left = held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken)
@@ -220,9 +235,19 @@ class StoreMemberSource:
         if tender.total_fen <= 0:
             raise LoyaltyError("no stored value or usable points / 没有可用的储值或积分")
         asked = OfflineSpend(points, stored)
-        decision = members.check_member_spend(member.member_id, asked, self.online(), self.rules.risk)
+        cap = self.rules.risk
+        decision = members.check_member_spend(member.member_id, asked, self.online(), cap, override_by)
+        if decision.verdict is Verdict.OVERRIDDEN:
+            detail = {
+                "reason": decision.reason,
+                "points": points,
+                "stored_value_fen": stored,
+                "cap_points": cap.offline_points,
+                "cap_stored_value_fen": cap.offline_stored_value_fen,
+            }
+            return replace(tender, override=detail)
         if decision.verdict is not Verdict.ALLOW:
-            raise NeedsAttendant(decision.reason)
+            raise NeedsAttendant(decision.reason, asked)
         return tender
 
     def sale_addon(
