@@ -190,6 +190,36 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit. "
         "Staff can tap Staff override, or choose another method.",
     },
+    "top_up": {"zh": "会员充值", "en": "Top up"},
+    "top_up_title": {"zh": "会员充值：选择金额", "en": "Top up: choose the amount"},
+    "top_up_member": {
+        "zh": "会员 {name}（{phone}），储值余额 {balance}",
+        "en": "Member {name} ({phone}), stored value {balance}",
+    },
+    "top_up_tier": {"zh": "充{amount} 送{bonus}", "en": "Top up {amount}, get {bonus} free"},
+    "top_up_plain": {"zh": "充{amount}", "en": "Top up {amount}"},
+    "top_up_other": {"zh": "其他金额", "en": "Other amount"},
+    "top_up_back": {"zh": "换个金额", "en": "Another amount"},
+    "top_up_amount_title": {"zh": "输入充值金额", "en": "Type the top-up amount"},
+    "top_up_confirm_title": {"zh": "会员充值：确认收款", "en": "Top up: confirm the cash"},
+    "top_up_confirm_body": {
+        "zh": "收取现金 {amount}，赠送 {bonus}，会员储值增加 {total}。\n收到现金后点确认，钱箱会打开。",
+        "en": "Take {amount} in cash; {bonus} bonus; the member's stored value goes up by {total}. "
+        "Confirm once the cash is in hand: the drawer opens.",
+    },
+    "top_up_cash_received": {"zh": "已收现金 {amount}，确认充值", "en": "Cash {amount} received: top up"},
+    "topped_up": {
+        "zh": "充值成功：{amount}，赠送 {bonus}。储值余额 {balance}。",
+        "en": "Topped up {amount} with {bonus} bonus. Stored value now {balance}.",
+    },
+    "top_up_no_member": {
+        "zh": "请先刷会员卡或出示会员码，再充值。",
+        "en": "Tap the member card or show the member QR first, then top up.",
+    },
+    "top_up_invalid": {
+        "zh": "充值金额必须大于 0，未收款、未充值。",
+        "en": "The top-up amount must be above zero: nothing was taken or stored.",
+    },
     "override_cap_button": {"zh": "店员授权", "en": "Staff override"},
     "override_cap_title": {"zh": "店员授权：超出离线限额", "en": "Staff override: above the offline limit"},
     "override_cap_body": {

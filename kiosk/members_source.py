@@ -38,7 +38,13 @@ from kiosk.domain.loyalty import (
     tier_for,
 )
 from kiosk.domain.loyalty.errors import LoyaltyError
-from kiosk.domain.loyalty.rules import RegistrationCoupon, Tier, TierRule
+from kiosk.domain.loyalty.rules import (
+    BonusTier,
+    RegistrationCoupon,
+    StoredValueRule,
+    Tier,
+    TierRule,
+)
 from kiosk.domain.loyalty.tiers import progress, tier_by_code
 from kiosk.screens.member_view import MemberView
 from kiosk.store import members
@@ -250,6 +256,22 @@ class StoreMemberSource:
             raise NeedsAttendant(decision.reason, asked)
         return tender
 
+    # --- topping up ------------------------------------------------------------------------
+    def bonus_tiers(self) -> tuple[BonusTier, ...]:
+        """The top-up bonus tiers (充100送20), lowest first."""
+        return tuple(sorted(self.rules.stored_value.bonus_tiers, key=lambda t: t.min_fen))
+
+    def top_up(self, member: MemberView, amount_fen: int, staff: str) -> tuple[Split, MemberView]:
+        """An attendant took ``amount_fen`` in cash: principal plus bonus onto the member's stored value.
+
+        The ledger entries and their ``ledger.adjusted`` event commit in one
+        transaction; returns the split and the member as the screen now shows them.
+        """
+        split = members.top_up_stored_value(
+            self.terminal, self.now(), member.member_id, amount_fen, self.rules.stored_value, staff
+        )
+        return split, self.view(Member.get_by_id(member.member_id))
+
     def sale_addon(
         self, member: MemberView, cart: Cart, tenders: Sequence[PaymentIntent] = (), sale_id: str = ""
     ) -> members.MemberSale:
@@ -269,7 +291,7 @@ class StoreMemberSource:
 
 def demo_rules() -> LoyaltyRules:
     """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
-    a new member gets 新会员满20减3 (30 days)."""
+    a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50."""
     tiers = TierRule(
         basis="points",
         tiers=(
@@ -279,7 +301,9 @@ def demo_rules() -> LoyaltyRules:
         ),
     )
     welcome = RegistrationCoupon(name_zh="新会员满20减3", min_spend_fen=2000, off_fen=300, valid_days=30)
-    return LoyaltyRules(tiers=tiers, registration_coupon=welcome)
+    bonuses = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=20000, bonus_fen=5000))
+    stored_value = StoredValueRule(bonus_tiers=bonuses)
+    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value)
 
 
 DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}

@@ -122,3 +122,14 @@ def test_an_attendant_override_lets_the_payment_through_with_its_audit_detail(
         "cap_points": 0,
         "cap_stored_value_fen": 2000,
     }
+
+
+def test_a_top_up_books_the_bonus_tier_and_returns_the_new_balance(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    assert [(t.min_fen, t.bonus_fen) for t in source.bonus_tiers()] == [(10000, 2000), (20000, 5000)]
+    split, after = source.top_up(view, 25000, "attendant-1")
+    assert (split.principal, split.bonus) == (25000, 5000)
+    assert after.stored_value_fen == 5000 + 25000 + 5000
+    held = members.member_balances(view.member_id)
+    assert (held[PRINCIPAL], held[BONUS]) == (30000, 5000)
