@@ -70,6 +70,9 @@ class AppSettings:
     lang: str = "zh"
     demo_mode: bool = False
     attendant_pin: str = "2468"  # demo PIN; a provisioned kiosk gets staff PINs from the hub
+    attendant_id: str = "attendant-1"  # who that PIN is: audits and staff.clock events name them
+    attendant_name: str = "王芳"  # shown when they clock in or out
+    attendant_badges: tuple[str, ...] = ()  # card UIDs of their staff badge: a tap clocks in/out
     offline_points_cap: int = 2000  # per member while the hub is unreachable ([limits] in kiosk.toml)
     offline_stored_value_cap_fen: int = 20000
     remove_needs_attendant: bool = True

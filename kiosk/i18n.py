@@ -190,6 +190,15 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit. "
         "Staff can tap Staff override, or choose another method.",
     },
+    "clock": {"zh": "上下班打卡", "en": "Clock in/out"},
+    "clock_title": {"zh": "上下班打卡", "en": "Clock in / out"},
+    "clock_body": {
+        "zh": "输入店员密码：未上班则上班打卡，已上班则下班打卡。也可以在读卡区刷员工卡。",
+        "en": "Enter your staff PIN: it clocks you in, or out if you are on shift. "
+        "You can also tap your staff badge on the card reader.",
+    },
+    "clocked_in": {"zh": "{name} 已上班 {time}", "en": "{name} clocked in at {time}"},
+    "clocked_out": {"zh": "{name} 已下班 {time}", "en": "{name} clocked out at {time}"},
     "top_up": {"zh": "会员充值", "en": "Top up"},
     "top_up_title": {"zh": "会员充值：选择金额", "en": "Top up: choose the amount"},
     "top_up_member": {

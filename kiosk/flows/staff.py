@@ -15,7 +15,7 @@ from kiosk.domain.money import format_fen
 from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
-from kiosk.store import audit, receipts
+from kiosk.store import audit, receipts, staff_clock
 from kiosk.store.models import Sale
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,33 @@ class StaffFlow:
     """Checks staff PINs and carries out attendant actions."""
 
     def check_pin(self, pin: str) -> str | None:
-        """The staff id for ``pin``, or None. One demo PIN until staff sync lands."""
+        """The staff id for ``pin``, or None. One attendant (``AppSettings``) until staff sync lands."""
         if hmac.compare_digest(hash_pin(pin, self._pin_salt), self._pin_hash):
-            return "attendant-1"
+            return str(self.settings.attendant_id)
         return None
+
+    def staff_for_badge(self, uid: str) -> str | None:
+        """The staff id whose badge has card ``uid`` (as read, or upper-cased), or None."""
+        badges = {badge.upper() for badge in self.settings.attendant_badges}
+        return str(self.settings.attendant_id) if uid.upper() in badges else None
+
+    def ask_clock(self) -> None:
+        """上下班打卡 on the idle screen: the staff PIN, then clock in or out."""
+        from kiosk.screens.popups import PinPopup
+
+        PinPopup.ask(
+            self,
+            title="clock_title",
+            body=("clock_body", {}),
+            approved=lambda staff: self.clock_staff(staff, "pin"),
+        )
+
+    def clock_staff(self, staff: str, method: str) -> None:
+        """Clock ``staff`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
+        name = self.settings.attendant_name if staff == self.settings.attendant_id else staff
+        entry = staff_clock.clock(self.terminal, self.now(), staff, name, method)
+        key = "clocked_in" if entry.direction == "in" else "clocked_out"
+        self._say(key, name=name, time=entry.at.strftime("%H:%M"))
 
     def open_staff_menu(self) -> None:
         """The staff button: PIN first, then the attendant actions."""

@@ -167,6 +167,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_reprint_list(self.staff)
 
+    def clock(self) -> None:
+        """Clock the attendant in or out."""
+        self.dismiss()
+        App.get_running_app().clock_staff(self.staff, "pin")
+
     def top_up(self) -> None:
         """Top up the member's stored value."""
         self.dismiss()

@@ -176,3 +176,54 @@ def test_each_top_up_opens_the_drawer_and_prints_a_slip(top_ups: tuple[dict[str,
     assert sum(isinstance(op, Raster) for op in ops) >= 2
     slips = report["printed"]
     assert len(slips) == 2 and all("-CZ" in no and no.startswith("S01-K01-") for no in slips)
+
+
+BADGE = "0099887766"
+
+CLOCK_STEPS: list[dict[str, Any]] = [
+    {"tap": "idle:clock"}, {"observe": "clock_keypad"}, {"shot": "clock_pin"},
+    {"pin": PIN}, {"observe": "clocked_in"}, {"shot": "clocked_in"},
+    {"card": BADGE}, {"observe": "badge_out"},
+    {"tap": "idle:staff"}, {"pin": PIN}, {"observe": "menu"}, {"tap": "popup:clock"}, {"observe": "menu_in"},
+    {"card": MEMBER_CARD}, {"observe": "member_card"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def clocking(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple[dict[str, Any], Path]:
+    """王芳 clocks in with her PIN, out with her badge, in again from the staff menu; then a member taps."""
+    workdir = tmp_path_factory.mktemp("clock")
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", workdir / "shots"))
+    script = {"steps": CLOCK_STEPS, "screenshots": str(shots), "settings": {"attendant_badges": [BADGE]}}
+    return run_kiosk(workdir, display, script), workdir
+
+
+def test_clocking_toggles_in_and_out_by_pin_badge_and_staff_menu(
+    clocking: tuple[dict[str, Any], Path],
+) -> None:
+    report, workdir = clocking
+    screens = report["screens"]
+    keypad = screens["clock_keypad"]["popup"]
+    assert (keypad["kind"], keypad["title"]) == ("PinPopup", "上下班打卡")
+    events = outbox(workdir / "kiosk.db")
+    assert [e["type"] for e in events] == ["staff.clock"] * 3
+    clocked = [e["data"] for e in events]
+    assert [(c["staff_id"], c["staff_name"], c["direction"], c["method"]) for c in clocked] == [
+        ("attendant-1", "王芳", "in", "pin"),
+        ("attendant-1", "王芳", "out", "badge"),
+        ("attendant-1", "王芳", "in", "pin"),
+    ]
+    assert all(c["at"] == e["ts"] and c["store"] == "S01" for c, e in zip(clocked, events, strict=True))
+    times = [e["ts"][11:16] for e in events]
+    assert screens["clocked_in"]["message"] == zh(f"王芳 已上班 {times[0]}")
+    assert screens["badge_out"]["message"] == zh(f"王芳 已下班 {times[1]}")
+    assert screens["menu_in"]["message"] == zh(f"王芳 已上班 {times[2]}")
+    assert (screens["clocked_in"]["current"], screens["badge_out"]["current"]) == ("idle", "idle")
+    assert report["small_buttons"]["clocked_in-zh"] == [] and report["small_buttons"]["clocked_in-en"] == []
+
+
+def test_a_member_card_is_still_a_member_when_badges_are_configured(
+    clocking: tuple[dict[str, Any], Path],
+) -> None:
+    member = clocking[0]["screens"]["member_card"]
+    assert member["current"] == "cart" and "138****8000" in member["member"]
