@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 
-from hub import booking, bulk_pg, fleet, loyalty
+from hub import booking, bulk_pg, fleet, loyalty, staff_hours
 from hub.db import database, transaction
 from hub.models import DeviceHead, Event, Gap, Quarantine, Sale
 from kiosk.sync import schema
@@ -411,7 +411,11 @@ def _unique_receipt(event: dict[str, Any], sale: tuple[Any, ...]) -> tuple[Any, 
 # event-by-event path; sales without a member have no hook work and go the bulk way.
 MEMBER_SALE_HOOKS: list[Effect] = [loyalty.on_sale_completed]
 
-EFFECTS: dict[str, Effect] = {"sale.completed": _apply_sale_completed, **loyalty.EFFECTS}
+EFFECTS: dict[str, Effect] = {
+    "sale.completed": _apply_sale_completed,
+    "staff.clock": staff_hours.on_staff_clock,
+    **loyalty.EFFECTS,
+}
 
 
 def _reject(
