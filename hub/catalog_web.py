@@ -40,9 +40,9 @@ TEXT: dict[str, dict[str, str]] = {
     "name_en_col": {"zh": "英文名", "en": "English name"},
     "price_yuan": {"zh": "价格（元）", "en": "Price (¥)"},
     "on_sale": {"zh": "在售", "en": "On sale"},
-    "save": {"zh": "保存", "en": "Save"},
+    "catalog_save": {"zh": "保存", "en": "Save"},
     "add_product": {"zh": "新增商品", "en": "Add a product"},
-    "add": {"zh": "新增", "en": "Add"},
+    "catalog_add": {"zh": "新增", "en": "Add"},
     "shown_of": {"zh": "显示 {shown} / 共 {total} 个商品", "en": "Showing {shown} of {total} products"},
     "pending_none": {
         "zh": "终端已是最新：商品与已发布的第 {v} 版一致。",
@@ -63,7 +63,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Run hub config publish on the hub host to send it to the terminals.",
     },
     "published": {"zh": "第 {v} 版已发布到 {n} 台终端。", "en": "Release {v} published to {n} terminals."},
-    "saved": {"zh": "已保存 {sku}。", "en": "Saved {sku}."},
+    "catalog_saved": {"zh": "已保存 {sku}。", "en": "Saved {sku}."},
     "added": {"zh": "已新增 {sku}。", "en": "Added {sku}."},
     "no_products": {"zh": "没有符合条件的商品。", "en": "No product matches."},
     "publish_failed": {"zh": "发布失败：", "en": "Publishing failed: "},
@@ -168,7 +168,7 @@ def router(
         done = request.query_params.get("done", "")
         banner = ""
         if done.startswith("saved:"):
-            banner = i18n.t("saved", lang).format(sku=done[6:])
+            banner = i18n.t("catalog_saved", lang).format(sku=done[6:])
         elif done.startswith("added:"):
             banner = i18n.t("added", lang).format(sku=done[6:])
         elif done.startswith("published:"):
