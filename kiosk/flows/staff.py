@@ -179,7 +179,7 @@ class StaffFlow:
         now = self.now()
         slip_no = f"CZ{now:%Y%m%d%H%M%S}{now.microsecond // 1000:03d}"  # CZ: 充值, not a sale number
         return ReceiptData(
-            store_name=i18n.tr("shop_name", "zh"),
+            store_name=self.shop("zh"),
             receipt_no=f"{self.terminal.store}-{self.terminal.device}-{slip_no}",
             time=now,
             lines=(ReceiptLine("会员储值充值", 1, amount_fen, amount_fen),),
