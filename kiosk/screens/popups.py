@@ -177,6 +177,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_top_up(self.staff)
 
+    def refund(self) -> None:
+        """Refund (part of) a stored sale: kiosk/flows/refund.py."""
+        self.dismiss()
+        App.get_running_app().start_refund(self.staff)
+
 
 class TopUpPopup(KioskPopup):
     """会员充值: one button per bonus tier (充¥100 送¥20) and 其他金额; then the cash is confirmed."""
