@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 
-from hub import booking, bulk_pg, fleet, loyalty, refunds
+from hub import booking, bulk_pg, fleet, loyalty, refunds, staff_hours
 from hub.db import database, transaction
 from hub.models import DeviceHead, Event, Gap, Quarantine, Sale
 from kiosk.sync import schema
@@ -423,6 +423,7 @@ MEMBER_SALE_HOOKS: list[Effect] = [loyalty.on_sale_completed]
 EFFECTS: dict[str, Effect] = {
     "sale.completed": _apply_sale_completed,
     "sale.refunded": _apply_sale_refunded,
+    "staff.clock": staff_hours.on_staff_clock,
     **loyalty.EFFECTS,
 }
 

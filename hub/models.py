@@ -155,3 +155,6 @@ def create_schema(db: Database) -> None:
     from hub.app_releases import MODELS as APP_RELEASE_MODELS  # software releases offered to terminals
 
     db.create_tables(APP_RELEASE_MODELS, safe=True)
+    from hub.staff_hours import MODELS as STAFF_MODELS  # staff.clock events, for the staff hours page
+
+    db.create_tables(STAFF_MODELS, safe=True)

@@ -24,6 +24,7 @@ from hub import (
     release_web,
     report_web,
     reports,
+    staff_web,
     sync_web,
 )
 from kiosk.domain.money import format_fen
@@ -59,6 +60,7 @@ def create_app(
     app.include_router(member_web.router(tz, today))
     app.include_router(report_web.router(tz, today))
     app.include_router(catalog_web.router(tz, publish_catalog))
+    app.include_router(staff_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

@@ -50,7 +50,7 @@ from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
 from kiosk.payments import PaymentProvider
 from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
-from kiosk.store.sales import PaymentIntent, Terminal
+from kiosk.store.sales import Approval, PaymentIntent, Terminal
 from kiosk.voice import VoicePrompter
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ class AppSettings:
     lang: str = "zh"
     demo_mode: bool = False
     attendant_pin: str = "2468"  # demo PIN; a provisioned kiosk gets staff PINs from the hub
+    attendant_id: str = "attendant-1"  # who that PIN is: audits and staff.clock events name them
+    attendant_name: str = "王芳"  # shown when they clock in or out
+    attendant_badges: tuple[str, ...] = ()  # card UIDs of their staff badge: a tap clocks in/out
+    offline_points_cap: int = 2000  # per member while the hub is unreachable ([limits] in kiosk.toml)
+    offline_stored_value_cap_fen: int = 20000
     remove_needs_attendant: bool = True
     idle_timeout_s: float = 90.0
     countdown_s: int = 20
@@ -116,6 +121,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     paid_fen = NumericProperty(0)
     remaining_text = StringProperty(format_fen(0))
     payment_busy = BooleanProperty(False)
+    override_offered = BooleanProperty(False)  # member payment over the offline cap: 店员授权 offered
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
@@ -148,6 +154,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.terminal = Terminal(store=settings.store, device=settings.device, boot=str(uuid.uuid4()))
         self.on_started: Callable[[KioskApp], None] | None = None
         self.tenders: list[PaymentIntent] = []
+        self.approvals: list[Approval] = []  # attendant approvals the sale carries (offline-cap override)
+        self.override_asked: Any = None  # what the member payment over the cap would spend (OfflineSpend)
         self.popup: Any = None
         self.print_queue: Any = None
         self.virtual_printer: Any = None
@@ -192,19 +200,24 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     def _member_source(self) -> MemberSource | None:
         """Members on the store: the demo member in demo mode; none without a personal-data key."""
         from kiosk.config import DEMO_ENCRYPTION_KEY
+        from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
         from kiosk.members_source import DEMO_TIER_NAMES_EN, StoreMemberSource, demo_rules, seed_demo_member
         from kiosk.store.pii import PiiKey
 
         key = self.settings.encryption_key
+        cap = RiskCap(
+            offline_points=self.settings.offline_points_cap,
+            offline_stored_value_fen=self.settings.offline_stored_value_cap_fen,
+        )
         if self.demo_mode:
             key = key or base64.b64decode(DEMO_ENCRYPTION_KEY)
-            pii, rules = PiiKey(key), demo_rules()
+            pii, rules = PiiKey(key), demo_rules().model_copy(update={"risk": cap})
             seed_demo_member(pii, self.terminal, self.now(), rules)
             return StoreMemberSource(pii, self.terminal, self.now, rules, tier_names_en=DEMO_TIER_NAMES_EN)
         if key is None:
             log.warning("no personal-data key configured: member cards and QR codes are not recognised")
             return None
-        return StoreMemberSource(PiiKey(key), self.terminal, self.now)
+        return StoreMemberSource(PiiKey(key), self.terminal, self.now, LoyaltyRules(risk=cap))
 
     def on_start(self) -> None:
         # a hardware thread's put (or a worker's deliver) fires this trigger: the drain runs on the next

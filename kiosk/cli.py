@@ -140,6 +140,8 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
         "logo": config.store.logo,
         "printer_url": printer.url if printer else None,
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
+        "offline_points_cap": config.limits.offline_points_per_member,
+        "offline_stored_value_cap_fen": config.limits.offline_stored_value_fen_per_member,
     }
 
 

@@ -191,9 +191,56 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "No stored value or usable points on this member account. Please choose another method.",
     },
     "member_pay_over_cap": {
-        "zh": "本机暂时无法连接总部，储值/积分支付已超出离线限额，需要店员授权。请呼叫店员或换一种付款方式。",
-        "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit: "
-        "an attendant override is needed. Please call staff or choose another method.",
+        "zh": "本机未连上总部，储值/积分支付超出离线限额。请店员点“店员授权”，或换一种付款方式。",
+        "en": "This terminal cannot reach the hub and the balance/points payment is above the offline limit. "
+        "Staff can tap Staff override, or choose another method.",
+    },
+    "clock": {"zh": "上下班打卡", "en": "Clock in/out"},
+    "clock_title": {"zh": "上下班打卡", "en": "Clock in / out"},
+    "clock_body": {
+        "zh": "输入店员密码：未上班则上班打卡，已上班则下班打卡。也可以在读卡区刷员工卡。",
+        "en": "Enter your staff PIN: it clocks you in, or out if you are on shift. "
+        "You can also tap your staff badge on the card reader.",
+    },
+    "clocked_in": {"zh": "{name} 已上班 {time}", "en": "{name} clocked in at {time}"},
+    "clocked_out": {"zh": "{name} 已下班 {time}", "en": "{name} clocked out at {time}"},
+    "top_up": {"zh": "会员充值", "en": "Top up"},
+    "top_up_title": {"zh": "会员充值：选择金额", "en": "Top up: choose the amount"},
+    "top_up_member": {
+        "zh": "会员 {name}（{phone}），储值余额 {balance}",
+        "en": "Member {name} ({phone}), stored value {balance}",
+    },
+    "top_up_tier": {"zh": "充{amount} 送{bonus}", "en": "Top up {amount}, get {bonus} free"},
+    "top_up_plain": {"zh": "充{amount}", "en": "Top up {amount}"},
+    "top_up_other": {"zh": "其他金额", "en": "Other amount"},
+    "top_up_back": {"zh": "换个金额", "en": "Another amount"},
+    "top_up_amount_title": {"zh": "输入充值金额", "en": "Type the top-up amount"},
+    "top_up_confirm_title": {"zh": "会员充值：确认收款", "en": "Top up: confirm the cash"},
+    "top_up_confirm_body": {
+        "zh": "收取现金 {amount}，赠送 {bonus}，会员储值增加 {total}。\n收到现金后点确认，钱箱会打开。",
+        "en": "Take {amount} in cash; {bonus} bonus; the member's stored value goes up by {total}. "
+        "Confirm once the cash is in hand: the drawer opens.",
+    },
+    "top_up_cash_received": {"zh": "已收现金 {amount}，确认充值", "en": "Cash {amount} received: top up"},
+    "topped_up": {
+        "zh": "充值成功：{amount}，赠送 {bonus}。储值余额 {balance}。",
+        "en": "Topped up {amount} with {bonus} bonus. Stored value now {balance}.",
+    },
+    "top_up_no_member": {
+        "zh": "请先刷会员卡或出示会员码，再充值。",
+        "en": "Tap the member card or show the member QR first, then top up.",
+    },
+    "top_up_invalid": {
+        "zh": "充值金额必须大于 0，未收款、未充值。",
+        "en": "The top-up amount must be above zero: nothing was taken or stored.",
+    },
+    "override_cap_button": {"zh": "店员授权", "en": "Staff override"},
+    "override_cap_title": {"zh": "店员授权：超出离线限额", "en": "Staff override: above the offline limit"},
+    "override_cap_body": {
+        "zh": "会员储值 {amount}、积分 {points} 分超出本机离线限额。"
+        "确认会员身份后输入店员密码授权，授权会记录在案。",
+        "en": "Stored value {amount} and {points} points are above this terminal's offline limit. "
+        "Check the member, then enter the staff PIN to approve; the approval is recorded.",
     },
     "paying_mobile": {
         "zh": "正在向{wallet}请求付款 {amount}，请稍候…",

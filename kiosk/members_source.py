@@ -9,7 +9,7 @@ points earned, coupons used) commits in the sale's own transaction. No Kivy here
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import (
@@ -38,7 +38,13 @@ from kiosk.domain.loyalty import (
     tier_for,
 )
 from kiosk.domain.loyalty.errors import LoyaltyError
-from kiosk.domain.loyalty.rules import RegistrationCoupon, Tier, TierRule
+from kiosk.domain.loyalty.rules import (
+    BonusTier,
+    RegistrationCoupon,
+    StoredValueRule,
+    Tier,
+    TierRule,
+)
 from kiosk.domain.loyalty.tiers import progress, tier_by_code
 from kiosk.screens.member_view import MemberView
 from kiosk.store import members
@@ -56,6 +62,8 @@ class MemberTender:
     stored_value_fen: int = 0
     points: int = 0
     points_fen: int = 0
+    override: dict[str, object] | None = field(default=None, compare=False)
+    """With an attendant's offline-cap override: the audit detail the sale must carry."""
 
     @property
     def total_fen(self) -> int:
@@ -73,7 +81,14 @@ class MemberTender:
 
 
 class NeedsAttendant(LoyaltyError):
-    """The member payment is above the terminal's offline cap: an attendant must override."""
+    """The member payment is above the terminal's offline cap: an attendant must override.
+
+    ``asked`` is what the payment would spend; the screen shows it on the override keypad.
+    """
+
+    def __init__(self, reason: str, asked: OfflineSpend) -> None:
+        super().__init__(reason)
+        self.asked = asked
 
 
 def _points_in(tenders: Sequence[PaymentIntent]) -> tuple[int, int]:
@@ -205,13 +220,19 @@ class StoreMemberSource:
 
     # --- paying ----------------------------------------------------------------------------
     def member_tender(
-        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+        self,
+        member: MemberView,
+        remaining_fen: int,
+        due_fen: int,
+        taken: Sequence[PaymentIntent],
+        override_by: str = "",
     ) -> MemberTender:
         """Stored value first, then points, for up to ``remaining_fen``; raise if over the offline cap.
 
         ``taken`` are the tenders already on the sale, so a second tap never
         spends the same balance twice. Raises :class:`NeedsAttendant` above the
-        offline cap and :class:`LoyaltyError` when the member has nothing to pay with.
+        offline cap (unless attendant ``override_by`` approved it: the tender then
+        carries the audit detail) and :class:`LoyaltyError` when the member has nothing to pay with.
         """
         held = members.member_balances(member.member_id)
         stored_left = held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken)
@@ -231,10 +252,36 @@ class StoreMemberSource:
         if tender.total_fen <= 0:
             raise LoyaltyError("no stored value or usable points / 没有可用的储值或积分")
         asked = OfflineSpend(points, stored)
-        decision = members.check_member_spend(member.member_id, asked, self.online(), self.rules.risk)
+        cap = self.rules.risk
+        decision = members.check_member_spend(member.member_id, asked, self.online(), cap, override_by)
+        if decision.verdict is Verdict.OVERRIDDEN:
+            detail = {
+                "reason": decision.reason,
+                "points": points,
+                "stored_value_fen": stored,
+                "cap_points": cap.offline_points,
+                "cap_stored_value_fen": cap.offline_stored_value_fen,
+            }
+            return replace(tender, override=detail)
         if decision.verdict is not Verdict.ALLOW:
-            raise NeedsAttendant(decision.reason)
+            raise NeedsAttendant(decision.reason, asked)
         return tender
+
+    # --- topping up ------------------------------------------------------------------------
+    def bonus_tiers(self) -> tuple[BonusTier, ...]:
+        """The top-up bonus tiers (充100送20), lowest first."""
+        return tuple(sorted(self.rules.stored_value.bonus_tiers, key=lambda t: t.min_fen))
+
+    def top_up(self, member: MemberView, amount_fen: int, staff: str) -> tuple[Split, MemberView]:
+        """An attendant took ``amount_fen`` in cash: principal plus bonus onto the member's stored value.
+
+        The ledger entries and their ``ledger.adjusted`` event commit in one
+        transaction; returns the split and the member as the screen now shows them.
+        """
+        split = members.top_up_stored_value(
+            self.terminal, self.now(), member.member_id, amount_fen, self.rules.stored_value, staff
+        )
+        return split, self.view(Member.get_by_id(member.member_id))
 
     def sale_addon(
         self, member: MemberView, cart: Cart, tenders: Sequence[PaymentIntent] = (), sale_id: str = ""
@@ -262,7 +309,7 @@ def _first_purchase(member_id: str) -> bool:
 
 def demo_rules() -> LoyaltyRules:
     """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
-    a new member gets 新会员满20减3 (30 days)."""
+    a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50."""
     tiers = TierRule(
         basis="points",
         tiers=(
@@ -272,7 +319,9 @@ def demo_rules() -> LoyaltyRules:
         ),
     )
     welcome = RegistrationCoupon(name_zh="新会员满20减3", min_spend_fen=2000, off_fen=300, valid_days=30)
-    return LoyaltyRules(tiers=tiers, registration_coupon=welcome)
+    bonuses = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=20000, bonus_fen=5000))
+    stored_value = StoredValueRule(bonus_tiers=bonuses)
+    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value)
 
 
 DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}

@@ -161,12 +161,17 @@ class ScriptedShopper:
         """Until screen ``where`` is on display, as a person waits for it before tapping on it.
 
         A worker's result (a printed receipt, a payment) switches screens on a later Clock tick;
-        on a loaded machine that can come after a fixed pause. Other targets (popups, rows) and a
-        screen that never shows (within 5 s) go ahead as before.
+        on a loaded machine that can come after a fixed pause. A ``popup`` target waits the same
+        way for a popup to be open. Other targets (rows) and a screen or popup that never shows
+        (within 5 s) go ahead as before.
         """
+        deadline = time.monotonic() + 5
+        if where == "popup":  # a keypad or menu opened by the last tap shows on a later Clock tick
+            while self.app.popup is None and time.monotonic() < deadline:
+                yield 0.02
+            return
         if where not in self.app.root.screen_names:
             return
-        deadline = time.monotonic() + 5
         while self.app.root.current != where and time.monotonic() < deadline:
             yield 0.02
 

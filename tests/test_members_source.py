@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.domain.cart import Cart, Product
-from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, LoyaltyError, verify_chain
+from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, LoyaltyError, OfflineSpend, verify_chain
 from kiosk.domain.loyalty.rules import RiskCap
 from kiosk.members_source import (
     DEMO_TIER_NAMES_EN,
@@ -98,8 +98,9 @@ def test_above_the_offline_cap_needs_an_attendant(source: StoreMemberSource) -> 
     )
     view = source.find_by_card("0012345678")
     assert view is not None
-    with pytest.raises(NeedsAttendant, match="stored value 3000 fen > 2000 fen"):
+    with pytest.raises(NeedsAttendant, match="stored value 3000 fen > 2000 fen") as refused:
         source.member_tender(view, 3000, 3000, [])
+    assert refused.value.asked == OfflineSpend(points=0, stored_value_fen=3000)
     assert members.member_balances(view.member_id)[PRINCIPAL] == 5000
     assert BONUS not in members.member_balances(view.member_id)
 
@@ -138,3 +139,33 @@ def test_the_greeting_is_happy_birthday_in_the_birthday_month_welcome_on_a_first
     }
     december = StoreMemberSource(KEY, TERMINAL, lambda: NOW.replace(month=12), source.rules)
     assert december.find_by_qr(f"member:{birthday.id}").greeting["en"] == "Welcome, 李*!"  # type: ignore[union-attr]
+
+
+def test_an_attendant_override_lets_the_payment_through_with_its_audit_detail(
+    source: StoreMemberSource,
+) -> None:
+    source.rules = source.rules.model_copy(
+        update={"risk": RiskCap(offline_points=0, offline_stored_value_fen=2000)}
+    )
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    tender = source.member_tender(view, 3000, 3000, [], override_by="attendant-1")
+    assert (tender.stored_value_fen, tender.points, tender.points_fen) == (3000, 0, 0)
+    assert tender.override == {
+        "reason": "offline cap exceeded: stored value 3000 fen > 2000 fen",
+        "points": 0,
+        "stored_value_fen": 3000,
+        "cap_points": 0,
+        "cap_stored_value_fen": 2000,
+    }
+
+
+def test_a_top_up_books_the_bonus_tier_and_returns_the_new_balance(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    assert [(t.min_fen, t.bonus_fen) for t in source.bonus_tiers()] == [(10000, 2000), (20000, 5000)]
+    split, after = source.top_up(view, 25000, "attendant-1")
+    assert (split.principal, split.bonus) == (25000, 5000)
+    assert after.stored_value_fen == 5000 + 25000 + 5000
+    held = members.member_balances(view.member_id)
+    assert (held[PRINCIPAL], held[BONUS]) == (30000, 5000)

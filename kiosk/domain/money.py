@@ -28,6 +28,11 @@ def format_fen(amount: int, symbol: str = "¥") -> str:
     return f"{sign}{symbol}{whole}.{frac:02d}"
 
 
+def short_yuan(amount: int) -> str:
+    """Yuan without ``.00`` for whole amounts, as shops write bonus tiers: ``10000`` -> ``¥100``."""
+    return f"¥{amount // 100}" if amount % 100 == 0 and amount >= 0 else format_fen(amount)
+
+
 def multiply(unit_fen: int, quantity: int) -> Fen:
     """The price of ``quantity`` units; exact because both are integers."""
     return Fen(unit_fen * quantity)

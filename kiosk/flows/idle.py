@@ -50,7 +50,7 @@ class IdleFlow:
 
     def reset(self) -> None:
         """Back to the attract screen with no cart, member, payment or message left."""
-        self.tenders = []
+        self.tenders, self.approvals, self.override_offered = [], [], False
         self.member = None
         self.selected_sku = ""
         self.cart_id = str(uuid.uuid4())

@@ -12,7 +12,7 @@ from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
-from kiosk.store.sales import PaymentIntent, commit_sale
+from kiosk.store.sales import Approval, PaymentIntent, commit_sale
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class PaymentFlow:
         self.refresh_totals()
         self.message = ""
         self._message_source = None
+        self.override_offered = False
         self.go("pay")
         self.speak("pay_mobile_hint")
 
@@ -96,8 +97,12 @@ class PaymentFlow:
         key = {PaymentStatus.DECLINED: "mobile_declined", PaymentStatus.TIMEOUT: "mobile_timeout"}
         self._say(key.get(result.status, "mobile_error"), error=True, wallet=name, reason=result.reason)
 
-    def pay_member(self) -> None:
-        """储值/积分: pay what remains (or what the balances cover) from stored value, then points."""
+    def pay_member(self, override_by: str = "") -> None:
+        """储值/积分: pay what remains (or what the balances cover) from stored value, then points.
+
+        Above the offline cap the button turns into 店员授权 / Staff override
+        (``override_offered``); ``override_by`` is the attendant who approved it.
+        """
         from kiosk.domain.loyalty import LoyaltyError
         from kiosk.members_source import NeedsAttendant
 
@@ -107,17 +112,41 @@ class PaymentFlow:
             self._say("member_pay_no_member", error=True)
             return
         try:
-            tender = self.members.member_tender(self.member, self.remaining_fen(), self.due_fen, self.tenders)
+            tender = self.members.member_tender(
+                self.member, self.remaining_fen(), self.due_fen, self.tenders, override_by
+            )
         except NeedsAttendant as exc:
             log.info("member payment needs an attendant: %s", exc)
+            self.override_asked = exc.asked
+            self.override_offered = True
             self._say("member_pay_over_cap", error=True)
             return
         except LoyaltyError:
             self._say("member_pay_nothing", error=True)
             return
+        self.override_offered = False
+        if tender.override is not None:
+            self.approvals.append(Approval("offline_cap_override", override_by, tender.override))
         self.tenders.extend(tender.payments())
         self._say("member_paid", amount=format_fen(tender.total_fen), points=tender.points)
         self._after_tender()
+
+    def override_member_cap(self) -> None:
+        """店员授权: an attendant's PIN lets the member payment above the offline cap through, audited."""
+        from kiosk.screens.popups import PinPopup
+
+        asked = self.override_asked
+        if not self.override_offered or asked is None or self.payment_busy:
+            return
+        PinPopup.ask(
+            self,
+            title="override_cap_title",
+            body=(
+                "override_cap_body",
+                {"amount": format_fen(asked.stored_value_fen), "points": asked.points},
+            ),
+            approved=lambda staff: self.pay_member(override_by=staff),
+        )
 
     def _after_tender(self) -> None:
         self.refresh_totals()
@@ -134,7 +163,9 @@ class PaymentFlow:
                 if member and self.members
                 else None
             )
-            sale = commit_sale(cart, list(self.tenders), self.terminal, now, sale_id, member=addon)
+            sale = commit_sale(
+                cart, list(self.tenders), self.terminal, now, sale_id, member=addon, approvals=self.approvals
+            )
         except Exception as exc:  # shown to the person, and logged whole
             log.exception("sale commit failed")
             self._say("sale_failed", error=True, reason=str(exc))
@@ -150,7 +181,7 @@ class PaymentFlow:
         self.last_receipt_no = sale.receipt_no
         self.last_total_text = format_fen(sale.total_fen)
         self.qr_url = self.receipt_url(sale.receipt_no)
-        self.tenders = []
+        self.tenders, self.approvals, self.override_offered = [], [], False
         self.set_cart(Cart())
         self.message = ""
         self.root.current = "receipt"

@@ -5,15 +5,19 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 
 import hashlib
 import hmac
+import logging
 from dataclasses import replace
+from typing import Any
 
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
-from kiosk.store import audit, receipts
+from kiosk.store import audit, receipts, staff_clock
 from kiosk.store.models import Sale
+
+log = logging.getLogger(__name__)
 
 
 def hash_pin(pin: str, salt: bytes) -> bytes:
@@ -28,10 +32,33 @@ class StaffFlow:
     """Checks staff PINs and carries out attendant actions."""
 
     def check_pin(self, pin: str) -> str | None:
-        """The staff id for ``pin``, or None. One demo PIN until staff sync lands."""
+        """The staff id for ``pin``, or None. One attendant (``AppSettings``) until staff sync lands."""
         if hmac.compare_digest(hash_pin(pin, self._pin_salt), self._pin_hash):
-            return "attendant-1"
+            return str(self.settings.attendant_id)
         return None
+
+    def staff_for_badge(self, uid: str) -> str | None:
+        """The staff id whose badge has card ``uid`` (as read, or upper-cased), or None."""
+        badges = {badge.upper() for badge in self.settings.attendant_badges}
+        return str(self.settings.attendant_id) if uid.upper() in badges else None
+
+    def ask_clock(self) -> None:
+        """上下班打卡 on the idle screen: the staff PIN, then clock in or out."""
+        from kiosk.screens.popups import PinPopup
+
+        PinPopup.ask(
+            self,
+            title="clock_title",
+            body=("clock_body", {}),
+            approved=lambda staff: self.clock_staff(staff, "pin"),
+        )
+
+    def clock_staff(self, staff: str, method: str) -> None:
+        """Clock ``staff`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
+        name = self.settings.attendant_name if staff == self.settings.attendant_id else staff
+        entry = staff_clock.clock(self.terminal, self.now(), staff, name, method)
+        key = "clocked_in" if entry.direction == "in" else "clocked_out"
+        self._say(key, name=name, time=entry.at.strftime("%H:%M"))
 
     def open_staff_menu(self) -> None:
         """The staff button: PIN first, then the attendant actions."""
@@ -114,3 +141,50 @@ class StaffFlow:
         audit.record_action(self.terminal, self.now(), "drawer_open", staff, {})
         self.open_drawer()
         self._say("drawer_opened")
+
+    def open_top_up(self, staff: str) -> None:
+        """会员充值: the amounts with their bonus (充¥100 送¥20) and a custom amount, for the member shown."""
+        from kiosk.screens.popups import TopUpPopup
+
+        if self.member is None or self.members is None:
+            self._say("top_up_no_member", error=True)
+            return
+        TopUpPopup.open_for(self, staff, self.members.bonus_tiers())
+
+    def top_up_member(self, amount_fen: int, staff: str) -> None:
+        """The attendant took ``amount_fen`` in cash: drawer, principal + bonus on the ledger, a slip."""
+        from kiosk.domain.loyalty import LoyaltyError
+
+        member = self.member
+        if member is None or self.members is None:
+            self._say("top_up_no_member", error=True)
+            return
+        try:
+            split, self.member = self.members.top_up(member, amount_fen, staff)
+        except LoyaltyError as exc:  # a zero amount: nothing taken, nothing stored
+            log.info("top-up refused: %s", exc)
+            self._say("top_up_invalid", error=True)
+            return
+        self.open_drawer()
+        balance = format_fen(self.member.stored_value_fen)
+        self._say(
+            "topped_up", amount=format_fen(split.principal), bonus=format_fen(split.bonus), balance=balance
+        )
+        if self.print_queue is not None:
+            self.queue_receipt(self._top_up_slip(self.member, split.principal, split.bonus))
+
+    def _top_up_slip(self, member: Any, amount_fen: int, bonus_fen: int) -> Any:
+        from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
+
+        now = self.now()
+        slip_no = f"CZ{now:%Y%m%d%H%M%S}{now.microsecond // 1000:03d}"  # CZ: 充值, not a sale number
+        return ReceiptData(
+            store_name=self.shop("zh"),
+            receipt_no=f"{self.terminal.store}-{self.terminal.device}-{slip_no}",
+            time=now,
+            lines=(ReceiptLine("会员储值充值", 1, amount_fen, amount_fen),),
+            payments=(Amount("现金", amount_fen),),
+            member=member.phone_masked,
+            extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
+            footer="充值凭证，请妥善保管",
+        )

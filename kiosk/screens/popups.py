@@ -167,10 +167,73 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_reprint_list(self.staff)
 
+    def clock(self) -> None:
+        """Clock the attendant in or out."""
+        self.dismiss()
+        App.get_running_app().clock_staff(self.staff, "pin")
+
+    def top_up(self) -> None:
+        """Top up the member's stored value."""
+        self.dismiss()
+        App.get_running_app().open_top_up(self.staff)
+
     def refund(self) -> None:
         """Refund (part of) a stored sale: kiosk/flows/refund.py."""
         self.dismiss()
         App.get_running_app().start_refund(self.staff)
+
+
+class TopUpPopup(KioskPopup):
+    """会员充值: one button per bonus tier (充¥100 送¥20) and 其他金额; then the cash is confirmed."""
+
+    staff = StringProperty("")
+    tiers = ObjectProperty([])
+    amount_fen = NumericProperty(0)  # chosen, waiting for the attendant to confirm the cash
+    bonus_fen = NumericProperty(0)
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, tiers: Sequence[Any]) -> "TopUpPopup":
+        """Open for ``staff`` with an amount button per ``tiers`` (:class:`BonusTier`), lowest first."""
+        popup = cls(staff=staff, tiers=list(tiers))
+        for index, tier in enumerate(popup.tiers):
+            button = Factory.TopUpAmount()  # a KioskButton (popups.kv)
+            button.amount_fen, button.bonus_fen = tier.min_fen, tier.bonus_fen
+            button.bind(on_release=lambda _b, t=tier: popup.choose(t.min_fen))
+            popup.ids.amounts.add_widget(button)
+            popup.ids[f"amount_{index}"] = button
+        popup.show()
+        return popup
+
+    def bonus_for(self, amount_fen: int) -> int:
+        """The bonus the highest tier reached by ``amount_fen`` gives."""
+        return max((t.bonus_fen for t in self.tiers if t.min_fen <= amount_fen), default=0)
+
+    def choose(self, amount_fen: int) -> None:
+        """An amount: ask the attendant to take the cash and confirm."""
+        App.get_running_app().touched()
+        if amount_fen > 0:
+            self.amount_fen, self.bonus_fen = amount_fen, self.bonus_for(amount_fen)
+
+    def other(self) -> None:
+        """其他金额: type the amount on the keypad, then confirm here."""
+        app, staff, tiers = App.get_running_app(), self.staff, self.tiers
+        self.dismiss()
+
+        def typed(fen: int) -> None:
+            again = TopUpPopup.open_for(app, staff, tiers)
+            again.choose(fen)
+
+        PinPopup.ask_amount(app, ("top_up_amount_title", {}), typed)
+
+    def back(self) -> None:
+        """Pick another amount."""
+        self.amount_fen = self.bonus_fen = 0
+
+    def confirm(self) -> None:
+        """The cash is in hand: the drawer opens and the member's stored value goes up."""
+        amount, staff = int(self.amount_fen), self.staff
+        self.dismiss()
+        App.get_running_app().top_up_member(amount, staff)
 
 
 class ReprintPopup(KioskPopup):

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,6 +29,18 @@ class Terminal:
     device: str
     boot: str
     currency: str = "CNY"
+
+
+@dataclass(frozen=True)
+class Approval:
+    """An attendant's approval that belongs to the sale (e.g. ``offline_cap_override``).
+
+    It becomes an ``audit.action`` event carrying the sale's id, written in the sale's transaction.
+    """
+
+    action: str
+    attendant: str
+    detail: dict[str, Any]
 
 
 class SaleAddOn(Protocol):
@@ -58,11 +71,13 @@ def commit_sale(
     now: dt.datetime,
     sale_id: str | None = None,
     member: SaleAddOn | None = None,
+    approvals: Sequence[Approval] = (),
 ) -> Sale:
     """Store a completed sale and its ``sale.completed`` event atomically; return the Sale.
 
     With ``member``, the sale's total is the cart's less the member's discounts,
     and the member's ledger entries and coupon use commit in the same transaction.
+    Each of ``approvals`` follows as an ``audit.action`` event in that transaction too.
     """
     if cart.is_empty:
         raise ValueError("cannot commit an empty cart")
@@ -105,6 +120,21 @@ def commit_sale(
             type="sale.completed",
             data=data,
         )
+        for approval in approvals:
+            append_event(
+                event_id=str(uuid.uuid4()),
+                device=terminal.device,
+                boot=terminal.boot,
+                ts=ts,
+                type="audit.action",
+                data={
+                    "store": terminal.store,
+                    "action": approval.action,
+                    "attendant": approval.attendant,
+                    "sale_id": sale_id,
+                    "detail": approval.detail,
+                },
+            )
     return sale
 
 

@@ -9,7 +9,7 @@ import pytest
 from kiosk.domain.cart import Cart
 from kiosk.store import catalog, outbox
 from kiosk.store.models import ChainHead, Outbox, Payment, Sale, SaleLine
-from kiosk.store.sales import PaymentIntent, PaymentMismatch, Terminal, commit_sale
+from kiosk.store.sales import Approval, PaymentIntent, PaymentMismatch, Terminal, commit_sale
 from kiosk.sync.schema import GENESIS, check_event
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,6 +74,34 @@ def test_failure_inside_the_transaction_rolls_back_sale_and_event(cart: Cart) ->
     assert Sale.select().count() == 1
     assert Outbox.select().count() == 1
     assert ChainHead.get_by_id(1).seq == 1
+
+
+def test_an_approval_follows_the_sale_as_an_audit_event_with_its_id(cart: Cart) -> None:
+    approval = Approval("offline_cap_override", "attendant-1", {"stored_value_fen": 750})
+    commit_sale(cart, [PaymentIntent("cash", 750)], TERMINAL, NOW, sale_id="sale-1", approvals=[approval])
+    sale, audit = outbox.pending()
+    assert (sale["type"], sale["seq"], audit["type"], audit["seq"]) == (
+        "sale.completed",
+        1,
+        "audit.action",
+        2,
+    )
+    assert audit["ts"] == sale["ts"]
+    assert audit["data"] == {
+        "store": "S01",
+        "action": "offline_cap_override",
+        "attendant": "attendant-1",
+        "sale_id": "sale-1",
+        "detail": {"stored_value_fen": 750},
+    }
+    assert check_event(audit, "K01") is None
+
+
+def test_an_approval_that_cannot_be_written_takes_the_sale_back_too(cart: Cart) -> None:
+    unwritable = Approval("offline_cap_override", "attendant-1", {"amounts": {750}})  # a set is not JSON
+    with pytest.raises(TypeError):
+        commit_sale(cart, [PaymentIntent("cash", 750)], TERMINAL, NOW, approvals=[unwritable])
+    assert (Sale.select().count(), Payment.select().count(), Outbox.select().count()) == (0, 0, 0)
 
 
 def test_ack_marks_sent_and_rejection_stops_resending(cart: Cart) -> None:

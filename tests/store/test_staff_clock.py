@@ -1,0 +1,34 @@
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from kiosk.store import outbox, staff_clock
+from kiosk.store.sales import Terminal
+from kiosk.sync.schema import check_event
+
+NOW = dt.datetime(2026, 11, 24, 9, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+TERMINAL = Terminal(store="S01", device="K01", boot="boot-1")
+
+
+def test_each_person_toggles_in_and_out_on_their_own(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    taps = [
+        ("s-1", "张三", "pin"),
+        ("s-2", "李四", "badge"),
+        ("s-1", "张三", "badge"),
+        ("s-1", "张三", "pin"),
+    ]
+    entries = [
+        staff_clock.clock(TERMINAL, NOW + dt.timedelta(hours=i), staff, name, method)
+        for i, (staff, name, method) in enumerate(taps)
+    ]
+    assert [(e.staff_id, e.direction, e.method) for e in entries] == [
+        ("s-1", "in", "pin"), ("s-2", "in", "badge"), ("s-1", "out", "badge"), ("s-1", "in", "pin"),
+    ]  # fmt: skip
+    assert (staff_clock.last_direction("s-1"), staff_clock.last_direction("s-2")) == ("in", "in")
+    assert staff_clock.last_direction("s-3") is None
+    events = outbox.pending()
+    assert [e["type"] for e in events] == ["staff.clock"] * 4
+    assert events[2]["data"] == {
+        "store": "S01", "staff_id": "s-1", "staff_name": "张三", "direction": "out", "method": "badge",
+        "at": "2026-11-24T11:02:00.000+08:00",
+    }  # fmt: skip
+    assert all(check_event(e, "K01") is None for e in events)
