@@ -70,7 +70,13 @@ def new_release(
     campaigns: list[dict[str, Any]] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> ConfigRelease:
-    """Freeze the current catalog (and rules, campaigns, settings) into the next release."""
+    """Freeze the current catalog (and rules, campaigns, settings) into the next release.
+
+    ``rules`` defaults to the owner's stored loyalty rules as ``{"version": n, "rules": {...}}``
+    (hub.rules_store); before the owner saved any, the release carries none and terminals keep theirs.
+    """
+    if rules is None:
+        rules = _stored_rules()
     catalog = [
         CatalogItem(
             sku=p.sku,
@@ -96,6 +102,13 @@ def new_release(
         )
         Release.create(version=version, issued_at=release.issued_at, body=json.dumps(release.model_dump()))
     return release
+
+
+def _stored_rules() -> dict[str, Any]:
+    from hub import rules_store  # rules_store builds on hub.models, as this module does
+
+    version, current = rules_store.current()
+    return {"version": version, "rules": current.model_dump(mode="json")} if version else {}
 
 
 def latest_release() -> ConfigRelease | None:

@@ -92,24 +92,27 @@ def serve(
 
 
 def configure_loyalty(data_dir: Path) -> bool:
-    """Give the ledger checks the business key when the hub has one; True if it did.
+    """Give the ledger checks the owner's stored rules, and the business key when the hub has one;
+    True if it had the key.
 
-    Without it the hub still books every sale and checks points; it only cannot
+    Without the key the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
+    Call after ``open_hub_database``; each ingest worker then reloads the rules
+    when the owner saves a new version (``hub.rules_store.refresh``).
     """
-    from hub import loyalty
+    from hub import loyalty, rules_store
     from hub.provision import BUSINESS_KEY_FILE
-    from kiosk.domain.loyalty import LoyaltyRules
     from kiosk.store.pii import PiiKey
 
+    version, rules = rules_store.current()
     path = data_dir / BUSINESS_KEY_FILE
     if not path.exists():
         logging.getLogger(__name__).warning(
             "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
         )
-        loyalty.configure(LoyaltyRules(), None)
+        loyalty.configure(rules, None, version)
         return False
-    loyalty.configure(LoyaltyRules(), PiiKey(base64.b64decode(path.read_text().strip())))
+    loyalty.configure(rules, PiiKey(base64.b64decode(path.read_text().strip())), version)
     return True
 
 
@@ -128,11 +131,13 @@ def _register_groups() -> None:
     from hub.device_cli import device
     from hub.member_cli import member
     from hub.release_cli import release
+    from hub.rules_cli import rules
 
     main.add_command(campaign)
     main.add_command(device)
     main.add_command(member)
     main.add_command(release)
+    main.add_command(rules)
 
 
 _register_groups()

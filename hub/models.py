@@ -120,3 +120,6 @@ def create_schema(db: Database) -> None:
     from hub.app_releases import MODELS as APP_RELEASE_MODELS  # software releases offered to terminals
 
     db.create_tables(APP_RELEASE_MODELS, safe=True)
+    from hub.rules_store import MODELS as RULES_MODELS  # the owner's loyalty rules, versioned
+
+    db.create_tables(RULES_MODELS, safe=True)

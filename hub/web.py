@@ -22,6 +22,8 @@ from hub import (
     reconciliation_web,
     release_web,
     reports,
+    rules_api,
+    rules_web,
     sync_web,
 )
 from kiosk.domain.money import format_fen
@@ -53,6 +55,8 @@ def create_app(
     app.include_router(release_web.router(data_dir, tz))
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
+    app.include_router(rules_api.router)
+    app.include_router(rules_web.router(tz))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

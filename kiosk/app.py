@@ -175,19 +175,24 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
     def _member_source(self) -> MemberSource | None:
         """Members on the store: the demo member in demo mode; none without a personal-data key."""
         from kiosk.config import DEMO_ENCRYPTION_KEY
+        from kiosk.domain.loyalty import LoyaltyRules
         from kiosk.members_source import DEMO_TIER_NAMES_EN, StoreMemberSource, demo_rules, seed_demo_member
         from kiosk.store.pii import PiiKey
+        from kiosk.sync.config import RulesFromConfig
 
         key = self.settings.encryption_key
         if self.demo_mode:
+            # the owner's rules from the applied config; the demo shop's only until a config arrives
             key = key or base64.b64decode(DEMO_ENCRYPTION_KEY)
-            pii, rules = PiiKey(key), demo_rules()
-            seed_demo_member(pii, self.terminal, self.now(), rules)
+            pii, rules = PiiKey(key), RulesFromConfig(fallback=demo_rules())
+            seed_demo_member(pii, self.terminal, self.now(), rules())
             return StoreMemberSource(pii, self.terminal, self.now, rules, tier_names_en=DEMO_TIER_NAMES_EN)
         if key is None:
             log.warning("no personal-data key configured: member cards and QR codes are not recognised")
             return None
-        return StoreMemberSource(PiiKey(key), self.terminal, self.now)
+        return StoreMemberSource(
+            PiiKey(key), self.terminal, self.now, RulesFromConfig(fallback=LoyaltyRules())
+        )
 
     def on_start(self) -> None:
         # a hardware thread's put (or a worker's deliver) fires this trigger: the drain runs on the next
