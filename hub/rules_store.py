@@ -107,14 +107,13 @@ def current() -> tuple[int, LoyaltyRules]:
     return int(row.version), _load(row)
 
 
-_parsed: dict[int, LoyaltyRules] = {}
+_parsed: dict[str, LoyaltyRules] = {}
 
 
 def _load(row: StoredRules) -> LoyaltyRules:
-    version = int(row.version)
-    if version not in _parsed:  # stored versions never change, so parse each once
-        _parsed[version] = LoyaltyRules.model_validate_json(row.body)
-    return _parsed[version]
+    if row.body not in _parsed:  # a stored version never changes, so each is parsed once
+        _parsed[row.body] = LoyaltyRules.model_validate_json(row.body)
+    return _parsed[row.body]
 
 
 def history() -> list[dict[str, Any]]:
@@ -129,7 +128,7 @@ def refresh() -> int:
     Costs one ``MAX(version)`` query when nothing changed.
     """
     newest = StoredRules.select(fn.MAX(StoredRules.version)).scalar() or 0
-    if newest and newest != settings.rules_version:
+    if newest != settings.rules_version:
         settings.rules_version, settings.rules = current()
     return int(newest)
 
@@ -151,8 +150,13 @@ def candidates_for_sale(device: str, sale_ts: str) -> list[LoyaltyRules]:
     oldest = in_force - 1 if running is None else min(running, in_force - 1)
     found = [_load(row) for row in saved if int(row.version) >= oldest]
     if oldest <= 0:
-        found.append(LoyaltyRules())  # version 0: the defaults before the owner saved any
+        found.append(_version_zero())
     return found
+
+
+def _version_zero() -> LoyaltyRules:
+    """Version 0: what the hub ran before the owner saved any rules (``hub serve``: the defaults)."""
+    return settings.rules if settings.rules_version == 0 else LoyaltyRules()
 
 
 def _utc(ts: str) -> str:
