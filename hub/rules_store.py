@@ -65,9 +65,9 @@ def _problem(error: Any) -> str:
     detail = error.get("ctx", {})
     limit = detail.get("ge", detail.get("le", detail.get("expected", "")))
     suffix = f" ({limit})" if limit != "" else ""
-    if error["type"] == "value_error":
-        zh = "等级门槛必须从 0 开始并逐级升高"
-        en = f"{error['msg'].removeprefix('Value error, ')}"
+    if error["type"] == "value_error":  # the domain's own checks say what is wrong in English
+        en = error["msg"].removeprefix("Value error, ")
+        zh = "等级门槛必须从 0 开始并逐级升高" if en.startswith("tiers must start") else "不合要求"
     return f"{field}: {zh}{suffix} / {en}{suffix}"
 
 

@@ -57,7 +57,9 @@ def test_new_earn_rate_reaches_the_kiosk_and_the_next_sale_earns_by_it_with_the_
     port = ["--mqtt-port", str(broker.port)]
     _invoke("config", "publish", "--db", hub_url, "--device", "KR", *port)
 
-    source = StoreMemberSource(KEY, TERMINAL, lambda: dt.datetime.now(TZ), config.RulesFromConfig(LoyaltyRules()))
+    source = StoreMemberSource(
+        KEY, TERMINAL, lambda: dt.datetime.now(TZ), config.RulesFromConfig(LoyaltyRules())
+    )
     assert source.rules.earn.points_per_yuan == 1  # no config yet: the fallback
     open_hub_database(hub_url)
     hub = HubIngestor("127.0.0.1", broker.port, TZ, worker="rules")
