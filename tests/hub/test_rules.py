@@ -35,7 +35,8 @@ LADDER = {
     "window_months": 12,
     "tiers": [
         {"code": "normal", "name_zh": "普通", "name_en": "Member", "threshold": 0},
-        {"code": "silver", "name_zh": "银卡", "name_en": "Silver", "threshold": 100000, "discount_percent": 2},
+        {"code": "silver", "name_zh": "银卡", "name_en": "Silver", "threshold": 100000,
+         "discount_percent": 2},
         {"code": "gold", "name_zh": "金卡", "name_en": "Gold", "threshold": 300000, "discount_percent": 5,
          "points_multiplier": 150},
         {"code": "diamond", "name_zh": "钻石", "name_en": "Diamond", "threshold": 800000,
