@@ -3,6 +3,7 @@ holidays with this year's dates, and an edit form (validated JSON, every error n
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -57,8 +58,9 @@ TEXT: dict[str, dict[str, str]] = {
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
-def router(tz: ZoneInfo) -> APIRouter:
-    """``GET /rules`` (the page) and ``POST /rules`` (save the edited JSON)."""
+def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRouter:
+    """``GET /rules`` (the page) and ``POST /rules`` (save the edited JSON); ``today`` picks the
+    year whose holiday dates are shown (tests pin it)."""
     routes = APIRouter()
 
     def render(
@@ -68,7 +70,7 @@ def router(tz: ZoneInfo) -> APIRouter:
         lang = context["lang"]
         version, rules = rules_store.current()
         saved = rules_store.history()[-1:] if version else []
-        year = dt.datetime.now(tz).year
+        year = (today() if today else dt.datetime.now(tz).date()).year
         banner = ""
         if "saved" in request.query_params:
             banner = i18n.t("rules_saved", lang).format(version=request.query_params["saved"])

@@ -56,7 +56,7 @@ def create_app(
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
     app.include_router(rules_api.router)
-    app.include_router(rules_web.router(tz))
+    app.include_router(rules_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
