@@ -1,6 +1,7 @@
 """The rules page (规则与等级, ?lang=en): tier ladder, rules in plain words, this year's holiday dates,
 and the JSON edit form that explains each error in zh/en and saves nothing then; its screenshots."""
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,12 +37,19 @@ def test_page_shows_the_ladder_the_rules_in_words_and_this_years_lunar_dates(hub
     client = TestClient(create_app(TZ, today=lambda: NOW.date()))
     html = client.get("/rules").text
     assert text(html, "tiers") == (
-        "等级 代码 门槛 会员折扣 积分倍数 生日礼（积分） 普通会员 normal ¥0.00 – ×1 – 银卡 silver ¥1000.00 2% ×1 100 "
+        "等级 代码 门槛 会员折扣 积分倍数 生日礼（积分） "
+        "普通会员 normal ¥0.00 – ×1 – 银卡 silver ¥1000.00 2% ×1 100 "
         "金卡 gold ¥3000.00 5% ×1.5 300 钻石 diamond ¥8000.00 10% ×2 800"
     )
     words_on_page = sections(html)
-    for words in ("每消费 1 元得 1 积分", "100 积分抵 1 元，最多抵订单金额的 50%，每次至少 100 积分",
-                  "积分在获得 24 个月后过期", "充 ¥100.00 送 ¥10.00", "断网时，每位会员在每台终端最多用 2000 积分、储值 ¥200.00"):  # fmt: skip
+    expected_words = (
+        "每消费 1 元得 1 积分",
+        "100 积分抵 1 元，最多抵订单金额的 50%，每次至少 100 积分",
+        "积分在获得 24 个月后过期",
+        "充 ¥100.00 送 ¥10.00",
+        "断网时，每位会员在每台终端最多用 2000 积分、储值 ¥200.00",
+    )
+    for words in expected_words:
         assert words in words_on_page
     assert text(html, "holidays") == (
         "节日 日期规则 今年日期 积分倍数 春节 农历 1 月 1 日 2026-02-17 – 2026-02-19 ×2 "
@@ -63,8 +71,8 @@ def test_form_explains_each_error_and_saves_nothing_then_saves_a_good_set(hub_db
     assert text(broken.text, "problems") == (
         "Please correct: rules: 不是有效的 JSON / is not valid JSON (line 1, column 11)"
     )
-    wrong = client.post("/rules", data={"rules": '{"expiry": {"months": -1}, "risk": {"offline_points": "many"}}',
-                                        "by": "amy"})  # fmt: skip
+    bad = '{"expiry": {"months": -1}, "risk": {"offline_points": "many"}}'
+    wrong = client.post("/rules", data={"rules": bad, "by": "amy"})
     assert wrong.status_code == 422
     assert text(wrong.text, "problems") == (
         "请修改以下内容： expiry.months: 数值太小 (0) / is too small (0) "
@@ -73,8 +81,6 @@ def test_form_explains_each_error_and_saves_nothing_then_saves_a_good_set(hub_db
     assert "many" in wrong.text  # the owner's text comes back to be fixed
     assert rules_store.current()[0] == 1
     changed = {**SHOP_RULES, "earn": {"points_per_yuan": 2}}
-    import json
-
     saved = client.post("/rules", data={"rules": json.dumps(changed), "by": "amy"}, follow_redirects=False)
     assert (saved.status_code, saved.headers["location"]) == (303, "/rules?saved=2")
     page = client.get("/rules?saved=2").text
