@@ -67,6 +67,7 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
     import uvicorn
 
+    from hub.catalog_web import broker_publisher
     from hub.db import open_hub_database
     from hub.member_snapshot_api import DeviceAuth
     from hub.mqtt import HubIngestor
@@ -84,7 +85,10 @@ def serve(
         ingestor.start()
     click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
-        app = create_app(tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir)
+        publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
+        app = create_app(
+            tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir, publish_catalog=publish
+        )
         uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
     finally:
         for ingestor in ingestors:

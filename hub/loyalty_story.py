@@ -115,7 +115,7 @@ def seed(work: Path) -> None:
 
     loyalty.configure(LoyaltyRules(expiry=ExpiryRule(months=12)), KEY)
     campaigns.create_campaign(WELCOME, "owner", NOW - dt.timedelta(days=3), campaign_id="welcome")
-    consent = members.Consent(version="privacy-2026-01", where="kiosk")
+    consent = members.Consent(version="privacy-2026-01", where="S01/K01")
 
     def register(terminal: Any) -> None:
         for member_id, phone, name in ((ZHANG, "13812341234", "张三"), (LI, "13900000002", "李四"),

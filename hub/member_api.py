@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub import campaigns, loyalty, member_attributes
 from hub.db import transaction
 from hub.loyalty_models import HubMember
+from hub.member_book import consent_record
 from kiosk.domain.loyalty.attributes import AttributeSpec
 from kiosk.domain.loyalty.coupons import coupon_to_dict
 
@@ -91,6 +92,24 @@ def set_tags(member_id: str, request: Tags) -> list[str] | JSONResponse:
             return member_attributes.set_tags(member_id, request.tags, request.by, dt.datetime.now(dt.UTC))
     except member_attributes.AttributeErrors as exc:
         return _refused(exc)
+
+
+@router.get("/members/{member_id}")
+def member(member_id: str) -> dict[str, Any]:
+    """One member without personal data: the profile, where they came from and their consent record.
+
+    ``consent`` is ``{"version", "at", "where"}`` (the consent text's version, the
+    time it was given, ``store/device``), or null when none was recorded (imported
+    members). ``erased_at`` is set once the member's personal data was erased.
+    """
+    row = _member(member_id)
+    return {
+        **profile(member_id),
+        "source": row.source,
+        "merged_into": row.merged_into,
+        "erased_at": row.erased_at,
+        "consent": consent_record(row),
+    }
 
 
 @router.get("/members/{member_id}/profile")

@@ -6,7 +6,6 @@ applying terminal events, and the API and CLI call it directly.
 
 import datetime as dt
 import itertools
-import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,6 @@ from peewee import fn
 
 from hub.loyalty_models import (
     HubCard,
-    HubCoupon,
     HubLedgerEntry,
     HubLedgerHead,
     HubMember,
@@ -194,6 +192,14 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     return linked
 
 
+def consent_record(member: HubMember) -> dict[str, str] | None:
+    """What the member agreed to: the consent text's version, when (ISO time) and where
+    (``store/device``); None for a member without one (e.g. imported from a CSV)."""
+    if not member.consent_version:
+        return None
+    return {"version": member.consent_version, "at": member.consent_at, "where": member.consent_where}
+
+
 def erase_member(member_id: str, now: dt.datetime) -> None:
     """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
@@ -211,42 +217,6 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
     ).where(HubMember.id == member_id).execute()
     HubCard.delete().where(HubCard.member_id == member_id).execute()
     touch(member_id)  # terminals delete their copy
-
-
-def member_delta(member_id: str, device: str) -> dict[str, Any]:
-    """What ``device`` needs to serve a member it may never have seen: profile (still
-    encrypted), cards, balances that already count its entries up to ``through_seq``,
-    and the hub-issued coupons not used yet.
-
-    ``through_seq`` is the device's ledger head at the hub; it assumes the hub has
-    every earlier entry of that device (a recorded gap makes it too high).
-    """
-    member = HubMember.get_by_id(member_id)
-    fields = {f.name: getattr(member, f.name) for f in HubMember._meta.sorted_fields if f.name != "erased_at"}
-    cards = HubCard.select().where(HubCard.member_id == member_id).order_by(HubCard.uid)
-    head = HubLedgerHead.get_or_none(HubLedgerHead.device == device)
-    return {
-        "member": fields,
-        "cards": [
-            {"uid": c.uid, "member_id": c.member_id, "kind": c.kind, "linked_at": c.linked_at} for c in cards
-        ],
-        "balances": member_balances(member_id),
-        "through_seq": head.seq if head else 0,
-        "coupons": unused_coupons(member_id),
-    }
-
-
-def unused_coupons(member_id: str) -> list[dict[str, Any]]:
-    """The coupons the hub issued to ``member_id`` that no sale has used yet, as coupon dicts.
-
-    Sent down in the member delta so a terminal can offer them offline.
-    """
-    rows = (
-        HubCoupon.select(HubCoupon.body)
-        .where(HubCoupon.member_id == member_id, HubCoupon.used_sale_id.is_null())
-        .order_by(HubCoupon.issued_at, HubCoupon.id)
-    )
-    return [json.loads(r.body) for r in rows]
 
 
 def open_items(kind: str | None = None) -> list[dict[str, Any]]:

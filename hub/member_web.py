@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from hub import campaigns, expiry_reminders, i18n, loyalty, member_attributes, reconciliation
 from hub.db import transaction
 from hub.loyalty_models import HubMember
-from hub.member_book import settings
+from hub.member_book import consent_record, settings
 from hub.pages import form_fields, language, page_context
 from hub.reconciliation_text import kind_text
 from kiosk.domain.loyalty import mask_name, mask_phone
@@ -49,6 +49,13 @@ TEXT: dict[str, dict[str, str]] = {
     "save_profile": {"zh": "保存", "en": "Save"},
     "saved": {"zh": "已保存。", "en": "Saved."},
     "coupons": {"zh": "优惠券", "en": "Coupons"},
+    "consent": {"zh": "隐私同意", "en": "Privacy consent"},
+    "consent_version": {"zh": "说明版本", "en": "Text version"},
+    "consent_at": {"zh": "同意时间", "en": "Given at"},
+    "consent_where": {"zh": "门店/终端", "en": "Store/terminal"},
+    "consent_source": {"zh": "注册渠道", "en": "Registered via"},
+    "no_consent": {"zh": "没有同意记录（如由表格导入的会员）。",
+                   "en": "No consent recorded (e.g. imported from a CSV)."},
     "no_coupons": {"zh": "没有总部发放的优惠券。", "en": "No coupons issued by the hub."},
     "unused": {"zh": "未使用", "en": "unused"},
     "used_in": {"zh": "已使用", "en": "used"},
@@ -200,6 +207,8 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "form": shown,
             "problems": problems,
             "coupons": campaigns.member_coupons(member_id),
+            "consent": consent_record(member),
+            "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",
         }

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from hub import (
     campaign_api,
     campaign_web,
+    catalog_web,
     export_web,
     i18n,
     loyalty_api,
@@ -21,6 +22,7 @@ from hub import (
     receipt_web,
     reconciliation_web,
     release_web,
+    report_web,
     reports,
     rules_api,
     rules_web,
@@ -37,11 +39,13 @@ def create_app(
     export_pages: export_web.ExportPages | None = None,
     device_auth: member_snapshot_api.DeviceAuth | None = None,
     data_dir: Path = Path("/var/lib/hub"),
+    publish_catalog: catalog_web.Publisher | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
-    Software releases (``hub release add``) are served from ``data_dir``.
+    Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
+    catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
@@ -55,6 +59,8 @@ def create_app(
     app.include_router(release_web.router(data_dir, tz))
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
+    app.include_router(report_web.router(tz, today))
+    app.include_router(catalog_web.router(tz, publish_catalog))
     app.include_router(rules_api.router)
     app.include_router(rules_web.router(tz, today))
 

@@ -170,12 +170,37 @@ def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | Non
     return state
 
 
+# Host tools the test runs, and the Debian package of each (installed when missing and root).
+HOST_TOOLS = {"qemu-system-aarch64": "qemu-system-arm", "mosquitto": "mosquitto", "mcopy": "mtools"}
+
+
+def ensure_host_tools() -> str | None:
+    """Install missing host tools as root, like build.sh does; the problem (bilingual) if any remain."""
+    missing = sorted({pkg for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None})
+    if missing and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, env=env)
+        missing = sorted({pkg for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None})
+    if missing:
+        return (
+            f"image-test: missing host packages: {' '.join(missing)}; run as root or "
+            f"`apt-get install {' '.join(missing)}`\n"
+            f"image-test: 缺少主机软件包：{' '.join(missing)}；请以 root 运行或先安装它们"
+        )
+    return None
+
+
 def main() -> int:
     """Run the boot test; exit 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--image", type=Path, default=None, help=".img or .img.xz (default: newest)")
     args = parser.parse_args()
+    problem = ensure_host_tools()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     image = scratch_image(args.image or newest_image())
@@ -194,6 +219,24 @@ def main() -> int:
     )
     write_to_image(image, render(config))
     broker = subprocess.Popen(["mosquitto", "-c", str(start_broker(port, device, password, hub_password))])
+    try:
+        return boot(args.timeout, image, kernel, initrd, device, port, hub_password, broker)
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
+
+
+def boot(
+    timeout: int,
+    image: Path,
+    kernel: Path,
+    initrd: Path,
+    device: DeviceRecord,
+    port: int,
+    hub_password: str,
+    broker: subprocess.Popen[bytes],
+) -> int:
+    """Start the hub, boot the image and wait for the device; exit status of the test."""
     hub, http_port = start_hub(port, hub_password)
     serial = WORK / "serial.log"
     qemu = [
@@ -225,24 +268,25 @@ def main() -> int:
         "none",
     ]
     started = time.monotonic()
-    deadline = started + args.timeout
-    vm = subprocess.Popen(qemu, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    deadline = started + timeout
     try:
-        status = wait_for_status(port, device.id, hub_password, deadline)
-        on_hub = hub_saw_online(http_port, device.id, min(deadline, time.monotonic() + 60))
-        log = serial.read_text(errors="replace") if serial.exists() else ""
+        vm = subprocess.Popen(qemu, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            status = wait_for_status(port, device.id, hub_password, deadline)
+            online_at = time.monotonic() - started
+            on_hub = hub_saw_online(http_port, device.id, min(deadline, time.monotonic() + 60))
+            hub_at = time.monotonic() - started
+            log = serial.read_text(errors="replace") if serial.exists() else ""
+        finally:
+            vm.terminate()
+            vm.wait(timeout=30)
     finally:
-        vm.terminate()
-        vm.wait(timeout=30)
         hub.terminate()
         hub.wait(timeout=10)
-        broker.terminate()
-        broker.wait(timeout=10)
-    elapsed = time.monotonic() - started
     firstboot = f"kiosk firstboot: installed device {device.id}" in log
     print(f"image-test: first boot applied the file: {firstboot}")
-    print(f"image-test: status from the device: {status!r} after {elapsed:.0f} s")
-    print(f"image-test: the hub's fleet page shows the device: {on_hub!r}")
+    print(f"image-test: status from the device: {status!r} after {online_at:.0f} s")
+    print(f"image-test: the hub's fleet page shows the device: {on_hub!r} after {hub_at:.0f} s")
     print(f"image-test: serial log: {serial}")
     return 0 if firstboot and status is not None and on_hub == "online" else 1
 

@@ -82,7 +82,12 @@ class AppSettings:
     voice_player: list[str] | None = None
     promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")
     promo_every_s: float = 6.0
+    shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
     encryption_key: bytes | None = None  # the business's personal-data key; demo mode uses the demo key
+
+
+#: The font sizes (sp) the screens draw with; ``KioskApp.fs`` snaps every requested size to one.
+TYPE_SCALE = (14, 16, 18, 20, 24, 28, 32, 40, 48, 56)
 
 
 class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, IdleFlow, App):
@@ -252,15 +257,26 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
 
+    def shop(self, lang: str) -> str:
+        """The shop's name on screen and receipts: the provisioned store name, else the demo shop's."""
+        return self.settings.shop_name or i18n.tr("shop_name", lang)
+
     def text_for(self, key: str, values: dict[str, object], lang: str) -> str:
         """Like :meth:`tr`, with per-language values (product names, wallets) resolved for ``lang``."""
         return i18n.tr(key, lang, **i18n.localise(values, lang)) if key else ""
 
     def fs(self, size: float, scale: float) -> float:
-        """A font size in sp, enlarged in large-text mode; kv passes ``app.scale`` to rebind."""
+        """A font size in pixels, enlarged in large-text mode; kv passes ``app.scale`` to rebind.
+
+        ``size * scale`` is snapped to :data:`TYPE_SCALE` (the nearest step, the smaller on a
+        tie): Kivy opens the CJK face once per distinct size and keeps it (about 0.9 MB each),
+        so a few sizes shared by every screen, in both modes, keep that memory small.
+        """
         from kivy.metrics import sp
 
-        return float(sp(size) * scale)
+        wanted = size * scale
+        step = min(TYPE_SCALE, key=lambda s: (abs(s - wanted), s))
+        return float(round(sp(step)))
 
     def toggle_language(self) -> None:
         """Switch between Chinese and English."""

@@ -136,6 +136,7 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     printer = hardware_from(config).printer
     return {
         "timezone": config.store.timezone,
+        "shop_name": config.store.name,
         "printer_url": printer.url if printer else None,
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
     }

@@ -7,7 +7,7 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id`` or ``reprint:N``), ``pin`` /
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``reprint:N`` or ``surname:王``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
 (``screen:id=text`` into a text field), ``observe_screen`` (``screen=name``: what
@@ -255,6 +255,9 @@ class ScriptedShopper:
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
         if where == "tile":
             return self.app.root.get_screen("pick").tiles()[int(name)]
+        if where == "surname":  # a surname on the join name screen's page shown
+            buttons = self.app.root.get_screen("member_name").surname_buttons()
+            return next(b for b in buttons if b.text == name)
         if where == "tab":
             tabs = list(reversed(self.app.root.get_screen("pick").ids.tabs.children))
             return next(t for t in tabs if t.category == name)
@@ -292,6 +295,8 @@ class ScriptedShopper:
                 view["popup"]["rows"] = [row.text for row in app.popup.rows()]
         screen = app.root.get_screen(app.root.current)
         view["texts"] = {key: w.text for key, w in screen.ids.items() if isinstance(w, Label) and w.text}
+        if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown
+            view["surnames"] = [b.text for b in screen.surname_buttons()]
         return view
 
     def small_buttons(self) -> list[str]:

@@ -13,7 +13,10 @@ from kiosk.update import DEFAULT_ROOT, Releases, site_packages
 from kiosk.updater import (
     DEFAULT_CHECK,
     DEFAULT_RESTART,
+    DEFAULT_RESTARTS_COMMAND,
+    DEFAULT_UNITS,
     UPDATE_DIR,
+    CommandRestarts,
     DownloadError,
     HealthCheck,
     UpdatePaths,
@@ -39,6 +42,14 @@ def update() -> None:
 @click.option("--settle", default=60.0, show_default=True, help="Seconds the new version must then stay up.")
 @click.option("--restart", default=shlex.join(DEFAULT_RESTART), show_default=True)
 @click.option("--check", default=shlex.join(DEFAULT_CHECK), show_default=True, help="Run in the new venv.")
+@click.option("--unit", "units", multiple=True, default=DEFAULT_UNITS, show_default=True,
+              help="Units whose restart count must not grow after the switch.")  # fmt: skip
+@click.option(
+    "--restarts-command",
+    default=shlex.join(DEFAULT_RESTARTS_COMMAND),
+    show_default=True,
+    help="Prints a unit's restart count ({unit} is replaced); empty: do not count restarts.",
+)
 def apply(
     update_dir: Path,
     venvs: Path,
@@ -47,6 +58,8 @@ def apply(
     settle: float,
     restart: str,
     check: str,
+    units: tuple[str, ...],
+    restarts_command: str,
 ) -> None:
     """Install the offered version beside the running one, switch, and roll back if it is unhealthy.
 
@@ -59,7 +72,13 @@ def apply(
         UpdatePaths(update_dir),
         Releases(venvs),
         image_version=__version__,
-        health=HealthCheck(tuple(Path(p) for p in health_files), timeout=health_timeout, settle=settle),
+        health=HealthCheck(
+            tuple(Path(p) for p in health_files),
+            timeout=health_timeout,
+            settle=settle,
+            units=units,
+            restarts=CommandRestarts(tuple(shlex.split(restarts_command))) if restarts_command else None,
+        ),
         restart=shlex.split(restart),
         check=shlex.split(check),
         base=site_packages(),

@@ -15,8 +15,12 @@ image's own ``/opt/kiosk``, so a broken release can never break its updater).
 The health check after the restart reads the health files that
 :func:`kiosk.sdnotify.ready` writes: each must name the new version within
 ``timeout`` seconds, and the same process must still be alive ``settle``
-seconds later (a crash loop changes the pid). Otherwise the previous version
-is switched back, the services restarted again, and the outcome says why.
+seconds later (a crash loop changes the pid). It also asks systemd how often
+it restarted each unit by itself (``NRestarts``, which a manual ``systemctl
+restart`` resets): any growth after the switch means the new version crashed or
+missed its watchdog, even when the process that came back is healthy by the time
+the files are read. Otherwise the previous version is switched back, the
+services restarted again, and the outcome says why.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kiosk.sync.schema import SchemaError
 from kiosk.sync.update_offer import UpdateOffer, parse_offer
@@ -44,9 +48,13 @@ from kiosk.update import Releases, UpdateError
 __all__ = [
     "DEFAULT_CHECK",
     "DEFAULT_RESTART",
+    "DEFAULT_RESTARTS_COMMAND",
+    "DEFAULT_UNITS",
+    "CommandRestarts",
     "DownloadError",
     "HealthCheck",
     "Outcome",
+    "RestartCounter",
     "UpdatePaths",
     "UpdateRefused",
     "Updater",
@@ -57,7 +65,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 UPDATE_DIR = Path("/var/lib/kiosk/update")
-DEFAULT_RESTART = ["systemctl", "restart", "kiosk.service", "kiosk-sync.service"]
+DEFAULT_UNITS = ("kiosk.service", "kiosk-sync.service")
+DEFAULT_RESTART = ["systemctl", "restart", *DEFAULT_UNITS]
+# ``{unit}`` is replaced by the unit's name; prints systemd's count of automatic restarts.
+DEFAULT_RESTARTS_COMMAND = ["systemctl", "show", "--property=NRestarts", "--value", "{unit}"]
 # Run inside the new venv before it is switched to: the CLI, the sync agent and the store must import.
 DEFAULT_CHECK = ["python", "-c", "import kiosk.cli, kiosk.sync.agent, kiosk.store"]
 ENTRY_POINT_CHECK = ["kiosk", "--help"]
@@ -173,23 +184,99 @@ def download(offer: UpdateOffer, dest: Path, timeout: float = 60.0) -> Path:
     return dest
 
 
+class RestartCounter(Protocol):
+    """How many times the service manager restarted a unit by itself (systemd's ``NRestarts``)."""
+
+    def restarts(self, unit: str) -> int | None:
+        """The count, or None when it cannot be read (the check then relies on the health files)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CommandRestarts:
+    """Reads the count by running ``argv`` with ``{unit}`` replaced; it must print one integer.
+
+    The default is ``systemctl show --property=NRestarts --value <unit>``.
+    """
+
+    argv: tuple[str, ...] = tuple(DEFAULT_RESTARTS_COMMAND)
+    timeout: float = 10.0
+
+    def restarts(self, unit: str) -> int | None:
+        command = [part.replace("{unit}", unit) for part in self.argv]
+        try:
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=self.timeout, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("cannot read the restart count of %s: %s", unit, exc)
+            return None
+        text = result.stdout.strip()
+        if result.returncode != 0 or not text.isdigit():
+            detail = (result.stderr or result.stdout).strip().replace("\n", " | ")
+            log.warning("cannot read the restart count of %s (exit %d): %s", unit, result.returncode, detail)
+            return None
+        return int(text)
+
+
 @dataclass(frozen=True)
 class HealthCheck:
     """The restarted services must report the new version, and stay up.
 
     ``files`` are the health files :func:`kiosk.sdnotify.ready` writes (one per service).
+    ``units`` are the systemd units whose restart count ``restarts`` reads: it must
+    not grow between the restart and the end of ``settle`` (read every
+    ``count_every`` seconds while waiting for ready, and once after ``settle``).
     """
 
     files: tuple[Path, ...]
     timeout: float = 180.0
     settle: float = 60.0
     poll: float = 0.2
+    units: tuple[str, ...] = ()
+    restarts: RestartCounter | None = None
+    count_every: float = 5.0
+
+    def _counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        if self.restarts is None:
+            return counts
+        for unit in self.units:
+            count = self.restarts.restarts(unit)
+            if count is not None:
+                counts[unit] = count
+        return counts
+
+    def _restarted(self, version: str, before: dict[str, int]) -> str | None:
+        """The reason when any unit was restarted by the service manager since ``before``."""
+        if not before:
+            return None
+        now = self._counts()
+        grown = [(unit, count, now[unit]) for unit, count in before.items() if now.get(unit, count) > count]
+        if not grown:
+            return None
+        english = ", ".join(f"{unit} (NRestarts {old} → {new})" for unit, old, new in grown)
+        names = "、".join(unit for unit, _old, _new in grown)
+        return (
+            f"systemd restarted {english} after the switch to version {version}: it crashed or "
+            f"missed its watchdog\n切换到新版本 {version} 后 systemd 自动重启了 {names}（崩溃或看门狗超时）"
+        )
 
     def wait(self, version: str, since: float, sleep: Callable[[float], None] = time.sleep) -> str | None:
-        """None when healthy, else the reason (bilingual). ``since``: wall time of the restart."""
+        """None when healthy, else the reason (bilingual). ``since``: wall time of the restart.
+
+        Call it right after the restart returned: the restart counts read then are the baseline.
+        """
         deadline = time.monotonic() + self.timeout
+        before = self._counts()
+        next_count = time.monotonic() + self.count_every
         ready: dict[Path, int] = {}
         while len(ready) < len(self.files):
+            if time.monotonic() >= next_count:  # a crash loop before ready: fail early
+                next_count = time.monotonic() + self.count_every
+                problem = self._restarted(version, before)
+                if problem:
+                    return problem
             for path in self.files:
                 report = _read_health(path)
                 if report and report.get("version") == version and float(report.get("ready_at", 0)) >= since:
@@ -204,6 +291,9 @@ class HealthCheck:
                 )
             sleep(self.poll)
         sleep(self.settle)
+        problem = self._restarted(version, before)
+        if problem:
+            return problem
         for path, pid in ready.items():
             report = _read_health(path) or {}
             if report.get("pid") != pid or not _alive(pid):

@@ -113,3 +113,12 @@ def test_an_hw_table_in_kiosk_toml_tunes_the_readers_and_is_validated(tmp_path: 
     refused = CliRunner().invoke(main, ["config", "validate", str(bad)])
     assert refused.exit_code == 1
     assert "kiosk.toml: hw.scanner.gap_msec is wrong: Extra inputs are not permitted." in refused.output
+
+
+def test_the_provisioned_store_name_is_the_shop_name_on_screen_and_receipts() -> None:
+    from kiosk.cli import _provisioned_settings
+
+    config = KioskConfig.demo()
+    config = config.model_copy(update={"store": config.store.model_copy(update={"name": "街角便利店"})})
+    settings = _provisioned_settings(config)
+    assert (settings["shop_name"], settings["timezone"]) == ("街角便利店", config.store.timezone)

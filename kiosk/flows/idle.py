@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 
+from kiosk import heap
 from kiosk.domain.cart import Cart
 from kiosk.store import audit
 
@@ -61,6 +62,7 @@ class IdleFlow:
             self.popup.dismiss()
         self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
+        heap.release_after_sale()  # nobody waits now: what the sale left goes back (kiosk/heap.py)
 
     def next_promotion(self) -> None:
         """Rotate the attract screen's promotions."""

@@ -1,6 +1,10 @@
 """Members at the kiosk: joining with consent, phone + PIN sign-in with a lockout, and My account
 (balances, history, change PIN, export my data, erase my data).
 
+Every PIN typed here (sign-in, the old PIN of a change, the PIN that confirms an
+erasure) counts toward one lockout per phone, kept in the terminal's database
+(:mod:`kiosk.store.pin_tries`) so a restart does not reset it.
+
 :class:`MemberFlow` moves between the member screens (``member_*`` in
 :mod:`kiosk.screens`) and writes through :mod:`kiosk.store.members`, each change
 with its outbox event in one transaction. It never imports Kivy: it sets the
@@ -24,6 +28,7 @@ from kiosk.members_source import StoreMemberSource
 from kiosk.store import members
 from kiosk.store.member_models import Member
 from kiosk.store.pii import hash_pin, verify_pin
+from kiosk.store.pin_tries import StoredPinLockout
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,14 +68,14 @@ def pin_error_key(error: InvalidPin) -> str:
 class MemberFlow:
     """The member screens' steps; one instance per app, state cleared on every reset."""
 
-    def __init__(self, app: Any, lockout: PinLockout | None = None) -> None:
+    def __init__(self, app: Any, lockout: PinLockout | StoredPinLockout | None = None) -> None:
         self.app = app
-        self.lockout = lockout or PinLockout()
+        self.lockout = lockout or StoredPinLockout()
         self.generation = 0
         self._reset_state()
 
     def _reset_state(self) -> None:
-        self.purpose = ""  # join, sign_in, change_pin
+        self.purpose = ""  # join, sign_in, change_pin, erase
         self.came_from = "idle"
         self.phone = ""  # E.164 of the phone being joined or signed in
         self.consent_version = ""
@@ -160,7 +165,7 @@ class MemberFlow:
 
     def cancel(self) -> None:
         """Back: from My account's sub-steps to My account, otherwise to where the member started."""
-        if self.purpose == "change_pin":
+        if self.purpose in ("change_pin", "erase"):
             self.open_account()
             return
         came_from = self.came_from
@@ -222,7 +227,9 @@ class MemberFlow:
         elif step == "m_pin_enter":
             self._sign_in(pin)
         elif step == "m_pin_old":
-            self._old_pin(pin)
+            self._account_pin(pin, step, "m_change_pin", "m_old_pin_wrong", self._old_pin_right)
+        elif step == "m_pin_erase":
+            self._account_pin(pin, step, "m_erase_title", "m_erase_pin_wrong", self._erase)
 
     def _first_pin(self, pin: str, step: str) -> None:
         title = self.screen("member_pin").title_key
@@ -244,7 +251,7 @@ class MemberFlow:
     def _locked(self) -> bool:
         source = self.source
         assert source is not None
-        seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.monotonic())
+        seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.time())
         if seconds:
             target = self.screen(self.app.root.current) if self.app.root.current in SCREENS else None
             (target or self.screen("member_phone")).note("m_locked", error=True, minutes=-(-seconds // 60))
@@ -267,7 +274,7 @@ class MemberFlow:
         assert source is not None
         index = source.key.blind_index(self.phone)
         if not ok or member is None:
-            left = self.lockout.wrong(index, time.monotonic())
+            left = self.lockout.wrong(index, time.time())
             if left == 0:
                 log.warning("phone + PIN sign-in locked after repeated wrong PINs")
                 minutes = int(self.lockout.lock_s // 60)
@@ -352,23 +359,31 @@ class MemberFlow:
         title = "m_change_pin" if has_pin else "m_set_pin"
         self._ask_pin("m_pin_old" if has_pin else "m_pin_new", title, "")
 
-    def _old_pin(self, pin: str) -> None:
+    def _account_pin(self, pin: str, step: str, title: str, wrong_key: str, then: Callable[[], None]) -> None:
+        """Check the signed-in member's PIN for ``step``; wrong ones count toward the phone's lockout."""
         row = Member.get_by_id(self.app.member.member_id)
-        if self.lockout.seconds_locked(f"member:{row.id}", time.monotonic()):
-            self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
+        key = row.phone_index  # the same key as phone + PIN sign-in: five tries in all
+        seconds = self.lockout.seconds_locked(key, time.time())
+        if seconds:
+            self._ask_pin(step, title, "m_pin_locked", minutes=-(-seconds // 60))
             return
         stored = row.pin_hash
-        self._in_background(lambda: verify_pin(pin, stored), lambda ok: self._old_pin_checked(row.id, ok))
 
-    def _old_pin_checked(self, member_id: str, ok: bool) -> None:
-        key = f"member:{member_id}"
-        if not ok:
-            if self.lockout.wrong(key, time.monotonic()):
-                self._ask_pin("m_pin_old", "m_change_pin", "m_old_pin_wrong")
+        def checked(ok: bool) -> None:
+            if ok:
+                self.lockout.right(key)
+                then()
+                return
+            left = self.lockout.wrong(key, time.time())
+            if left:
+                self._ask_pin(step, title, wrong_key, left=left)
             else:
-                self._ask_pin("m_pin_old", "m_change_pin", "m_locked", minutes=int(self.lockout.lock_s // 60))
-            return
-        self.lockout.right(key)
+                log.warning("member PIN locked after repeated wrong PINs at %s", step)
+                self._ask_pin(step, title, "m_pin_locked", minutes=int(self.lockout.lock_s // 60))
+
+        self._in_background(lambda: bool(stored) and verify_pin(pin, stored), checked)
+
+    def _old_pin_right(self) -> None:
         self.had_pin = True
         self._ask_pin("m_pin_new", "m_change_pin")
 
@@ -403,7 +418,20 @@ class MemberFlow:
         self._show("member_erase")
 
     def confirm_erasure(self) -> None:
-        """确认删除: erase here, tell the hub (outbox), and reset the screen."""
+        """确认删除: a member with a PIN types it first, so nobody else can erase them at their session."""
+        row = Member.get_by_id(self.app.member.member_id)
+        if not row.pin_hash:
+            self._erase()
+            return
+        seconds = self.lockout.seconds_locked(row.phone_index, time.time())
+        if seconds:
+            self.screen("member_erase").note("m_pin_locked", error=True, minutes=-(-seconds // 60))
+            return
+        self.purpose = "erase"
+        self._ask_pin("m_pin_erase", "m_erase_title")
+
+    def _erase(self) -> None:
+        """Erase here, tell the hub (outbox), and reset the screen."""
         source = self.source
         assert source is not None
         members.request_erasure(source.terminal, source.now(), self.app.member.member_id)

@@ -6,7 +6,6 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 import threading
 from typing import Any
 
-from kiosk import i18n
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
 from kiosk.screens.member_view import MemberView
@@ -30,7 +29,7 @@ class ReceiptFlow:
         sale = self.last_sale
         member: MemberView | None = sale["member"]
         return ReceiptData(
-            store_name=i18n.tr("shop_name", "zh"),
+            store_name=self.shop("zh"),
             receipt_no=sale["receipt_no"],
             time=sale["time"],
             lines=tuple(

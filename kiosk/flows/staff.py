@@ -7,7 +7,6 @@ import hashlib
 import hmac
 from dataclasses import replace
 
-from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.flows.cart import names
@@ -103,7 +102,7 @@ class StaffFlow:
             queue_.retry_now()
         elif not queue_.reprint(receipt_no):  # not kept by the queue (older, or printed before a restart)
             sale = Sale.get(Sale.receipt_no == receipt_no)
-            shop = i18n.tr("shop_name", "zh")
+            shop = self.shop("zh")
             self.queue_receipt(receipts.receipt_for_sale(sale.id, shop, self.receipt_url(receipt_no)))
         if queue_.state in PRINTER_PROBLEMS:
             self._printer_problem(queue_.state)

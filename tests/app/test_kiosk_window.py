@@ -262,6 +262,7 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
         "screenshots": str(shots),
         "settings": {
             "idle_timeout_s": 6,  # the steps fake inactivity; a slow screenshot must not time out
+            "shop_name": "街角便利店",  # kiosk.toml's store.name
             "promo_every_s": 0.5,
             "countdown_s": 2,
             "gateway_timeout_s": 0.5,
@@ -283,6 +284,7 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     reset = screens["reset"]
     assert (reset["current"], reset["rows"], reset["total"]) == ("idle", [], "¥0.00")
     assert reset["member"] == "刷会员卡或出示会员码，可享会员优惠"
+    assert reset["texts"]["shop"] == "街角便利店"  # the provisioned store name, not the demo shop's
     assert "138" not in json.dumps(reset, ensure_ascii=False)  # no member data left anywhere
     promos = {"会员日：每周三全场积分翻倍", "新鲜面包每天早上7点出炉", "满30元减5元，会员专享"}
     shown = reset["texts"]["promo"], screens["reset_later"]["texts"]["promo"]

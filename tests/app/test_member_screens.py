@@ -2,6 +2,7 @@
 with its lockout, My account, change PIN, export QR, and an erasure request that reaches a real hub
 over a real broker and anonymises the member there."""
 
+import base64
 import datetime as dt
 import json
 import os
@@ -13,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk.config import DEMO_ENCRYPTION_KEY
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.xvfb import Xvfb
+from kiosk.store.pii import PiiKey
 from tests.app.test_kiosk_window import MEMBER_CARD, SEEDED, WATER, rows, run_kiosk, zh
 from tests.sync.harness import hub_worker_cmd, spawn, stop, sync_agent_cmd, wait_until
 
@@ -27,7 +30,8 @@ JOIN_STEPS: list[dict[str, Any]] = [
     {"tap": "member_consent:decline"}, {"observe": "declined"},
     {"scan": WATER}, {"tap": "cart:join"}, {"press": f"member_phone:{PHONE[:7]}"}, {"shot": "member_phone"},
     {"keys": f"member_phone:{PHONE[7:]}"}, {"tap": "member_consent:agree"},
-    {"type": "member_name:name=Lee"}, {"shot": "member_name"}, {"tap": "member_name:next"},
+    {"shot": "member_name"}, {"tap": "member_name:other"}, {"observe": "name_other"},
+    {"type": "member_name:name=Lee"}, {"shot": "member_name_other"}, {"tap": "member_name:next"},
     {"observe": "choose_pin"}, {"keys": "member_pin:1111"}, {"observe": "same_digits"},
     {"keys": "member_pin:2580"}, {"keys": "member_pin:2581"}, {"observe": "mismatch"},
     {"keys": "member_pin:2580"}, {"keys": "member_pin:2580"}, {"observe": "joined"},
@@ -129,7 +133,7 @@ def test_my_account_shows_balances_coupons_and_changes_the_pin(
     assert account["history"] == "暂无积分记录"
     until = (dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=30)).date()
     assert account["wallet"] == zh(f"[b]优惠券[/b]\n新会员满20减3（至 {until}）\n\n[b]次卡[/b]\n无")
-    assert screens["old_pin_wrong"]["texts"]["note"] == "原密码不正确，请重新输入。"
+    assert screens["old_pin_wrong"]["texts"]["note"] == zh("原密码不正确，还可再试 4 次。")
     assert screens["pin_changed"]["current"] == "member_account"
     assert screens["pin_changed"]["texts"]["note"] == "密码已修改。"
     updated = [e for e in outbox(workdir / "kiosk.db") if e["type"] == "member.updated"]
@@ -233,6 +237,123 @@ def test_erasure_reaches_the_hub_over_the_broker_and_anonymises_the_member(
         assert joined == [("kiosk-consent-2026-11", 1)]
 
 
+PHONE_A, PHONE_B = "13700001111", "13700002222"
+
+
+def join_steps(phone: str, pin: str, name: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Join from the idle screen with ``phone`` and ``pin``; ``name`` are the steps on the name screen."""
+    return [
+        {"tap": "idle:join"}, {"keys": f"member_phone:{phone}"}, {"tap": "member_consent:agree"},
+        *name, {"keys": f"member_pin:{pin}"}, {"keys": f"member_pin:{pin}"},
+    ]  # fmt: skip
+
+
+SURNAME_STEPS: list[dict[str, Any]] = [  # 王女士, after a look at the next pages and back
+    {"observe": "surnames"}, {"tap": "member_name:next_page"}, {"tap": "member_name:next_page"},
+    {"observe": "surnames_page_3"}, {"tap": "surname:石"}, {"observe": "title_for_shi"},
+    {"tap": "member_name:title_back"}, {"observe": "back_to_surnames"},
+    {"tap": "member_name:prev_page"}, {"tap": "member_name:prev_page"},
+    {"tap": "surname:王"}, {"observe": "title_for_wang"}, {"shot": "member_name_title"},
+    {"tap": "member_name:ms"},
+]  # fmt: skip
+ERASE_WITH_PIN_STEPS: list[dict[str, Any]] = [
+    *join_steps(PHONE_A, "2580", SURNAME_STEPS), {"observe": "joined_as_wang"},
+    {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
+    {"observe": "erase_asks_pin"}, {"shot": "member_erase_pin"},
+    {"keys": "member_pin:0000"}, {"observe": "erase_pin_wrong"},
+    {"tap": "member_pin:back"}, {"observe": "erase_cancelled"},
+    {"tap": "member_account:done"}, {"tap": "cart:cancel"},
+    {"tap": "idle:sign_in"}, {"keys": f"member_phone:{PHONE_A}"},
+    {"keys": "member_pin:1111"}, {"keys": "member_pin:2222"}, {"keys": "member_pin:3333"},
+    {"observe": "one_try_left"}, {"tap": "member_pin:back"},
+    *join_steps(PHONE_B, "3690", [{"tap": "member_name:skip"}]),
+    {"tap": "cart:account"}, {"tap": "member_account:erase"}, {"tap": "member_erase:confirm"},
+    {"keys": "member_pin:3690"}, {"observe": "erased_with_pin"},
+]  # fmt: skip
+AFTER_RESTART_STEPS: list[dict[str, Any]] = [
+    {"tap": "idle:sign_in"}, {"keys": f"member_phone:{PHONE_A}"},
+    {"keys": "member_pin:4444"}, {"observe": "locked_after_restart"},
+    {"keys": "member_pin:2580"}, {"observe": "still_locked_after_restart"},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def erase_then_restart(
+    tmp_path_factory: pytest.TempPathFactory, display: str
+) -> tuple[dict[str, Any], dict[str, Any], Path]:
+    """Two members who set a PIN and ask for erasure; then the kiosk restarts on the same database."""
+    workdir = tmp_path_factory.mktemp("erase-pin")
+    shots = Path(os.environ.get("KIOSK_SCREENSHOTS", workdir / "shots"))
+    first = run_kiosk(workdir, display, {"steps": ERASE_WITH_PIN_STEPS, "screenshots": str(shots)})
+    second = run_kiosk(workdir, display, {"steps": AFTER_RESTART_STEPS})
+    return first, second, workdir
+
+
+def test_a_chinese_name_is_picked_surname_then_title_and_shown_masked(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    screens, _, workdir = erase_then_restart
+    screens = screens["screens"]
+    first = screens["surnames"]
+    assert first["texts"]["prompt"] == "怎么称呼您？请选择您的姓（可跳过）"
+    assert first["texts"]["page"] == zh("第 1/4 页")
+    assert first["surnames"][:8] == list("王李张刘陈杨黄赵") and len(first["surnames"]) == 24
+    third = screens["surnames_page_3"]
+    assert third["texts"]["page"] == zh("第 3/4 页") and third["surnames"][0] == "任"
+    shi = screens["title_for_shi"]["texts"]
+    assert (shi["prompt"], shi["mr"], shi["ms"]) == ("石……先生还是女士？", "石先生", "石女士")
+    assert screens["back_to_surnames"]["texts"]["page"] == zh("第 3/4 页")
+    assert screens["title_for_wang"]["texts"]["no_title"] == "不说\n（只称王）"
+    joined = screens["joined_as_wang"]
+    assert joined["current"] == "cart"
+    assert joined["member"].startswith(zh("王** 137****1111 · 普通会员"))
+    db = workdir / "kiosk.db"
+    [(member_id, name_enc)] = rows(
+        db, "select id, name_enc from member where id != 'demo-member-0001' order by created_at limit 1"
+    )
+    assert "王" not in name_enc  # encrypted at rest like every name
+    assert PiiKey(base64.b64decode(DEMO_ENCRYPTION_KEY)).decrypt(name_enc, f"{member_id}:name") == "王女士"
+
+
+def test_erasure_asks_for_the_members_pin_and_a_wrong_one_counts_toward_the_lockout(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    screens, _, workdir = erase_then_restart
+    screens = screens["screens"]
+    asks = screens["erase_asks_pin"]
+    assert (asks["current"], asks["texts"]["prompt"]) == ("member_pin", "请输入会员密码以确认删除")
+    wrong = screens["erase_pin_wrong"]
+    assert (wrong["current"], wrong["texts"]["note"]) == (
+        "member_pin",
+        zh("密码不正确，未删除任何资料。还可再试 4 次。"),
+    )
+    assert screens["erase_cancelled"]["current"] == "member_account"
+    # the erasure's wrong PIN and three at sign-in: one try left of five
+    assert screens["one_try_left"]["texts"]["note"] == zh("手机号或密码不正确，还可再试 1 次。")
+    assert (screens["erased_with_pin"]["current"], screens["erased_with_pin"]["message"]) == (
+        "idle", "您的资料已删除，会员中心也将删除其副本。感谢您的光临。",
+    )  # fmt: skip
+    db = workdir / "kiosk.db"
+    joined = rows(
+        db,
+        "select id, phone_enc != '', pin_hash != '' from member "
+        "where id != 'demo-member-0001' order by created_at",
+    )
+    assert [kept for _, *kept in joined] == [[1, 1], [0, 0]]  # A kept phone and PIN, B is erased
+    [erasure] = [e for e in outbox(db) if e["type"] == "member.erasure_requested"]
+    assert erasure["data"]["member_id"] == joined[1][0]
+
+
+def test_the_pin_lockout_survives_a_restart(
+    erase_then_restart: tuple[dict[str, Any], dict[str, Any], Path],
+) -> None:
+    _, second, workdir = erase_then_restart
+    locked = zh("密码错误次数过多，此手机号已锁定，请 5 分钟后再试，或刷会员卡。")
+    assert second["screens"]["locked_after_restart"]["texts"]["note"] == locked  # the fifth try of five
+    assert second["screens"]["still_locked_after_restart"]["texts"]["note"] == locked
+    assert rows(workdir / "kiosk.db", "select wrong, locked_until > 0 from pin_tries") == [(0, 1)]
+
+
 @pytest.fixture(scope="module")
 def large_display() -> Iterator[str]:
     """A 1920×1080 Xvfb screen for the larger window sizes."""
@@ -245,7 +366,10 @@ def test_member_screens_fit_larger_windows(tmp_path: Path, large_display: str, s
     shots = Path(os.environ.get("KIOSK_SCREENSHOTS", tmp_path / "shots"))
     steps = [
         {"tap": "idle:join"}, {"press": "member_phone:1391234"}, {"shot": f"member_phone_{size}"},
-        {"tap": "member_phone:back"}, {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"observe": "account"},
+        {"keys": "member_phone:5678"}, {"tap": "member_consent:agree"},
+        {"shot": f"member_name_{size}"}, {"tap": "surname:李"}, {"shot": f"member_name_title_{size}"},
+        {"tap": "member_name:title_back"}, {"tap": "member_name:back"},
+        {"card": MEMBER_CARD}, {"tap": "cart:account"}, {"observe": "account"},
         {"shot": f"member_account_{size}"}, {"tap": "member_account:change_pin"}, {"observe": "set_pin"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, large_display, {"steps": steps, "screenshots": str(shots)}, size)

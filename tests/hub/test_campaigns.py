@@ -9,11 +9,12 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from hub import campaigns, loyalty, owner_audit
+from hub import campaigns, loyalty, member_feed, owner_audit
 from hub.cli import main as hub_main
 from hub.loyalty_models import CampaignRun, HubCoupon, HubMember
 from hub.models import Sale
@@ -154,6 +155,12 @@ def sell_with(
     commit_sale(cart, [PaymentIntent("cash", priced.total_fen)], terminal, NOW, sale_id, member=sale)
 
 
+def held_coupons(member_id: str, device: str) -> list[dict[str, Any]]:
+    """The coupons ``device`` receives with ``member_id``'s state."""
+    [state] = member_feed.member_states([HubMember.get_by_id(member_id)], device)
+    return list(state["coupons"])
+
+
 def issued_to_m1(hub_db, tmp_path: Path) -> Coupon:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", three_members))
     camp = campaigns.create_campaign(spec(Target(kind="all")), "owner", NOW)
@@ -164,11 +171,13 @@ def issued_to_m1(hub_db, tmp_path: Path) -> Coupon:  # type: ignore[no-untyped-d
 
 def test_a_coupon_used_as_issued_raises_nothing_and_is_marked_used(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     coupon = issued_to_m1(hub_db, tmp_path)
-    [sent] = loyalty.member_delta("m-1", "K02")["coupons"]  # the terminal learns it with the member
-    assert coupon_from_dict(sent) == coupon
+    [sent] = held_coupons("m-1", "K02")  # the terminal learns it with the member
+    assert coupon_from_dict(sent["body"]) == coupon
+    assert sent["used_sale_id"] is None
     ingest("K02", on_terminal(tmp_path, "K02", lambda t: sell_with(t, "s-1", coupon, 2)))
     assert loyalty.open_items() == []
-    assert loyalty.member_delta("m-1", "K02")["coupons"] == []
+    [sent] = held_coupons("m-1", "K02")  # terminals learn it is used
+    assert sent["used_sale_id"] == "s-1"
     assert HubCoupon.get_by_id(coupon.id).used_sale_id == "s-1"
     assert campaigns.member_coupons("m-1")[0].used is True
 

@@ -67,6 +67,8 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
     nav = re.findall(r'<a href="(/[a-z]*\?lang=en)">([^<]+)</a>', dom)
     assert nav == [
         ("/?lang=en", "Dashboard"),
+        ("/reports?lang=en", "Reports"),
+        ("/catalog?lang=en", "Catalog"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
         ("/members?lang=en", "Members"),

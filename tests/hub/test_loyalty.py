@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub import loyalty
+from hub import loyalty, member_feed
 from hub.ingest import ingest_batch
 from hub.loyalty_models import HubCard, HubLedgerEntry, HubMember, MergeAudit
 from kiosk.domain.cart import Cart, Product
@@ -28,6 +28,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.rules import BonusTier, EarnRule, StoredValueRule, Tier, TierRule
 from kiosk.store import members, open_database, outbox
+from kiosk.store.members import hub_copy
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.sync.schema import batch
@@ -363,6 +364,11 @@ def test_a_negative_balance_is_one_item_that_tracks_the_amount(hub_db, tmp_path:
     assert items == [("negative_balance", -150, "points balance is -150")]
 
 
+def receive_member(member_id: str, device: str) -> None:
+    """The terminal ``device`` takes the hub's state of ``member_id`` as a snapshot page would carry it."""
+    hub_copy.apply_snapshot_page(member_feed.member_states([HubMember.get_by_id(member_id)], device))
+
+
 def test_member_of_another_store_spends_there_without_double_counting(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", shop_day))
     hub_before = loyalty.member_balances("m-1")
@@ -370,7 +376,7 @@ def test_member_of_another_store_spends_there_without_double_counting(hub_db, tm
     seen: dict[str, dict[str, int]] = {}
 
     def second_store(terminal: Terminal) -> None:
-        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        receive_member("m-1", "K02")
         assert members.find_by_card("none") is None
         seen["before"] = members.member_balances("m-1")
         sell(terminal, "s-2", 500, Split(0, 0), use_coupon=False)  # 9500 earns 95
@@ -382,7 +388,7 @@ def test_member_of_another_store_spends_there_without_double_counting(hub_db, tm
     assert loyalty.member_balances("m-1") == seen["after"]
 
     def next_sync(terminal: Terminal) -> None:
-        members.apply_member_delta(loyalty.member_delta("m-1", "K02"))
+        receive_member("m-1", "K02")
         seen["resynced"] = members.member_balances("m-1")
 
     on_terminal(tmp_path, "K02", next_sync)

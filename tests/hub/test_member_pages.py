@@ -1,5 +1,6 @@
 """The member list (attribute definitions) and the member page (tags and attributes), zh and en."""
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,3 +104,46 @@ def test_an_attribute_defined_in_the_form_appears_on_every_member(hub_db, tmp_pa
         ("36", "37", "38")
     ]
     assert '<option value="37">37</option>' in client.get(f"/members/{LI}").text
+
+
+def test_member_page_and_api_show_the_consent_record(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    seed(tmp_path)
+    client = TestClient(create_app(TZ))
+    zh_page, en_page = client.get(f"/members/{ZHANG}").text, client.get(f"/members/{ZHANG}?lang=en").text
+    assert text(zh_page, r'<section class="consent" id="consent">(.*?)</section>') == (
+        "隐私同意 说明版本 privacy-2026-01 同意时间 2026-11-22 15:30 门店/终端 S01/K01 注册渠道 kiosk"
+    )
+    assert text(en_page, r'<section class="consent" id="consent">(.*?)</section>') == (
+        "Privacy consent Text version privacy-2026-01 Given at 2026-11-22 15:30 Store/terminal S01/K01 "
+        "Registered via kiosk"
+    )
+    body = client.get(f"/api/v1/members/{ZHANG}").json()
+    assert body["consent"] == {
+        "version": "privacy-2026-01",
+        "at": "2026-11-22T15:30:00.000+08:00",
+        "where": "S01/K01",
+    }
+    assert (body["member_id"], body["source"], body["erased_at"], body["merged_into"]) == (
+        ZHANG,
+        "kiosk",
+        None,
+        None,
+    )
+    assert body["tags"] == ["VIP", "宝妈"]
+    assert "13812341234" not in json.dumps(body) and "张三" not in json.dumps(body, ensure_ascii=False)
+    assert client.get("/api/v1/members/nobody").status_code == 404
+    assert "/api/v1/members/{member_id}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_imported_member_says_no_consent_was_recorded(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub.loyalty_models import HubMember
+
+    seed(tmp_path)
+    HubMember.update(consent_version="", consent_at="", consent_where="", source="import").where(
+        HubMember.id == LI
+    ).execute()
+    client = TestClient(create_app(TZ))
+    assert text(client.get(f"/members/{LI}").text, r'id="no-consent">(.*?)</p>') == (
+        "没有同意记录（如由表格导入的会员）。"
+    )
+    assert client.get(f"/api/v1/members/{LI}").json()["consent"] is None

@@ -32,6 +32,7 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.rules import BonusTier, ExpiryRule, Reward, RiskCap, StoredValueRule
 from kiosk.store import members, outbox
 from kiosk.store.member_models import CouponRow, LedgerRow, Member
+from kiosk.store.members import hub_copy
 from kiosk.store.models import Outbox, Sale
 from kiosk.store.pii import PiiError, PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
@@ -254,7 +255,7 @@ def test_offline_cap_counts_unacked_spend_on_this_terminal(member_with_balances)
     assert members.check_member_spend("m-1", OfflineSpend(1500), False, cap).verdict == Verdict.ALLOW
 
 
-def test_hub_delta_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+def test_hub_state_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -> None:  # type: ignore[no-untyped-def]
     local = register(member_id="m-local")
     members.link_card(TERMINAL, NOW, "m-local", "04LOCAL")
     seed_points("m-local", 30)  # entry seq 1 on this device
@@ -265,13 +266,19 @@ def test_hub_delta_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -
         "created_at": "2026-01-01T00:00:00+08:00",
         "erased_at": None,
     }
-    members.apply_member_delta(
-        {
-            "member": hub_member,
-            "cards": [{"uid": "04HUB", "member_id": "m-hub", "kind": "nfc", "linked_at": "2026-01-01"}],
-            "balances": {POINTS: 500},
-            "through_seq": 1,
-        }
+    hub_copy.apply_snapshot_page(
+        [
+            {
+                "id": "m-hub",
+                "version": 1,
+                "erased": False,
+                "member": hub_member,
+                "cards": [{"uid": "04HUB", "member_id": "m-hub", "kind": "nfc", "linked_at": "2026-01-01"}],
+                "coupons": [],
+                "balances": {POINTS: 500},
+                "through_seq": 1,
+            }
+        ]
     )
     assert members.find_by_phone(KEY, "13812341234").id == "m-hub"  # type: ignore[union-attr]
     assert members.find_by_card("04LOCAL").id == "m-hub"  # type: ignore[union-attr]

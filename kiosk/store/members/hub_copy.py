@@ -26,6 +26,7 @@ from kiosk.store.member_models import CouponRow, Member, MemberCard, MemberSnaps
 from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.registry import MEMBER_FIELDS
 from kiosk.store.models import BaseModel, Outbox
+from kiosk.store.pin_tries import forget as forget_pin_tries
 
 
 class MemberFeedState(BaseModel):
@@ -95,8 +96,8 @@ def _chunks(rows: list[dict[str, Any]], size: int = 200) -> list[list[dict[str, 
 def _store_profiles(states: list[dict[str, Any]]) -> None:
     """Profiles, cards and balance snapshots of many members at once.
 
-    The same rules as :func:`kiosk.store.members.apply_member_delta`, a page at a
-    time: a snapshot of 2,000 members is a handful of statements, not 14,000.
+    A page at a time: a snapshot of 2,000 members is a handful of multi-row
+    statements, not 14,000 single ones.
     """
     if not states:
         return
@@ -148,13 +149,16 @@ PERSONAL_FIELDS = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash"
 
 
 def erase_local(member_id: str) -> None:
-    """Remove the member's personal data and cards here; balances and the ledger stay, anonymised.
+    """Remove the member's personal data, cards and wrong-PIN count here; the ledger stays, anonymised.
 
     Events this terminal already delivered (the hub acked them, and has erased
     its own copy) lose the personal fields too. Their stored ``hash`` stays, so
     the chain of later events is untouched; unsent events are never edited.
     """
     erased = {name: "" for name in PERSONAL_FIELDS}
+    held = Member.get_or_none(Member.id == member_id)
+    if held is not None:
+        forget_pin_tries(held.phone_index)
     Member.update(phone_index=f"erased:{member_id}", **erased).where(Member.id == member_id).execute()
     MemberCard.delete().where(MemberCard.member_id == member_id).execute()
     delivered = Outbox.select().where(

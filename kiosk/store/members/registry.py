@@ -15,7 +15,6 @@ from kiosk.store.db import database
 from kiosk.store.member_models import (
     Member,
     MemberCard,
-    MemberSnapshot,
 )
 from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.ledger import (
@@ -144,37 +143,6 @@ def link_card(
 
 
 MEMBER_FIELDS = frozenset(f.name for f in Member._meta.sorted_fields)
-
-
-def apply_member_delta(delta: dict[str, Any]) -> None:
-    """Store what the hub sent about one member: profile, cards and balance snapshot.
-
-    Writes no outbox event (the hub already knows). A local member with the same
-    phone but another id is one the hub merged away: it is marked merged into the
-    hub's member, so card and phone lookups lead to the survivor.
-    """
-    fields = {k: v for k, v in delta["member"].items() if k in MEMBER_FIELDS}
-    with database.atomic("IMMEDIATE"):
-        local = Member.select().where(Member.phone_index == fields["phone_index"], Member.id != fields["id"])
-        for duplicate in local:
-            duplicate.merged_into = fields["id"]
-            duplicate.phone_index = f"merged:{duplicate.id}"
-            duplicate.save()
-        Member.insert(**fields).on_conflict_replace().execute()
-        for card in delta.get("cards", []):
-            MemberCard.insert(**card).on_conflict_replace().execute()
-        MemberSnapshot.delete().where(MemberSnapshot.member_id == fields["id"]).execute()
-        rows = [
-            {
-                "member_id": fields["id"],
-                "account": account,
-                "amount": amount,
-                "through_seq": delta["through_seq"],
-            }
-            for account, amount in delta.get("balances", {}).items()
-        ]
-        if rows:
-            MemberSnapshot.insert_many(rows).execute()
 
 
 def set_pin(terminal: Terminal, now: dt.datetime, member_id: str, pin: str) -> None:
