@@ -76,7 +76,7 @@ def capture(out: Path) -> list[Path]:
             wait_for_port(port)
             return [
                 browser.screenshot(
-                    f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 1640
+                    f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 1720
                 )
                 for lang, suffix in (("zh", ""), ("en", "?lang=en"))
             ]
