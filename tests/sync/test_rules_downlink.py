@@ -84,3 +84,32 @@ def test_new_earn_rate_reaches_the_kiosk_and_the_next_sale_earns_by_it_with_the_
     finally:
         agent.close()
         hub.stop()
+
+
+def _release(version: int, rules: dict[str, object]) -> config.ConfigRelease:
+    return config.ConfigRelease(
+        v=1, version=version, issued_at="2026-11-24T09:00:00+08:00", catalog=[], rules=rules
+    )
+
+
+def test_demo_rules_answer_only_until_the_first_config_arrives(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.members_source import demo_rules
+
+    rules = config.RulesFromConfig(fallback=demo_rules())
+    assert rules() == demo_rules()
+    config.apply_release(
+        _release(1, {}), dt.datetime.now(TZ)
+    )  # the owner never set rules: the hub's defaults
+    assert rules() == LoyaltyRules()
+    double = {"version": 4, "rules": {"earn": {"points_per_yuan": 2}}}
+    config.apply_release(_release(2, double), dt.datetime.now(TZ))
+    assert rules().earn.points_per_yuan == 2
+
+
+def test_release_with_rules_that_do_not_validate_is_refused_whole(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    bad = _release(1, {"version": 1, "rules": {"earn": {"points_per_yuan": -1}}})
+    with pytest.raises(
+        config.SchemaError, match=r"^config rules do not follow the schema: .*points_per_yuan"
+    ):
+        config.parse_release(config.release_message(bad))
+    assert config.running_version() == 0
