@@ -67,6 +67,7 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
     import uvicorn
 
+    from hub import rules_store
     from hub.catalog_web import broker_publisher
     from hub.db import open_hub_database
     from hub.member_snapshot_api import DeviceAuth
@@ -76,6 +77,8 @@ def serve(
     tz = ZoneInfo(tz_name)
     open_hub_database(db_url)
     configure_loyalty(data_dir)
+    # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
+    rules_store.refresh()
     # one worker sends the member deltas: two would only send duplicates
     ingestors = [
         HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password, member_downlink=i == 1)
@@ -96,27 +99,25 @@ def serve(
 
 
 def configure_loyalty(data_dir: Path) -> bool:
-    """Give the ledger checks the owner's stored rules, and the business key when the hub has one;
-    True if it had the key.
+    """Give the ledger checks the business key when the hub has one; True if it did.
 
-    Without the key the hub still books every sale and checks points; it only cannot
+    Without it the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
-    Call after ``open_hub_database``; each ingest worker then reloads the rules
-    when the owner saves a new version (``hub.rules_store.refresh``).
+    The owner's rules come from the database: ``hub.rules_store.refresh``.
     """
-    from hub import loyalty, rules_store
+    from hub import loyalty
     from hub.provision import BUSINESS_KEY_FILE
+    from kiosk.domain.loyalty import LoyaltyRules
     from kiosk.store.pii import PiiKey
 
-    version, rules = rules_store.current()
     path = data_dir / BUSINESS_KEY_FILE
     if not path.exists():
         logging.getLogger(__name__).warning(
             "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
         )
-        loyalty.configure(rules, None, version)
+        loyalty.configure(LoyaltyRules(), None)
         return False
-    loyalty.configure(rules, PiiKey(base64.b64decode(path.read_text().strip())), version)
+    loyalty.configure(LoyaltyRules(), PiiKey(base64.b64decode(path.read_text().strip())))
     return True
 
 
