@@ -73,6 +73,40 @@ def sale_rows(event: dict[str, Any], tz: ZoneInfo) -> tuple[tuple[Any, ...], lis
     return sale, lines
 
 
+@dataclass(frozen=True)
+class RefundRows:
+    """A ``sale.refunded`` event as rows: the refund, its lines (position, quantity, fen) and
+    its payments (method, fen, reference)."""
+
+    refund: dict[str, Any]
+    lines: list[tuple[int, int, int]]
+    payments: list[tuple[str, int, str]]
+
+
+def refund_rows(event: dict[str, Any], tz: ZoneInfo) -> RefundRows:
+    """The rows of a ``sale.refunded`` event; BookingError when they are malformed or do not add up."""
+    data = event["data"]
+    try:
+        day = dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date().isoformat()
+        lines = [(int(x["position"]), int(x["quantity"]), int(x["total_fen"])) for x in data["lines"]]
+        pays = [
+            (str(p["method"]), int(p["amount_fen"]), str(p.get("reference", ""))) for p in data["payments"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BookingError(f"sale.refunded data is incomplete: {exc!r}") from exc
+    amount = data["amount_fen"]
+    if amount <= 0 or any(qty <= 0 or fen < 0 for _, qty, fen in lines):
+        raise BookingError(f"refund {data['refund_id']}: amounts and quantities must be positive")
+    if sum(x[2] for x in lines) != amount or sum(p[1] for p in pays) != amount:
+        raise BookingError(f"refund {data['refund_id']}: lines or payments do not add up to {amount} fen")
+    refund = {
+        "id": data["refund_id"], "event": event["id"], "sale": data["sale_id"], "device": event["device"],
+        "store": data["store"], "refunded_at": event["ts"], "day": day, "amount_fen": amount,
+        "attendant": data["attendant"], "reason": data["reason"],
+    }  # fmt: skip
+    return RefundRows(refund, lines, pays)
+
+
 def _insert_sql(model: type[Model], columns: tuple[str, ...], values: str) -> str:
     names = ", ".join(f'"{model._meta.fields[c].column_name}"' for c in columns)
     return f'INSERT INTO "{model._meta.table_name}" ({names}) VALUES {values}'

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
 
-from hub import booking, bulk_pg, fleet, loyalty
+from hub import booking, bulk_pg, fleet, loyalty, refunds
 from hub.db import database, transaction
 from hub.models import DeviceHead, Event, Gap, Quarantine, Sale
 from kiosk.sync import schema
@@ -406,12 +406,25 @@ def _unique_receipt(event: dict[str, Any], sale: tuple[Any, ...]) -> tuple[Any, 
     return (*sale[:4], booked_as, *sale[5:])
 
 
+def _apply_sale_refunded(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a refund against its sale (never the bulk path: that takes plain sales only)."""
+    try:
+        refunds.book_refund(event, tz)
+    except refunds.RefundRejected as exc:
+        raise Rejected(str(exc)) from exc
+    loyalty.on_sale_refunded(event, tz)
+
+
 # Other modules' work on a booked member sale (loyalty: earn, redeem, ledger checks). Each runs
 # inside the event's savepoint and may raise Rejected. Member sales therefore take the
 # event-by-event path; sales without a member have no hook work and go the bulk way.
 MEMBER_SALE_HOOKS: list[Effect] = [loyalty.on_sale_completed]
 
-EFFECTS: dict[str, Effect] = {"sale.completed": _apply_sale_completed, **loyalty.EFFECTS}
+EFFECTS: dict[str, Effect] = {
+    "sale.completed": _apply_sale_completed,
+    "sale.refunded": _apply_sale_refunded,
+    **loyalty.EFFECTS,
+}
 
 
 def _reject(

@@ -217,6 +217,21 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         )
 
 
+@_rejecting
+def on_sale_refunded(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """For a member's refund (booked by :mod:`hub.refunds` first): book its reversal entries and
+    release the use of the coupons the refund gave back."""
+    data = event["data"]
+    if not data.get("member_id"):
+        return
+    record_entries(event, data.get("ledger", []))
+    restored = [str(c) for c in data.get("coupons_restored", [])]
+    if restored:
+        CouponUse.delete().where(
+            CouponUse.coupon_id.in_(restored), CouponUse.sale_id == data["sale_id"]
+        ).execute()
+
+
 def expected_earn(
     event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo, rules: LoyaltyRules | None = None
 ) -> int:

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from hub import loyalty
 from hub import reconciliation as reconciliation_items
 from hub.db import transaction
-from hub.loyalty_models import HubMember
+from hub.loyalty_models import HubCard, HubMember
+from hub.member_book import settings
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
 
@@ -49,6 +50,26 @@ def ledger(member_id: str) -> list[dict[str, Any]]:
     _member(member_id)
     entries = sorted(loyalty.member_entries(member_id), key=lambda e: (e.at, e.device, e.seq))
     return [e.to_dict() for e in entries]
+
+
+@router.get("/members/{member_id}/cards")
+def cards(member_id: str) -> list[dict[str, str]]:
+    """The member's cards (NFC UID or printed number), by uid."""
+    _member(member_id)
+    query = HubCard.select().where(HubCard.member_id == member_id).order_by(HubCard.uid)
+    return [{"uid": c.uid, "kind": c.kind, "linked_at": c.linked_at} for c in query]
+
+
+@router.get("/tiers")
+def tiers() -> list[dict[str, Any]]:
+    """The owner's tiers, lowest first: code, names, threshold, benefits."""
+    return [t.model_dump(mode="json") for t in settings.rules.tiers.tiers]
+
+
+@router.get("/rules")
+def rules() -> dict[str, Any]:
+    """Every loyalty rule the hub checks sales against (earn, redeem, expiry, tiers, stored value, caps)."""
+    return settings.rules.model_dump(mode="json")
 
 
 @router.get("/reconciliation")

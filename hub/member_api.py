@@ -7,12 +7,14 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import campaigns, loyalty, member_attributes
+from hub import campaigns, loyalty, member_attributes, owner_audit
 from hub.db import transaction
 from hub.loyalty_models import HubMember
-from hub.member_book import consent_record
+from hub.member_book import consent_record, register_at_hub
+from kiosk.domain.loyalty import InvalidPhone
 from kiosk.domain.loyalty.attributes import AttributeSpec
 from kiosk.domain.loyalty.coupons import coupon_to_dict
+from kiosk.store.pii import PiiError
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
 
@@ -38,6 +40,20 @@ class Tags(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tags: list[str] = Field(description='e.g. ["VIP", "宝妈"]; at most 20 characters each')
+    by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
+
+
+class NewMember(BaseModel):
+    """A member registered at the hub (front desk, owner) with the consent they gave there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=1, description="any format; +86 when without a country code")
+    name: str = Field(default="", max_length=20, description="how to call them, e.g. 王女士")
+    birthday: dt.date | None = None
+    home_store: str = ""
+    consent_version: str = Field(min_length=1, description="the consent text's version the member agreed to")
+    consent_where: str = Field(min_length=1, description="where it was given, e.g. hub/front-desk")
     by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
 
 
@@ -92,6 +108,29 @@ def set_tags(member_id: str, request: Tags) -> list[str] | JSONResponse:
             return member_attributes.set_tags(member_id, request.tags, request.by, dt.datetime.now(dt.UTC))
     except member_attributes.AttributeErrors as exc:
         return _refused(exc)
+
+
+@router.post("/members", status_code=201, response_model=None)
+def register(request: NewMember) -> dict[str, Any] | JSONResponse:
+    """Register a member at the hub (201); a phone already a member links to them (200, ``created`` false).
+
+    422 for a bad phone, 503 when the hub has no business data key to encrypt the profile.
+    """
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with transaction():
+            done = register_at_hub(
+                request.phone, request.name, request.birthday,
+                (request.consent_version, request.consent_where), request.home_store, now,
+            )  # fmt: skip
+            if done.created:
+                owner_audit.record(request.by, "member.registered", f"member:{done.member_id}", now)
+    except InvalidPhone as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+    except PiiError as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+    body = {"member_id": done.member_id, "created": done.created}
+    return body if done.created else JSONResponse(body, status_code=200)
 
 
 @router.get("/members/{member_id}")

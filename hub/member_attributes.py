@@ -43,9 +43,12 @@ def attribute_specs() -> list[AttributeSpec]:
     return [AttributeSpec.model_validate_json(r.spec) for r in rows]
 
 
-def checked_values(values: dict[str, str]) -> dict[str, str]:
-    """``values`` normalised by their definitions; AttributeErrors lists every bad or unknown one."""
-    specs = {s.code: s for s in attribute_specs()}
+def checked_values(values: dict[str, str], defined: list[AttributeSpec] | None = None) -> dict[str, str]:
+    """``values`` normalised by their definitions; AttributeErrors lists every bad or unknown one.
+
+    ``defined`` are the definitions read once by a caller checking many rows (default: read now).
+    """
+    specs = {s.code: s for s in (attribute_specs() if defined is None else defined)}
     checked, problems = {}, {}
     for code, raw in values.items():
         spec = specs.get(code)

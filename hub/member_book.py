@@ -192,6 +192,58 @@ def merge_members(survivor_id: str, duplicate_id: str, now: dt.datetime, by: str
     return linked
 
 
+@dataclass(frozen=True)
+class HubRegistration:
+    """A member registered at the hub: the id, and whether it is new (False: the phone was a member)."""
+
+    member_id: str
+    created: bool
+
+
+def register_at_hub(
+    phone: str, name: str, birthday: dt.date | None, consent: tuple[str, str], store: str, now: dt.datetime
+) -> HubRegistration:
+    """Register a member at the hub (front desk, owner); inside the caller's transaction.
+
+    ``consent`` is the consent text's version and where it was given. A phone
+    that is already a member links to that member and changes nothing. Raises
+    InvalidPhone for a bad number and PiiError when the hub has no business key.
+    """
+    from hub import campaigns  # campaigns reads the member book: imported here, not at the top
+    from kiosk.domain.loyalty import normalize_phone
+
+    key = settings.key
+    if key is None:
+        raise PiiError("the hub has no business data key: start it with --key-file / 总部未配置数据密钥")
+    e164 = normalize_phone(phone)
+    index = key.blind_index(e164)
+    known = (
+        HubMember.select()
+        .where(HubMember.phone_index == index, HubMember.merged_into.is_null())
+        .order_by(HubMember.created_at, HubMember.id)
+        .first()
+    )
+    if known is not None:
+        return HubRegistration(known.id, False)
+    member_id, at = str(uuid.uuid4()), now.isoformat(timespec="seconds")
+    HubMember.create(
+        id=member_id,
+        phone_index=index,
+        phone_enc=key.encrypt(e164, f"{member_id}:phone"),
+        name_enc=key.encrypt(name, f"{member_id}:name") if name else "",
+        birthday_enc=key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
+        home_store=store,
+        source="hub",
+        consent_version=consent[0],
+        consent_at=at,
+        consent_where=consent[1],
+        created_at=at,
+    )
+    touch(member_id)  # terminals learn the new member with the next downlink
+    campaigns.issue_at_registration(member_id, now)
+    return HubRegistration(member_id, True)
+
+
 def consent_record(member: HubMember) -> dict[str, str] | None:
     """What the member agreed to: the consent text's version, when (ISO time) and where
     (``store/device``); None for a member without one (e.g. imported from a CSV)."""

@@ -3,11 +3,17 @@
 import base64
 import csv
 import datetime as dt
+import itertools
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from kiosk.domain.loyalty.attributes import AttributeSpec
 
 DEFAULT_DB = "sqlite:///var/hub/hub.db"
 ATTR_PREFIX = "attr:"  # CSV columns of owner-defined attributes: attr:<code>
@@ -37,29 +43,54 @@ def import_members(csv_file: Path, db_url: str, key_file: Path | None, store: st
 
     A phone that is already a member is not added again; its non-empty tags and
     attr: cells update that member. Bad rows are listed with their line and skipped.
+    Rows are written in chunks of IMPORT_CHUNK, one transaction each: an import cut
+    short keeps its finished chunks, and running it again adds only the rest.
     """
+    from hub import member_attributes
     from hub.db import open_hub_database, transaction
 
     key = _key(key_file)
     open_hub_database(db_url)
+    specs = member_attributes.attribute_specs()  # once: a query per row was half the time
     counts = {"added": 0, "updated": 0, "skipped": 0}
-    with csv_file.open(newline="", encoding="utf-8-sig") as handle, transaction():
+    with csv_file.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         _check_attribute_columns(reader.fieldnames or [])
-        for line, row in enumerate(reader, start=2):
-            try:
-                outcome = _import_row(row, key, store)
-            except ImportRowError as exc:
-                click.echo(f"line {line}: skipped: {exc}", err=True)
-                outcome = "skipped"
-            counts[outcome] += 1
+        lines = enumerate(reader, start=2)
+        while chunk := list(itertools.islice(lines, IMPORT_CHUNK)):
+            rows = []
+            for line, row in chunk:
+                try:
+                    rows.append(_checked_row(row, key, specs))
+                except ImportRowError as exc:
+                    click.echo(f"line {line}: skipped: {exc}", err=True)
+                    counts["skipped"] += 1
+            with transaction():
+                for outcome in _book_rows(rows, key, store, dt.datetime.now(dt.UTC)):
+                    counts[outcome] += 1
     click.echo(
         f"imported {counts['added']} members, updated {counts['updated']}, skipped {counts['skipped']}"
     )
 
 
+IMPORT_CHUNK = 2000  # CSV rows per transaction
+INSERT_ROWS = 200  # member rows per INSERT statement (17 columns: well under SQLite's variable limit)
+
+
 class ImportRowError(Exception):
     """A CSV row that cannot be imported; the message says why (bilingual where the rule is)."""
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """One CSV row, checked: the phone in E.164 with its blind index, and what to store."""
+
+    e164: str
+    index: str
+    name: str
+    birthday: dt.date | None
+    tags: list[str]
+    values: dict[str, str]
 
 
 def _check_attribute_columns(columns: list[str]) -> None:
@@ -74,11 +105,9 @@ def _check_attribute_columns(columns: list[str]) -> None:
         )
 
 
-def _import_row(row: dict[str, str], key, store: str) -> str:  # type: ignore[no-untyped-def]
-    """Add or update one member from a CSV row; return added, updated or skipped."""
+def _checked_row(row: dict[str, str], key, specs: "list[AttributeSpec]") -> ImportRow:  # type: ignore[no-untyped-def]
+    """Check one CSV row before anything is written; ImportRowError says what is wrong."""
     from hub import member_attributes
-    from hub.loyalty_models import HubMember
-    from hub.member_feed import touch
     from kiosk.domain.loyalty import InvalidPhone, normalize_phone
     from kiosk.domain.loyalty.attributes import split_tags
     from kiosk.domain.loyalty.errors import InvalidAttribute
@@ -86,39 +115,87 @@ def _import_row(row: dict[str, str], key, store: str) -> str:  # type: ignore[no
     try:
         e164 = normalize_phone(row["phone"] or "")
         birthday = dt.date.fromisoformat(row["birthday"]) if row.get("birthday") else None
-        tags = split_tags(row.get("tags") or "")
+        tags = member_attributes.checked_tags(split_tags(row.get("tags") or ""))
         cells = {
             c.removeprefix(ATTR_PREFIX): v for c, v in row.items() if c and c.startswith(ATTR_PREFIX) and v
         }
-        values = member_attributes.checked_values(cells)
+        values = member_attributes.checked_values(cells, specs)
     except (InvalidPhone, ValueError, KeyError, InvalidAttribute) as exc:
         raise ImportRowError(str(exc)) from exc
     except member_attributes.AttributeErrors as exc:
         raise ImportRowError("; ".join(exc.problems.values())) from exc
-    now = dt.datetime.now(dt.UTC)
-    index = key.blind_index(e164)
-    existing = HubMember.get_or_none(HubMember.phone_index == index)
-    if existing is None:
-        member_id = str(uuid.uuid4())
-        HubMember.create(
-            id=member_id,
-            phone_index=index,
-            phone_enc=key.encrypt(e164, f"{member_id}:phone"),
-            name_enc=key.encrypt(row["name"], f"{member_id}:name") if row.get("name") else "",
-            birthday_enc=key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
-            home_store=store,
-            source="import",
-            created_at=now.isoformat(timespec="seconds"),
-        )
-        touch(member_id)  # terminals learn the new member with the next downlink
-    elif not tags and not values:
-        return "skipped"
-    member_id = existing.id if existing else member_id
-    if tags:
-        member_attributes.set_tags(member_id, tags, "import", now)
-    if values:
-        member_attributes.set_attributes(member_id, values, "import", now)
-    return "updated" if existing else "added"
+    return ImportRow(e164, key.blind_index(e164), row.get("name") or "", birthday, tags, values)
+
+
+def _book_rows(rows: list[ImportRow], key, store: str, now: dt.datetime) -> list[str]:  # type: ignore[no-untyped-def]
+    """Add or update the members of one chunk (inside its transaction); each row's outcome in order.
+
+    New members go in with multi-row inserts and one member-version update; a
+    phone already a member (in the database, or earlier in the file) is updated
+    with its tags and attributes, or skipped without them.
+    """
+    from hub import member_attributes
+    from hub.loyalty_models import HubMember
+    from hub.member_feed import touch_many
+
+    known: dict[str, str] = {}
+    query = HubMember.select(HubMember.id, HubMember.phone_index).where(
+        HubMember.phone_index.in_(list({r.index for r in rows}))
+    )
+    for found in query.order_by(HubMember.created_at, HubMember.id):
+        known.setdefault(found.phone_index, found.id)  # the earliest: a merge's survivor
+    outcomes: list[str] = []
+    new: list[tuple[str, ...]] = []
+    extras: list[tuple[str, ImportRow]] = []
+    for row in rows:
+        member_id = known.get(row.index)
+        if member_id is None:
+            member_id = known[row.index] = str(uuid.uuid4())
+            new.append(_member_fields(row, member_id, key, store, now))
+            outcomes.append("added")
+        elif not row.tags and not row.values:
+            outcomes.append("skipped")
+            continue
+        else:
+            outcomes.append("updated")
+        if row.tags or row.values:
+            extras.append((member_id, row))
+    fields = [getattr(HubMember, name) for name in NEW_MEMBER_FIELDS]
+    for start in range(0, len(new), INSERT_ROWS):  # tuples: peewee builds dict rows' SQL far slower
+        HubMember.insert_many(new[start : start + INSERT_ROWS], fields=fields).execute()
+    touch_many([values[0] for values in new])  # terminals learn the new members with the next downlink
+    for member_id, row in extras:
+        if row.tags:
+            member_attributes.set_tags(member_id, row.tags, "import", now)
+        if row.values:
+            member_attributes.set_attributes(member_id, row.values, "import", now)
+    return outcomes
+
+
+NEW_MEMBER_FIELDS = (
+    "id",
+    "phone_index",
+    "phone_enc",
+    "name_enc",
+    "birthday_enc",
+    "home_store",
+    "source",
+    "created_at",
+)
+
+
+def _member_fields(row: ImportRow, member_id: str, key, store: str, now: dt.datetime) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """A new member's row in the order of NEW_MEMBER_FIELDS, personal fields encrypted and bound to the id."""
+    return (
+        member_id,
+        row.index,
+        key.encrypt(row.e164, f"{member_id}:phone"),
+        key.encrypt(row.name, f"{member_id}:name") if row.name else "",
+        key.encrypt(row.birthday.isoformat(), f"{member_id}:birthday") if row.birthday else "",
+        store,
+        "import",
+        now.isoformat(timespec="seconds"),
+    )
 
 
 @member.command("export")

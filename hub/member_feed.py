@@ -94,6 +94,24 @@ def touch(member_id: str) -> int:
     return version
 
 
+def touch_many(member_ids: list[str]) -> None:
+    """:func:`touch` for many members in one counter update: they get consecutive versions.
+
+    Call it inside the change's transaction, like ``touch``; ``member_ids`` must be distinct.
+    """
+    if not member_ids:
+        return
+    if not database.in_transaction():
+        raise RuntimeError("touch_many must run inside the transaction of the change")
+    query = MemberFeed.update(version=MemberFeed.version + len(member_ids)).where(MemberFeed.id == 1)
+    first = int(query.returning(MemberFeed.version).execute()[0].version) - len(member_ids) + 1
+    rows = [{"member_id": m, "version": first + n} for n, m in enumerate(member_ids)]
+    for start in range(0, len(rows), 500):
+        MemberVersion.insert_many(rows[start : start + 500]).on_conflict(
+            conflict_target=[MemberVersion.member_id], preserve=[MemberVersion.version]
+        ).execute()
+
+
 def current_version() -> int:
     """The latest committed member version (0: no member ever changed)."""
     row = MemberFeed.get_or_none(MemberFeed.id == 1)

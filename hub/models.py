@@ -1,4 +1,4 @@
-"""The hub's tables: received events, sales, device chain heads, gaps, quarantine."""
+"""The hub's tables: received events, sales and refunds, device chain heads, gaps, quarantine."""
 
 from peewee import (
     AutoField,
@@ -77,6 +77,41 @@ class SaleLine(BaseModel):
     total_fen = BigIntegerField()
 
 
+class Refund(BaseModel):
+    """A refund as the hub books it (from ``sale.refunded``): money back for (part of) a sale."""
+
+    id = CharField(primary_key=True)  # the terminal's refund id
+    event = ForeignKeyField(Event, unique=True)
+    sale = ForeignKeyField(Sale, backref="refunds")
+    device = CharField(index=True)
+    store = CharField()
+    refunded_at = CharField()  # the terminal's ISO timestamp, with offset
+    day = CharField(index=True)  # YYYY-MM-DD in the shop's time zone
+    amount_fen = BigIntegerField()
+    attendant = CharField()
+    reason = TextField(default="")
+
+
+class RefundLine(BaseModel):
+    """Units of one sale line a booked refund took back."""
+
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="lines", on_delete="CASCADE")
+    position = IntegerField()
+    quantity = IntegerField()
+    total_fen = BigIntegerField()
+
+
+class RefundPayment(BaseModel):
+    """Where a booked refund's money went."""
+
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="payments", on_delete="CASCADE")
+    method = CharField()
+    amount_fen = BigIntegerField()
+    reference = CharField(default="")
+
+
 class Gap(BaseModel):
     """A hole in a device's sequence: events ``expected``..``got - 1`` never arrived (yet)."""
 
@@ -101,7 +136,7 @@ class Quarantine(BaseModel):
     resolution = TextField(default="")
 
 
-ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Gap, Quarantine]
+ALL_MODELS = [Event, DeviceHead, Sale, SaleLine, Refund, RefundLine, RefundPayment, Gap, Quarantine]
 
 
 def create_schema(db: Database) -> None:

@@ -1,7 +1,8 @@
 """The e-receipt a shopper opens from the QR on the kiosk's receipt: ``GET /r/{receipt_no}``.
 
 Chinese by default, English with ``?lang=en``. Lines and totals come from the
-booked sale; payments from its ``sale.completed`` event as the terminal sent it.
+booked sale; payments from its ``sale.completed`` event as the terminal sent it;
+refunds (what went back, when, by which payment) from the booked refunds.
 """
 
 import json
@@ -12,7 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from hub.models import Sale, SaleLine
+from hub.models import Refund, RefundLine, RefundPayment, Sale, SaleLine
+from hub.refunds import refunds_of
 from kiosk.domain.money import format_fen
 from kiosk.domain.payments import payment_method_name
 
@@ -31,6 +33,9 @@ TEXT: dict[str, dict[str, str]] = {
     "discount": {"zh": "优惠", "en": "Discount"},
     "total": {"zh": "实付", "en": "Total"},
     "payments": {"zh": "付款方式", "en": "Payments"},
+    "refunds": {"zh": "退款", "en": "Refunds"},
+    "refunded_total": {"zh": "已退合计", "en": "Refunded in all"},
+    "refunded_to": {"zh": "退回", "en": "Back to"},
     "not_found": {
         "zh": "找不到小票 {receipt_no}。请核对小票号；刚完成的交易可能要几分钟后才能查到，"
         "如仍找不到请联系门店。",
@@ -63,7 +68,13 @@ def receipt_context(sale: Sale, lang: str) -> dict[str, Any]:
         {"method": payment_method_name(p["method"], lang), "amount": format_fen(p["amount_fen"])}
         for p in data.get("payments", [])
     ]
+    names = {
+        line.position: (line.name_en or line.name_zh) if lang == "en" else line.name_zh for line in booked
+    }
+    booked_refunds = refunds_of(sale)
     return {
+        "refunds": [refund_context(r, names, lang) for r in booked_refunds],
+        "refunded_total": format_fen(sum(r.amount_fen for r in booked_refunds)) if booked_refunds else "",
         "receipt_no": sale.receipt_no,
         "time": sale.sold_at[:19].replace("T", " "),
         "lines": lines,
@@ -71,6 +82,27 @@ def receipt_context(sale: Sale, lang: str) -> dict[str, Any]:
         "discount": format_fen(sale.total_fen - subtotal) if subtotal != sale.total_fen else "",
         "total": format_fen(sale.total_fen),
         "payments": payments,
+    }
+
+
+def refund_context(refund: Refund, names: dict[int, str], lang: str) -> dict[str, Any]:
+    """One refund on the receipt page: when, what came back, and where the money went."""
+    lines = RefundLine.select().where(RefundLine.refund == refund).order_by(RefundLine.position)
+    pays = RefundPayment.select().where(RefundPayment.refund == refund).order_by(RefundPayment.id)
+    return {
+        "time": refund.refunded_at[:19].replace("T", " "),
+        "amount": format_fen(refund.amount_fen),
+        "lines": [
+            {
+                "name": names.get(x.position, str(x.position)),
+                "quantity": x.quantity,
+                "total": format_fen(x.total_fen),
+            }
+            for x in lines
+        ],
+        "payments": [
+            {"method": payment_method_name(p.method, lang), "amount": format_fen(p.amount_fen)} for p in pays
+        ],
     }
 
 

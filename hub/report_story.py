@@ -34,10 +34,13 @@ WALLETS = ("cash", "wechat", "alipay")
 
 def week_of_sales(work: Path) -> dict[tuple[str, str], int]:
     """Sell for the 7 days up to NOW on each terminal; book it; return fen sold per (day, store)."""
+    from kiosk.domain.refunds import Pick
     from kiosk.store import members, open_database, outbox
+    from kiosk.store.refunds import refund_sale
     from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 
     sold: dict[tuple[str, str], int] = {}
+    returned = ""
     for t, (store, device) in enumerate(TERMINALS):
         db = open_database(work / f"{device}.db")
         try:
@@ -53,14 +56,26 @@ def week_of_sales(work: Path) -> dict[tuple[str, str], int]:
                     if (n + t) % 3 == 0:
                         cart = cart.add(BREAD, 1)
                     method = WALLETS[(n + back + t) % 3]
-                    commit_sale(
+                    sale = commit_sale(
                         cart,
                         [PaymentIntent(method, cart.total_fen)],
                         terminal,
                         when + dt.timedelta(minutes=7 * n),
                     )
+                    if (device, back, n) == ("K04", 1, 0):  # paid cash; one milk comes back today
+                        returned = sale.id
                     key = (when.date().isoformat(), store)
                     sold[key] = sold.get(key, 0) + cart.total_fen
+            if device == "K04":
+                refund_sale(
+                    returned,
+                    [Pick(1, 1)],
+                    terminal,
+                    NOW - dt.timedelta(hours=1),
+                    "staff-9",
+                    "r-milk",
+                    "过期 / expired",
+                )
             events = outbox.pending(limit=10_000)
         finally:
             db.close()

@@ -40,6 +40,8 @@ TEXT: dict[str, dict[str, str]] = {
     "preset_month": {"zh": "本月", "en": "This month"},
     "download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
     "average_sale": {"zh": "客单价", "en": "Average sale"},
+    "report_refunds": {"zh": "退款", "en": "Refunds"},
+    "report_refunds_n": {"zh": "{n} 笔 · 净额 {net}", "en": "{n} refunds · net {net}"},
     "member_share": {"zh": "会员消费占比", "en": "Members' share"},
     "member_sales_n": {"zh": "会员 {n} 笔", "en": "{n} member sales"},
     "by_day": {"zh": "每日销售", "en": "Sales by day"},
@@ -159,6 +161,7 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             "summary": {
                 **dataclasses.asdict(summary),
                 "average_fen": summary.average_fen,
+                "net_fen": summary.net_fen,
                 "member_share_pct": summary.member_share_pct,
             },
             **{

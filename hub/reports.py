@@ -8,7 +8,7 @@ from typing import Any
 from peewee import fn
 
 from hub.loyalty_models import HubLedgerEntry, MemberSale
-from hub.models import Event, Gap, Quarantine, Sale, SaleLine
+from hub.models import Event, Gap, Quarantine, Refund, Sale, SaleLine
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -35,6 +35,26 @@ def day_summary(day: str) -> DaySummary:
         .get()
     )
     return DaySummary(day=day, sales=int(row["n"]), total_fen=int(row["total"]), items=int(row["items"]))
+
+
+@dataclass(frozen=True)
+class RefundTotals:
+    """Refunds booked over some days: how many and how much money went back."""
+
+    count: int
+    total_fen: int
+
+
+def refund_totals(day_from: str, day_to: str) -> RefundTotals:
+    """Refunds booked from ``day_from`` to ``day_to`` inclusive (YYYY-MM-DD, shop time, the day of
+    the refund, not of its sale)."""
+    row = (
+        Refund.select(fn.COUNT(Refund.id).alias("n"), fn.COALESCE(fn.SUM(Refund.amount_fen), 0).alias("fen"))
+        .where(Refund.day >= day_from, Refund.day <= day_to)
+        .dicts()
+        .get()
+    )
+    return RefundTotals(count=int(row["n"]), total_fen=int(row["fen"]))
 
 
 def recent_sales(limit: int = 10) -> list[Sale]:
@@ -99,6 +119,13 @@ class RangeSummary:
     items: int
     member_sales: int
     member_fen: int
+    refunds: int = 0
+    refunded_fen: int = 0  # refunds booked on these days (of sales from any day)
+
+    @property
+    def net_fen(self) -> int:
+        """Revenue less the money refunded in the same days."""
+        return self.total_fen - self.refunded_fen
 
     @property
     def average_fen(self) -> int:
@@ -132,9 +159,16 @@ def range_summary(first: dt.date, last: dt.date, store: str | None = None) -> Ra
         .where(where)
         .scalar(as_tuple=True)
     )
-    return RangeSummary(
-        first.isoformat(), last.isoformat(), int(n), int(total), int(items), int(members), int(member_total)
+    refunds = Refund.select(fn.COUNT(Refund.id), fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).where(
+        (Refund.day >= first.isoformat()) & (Refund.day <= last.isoformat())
     )
+    if store:
+        refunds = refunds.where(Refund.store == store)
+    refund_n, refund_fen = refunds.scalar(as_tuple=True)
+    return RangeSummary(
+        first.isoformat(), last.isoformat(), int(n), int(total), int(items), int(members), int(member_total),
+        int(refund_n), int(refund_fen),
+    )  # fmt: skip
 
 
 def daily(first: dt.date, last: dt.date, store: str | None = None) -> list[DaySummary]:

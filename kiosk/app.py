@@ -37,6 +37,7 @@ from kiosk.flows.hardware import DOUBLE_SCAN_S, PRINTER_PROBLEMS, HardwareFlow
 from kiosk.flows.idle import IdleFlow
 from kiosk.flows.payment import PaymentFlow
 from kiosk.flows.receipt import ReceiptFlow
+from kiosk.flows.refund import RefundFlow
 from kiosk.flows.staff import StaffFlow, hash_pin
 from kiosk.hw.events import EventQueue
 from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
@@ -90,7 +91,7 @@ class AppSettings:
 TYPE_SCALE = (14, 16, 18, 20, 24, 28, 32, 40, 48, 56)
 
 
-class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, IdleFlow, App):
+class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, RefundFlow, IdleFlow, App):
     """Self-checkout: idle -> cart (-> pick) -> pay -> receipt -> done, with attendant popups."""
 
     lang = StringProperty("zh")
@@ -141,6 +142,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         self.tenders: list[PaymentIntent] = []
         self.popup: Any = None
         self.print_queue: Any = None
+        self.virtual_printer: Any = None
         self.voice: VoicePrompter | None = None
         self._pin_salt = os.urandom(16)
         self._pin_hash = hash_pin(settings.attendant_pin, self._pin_salt)
@@ -247,10 +249,16 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Idle
         def record(state: DeviceState) -> None:  # on the print queue's thread: the heartbeat reports it
             device_status.record(device_status.PRINTER, state.value, self.now())
 
-        self.print_queue = PrintQueue(open_printer(url), self.hardware, on_state=record).start()
+        from kiosk.hw.virtual_printer import VirtualPrinter
+
+        # kept so the scripted shopper can report the ESC/POS the virtual printer received
+        self.virtual_printer = VirtualPrinter() if url.startswith("virtual") else None
+        printer = open_printer(url, virtual=self.virtual_printer)
+        self.print_queue = PrintQueue(printer, self.hardware, on_state=record).start()
 
     # scans and devices: kiosk/flows/hardware.py; cart and members: flows/cart.py; paying: flows/payment.py;
-    # receipt and thanks: flows/receipt.py; attendant: flows/staff.py; timeout and reset: flows/idle.py
+    # receipt and thanks: flows/receipt.py; attendant: flows/staff.py; refund: flows/refund.py;
+    # timeout and reset: flows/idle.py
 
     # --- navigation and settings --------------------------------------------------------------
     def tr(self, key: str, lang: str, **values: object) -> str:

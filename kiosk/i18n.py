@@ -301,3 +301,16 @@ def _add_member_text() -> None:
 
 
 _add_member_text()
+
+
+def _add_refund_text() -> None:
+    """The refund flow's strings live in :mod:`kiosk.i18n_refund`."""
+    from kiosk.i18n_refund import REFUND_TEXT
+
+    clash = TEXT.keys() & REFUND_TEXT.keys()
+    if clash:
+        raise RuntimeError(f"string keys defined twice: {sorted(clash)}")
+    TEXT.update(REFUND_TEXT)
+
+
+_add_refund_text()

@@ -7,7 +7,8 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``reprint:N`` or ``surname:王``), ``pin`` /
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``reprint:N``, ``surname:王``,
+``refund_sale:N`` or ``refund_line:N:id``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
 (``screen:id=text`` into a text field), ``observe_screen`` (``screen=name``: what
@@ -139,8 +140,16 @@ class ScriptedShopper:
         yield from self._shown(target.partition(":")[0])
         yield 0.1  # let the layout place widgets that were just rebuilt or moved
         widget = self._find(target)
+        deadline = time.monotonic() + 5  # a button enabled by a later Clock tick: a person waits for it too
+        while widget.disabled and time.monotonic() < deadline:
+            yield 0.02
+            widget = self._find(target)
         if widget.disabled:
-            raise RuntimeError(f"{target} is disabled")
+            app = self.app
+            raise RuntimeError(
+                f"{target} is disabled (screen {app.root.current}, {app.item_count} items, "
+                f"message {app.message!r}, popup {type(app.popup).__name__ if app.popup else None})"
+            )
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -250,6 +259,11 @@ class ScriptedShopper:
             return self.app.popup.ids[name]
         if where == "reprint":  # a receipt in the staff menu's reprint list
             return self.app.popup.rows()[int(name)]
+        if where == "refund_sale":  # a sale in the refund screen's list
+            return self.app.root.get_screen("refund").sale_rows()[int(name)]
+        if where == "refund_line":  # ``refund_line:N:plus``
+            index, _, name = name.partition(":")
+            return self.app.root.get_screen("refund").line_rows()[int(index)].ids[name]
         if where == "row":
             index, _, name = name.partition(":")
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
@@ -336,6 +350,8 @@ class ScriptedShopper:
         self.observed["receipt_no"] = app.last_receipt_no
         self.observed["printed"] = list(app.print_queue.printed) if app.print_queue else []
         self.observed["window"] = [int(Window.width), int(Window.height)]
+        virtual = getattr(app, "virtual_printer", None)
+        self.observed["drawer_pulses"] = len(virtual.drawer_pulses()) if virtual is not None else 0
         if self.script.report:
             self.script.report.write_text(json.dumps(self.observed, ensure_ascii=False, indent=2))
         app.stop()

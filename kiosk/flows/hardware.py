@@ -70,6 +70,9 @@ class HardwareFlow:
         self._last_scan = (code, now)
         self.touched()
         screen = self.root.current
+        if screen == "refund" and self.popup is None:  # a receipt's QR or number, to refund it
+            self.refund_scanned(code)
+            return
         kind = classify_scan(code)
         if kind == "payment_code":
             if screen == "pay":

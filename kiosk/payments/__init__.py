@@ -9,6 +9,7 @@ from kiosk.payments.base import (
     PaymentRequest,
     PaymentResult,
     PaymentStatus,
+    RefundRequest,
     wallet_for_code,
 )
 from kiosk.payments.http_provider import HttpGatewayProvider
@@ -19,5 +20,6 @@ __all__ = [
     "PaymentRequest",
     "PaymentResult",
     "PaymentStatus",
+    "RefundRequest",
     "wallet_for_code",
 ]

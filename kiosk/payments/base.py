@@ -55,6 +55,20 @@ class PaymentResult:
         return self.status is PaymentStatus.APPROVED
 
 
+@dataclass(frozen=True)
+class RefundRequest:
+    """Money back to the wallet a charge took it from.
+
+    ``refund_id`` is the idempotency key (one per refund and payment); ``transaction``
+    is the gateway's id of the original charge (the sale payment's reference).
+    """
+
+    refund_id: str
+    transaction: str
+    amount_fen: int
+    reason: str = ""
+
+
 def wallet_for_code(code: str) -> Wallet | None:
     """``wechat`` for an 18-digit code starting 10-15, ``alipay`` for 16-24 digits starting 25-30."""
     return payment_provider(code)
@@ -63,7 +77,7 @@ def wallet_for_code(code: str) -> Wallet | None:
 class PaymentProvider(abc.ABC):
     """A mobile payment gateway. Implementations must be safe to call from a worker thread.
 
-    Required: :meth:`charge`. A provider never raises for a gateway's answer or
+    Required: :meth:`charge` and :meth:`refund`. A provider never raises for a gateway's answer or
     for a network failure: it returns a :class:`PaymentResult` whose status says
     what happened, so the app can tell the shopper. It raises only for
     programming errors (ValueError for a malformed request).
@@ -75,6 +89,16 @@ class PaymentProvider(abc.ABC):
 
         Charging the same ``order_id`` twice must not take money twice: the
         gateway's original result is returned.
+        """
+
+    @abc.abstractmethod
+    def refund(self, request: RefundRequest) -> PaymentResult:
+        """Give ``request.amount_fen`` of a settled charge back; blocks until decided.
+
+        APPROVED carries the gateway's refund id as ``reference``. Refunding the same
+        ``refund_id`` twice returns the first answer and never pays back twice; a refund
+        above what the charge has left, or of an unknown charge, is DECLINED with the
+        gateway's reason.
         """
 
     def cancel(self, order_id: str) -> bool:

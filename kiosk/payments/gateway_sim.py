@@ -11,7 +11,13 @@ outcome by the code they scan):
 
 An ``out_trade_no`` already seen returns the first answer again and never
 charges twice (a retried or duplicated request); the same order id with a
-different amount or auth code is refused with ``ORDER_CONFLICT``. Run it with
+different amount or auth code is refused with ``ORDER_CONFLICT``.
+
+Refunds (``POST /refund``) give back part of a SUCCESS order named by its
+``transaction_id``: an unknown one is declined ``TRADE_NOT_EXIST``, one whose
+refunds would exceed the charge ``REFUND_EXCEEDS``; an ``out_refund_no`` already
+seen returns the first answer (nothing paid back twice), and the same refund
+number with another amount or transaction is refused ``REFUND_CONFLICT``. Run it with
 ``python -m kiosk.payments.gateway_sim --port 8765``.
 """
 
@@ -56,11 +62,36 @@ class Order:
 
 
 @dataclass
+class RefundRecord:
+    """One refund as the gateway keeps it."""
+
+    out_refund_no: str
+    transaction_id: str
+    refund_fen: int
+    state: str  # REFUNDED, FAIL
+    refund_id: str = ""
+    err_code: str = ""
+
+    def reply(self) -> dict[str, Any]:
+        """The JSON the gateway answers with for this refund."""
+        return {
+            "out_refund_no": self.out_refund_no,
+            "transaction_id": self.transaction_id,
+            "refund_fen": self.refund_fen,
+            "state": self.state,
+            "refund_id": self.refund_id,
+            "err_code": self.err_code,
+        }
+
+
+@dataclass
 class GatewayLedger:
     """Every order the simulator has seen, and every charge it made (for tests to check)."""
 
     orders: dict[str, Order] = field(default_factory=dict)
     charges: list[str] = field(default_factory=list)
+    refunds: dict[str, RefundRecord] = field(default_factory=dict)
+    paid_back: list[str] = field(default_factory=list)  # out_refund_no of every refund paid, in order
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,6 +176,42 @@ class PaymentGatewaySimulator:
                 order.state = "REVERSED"
             return 200, order.reply()
 
+    def refund(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Pay back part of a settled charge, once per ``out_refund_no``."""
+        refund_no, txn, amount = (
+            str(body.get("out_refund_no", "")),
+            str(body.get("transaction_id", "")),
+            body.get("refund_fen"),
+        )
+        if not refund_no or not isinstance(amount, int) or amount <= 0:
+            return 400, {"state": "FAIL", "err_code": "PARAM_ERROR"}
+        with self.ledger.lock:
+            self.ledger.requests += 1
+            known = self.ledger.refunds.get(refund_no)
+            if known is not None:
+                if known.refund_fen != amount or known.transaction_id != txn:
+                    return 409, {"state": "FAIL", "err_code": "REFUND_CONFLICT"}
+                return 200, known.reply()
+            record = self._decide_refund(refund_no, txn, amount)
+            self.ledger.refunds[refund_no] = record
+            return 200, record.reply()
+
+    def _decide_refund(self, refund_no: str, txn: str, amount: int) -> RefundRecord:
+        order = next((o for o in self.ledger.orders.values() if o.transaction_id == txn and txn), None)
+        if order is None or order.state != "SUCCESS":
+            return RefundRecord(refund_no, txn, amount, "FAIL", err_code="TRADE_NOT_EXIST")
+        refunded = sum(
+            r.refund_fen
+            for r in self.ledger.refunds.values()
+            if r.transaction_id == txn and r.state == "REFUNDED"
+        )
+        if refunded + amount > order.total_fen:
+            return RefundRecord(refund_no, txn, amount, "FAIL", err_code="REFUND_EXCEEDS")
+        self.ledger.paid_back.append(refund_no)
+        return RefundRecord(
+            refund_no, txn, amount, "REFUNDED", refund_id=f"RF{uuid.uuid4().hex[:20].upper()}"
+        )
+
 
 class _Handler(BaseHTTPRequestHandler):
     gateway: PaymentGatewaySimulator
@@ -154,6 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/micropay": self.gateway.micropay,
             "/query": self.gateway.query,
             "/reverse": self.gateway.reverse,
+            "/refund": self.gateway.refund,
         }
         route = routes.get(self.path)
         try:

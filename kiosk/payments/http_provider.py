@@ -2,7 +2,8 @@
 
 The protocol is the one :mod:`kiosk.payments.gateway_sim` serves, shaped like
 the micropay APIs of WeChat Pay and Alipay: ``POST /micropay`` charges an auth
-code, ``POST /query`` reads an order, ``POST /reverse`` cancels an undecided one.
+code, ``POST /query`` reads an order, ``POST /reverse`` cancels an undecided one,
+``POST /refund`` gives (part of) a settled charge back.
 After a timeout the provider asks for the order and reverses it unless it was
 paid, so a slow gateway never leaves money taken for a sale the kiosk dropped.
 """
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from kiosk.payments.base import PaymentProvider, PaymentRequest, PaymentResult, PaymentStatus
+from kiosk.payments.base import PaymentProvider, PaymentRequest, PaymentResult, PaymentStatus, RefundRequest
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,31 @@ class HttpGatewayProvider(PaymentProvider):
             log.warning("payment gateway unreachable for %s: %s", request.order_id, exc)
             return PaymentResult(PaymentStatus.ERROR, request.order_id, request.amount_fen, reason="NETWORK")
         return self._result(request, reply)
+
+    def refund(self, request: RefundRequest) -> PaymentResult:
+        """Refund part of a settled charge; a network failure or timeout is an ERROR result:
+        the same ``refund_id`` is safe to send again (the gateway answers it once)."""
+        if request.amount_fen <= 0:
+            raise ValueError(f"a refund must be positive, got {request.amount_fen} fen")
+        body = {
+            "merchant": self.merchant,
+            "out_refund_no": request.refund_id,
+            "transaction_id": request.transaction,
+            "refund_fen": request.amount_fen,
+            "reason": request.reason,
+        }
+        try:
+            reply = self._post("/refund", body)
+        except (OSError, ValueError) as exc:  # TimeoutError is an OSError
+            log.warning("refund %s not confirmed by the gateway: %s", request.refund_id, exc)
+            return PaymentResult(PaymentStatus.ERROR, request.refund_id, request.amount_fen, reason="NETWORK")
+        if reply.get("state") == "REFUNDED":
+            reference = str(reply["refund_id"])
+            return PaymentResult(
+                PaymentStatus.APPROVED, request.refund_id, int(reply["refund_fen"]), reference
+            )
+        reason = str(reply.get("err_code") or reply.get("state") or "UNKNOWN")
+        return PaymentResult(PaymentStatus.DECLINED, request.refund_id, request.amount_fen, reason=reason)
 
     def cancel(self, order_id: str) -> bool:
         """Reverse ``order_id`` at the gateway."""

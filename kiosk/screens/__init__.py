@@ -18,10 +18,11 @@ def all_screens() -> list[Screen]:
     from kiosk.screens.pay import PayScreen
     from kiosk.screens.pick import PickScreen
     from kiosk.screens.receipt import ReceiptScreen
+    from kiosk.screens.refund import RefundScreen
 
     checkout = [IdleScreen(), CartScreen(), PickScreen(), PayScreen(), ReceiptScreen(), DoneScreen()]
     member = [
         MemberPhoneScreen(), MemberConsentScreen(), MemberNameScreen(), MemberPinScreen(),
         MemberAccountScreen(), MemberExportScreen(), MemberEraseScreen(),
     ]  # fmt: skip
-    return checkout + member
+    return [*checkout, *member, RefundScreen()]

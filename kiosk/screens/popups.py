@@ -167,6 +167,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_reprint_list(self.staff)
 
+    def refund(self) -> None:
+        """Refund (part of) a stored sale: kiosk/flows/refund.py."""
+        self.dismiss()
+        App.get_running_app().start_refund(self.staff)
+
 
 class ReprintPopup(KioskPopup):
     """The last sales and every receipt that did not print; a tap prints that one again."""

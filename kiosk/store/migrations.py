@@ -48,12 +48,17 @@ def _0005_pin_tries(db: SqliteDatabase) -> None:
     db.create_tables(PIN_TRIES_MODELS)
 
 
+def _0006_refunds(db: SqliteDatabase) -> None:
+    db.create_tables(models.REFUND_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
     (3, "member downlink: the member copy's version, per-member hub versions", _0003_member_feed),
     (4, "sync_config (running config release), device_status (printer)", _0004_sync_config_device_status),
     (5, "pin_tries: wrong member PINs per phone survive a restart", _0005_pin_tries),
+    (6, "refunds: refund, refund_line, refund_payment", _0006_refunds),
 ]
 
 

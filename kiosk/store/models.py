@@ -131,6 +131,39 @@ class DeviceStatus(BaseModel):
     updated_at = CharField()  # ISO 8601 with offset, the terminal's clock
 
 
+class Refund(BaseModel):
+    """Money given back for (part of) a sale by an attendant. ``id`` is the refund's UUID,
+    the idempotency key: the same refund submitted twice is stored once. Created by migration 5."""
+
+    id = CharField(primary_key=True)
+    sale = ForeignKeyField(Sale, backref="refunds", on_delete="CASCADE")
+    event_id = CharField(unique=True)  # its sale.refunded event
+    created_at = CharField()  # ISO 8601 with offset, the terminal's clock
+    amount_fen = IntegerField()
+    attendant = CharField()
+    reason = CharField(default="")
+
+
+class RefundLine(BaseModel):
+    """Units of one sale line a refund took back, and the fen they returned."""
+
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="lines", on_delete="CASCADE")
+    position = IntegerField()  # the sale line's position
+    quantity = IntegerField()
+    total_fen = IntegerField()
+
+
+class RefundPayment(BaseModel):
+    """Where a refund's money went: back by one of the sale's payment methods."""
+
+    id = AutoField()
+    refund = ForeignKeyField(Refund, backref="payments", on_delete="CASCADE")
+    method = CharField()
+    amount_fen = IntegerField()
+    reference = CharField(default="")  # the gateway's refund id for mobile payments
+
+
 class SchemaVersion(BaseModel):
     """Which numbered migrations have run."""
 
@@ -140,3 +173,4 @@ class SchemaVersion(BaseModel):
 
 
 ALL_MODELS = [Product, Sale, SaleLine, Payment, DailyCounter, ChainHead, Outbox]
+REFUND_MODELS = [Refund, RefundLine, RefundPayment]

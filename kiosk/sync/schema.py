@@ -211,6 +211,17 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "payments": list,
     },
     "member.erasure_requested": {"member_id": str, "requested_at": str},
+    "sale.refunded": {
+        "refund_id": str,
+        "sale_id": str,
+        "store": str,
+        "amount_fen": int,
+        "lines": list,
+        "payments": list,
+        "reason": str,
+        "attendant": str,
+        "ledger": list,
+    },
 }
 
 

@@ -430,3 +430,29 @@ def test_pin_change_reaches_the_hub_as_a_hash(hub_db, tmp_path: Path) -> None:  
     ingest("K01", on_terminal(tmp_path, "K01", pin))
     stored = HubMember.get_by_id("m-1").pin_hash
     assert verify_pin("2580", stored) and not verify_pin("0000", stored)
+
+
+def test_terminal_refunds_book_money_ledger_and_coupon_at_the_hub(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub import reports
+    from hub.loyalty_models import CouponUse
+    from hub.models import Refund
+    from kiosk.domain.refunds import Pick
+    from kiosk.store import refunds
+
+    def day(terminal: Terminal) -> None:
+        shop_day(terminal)
+        refunds.refund_sale("s-1", [Pick(1, 1)], terminal, NOW, "attendant-1", "r-1", "damaged")
+
+    result = ingest("K01", on_terminal(tmp_path, "K01", day))
+    assert result.rejected == []
+    assert CouponUse.select().count() == 1
+    assert [(r.id, r.amount_fen, r.day) for r in Refund.select()] == [("r-1", 4000, "2026-11-24")]
+
+    def rest(terminal: Terminal) -> None:
+        refunds.refund_sale("s-1", [Pick(1, 1)], terminal, NOW, "attendant-1", "r-2", "damaged")
+
+    assert ingest("K01", on_terminal(tmp_path, "K01", rest)).rejected == []
+    assert loyalty.member_balances("m-1") == {POINTS: 5000, PRINCIPAL: 10000, BONUS: 2000}
+    assert CouponUse.select().count() == 0
+    assert loyalty.open_items() == []
+    assert reports.refund_totals("2026-11-24", "2026-11-24") == reports.RefundTotals(2, 8000)

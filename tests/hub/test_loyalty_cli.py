@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
@@ -102,3 +103,62 @@ def test_import_and_export_carry_tags_and_attributes(tmp_path: Path) -> None:
         "  attr:height_cm: 162",
         "  attr:skin: 油性",
     ]
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite", "postgresql"], indirect=True)
+def test_import_in_chunks_counts_repeats_across_chunks_and_versions_each_new_member(
+    hub_db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub import member_attributes, member_cli, member_feed
+    from hub.db import open_hub_database
+    from hub.loyalty_models import HubMember
+    from kiosk.store.pii import PiiKey
+
+    monkeypatch.setattr(member_cli, "IMPORT_CHUNK", 3)
+    monkeypatch.setattr(member_cli, "INSERT_ROWS", 2)
+    key = tmp_path / "data.key"
+    key.write_text(base64.b64encode(bytes(range(32))).decode())
+    rows = tmp_path / "members.csv"
+    rows.write_text(
+        "phone,name,birthday,tags\n"
+        "13800000001,一号,1990-01-01,\n"
+        "13800000002,二号,,\n"
+        "bad,坏,,\n"  # line 4: the first chunk's third row
+        "138 0000 0001,一号again,,\n"  # a repeat of line 2, in the next chunk: no second member
+        "13800000003,三号,1990-02-30,\n"  # line 6: no such date
+        "13800000001,,,VIP\n"  # tags for line 2's member
+        "13800000004,四号,,\n"
+        "13800000005,,,\n",
+        encoding="utf-8",
+    )
+    imported = CliRunner().invoke(
+        main, ["member", "import", str(rows), "--db", hub_db_url, "--key-file", str(key), "--store", "S02"]
+    )
+    assert imported.exit_code == 0, imported.output
+    assert imported.stdout == "imported 4 members, updated 1, skipped 3\n"
+    assert imported.stderr.splitlines() == [
+        "line 4: skipped: not a phone number: 'bad' / 不是手机号：“bad”",
+        "line 6: skipped: day is out of range for month",
+    ]
+    db = open_hub_database(hub_db_url)
+    try:
+        data_key = PiiKey(bytes(range(32)))
+        found = {}
+        for m in HubMember.select():
+            phone = data_key.decrypt(m.phone_enc, f"{m.id}:phone")
+            name = data_key.decrypt(m.name_enc, f"{m.id}:name") if m.name_enc else ""
+            birthday = data_key.decrypt(m.birthday_enc, f"{m.id}:birthday") if m.birthday_enc else ""
+            assert m.phone_index == data_key.blind_index(phone)
+            found[phone] = (name, birthday, m.home_store, m.source)
+        assert found == {
+            "+8613800000001": ("一号", "1990-01-01", "S02", "import"),
+            "+8613800000002": ("二号", "", "S02", "import"),
+            "+8613800000004": ("四号", "", "S02", "import"),
+            "+8613800000005": ("", "", "S02", "import"),
+        }
+        versions = sorted(v.version for v in member_feed.MemberVersion.select())
+        assert (versions, member_feed.current_version()) == ([1, 2, 3, 4], 4)
+        first = HubMember.get(HubMember.phone_index == data_key.blind_index("+8613800000001"))
+        assert member_attributes.member_tags(first.id) == ["VIP"]
+    finally:
+        db.close()

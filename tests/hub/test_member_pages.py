@@ -147,3 +147,70 @@ def test_an_imported_member_says_no_consent_was_recorded(hub_db, tmp_path: Path)
         "没有同意记录（如由表格导入的会员）。"
     )
     assert client.get(f"/api/v1/members/{LI}").json()["consent"] is None
+
+
+def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from hub.loyalty_models import HubCard
+    from kiosk.domain.loyalty.rules import Tier, TierRule
+
+    seed(tmp_path)
+    HubCard.create(uid="04A1B2", member_id=ZHANG, kind="nfc", linked_at="2026-11-22T15:30:00+08:00")
+    HubCard.create(uid="0012345678", member_id=ZHANG, kind="printed", linked_at="2026-11-23T10:00:00+08:00")
+    tiers = (
+        Tier(code="normal", name_zh="普通会员", threshold=0),
+        Tier(code="gold", name_zh="金卡", threshold=1000),
+    )
+    loyalty.configure(LoyaltyRules(tiers=TierRule(tiers=tiers)), None)
+    client = TestClient(create_app(TZ))
+    assert client.get(f"/api/v1/members/{ZHANG}/cards").json() == [
+        {"uid": "0012345678", "kind": "printed", "linked_at": "2026-11-23T10:00:00+08:00"},
+        {"uid": "04A1B2", "kind": "nfc", "linked_at": "2026-11-22T15:30:00+08:00"},
+    ]
+    assert client.get(f"/api/v1/members/{LI}/cards").json() == []
+    assert client.get("/api/v1/members/nobody/cards").status_code == 404
+    assert [(t["code"], t["name_zh"], t["threshold"]) for t in client.get("/api/v1/tiers").json()] == [
+        ("normal", "普通会员", 0),
+        ("gold", "金卡", 1000),
+    ]
+    rules = client.get("/api/v1/rules").json()
+    assert rules["tiers"]["tiers"][1]["code"] == "gold" and rules["registration_coupon"] is None
+    assert rules == LoyaltyRules(tiers=TierRule(tiers=tiers)).model_dump(mode="json")
+
+
+def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_links(
+    hub_db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from hub import campaigns, member_feed
+    from hub.loyalty_models import HubMember
+    from hub.loyalty_story import KEY, WELCOME
+
+    seed(tmp_path)
+    client = TestClient(create_app(TZ))
+    form = {
+        "phone": "136 0000 0007", "name": "王女士", "birthday": "1992-05-01", "home_store": "S01",
+        "consent_version": "privacy-2026-01", "consent_where": "hub/front-desk", "by": "owner",
+    }  # fmt: skip
+    version = member_feed.current_version()
+    made = client.post("/api/v1/members", json=form)
+    assert made.status_code == 201 and made.json()["created"] is True
+    member_id = made.json()["member_id"]
+    row = HubMember.get_by_id(member_id)
+    assert (row.source, row.home_store, row.consent_version, row.consent_where) == (
+        "hub", "S01", "privacy-2026-01", "hub/front-desk",
+    )  # fmt: skip
+    assert KEY.decrypt(row.phone_enc, f"{member_id}:phone") == "+8613600000007"
+    assert KEY.decrypt(row.name_enc, f"{member_id}:name") == "王女士"
+    [welcome] = campaigns.member_coupons(member_id)  # the seed's at-registration campaign
+    assert welcome.name_zh == WELCOME.coupon.name_zh
+    assert member_feed.current_version() == version + 2  # the member, then the coupon: terminals learn both
+    assert owner_audit.trail(f"member:{member_id}")[-1]["action"] == "member.registered"
+    again = client.post("/api/v1/members", json={**form, "phone": "+8613812341234"})
+    assert (again.status_code, again.json()) == (200, {"member_id": ZHANG, "created": False})
+    bad = client.post("/api/v1/members", json={**form, "phone": "12345"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"] == "not a valid phone number: '12345' / 不是有效的手机号：“12345”"
+    assert client.get(f"/api/v1/members/{member_id}").json()["consent"]["where"] == "hub/front-desk"
+    loyalty.configure(LoyaltyRules(), None)
+    keyless = client.post("/api/v1/members", json={**form, "phone": "13600000008"})
+    assert keyless.status_code == 503 and "总部未配置数据密钥" in keyless.json()["detail"]
+    assert HubMember.select().count() == 4

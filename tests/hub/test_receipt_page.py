@@ -91,3 +91,28 @@ def test_unknown_receipt_is_a_404_that_says_so_in_both_languages(hub_url: str) -
         "Receipt S01-K01-202611249999 was not found. Check the number; a sale just made can take a few "
         "minutes to arrive. If it still does not show, please contact the shop."
     )
+
+
+def test_receipt_shows_refunds_in_both_languages(hub_url: str) -> None:
+    from hub.models import Event
+    from tests.hub.test_refunds import refund_event
+
+    refund = refund_event(2, Event.get_by_id("K01-ev-1").hash, "r-1", lines=((1, 1, 150),))
+    refund["data"]["payments"] = [{"method": "wechat", "amount_fen": 150, "reference": "RF1"}]
+    refund = make_event(**{k: refund[k] for k in ("device", "seq", "boot", "ts", "type", "prev", "data")},
+                        event_id=refund["id"])  # fmt: skip
+    result = ingest_batch("pos/K01/up/events", batch("K01", [refund]), dt.datetime.now(dt.UTC), TZ)
+    assert result is not None and result.rejected == []
+    dom = browser.dump_dom(f"{hub_url}/r/{RECEIPT}")
+    assert cells(dom, "refunds") == [
+        ["时间", "商品", "数量", "金额"],
+        ["2026-11-25 09:00:00", "商品A", "-1", "-¥1.50"],
+        ["2026-11-25 09:00:00", "退回 微信支付", "", "-¥1.50"],
+    ]
+    assert text_of(dom, "refunded-total") == "-¥1.50"
+    assert text_of(dom, "total") == "¥6.00"  # the sale as paid; the refund is listed under it
+    english = browser.dump_dom(f"{hub_url}/r/{RECEIPT}?lang=en")
+    assert cells(english, "refunds")[1:] == [
+        ["2026-11-25 09:00:00", "Item A", "-1", "-¥1.50"],
+        ["2026-11-25 09:00:00", "Back to WeChat Pay", "", "-¥1.50"],
+    ]

@@ -39,6 +39,10 @@ def test_week_totals_days_and_stores_add_up_to_what_the_tills_sold(sold) -> None
     plain_fen = sum(sold.values())
     assert (summary.sales, summary.total_fen) == (PLAIN_SALES + 3, plain_fen + MEMBER_SALES_FEN)
     assert (summary.member_sales, summary.member_fen) == (3, MEMBER_SALES_FEN)
+    # one milk (¥6.50) of a K04 cash sale from yesterday came back today
+    assert (summary.refunds, summary.refunded_fen, summary.net_fen) == (1, 650, summary.total_fen - 650)
+    assert reports.range_summary(*WEEK, store="S01").refunds == 0
+    assert reports.range_summary(DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1)).refunds == 0
     assert summary.average_fen == summary.total_fen // summary.sales
     assert summary.member_share_pct == MEMBER_SALES_FEN * 100 // summary.total_fen
 
@@ -112,6 +116,8 @@ def test_page_csv_and_api_agree(sold) -> None:  # type: ignore[no-untyped-def]
     api = client.get("/api/v1/reports/sales").json()
     assert (api["from"], api["to"], api["store"]) == ("2026-11-18", "2026-11-24", None)
     assert api["summary"]["total_fen"] == summary.total_fen and len(api["days"]) == 7
+    assert (api["summary"]["refunded_fen"], api["summary"]["net_fen"]) == (650, summary.total_fen - 650)
+    assert '<div class="value" id="r-refunds">¥6.50</div>' in html
     csv = client.get("/reports.csv?from=2026-11-23&to=2026-11-24&store=S02")
     assert csv.headers["content-disposition"] == 'attachment; filename="sales-2026-11-23-2026-11-24-S02.csv"'
     lines = csv.content.decode("utf-8-sig").splitlines()

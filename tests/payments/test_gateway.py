@@ -5,7 +5,14 @@ from collections.abc import Iterator
 import pytest
 
 from kiosk.devtools.ports import free_port
-from kiosk.payments import HttpGatewayProvider, PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
+from kiosk.payments import (
+    HttpGatewayProvider,
+    PaymentRequest,
+    PaymentResult,
+    PaymentStatus,
+    RefundRequest,
+    wallet_for_code,
+)
 from kiosk.payments.gateway_sim import PaymentGatewaySimulator
 
 WECHAT_OK = "134567890123456780"
@@ -83,3 +90,44 @@ def test_unreachable_gateway_is_an_error_not_an_exception() -> None:
 def test_non_positive_amount_is_a_programming_error(gateway: PaymentGatewaySimulator) -> None:
     with pytest.raises(ValueError, match="positive"):
         charge(gateway, "order-zero", WECHAT_OK, 0)
+
+
+def refund(gateway: PaymentGatewaySimulator, refund_id: str, txn: str, fen: int) -> PaymentResult:
+    return HttpGatewayProvider(gateway.url, timeout=5).refund(RefundRequest(refund_id, txn, fen, "broken"))
+
+
+def test_refund_pays_back_part_of_a_charge_once_per_refund_id(gateway: PaymentGatewaySimulator) -> None:
+    txn = charge(gateway, "order-refund-1", WECHAT_OK, 3000).reference
+    first = refund(gateway, "rf-1-0", txn, 1200)
+    assert (first.status, first.order_id, first.amount_fen, first.reference[:2]) == (
+        PaymentStatus.APPROVED, "rf-1-0", 1200, "RF",
+    )  # fmt: skip
+    again = refund(gateway, "rf-1-0", txn, 1200)
+    assert again == first
+    assert gateway.ledger.paid_back.count("rf-1-0") == 1
+    conflict = refund(gateway, "rf-1-0", txn, 1300)
+    assert (conflict.status, conflict.reason) == (PaymentStatus.DECLINED, "REFUND_CONFLICT")
+
+
+def test_refund_above_what_the_charge_has_left_is_declined(gateway: PaymentGatewaySimulator) -> None:
+    txn = charge(gateway, "order-refund-2", ALIPAY_OK, 1000).reference
+    assert refund(gateway, "rf-2-0", txn, 600).approved
+    over = refund(gateway, "rf-2-1", txn, 401)
+    assert (over.status, over.reason, over.reference) == (PaymentStatus.DECLINED, "REFUND_EXCEEDS", "")
+    assert refund(gateway, "rf-2-2", txn, 400).approved
+    assert [r for r in gateway.ledger.paid_back if r.startswith("rf-2")] == ["rf-2-0", "rf-2-2"]
+
+
+def test_refund_of_an_unknown_or_declined_charge_is_declined(gateway: PaymentGatewaySimulator) -> None:
+    unknown = refund(gateway, "rf-3-0", "SIMNOSUCHTRANSACTION", 100)
+    assert (unknown.status, unknown.reason) == (PaymentStatus.DECLINED, "TRADE_NOT_EXIST")
+    declined = charge(gateway, "order-refund-3", WECHAT_NO_FUNDS, 500)
+    never_paid = refund(gateway, "rf-3-1", declined.reference, 500)
+    assert (never_paid.status, never_paid.reason) == (PaymentStatus.DECLINED, "TRADE_NOT_EXIST")
+    assert "rf-3-0" not in gateway.ledger.paid_back and "rf-3-1" not in gateway.ledger.paid_back
+
+
+def test_refund_to_an_unreachable_gateway_is_an_error_to_retry() -> None:
+    provider = HttpGatewayProvider(f"http://127.0.0.1:{free_port()}", timeout=1)
+    result = provider.refund(RefundRequest("rf-4-0", "SIMX", 100))
+    assert (result.status, result.reason, result.amount_fen) == (PaymentStatus.ERROR, "NETWORK", 100)

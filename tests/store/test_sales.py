@@ -113,7 +113,7 @@ def test_migrations_run_once_and_back_up_before_new_ones(tmp_path: Path) -> None
     from kiosk.store.db import open_database
 
     db = open_database(tmp_path / "m.db")
-    assert migrations.applied(db) == {1, 2, 3, 4, 5}
+    assert migrations.applied(db) == {1, 2, 3, 4, 5, 6}
     assert migrations.migrate(db) == []
     ran: list[str] = []
     migrations.MIGRATIONS.append((99, "test", lambda _db: ran.append("99")))
@@ -125,7 +125,14 @@ def test_migrations_run_once_and_back_up_before_new_ones(tmp_path: Path) -> None
     backup = tmp_path / "m.db.bak-0099"
     assert backup.exists()
     with sqlite3.connect(backup) as copy:
-        assert copy.execute("select number from schema_version").fetchall() == [(1,), (2,), (3,), (4,), (5,)]
+        assert copy.execute("select number from schema_version").fetchall() == [
+            (1,),
+            (2,),
+            (3,),
+            (4,),
+            (5,),
+            (6,),
+        ]
 
 
 def test_event_body_is_the_published_json(cart: Cart) -> None:

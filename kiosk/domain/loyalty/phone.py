@@ -19,9 +19,9 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(f"not a phone number: {text!r} ({exc})") from exc
+        raise InvalidPhone(f"not a phone number: {text!r} / 不是手机号：“{text}”") from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"not a valid phone number: {text!r}")
+        raise InvalidPhone(f"not a valid phone number: {text!r} / 不是有效的手机号：“{text}”")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -40,7 +40,7 @@ from kiosk.store.members.registry import (
     set_pin,
     set_pin_hash,
 )
-from kiosk.store.members.sale import MemberSale, refund_member_sale
+from kiosk.store.members.sale import MemberSale, refund_member_sale, write_member_refund
 from kiosk.store.members.wallets import (
     count_card,
     expire_points,
@@ -87,4 +87,5 @@ __all__ = [
     "top_up_stored_value",
     "use_count_card",
     "write_ledger",
+    "write_member_refund",
 ]

@@ -86,12 +86,48 @@ def refund_member_sale(
     refund_fen: int,
     refund_id: str,
 ) -> list[LedgerEntry]:
-    """Reverse earned points and restore spent points and stored value for a (partial) refund.
+    """Reverse earned points and restore spent points and stored value for a (partial) refund,
+    as a ``ledger.adjusted`` event of its own (a refund agreed off the terminal).
 
     ``refunded_before_fen`` is what earlier refunds of the sale returned. The
-    refund that completes a full refund also gives the sale's coupons back.
+    refund that completes a full refund also gives the sale's coupons back. A refund
+    made at the terminal goes through :func:`kiosk.store.refunds.refund_sale`, which
+    writes the same entries into its ``sale.refunded`` event instead.
     """
-    entries = refund_reversals(
+    entries = _reversals(terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id)
+    with database.atomic("IMMEDIATE"):
+        linked = adjust(terminal, now, entries, f"refund:{refund_id}")
+        restore_coupons(sale_id, sale_total_fen, refunded_before_fen + refund_fen)
+    return linked
+
+
+def write_member_refund(
+    terminal: Terminal,
+    now: dt.datetime,
+    sale_id: str,
+    sale_total_fen: int,
+    refunded_before_fen: int,
+    refund_fen: int,
+    refund_id: str,
+    event_id: str,
+) -> tuple[list[LedgerEntry], list[str]]:
+    """The member side of a refund inside its transaction: reversal entries chained under
+    ``event_id`` and, when it completes the sale's refund, the coupons given back."""
+    entries = _reversals(terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id)
+    linked = write_ledger(entries, event_id)
+    return linked, restore_coupons(sale_id, sale_total_fen, refunded_before_fen + refund_fen)
+
+
+def _reversals(
+    terminal: Terminal,
+    now: dt.datetime,
+    sale_id: str,
+    sale_total_fen: int,
+    refunded_before_fen: int,
+    refund_fen: int,
+    refund_id: str,
+) -> list[LedgerEntry]:
+    return refund_reversals(
         sale_entries(sale_id),
         sale_total_fen,
         refunded_before_fen,
@@ -99,10 +135,12 @@ def refund_member_sale(
         new_stamp(terminal, now),
         f"refund:{refund_id}",
     )
-    refunded = refunded_before_fen + refund_fen
-    with database.atomic("IMMEDIATE"):
-        linked = adjust(terminal, now, entries, f"refund:{refund_id}")
-        used = [r.id for r in CouponRow.select().where(CouponRow.used_sale_id == sale_id)]
-        for coupon_id in coupons_to_restore(tuple(used), sale_total_fen, refunded):
-            CouponRow.update(used_sale_id=None, used_at=None).where(CouponRow.id == coupon_id).execute()
-    return linked
+
+
+def restore_coupons(sale_id: str, sale_total_fen: int, refunded_fen: int) -> list[str]:
+    """Give the sale's coupons back once ``refunded_fen`` covers the whole sale; return their ids."""
+    used = [r.id for r in CouponRow.select().where(CouponRow.used_sale_id == sale_id).order_by(CouponRow.id)]
+    restored = list(coupons_to_restore(tuple(used), sale_total_fen, refunded_fen))
+    if restored:
+        CouponRow.update(used_sale_id=None, used_at=None).where(CouponRow.id.in_(restored)).execute()
+    return restored
