@@ -104,11 +104,14 @@ def main() -> None:
         rules = timed(lambda i: member_sale(i))
         events = outbox.pending(limit=N + 10)
         db.close()
+        from hub import loyalty, rules_store
         from hub.db import open_hub_database
         from hub.ingest import ingest_batch
 
-        def ingest_rate(name: str, device: str, evs: list[dict[str, object]]) -> int:
+        def ingest_rate(name: str, device: str, evs: list[dict[str, object]], versions: int = 0) -> int:
             hub = open_hub_database(f"sqlite:///{Path(tmp) / name}")
+            for v in range(versions):  # the owner's saved rules: each member sale checks for a newer one
+                rules_store.save_rules({}, "bench", NOW - dt.timedelta(days=versions - v))
             start = time.perf_counter()
             for k in range(0, len(evs), 50):
                 ingest_batch(f"pos/{device}/up/events", batch(device, evs[k : k + 50]), NOW, TZ)
@@ -118,6 +121,8 @@ def main() -> None:
 
         plain_rate = ingest_rate("hub-plain.db", "K01", plain_events)
         member_rate = ingest_rate("hub-member.db", "K01", events)
+        stored_rate = ingest_rate("hub-member-rules.db", "K01", events, versions=3)
+        loyalty.configure(LoyaltyRules(), None)
     print(
         json.dumps(
             {
@@ -127,6 +132,8 @@ def main() -> None:
                 "rules_only_price_earn_entries": summary(rules),
                 "hub_ingest_plain_sales_per_s": plain_rate,
                 "hub_ingest_member_events_per_s": member_rate,
+                "hub_ingest_member_events_per_s_3_stored_rule_versions": stored_rate,
+                "stored_rules_ratio": round(stored_rate / member_rate, 2),
             }
         )
     )

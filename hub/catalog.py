@@ -73,11 +73,15 @@ def new_release(
     """Freeze the current catalog (and rules, campaigns, settings) into the next release.
 
     ``settings=None`` keeps the previous release's settings (the attract screen's
-    promotions), so publishing a price change never drops them.
+    promotions), so publishing a price change never drops them. ``rules`` defaults to the
+    owner's stored loyalty rules as ``{"version": n, "rules": {...}}`` (hub.rules_store);
+    before the owner saved any, the release carries none and terminals keep theirs.
     """
     if settings is None:
         previous = latest_release()
         settings = previous.settings if previous is not None else {}
+    if rules is None:
+        rules = _stored_rules()
     catalog = [
         CatalogItem(
             sku=p.sku,
@@ -103,6 +107,13 @@ def new_release(
         )
         Release.create(version=version, issued_at=release.issued_at, body=json.dumps(release.model_dump()))
     return release
+
+
+def _stored_rules() -> dict[str, Any]:
+    from hub import rules_store  # rules_store builds on hub.models, as this module does
+
+    version, current = rules_store.current()
+    return {"version": version, "rules": current.model_dump(mode="json")} if version else {}
 
 
 def latest_release() -> ConfigRelease | None:

@@ -67,6 +67,7 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
     import uvicorn
 
+    from hub import rules_store
     from hub.catalog_web import broker_publisher
     from hub.db import open_hub_database
     from hub.member_snapshot_api import DeviceAuth
@@ -76,6 +77,8 @@ def serve(
     tz = ZoneInfo(tz_name)
     open_hub_database(db_url)
     configure_loyalty(data_dir)
+    # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
+    rules_store.refresh()
     # one worker sends the member deltas: two would only send duplicates
     ingestors = [
         HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password, member_downlink=i == 1)
@@ -100,6 +103,7 @@ def configure_loyalty(data_dir: Path) -> bool:
 
     Without it the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
+    The owner's rules come from the database: ``hub.rules_store.refresh``.
     """
     from hub import loyalty
     from hub.provision import BUSINESS_KEY_FILE
@@ -132,11 +136,13 @@ def _register_groups() -> None:
     from hub.device_cli import device
     from hub.member_cli import member
     from hub.release_cli import release
+    from hub.rules_cli import rules
 
     main.add_command(campaign)
     main.add_command(device)
     main.add_command(member)
     main.add_command(release)
+    main.add_command(rules)
 
 
 _register_groups()

@@ -21,6 +21,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav_reconciliation": {"zh": "对账", "en": "Reconciliation"},
     "nav_members": {"zh": "会员", "en": "Members"},
     "nav_campaigns": {"zh": "营销活动", "en": "Campaigns"},
+    "nav_rules": {"zh": "规则与等级", "en": "Rules & tiers"},
     "switch": {"zh": "English", "en": "中文"},
 }
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hub import campaigns, coupon_terms
+from hub import campaigns, coupon_terms, rules_store
 from hub.loyalty_models import (
     CouponUse,
     HubCard,
@@ -52,6 +52,7 @@ from kiosk.domain.loyalty import (
     EarnLine,
     Kind,
     LedgerEntry,
+    LoyaltyRules,
     earn_points,
 )
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
@@ -168,8 +169,10 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
         return
     entries = record_entries(event, data.get("ledger", []))
     got = sum(e.amount for e in entries if e.kind == Kind.EARN)
-    expected = expected_earn(event, entries, tz)
-    if expected != got:
+    rules_store.refresh()
+    candidates = rules_store.candidates_for_sale(event["device"], event["ts"])
+    expected = expected_earn(event, entries, tz, candidates[0])
+    if expected != got and all(expected_earn(event, entries, tz, r) != got for r in candidates[1:]):
         _reconcile(
             "earn_mismatch",
             member_id=member_id,
@@ -229,14 +232,17 @@ def on_sale_refunded(event: dict[str, Any], tz: ZoneInfo) -> None:
         ).execute()
 
 
-def expected_earn(event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo) -> int:
-    """The points the hub's rules give this sale, from its lines, payments and member."""
+def expected_earn(
+    event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo, rules: LoyaltyRules | None = None
+) -> int:
+    """The points ``rules`` (default: the hub's current rules) give this sale, from its lines,
+    payments and member."""
     data = event["data"]
     lines = [EarnLine(x["sku"], x.get("category", ""), int(x["net_fen"])) for x in data.get("earn_lines", [])]
     points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
     bonus_paid = -sum(e.amount for e in entries if e.account == BONUS and e.kind == Kind.SPEND)
     member = HubMember.get_or_none(HubMember.id == data["member_id"])
-    rules = settings.rules
+    rules = rules or settings.rules
     tier = tier_by_code(member.tier_code if member else "", rules.tiers)
     ctx = EarnContext(
         day=dt.datetime.fromisoformat(event["ts"]).astimezone(tz).date(),

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub import loyalty
+from hub import loyalty, rules_store
 from hub import reconciliation as reconciliation_items
 from hub.db import transaction
 from hub.loyalty_models import HubCard, HubMember
@@ -62,13 +62,18 @@ def cards(member_id: str) -> list[dict[str, str]]:
 
 @router.get("/tiers")
 def tiers() -> list[dict[str, Any]]:
-    """The owner's tiers, lowest first: code, names, threshold, benefits."""
+    """The owner's tiers, lowest first: code, names (zh, en), threshold, benefits."""
+    rules_store.refresh()  # the owner's newest saved version (hub.rules_store)
     return [t.model_dump(mode="json") for t in settings.rules.tiers.tiers]
 
 
 @router.get("/rules")
 def rules() -> dict[str, Any]:
-    """Every loyalty rule the hub checks sales against (earn, redeem, expiry, tiers, stored value, caps)."""
+    """Every loyalty rule the hub checks sales against (earn, redeem, expiry, tiers, stored value, caps).
+
+    Change them with ``PUT /api/v1/rules``; ``GET /api/v1/rules/versions`` lists the saved versions.
+    """
+    rules_store.refresh()
     return settings.rules.model_dump(mode="json")
 
 

@@ -44,15 +44,17 @@ class LoyaltySettings:
 
     rules: LoyaltyRules = field(default_factory=LoyaltyRules)
     key: PiiKey | None = None
+    rules_version: int = 0  # the stored version ``rules`` came from (0: defaults); see hub.rules_store
 
 
 settings = LoyaltySettings()
 
 
-def configure(rules: LoyaltyRules, key: PiiKey | None) -> None:
-    """Set the rules and key at hub start (and when the owner publishes new rules)."""
+def configure(rules: LoyaltyRules, key: PiiKey | None, version: int = 0) -> None:
+    """Set the rules (stored ``version``) and key at hub start (and when the owner changes the rules)."""
     settings.rules = rules
     settings.key = key
+    settings.rules_version = version
 
 
 def resolve(member_id: str) -> str:

@@ -158,3 +158,6 @@ def create_schema(db: Database) -> None:
     from hub.staff_hours import MODELS as STAFF_MODELS  # staff.clock events, for the staff hours page
 
     db.create_tables(STAFF_MODELS, safe=True)
+    from hub.rules_store import MODELS as RULES_MODELS  # the owner's loyalty rules, versioned
+
+    db.create_tables(RULES_MODELS, safe=True)

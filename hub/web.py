@@ -24,6 +24,8 @@ from hub import (
     release_web,
     report_web,
     reports,
+    rules_api,
+    rules_web,
     staff_web,
     sync_web,
 )
@@ -61,6 +63,8 @@ def create_app(
     app.include_router(report_web.router(tz, today))
     app.include_router(catalog_web.router(tz, publish_catalog))
     app.include_router(staff_web.router(tz, today))
+    app.include_router(rules_api.router)
+    app.include_router(rules_web.router(tz, today))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kivy.app import App
@@ -52,6 +52,9 @@ from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
 from kiosk.voice import VoicePrompter
+
+if TYPE_CHECKING:
+    from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +206,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
         from kiosk.members_source import DEMO_TIER_NAMES_EN, StoreMemberSource, demo_rules, seed_demo_member
         from kiosk.store.pii import PiiKey
+        from kiosk.sync.config import RulesFromConfig
 
         key = self.settings.encryption_key
         cap = RiskCap(
@@ -210,14 +214,16 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             offline_stored_value_fen=self.settings.offline_stored_value_cap_fen,
         )
         if self.demo_mode:
+            # the owner's rules from the applied config; the demo shop's only until a config arrives
             key = key or base64.b64decode(DEMO_ENCRYPTION_KEY)
-            pii, rules = PiiKey(key), demo_rules().model_copy(update={"risk": cap})
-            seed_demo_member(pii, self.terminal, self.now(), rules)
+            pii, rules = PiiKey(key), _with_cap(RulesFromConfig(fallback=demo_rules()), cap)
+            seed_demo_member(pii, self.terminal, self.now(), rules())
             return StoreMemberSource(pii, self.terminal, self.now, rules, tier_names_en=DEMO_TIER_NAMES_EN)
         if key is None:
             log.warning("no personal-data key configured: member cards and QR codes are not recognised")
             return None
-        return StoreMemberSource(PiiKey(key), self.terminal, self.now, LoyaltyRules(risk=cap))
+        rules = _with_cap(RulesFromConfig(fallback=LoyaltyRules()), cap)
+        return StoreMemberSource(PiiKey(key), self.terminal, self.now, rules)
 
     def on_start(self) -> None:
         # a hardware thread's put (or a worker's deliver) fires this trigger: the drain runs on the next
@@ -370,3 +376,21 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         if self.message and self._message_source:
             key, values = self._message_source
             self.message = self.text_for(key, values, lang)
+
+
+def _with_cap(rules: Callable[[], LoyaltyRules], cap: RiskCap) -> Callable[[], LoyaltyRules]:
+    """The owner's rules from the config, with this terminal's offline cap from kiosk.toml ``[limits]``.
+
+    The cap is per terminal (a till in a busy store may be trusted with more than a kiosk at the
+    door), so it is the provisioning file's, not the owner's shared rules'. Re-derived only when
+    the config's rules object changes.
+    """
+    last: list[Any] = [None, None]
+
+    def current() -> LoyaltyRules:
+        base = rules()
+        if base is not last[0]:
+            last[0], last[1] = base, base.model_copy(update={"risk": cap})
+        return last[1]
+
+    return current

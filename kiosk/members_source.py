@@ -112,17 +112,26 @@ class StoreMemberSource:
         key: PiiKey,
         terminal: Terminal,
         now: Callable[[], dt.datetime],
-        rules: LoyaltyRules | None = None,
+        rules: LoyaltyRules | Callable[[], LoyaltyRules] | None = None,
         online: Callable[[], bool] = lambda: False,
         tier_names_en: dict[str, str] | None = None,
     ) -> None:
         self.key, self.terminal, self.now = key, terminal, now
-        self.rules = rules or LoyaltyRules()
+        self._rules = rules or LoyaltyRules()
         self.online = online
         self.tier_names_en = tier_names_en or {}
 
+    @property
+    def rules(self) -> LoyaltyRules:
+        """The rules in force: fixed ones, or the applied config's (``kiosk.sync.config.RulesFromConfig``)."""
+        return self._rules if isinstance(self._rules, LoyaltyRules) else self._rules()
+
+    @rules.setter
+    def rules(self, rules: LoyaltyRules) -> None:
+        self._rules = rules
+
     def _tier_text(self, tier: Tier) -> dict[str, str]:
-        return {"zh": tier.name_zh, "en": self.tier_names_en.get(tier.code, tier.name_zh)}
+        return {"zh": tier.name_zh, "en": tier.name_en or self.tier_names_en.get(tier.code, tier.name_zh)}
 
     # --- finding ---------------------------------------------------------------------------
     def find_by_card(self, uid: str) -> MemberView | None:

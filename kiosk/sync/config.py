@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel as Schema
 from pydantic import ConfigDict, Field, ValidationError
 
+from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.db import database
 from kiosk.store.models import AppliedConfig, Product
 from kiosk.sync.schema import SCHEMA_VERSION, SchemaError, canonical
@@ -72,7 +73,10 @@ class ConfigRelease(Schema):
     version: int = Field(ge=1, description="Release number; the terminal applies only newer ones.")
     issued_at: str = Field(description="When the hub issued it (ISO 8601).")
     catalog: list[CatalogItem] = Field(description="Every product; a product left out is deactivated.")
-    rules: dict[str, Any] = Field(default_factory=dict, description="Loyalty rules (owned by loyalty).")
+    rules: dict[str, Any] = Field(
+        default_factory=dict,
+        description='The owner\'s loyalty rules: {"version": n, "rules": LoyaltyRules}; empty: defaults.',
+    )
     campaigns: list[dict[str, Any]] = Field(default_factory=list, description="Campaigns.")
     settings: dict[str, Any] = Field(default_factory=dict, description="Kiosk settings.")
 
@@ -92,6 +96,7 @@ def parse_release(payload: bytes) -> ConfigRelease:
         raise SchemaError(f"config does not follow the schema: {exc.errors()[0]}") from exc
     if release.v != SCHEMA_VERSION:
         raise SchemaError(f"unknown config schema version {release.v}")
+    parse_rules(release)
     skus = [item.sku for item in release.catalog]
     if len(set(skus)) != len(skus):
         raise SchemaError("config catalog lists a sku twice")
@@ -101,6 +106,46 @@ def parse_release(payload: bytes) -> ConfigRelease:
     if "promotions" in release.settings:
         parse_promotions(release.settings["promotions"])
     return release
+
+
+def parse_rules(release: ConfigRelease) -> LoyaltyRules | None:
+    """The loyalty rules ``release`` carries (None when it carries none); raise SchemaError if bad."""
+    if not release.rules:
+        return None
+    try:
+        return LoyaltyRules.model_validate(release.rules["rules"])
+    except (KeyError, TypeError) as exc:
+        raise SchemaError(f"config rules lack their rules block: {exc!r}") from exc
+    except ValidationError as exc:
+        raise SchemaError(f"config rules do not follow the schema: {exc.errors()[0]}") from exc
+
+
+def applied_rules() -> LoyaltyRules | None:
+    """The loyalty rules of the applied release: None when no config ever arrived; the defaults
+    when the owner never set any (the hub then checks with the defaults too)."""
+    row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
+    if row is None:
+        return None
+    return parse_rules(ConfigRelease.model_validate_json(row.body)) or LoyaltyRules()
+
+
+class RulesFromConfig:
+    """The terminal's loyalty rules, re-read whenever a newer release has been applied.
+
+    Calling it costs one primary-key lookup of the running version; ``fallback``
+    answers until the first config arrives.
+    """
+
+    def __init__(self, fallback: LoyaltyRules) -> None:
+        self.fallback = fallback
+        self._version = -1
+        self._rules = fallback
+
+    def __call__(self) -> LoyaltyRules:
+        version = running_version()
+        if version != self._version:
+            self._version, self._rules = version, applied_rules() or self.fallback
+        return self._rules
 
 
 def running_version() -> int:

@@ -82,6 +82,7 @@ class Tier(_Rule):
 
     code: str
     name_zh: str
+    name_en: str = Field(default="", description="English name; the Chinese name when empty")
     threshold: int = Field(ge=0, description="points, or fen of spend, in the window")
     discount_percent: int = Field(default=0, ge=0, le=100, description="member price: percent off")
     points_multiplier: int = Field(default=100, ge=0, description="percent, 150 = ×1.5")
