@@ -184,7 +184,8 @@ class StoreMemberSource:
     def expiry_notice(self, member_id: str) -> dict[str, str]:
         """The member panel's reminder of the first points to expire within ``rules.expiry.remind_days``.
 
-        Lots come from this terminal's ledger, oldest spent first (:func:`kiosk.domain.loyalty.expiring_soon`);
+        Lots come from this terminal's ledger, oldest spent first
+        (:func:`kiosk.domain.loyalty.expiring_soon`);
         ``{}`` without an expiry rule or when nothing expires in the window.
         """
         rule = self.rules.expiry
