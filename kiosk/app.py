@@ -378,7 +378,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             self.message = self.text_for(key, values, lang)
 
 
-def _with_cap(rules: Callable[[], LoyaltyRules], cap: RiskCap) -> Callable[[], LoyaltyRules]:
+def _with_cap(rules: "Callable[[], LoyaltyRules]", cap: "RiskCap") -> "Callable[[], LoyaltyRules]":
     """The owner's rules from the config, with this terminal's offline cap from kiosk.toml ``[limits]``.
 
     The cap is per terminal (a till in a busy store may be trusted with more than a kiosk at the
@@ -387,7 +387,7 @@ def _with_cap(rules: Callable[[], LoyaltyRules], cap: RiskCap) -> Callable[[], L
     """
     last: list[Any] = [None, None]
 
-    def current() -> LoyaltyRules:
+    def current() -> "LoyaltyRules":
         base = rules()
         if base is not last[0]:
             last[0], last[1] = base, base.model_copy(update={"risk": cap})

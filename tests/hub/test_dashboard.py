@@ -64,7 +64,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
     assert text_of(dom, "sales-total") == "¥0.00"
     assert "No sales yet today." in dom
     assert text_of(dom, "lang-switch") == "中文"
-    nav = re.findall(r'<a href="(/[a-z]*\?lang=en)">([^<]+)</a>', dom)
+    nav = re.findall(r'<a href="(/[a-z-]*\?lang=en)">([^<]+)</a>', dom)
     assert nav == [
         ("/?lang=en", "Dashboard"),
         ("/reports?lang=en", "Reports"),
@@ -76,6 +76,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/rules?lang=en", "Rules &amp; tiers"),
         ("/reconciliation?lang=en", "Reconciliation"),
         ("/releases?lang=en", "Releases"),
+        ("/staff-hours?lang=en", "Staff hours"),
     ]
 
 
