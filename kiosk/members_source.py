@@ -30,6 +30,7 @@ from kiosk.domain.loyalty import (
     best_coupons,
     check_usable,
     earn_points,
+    expiring_soon,
     mask_name,
     mask_phone,
     redeem_quote,
@@ -177,7 +178,27 @@ class StoreMemberSource:
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
             greeting=self.greeting(member.id, name, data["birthday"]),
+            expiry_notice=self.expiry_notice(member.id),
         )
+
+    def expiry_notice(self, member_id: str) -> dict[str, str]:
+        """The member panel's reminder of the first points to expire within ``rules.expiry.remind_days``.
+
+        Lots come from this terminal's ledger, oldest spent first
+        (:func:`kiosk.domain.loyalty.expiring_soon`);
+        ``{}`` without an expiry rule or when nothing expires in the window.
+        """
+        rule = self.rules.expiry
+        if not rule.months or rule.remind_days <= 0:
+            return {}
+        due = expiring_soon(members.ledger_entries(member_id), member_id, rule, self.now().date())
+        if not due:
+            return {}
+        day, points = due[0]
+        return {
+            "zh": f"{points} 积分将于 {day.month}月{day.day}日 过期，本单可用积分抵扣",
+            "en": f"{points} points expire on {day.day} {_MONTHS_EN[day.month - 1]} — use them today",
+        }
 
     def greeting(self, member_id: str, name: str, birthday: str) -> dict[str, str]:
         """The thank-you screen's greeting: birthday month first, then a first purchase, else welcome back.
@@ -307,6 +328,9 @@ class StoreMemberSource:
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
         )
         return members.MemberSale(member.member_id, sale_id, priced, tuple(entries), earned.points)
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _first_purchase(member_id: str) -> bool:

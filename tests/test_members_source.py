@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from kiosk.domain.cart import Cart, Product
-from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, LoyaltyError, OfflineSpend, verify_chain
-from kiosk.domain.loyalty.rules import RiskCap
+from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind, LoyaltyError, OfflineSpend, verify_chain
+from kiosk.domain.loyalty.rules import ExpiryRule, RiskCap
 from kiosk.members_source import (
     DEMO_TIER_NAMES_EN,
     MemberTender,
@@ -169,3 +169,39 @@ def test_a_top_up_books_the_bonus_tier_and_returns_the_new_balance(source: Store
     assert after.stored_value_fen == 5000 + 25000 + 5000
     held = members.member_balances(view.member_id)
     assert (held[PRINCIPAL], held[BONUS]) == (30000, 5000)
+
+
+def test_points_expiring_within_the_reminder_window_show_one_line_oldest_lot_first(
+    source: StoreMemberSource,
+) -> None:
+    consent = members.Consent(version="test", where="S01/K01")
+    member = members.register_member(KEY, TERMINAL, NOW, "13600136000", consent, name="王五").member
+
+    def points(on: dt.datetime, amount: int) -> None:
+        entry = members.new_stamp(TERMINAL, on).entry(
+            member_id=member.id, account=POINTS, kind=Kind.ADJUST, amount=amount
+        )
+        members.adjust(TERMINAL, on, [entry], "test points")
+
+    points(NOW.replace(year=2025, month=12, day=24), 400)  # expires 2026-12-24: day 30 from NOW
+    points(NOW.replace(year=2025, month=12, day=25), 500)  # expires 2026-12-25: day 31 from NOW
+    points(NOW.replace(month=1, day=10), -100)  # spends the oldest lot first: 300 of it left
+    expiring = source.rules.model_copy(update={"expiry": ExpiryRule(months=12, remind_days=30)})
+
+    def notice(now: dt.datetime) -> dict[str, str]:
+        view = StoreMemberSource(KEY, TERMINAL, lambda: now, expiring).find_by_qr(f"member:{member.id}")
+        assert view is not None
+        return view.expiry_notice
+
+    first_lot = {
+        "zh": "300 积分将于 12月24日 过期，本单可用积分抵扣",
+        "en": "300 points expire on 24 Dec — use them today",
+    }
+    assert notice(NOW) == first_lot  # day 30 is in, the second lot on day 31 is not
+    assert notice(NOW + dt.timedelta(days=1)) == first_lot  # both in: the oldest date is the one shown
+    assert notice(NOW - dt.timedelta(days=1)) == {}  # day 31: too early to remind
+    assert notice(NOW.replace(month=12, day=24)) == {  # the first lot has expired: the second is next
+        "zh": "500 积分将于 12月25日 过期，本单可用积分抵扣",
+        "en": "500 points expire on 25 Dec — use them today",
+    }
+    assert source.find_by_qr(f"member:{member.id}").expiry_notice == {}  # type: ignore[union-attr]  # no expiry rule

@@ -30,6 +30,8 @@ class MemberView:
     next_tier: Text | None = None
     points_to_next_tier: int = 0
     greeting: Text = field(default_factory=dict)
+    expiry_notice: Text = field(default_factory=dict)
+    """Points expiring soon (积分到期提醒), one line; empty when nothing expires in the reminder window."""
 
     def text(self, value: Text, lang: str) -> str:
         """``value`` in ``lang``, Chinese when the language is missing."""
