@@ -184,7 +184,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     def build(self) -> ScreenManager:
         regular, bold = fonts.kivy_faces()
         LabelBase.register("CJK", str(regular), fn_bold=str(bold))
-        from kiosk.screens import all_screens
+        from kiosk.screens import KioskScreens, checkout_screens
 
         open_database(self.settings.db_path)
         if self.demo_mode:
@@ -195,8 +195,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         from kiosk.flows.members import MemberFlow
 
         self.member_flow = MemberFlow(self)
-        manager = ScreenManager(transition=NoTransition())
-        for screen in all_screens():
+        manager = KioskScreens(transition=NoTransition())
+        for screen in checkout_screens():  # member and refund screens: when first shown
             manager.add_widget(screen)
         return manager
 
