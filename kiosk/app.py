@@ -128,6 +128,11 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     remaining_text = StringProperty(format_fen(0))
     payment_busy = BooleanProperty(False)
     override_offered = BooleanProperty(False)  # member payment over the offline cap: 店员授权 offered
+    override_draw = StringProperty("")  # which member button the override is for: stored_value / points
+    member_options = ObjectProperty(
+        None, allownone=True
+    )  # kiosk.member_choices.MemberOptions on the pay screen
+    coupon_choices = ListProperty([])  # kiosk.member_choices.CouponChoice, one per usable coupon
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
@@ -162,6 +167,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.tenders: list[PaymentIntent] = []
         self.approvals: list[Approval] = []  # attendant approvals the sale carries (offline-cap override)
         self.override_asked: Any = None  # what the member payment over the cap would spend (OfflineSpend)
+        self.declined_coupons: frozenset[str] = frozenset()  # coupons the shopper keeps for later (this sale)
         self.popup: Any = None
         self.print_queue: Any = None
         self.virtual_printer: Any = None

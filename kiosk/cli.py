@@ -63,12 +63,14 @@ def run(
     """Run the self-checkout app (Kivy)."""
     provisioned = None
     if config_path is not None:
-        from kiosk.config import ConfigError, load_config
+        from kiosk.config import ConfigError, config_warnings, load_config
 
         try:
             provisioned = load_config(config_path)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from exc
+        for warning in config_warnings(provisioned, config_path):  # a missing logo never stops a sale
+            logging.getLogger("kiosk").warning("%s", warning.render(str(config_path)))
         db_path, store, device = Path(provisioned.data.path), provisioned.store.id, provisioned.device.id
     width, height = (int(v) for v in size.lower().split("x"))
     # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
@@ -137,7 +139,7 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     return {
         "timezone": config.store.timezone,
         "shop_name": config.store.name,
-        "logo": config.store.logo,
+        "logo": config.store.logo if config.store.logo_problem() is None else None,  # else the name alone
         "printer_url": printer.url if printer else None,
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
         "offline_points_cap": config.limits.offline_points_per_member,

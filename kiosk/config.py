@@ -74,18 +74,23 @@ class StoreConfig(_Section):
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code.")
     logo: str | None = Field(
         default=None,
-        description="The shop's logo beside its name on the start screen: absolute path of a PNG file.",
+        description="The shop's logo beside its name on the start screen: absolute path of a PNG file. "
+        "A file that is missing, unreadable or not a PNG is a warning: the terminal shows the name alone.",
     )
 
     @field_validator("logo")
     @classmethod
-    def _logo_is_png(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        problem = _png_problem(Path(value))
-        if problem is not None:
-            raise PydanticCustomError("bilingual", "{en}", {"en": problem[0], "zh": problem[1]})
+    def _logo_is_absolute(cls, value: str | None) -> str | None:
+        # the path is the file's own text, so a relative one is an error; the file itself lives on the
+        # device and may be missing there: that is only a warning (config_warnings), never a stop
+        if value is not None and not Path(value).is_absolute():
+            en, zh = _relative_logo(value)
+            raise PydanticCustomError("bilingual", "{en}", {"en": en, "zh": zh})
         return value
+
+    def logo_problem(self) -> tuple[str, str] | None:
+        """Why the logo file cannot be shown (English, Chinese), or None when there is none or it is a PNG."""
+        return _png_problem(Path(self.logo)) if self.logo else None
 
     @field_validator("timezone")
     @classmethod
@@ -100,22 +105,28 @@ class StoreConfig(_Section):
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def _relative_logo(value: str) -> tuple[str, str]:
+    return (f"must be an absolute path, e.g. /boot/firmware/logo.png (got {value})",
+            f"必须是绝对路径，例如 /boot/firmware/logo.png（现在是 {value}）")  # fmt: skip
+
+
 def _png_problem(path: Path) -> tuple[str, str] | None:
     """Why ``path`` cannot be shown as the logo (English, Chinese), or None when it is a PNG file."""
     if not path.is_absolute():
-        return (f"must be an absolute path, e.g. /boot/firmware/logo.png (got {path})",
-                f"必须是绝对路径，例如 /boot/firmware/logo.png（现在是 {path}）")  # fmt: skip
+        return _relative_logo(str(path))
     try:
         with path.open("rb") as file:
             head = file.read(len(PNG_SIGNATURE))
     except FileNotFoundError:
-        return (f"no file at {path}; copy the logo there or remove `logo`",
-                f"{path} 不存在；请把标志图片放到这里，或删除 `logo`")  # fmt: skip
+        return (f"no file at {path}; copy the logo there or remove `logo` (the shop name is shown alone)",
+                f"{path} 不存在；请把标志图片放到这里，或删除 `logo`（现只显示店名）")  # fmt: skip
     except OSError as exc:
-        return (f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}")
+        return (f"cannot read {path}: {exc.strerror}; check the file's permissions "
+                "(the shop name is shown alone)",
+                f"无法读取 {path}：{exc.strerror}；请检查文件权限（现只显示店名）")  # fmt: skip
     if head != PNG_SIGNATURE:
-        return (f"{path} is not a PNG image; save the logo as PNG",
-                f"{path} 不是 PNG 图片；请把标志另存为 PNG")  # fmt: skip
+        return (f"{path} is not a PNG image; save the logo as PNG (the shop name is shown alone)",
+                f"{path} 不是 PNG 图片；请把标志另存为 PNG（现只显示店名）")  # fmt: skip
     return None
 
 
@@ -496,6 +507,21 @@ def load_config(path: str | Path) -> KioskConfig:
         )
         raise ConfigError(str(path), [problem]) from exc
     return parse_config(text, str(path))
+
+
+def config_warnings(config: KioskConfig, path: str | Path) -> list[ConfigProblem]:
+    """What in the file at ``path`` is wrong but stops nothing: a logo that cannot be shown.
+
+    Located like errors (``file:line``); the terminal runs, without that part.
+    """
+    problem = config.store.logo_problem()
+    if problem is None:
+        return []
+    try:
+        lines = _table_lines(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        lines = {}
+    return [ConfigProblem("store.logo", _line_for(("store", "logo"), lines), problem[0], problem[1])]
 
 
 def dump_config(config: KioskConfig) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kiosk.config import ConfigError, load_config
+from kiosk.config import ConfigError, config_warnings, load_config
 
 __all__ = ["config"]
 
@@ -34,7 +34,11 @@ def _validate_hw(table: dict[str, object], path: Path) -> None:
 @config.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def validate(path: Path) -> None:
-    """Check PATH; print OK or each problem with its line and fix (exit 1). / 校验配置文件。"""
+    """Check PATH; print OK or each problem with its line and fix (exit 1). / 校验配置文件。
+
+    Warnings (a logo file that cannot be shown) are printed with their line and fix, but the
+    file is still valid: the terminal runs without that part (exit 0).
+    """
     try:
         loaded = load_config(path)
     except ConfigError as exc:
@@ -44,4 +48,6 @@ def validate(path: Path) -> None:
         raise SystemExit(1) from None
     if loaded.hw is not None:
         _validate_hw(loaded.hw, path)
+    for warning in config_warnings(loaded, path):
+        click.echo(f"warning / 警告: {warning.render(str(path))}", err=True)
     click.echo(f"OK: {path} (store {loaded.store.id}, device {loaded.device.id}) / 配置有效")

@@ -33,7 +33,6 @@ from kiosk.domain.loyalty import (
     expiring_soon,
     mask_name,
     mask_phone,
-    redeem_quote,
     sale_ledger,
     spend,
     tier_for,
@@ -47,6 +46,7 @@ from kiosk.domain.loyalty.rules import (
     TierRule,
 )
 from kiosk.domain.loyalty.tiers import progress, tier_by_code
+from kiosk.member_choices import CouponChoice, MemberDraw, MemberOptions, coupon_choices, member_options
 from kiosk.screens.member_view import MemberView
 from kiosk.store import members
 from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
@@ -58,7 +58,7 @@ STORED_VALUE, POINTS_METHOD = "stored_value", "points"
 
 @dataclass(frozen=True)
 class MemberTender:
-    """What one tap on 储值/积分 pays: stored value fen, points and the fen they are worth."""
+    """What one tap on 储值支付 or 积分抵扣 pays: stored value fen, or points and the fen they are worth."""
 
     stored_value_fen: int = 0
     points: int = 0
@@ -223,16 +223,32 @@ class StoreMemberSource:
         return usable
 
     # --- pricing ---------------------------------------------------------------------------
-    def priced(self, member: MemberView, cart: Cart) -> PricedCart:
-        """``cart`` with the member's tier discount and the best combination of their coupons."""
+    def priced(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> PricedCart:
+        """``cart`` with the member's tier discount and the best combination of their coupons.
+
+        ``declined`` are coupons the shopper keeps for later: they are left out of the choice.
+        """
         row = Member.get_by_id(member.member_id)
         tier = self.tier(row, member.points)
-        coupons = tuple(self.usable_coupons(member.member_id))
+        coupons = tuple(c for c in self.usable_coupons(member.member_id) if c.id not in declined)
         return best_coupons(cart, coupons, self.now(), member.member_id, tier.discount_percent)
 
-    def savings_fen(self, member: MemberView, cart: Cart) -> int:
-        """Fen the member saves on ``cart`` (tier price, coupons)."""
-        return self.priced(member, cart).discount_fen if not cart.is_empty else 0
+    def savings_fen(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> int:
+        """Fen the member saves on ``cart`` (tier price, coupons but the ``declined`` ones)."""
+        return self.priced(member, cart, declined).discount_fen if not cart.is_empty else 0
+
+    def coupon_choices(
+        self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()
+    ) -> tuple[CouponChoice, ...]:
+        """Each usable coupon on ``cart``: used in the price, kept for later, or not usable here."""
+        if cart.is_empty:
+            return ()
+        usable = self.usable_coupons(member.member_id)
+        if not usable:
+            return ()
+        priced = self.priced(member, cart, declined)
+        discount = self.tier(Member.get_by_id(member.member_id), member.points).discount_percent
+        return coupon_choices(usable, priced, declined, cart, self.now(), member.member_id, discount)
 
     def _context(self, member: MemberView) -> EarnContext:
         row = Member.get_by_id(member.member_id)
@@ -249,46 +265,53 @@ class StoreMemberSource:
         return earn_points(lines, 0, self.rules.earn, self._context(member), self.rules.holidays).points
 
     # --- paying ----------------------------------------------------------------------------
+    def member_options(
+        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+    ) -> MemberOptions:
+        """What 储值支付 and 积分抵扣 would pay now (balances less ``taken``), or why not."""
+        held = members.member_balances(member.member_id)
+        used_points, used_points_fen = _points_in(taken)
+        return member_options(
+            held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken),
+            held.get(POINTS, 0) - used_points,
+            remaining_fen,
+            due_fen,
+            used_points_fen,
+            self.rules.redeem,
+        )
+
     def member_tender(
         self,
         member: MemberView,
         remaining_fen: int,
         due_fen: int,
         taken: Sequence[PaymentIntent],
+        draw: MemberDraw | str,
         override_by: str = "",
     ) -> MemberTender:
-        """Stored value first, then points, for up to ``remaining_fen``; raise if over the offline cap.
+        """Stored value or points (``draw``) for up to ``remaining_fen``; raise if over the offline cap.
 
         ``taken`` are the tenders already on the sale, so a second tap never
-        spends the same balance twice. Raises :class:`NeedsAttendant` above the
+        spends the same balance twice, and points stay within the rules' share of
+        ``due_fen`` over the whole sale. Raises :class:`NeedsAttendant` above the
         offline cap (unless attendant ``override_by`` approved it: the tender then
-        carries the audit detail) and :class:`LoyaltyError` when the member has nothing to pay with.
+        carries the audit detail) and :class:`LoyaltyError` when ``draw`` has nothing to pay with.
         """
-        held = members.member_balances(member.member_id)
-        stored_left = held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken)
-        stored = max(0, min(remaining_fen, stored_left))
-        used_points, used_points_fen = _points_in(taken)
-        quote = redeem_quote(
-            held.get(POINTS, 0) - used_points,
-            due_fen,
-            self.rules.redeem,
-        )
-        room_fen = max(0, quote.fen - used_points_fen)
-        points_fen = min(remaining_fen - stored, room_fen)
-        step = self.rules.redeem.points_per_yuan
-        points = points_fen * step // 100
-        points_fen = points * 100 // step
-        tender = MemberTender(stored, points, points_fen)
+        options = self.member_options(member, remaining_fen, due_fen, taken)
+        if draw == MemberDraw.STORED_VALUE:
+            tender = MemberTender(stored_value_fen=options.stored_value_pay_fen)
+        else:
+            tender = MemberTender(points=options.points.points, points_fen=options.points.fen)
         if tender.total_fen <= 0:
-            raise LoyaltyError("no stored value or usable points / 没有可用的储值或积分")
-        asked = OfflineSpend(points, stored)
+            raise LoyaltyError(f"no {draw} to pay with / 没有可用的储值或积分")
+        asked = OfflineSpend(tender.points, tender.stored_value_fen)
         cap = self.rules.risk
         decision = members.check_member_spend(member.member_id, asked, self.online(), cap, override_by)
         if decision.verdict is Verdict.OVERRIDDEN:
             detail = {
                 "reason": decision.reason,
-                "points": points,
-                "stored_value_fen": stored,
+                "points": tender.points,
+                "stored_value_fen": tender.stored_value_fen,
                 "cap_points": cap.offline_points,
                 "cap_stored_value_fen": cap.offline_stored_value_fen,
             }
@@ -314,10 +337,16 @@ class StoreMemberSource:
         return split, self.view(Member.get_by_id(member.member_id))
 
     def sale_addon(
-        self, member: MemberView, cart: Cart, tenders: Sequence[PaymentIntent] = (), sale_id: str = ""
+        self,
+        member: MemberView,
+        cart: Cart,
+        tenders: Sequence[PaymentIntent] = (),
+        sale_id: str = "",
+        declined: frozenset[str] = frozenset(),
     ) -> members.MemberSale:
-        """The member's part of sale ``sale_id``: coupons, points redeemed, stored value spent, earned."""
-        priced = self.priced(member, cart)
+        """The member's part of sale ``sale_id``: coupons (but ``declined``), points redeemed, stored value
+        spent, earned."""
+        priced = self.priced(member, cart, declined)
         held = members.member_balances(member.member_id)
         sv_rule = self.rules.stored_value
         stored = spend(_stored_in(tenders), Split(held.get(PRINCIPAL, 0), held.get(BONUS, 0)), sv_rule)

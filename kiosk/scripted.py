@@ -7,7 +7,7 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``reprint:N``, ``surname:王``,
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``coupon:N``, ``reprint:N``, ``surname:王``,
 ``refund_sale:N`` or ``refund_line:N:id``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
@@ -30,6 +30,7 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.button import Button
+from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
@@ -283,6 +284,8 @@ class ScriptedShopper:
         if where == "row":
             index, _, name = name.partition(":")
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
+        if where == "coupon":  # a coupon button on the pay screen
+            return self.app.root.get_screen("pay").coupon_buttons()[int(name)]
         if where == "tile":
             return self.app.root.get_screen("pick").tiles()[int(name)]
         if where == "surname":  # a surname on the join name screen's page shown
@@ -326,6 +329,14 @@ class ScriptedShopper:
                 view["popup"]["rows"] = [row.text for row in app.popup.rows()]
         screen = app.root.get_screen(app.root.current)
         view["texts"] = {key: w.text for key, w in screen.ids.items() if isinstance(w, Label) and w.text}
+        view["images"] = {
+            key: w.source for key, w in screen.ids.items() if isinstance(w, Image) and w.opacity
+        }
+        view["enabled"] = sorted(
+            key for key, w in screen.ids.items() if isinstance(w, Button) and not w.disabled
+        )
+        if hasattr(screen, "coupon_buttons"):  # the pay screen's coupons: text, and whether a tap works
+            view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
         if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown
             view["surnames"] = [b.text for b in screen.surname_buttons()]
         return view

@@ -9,6 +9,7 @@ import pytest
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind, LoyaltyError, OfflineSpend, verify_chain
 from kiosk.domain.loyalty.rules import ExpiryRule, RiskCap
+from kiosk.member_choices import CouponState, MemberDraw, MemberOptions, PointsDraw
 from kiosk.members_source import (
     DEMO_TIER_NAMES_EN,
     MemberTender,
@@ -65,7 +66,7 @@ def test_stored_value_payment_writes_ledger_and_coupon_with_the_sale(source: Sto
     assert view is not None
     cart = Cart().add(RICE, 2)  # ¥40, 满30减5 -> ¥35
     assert source.savings_fen(view, cart) == 500
-    tender = source.member_tender(view, 3500, 3500, [])
+    tender = source.member_tender(view, 3500, 3500, [], MemberDraw.STORED_VALUE)
     assert tender == MemberTender(stored_value_fen=3500)
     addon = source.sale_addon(view, cart, tender.payments(), "s-1")
     commit_sale(cart, tender.payments(), TERMINAL, NOW, "s-1", member=addon)
@@ -83,13 +84,13 @@ def test_stored_value_payment_writes_ledger_and_coupon_with_the_sale(source: Sto
 def test_points_cover_what_stored_value_cannot_within_the_redeem_share(source: StoreMemberSource) -> None:
     view = source.find_by_card("0012345678")
     assert view is not None
-    tender = source.member_tender(view, 6000, 6000, [])
-    # ¥50 stored value, then points: at most half of ¥60 = ¥30, but only ¥10 is left to pay
-    assert tender == MemberTender(stored_value_fen=5000, points=1000, points_fen=1000)
+    stored = source.member_tender(view, 6000, 6000, [], MemberDraw.STORED_VALUE)
+    assert stored == MemberTender(stored_value_fen=5000)
+    # then points: at most half of ¥60 = ¥30, but only ¥10 is left to pay
+    points = source.member_tender(view, 1000, 6000, stored.payments(), MemberDraw.POINTS)
+    assert points == MemberTender(points=1000, points_fen=1000)
     with pytest.raises(LoyaltyError):
-        source.member_tender(
-            view, 1000, 6000, [*tender.payments()[:1], PaymentIntent("points", 1000, "points:1280")]
-        )
+        source.member_tender(view, 1000, 6000, stored.payments(), MemberDraw.STORED_VALUE)
 
 
 def test_above_the_offline_cap_needs_an_attendant(source: StoreMemberSource) -> None:
@@ -99,7 +100,7 @@ def test_above_the_offline_cap_needs_an_attendant(source: StoreMemberSource) -> 
     view = source.find_by_card("0012345678")
     assert view is not None
     with pytest.raises(NeedsAttendant, match="stored value 3000 fen > 2000 fen") as refused:
-        source.member_tender(view, 3000, 3000, [])
+        source.member_tender(view, 3000, 3000, [], MemberDraw.STORED_VALUE)
     assert refused.value.asked == OfflineSpend(points=0, stored_value_fen=3000)
     assert members.member_balances(view.member_id)[PRINCIPAL] == 5000
     assert BONUS not in members.member_balances(view.member_id)
@@ -149,7 +150,7 @@ def test_an_attendant_override_lets_the_payment_through_with_its_audit_detail(
     )
     view = source.find_by_card("0012345678")
     assert view is not None
-    tender = source.member_tender(view, 3000, 3000, [], override_by="attendant-1")
+    tender = source.member_tender(view, 3000, 3000, [], MemberDraw.STORED_VALUE, override_by="attendant-1")
     assert (tender.stored_value_fen, tender.points, tender.points_fen) == (3000, 0, 0)
     assert tender.override == {
         "reason": "offline cap exceeded: stored value 3000 fen > 2000 fen",
@@ -205,3 +206,106 @@ def test_points_expiring_within_the_reminder_window_show_one_line_oldest_lot_fir
         "en": "500 points expire on 25 Dec — use them today",
     }
     assert source.find_by_qr(f"member:{member.id}").expiry_notice == {}  # type: ignore[union-attr]  # no expiry rule
+
+
+def test_the_pay_buttons_offer_the_balance_and_the_points_within_the_redeem_share(
+    source: StoreMemberSource,
+) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    # ¥35 due: half is ¥17.50, more than the 1280 points are worth
+    assert source.member_options(view, 3500, 3500, []) == MemberOptions(
+        stored_value_fen=5000,
+        stored_value_pay_fen=3500,
+        stored_value_reason="",
+        points_left=1280,
+        points=PointsDraw(points=1280, fen=1280),
+        share_percent=50,
+    )
+    # ¥20 due: the share (¥10) is what limits the points
+    assert source.member_options(view, 2000, 2000, []).points == PointsDraw(1000, 1000, share_capped=True)
+    taken = [PaymentIntent("points", 1000, "points:1000")]
+    after = source.member_options(view, 1000, 2000, taken)
+    assert (after.points_left, after.points) == (
+        280,
+        PointsDraw(reason="points_share_used", values={"percent": 50}),
+    )
+    spent = [PaymentIntent("stored_value", 5000, "member")]
+    assert source.member_options(view, 1000, 6000, spent).stored_value_reason == "stored_value_none"
+    strict = source.rules.model_copy(
+        update={"redeem": source.rules.redeem.model_copy(update={"min_points": 2000})}
+    )
+    source.rules = strict
+    assert source.member_options(view, 3500, 3500, []).points == PointsDraw(
+        reason="points_too_few", values={"least": 2000}
+    )
+
+
+def test_points_first_then_stored_value_write_the_same_ledger_entries_as_before(
+    source: StoreMemberSource,
+) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    cart = Cart().add(RICE, 2)  # ¥40, 满30减5 -> ¥35
+    points = source.member_tender(view, 3500, 3500, [], MemberDraw.POINTS)
+    assert points == MemberTender(points=1280, points_fen=1280)
+    stored = source.member_tender(view, 3500 - 1280, 3500, points.payments(), MemberDraw.STORED_VALUE)
+    assert stored == MemberTender(stored_value_fen=2220)
+    tenders = [*points.payments(), *stored.payments()]
+    addon = source.sale_addon(view, cart, tenders, "s-2")
+    commit_sale(cart, tenders, TERMINAL, NOW, "s-2", member=addon)
+    assert [(p.method, p.amount_fen, p.reference) for p in Payment.select()] == [
+        ("points", 1280, "points:1280"),
+        ("stored_value", 2220, "member"),
+    ]
+    data = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)["data"]
+    assert [(e["account"], e["kind"], e["amount"]) for e in data["ledger"]] == [
+        (POINTS, "redeem", -1280),
+        (PRINCIPAL, "spend", -2220),
+        (POINTS, "earn", 22),  # the ¥22.20 paid with stored value principal earns; points do not
+    ]
+    assert members.member_balances(view.member_id) == {POINTS: 22, PRINCIPAL: 2780}
+
+
+def test_points_above_the_offline_cap_need_an_attendant_and_carry_the_override(
+    source: StoreMemberSource,
+) -> None:
+    source.rules = source.rules.model_copy(
+        update={"risk": RiskCap(offline_points=500, offline_stored_value_fen=100000)}
+    )
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    with pytest.raises(NeedsAttendant, match="points 1280 > 500") as refused:
+        source.member_tender(view, 3500, 3500, [], MemberDraw.POINTS)
+    assert refused.value.asked == OfflineSpend(points=1280, stored_value_fen=0)
+    assert source.member_tender(view, 3500, 3500, [], MemberDraw.STORED_VALUE).stored_value_fen == 3500
+    tender = source.member_tender(view, 3500, 3500, [], MemberDraw.POINTS, override_by="attendant-1")
+    assert tender.override == {
+        "reason": "offline cap exceeded: points 1280 > 500",
+        "points": 1280,
+        "stored_value_fen": 0,
+        "cap_points": 500,
+        "cap_stored_value_fen": 100000,
+    }
+
+
+def test_a_coupon_the_shopper_keeps_for_later_is_left_out_of_price_earn_and_sale(
+    source: StoreMemberSource,
+) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    cart = Cart().add(RICE, 2)  # ¥40
+    (used,) = source.coupon_choices(view, cart)
+    assert (used.coupon_id, used.name, used.state, used.off_fen) == (
+        "demo-coupon-0001", {"zh": "满30减5", "en": "满30减5"}, CouponState.USED, 500,
+    )  # fmt: skip
+    kept = frozenset({"demo-coupon-0001"})
+    assert [c.state for c in source.coupon_choices(view, cart, kept)] == [CouponState.KEPT]
+    assert source.savings_fen(view, cart, kept) == 0
+    assert [c.state for c in source.coupon_choices(view, Cart().add(RICE, 1))] == [CouponState.NOT_HERE]
+    addon = source.sale_addon(view, cart, [], "s-3", kept)
+    assert (addon.priced.coupon_ids, addon.priced.total_fen, addon.earned_points) == ((), 4000, 40)
+    commit_sale(cart, [PaymentIntent("cash", 4000)], TERMINAL, NOW, "s-3", member=addon)
+    data = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)["data"]
+    assert (data["total_fen"], data.get("coupons", [])) == (4000, [])
+    assert source.find_by_card("0012345678").coupons == ({"zh": "满30减5", "en": "满30减5"},)  # type: ignore[union-attr]

@@ -112,7 +112,8 @@ class CartFlow:
 
     def refresh_totals(self) -> None:
         """Subtotal, member savings, total due, points to earn and what is left to pay."""
-        savings = self.members.savings_fen(self.member, self.cart) if self.member and self.members else 0
+        member, source, declined = self.member, self.members, self.declined_coupons
+        savings = source.savings_fen(member, self.cart, declined) if member and source else 0
         self.subtotal_text = format_fen(self.cart.total_fen)
         self.discount_text = format_fen(-savings)
         self.due_fen = self.cart.total_fen - savings
@@ -120,6 +121,8 @@ class CartFlow:
         self.item_count = self.cart.item_count
         self.paid_fen = sum(t.amount_fen for t in self.tenders)
         self.remaining_text = format_fen(self.due_fen - self.paid_fen)
+        if self.root is not None and self.root.current == "pay":
+            self.refresh_member_choices()
 
     def points_to_earn(self) -> int:
         """Points the member earns on this cart (zero without a member)."""
@@ -129,6 +132,8 @@ class CartFlow:
         if member is None:
             self._say("member_unknown", error=True)
             return
+        if self.member is None or self.member.member_id != member.member_id:
+            self.declined_coupons = frozenset()  # another member: their own coupons, all offered again
         self.member = member
         self.refresh_totals()
         self.root.get_screen("cart").show(self.cart, self.lang)

@@ -51,6 +51,7 @@ class IdleFlow:
     def reset(self) -> None:
         """Back to the attract screen with no cart, member, payment or message left."""
         self.tenders, self.approvals, self.override_offered = [], [], False
+        self.override_draw, self.declined_coupons = "", frozenset()
         self.member = None
         self.selected_sku = ""
         self.cart_id = str(uuid.uuid4())

@@ -28,8 +28,9 @@ class PaymentFlow:
         self.refresh_totals()
         self.message = ""
         self._message_source = None
-        self.override_offered = False
+        self.override_offered, self.override_draw = False, ""
         self.go("pay")
+        self.refresh_member_choices()
         self.speak("pay_mobile_hint")
 
     def remaining_fen(self) -> int:
@@ -97,11 +98,20 @@ class PaymentFlow:
         key = {PaymentStatus.DECLINED: "mobile_declined", PaymentStatus.TIMEOUT: "mobile_timeout"}
         self._say(key.get(result.status, "mobile_error"), error=True, wallet=name, reason=result.reason)
 
-    def pay_member(self, override_by: str = "") -> None:
-        """储值/积分: pay what remains (or what the balances cover) from stored value, then points.
+    def refresh_member_choices(self) -> None:
+        """The pay screen's member buttons and coupon choices for what is left to pay now."""
+        member, source = self.member, self.members
+        if member is None or source is None:
+            self.member_options, self.coupon_choices = None, []
+            return
+        self.member_options = source.member_options(member, self.remaining_fen(), self.due_fen, self.tenders)
+        self.coupon_choices = list(source.coupon_choices(member, self.cart, self.declined_coupons))
 
-        Above the offline cap the button turns into 店员授权 / Staff override
-        (``override_offered``); ``override_by`` is the attendant who approved it.
+    def pay_member(self, draw: str, override_by: str = "") -> None:
+        """储值支付 (``draw`` = ``stored_value``) or 积分抵扣 (``points``): what remains, or what it covers.
+
+        Above the offline cap that button turns into 店员授权 / Staff override
+        (``override_draw``); ``override_by`` is the attendant who approved it.
         """
         from kiosk.domain.loyalty import LoyaltyError
         from kiosk.members_source import NeedsAttendant
@@ -113,29 +123,39 @@ class PaymentFlow:
             return
         try:
             tender = self.members.member_tender(
-                self.member, self.remaining_fen(), self.due_fen, self.tenders, override_by
+                self.member, self.remaining_fen(), self.due_fen, self.tenders, draw, override_by
             )
         except NeedsAttendant as exc:
-            log.info("member payment needs an attendant: %s", exc)
+            log.info("member payment (%s) needs an attendant: %s", draw, exc)
             self.override_asked = exc.asked
-            self.override_offered = True
+            self.override_draw, self.override_offered = draw, True
             self._say("member_pay_over_cap", error=True)
             return
         except LoyaltyError:
             self._say("member_pay_nothing", error=True)
             return
-        self.override_offered = False
+        self.override_draw, self.override_offered = "", False
         if tender.override is not None:
             self.approvals.append(Approval("offline_cap_override", override_by, tender.override))
         self.tenders.extend(tender.payments())
-        self._say("member_paid", amount=format_fen(tender.total_fen), points=tender.points)
+        if tender.points:
+            self._say("member_paid_points", amount=format_fen(tender.total_fen), points=tender.points)
+        else:
+            self._say("member_paid_stored", amount=format_fen(tender.total_fen))
         self._after_tender()
+
+    def member_button(self, draw: str) -> None:
+        """A tap on 储值支付 or 积分抵扣: pay, or ask for the override that button is showing."""
+        if self.override_offered and self.override_draw == draw:
+            self.override_member_cap()
+        else:
+            self.pay_member(draw)
 
     def override_member_cap(self) -> None:
         """店员授权: an attendant's PIN lets the member payment above the offline cap through, audited."""
         from kiosk.screens.popups import PinPopup
 
-        asked = self.override_asked
+        asked, draw = self.override_asked, self.override_draw
         if not self.override_offered or asked is None or self.payment_busy:
             return
         PinPopup.ask(
@@ -145,8 +165,23 @@ class PaymentFlow:
                 "override_cap_body",
                 {"amount": format_fen(asked.stored_value_fen), "points": asked.points},
             ),
-            approved=lambda staff: self.pay_member(override_by=staff),
+            approved=lambda staff: self.pay_member(draw, override_by=staff),
         )
+
+    def toggle_coupon(self, coupon_id: str) -> None:
+        """The shopper ticks or unticks a usable coupon; only before anything is paid (the total changes)."""
+        choice = next((c for c in self.coupon_choices if c.coupon_id == coupon_id), None)
+        if choice is None or not choice.can_toggle or self.tenders or self.payment_busy:
+            return
+        keep = choice.state == "used"
+        self.declined_coupons = (
+            self.declined_coupons | {coupon_id} if keep else self.declined_coupons - {coupon_id}
+        )
+        self.override_draw, self.override_offered = "", False  # the amounts asked have changed
+        self.refresh_totals()
+        self.refresh_member_choices()
+        key = "coupon_kept" if keep else "coupon_used"
+        self._say(key, name=choice.name, total=format_fen(self.due_fen))
 
     def _after_tender(self) -> None:
         self.refresh_totals()
@@ -159,7 +194,7 @@ class PaymentFlow:
         now = self.now()
         try:
             addon = (
-                self.members.sale_addon(member, cart, self.tenders, sale_id)
+                self.members.sale_addon(member, cart, self.tenders, sale_id, self.declined_coupons)
                 if member and self.members
                 else None
             )
@@ -182,6 +217,7 @@ class PaymentFlow:
         self.last_total_text = format_fen(sale.total_fen)
         self.qr_url = self.receipt_url(sale.receipt_no)
         self.tenders, self.approvals, self.override_offered = [], [], False
+        self.override_draw, self.declined_coupons = "", frozenset()
         self.set_cart(Cart())
         self.message = ""
         self.root.current = "receipt"

@@ -54,22 +54,43 @@ class MemberSource(Protocol):
         """The member whose member QR is ``payload`` (``member:<id>``)."""
         ...
 
-    def savings_fen(self, member: MemberView, cart: Cart) -> int:
-        """Fen the member saves on ``cart`` (tier price, coupons)."""
+    def savings_fen(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> int:
+        """Fen the member saves on ``cart`` (tier price, coupons but the ``declined`` ones)."""
+        ...
+
+    def coupon_choices(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> Any:
+        """Each usable coupon on ``cart`` (``member_choices.CouponChoice``): used, kept or not usable."""
         ...
 
     def points_for(self, member: MemberView, paid_fen: int) -> int:
         """Points the member earns for paying ``paid_fen`` in money."""
         ...
 
-    def member_tender(
+    def member_options(
         self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
     ) -> Any:
-        """Stored value and points paying up to ``remaining_fen`` (has ``.payments()``, ``.points``)."""
+        """What 储值支付 and 积分抵扣 would pay now, or why not (``kiosk.member_choices.MemberOptions``)."""
+        ...
+
+    def member_tender(
+        self,
+        member: MemberView,
+        remaining_fen: int,
+        due_fen: int,
+        taken: Sequence[PaymentIntent],
+        draw: str,
+        override_by: str = "",
+    ) -> Any:
+        """Stored value or points (``draw``) paying up to ``remaining_fen`` (``.payments()``, ``.points``)."""
         ...
 
     def sale_addon(
-        self, member: MemberView, cart: Cart, tenders: Sequence[PaymentIntent], sale_id: str
+        self,
+        member: MemberView,
+        cart: Cart,
+        tenders: Sequence[PaymentIntent],
+        sale_id: str,
+        declined: frozenset[str] = frozenset(),
     ) -> Any:
         """What the sale commit writes for the member, in the sale's transaction (``.earned_points``)."""
         ...

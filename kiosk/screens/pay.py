@@ -1,5 +1,13 @@
-"""Pay screen: total, paid so far, what is left; cash (whole or part) or a scanned payment code."""
+"""Pay screen: total, paid so far, what is left; cash (whole or part), a scanned payment code,
+the member's stored value or points, and the member's coupons to use now or keep."""
 
+from typing import Any
+
+from kivy.factory import Factory
+from kivy.properties import ListProperty
+from kivy.uix.widget import Widget
+
+from kiosk.member_choices import CouponChoice
 from kiosk.screens.base import KioskScreen, load_kv
 
 
@@ -7,7 +15,34 @@ class PayScreen(KioskScreen):
     """Split payment: each tender reduces what is left; the sale commits when nothing is.
 
     The part-cash buttons (¥10, ¥20, ¥50, ``CASH_PARTS_FEN`` in pay.kv) work only below what is left.
+    储值支付 and 积分抵扣 each pay what that money covers; a usable coupon can be
+    unticked (kept for later) until the first tender is taken, since it changes the total.
     """
+
+    coupon_list = ListProperty([])  # bound to ``app.coupon_choices`` in pay.kv
+
+    def on_coupon_list(self, _screen: "PayScreen", choices: list[CouponChoice]) -> None:
+        self.show_coupons(choices)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: list[CouponChoice] | None = None
+
+    def show_coupons(self, choices: list[CouponChoice]) -> None:
+        """One button per usable coupon; rebuilt only when the choices change."""
+        if choices == self._shown:
+            return
+        self._shown = list(choices)
+        box = self.ids.coupons
+        box.clear_widgets()
+        for choice in choices:
+            button = Factory.CouponButton()
+            button.choice = choice
+            box.add_widget(button)
+
+    def coupon_buttons(self) -> list[Widget]:
+        """The coupon buttons, left to right."""
+        return list(reversed(self.ids.coupons.children))
 
 
 load_kv("pay")

@@ -18,10 +18,10 @@ from tests.app.test_kiosk_window import DUMPLINGS, MEMBER_CARD, PIN, WATER, afte
 
 OVERRIDE_STEPS: list[dict[str, Any]] = [
     {"scan": WATER}, {"scan": DUMPLINGS}, {"card": MEMBER_CARD}, {"tap": "cart:pay"},
-    {"tap": "pay:member_pay"}, {"observe": "over_cap"}, {"shot": "override_offer"},
-    {"tap": "pay:member_pay"}, {"observe": "override_keypad"}, {"shot": "override_pin"},
+    {"tap": "pay:stored_value_pay"}, {"observe": "over_cap"}, {"shot": "override_offer"},
+    {"tap": "pay:stored_value_pay"}, {"observe": "override_keypad"}, {"shot": "override_pin"},
     {"pin": "1111"}, {"observe": "wrong_pin"}, {"tap": "popup:cancel"}, {"observe": "cancelled"},
-    {"tap": "pay:member_pay"}, {"pin": PIN}, {"wait_until": "receipt"}, {"observe": "paid"},
+    {"tap": "pay:stored_value_pay"}, {"pin": PIN}, {"wait_until": "receipt"}, {"observe": "paid"},
     {"tap": "receipt:skip"}, {"tap": "done:new_sale"},
 ]  # fmt: skip
 

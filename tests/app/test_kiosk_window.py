@@ -370,7 +370,7 @@ def test_screens_fit_larger_windows(
     steps = [
         {"scan": WATER}, member, {"observe": "member"}, {"shot": f"cart_{size}"},
         {"tap": "cart:pay"}, {"shot": f"pay_{size}"},
-        {"tap": "pay:member_pay"}, {"wait_until": "receipt"}, {"observe": "member_paid"},
+        {"tap": "pay:stored_value_pay"}, {"wait_until": "receipt"}, {"observe": "member_paid"},
     ]  # fmt: skip
     report = run_kiosk(tmp_path, big_display, {"steps": steps, "screenshots": str(shots)}, size)
     width, height = (int(v) for v in size.split("x"))

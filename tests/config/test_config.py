@@ -222,25 +222,49 @@ def test_a_png_logo_is_accepted(tmp_path: Path) -> None:
     [
         (
             None,
-            "no file at {p}; copy the logo there or remove `logo`",
-            "{p} 不存在；请把标志图片放到这里，或删除 `logo`",
+            "no file at {p}; copy the logo there or remove `logo` (the shop name is shown alone)",
+            "{p} 不存在；请把标志图片放到这里，或删除 `logo`（现只显示店名）",
         ),
-        ("jpeg", "{p} is not a PNG image; save the logo as PNG", "{p} 不是 PNG 图片；请把标志另存为 PNG"),
+        (
+            "dir",
+            "cannot read {p}: Is a directory; check the file's permissions (the shop name is shown alone)",
+            "无法读取 {p}：Is a directory；请检查文件权限（现只显示店名）",
+        ),
+        (
+            "jpeg",
+            "{p} is not a PNG image; save the logo as PNG (the shop name is shown alone)",
+            "{p} 不是 PNG 图片；请把标志另存为 PNG（现只显示店名）",
+        ),
     ],
 )
-def test_a_logo_that_is_missing_or_not_a_png_is_named_in_both_languages(
+def test_a_logo_that_cannot_be_shown_is_a_warning_in_both_languages_not_an_error(
     tmp_path: Path, make: str | None, en: str, zh: str
 ) -> None:
     from PIL import Image
 
     logo = tmp_path / "logo.png"
-    if make:
+    if make == "jpeg":
         Image.new("RGB", (64, 64), (200, 30, 30)).save(logo, format="JPEG")  # a JPEG named .png
+    elif make == "dir":
+        logo.mkdir()  # unreadable as a file, even for root
     text = GOOD.replace('timezone = "Asia/Shanghai"', f'timezone = "Asia/Shanghai"\nlogo = "{logo}"')
     result = CliRunner().invoke(config_group, ["validate", str(write(tmp_path, text))])
-    assert result.exit_code != 0
-    problem = f"{tmp_path / 'kiosk.toml'}:5: `store.logo`: {en.format(p=logo)}\n    {zh.format(p=logo)}"
-    assert problem in result.output
+    assert result.exit_code == 0, result.output
+    where = f"{tmp_path / 'kiosk.toml'}:5: `store.logo`"
+    warning = f"warning / 警告: {where}: {en.format(p=logo)}\n    {zh.format(p=logo)}"
+    assert warning in result.output
+    assert f"OK: {tmp_path / 'kiosk.toml'} (store s-001, device d-7f3a) / 配置有效" in result.output
+    assert load_config(tmp_path / "kiosk.toml").store.logo == str(logo)  # loads: the terminal starts
+
+
+def test_a_png_logo_gives_no_warning(tmp_path: Path) -> None:
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(logo)
+    text = GOOD.replace('timezone = "Asia/Shanghai"', f'timezone = "Asia/Shanghai"\nlogo = "{logo}"')
+    result = CliRunner().invoke(config_group, ["validate", str(write(tmp_path, text))])
+    assert (result.exit_code, "warning" in result.output) == (0, False)
 
 
 def test_a_relative_logo_path_is_refused() -> None:

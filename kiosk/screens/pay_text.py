@@ -1,0 +1,52 @@
+"""The pay screen's member texts: what 储值支付 / 积分抵扣 pay or why not, and each coupon's state.
+
+Plain functions over :mod:`kiosk.member_choices` and the string table, so pay.kv
+can import them while :mod:`kiosk.screens.pay` is still loading.
+"""
+
+from kiosk import i18n
+from kiosk.domain.money import format_fen
+from kiosk.member_choices import CouponChoice, CouponState, MemberDraw, MemberOptions
+
+
+def member_button_text(
+    draw: str, lang: str, options: MemberOptions | None, override_draw: str, signed_in: bool
+) -> str:
+    """储值支付 / 积分抵扣 with what a tap pays, the reason it cannot, or the staff override it offers."""
+    if draw and override_draw == draw:
+        return f"{i18n.tr('override_cap_button', lang)}\n{i18n.tr(f'override_for_{draw}', lang)}"
+    if draw == MemberDraw.STORED_VALUE:
+        head = i18n.tr("member_pay_stored", lang)
+    else:
+        head = i18n.tr("member_pay_points", lang, points=options.points_left if options else 0)
+    if not signed_in or options is None:
+        return f"{head}\n{i18n.tr('member_pay_sign_in', lang)}"
+    if draw == MemberDraw.STORED_VALUE:
+        reason = options.stored_value_reason
+        detail = i18n.tr(reason or "member_stored_balance", lang, amount=format_fen(options.stored_value_fen))
+        return f"{head}\n{detail}"
+    draw_now = options.points
+    if draw_now.reason:
+        return f"{head}\n{i18n.tr(draw_now.reason, lang, **draw_now.values)}"
+    key = "member_points_capped" if draw_now.share_capped else "member_points_worth"
+    worth = i18n.tr(
+        key, lang, points=draw_now.points, amount=format_fen(draw_now.fen), percent=options.share_percent
+    )
+    return f"{head}\n{worth}"
+
+
+def coupon_text(choice: CouponChoice, lang: str, locked: bool = False) -> str:
+    """The coupon's name over what a tap does (or why it cannot be used on this cart).
+
+    ``locked``: paying has begun, the total is fixed, a tap does nothing: no "tap to" hint.
+    """
+    name = choice.name.get(lang) or choice.name["zh"]
+    state = {
+        CouponState.USED: "coupon_on",
+        CouponState.KEPT: "coupon_off",
+        CouponState.NOT_HERE: "coupon_not_here",
+        CouponState.NOT_WITH: "coupon_not_with",
+    }[choice.state]
+    if locked and choice.can_toggle:
+        state += "_locked"
+    return f"{name}\n{i18n.tr(state, lang, off=format_fen(choice.off_fen))}"
