@@ -103,6 +103,9 @@ class AppSettings:
 
 
 #: The font sizes (sp) the screens draw with; ``KioskApp.fs`` snaps every requested size to one.
+# the simulated printer keeps what the last receipts printed, not every receipt since start
+VIRTUAL_PRINTER_OPS = 400
+
 TYPE_SCALE = (14, 16, 18, 20, 24, 28, 32, 40, 48, 56)
 
 
@@ -190,7 +193,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     def build(self) -> ScreenManager:
         regular, bold = fonts.kivy_faces()
         LabelBase.register("CJK", str(regular), fn_bold=str(bold))
-        from kiosk.screens import all_screens
+        from kiosk.screens import KioskScreens, checkout_screens
 
         open_database(self.settings.db_path)
         if self.demo_mode:
@@ -201,8 +204,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         from kiosk.flows.members import MemberFlow
 
         self.member_flow = MemberFlow(self)
-        manager = ScreenManager(transition=NoTransition())
-        for screen in all_screens():
+        manager = KioskScreens(transition=NoTransition())
+        for screen in checkout_screens():  # member and refund screens: when first shown
             manager.add_widget(screen)
         return manager
 
@@ -282,7 +285,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         from kiosk.hw.virtual_printer import VirtualPrinter
 
         # kept so the scripted shopper can report the ESC/POS the virtual printer received
-        self.virtual_printer = VirtualPrinter() if url.startswith("virtual") else None
+        virtual = url.startswith("virtual")
+        self.virtual_printer = VirtualPrinter(keep_ops=VIRTUAL_PRINTER_OPS) if virtual else None
         printer = open_printer(url, virtual=self.virtual_printer)
         self.print_queue = PrintQueue(printer, self.hardware, on_state=record).start()
 

@@ -52,7 +52,7 @@ def simplified_chinese_face(weight: str = "Regular") -> Path:
     for face in collection.fonts:
         if face["name"].getDebugName(1) == SC_FAMILY:
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_suffix(".tmp")
+            partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # two first runs never share it
             face.save(str(partial))
             partial.replace(target)
             return target

@@ -151,6 +151,17 @@ class ScriptedShopper:
                 f"{target} is disabled (screen {app.root.current}, {app.item_count} items, "
                 f"message {app.message!r}, popup {type(app.popup).__name__ if app.popup else None})"
             )
+        # a popup or screen that just opened is laid out over the next frames; on a loaded machine
+        # 0.1 s can be too early and the tap would land where the button was. A person taps a
+        # button that has stopped moving: wait until its place is the same two looks in a row.
+        place, settled_by = None, time.monotonic() + 2
+        while time.monotonic() < settled_by:
+            now = (*widget.to_window(*widget.center), widget.width, widget.height)
+            if now == place:
+                break
+            place = now
+            yield 0.05
+            widget = self._find(target)
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -171,7 +182,7 @@ class ScriptedShopper:
             while self.app.popup is None and time.monotonic() < deadline:
                 yield 0.02
             return
-        if where not in self.app.root.screen_names:
+        if not self.app.root.knows(where):
             return
         while self.app.root.current != where and time.monotonic() < deadline:
             yield 0.02
@@ -307,6 +318,7 @@ class ScriptedShopper:
             "remaining": app.remaining_text,
             "member": cart.ids.member.text,
             "points": cart.ids.points.text,
+            "built": [screen.name for screen in app.root.screens],  # member/refund: once first shown
         }
         if app.popup is not None:
             view["popup"] = {

@@ -440,9 +440,13 @@ class MemberFlow:
 
     # --- clearing -------------------------------------------------------------------------
     def clear(self) -> None:
-        """Empty every member screen and forget the flow's state (phone, PINs, consent)."""
+        """Empty every member screen and forget the flow's state (phone, PINs, consent).
+
+        Screens not built yet hold nothing to empty; asking for them would build them.
+        """
         for name in SCREENS:
-            self.screen(name).clear()
+            if self.app.root.built(name):
+                self.screen(name).clear()
         self._reset_state()
 
 

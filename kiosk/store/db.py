@@ -14,6 +14,10 @@ PRAGMAS = {
     "synchronous": "full",  # a committed sale survives power loss
     "foreign_keys": 1,
     "busy_timeout": 5000,
+    # SQLite's page cache, per connection: 512 KiB instead of the default 2 MB. The OS caches the
+    # file anyway; a smaller bound is reached within the first sales, so the kiosk's memory stops
+    # growing early instead of creeping for ~600 sales (docs/perf.md, "Memory")
+    "cache_size": -512,
 }
 
 database = SqliteDatabase(None)

@@ -282,6 +282,8 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     assert screens["asked"]["popup"]["countdown"] == zh("2 秒后将清空本单并返回首页。")
     assert screens["stayed"]["current"] == "cart" and "popup" not in screens["stayed"]
     reset = screens["reset"]
+    # a member tapped a card and the sale timed out: no member or refund screen was ever built
+    assert reset["built"] == ["idle", "cart", "pick", "pay", "receipt", "done"]
     assert (reset["current"], reset["rows"], reset["total"]) == ("idle", [], "¥0.00")
     assert reset["member"] == "刷会员卡或出示会员码，可享会员优惠"
     assert reset["texts"]["shop"] == "街角便利店"  # the provisioned store name, not the demo shop's

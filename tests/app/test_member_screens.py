@@ -85,6 +85,8 @@ def outbox(db: Path) -> list[dict[str, Any]]:
 def test_joining_explains_bad_input_and_asks_consent_first(member_visit: tuple[dict[str, Any], Path]) -> None:
     screens = member_visit[0]["screens"]
     assert screens["bad_phone"]["current"] == "member_phone"
+    # built when first shown; the other member screens and the refund screen not yet
+    assert screens["bad_phone"]["built"] == ["idle", "cart", "pick", "pay", "receipt", "done", "member_phone"]
     assert screens["bad_phone"]["texts"]["note"] == "“123”不是有效的手机号，请检查后重新输入。"
     consent = screens["consent"]
     assert consent["current"] == "member_consent"

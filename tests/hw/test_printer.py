@@ -167,3 +167,19 @@ def test_serial_driver_prints_through_a_pseudo_terminal(image: Image.Image) -> N
 def test_a_serial_port_that_does_not_exist_is_unreachable() -> None:
     printer = open_printer("serial:/dev/ttyKIOSK-absent", 384)
     assert printer.status() is DeviceState.UNREACHABLE
+
+
+def test_a_bounded_virtual_printer_keeps_the_latest_ops_like_a_torn_roll() -> None:
+    """The kiosk's demo printer runs for days: it keeps the newest ops, never all of them."""
+    printer = VirtualPrinter(384, keep_ops=10)
+    for n in range(1, 26):  # ESC p m t1 t2, t1 = n: each pulse tells which it was
+        printer.write(bytes([0x1B, 0x70, 0x00, n, 50]))
+    pulses = printer.drawer_pulses()
+    # trimmed to the last 10 when the 21st arrived, then 22..25 added: never more than 2 × 10
+    assert [p.on_ms for p in pulses] == [2 * n for n in range(12, 26)]
+    assert pulses[-1] == DrawerPulse(2, 50, 100)
+    assert printer.bytes_received == 25 * 5
+    unbounded = VirtualPrinter(384)
+    for n in range(1, 26):
+        unbounded.write(bytes([0x1B, 0x70, 0x01, n, 50]))
+    assert len(unbounded.drawer_pulses()) == 25
