@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import Coupon, CouponNotApplicable, PricedCart, price_cart, redeem_quote
+from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.rules import RedeemRule
 
 
@@ -153,7 +154,7 @@ def coupon_choices(
     """Each usable coupon's state on ``cart`` priced as ``priced`` (with ``declined`` left out)."""
     choices = []
     for coupon in coupons:
-        name = {"zh": coupon.name_zh, "en": coupon.name_zh}
+        name = coupon_names(coupon)
         if coupon.id in priced.coupon_ids:
             off = sum(d.amount_fen for d in priced.discounts if d.source == coupon.id)
             choices.append(CouponChoice(coupon.id, name, CouponState.USED, off))

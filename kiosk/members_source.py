@@ -37,6 +37,7 @@ from kiosk.domain.loyalty import (
     spend,
     tier_for,
 )
+from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.rules import (
     BonusTier,
@@ -174,7 +175,7 @@ class StoreMemberSource:
             tier=self._tier_text(tier),
             points=points,
             stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
-            coupons=tuple({"zh": c.name_zh, "en": c.name_zh} for c in self.usable_coupons(member.id)),
+            coupons=tuple(coupon_names(c) for c in self.usable_coupons(member.id)),
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
             greeting=self.greeting(member.id, name, data["birthday"]),

@@ -50,7 +50,7 @@ def test_card_and_qr_find_the_seeded_member_masked_with_balances(source: StoreMe
         {"zh": "铂金卡", "en": "Platinum"},
         720,
     )
-    assert view.coupons == ({"zh": "满30减5", "en": "满30减5"},)
+    assert view.coupons == ({"zh": "满30减5", "en": "¥5.00 off over ¥30.00"},)
     assert source.find_by_qr(f"member:{view.member_id}") == view
     assert source.find_by_card("9999999999") is None
     assert source.find_by_qr("member:nobody") is None
@@ -297,7 +297,7 @@ def test_a_coupon_the_shopper_keeps_for_later_is_left_out_of_price_earn_and_sale
     cart = Cart().add(RICE, 2)  # ¥40
     (used,) = source.coupon_choices(view, cart)
     assert (used.coupon_id, used.name, used.state, used.off_fen) == (
-        "demo-coupon-0001", {"zh": "满30减5", "en": "满30减5"}, CouponState.USED, 500,
+        "demo-coupon-0001", {"zh": "满30减5", "en": "¥5.00 off over ¥30.00"}, CouponState.USED, 500,
     )  # fmt: skip
     kept = frozenset({"demo-coupon-0001"})
     assert [c.state for c in source.coupon_choices(view, cart, kept)] == [CouponState.KEPT]
@@ -308,4 +308,4 @@ def test_a_coupon_the_shopper_keeps_for_later_is_left_out_of_price_earn_and_sale
     commit_sale(cart, [PaymentIntent("cash", 4000)], TERMINAL, NOW, "s-3", member=addon)
     data = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)["data"]
     assert (data["total_fen"], data.get("coupons", [])) == (4000, [])
-    assert source.find_by_card("0012345678").coupons == ({"zh": "满30减5", "en": "满30减5"},)  # type: ignore[union-attr]
+    assert source.find_by_card("0012345678").coupons == ({"zh": "满30减5", "en": "¥5.00 off over ¥30.00"},)  # type: ignore[union-attr]

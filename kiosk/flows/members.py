@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kiosk.domain.loyalty import InvalidPhone, mask_phone, normalize_phone, sign_member_qr
+from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
 from kiosk.members_source import StoreMemberSource
@@ -339,7 +340,9 @@ class MemberFlow:
         account.history = [
             (e.at[:10], e.kind, e.amount) for e in members.points_history(row.id, HISTORY_ROWS)
         ]
-        account.coupons = [(c.name_zh, f"{c.valid_until:%Y-%m-%d}") for c in source.usable_coupons(row.id)]
+        account.coupons = [
+            (coupon_names(c), f"{c.valid_until:%Y-%m-%d}") for c in source.usable_coupons(row.id)
+        ]
         account.cards = [
             (held.card.product_sku, held.visits_left, held.card.expires_on.isoformat())
             for held in members.count_cards(row.id)

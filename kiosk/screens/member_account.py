@@ -17,7 +17,7 @@ class MemberAccountScreen(MemberScreen):
 
     member = ObjectProperty(None, allownone=True)  # MemberView
     history = ListProperty([])  # (day, kind, amount), newest first
-    coupons = ListProperty([])  # (name_zh, valid until day)
+    coupons = ListProperty([])  # ({"zh": name, "en": what it does}, valid until day)
     cards = ListProperty([])  # (product sku, visits left, last day)
     has_pin = BooleanProperty(False)
 
@@ -46,11 +46,11 @@ class MemberAccountScreen(MemberScreen):
         )
 
     def wallet_text(
-        self, lang: str, coupons: list[tuple[str, str]], cards: list[tuple[str, int, str]]
+        self, lang: str, coupons: list[tuple[dict[str, str], str]], cards: list[tuple[str, int, str]]
     ) -> str:
         """Coupons and count cards under bold headings (Kivy markup; names are escaped)."""
         none = i18n.tr("m_none", lang)
-        coupon_lines = [i18n.tr("m_coupon_until", lang, name=n, until=u) for n, u in coupons] or [none]
+        coupon_lines = [i18n.tr("m_coupon_until", lang, name=n[lang], until=u) for n, u in coupons] or [none]
         card_lines = [i18n.tr("m_count_card", lang, sku=s, left=n, until=u) for s, n, u in cards] or [none]
         lines = [f"[b]{i18n.tr('m_coupons', lang)}[/b]", *map(escape_markup, coupon_lines), ""]
         lines += [f"[b]{i18n.tr('m_count_cards', lang)}[/b]", *map(escape_markup, card_lines)]

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import Coupon, CouponKind, CouponNotApplicable, allocate
-from kiosk.domain.loyalty.coupons import coupons_to_restore
+from kiosk.domain.loyalty.coupons import coupon_names, coupons_to_restore
 from kiosk.domain.loyalty.pricing import best_coupons, price_cart
 
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -132,3 +132,24 @@ def test_allocate_is_exact_and_bounded(weights: list[int], data: st.DataObject) 
     shares = allocate(amount, weights)
     assert sum(shares) == (amount if sum(weights) else 0)
     assert all(0 <= s <= w for s, w in zip(shares, weights, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("made", "english"),
+    [
+        (MANJIAN, "¥20.00 off over ¥100.00"),
+        (coupon("九折", CouponKind.PERCENT, percent_off=10), "10% off"),
+        (coupon("八八折", CouponKind.PERCENT, percent_off=12, min_spend_fen=5000, max_off_fen=2000),
+         "12% off over ¥50.00 (up to ¥20.00)"),
+        (coupon("可乐立减", CouponKind.ITEM_DISCOUNT, off_fen=50, skus=frozenset({"cola"})),
+         "¥0.50 off an item"),
+        (coupon("送可乐", CouponKind.FREE_ITEM, skus=frozenset({"cola"})), "1 free item"),
+        (coupon("送两瓶", CouponKind.FREE_ITEM, free_quantity=2, min_spend_fen=3000),
+         "2 free items over ¥30.00"),
+        (coupon("买二送一", CouponKind.BUY_N_GET_M, buy=2, get=1), "Buy 2 get 1 free"),
+    ],
+)  # fmt: skip
+def test_a_coupon_is_named_in_chinese_by_the_owner_and_in_english_by_what_it_does(
+    made: Coupon, english: str
+) -> None:
+    assert coupon_names(made) == {"zh": made.name_zh, "en": english}

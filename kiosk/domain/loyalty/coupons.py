@@ -65,6 +65,29 @@ class Coupon:
         return sku in self.skus or category in self.categories
 
 
+def coupon_names(coupon: Coupon) -> dict[str, str]:
+    """What to call ``coupon`` on screen: the owner's Chinese name, and English from its terms.
+
+    Owners name coupons in Chinese only (满30减5); an English shopper reads what the coupon
+    does instead: "¥5.00 off over ¥30.00", "12% off (up to ¥20.00)", "Buy 2 get 1 free".
+    """
+    from kiosk.domain.money import format_fen
+
+    over = f" over {format_fen(coupon.min_spend_fen)}" if coupon.min_spend_fen else ""
+    if coupon.kind is CouponKind.THRESHOLD:
+        english = f"{format_fen(coupon.off_fen)} off{over}"
+    elif coupon.kind is CouponKind.PERCENT:
+        cap = f" (up to {format_fen(coupon.max_off_fen)})" if coupon.max_off_fen else ""
+        english = f"{coupon.percent_off}% off{over}{cap}"
+    elif coupon.kind is CouponKind.ITEM_DISCOUNT:
+        english = f"{format_fen(coupon.off_fen)} off an item{over}"
+    elif coupon.kind is CouponKind.FREE_ITEM:
+        english = f"{coupon.free_quantity} free item{'s' if coupon.free_quantity > 1 else ''}{over}"
+    else:
+        english = f"Buy {coupon.buy} get {coupon.get} free{over}"
+    return {"zh": coupon.name_zh, "en": english}
+
+
 def check_usable(coupon: Coupon, now: dt.datetime, member_id: str = "") -> None:
     """Raise CouponNotApplicable if ``coupon`` cannot be used at ``now`` by ``member_id``."""
     if not coupon.valid_from <= now < coupon.valid_until:
