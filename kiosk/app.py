@@ -299,7 +299,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
 
-    def folded(self, text: str, lang: str, width: float, font_size: float) -> str:
+    def folded(self, text: str, lang: str, width: float, font_size: float, bold: bool = False) -> str:
         """``text`` as a wrapping label ``width`` px wide shows it: Chinese never starts a line with "。".
 
         English wraps at its spaces as Kivy does; Chinese is broken into lines here
@@ -309,7 +309,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             return text
         from kivy.core.text import Label as CoreLabel
 
-        measure = CoreLabel(font_name="CJK", font_size=font_size)
+        measure = CoreLabel(font_name="CJK", font_size=font_size, bold=bold)
         return i18n.fold(text, lambda line: measure.get_extents(line)[0] <= width - 2)
 
     def shop(self, lang: str) -> str:

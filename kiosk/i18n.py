@@ -372,20 +372,37 @@ def fold(text: str, fits: Callable[[str], bool]) -> str:
     line. Here the line breaks one character earlier instead, taking that character along
     with the mark (避头点). ``fits`` measures a line in the label's font.
     """
+    return "\n".join(line for paragraph in text.split("\n") for line in _fold_paragraph(paragraph, fits))
+
+
+ORPHAN = 2  # a last line this short (a lone "器" or "重。") is folded again with even lines
+
+
+def _fold_paragraph(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
+    lines = _greedy(paragraph, fits)
+    if len(lines) < 2 or len(lines[-1]) > ORPHAN:
+        return lines
+    # the same number of lines, each about as long: 商品编号不在商 / 品库中。请找店 / 员重新称重。
+    # rather than 商品编号不在商品库 / 中。请找店员重新称 / 重。
+    per_line = -(-len(paragraph) // len(lines))
+    even = _greedy(paragraph, lambda line: len(line) <= per_line and fits(line))
+    return even if len(even) == len(lines) else lines
+
+
+def _greedy(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
     lines = []
-    for paragraph in text.split("\n"):
-        line = ""
-        for char in paragraph:
-            if not line or fits(line + char):
-                line += char
-            elif char in CLOSING_PUNCTUATION and len(line) > 1:
-                lines.append(line[:-1])
-                line = line[-1] + char
-            else:
-                lines.append(line)
-                line = char
-        lines.append(line)
-    return "\n".join(lines)
+    line = ""
+    for char in paragraph:
+        if not line or fits(line + char):
+            line += char
+        elif char in CLOSING_PUNCTUATION and len(line) > 1:
+            lines.append(line[:-1])
+            line = line[-1] + char
+        else:
+            lines.append(line)
+            line = char
+    lines.append(line)
+    return lines
 
 
 def tr(key: str, lang: str, **values: object) -> str:

@@ -243,7 +243,9 @@ TIMEOUT_STEPS: list[dict[str, Any]] = [
     {"inactive": True}, {"wait_until": "idle"}, {"observe": "reset"},
     {"wait": 0.7}, {"observe": "reset_later"},
     {"scan": MILK}, {"tap": "cart:staff"}, {"pin": PIN}, {"tap": "popup:void_sale"}, {"observe": "voided"},
-    {"scan": WATER}, {"tap": "cart:pay"}, {"scan": WECHAT_HANGS}, {"observe": "waiting"},
+    {"scan": WATER}, {"tap": "cart:pay"},
+    {"tap": "pay:large_text"}, {"shot": "pay_large"}, {"observe": "pay_large"}, {"tap": "pay:large_text"},
+    {"scan": WECHAT_HANGS}, {"observe": "waiting"},
     {"wait_until": "payment"}, {"observe": "timed_out"},
     {"tap": "pay:cash"}, {"pin": PIN}, {"tap": "receipt:print"}, {"wait": 0.5}, {"observe": "done"},
     {"tap": "done:new_sale"}, {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:reprint"},
@@ -281,6 +283,9 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     assert report["small_buttons"]["cart_large-zh"] == []
     assert screens["asked"]["popup"]["countdown"] == zh("2 秒后将清空本单并返回首页。")
     assert screens["stayed"]["current"] == "cart" and "popup" not in screens["stayed"]
+    # large text on the pay screen: the hint folds into even lines, no lone "器" on the last one
+    assert screens["pay_large"]["texts"]["hint"] == "微信/支付宝：请打开\n付款码，对准扫码器"
+    assert report["small_buttons"]["pay_large-zh"] == report["small_buttons"]["pay_large-en"] == []
     reset = screens["reset"]
     # a member tapped a card and the sale timed out: no member or refund screen was ever built
     assert reset["built"] == ["idle", "cart", "pick", "pay", "receipt", "done"]
