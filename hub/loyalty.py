@@ -57,6 +57,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.ledger import GENESIS, entry_hash
 from kiosk.domain.loyalty.points import points_value_fen
+from kiosk.domain.loyalty.rules import RedeemRule
 from kiosk.domain.loyalty.tiers import tier_by_code
 
 
@@ -162,7 +163,11 @@ def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
 
 @_rejecting
 def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """For a member sale: book its entries, re-check the points earned, watch its coupons."""
+    """For a member sale: book its entries, re-check the points earned, watch its coupons.
+
+    A sale that names its ``rules_version`` is re-checked with exactly that version; one naming
+    a version the hub does not have is a ``rules_unknown`` item (booked, points not judged).
+    """
     data = event["data"]
     member_id = data.get("member_id")
     if not member_id:
@@ -170,30 +175,25 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     entries = record_entries(event, data.get("ledger", []))
     got = sum(e.amount for e in entries if e.kind == Kind.EARN)
     rules_store.refresh()
-    candidates = rules_store.candidates_for_sale(event["device"], event["ts"])
-    expected = expected_earn(event, entries, tz, candidates[0])
-    if expected != got and all(expected_earn(event, entries, tz, r) != got for r in candidates[1:]):
+    stated = data.get("rules_version")
+    redeem: RedeemRule | None = settings.rules.redeem
+    if stated is None:  # an older terminal: the rules it may have run (docs/loyalty.md)
+        candidates = rules_store.candidates_for_sale(event["device"], event["ts"])
+    else:
+        exact = rules_store.rules_of_version(int(stated))
+        candidates, redeem = ([exact], exact.redeem) if exact is not None else ([], None)
+    if not candidates:
         _reconcile(
-            "earn_mismatch",
+            "rules_unknown",
             member_id=member_id,
             sale_id=data["sale_id"],
             device=event["device"],
-            expected=expected,
-            got=got,
-            detail="points earned differ from the hub's rules",
+            detail=f"priced under rules version {stated}, which the hub does not have; points not checked",
         )
-    redeemed = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
-    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
-    if points_value_fen(redeemed, settings.rules.redeem) != points_paid:
-        _reconcile(
-            "redeem_mismatch",
-            member_id=member_id,
-            sale_id=data["sale_id"],
-            device=event["device"],
-            expected=points_value_fen(redeemed, settings.rules.redeem),
-            got=points_paid,
-            detail=f"{redeemed} points paid {points_paid} fen",
-        )
+    else:
+        _check_earn(event, entries, tz, candidates, got)
+    if redeem is not None:
+        _check_redeem(event, entries, redeem)
     coupon_terms.recheck_sale(event, _now())
     for coupon_id in data.get("coupons", []):
         _use_coupon(coupon_id, data["sale_id"], event, member_id)
@@ -214,6 +214,43 @@ def on_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
             sale_id=data["sale_id"],
             device=event["device"],
             detail=f"terminal moved the member to {claimed}, the hub has {confirmed}",
+        )
+
+
+def _check_earn(
+    event: dict[str, Any], entries: list[LedgerEntry], tz: ZoneInfo, candidates: list[LoyaltyRules], got: int
+) -> None:
+    """An ``earn_mismatch`` item unless one of ``candidates`` (the likeliest first) gives ``got`` points."""
+    data = event["data"]
+    expected = expected_earn(event, entries, tz, candidates[0])
+    if expected != got and all(expected_earn(event, entries, tz, r) != got for r in candidates[1:]):
+        stated = data.get("rules_version")
+        _reconcile(
+            "earn_mismatch",
+            member_id=data["member_id"],
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=expected,
+            got=got,
+            detail="points earned differ from the hub's rules"
+            + (f" (rules version {stated})" if stated is not None else ""),
+        )
+
+
+def _check_redeem(event: dict[str, Any], entries: list[LedgerEntry], rule: RedeemRule) -> None:
+    """A ``redeem_mismatch`` item when the points redeemed do not pay what ``rule`` says."""
+    data = event["data"]
+    redeemed = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
+    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    if points_value_fen(redeemed, rule) != points_paid:
+        _reconcile(
+            "redeem_mismatch",
+            member_id=data["member_id"],
+            sale_id=data["sale_id"],
+            device=event["device"],
+            expected=points_value_fen(redeemed, rule),
+            got=points_paid,
+            detail=f"{redeemed} points paid {points_paid} fen",
         )
 
 

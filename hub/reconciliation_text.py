@@ -99,6 +99,13 @@ KINDS: dict[str, KindText] = {
         "终端升级了会员而总部不认可：核对等级规则。",
         "The terminal upgraded the member, the hub did not: check tier rules.",
     ),
+    "rules_unknown": _k(
+        "",
+        "积分规则版本未知",
+        "Unknown rules version",
+        "终端按总部没有的规则版本计分，积分未核对：核对终端配置后手工核对。",
+        "Priced under a rules version the hub lacks; points unchecked: check the terminal's config.",
+    ),
 }
 
 UNKNOWN = _k("", "其他差异", "Other difference", "查看说明。", "See the detail.")

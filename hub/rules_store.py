@@ -136,7 +136,8 @@ def refresh() -> int:
 def candidates_for_sale(device: str, sale_ts: str) -> list[LoyaltyRules]:
     """The rules a terminal may have run for a sale, the most likely first.
 
-    Sale events do not carry the config version, so the hub takes the version
+    For sales from older terminals, whose events do not carry ``rules_version``
+    (newer ones are checked with :func:`rules_of_version`): the hub takes the version
     in force when the sale was made, then older ones back to the version in the
     config the device last reported running (at least the one just before: a
     terminal applies a new release only when it next hears from the broker).
@@ -152,6 +153,14 @@ def candidates_for_sale(device: str, sale_ts: str) -> list[LoyaltyRules]:
     if oldest <= 0:
         found.append(_version_zero())
     return found
+
+
+def rules_of_version(version: int) -> LoyaltyRules | None:
+    """The rules saved as ``version`` (0: the defaults the hub ran before any); None when not stored."""
+    if version == 0:
+        return _version_zero()
+    row = StoredRules.get_or_none(StoredRules.version == version) if version > 0 else None
+    return _load(row) if row is not None else None
 
 
 def _version_zero() -> LoyaltyRules:

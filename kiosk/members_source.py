@@ -53,6 +53,7 @@ from kiosk.store import members
 from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal
+from kiosk.sync.config import applied_rules_version
 
 STORED_VALUE, POINTS_METHOD = "stored_value", "points"
 
@@ -357,7 +358,17 @@ class StoreMemberSource:
         earned, entries = sale_ledger(
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
         )
-        return members.MemberSale(member.member_id, sale_id, priced, tuple(entries), earned.points)
+        version = self.rules_version()
+        return members.MemberSale(
+            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version
+        )
+
+    def rules_version(self) -> int | None:
+        """The ``rules.version`` of the applied config whose rules are in force (0: built-in defaults);
+        None for fixed rules (tests, tools), whose sales then state no version."""
+        if isinstance(self._rules, LoyaltyRules):
+            return None
+        return applied_rules_version()
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

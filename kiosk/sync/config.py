@@ -148,6 +148,21 @@ class RulesFromConfig:
         return self._rules
 
 
+def applied_rules_version() -> int:
+    """``rules.version`` of the applied release: 0 when no config arrived or it carries no rules
+    (the terminal then runs its built-in defaults). A sale states it so the hub checks exactly it."""
+    row = AppliedConfig.get_or_none(AppliedConfig.id == 1)
+    if row is None:
+        return 0
+    if row.body != _rules_version[0]:  # the body is parsed once per applied release
+        rules = json.loads(row.body).get("rules") or {}
+        _rules_version[:] = [row.body, int(rules.get("version", 0))]
+    return int(_rules_version[1])
+
+
+_rules_version: list[Any] = ["", 0]  # (applied release body, its rules.version)
+
+
 def running_version() -> int:
     """The version of the config release the terminal runs (0: none yet)."""
     row = AppliedConfig.get_or_none(AppliedConfig.id == 1)

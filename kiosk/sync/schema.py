@@ -224,6 +224,11 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
 }
 
+# Fields an event may leave out (older terminals do); when present they must have this type.
+OPTIONAL_DATA_FIELDS: dict[str, dict[str, type]] = {
+    "sale.completed": {"rules_version": int},  # the loyalty rules version that priced a member sale
+}
+
 
 def _wrong_type(value: Any, kind: type | tuple[type, ...]) -> bool:
     return not isinstance(value, kind) or (kind is int and isinstance(value, bool))
@@ -247,6 +252,10 @@ def check_event(event: Any, topic_device: str) -> str | None:
     for data_name, data_kind in DATA_FIELDS.get(event["type"], {}).items():
         if _wrong_type(event["data"].get(data_name), data_kind):
             return f"{event['type']} data field {data_name!r} is missing or has the wrong type"
+    for data_name, data_kind in OPTIONAL_DATA_FIELDS.get(event["type"], {}).items():
+        value = event["data"].get(data_name)
+        if value is not None and _wrong_type(value, data_kind):
+            return f"{event['type']} data field {data_name!r} has the wrong type"
     return None
 
 

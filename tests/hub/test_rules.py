@@ -155,8 +155,16 @@ def test_each_worker_reloads_the_rules_when_a_new_version_is_saved(hub_db) -> No
     assert (settings.rules_version, settings.rules.earn.points_per_yuan) == (1, 3)
 
 
-def _sale_events(work: Path, device: str, phone: str, when: dt.datetime, points_per_yuan: int) -> list[Any]:
-    """A new member on a fresh terminal buys one bag of rice (¥50 cash) earning by ``points_per_yuan``."""
+def _sale_events(
+    work: Path,
+    device: str,
+    phone: str,
+    when: dt.datetime,
+    points_per_yuan: int,
+    rules_version: int | None = None,
+) -> list[Any]:
+    """A new member on a fresh terminal buys one bag of rice (¥50 cash) earning by ``points_per_yuan``;
+    the sale states ``rules_version`` (None: it does not, as from an older terminal)."""
     from kiosk.store import members, open_database, outbox
     from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 
@@ -172,7 +180,9 @@ def _sale_events(work: Path, device: str, phone: str, when: dt.datetime, points_
         earned, entries = sale_ledger(
             member.id, f"s-{device}", priced, MemberPayment(), rules, EarnContext(day=when.date()), stamp
         )
-        sale = members.MemberSale(member.id, f"s-{device}", priced, tuple(entries), earned.points)
+        sale = members.MemberSale(
+            member.id, f"s-{device}", priced, tuple(entries), earned.points, rules_version=rules_version
+        )
         commit_sale(cart, [PaymentIntent("cash", 5000)], terminal, when, f"s-{device}", member=sale)
         return outbox.pending(limit=100)
     finally:
@@ -205,3 +215,39 @@ def test_a_sale_is_checked_against_the_version_its_terminal_could_have_run(
         for r in Reconciliation.select().where(Reconciliation.kind == "earn_mismatch")
     ]
     assert sorted(items) == [("K3", 100, 50), ("K4", 50, 150), ("K6", 100, 250)]
+
+
+def test_a_sale_stating_its_rules_version_is_checked_with_exactly_that_version(
+    hub_db,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from hub.loyalty_models import HubLedgerEntry, MemberSale
+
+    day = dt.timedelta(days=1)
+    rules_store.save_rules(rules_body(1), "owner", NOW - 3 * day)  # v1: 1 point per yuan
+    rules_store.save_rules(rules_body(3), "owner", NOW - 2 * day)  # v2: 3
+    rules_store.save_rules(rules_body(2), "owner", NOW - day)  # v3: 2 (in force now)
+    sales = {  # device: (the rate its terminal ran, the version its sale states)
+        "K1": (3, 2),  # priced under v2, reaches the hub after v3 was saved
+        "K2": (1, 1),  # v1: two versions back, which the old guess would have flagged
+        "K3": (1, 0),  # the built-in defaults (1 point per yuan)
+        "K4": (3, 3),  # says v3 but earned 3 per yuan: v3 gives 2
+        "K5": (2, 9),  # a version the hub does not have
+        "K6": (2, None),  # an older terminal: no rules_version, checked against the candidates
+    }
+    for n, (device, (rate, version)) in enumerate(sales.items()):
+        events = _sale_events(tmp_path, device, f"1380000000{n}", NOW, rate, version)
+        data = next(e["data"] for e in events if e["type"] == "sale.completed")
+        assert data.get("rules_version") == version
+        result = ingest_batch(f"pos/{device}/up/events", batch(device, events), NOW, TZ)
+        assert result is not None and result.rejected == []
+    found = Reconciliation.select().order_by(Reconciliation.id)
+    items = [(r.kind, r.device, r.expected, r.got, r.detail) for r in found]
+    assert items == [
+        ("earn_mismatch", "K4", 100, 150, "points earned differ from the hub's rules (rules version 3)"),
+        ("rules_unknown", "K5", None, None,
+         "priced under rules version 9, which the hub does not have; points not checked"),
+    ]  # fmt: skip
+    booked = {s.sale_id: s.points for s in MemberSale.select()}
+    assert booked == {"s-K1": 150, "s-K2": 50, "s-K3": 50, "s-K4": 150, "s-K5": 100, "s-K6": 100}
+    assert HubLedgerEntry.select().where(HubLedgerEntry.kind == "earn").count() == 6

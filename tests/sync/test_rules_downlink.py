@@ -75,7 +75,7 @@ def test_new_earn_rate_reaches_the_kiosk_and_the_next_sale_earns_by_it_with_the_
         cart = Cart().add(RICE, 1)  # ¥50 in cash
         cash = [PaymentIntent("cash", 5000)]
         addon = source.sale_addon(view, cart, cash, "s-triple")
-        assert addon.earned_points == 150
+        assert (addon.earned_points, addon.rules_version) == (150, 1)  # the hub's version 1, stated
         commit_sale(cart, cash, TERMINAL, dt.datetime.now(TZ), "s-triple", member=addon)
         wait_until(lambda: HubLedgerEntry.select().where(HubLedgerEntry.kind == "earn").count() == 1)
         earned = HubLedgerEntry.get(HubLedgerEntry.kind == "earn")
@@ -104,6 +104,33 @@ def test_demo_rules_answer_only_until_the_first_config_arrives(kiosk_db) -> None
     double = {"version": 4, "rules": {"earn": {"points_per_yuan": 2}}}
     config.apply_release(_release(2, double), dt.datetime.now(TZ))
     assert rules().earn.points_per_yuan == 2
+
+
+def test_a_member_sale_states_the_rules_version_that_priced_it_in_its_event(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.store.models import Outbox
+
+    now = dt.datetime(2026, 11, 24, 15, 30, tzinfo=TZ)
+    consent = members.Consent(version="v1", where="S01/KR")
+    member = members.register_member(KEY, TERMINAL, now, "13812341234", consent).member
+    from_config = StoreMemberSource(KEY, TERMINAL, lambda: now, config.RulesFromConfig(LoyaltyRules()))
+    fixed = StoreMemberSource(KEY, TERMINAL, lambda: now, LoyaltyRules())
+
+    def sale(source: StoreMemberSource, sale_id: str) -> dict[str, object]:
+        view = source.find_by_qr(f"member:{member.id}")
+        assert view is not None
+        cart, cash = Cart().add(RICE, 1), [PaymentIntent("cash", 5000)]
+        commit_sale(cart, cash, TERMINAL, now, sale_id, member=source.sale_addon(view, cart, cash, sale_id))
+        event = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)
+        assert (event["type"], event["data"]["sale_id"]) == ("sale.completed", sale_id)
+        return dict(event["data"])
+
+    assert sale(from_config, "s-0")["rules_version"] == 0  # no config yet: the built-in defaults
+    config.apply_release(_release(1, {}), now)  # the owner never set rules: still the defaults
+    assert sale(from_config, "s-1")["rules_version"] == 0
+    config.apply_release(_release(2, {"version": 4, "rules": {"earn": {"points_per_yuan": 2}}}), now)
+    data = sale(from_config, "s-2")
+    assert (data["rules_version"], data["earned_points"]) == (4, 100)
+    assert "rules_version" not in sale(fixed, "s-3")  # fixed rules (tests, tools) state no version
 
 
 def test_release_with_rules_that_do_not_validate_is_refused_whole(kiosk_db) -> None:  # type: ignore[no-untyped-def]

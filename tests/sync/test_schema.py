@@ -95,6 +95,15 @@ def test_sale_without_the_data_the_hub_books_is_named(change: dict[str, object],
     assert reason == f"sale.completed data field {field!r} is missing or has the wrong type"
 
 
+def test_rules_version_is_optional_but_a_whole_number_when_given() -> None:
+    assert check_event(_rehashed(), "K01") is None  # an older terminal's sale
+    assert check_event(_rehashed(rules_version=0), "K01") is None
+    assert check_event(_rehashed(rules_version=3), "K01") is None
+    for bad in ("3", True, 2.0):
+        reason = check_event(_rehashed(rules_version=bad), "K01")
+        assert reason == "sale.completed data field 'rules_version' has the wrong type"
+
+
 def test_batch_carries_the_terminals_send_time() -> None:
     payload = batch("K01", [], sent_at="2099-01-01T00:00:00.000+08:00")
     assert batch_sent_at(payload) == "2099-01-01T00:00:00.000+08:00"

@@ -40,6 +40,7 @@ class MemberSale:
     entries: tuple[LedgerEntry, ...]
     earned_points: int
     tier_code: str | None = None
+    rules_version: int | None = None  # the config's rules.version that priced it; 0: built-in defaults
 
     @property
     def discount_fen(self) -> int:
@@ -63,7 +64,7 @@ class MemberSale:
             Member.update(tier_code=self.tier_code, tier_grace_until=None).where(
                 Member.id == self.member_id
             ).execute()
-        return {
+        data: dict[str, Any] = {
             "member_id": self.member_id,
             "ledger": [e.to_dict() for e in linked],
             "coupons": list(self.priced.coupon_ids),
@@ -75,6 +76,9 @@ class MemberSale:
             "earned_points": self.earned_points,
             "tier": self.tier_code,
         }
+        if self.rules_version is not None:  # the hub re-checks with exactly this version
+            data["rules_version"] = self.rules_version
+        return data
 
 
 def refund_member_sale(
