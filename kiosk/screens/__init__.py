@@ -45,8 +45,9 @@ def build_later(name: str) -> Screen:
 class KioskScreens(ScreenManager):
     """A screen manager that builds the :data:`LATER` screens when first asked for.
 
-    ``current = name``, :meth:`get_screen` and :meth:`has_screen` all build the
-    screen on the way, so the flows never need to know which screens exist yet.
+    ``current = name`` and :meth:`get_screen` build the screen on the way, and
+    :meth:`has_screen` answers yes for one not built yet, so the flows never need to
+    know which screens exist yet; :meth:`built` tells without building.
     """
 
     def __init__(self, **kwargs: object) -> None:
