@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -183,36 +182,28 @@ PAGES = {
 def capture(out: Path, names: Collection[str] | None = None) -> list[Path]:
     """Seed a throwaway database, serve the dashboard, save screenshots of ``PAGES`` (or of ``names``)
     in Chinese and English into ``out``."""
-    import uvicorn
-
     from hub.db import open_hub_database
+    from hub.serving import serving
     from hub.web import create_app
     from kiosk.devtools import browser
-    from kiosk.devtools.ports import free_port, wait_for_port
 
     with tempfile.TemporaryDirectory(prefix="hub-loyalty-story-") as work:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed(Path(work))
         app = create_app(TZ, today=lambda: NOW.date())
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            wait_for_port(port)
-            shots = []
-            for name, page in PAGES.items():
-                if names is not None and name not in names:
-                    continue
-                for lang, suffix in (("zh", ""), ("en", "&lang=en")):
-                    target = out / f"hub-{name}-{lang}.png"
-                    shots.append(
-                        browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 800)
-                    )
-            return shots
+            with serving(app) as port:
+                shots = []
+                for name, page in PAGES.items():
+                    if names is not None and name not in names:
+                        continue
+                    for lang, suffix in (("zh", ""), ("en", "&lang=en")):
+                        target = out / f"hub-{name}-{lang}.png"
+                        shots.append(
+                            browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 800)
+                        )
+                return shots
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             loyalty.configure(LoyaltyRules(), None)
             db.close()
 

@@ -10,7 +10,6 @@ serves the dashboard and saves ``hub-reports-{zh,en}.png`` and ``hub-catalog-{zh
 import datetime as dt
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from hub import loyalty_story
@@ -98,35 +97,27 @@ def seed(work: Path) -> dict[tuple[str, str], int]:
 
 def capture(out: Path) -> list[Path]:
     """Seed a throwaway hub, serve it, and save the reports page in Chinese and English into ``out``."""
-    import uvicorn
-
     from hub import loyalty
     from hub.db import open_hub_database
+    from hub.serving import serving
     from hub.web import create_app
     from kiosk.devtools import browser
-    from kiosk.devtools.ports import free_port, wait_for_port
 
     with tempfile.TemporaryDirectory(prefix="hub-report-story-") as work:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed(Path(work))
-        port = free_port()
         app = create_app(TZ, today=lambda: NOW.date())
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        pages = (("reports", "/reports?", 1500), ("catalog", "/catalog?category=dairy&", 900))
         try:
-            wait_for_port(port)
-            pages = (("reports", "/reports?", 1500), ("catalog", "/catalog?category=dairy&", 900))
-            return [
-                browser.screenshot(
-                    f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", 1280, height
-                )
-                for name, path, height in pages
-                for lang, q in (("zh", ""), ("en", "lang=en"))
-            ]
+            with serving(app) as port:
+                return [
+                    browser.screenshot(
+                        f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", 1280, height
+                    )
+                    for name, path, height in pages
+                    for lang, q in (("zh", ""), ("en", "lang=en"))
+                ]
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             loyalty.configure(LoyaltyRules(), None)
             db.close()
 

@@ -8,7 +8,6 @@ in Chinese and English.
 import datetime as dt
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -57,32 +56,24 @@ def seed() -> int:
 
 def capture(out: Path) -> list[Path]:
     """Seed a throwaway database, serve the dashboard, save ``hub-rules-{zh,en}.png`` into ``out``."""
-    import uvicorn
-
     from hub.db import open_hub_database
+    from hub.serving import serving
     from hub.web import create_app
     from kiosk.devtools import browser
-    from kiosk.devtools.ports import free_port, wait_for_port
 
     with tempfile.TemporaryDirectory(prefix="hub-rules-story-") as work:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed()
-        port = free_port()
         app = create_app(TZ, today=lambda: NOW.date())
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            wait_for_port(port)
-            return [
-                browser.screenshot(
-                    f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 1720
-                )
-                for lang, suffix in (("zh", ""), ("en", "?lang=en"))
-            ]
+            with serving(app) as port:
+                return [
+                    browser.screenshot(
+                        f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 1720
+                    )
+                    for lang, suffix in (("zh", ""), ("en", "?lang=en"))
+                ]
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             loyalty.configure(LoyaltyRules(), None)
             db.close()
 

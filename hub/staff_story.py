@@ -6,7 +6,6 @@
 import datetime as dt
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,12 +61,10 @@ def ingest_all() -> None:
 
 def capture(out: Path) -> list[Path]:
     """Seed a throwaway terminal and hub, serve the hub, save the staff hours page in zh and en."""
-    import uvicorn
-
     from hub.db import open_hub_database
+    from hub.serving import serving
     from hub.web import create_app
     from kiosk.devtools import browser
-    from kiosk.devtools.ports import free_port, wait_for_port
     from kiosk.store.db import database as kiosk_database
     from kiosk.store.db import open_database
 
@@ -76,22 +73,16 @@ def capture(out: Path) -> list[Path]:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         clock_at_k01()
         ingest_all()
-        port = free_port()
         app = create_app(TZ, today=lambda: TODAY)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
         try:
-            wait_for_port(port)
-            return [
-                browser.screenshot(
-                    f"http://127.0.0.1:{port}/staff-hours{q}", out / f"hub-staff-{lang}.png", 1280, 900
-                )
-                for lang, q in (("zh", ""), ("en", "?lang=en"))
-            ]
+            with serving(app) as port:
+                return [
+                    browser.screenshot(
+                        f"http://127.0.0.1:{port}/staff-hours{q}", out / f"hub-staff-{lang}.png", 1280, 900
+                    )
+                    for lang, q in (("zh", ""), ("en", "?lang=en"))
+                ]
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             db.close()
             kiosk_database.close()
 

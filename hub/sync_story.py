@@ -8,7 +8,6 @@ through the real ingest, serves the dashboard and saves PNGs of ``/fleet`` and
 import datetime as dt
 import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,38 +99,31 @@ def capture(out: Path) -> list[Path]:
 
     Fleet, quarantine, and a customer's e-receipt, each in Chinese and English.
     """
-    import uvicorn
     from fastapi import FastAPI
 
     from hub.db import open_hub_database
+    from hub.serving import serving
     from hub.sync_web import router
     from hub.web import create_app
     from kiosk.devtools import browser
-    from kiosk.devtools.ports import free_port, wait_for_port
 
     with tempfile.TemporaryDirectory(prefix="hub-story-") as work:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed()
         app: FastAPI = create_app(TZ, today=lambda: NOW.astimezone(TZ).date())
         app.router.routes[:0] = router(TZ, now=NOW + dt.timedelta(minutes=1)).routes  # pin the clock
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
+        pages = {"fleet": "fleet", "quarantine": "quarantine", "receipt": "r/S01-K01-202611240001"}
         try:
-            wait_for_port(port)
-            shots = []
-            pages = {"fleet": "fleet", "quarantine": "quarantine", "receipt": "r/S01-K01-202611240001"}
-            for name, page in pages.items():
-                for lang, suffix in (("zh", ""), ("en", "?lang=en")):
-                    target = out / f"hub-{name}-{lang}.png"
-                    shots.append(
-                        browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 720)
-                    )
-            return shots
+            with serving(app) as port:
+                shots = []
+                for name, page in pages.items():
+                    for lang, suffix in (("zh", ""), ("en", "?lang=en")):
+                        target = out / f"hub-{name}-{lang}.png"
+                        shots.append(
+                            browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 720)
+                        )
+                return shots
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
             db.close()
 
 
