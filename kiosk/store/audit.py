@@ -5,27 +5,19 @@ the cart they describe lives in the app's memory, so the event is the change.
 """
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from kiosk.domain.cart import Cart
 from kiosk.store.db import database
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
 
 def _append(terminal: Terminal, now: dt.datetime, type: str, data: dict[str, Any]) -> str:
-    event_id = str(uuid.uuid4())
     with database.atomic("IMMEDIATE"):
-        append_event(
-            event_id=event_id,
-            device=terminal.device,
-            boot=terminal.boot,
-            ts=now.isoformat(timespec="milliseconds"),
-            type=type,
-            data={"store": terminal.store, **data},
+        return record_event(
+            terminal, now.isoformat(timespec="milliseconds"), type, {"store": terminal.store, **data}
         )
-    return event_id
 
 
 def cart_lines(cart: Cart) -> list[dict[str, Any]]:

@@ -7,7 +7,8 @@ marks rows with :func:`mark_acked` only when the hub acks them.
 
 import datetime as dt
 import json
-from typing import Any
+import uuid
+from typing import Any, Protocol
 
 from kiosk.store.db import database
 from kiosk.store.models import Outbox
@@ -20,6 +21,23 @@ _UPSERT_HEAD = (
     "INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash"
 )
+
+
+class Source(Protocol):
+    """Where an event comes from: a terminal (``kiosk.store.sales.Terminal``) and its boot."""
+
+    @property
+    def device(self) -> str: ...
+
+    @property
+    def boot(self) -> str: ...
+
+
+def record_event(source: Source, ts: str, type: str, data: dict[str, Any], event_id: str = "") -> str:
+    """:func:`append_event` from ``source`` with a fresh UUID (or ``event_id``); return the id."""
+    event_id = event_id or str(uuid.uuid4())
+    append_event(event_id=event_id, device=source.device, boot=source.boot, ts=ts, type=type, data=data)
+    return event_id
 
 
 def append_event(

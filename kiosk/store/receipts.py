@@ -8,7 +8,6 @@ from the stored sale at any time: nothing about the sale depends on paper.
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.db import database
 from kiosk.store.models import Outbox, Payment, Sale, SaleLine
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
 
@@ -46,14 +45,8 @@ def record_receipt_failure(receipt_no: str, reason: str, terminal: Terminal, now
     """Write ``receipt.failed`` to the outbox (its own transaction; the sale is already safe)."""
     sale = Sale.get(Sale.receipt_no == receipt_no)
     with database.atomic("IMMEDIATE"):
-        append_event(
-            event_id=str(uuid.uuid4()),
-            device=terminal.device,
-            boot=terminal.boot,
-            ts=now.isoformat(timespec="milliseconds"),
-            type="receipt.failed",
-            data={"sale_id": sale.id, "receipt_no": receipt_no, "reason": reason},
-        )
+        data = {"sale_id": sale.id, "receipt_no": receipt_no, "reason": reason}
+        record_event(terminal, now.isoformat(timespec="milliseconds"), "receipt.failed", data)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.db import database
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
 _SALE_EVENT = (
@@ -281,15 +281,11 @@ def _write(
         "payments": pays, "reason": reason, "attendant": attendant,
         "member_id": sale.member_id, "ledger": ledger, "coupons_restored": coupons,
     }  # fmt: skip
-    _event(terminal, ts, event_id, "sale.refunded", data)
+    record_event(terminal, ts, "sale.refunded", data, event_id)
     detail = {"refund_id": refund_id, "receipt_no": sale.receipt_no, "amount_fen": plan.amount_fen}
     audit = {"store": terminal.store, "action": "refund", "attendant": attendant, "sale_id": sale.sale_id}
-    _event(terminal, ts, str(uuid.uuid4()), "audit.action", {**audit, "detail": detail})
+    record_event(terminal, ts, "audit.action", {**audit, "detail": detail})
     return _stored(row, created=True)
-
-
-def _event(terminal: Terminal, ts: str, event_id: str, type: str, data: dict[str, Any]) -> None:
-    append_event(event_id=event_id, device=terminal.device, boot=terminal.boot, ts=ts, type=type, data=data)
 
 
 def _stored(row: Refund, created: bool) -> StoredRefund:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from kiosk.domain.cart import Cart
 from kiosk.store.db import database
 from kiosk.store.models import Sale
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 
 
 @dataclass(frozen=True)
@@ -112,29 +112,16 @@ def commit_sale(
         data = _sale_data(sale, terminal, lines, pays)
         if member is not None:
             data.update(member.write(sale_id, event_id, ts))
-        append_event(
-            event_id=event_id,
-            device=terminal.device,
-            boot=terminal.boot,
-            ts=ts,
-            type="sale.completed",
-            data=data,
-        )
+        record_event(terminal, ts, "sale.completed", data, event_id)
         for approval in approvals:
-            append_event(
-                event_id=str(uuid.uuid4()),
-                device=terminal.device,
-                boot=terminal.boot,
-                ts=ts,
-                type="audit.action",
-                data={
-                    "store": terminal.store,
-                    "action": approval.action,
-                    "attendant": approval.attendant,
-                    "sale_id": sale_id,
-                    "detail": approval.detail,
-                },
-            )
+            audit = {
+                "store": terminal.store,
+                "action": approval.action,
+                "attendant": approval.attendant,
+                "sale_id": sale_id,
+                "detail": approval.detail,
+            }
+            record_event(terminal, ts, "audit.action", audit)
     return sale
 
 

@@ -8,13 +8,12 @@ so two quick taps can never both clock in.
 
 import datetime as dt
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Literal
 
 from kiosk.store.db import database
 from kiosk.store.models import Outbox
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
 Direction = Literal["in", "out"]
@@ -55,12 +54,5 @@ def clock(terminal: Terminal, now: dt.datetime, staff_id: str, staff_name: str, 
             "method": method,
             "at": ts,
         }
-        append_event(
-            event_id=str(uuid.uuid4()),
-            device=terminal.device,
-            boot=terminal.boot,
-            ts=ts,
-            type="staff.clock",
-            data=data,
-        )
+        record_event(terminal, ts, "staff.clock", data)
     return ClockEntry(staff_id, staff_name, direction, now, method)

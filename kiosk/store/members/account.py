@@ -15,9 +15,10 @@ from kiosk.domain.loyalty.registration import check_new_pin
 from kiosk.store.db import database
 from kiosk.store.member_models import CountCardRow, LedgerRow, Member
 from kiosk.store.members.hub_copy import erase_local
-from kiosk.store.members.ledger import ENTRY_FIELDS, member_balances, record_event, timestamp
+from kiosk.store.members.ledger import ENTRY_FIELDS, member_balances, timestamp
 from kiosk.store.members.registry import set_pin
 from kiosk.store.members.wallets import count_card
+from kiosk.store.outbox import record_event
 from kiosk.store.pii import verify_pin
 from kiosk.store.sales import Terminal
 

@@ -28,7 +28,7 @@ from kiosk.store.member_models import (
     MemberSnapshot,
 )
 from kiosk.store.models import Outbox
-from kiosk.store.outbox import append_event
+from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
 
@@ -40,13 +40,6 @@ def timestamp(now: dt.datetime) -> str:
 def new_stamp(terminal: Terminal, now: dt.datetime) -> Stamp:
     """A stamp for entries made now on this terminal, with fresh UUIDs."""
     return Stamp(terminal.device, timestamp(now), (str(uuid.uuid4()) for _ in itertools.count()))
-
-
-def record_event(terminal: Terminal, ts: str, type: str, data: dict[str, Any]) -> str:
-    """Append an outbox event from this terminal (inside the caller's transaction); return its id."""
-    event_id = str(uuid.uuid4())
-    append_event(event_id=event_id, device=terminal.device, boot=terminal.boot, ts=ts, type=type, data=data)
-    return event_id
 
 
 def write_ledger(entries: Iterable[LedgerEntry], event_id: str) -> list[LedgerEntry]:
@@ -71,14 +64,7 @@ def adjust(
     with database.atomic("IMMEDIATE"):
         linked = write_ledger(entries, event_id)
         data = {"reason": reason, "entries": [e.to_dict() for e in linked]}
-        append_event(
-            event_id=event_id,
-            device=terminal.device,
-            boot=terminal.boot,
-            ts=timestamp(now),
-            type="ledger.adjusted",
-            data=data,
-        )
+        record_event(terminal, timestamp(now), "ledger.adjusted", data, event_id)
     return linked
 
 

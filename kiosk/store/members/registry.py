@@ -17,10 +17,8 @@ from kiosk.store.member_models import (
     MemberCard,
 )
 from kiosk.store.members.coupons import add_coupon
-from kiosk.store.members.ledger import (
-    record_event,
-    timestamp,
-)
+from kiosk.store.members.ledger import timestamp
+from kiosk.store.outbox import record_event
 from kiosk.store.pii import PiiKey, hash_pin, verify_pin
 from kiosk.store.sales import Terminal
 
