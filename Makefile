@@ -8,7 +8,7 @@ setup:
 	@bash scripts/bootstrap.sh
 
 demo: setup
-	$(PY) -m kiosk.demo
+	$(PY) -m kiosk.devtools.demo
 
 test: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks

@@ -3,7 +3,7 @@
 Prints one JSON object. ``python benchmarks/bench_campaign.py [N] [DB URL]``;
 the default is 5,000 members on a throwaway SQLite file. Members are inserted
 directly (no PII needed for target ``all``); the run is the real
-:func:`hub.campaigns.run_campaign` in one transaction.
+:func:`hub.campaigns.runs.run_campaign` in one transaction.
 """
 
 import datetime as dt
@@ -14,9 +14,10 @@ import tempfile
 import time
 from zoneinfo import ZoneInfo
 
-from hub import campaigns
-from hub.db import open_hub_database, transaction
-from hub.loyalty_models import HubCoupon, HubMember
+from hub.campaigns import runs as campaigns
+from hub.db import transaction
+from hub.db.schema import open_hub_database
+from hub.members.models import HubCoupon, HubMember
 from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
 

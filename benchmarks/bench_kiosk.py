@@ -376,9 +376,9 @@ class SaleLoop:
         self.done = 0
         self.reset_ms: list[float] = []
         self.release_ms: list[float] = []
-        import kiosk.heap
+        import kiosk.system.heap
 
-        release = kiosk.heap.release_after_sale
+        release = kiosk.system.heap.release_after_sale
 
         def timed_release() -> int:  # the part of reset() that gives memory back, timed from outside
             started = time.perf_counter()
@@ -386,7 +386,7 @@ class SaleLoop:
             self.release_ms.append((time.perf_counter() - started) * 1000)
             return freed
 
-        kiosk.heap.release_after_sale = timed_release
+        kiosk.system.heap.release_after_sale = timed_release
         self.paused = 0.0  # seconds spent idle at the sample points, not counted in sales/s
         self.samples: list[dict[str, float]] = [self.series_point()]
         self.breakdowns: dict[str, Any] = {"idle": self.breakdown()}
@@ -443,7 +443,7 @@ class SaleLoop:
         from kivy.clock import Clock
 
         started = time.perf_counter()
-        self.app.reset()  # with kiosk.heap.release_after_sale: gc.collect() and malloc_trim(0)
+        self.app.reset()  # with kiosk.system.heap.release_after_sale: gc.collect() and malloc_trim(0)
         self.reset_ms.append((time.perf_counter() - started) * 1000)
         self.done += 1
         if self.done == 1 or self.done % 50 == 0 or self.done == SALES:

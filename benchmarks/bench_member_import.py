@@ -27,10 +27,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-import hub.member_attributes
-import hub.member_feed  # noqa: F401
+import hub.members.attributes
+import hub.members.feed  # noqa: F401
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
+from hub.db.schema import open_hub_database
 from kiosk.domain.loyalty import normalize_phone
 from kiosk.store.pii import PiiKey
 

@@ -104,9 +104,10 @@ def main() -> None:
         rules = timed(lambda i: member_sale(i))
         events = outbox.pending(limit=N + 10)
         db.close()
-        from hub import loyalty, rules_store
-        from hub.db import open_hub_database
-        from hub.ingest import ingest_batch
+        from hub.db.schema import open_hub_database
+        from hub.ingest.batch import ingest_batch
+        from hub.members import ledger as loyalty
+        from hub.rules import store as rules_store
 
         def ingest_rate(name: str, device: str, evs: list[dict[str, object]], versions: int = 0) -> int:
             hub = open_hub_database(f"sqlite:///{Path(tmp) / name}")

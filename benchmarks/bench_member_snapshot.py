@@ -23,16 +23,16 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from click.testing import CliRunner
 
-from hub.broker_config import password_line
+from hub.api.member_snapshot import DeviceAuth
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
-from hub.member_snapshot_api import DeviceAuth
-from hub.mqtt import HubIngestor
-from hub.web import create_app
+from hub.db.schema import open_hub_database
+from hub.fleet.broker_config import password_line
+from hub.ingest.worker import HubIngestor
+from hub.web.app import create_app
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.store import open_database
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
 from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 from kiosk.sync.members import HubEndpoint

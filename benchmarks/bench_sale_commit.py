@@ -20,7 +20,8 @@ import uuid
 from pathlib import Path
 
 from kiosk.domain.cart import Cart, Product
-from kiosk.store.db import database, open_database
+from kiosk.store.connection import database
+from kiosk.store.db import open_database
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.sync.schema import GENESIS, make_event
 

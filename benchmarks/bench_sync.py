@@ -25,7 +25,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import simulate
+from hub.devtools import simulate
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.sync.transport import no_delay
 

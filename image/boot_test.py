@@ -30,9 +30,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hub.broker_config import BrokerLayout, render_conf  # noqa: E402
-from hub.devices import DeviceRecord, new_password  # noqa: E402
-from hub.provision import (  # noqa: E402
+from hub.fleet.broker_config import BrokerLayout, render_conf  # noqa: E402
+from hub.fleet.devices import DeviceRecord, new_password  # noqa: E402
+from hub.fleet.provision import (  # noqa: E402
     BrokerFiles,
     business_key,
     find_boot_partition,

@@ -47,11 +47,11 @@ from kiosk.flows.refund import RefundFlow
 from kiosk.flows.staff import StaffFlow, hash_pin
 from kiosk.hw.events import EventQueue
 from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
+from kiosk.hw.voice import VoicePrompter
 from kiosk.payments import PaymentProvider
 from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
-from kiosk.voice import VoicePrompter
 
 if TYPE_CHECKING:
     from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
@@ -131,8 +131,8 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     override_draw = StringProperty("")  # which member button the override is for: stored_value / points
     member_options = ObjectProperty(
         None, allownone=True
-    )  # kiosk.member_choices.MemberOptions on the pay screen
-    coupon_choices = ListProperty([])  # kiosk.member_choices.CouponChoice, one per usable coupon
+    )  # kiosk.domain.member_choices.MemberOptions on the pay screen
+    coupon_choices = ListProperty([])  # kiosk.domain.member_choices.CouponChoice, one per usable coupon
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
@@ -213,7 +213,12 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         """Members on the store: the demo member in demo mode; none without a personal-data key."""
         from kiosk.config import DEMO_ENCRYPTION_KEY
         from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
-        from kiosk.members_source import DEMO_TIER_NAMES_EN, StoreMemberSource, demo_rules, seed_demo_member
+        from kiosk.flows.members_source import (
+            DEMO_TIER_NAMES_EN,
+            StoreMemberSource,
+            demo_rules,
+            seed_demo_member,
+        )
         from kiosk.store.pii import PiiKey
         from kiosk.sync.config import RulesFromConfig
 

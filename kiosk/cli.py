@@ -108,7 +108,7 @@ def run(
     payments = HttpGatewayProvider(gateway_url, timeout=settings.gateway_timeout_s) if gateway_url else None
     app = KioskApp(settings, payments=payments)
     if script is not None:
-        from kiosk.scripted import ScriptedShopper, ShopperScript
+        from kiosk.devtools.scripted import ScriptedShopper, ShopperScript
 
         ScriptedShopper(
             ShopperScript(
@@ -133,7 +133,7 @@ def run(
 def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
     if config is None:
         return {}
-    from kiosk.peripherals import hardware_from
+    from kiosk.hw.peripherals import hardware_from
 
     printer = hardware_from(config).printer
     return {
@@ -154,7 +154,7 @@ def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # ty
     """
     from kivy.clock import Clock
 
-    from kiosk import sdnotify
+    from kiosk.system import sdnotify
 
     Clock.schedule_once(lambda _dt: sdnotify.ready(), 0)
     interval = sdnotify.watchdog_interval()
@@ -162,7 +162,7 @@ def _start_devices(config: "KioskConfig | None", app: "KioskApp") -> list:  # ty
         Clock.schedule_interval(lambda _dt: sdnotify.watchdog(), interval)
     if config is None:
         return []
-    from kiosk.peripherals import start_readers
+    from kiosk.hw.peripherals import start_readers
 
     return start_readers(config, app.hardware)
 
@@ -286,7 +286,7 @@ def db_info(db_path: Path) -> None:
 def _register_groups() -> None:
     from kiosk.config_cli import config
     from kiosk.hw.cli import hw_group
-    from kiosk.update_cli import update
+    from kiosk.updates.cli import update
 
     main.add_command(hw_group)
     main.add_command(config)

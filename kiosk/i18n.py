@@ -6,6 +6,9 @@ A small table rather than gettext catalogs for now: the screens bind to
 
 from collections.abc import Callable
 
+from kiosk.i18n_members import MEMBER_TEXT
+from kiosk.i18n_refund import REFUND_TEXT
+
 NBSP = "\u00a0"
 
 #: Chinese punctuation a line may end with but never start with (避头点).
@@ -416,7 +419,6 @@ def tr(key: str, lang: str, **values: object) -> str:
 
 def _add_member_text() -> None:
     """The member screens' strings live in :mod:`kiosk.i18n_members`; one table serves both."""
-    from kiosk.i18n_members import MEMBER_TEXT
 
     clash = TEXT.keys() & MEMBER_TEXT.keys()
     if clash:
@@ -429,7 +431,6 @@ _add_member_text()
 
 def _add_refund_text() -> None:
     """The refund flow's strings live in :mod:`kiosk.i18n_refund`."""
-    from kiosk.i18n_refund import REFUND_TEXT
 
     clash = TEXT.keys() & REFUND_TEXT.keys()
     if clash:

@@ -170,7 +170,7 @@ def draw_boot_partition(listing: str, toml_text: str, target: Path) -> None:
 
 def drive_listing(image: Path) -> str:
     """The boot partition's files as name, size and modification time, read back with mtools."""
-    from hub.provision import find_boot_partition
+    from hub.fleet.provision import find_boot_partition
 
     offset = find_boot_partition(image)
     out = run("mdir", "-a", "-i", f"{image}@@{offset}", "::", env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
@@ -274,10 +274,10 @@ def make_all(work: Path, shots: Path) -> None:
     """The three runs, in ``work``."""
     import uvicorn
 
-    from hub.db import open_hub_database
-    from hub.member_snapshot_api import DeviceAuth
-    from hub.mqtt import HubIngestor
-    from hub.web import create_app
+    from hub.api.member_snapshot import DeviceAuth
+    from hub.db.schema import open_hub_database
+    from hub.ingest.worker import HubIngestor
+    from hub.web.app import create_app
 
     hub_cli = [PY, "-m", "hub.cli"]
     data, broker_dir = work / "hubdata", work / "broker"

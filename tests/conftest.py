@@ -77,7 +77,7 @@ def hub_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def hub_db(hub_db_url: str):  # type: ignore[no-untyped-def]
     """The hub database opened on ``hub_db_url``, schema created."""
-    from hub.db import open_hub_database
+    from hub.db.schema import open_hub_database
 
     db = open_hub_database(hub_db_url)
     yield db

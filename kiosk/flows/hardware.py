@@ -21,6 +21,7 @@ from kiosk.hw.events import HardwareEvent, HardwareEventKind
 from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.store import catalog, receipts
+from kiosk.store.models import Product as ProductRow
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,6 @@ class HardwareFlow:
         if product is not None:
             self.add_product(product)
             return
-        from kiosk.store.models import Product as ProductRow
 
         row = ProductRow.get_or_none(ProductRow.barcode == code)
         if row is not None:
@@ -173,7 +173,6 @@ class HardwareFlow:
 
     def demo_scan(self) -> None:
         """Demo mode: the fake scanner types the next product's barcode."""
-        from kiosk.store.models import Product as ProductRow
 
         rows = list(
             ProductRow.select().where(ProductRow.barcode.is_null(False)).order_by(ProductRow.sku).limit(12)

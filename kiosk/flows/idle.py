@@ -7,10 +7,11 @@ import logging
 import time
 import uuid
 
-from kiosk import heap, i18n
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.store import audit
 from kiosk.sync import config
+from kiosk.system import heap
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class IdleFlow:
             self.popup.dismiss()
         self.member_flow.clear()  # no member's data stays on a member screen
         self.root.current = "idle"
-        heap.release_after_sale()  # nobody waits now: what the sale left goes back (kiosk/heap.py)
+        heap.release_after_sale()  # nobody waits now: what the sale left goes back (kiosk/system/heap.py)
 
     def load_promotions(self) -> bool:
         """Take the promotions of the config release the terminal runs, when its version changed.

@@ -25,7 +25,7 @@ from kiosk.domain.loyalty import InvalidPhone, mask_phone, normalize_phone, sign
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
-from kiosk.members_source import StoreMemberSource
+from kiosk.flows.members_source import StoreMemberSource
 from kiosk.store import members
 from kiosk.store.member_models import Member
 from kiosk.store.pii import hash_pin, verify_pin

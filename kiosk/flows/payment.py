@@ -114,7 +114,7 @@ class PaymentFlow:
         (``override_draw``); ``override_by`` is the attendant who approved it.
         """
         from kiosk.domain.loyalty import LoyaltyError
-        from kiosk.members_source import NeedsAttendant
+        from kiosk.flows.members_source import NeedsAttendant
 
         if self.payment_busy or self.remaining_fen() <= 0:
             return

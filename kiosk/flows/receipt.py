@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from kiosk.flows.hardware import PRINTER_PROBLEMS
+from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine, render_receipt
 from kiosk.hw.status import DeviceState
 from kiosk.screens.member_view import MemberView
 
@@ -24,7 +25,6 @@ class ReceiptFlow:
 
     def receipt_data(self) -> Any:
         """The last sale as :class:`kiosk.hw.receipt_render.ReceiptData`."""
-        from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 
         sale = self.last_sale
         member: MemberView | None = sale["member"]
@@ -59,7 +59,6 @@ class ReceiptFlow:
 
     def queue_receipt(self, data: Any) -> None:
         """Draw ``data`` (a ``ReceiptData``) on a worker and queue it; the queue keeps it until printed."""
-        from kiosk.hw.receipt_render import render_receipt
 
         queue_, width = self.print_queue, self.print_queue.printer.width_dots
         # drawing the receipt takes tens of ms: never on the UI thread

@@ -2,7 +2,7 @@
 
 The screens only ever see a :class:`MemberView`: masked name and phone, tier,
 balances, coupons and what this cart saves. A :class:`MemberSource` turns a card
-tap or member QR into one; :class:`kiosk.members_source.StoreMemberSource`
+tap or member QR into one; :class:`kiosk.flows.members_source.StoreMemberSource`
 implements it on the store (``kiosk.store.members``). No Kivy here.
 """
 
@@ -69,7 +69,10 @@ class MemberSource(Protocol):
     def member_options(
         self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
     ) -> Any:
-        """What 储值支付 and 积分抵扣 would pay now, or why not (``kiosk.member_choices.MemberOptions``)."""
+        """What 储值支付 and 积分抵扣 would pay now, or why not.
+
+        The answer is a :class:`kiosk.domain.member_choices.MemberOptions`.
+        """
         ...
 
     def member_tender(

@@ -7,7 +7,7 @@ from kivy.factory import Factory
 from kivy.properties import ListProperty
 from kivy.uix.widget import Widget
 
-from kiosk.member_choices import CouponChoice
+from kiosk.domain.member_choices import CouponChoice
 from kiosk.screens.base import KioskScreen, load_kv
 
 

@@ -1,12 +1,12 @@
 """The pay screen's member texts: what 储值支付 / 积分抵扣 pay or why not, and each coupon's state.
 
-Plain functions over :mod:`kiosk.member_choices` and the string table, so pay.kv
+Plain functions over :mod:`kiosk.domain.member_choices` and the string table, so pay.kv
 can import them while :mod:`kiosk.screens.pay` is still loading.
 """
 
 from kiosk import i18n
+from kiosk.domain.member_choices import CouponChoice, CouponState, MemberDraw, MemberOptions
 from kiosk.domain.money import format_fen
-from kiosk.member_choices import CouponChoice, CouponState, MemberDraw, MemberOptions
 
 
 def member_button_text(

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from kiosk.domain.cart import Cart
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 

@@ -1,7 +1,7 @@
 """Catalog lookups and seeding."""
 
 from kiosk.domain.cart import Product as CartProduct
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.demo_catalog import demo_loose_products, demo_products
 from kiosk.store.models import Product
 

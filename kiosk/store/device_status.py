@@ -7,7 +7,7 @@ it for the retained status on ``pos/{d}/status`` (docs/protocol.md, "Status").
 
 import datetime as dt
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import DeviceStatus
 
 PRINTER = "printer"

@@ -14,6 +14,9 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from kiosk.store import models
+from kiosk.store.member_models import MEMBER_MODELS
+from kiosk.store.members.hub_copy import HUB_COPY_MODELS
+from kiosk.store.pin_tries import PIN_TRIES_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +28,11 @@ def _0001_initial(db: SqliteDatabase) -> None:
 
 
 def _0002_members_ledger(db: SqliteDatabase) -> None:
-    from kiosk.store.member_models import MEMBER_MODELS
 
     db.create_tables(MEMBER_MODELS)
 
 
 def _0003_member_feed(db: SqliteDatabase) -> None:
-    from kiosk.store.members.hub_copy import HUB_COPY_MODELS
 
     db.create_tables(HUB_COPY_MODELS)
 
@@ -43,7 +44,6 @@ def _0004_sync_config_device_status(db: SqliteDatabase) -> None:
 
 
 def _0005_pin_tries(db: SqliteDatabase) -> None:
-    from kiosk.store.pin_tries import PIN_TRIES_MODELS
 
     db.create_tables(PIN_TRIES_MODELS)
 

@@ -11,7 +11,7 @@ from peewee import (
     TextField,
 )
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 
 
 class BaseModel(Model):

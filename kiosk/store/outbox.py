@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any, Protocol
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Outbox
 from kiosk.sync.schema import GENESIS, make_event
 

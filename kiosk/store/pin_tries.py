@@ -11,7 +11,7 @@ set back cannot stretch it.
 from peewee import CharField, FloatField, IntegerField
 
 from kiosk.domain.loyalty.pin_lockout import LOCK_S, MAX_WRONG, PinTries
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import BaseModel
 
 

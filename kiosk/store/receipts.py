@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Outbox, Payment, Sale, SaleLine
 from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal

@@ -23,7 +23,7 @@ from kiosk.domain.loyalty.coupons import allocate
 from kiosk.domain.payments import payment_method_name
 from kiosk.domain.refunds import MOBILE_METHODS, Pick, RefundRefused, SoldLine, refund_lines, split_refund
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine
 from kiosk.store.outbox import record_event

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kiosk.domain.cart import Cart
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Sale
 from kiosk.store.outbox import record_event
 

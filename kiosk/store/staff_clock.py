@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Outbox
 from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal

@@ -33,14 +33,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from kiosk import sdnotify
 from kiosk.store import outbox
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
 from kiosk.sync import config, health, rebase, schema, updates
 from kiosk.sync.members import HubEndpoint, MemberDownlink
 from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic, update_topic
 from kiosk.sync.transport import no_delay
+from kiosk.system import sdnotify
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel as Schema
 from pydantic import ConfigDict, Field, ValidationError
 
 from kiosk.domain.loyalty import LoyaltyRules
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import AppliedConfig, Product
 from kiosk.sync.schema import SCHEMA_VERSION, SchemaError, canonical
 

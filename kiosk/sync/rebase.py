@@ -10,7 +10,7 @@ do not change, so an event the hub booked before can never be booked twice.
 import json
 import logging
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import ChainHead, Outbox
 from kiosk.sync.schema import event_hash
 

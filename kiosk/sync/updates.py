@@ -1,7 +1,7 @@
 """The sync agent's half of software updates: keep the hub's offer, report the updater's outcomes.
 
 The agent runs as the ``kiosk`` user and the updater as root, so they meet in
-files (see :mod:`kiosk.updater`): the agent writes the retained offer from
+files (see :mod:`kiosk.updates.runner`): the agent writes the retained offer from
 ``pos/{d}/down/update`` to ``offer.json`` (which starts ``kiosk-update.path``),
 and turns each outcome file the updater leaves into an ``app.update`` outbox
 event, deleting the file only after the event is committed. A file left
@@ -12,12 +12,12 @@ import json
 import logging
 from pathlib import Path
 
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Outbox
 from kiosk.store.outbox import append_event
 from kiosk.sync.schema import SchemaError
 from kiosk.sync.update_offer import parse_offer
-from kiosk.updater import UpdatePaths, write_atomically
+from kiosk.updates.runner import UpdatePaths, write_atomically
 
 __all__ = ["OUTCOME_FIELDS", "report_outcomes", "store_offer", "update_paths"]
 

@@ -3,7 +3,7 @@
 Starts ARGV; each time it exits, adds one to the integer in the file COUNTER (as
 systemd counts ``NRestarts``), waits ``RestartSec`` (0.1 s) and starts it again.
 SIGTERM stops the service and then this process. The updater's health check
-reads COUNTER through :class:`kiosk.updater.CommandRestarts` (``cat COUNTER``),
+reads COUNTER through :class:`kiosk.updates.runner.CommandRestarts` (``cat COUNTER``),
 the same code that runs ``systemctl show --property=NRestarts --value`` on a terminal.
 """
 

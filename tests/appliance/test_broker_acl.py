@@ -18,9 +18,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from hub.broker_config import BrokerLayout, render_conf
-from hub.devices import DeviceRecord
-from hub.provision import BrokerFiles
+from hub.fleet.broker_config import BrokerLayout, render_conf
+from hub.fleet.devices import DeviceRecord
+from hub.fleet.provision import BrokerFiles
 from kiosk.devtools.ports import free_port, wait_for_port
 
 DEVICE = DeviceRecord("d-00aa01", "s-001", "Till", "2026-11-24T00:00:00+00:00")

@@ -26,20 +26,20 @@ import pytest
 import uvicorn
 from click.testing import CliRunner
 
-from hub import app_releases
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
-from hub.models import Event
-from hub.mqtt import HubIngestor
-from hub.web import create_app
+from hub.db.schema import open_hub_database
+from hub.fleet import releases as app_releases
+from hub.ingest.models import Event
+from hub.ingest.worker import HubIngestor
+from hub.web.app import create_app
 from kiosk.devtools import browser
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.store.models import Outbox
 from kiosk.sync import updates
 from kiosk.sync.update_offer import parse_offer
-from kiosk.update import Releases, site_packages
-from kiosk.updater import HealthCheck, Outcome, UpdatePaths, Updater
+from kiosk.updates.runner import HealthCheck, Outcome, UpdatePaths, Updater
+from kiosk.updates.venvs import Releases, site_packages
 from tests.appliance.wheels import CRASHING_APP, DIES_AFTER_READY_APP, GOOD_APP, make_wheel
 from tests.sync.harness import wait_until
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub.device_cli import device
-from hub.devices import DeviceRecord
-from hub.provision import (
+from hub.commands.device import device
+from hub.fleet.devices import DeviceRecord
+from hub.fleet.provision import (
     ProvisionError,
     acl_text,
     find_boot_partition,
@@ -154,8 +154,8 @@ def test_each_device_gets_its_own_password_and_the_business_key(dirs: tuple[Path
 
 
 def test_hub_serve_reads_the_business_key_for_the_ledger_checks(dirs: tuple[Path, Path]) -> None:
-    from hub import member_book
-    from hub.cli import configure_loyalty
+    from hub.commands.serve import configure_loyalty
+    from hub.members import book as member_book
     from kiosk.store.pii import PiiKey
 
     data, _ = dirs
@@ -166,7 +166,7 @@ def test_hub_serve_reads_the_business_key_for_the_ledger_checks(dirs: tuple[Path
     key = PiiKey(base64.b64decode((data / "business.key").read_text()))
     assert member_book.settings.key is not None
     assert member_book.settings.key.blind_index("+8613800138000") == key.blind_index("+8613800138000")
-    member_book.configure(member_book.settings.rules, None)
+    member_book.settings.key = None
 
 
 def test_revoke_removes_login_acl_and_issued_file(dirs: tuple[Path, Path]) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import sdnotify
-from kiosk.sdnotify import Notifier, watchdog_interval
+from kiosk.system import sdnotify
+from kiosk.system.sdnotify import Notifier, watchdog_interval
 
 
 @pytest.fixture

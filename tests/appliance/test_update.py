@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.update import Releases, UpdateError
+from kiosk.updates.venvs import Releases, UpdateError
 from tests.appliance.wheels import make_wheel
 
 CHECK = ["python", "-c", "import kiosk_probe; print(kiosk_probe.VERSION)"]

@@ -5,7 +5,7 @@ through the same :class:`CommandRestarts` that runs ``systemctl show
 --property=NRestarts --value <unit>`` on a terminal, here pointed at a real
 counter file that ``restart_always.py`` (``Restart=always`` played by a real
 supervisor process) increments each time the service exits. The services are
-real processes reporting ready through the real ``kiosk.sdnotify``.
+real processes reporting ready through the real ``kiosk.system.sdnotify``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import __version__
-from kiosk.updater import DEFAULT_RESTARTS_COMMAND, CommandRestarts, HealthCheck
+from kiosk.updates.runner import DEFAULT_RESTARTS_COMMAND, CommandRestarts, HealthCheck
 from tests.sync.harness import wait_until
 
 SUPERVISOR = Path(__file__).with_name("restart_always.py")
@@ -31,7 +31,7 @@ SUPERVISOR = Path(__file__).with_name("restart_always.py")
 # Reports ready; the first run (no marker yet) dies ``delay`` seconds later, later runs stay up.
 ONCE_THEN_FINE = """import sys, time
 from pathlib import Path
-from kiosk import sdnotify
+from kiosk.system import sdnotify
 marker, delay = Path(sys.argv[1]), float(sys.argv[2])
 sdnotify.ready()
 if not marker.exists():

@@ -6,10 +6,10 @@ import zipfile
 from pathlib import Path
 
 # A stand-in for the touchscreen app of one version: it reports ready through the real
-# kiosk.sdnotify (health file) and stays up, like kiosk.service.
+# kiosk.system.sdnotify (health file) and stays up, like kiosk.service.
 GOOD_APP = """import time
 
-from kiosk import sdnotify
+from kiosk.system import sdnotify
 
 if __name__ == "__main__":
     sdnotify.ready()
@@ -44,7 +44,7 @@ def make_wheel(house: Path, version: str, body: str) -> Path:
 # Reports ready, then dies: a crash loop that only the "stays up" part of the check sees.
 DIES_AFTER_READY_APP = """import time
 
-from kiosk import sdnotify
+from kiosk.system import sdnotify
 
 if __name__ == "__main__":
     sdnotify.ready()

@@ -163,7 +163,7 @@ def test_erasure_request_removes_personal_data_and_cards_with_its_event(kiosk_db
 
 
 def test_an_erased_members_old_qr_finds_no_one(kiosk_db) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.members_source import StoreMemberSource
+    from kiosk.flows.members_source import StoreMemberSource
 
     join()
     source = StoreMemberSource(KEY, TERMINAL, lambda: NOW)

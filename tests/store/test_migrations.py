@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from kiosk.store import migrations
-from kiosk.store.db import database, open_database
+from kiosk.store.connection import database
+from kiosk.store.db import open_database
 from kiosk.store.models import AppliedConfig, DeviceStatus, Outbox
 from tests.sync.harness import sell
 

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from kiosk.store import outbox
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.models import Outbox
 from tests.sync.harness import sell
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from kiosk.store import members, open_database
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.pin_tries import PinTryRow, StoredPinLockout
 from tests.store.test_member_account import NOW, TERMINAL, join
 

@@ -122,7 +122,8 @@ def test_append_event_outside_a_transaction_is_refused(kiosk_db) -> None:  # typ
 
 def test_outbox_survives_reopening_the_database(cart: Cart, tmp_path: Path) -> None:
     commit_sale(cart, [PaymentIntent("cash", 750)], TERMINAL, NOW, sale_id="kept")
-    from kiosk.store.db import database, open_database
+    from kiosk.store.connection import database
+    from kiosk.store.db import open_database
 
     database.close()
     open_database(tmp_path / "kiosk.db")

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import fn
 
-from hub.models import Event, Sale
+from hub.ingest.models import Event, Sale
 from kiosk.domain.cart import Cart, Product
 from kiosk.store import models as kiosk_models
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale

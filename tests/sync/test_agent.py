@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from kiosk import __version__
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.store import outbox
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 from kiosk.sync.schema import ack
 from kiosk.sync.topics import ack_topic, events_topic, status_topic

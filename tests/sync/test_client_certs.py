@@ -18,17 +18,17 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.broker_config import (
+from hub.cli import main as hub_main
+from hub.db.schema import open_hub_database
+from hub.fleet.broker_config import (
     BrokerLayout,
     generate_tls,
     issue_client_cert,
     revoked_serials,
     write_broker_files,
 )
-from hub.cli import main as hub_main
-from hub.db import open_hub_database
-from hub.models import Sale
-from hub.mqtt import HubIngestor
+from hub.ingest.models import Sale
+from hub.ingest.worker import HubIngestor
 from kiosk.config import load_config
 from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.launch import sync_command

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import catalog as hub_catalog
+from hub.catalog import releases as hub_catalog
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
-from hub.fleet import DeviceStatus
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.fleet.presence import DeviceStatus
+from hub.ingest.worker import HubIngestor
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.store import catalog as kiosk_catalog
 from kiosk.store.models import Product

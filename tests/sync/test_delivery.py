@@ -11,14 +11,15 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import reports
-from hub.db import open_hub_database
-from hub.models import Sale
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.ingest.models import Sale
+from hub.ingest.worker import HubIngestor
+from hub.reports import queries as reports
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.domain.cart import Cart, Product
 from kiosk.store import outbox
-from kiosk.store.db import database, open_database
+from kiosk.store.connection import database
+from kiosk.store.db import open_database
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 from kiosk.sync.schema import batch

@@ -16,14 +16,16 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import fleet, reports
-from hub.db import open_hub_database
-from hub.ingest import MAX_MESSAGE_BYTES
-from hub.models import Event, Gap, Quarantine
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.fleet import presence as fleet
+from hub.ingest.batch import MAX_MESSAGE_BYTES
+from hub.ingest.models import Event, Gap, Quarantine
+from hub.ingest.worker import HubIngestor
+from hub.reports import queries as reports
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.store import outbox
-from kiosk.store.db import database, open_database
+from kiosk.store.connection import database
+from kiosk.store.db import open_database
 from kiosk.store.models import Outbox
 from kiosk.store.models import Sale as KioskSale
 from kiosk.sync.agent import AgentSettings

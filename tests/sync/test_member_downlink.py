@@ -23,14 +23,15 @@ import pytest
 import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import member_downlink, member_feed
-from hub.broker_config import password_line
-from hub.db import open_hub_database
-from hub.ingest import ingest_batch
-from hub.loyalty_models import HubCard, HubMember
-from hub.member_snapshot_api import DeviceAuth
-from hub.mqtt import HubIngestor
-from hub.web import create_app
+from hub.api.member_snapshot import DeviceAuth
+from hub.db.schema import open_hub_database
+from hub.fleet.broker_config import password_line
+from hub.ingest.batch import ingest_batch
+from hub.ingest.worker import HubIngestor
+from hub.members import downlink as member_downlink
+from hub.members import feed as member_feed
+from hub.members.models import HubCard, HubMember
+from hub.web.app import create_app
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.domain.cart import Cart, Product
@@ -46,7 +47,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.rules import StoredValueRule
 from kiosk.store import members, open_database
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import Member
 from kiosk.store.members import hub_copy
 from kiosk.store.pii import PiiKey

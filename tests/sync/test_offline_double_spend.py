@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from peewee import fn
 
-from hub import loyalty
-from hub.db import open_hub_database
-from hub.loyalty_models import HubMember
-from hub.member_feed import member_states
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.ingest.worker import HubIngestor
+from hub.members import ledger as loyalty
+from hub.members.feed import member_states
+from hub.members.models import HubMember
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
@@ -37,7 +37,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.rules import BonusTier, RiskCap, StoredValueRule
 from kiosk.store import members, open_database
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.members.hub_copy import apply_states
 from kiosk.store.models import Outbox
 from kiosk.store.models import Sale as KioskSale

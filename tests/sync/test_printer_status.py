@@ -8,11 +8,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub import fleet
-from hub.db import open_hub_database
-from hub.models import DeviceHead
-from hub.mqtt import HubIngestor
-from hub.sync_web import router
+from hub.db.schema import open_hub_database
+from hub.fleet import presence as fleet
+from hub.ingest.models import DeviceHead
+from hub.ingest.worker import HubIngestor
+from hub.web.sync import router
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.hw.events import EventQueue
 from kiosk.hw.print_queue import PrintQueue

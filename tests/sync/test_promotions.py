@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from hub import catalog as hub_catalog
+from hub.catalog import releases as hub_catalog
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
+from hub.db.schema import open_hub_database
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.flows.idle import IdleFlow
 from kiosk.sync import config

@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hub import loyalty
 from hub.cli import main as hub_main
-from hub.db import open_hub_database
-from hub.loyalty_models import HubLedgerEntry, Reconciliation
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.ingest.worker import HubIngestor
+from hub.members import ledger as loyalty
+from hub.members.models import HubLedgerEntry, Reconciliation
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import LoyaltyRules
-from kiosk.members_source import StoreMemberSource
+from kiosk.flows.members_source import StoreMemberSource
 from kiosk.store import members
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
@@ -93,7 +93,7 @@ def _release(version: int, rules: dict[str, object]) -> config.ConfigRelease:
 
 
 def test_demo_rules_answer_only_until_the_first_config_arrives(kiosk_db) -> None:  # type: ignore[no-untyped-def]
-    from kiosk.members_source import demo_rules
+    from kiosk.flows.members_source import demo_rules
 
     rules = config.RulesFromConfig(fallback=demo_rules())
     assert rules() == demo_rules()

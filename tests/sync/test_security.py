@@ -1,6 +1,6 @@
 """Device security against a real Mosquitto running the config ``hub broker-config`` writes.
 
-Passwords and ACL patterns from hub/broker_config.py, MQTT v5 reason codes,
+Passwords and ACL patterns from hub/fleet/broker_config.py, MQTT v5 reason codes,
 TLS with a CA made by the hub.
 """
 
@@ -20,10 +20,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.broker_config import BrokerLayout, generate_tls, password_line, write_broker_files
-from hub.db import open_hub_database
-from hub.models import Quarantine, Sale
-from hub.mqtt import HubIngestor
+from hub.db.schema import open_hub_database
+from hub.fleet.broker_config import BrokerLayout, generate_tls, password_line, write_broker_files
+from hub.ingest.models import Quarantine, Sale
+from hub.ingest.worker import HubIngestor
 from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
 from kiosk.sync.schema import batch

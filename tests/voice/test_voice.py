@@ -4,7 +4,7 @@ import time
 import wave
 from pathlib import Path
 
-from kiosk.voice import VoicePrompter, render
+from kiosk.hw.voice import VoicePrompter, render
 
 
 def test_prompt_renders_a_wav_once_and_reuses_it(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.domain.loyalty.errors import CouponNotApplicable
+from kiosk.domain.money import format_fen
 
 PERCENT = 100
 
@@ -71,7 +72,6 @@ def coupon_names(coupon: Coupon) -> dict[str, str]:
     Owners name coupons in Chinese only (满30减5); an English shopper reads what the coupon
     does instead: "¥5.00 off over ¥30.00", "12% off (up to ¥20.00)", "Buy 2 get 1 free".
     """
-    from kiosk.domain.money import format_fen
 
     over = f" over {format_fen(coupon.min_spend_fen)}" if coupon.min_spend_fen else ""
     if coupon.kind is CouponKind.THRESHOLD:

@@ -12,7 +12,7 @@ from kiosk.domain.loyalty import POINTS, LedgerEntry, LoyaltyError
 from kiosk.domain.loyalty.count_cards import CountCard
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.registration import check_new_pin
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import CountCardRow, LedgerRow, Member
 from kiosk.store.members.hub_copy import erase_local
 from kiosk.store.members.ledger import ENTRY_FIELDS, member_balances, timestamp

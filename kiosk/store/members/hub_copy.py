@@ -21,7 +21,7 @@ from typing import Any, cast
 from peewee import BigIntegerField, CharField, IntegerField
 
 from kiosk.domain.loyalty.coupons import coupon_from_dict
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import CouponRow, Member, MemberCard, MemberSnapshot
 from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.registry import MEMBER_FIELDS

@@ -21,7 +21,7 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.rules import RiskCap
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import (
     LedgerHead,
     LedgerRow,

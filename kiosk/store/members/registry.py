@@ -11,7 +11,7 @@ from kiosk.domain.loyalty import (
     normalize_phone,
 )
 from kiosk.domain.loyalty.coupons import coupon_to_dict
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import (
     Member,
     MemberCard,

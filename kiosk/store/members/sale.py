@@ -12,7 +12,7 @@ from kiosk.domain.loyalty import (
     refund_reversals,
 )
 from kiosk.domain.loyalty.coupons import coupons_to_restore
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import (
     CouponRow,
     Member,

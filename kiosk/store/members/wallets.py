@@ -23,7 +23,7 @@ from kiosk.domain.loyalty.expiry import expire_entries
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.points import redeem_reward
 from kiosk.domain.loyalty.rules import ExpiryRule, Reward, StoredValueRule
-from kiosk.store.db import database
+from kiosk.store.connection import database
 from kiosk.store.member_models import (
     CountCardRow,
 )

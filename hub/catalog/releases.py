@@ -1,0 +1,153 @@
+"""The hub's catalog and the versioned config releases it publishes to terminals.
+
+A release is the whole catalog plus rules, campaigns and settings under one
+version number (see docs/protocol.md, "Downlink config"). It is stored here and
+published retained on ``pos/{d}/down/config`` for every device.
+"""
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from peewee import fn
+
+from hub.catalog.models import CatalogProduct, Release
+from hub.db import database
+from hub.fleet.presence import DeviceStatus
+from hub.ingest.models import DeviceHead
+from hub.rules import store as rules_store
+from kiosk.sync.config import CatalogItem, ConfigRelease, release_message
+from kiosk.sync.schema import SCHEMA_VERSION
+from kiosk.sync.topics import config_topic
+from kiosk.sync.transport import no_delay
+
+
+def load_catalog(items: Iterable[dict[str, Any]]) -> int:
+    """Insert or update products (validated like the downlink); return how many."""
+    rows = [CatalogItem.model_validate(item).model_dump() for item in items]
+    fields = [getattr(CatalogProduct, name) for name in rows[0] if name != "sku"] if rows else []
+    with database.atomic():
+        for row in rows:
+            CatalogProduct.insert(**row).on_conflict(
+                conflict_target=[CatalogProduct.sku], preserve=fields
+            ).execute()
+    return len(rows)
+
+
+def new_release(
+    now: dt.datetime,
+    rules: dict[str, Any] | None = None,
+    campaigns: list[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> ConfigRelease:
+    """Freeze the current catalog (and rules, campaigns, settings) into the next release.
+
+    ``settings=None`` keeps the previous release's settings (the attract screen's
+    promotions), so publishing a price change never drops them. ``rules`` defaults to the
+    owner's stored loyalty rules as ``{"version": n, "rules": {...}}`` (hub.rules.store);
+    before the owner saved any, the release carries none and terminals keep theirs.
+    """
+    if settings is None:
+        previous = latest_release()
+        settings = previous.settings if previous is not None else {}
+    if rules is None:
+        rules = _stored_rules()
+    catalog = [
+        CatalogItem(
+            sku=p.sku,
+            barcode=p.barcode,
+            name_zh=p.name_zh,
+            name_en=p.name_en,
+            price_fen=p.price_fen,
+            category=p.category,
+            active=p.active,
+        )
+        for p in CatalogProduct.select().order_by(CatalogProduct.sku)
+    ]
+    with database.atomic():
+        version = (Release.select(fn.MAX(Release.version)).scalar() or 0) + 1
+        release = ConfigRelease(
+            v=SCHEMA_VERSION,
+            version=version,
+            issued_at=now.isoformat(timespec="seconds"),
+            catalog=catalog,
+            rules=rules or {},
+            campaigns=campaigns or [],
+            settings=settings or {},
+        )
+        Release.create(version=version, issued_at=release.issued_at, body=json.dumps(release.model_dump()))
+    return release
+
+
+def _stored_rules() -> dict[str, Any]:
+
+    version, current = rules_store.current()
+    return {"version": version, "rules": current.model_dump(mode="json")} if version else {}
+
+
+def latest_release() -> ConfigRelease | None:
+    """The newest stored release, or None."""
+    row = Release.select().order_by(Release.version.desc()).first()
+    return ConfigRelease.model_validate_json(row.body) if row else None
+
+
+def known_devices() -> list[str]:
+    """Every device the hub has heard from (events or status)."""
+
+    devices = {h.device for h in DeviceHead.select(DeviceHead.device)}
+    devices |= {s.device for s in DeviceStatus.select(DeviceStatus.device)}
+    return sorted(devices)
+
+
+def publish_release(
+    release: ConfigRelease,
+    devices: list[str],
+    host: str,
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+) -> None:
+    """Publish ``release`` retained to each device's config topic; raise if the broker does not take it."""
+    payload = release_message(release)
+    messages = {config_topic(d): payload for d in devices}
+    publish_retained(messages, host, port, username, password, ca_file, timeout, "hub-config-publisher")
+
+
+def publish_retained(
+    messages: dict[str, bytes],
+    host: str,
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    ca_file: str | None = None,
+    timeout: float = 10.0,
+    client_id: str = "hub-publisher",
+) -> None:
+    """Publish each topic's payload retained (QoS 1) and wait for the broker to take every one."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if username:
+        client.username_pw_set(username, password)
+    if ca_file:
+        client.tls_set(ca_certs=ca_file)
+    client.on_socket_open = no_delay
+    connected = threading.Event()
+    client.on_connect = lambda *_a: connected.set()
+    client.connect(host, port)
+    client.loop_start()
+    try:
+        if not connected.wait(timeout):
+            raise ConnectionError(
+                f"无法连接消息服务器 {host}:{port} / cannot reach the broker at {host}:{port}"
+            )
+        infos = [client.publish(topic, payload, qos=1, retain=True) for topic, payload in messages.items()]
+        for info in infos:
+            info.wait_for_publish(timeout)
+    finally:
+        client.disconnect()
+        client.loop_stop()

@@ -1,0 +1,119 @@
+"""``hub serve`` (ingest and dashboard in one process) and ``hub db-migrate``."""
+
+import base64
+import logging
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+import uvicorn
+
+from hub.api.member_snapshot import DeviceAuth
+from hub.db import DEFAULT_DB
+from hub.db.schema import open_hub_database
+from hub.fleet.provision import BUSINESS_KEY_FILE
+from hub.ingest.worker import HubIngestor
+from hub.members import ledger as loyalty
+from hub.rules import store as rules_store
+from hub.web.app import create_app
+from hub.web.catalog import broker_publisher
+from kiosk.domain.loyalty import LoyaltyRules
+from kiosk.store.pii import PiiKey
+
+
+@click.command()
+@click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    show_default=True,
+    help="sqlite:///path or postgresql://...",
+)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None, help="Hub's broker username.")
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--http-host", default="127.0.0.1", show_default=True)
+@click.option("--http-port", default=8080, show_default=True, type=int)
+@click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
+@click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/hub"),
+    show_default=True,
+    help="Where `hub device add` keeps the registry and the business key (business.key).",
+)
+@click.option(
+    "--broker-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/etc/mosquitto/kiosk"),
+    envvar="HUB_BROKER_DIR",
+    show_default=True,
+    help="Mosquitto's passwd file there authenticates terminals fetching member snapshots.",
+)
+def serve(
+    db_url: str,
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    http_host: str,
+    http_port: int,
+    tz_name: str,
+    workers: int,
+    data_dir: Path,
+    broker_dir: Path,
+) -> None:
+    """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
+
+    tz = ZoneInfo(tz_name)
+    open_hub_database(db_url)
+    configure_loyalty(data_dir)
+    # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
+    rules_store.refresh()
+    # one worker sends the member deltas: two would only send duplicates
+    ingestors = [
+        HubIngestor(mqtt_host, mqtt_port, tz, str(i), mqtt_user, mqtt_password, member_downlink=i == 1)
+        for i in range(1, workers + 1)
+    ]
+    for ingestor in ingestors:
+        ingestor.start()
+    click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
+    try:
+        publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
+        app = create_app(
+            tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir, publish_catalog=publish
+        )
+        uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
+    finally:
+        for ingestor in ingestors:
+            ingestor.stop()
+
+
+def configure_loyalty(data_dir: Path) -> bool:
+    """Give the ledger checks the business key when the hub has one; True if it did.
+
+    Without it the hub still books every sale and checks points; it only cannot
+    read members' birthdays (for birthday multipliers) and says so in the log.
+    The owner's rules come from the database: ``hub.rules.store.refresh``.
+    """
+
+    path = data_dir / BUSINESS_KEY_FILE
+    if not path.exists():
+        logging.getLogger(__name__).warning(
+            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
+        )
+        loyalty.configure(LoyaltyRules(), None)
+        return False
+    loyalty.configure(LoyaltyRules(), PiiKey(base64.b64decode(path.read_text().strip())))
+    return True
+
+
+@click.command("db-migrate")
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+def db_migrate(db_url: str) -> None:
+    """Create or upgrade the hub's tables."""
+
+    open_hub_database(db_url)
+    click.echo(f"hub database ready: {db_url}")

@@ -1,0 +1,1 @@
+"""The terminals: registry, presence and health, provisioning, broker config, software releases."""

@@ -1,0 +1,1 @@
+"""Events from terminals into the ledger: the MQTT worker, batches, booking, quarantine, refunds."""

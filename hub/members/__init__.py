@@ -1,0 +1,1 @@
+"""Members: the book, the authoritative ledger, attributes, the feed to terminals, reconciliation."""

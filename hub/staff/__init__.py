@@ -1,0 +1,1 @@
+"""Staff at the hub: clockings from terminals paired into shifts."""

@@ -1,0 +1,116 @@
+"""Staff hours: ``staff.clock`` events booked as clockings, paired into shifts per person per day.
+
+A shift starts at an ``in`` and ends at the person's next ``out`` (on any
+terminal of the store); it belongs to the day it started, in the shop's time
+zone. An ``in`` with no ``out`` yet is an open shift; an ``out`` with no ``in``
+before it is shown as a shift whose start is missing, so a forgotten clock-in
+is visible rather than silently dropped.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from peewee import CharField
+
+from hub.errors import Rejected
+from hub.ingest.models import BaseModel
+
+
+class StaffClock(BaseModel):
+    """One clocking from a terminal (the ``staff.clock`` event)."""
+
+    event_id = CharField(primary_key=True)
+    device = CharField()
+    store = CharField()
+    staff_id = CharField(index=True)
+    staff_name = CharField()
+    direction = CharField()  # in / out
+    method = CharField()  # pin / badge
+    at = CharField()  # the terminal's ISO timestamp, with offset
+    day = CharField(index=True)  # YYYY-MM-DD in the shop's time zone
+
+
+MODELS = [StaffClock]
+
+
+def on_staff_clock(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a ``staff.clock`` event; data that cannot be read is rejected with the reason."""
+    data = event["data"]
+    try:
+        at = dt.datetime.fromisoformat(str(data.get("at") or event["ts"]))
+        direction = str(data["direction"])
+        row = {
+            "event_id": event["id"], "device": event["device"], "store": str(data["store"]),
+            "staff_id": str(data["staff_id"]), "staff_name": str(data.get("staff_name") or data["staff_id"]),
+            "direction": direction, "method": str(data.get("method", "")), "at": at.isoformat(),
+            "day": at.astimezone(tz).date().isoformat(),
+        }  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _rejected(f"staff.clock data is incomplete: {exc!r}") from exc
+    if direction not in ("in", "out") or at.tzinfo is None:
+        raise _rejected(f"staff.clock needs direction in/out and a time with its offset, got {data!r}")
+    StaffClock.insert(**row).execute()
+
+
+def _rejected(reason: str) -> Exception:
+
+    return Rejected(reason)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One person's shift: start and end in the shop's time (None: missing / still open)."""
+
+    staff_id: str
+    staff_name: str
+    day: str
+    start: dt.datetime | None
+    end: dt.datetime | None
+    devices: tuple[str, ...]
+
+    @property
+    def open(self) -> bool:
+        """Clocked in, not out yet."""
+        return self.start is not None and self.end is None
+
+    @property
+    def minutes(self) -> int | None:
+        """Whole minutes worked, or None while open or when the start is missing."""
+        if self.start is None or self.end is None:
+            return None
+        return int((self.end - self.start).total_seconds() // 60)
+
+
+def shifts(first: dt.date, last: dt.date, tz: ZoneInfo, store: str | None = None) -> list[Shift]:
+    """Shifts that started (or, without a start, ended) between ``first`` and ``last``, by day and name."""
+    query = StaffClock.select()
+    if store:
+        query = query.where(StaffClock.store == store)
+    clockings = sorted(query, key=lambda c: (c.staff_id, dt.datetime.fromisoformat(c.at)))
+    found: list[Shift] = []
+    opened: dict[str, StaffClock] = {}
+    for clocking in clockings:
+        start = opened.pop(clocking.staff_id, None)
+        if clocking.direction == "in":
+            if start is not None:  # clocked in twice: the first stays open, unpaired
+                found.append(_shift(start, None, tz))
+            opened[clocking.staff_id] = clocking
+        else:
+            found.append(_shift(start, clocking, tz))
+    found += [_shift(start, None, tz) for start in opened.values()]
+    wanted = [s for s in found if first.isoformat() <= s.day <= last.isoformat()]
+    return sorted(
+        wanted, key=lambda s: (s.day, s.staff_name, (s.start or s.end or dt.datetime.min).isoformat())
+    )
+
+
+def _shift(start: StaffClock | None, end: StaffClock | None, tz: ZoneInfo) -> Shift:
+    begin = dt.datetime.fromisoformat(start.at).astimezone(tz) if start else None
+    finish = dt.datetime.fromisoformat(end.at).astimezone(tz) if end else None
+    who = start or end
+    if who is None:
+        raise ValueError("a shift needs a start or an end")
+    devices = tuple(dict.fromkeys(c.device for c in (start, end) if c is not None))
+    return Shift(who.staff_id, who.staff_name, who.day, begin, finish, devices)

@@ -1,0 +1,285 @@
+"""The catalog page and API: find a product, change its price, name or category, switch it off, add one,
+and publish the catalog to the terminals.
+
+``/catalog?q=奶&category=dairy`` (zh by default, ``&lang=en``); posts go to
+``/catalog/{sku}``, ``/catalog`` (new) and ``/catalog/publish``. The API is under
+``/api/v1/catalog``. A change reaches the terminals with the next published release.
+"""
+
+import datetime as dt
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from hub.catalog import edits as catalog_admin
+from hub.catalog import releases as cat
+from hub.catalog.releases import CatalogProduct
+from hub.web import i18n
+from hub.web.pages import form_fields, page_context
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+SHOWN_MAX = 200  # rows on one page; the search narrows it down
+
+Publisher = Callable[[], tuple[int, int]]  # publish the catalog now -> (release version, terminals)
+
+TEXT: dict[str, dict[str, str]] = {
+    "nav_catalog": {"zh": "商品", "en": "Catalog"},
+    "catalog_title": {"zh": "商品与价格", "en": "Products and prices"},
+    "search": {"zh": "搜索名称、编码或条码", "en": "Search name, SKU or barcode"},
+    "category": {"zh": "分类", "en": "Category"},
+    "all_categories": {"zh": "全部分类", "en": "All categories"},
+    "find": {"zh": "查找", "en": "Find"},
+    "sku": {"zh": "编码", "en": "SKU"},
+    "barcode": {"zh": "条码", "en": "Barcode"},
+    "name_zh_col": {"zh": "中文名", "en": "Chinese name"},
+    "name_en_col": {"zh": "英文名", "en": "English name"},
+    "price_yuan": {"zh": "价格（元）", "en": "Price (¥)"},
+    "on_sale": {"zh": "在售", "en": "On sale"},
+    "catalog_save": {"zh": "保存", "en": "Save"},
+    "add_product": {"zh": "新增商品", "en": "Add a product"},
+    "catalog_add": {"zh": "新增", "en": "Add"},
+    "shown_of": {"zh": "显示 {shown} / 共 {total} 个商品", "en": "Showing {shown} of {total} products"},
+    "pending_none": {
+        "zh": "终端已是最新：商品与已发布的第 {v} 版一致。",
+        "en": "Terminals are up to date: the catalog matches published release {v}.",
+    },
+    "pending_some": {
+        "zh": "有 {n} 个商品的改动尚未发布到终端（新增 {a}，修改 {c}，删除 {r}）。",
+        "en": "{n} product changes are not on the terminals yet ({a} new, {c} changed, {r} removed).",
+    },
+    "publish": {"zh": "发布到全部终端", "en": "Publish to all terminals"},
+    "behind": {
+        "zh": "以下终端运行的配置旧于第 {v} 版（开机联网后会自动更新；发布失败时请再发布一次）：",
+        "en": "These terminals run a config older than release {v} (they update when online; "
+        "if publishing failed, publish again):",
+    },
+    "publish_cli": {
+        "zh": "在 hub 主机上运行 hub config publish 发布到终端。",
+        "en": "Run hub config publish on the hub host to send it to the terminals.",
+    },
+    "published": {"zh": "第 {v} 版已发布到 {n} 台终端。", "en": "Release {v} published to {n} terminals."},
+    "catalog_saved": {"zh": "已保存 {sku}。", "en": "Saved {sku}."},
+    "added": {"zh": "已新增 {sku}。", "en": "Added {sku}."},
+    "no_products": {"zh": "没有符合条件的商品。", "en": "No product matches."},
+    "publish_failed": {"zh": "发布失败：", "en": "Publishing failed: "},
+}
+i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+
+
+class ProductChange(BaseModel):
+    """Fields to change; absent fields stay as they are."""
+
+    by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
+    price: str | None = Field(default=None, description="Yuan as typed, e.g. '12.50'.")
+    name_zh: str | None = None
+    name_en: str | None = None
+    category: str | None = None
+    active: bool | None = None
+
+
+class NewProduct(BaseModel):
+    """A product to add."""
+
+    by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
+    sku: str
+    barcode: str | None = None
+    name_zh: str
+    name_en: str = ""
+    price: str = Field(description="Yuan as typed, e.g. '12.50'.")
+    category: str = ""
+
+
+def _as_dict(p: CatalogProduct) -> dict[str, Any]:
+    return {
+        k: getattr(p, k) for k in ("sku", "barcode", "name_zh", "name_en", "price_fen", "category", "active")
+    }
+
+
+def _matching(q: str, category: str) -> Any:
+    query = CatalogProduct.select().order_by(CatalogProduct.category, CatalogProduct.sku)
+    if category:
+        query = query.where(CatalogProduct.category == category)
+    if q:
+        like = f"%{q}%"
+        query = query.where(
+            CatalogProduct.name_zh.contains(q)
+            | CatalogProduct.name_en.contains(q)
+            | (CatalogProduct.sku**like)
+            | (CatalogProduct.barcode**like)
+        )
+    return query
+
+
+def router(
+    tz: ZoneInfo, publisher: Publisher | None = None, now: Callable[[], dt.datetime] | None = None
+) -> APIRouter:
+    """Routes of the catalog page and API; ``publisher`` sends the catalog out (``hub serve`` gives one)."""
+    routes = APIRouter()
+
+    def clock() -> dt.datetime:
+        return now() if now else dt.datetime.now(dt.UTC)
+
+    def render(request: Request, banner: str = "", error: str = "", status: int = 200) -> HTMLResponse:
+        context = page_context(request, tz)
+        lang = context["lang"]
+        q = request.query_params.get("q", "").strip()
+        category = request.query_params.get("category", "")
+        query = _matching(q, category)
+        categories = [
+            c
+            for (c,) in CatalogProduct.select(CatalogProduct.category)
+            .distinct()
+            .order_by(CatalogProduct.category)
+            .tuples()
+        ]
+        pending = catalog_admin.unpublished()
+        context.update(
+            products=list(query.limit(SHOWN_MAX)),
+            shown_total=query.count(),
+            total=CatalogProduct.select().count(),
+            q=q,
+            category=category,
+            categories=[c for c in categories if c],
+            pending=pending,
+            publisher=publisher is not None,
+            banner=banner,
+            error=error,
+            fmt=lambda key, **values: i18n.t(key, lang).format(**values),
+            yuan=lambda fen: f"{fen // 100}.{fen % 100:02d}",
+        )
+        return TEMPLATES.TemplateResponse(request, "catalog.html", context, status_code=status)
+
+    def back(request: Request, **params: str) -> RedirectResponse:
+        lang = "&lang=en" if request.query_params.get("lang") == "en" else ""
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return RedirectResponse(f"/catalog?{query}{lang}", status_code=303)
+
+    def message(request: Request, bad: catalog_admin.CatalogError) -> str:
+        return bad.en if request.query_params.get("lang") == "en" else bad.zh
+
+    @routes.get("/catalog", response_class=HTMLResponse)
+    def catalog_page(request: Request) -> HTMLResponse:
+        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        done = request.query_params.get("done", "")
+        banner = ""
+        if done.startswith("saved:"):
+            banner = i18n.t("catalog_saved", lang).format(sku=done[6:])
+        elif done.startswith("added:"):
+            banner = i18n.t("added", lang).format(sku=done[6:])
+        elif done.startswith("published:"):
+            version, _, count = done[10:].partition(":")
+            banner = i18n.t("published", lang).format(v=version, n=count)
+        return render(request, banner=banner)
+
+    @routes.post("/catalog/publish", response_class=HTMLResponse, response_model=None)
+    def publish_page(request: Request) -> HTMLResponse | RedirectResponse:
+        if publisher is None:
+            raise HTTPException(status_code=503, detail="no broker configured for publishing")
+        try:
+            version, count = publisher()
+        except (ConnectionError, OSError, RuntimeError) as exc:
+            lang = "en" if request.query_params.get("lang") == "en" else "zh"
+            return render(request, error=i18n.t("publish_failed", lang) + str(exc), status=502)
+        return back(request, done=f"published:{version}:{count}")
+
+    @routes.post("/catalog/{sku}", response_class=HTMLResponse, response_model=None)
+    async def save_product(request: Request, sku: str) -> HTMLResponse | RedirectResponse:
+        form = await form_fields(request)
+        try:
+            catalog_admin.update_product(
+                sku, clock(), form.get("by", "owner"), price=form.get("price"), name_zh=form.get("name_zh"),
+                name_en=form.get("name_en"), category=form.get("category"), active=form.get("active") == "1",
+            )  # fmt: skip
+        except catalog_admin.CatalogError as bad:
+            return render(request, error=f"{sku}: {message(request, bad)}", status=400)
+        return back(request, done=f"saved:{sku}", q=sku)
+
+    @routes.post("/catalog", response_class=HTMLResponse, response_model=None)
+    async def add_page(request: Request) -> HTMLResponse | RedirectResponse:
+        form = await form_fields(request)
+        try:
+            product = catalog_admin.add_product(
+                {
+                    "sku": form.get("sku", "").strip(),
+                    "barcode": form.get("barcode", "").strip() or None,
+                    "name_zh": form.get("name_zh", "").strip(),
+                    "name_en": form.get("name_en", "").strip(),
+                    "price_fen": catalog_admin.price_from_text(form.get("price", "")),
+                    "category": form.get("category", "").strip(),
+                },
+                clock(),
+                form.get("by", "owner"),
+            )
+        except catalog_admin.CatalogError as bad:
+            return render(request, error=message(request, bad), status=400)
+        return back(request, done=f"added:{product.sku}", q=product.sku)
+
+    @routes.get("/api/v1/catalog", tags=["catalog"])
+    def catalog_api(q: str = "", category: str = "") -> dict[str, Any]:
+        """Products (all, or those matching ``q`` / ``category``) and what is not yet published."""
+        pending = catalog_admin.unpublished()
+        return {
+            "products": [_as_dict(p) for p in _matching(q, category)],
+            "unpublished": {
+                "release": pending.release,
+                "added": pending.added,
+                "changed": pending.changed,
+                "removed": pending.removed,
+                "behind": dict(pending.behind),
+            },
+        }
+
+    @routes.patch("/api/v1/catalog/{sku}", tags=["catalog"])
+    def change_api(sku: str, change: ProductChange) -> dict[str, Any]:
+        """Change a product's price (yuan as text), names, category or on/off; audited."""
+        try:
+            fields = change.model_dump(exclude={"by"})
+            product = catalog_admin.update_product(sku, clock(), change.by, **fields)
+        except catalog_admin.CatalogError as bad:
+            raise HTTPException(
+                status_code=404 if "No product" in bad.en else 422, detail=f"{bad.zh} / {bad.en}"
+            ) from None
+        return _as_dict(product)
+
+    @routes.post("/api/v1/catalog", tags=["catalog"], status_code=201)
+    def add_api(new: NewProduct) -> dict[str, Any]:
+        """Add a product (new SKU and barcode); audited."""
+        try:
+            fields = new.model_dump(exclude={"by", "price"})
+            product = catalog_admin.add_product(
+                {**fields, "price_fen": catalog_admin.price_from_text(new.price)}, clock(), new.by
+            )
+        except catalog_admin.CatalogError as bad:
+            raise HTTPException(status_code=422, detail=f"{bad.zh} / {bad.en}") from None
+        return _as_dict(product)
+
+    return routes
+
+
+def broker_publisher(
+    host: str, port: int, username: str | None = None, password: str | None = None, ca_file: str | None = None
+) -> Publisher:
+    """Publish like ``hub config publish``: a new release, retained, to every known terminal."""
+
+    def publish() -> tuple[int, int]:
+        targets = cat.known_devices()
+        if not targets:
+            raise RuntimeError("还没有任何终端 / no terminal known yet")
+        try:  # a broker that is down is found before a release number is spent
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError:
+            raise ConnectionError(
+                f"无法连接消息服务器 {host}:{port} / cannot reach the broker at {host}:{port}"
+            ) from None
+        release = cat.new_release(dt.datetime.now(dt.UTC))
+        cat.publish_release(release, targets, host, port, username, password, ca_file)
+        return release.version, len(targets)
+
+    return publish

@@ -1,0 +1,201 @@
+"""A member's "export my data" download, opened from the QR on the kiosk's My account screen.
+
+``GET /my-data/{token}`` shows a PIN form; ``POST`` with the member's PIN returns
+their profile, balances, coupons and ledger as JSON or CSV. The token is signed
+with the business's link key and expires, a wrong PIN is refused, and after
+:data:`MAX_WRONG` wrong PINs the member's export is locked for :data:`LOCK_S`.
+Chinese by default, English with ``?lang=en``.
+"""
+
+import csv
+import datetime as dt
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from hub.members import ledger as loyalty
+from hub.members.feed import member_coupons
+from hub.members.models import HubMember
+from hub.web.pages import form_fields, language
+from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
+from kiosk.domain.loyalty.pin_lockout import PinLockout
+from kiosk.store.pii import PiiKey, verify_pin
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_WRONG, LOCK_S = 5, 900.0
+LEDGER_COLUMNS = ("at", "account", "kind", "amount", "device", "sale_id", "rule", "id")
+
+TEXT: dict[str, dict[str, str]] = {
+    "title": {"zh": "导出我的资料", "en": "Export my data"},
+    "switch": {"zh": "English", "en": "中文"},
+    "intro": {
+        "zh": "请输入您的会员密码，下载您的会员资料、余额、优惠券和积分流水。",
+        "en": "Enter your member PIN to download your profile, balances, coupons and points ledger.",
+    },
+    "pin": {"zh": "会员密码", "en": "Member PIN"},
+    "format": {"zh": "文件格式", "en": "File format"},
+    "download": {"zh": "下载", "en": "Download"},
+    "wrong_pin": {
+        "zh": "密码不正确，资料未导出。还可再试 {left} 次。",
+        "en": "Wrong PIN; nothing was exported. {left} tries left.",
+    },
+    "locked": {
+        "zh": "密码错误次数过多，导出已锁定，请 {minutes} 分钟后再试。",
+        "en": "Too many wrong PINs: export is locked. Try again in {minutes} min.",
+    },
+    "bad_link": {
+        "zh": "此链接无效或已过期（{reason}）。请在收银机“我的账户”中重新生成二维码。",
+        "en": "This link is not valid or has expired ({reason}). "
+        "Make a new QR code in My account at the kiosk.",
+    },
+    "no_pin": {
+        "zh": "您还没有设置会员密码。请先在收银机“我的账户”中设置密码，再导出资料。",
+        "en": "You have not set a member PIN yet. Set one in My account at the kiosk, then export.",
+    },
+    "erased": {
+        "zh": "您的个人资料已按您的要求删除，没有可导出的个人资料。",
+        "en": "Your personal data was erased as you asked; there is nothing personal to export.",
+    },
+    "no_key": {
+        "zh": "会员中心未配置数据密钥，暂时无法导出。请联系门店。",
+        "en": "The hub has no data key configured, so it cannot export now. Please contact the shop.",
+    },
+}
+
+
+def text(key: str, lang: str, **values: object) -> str:
+    """``key`` in ``lang`` (zh or en), with ``values`` filled in."""
+    return TEXT[key][lang].format(**values)
+
+
+def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
+    """Everything the hub holds about ``member``: profile in clear, consent, balances, coupons, ledger."""
+
+    def clear(token: str, field: str) -> str:
+        return key.decrypt(token, f"{member.id}:{field}") if token else ""
+
+    entries = sorted(loyalty.member_entries(member.id), key=lambda e: (e.at, e.device, e.seq))
+    return {
+        "member": {
+            "id": member.id,
+            "phone": clear(member.phone_enc, "phone"),
+            "name": clear(member.name_enc, "name"),
+            "birthday": clear(member.birthday_enc, "birthday"),
+            "gender": member.gender,
+            "tier": member.tier_code,
+            "home_store": member.home_store,
+            "source": member.source,
+            "created_at": member.created_at,
+            "consent": {
+                "version": member.consent_version,
+                "at": member.consent_at,
+                "where": member.consent_where,
+            },
+        },
+        "balances": loyalty.member_balances(member.id),
+        "coupons": member_coupons([member.id])[member.id],  # campaign and welcome coupons, used or not
+        "ledger": [{k: getattr(e, k) for k in LEDGER_COLUMNS} for e in entries],
+    }
+
+
+def export_csv(data: dict[str, Any]) -> str:
+    """The export as CSV: ``field,value`` rows of the profile and balances, a blank row, the ledger."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["field", "value"])
+    profile = {k: v for k, v in data["member"].items() if k != "consent"}
+    profile.update({f"consent_{k}": v for k, v in data["member"]["consent"].items()})
+    profile.update({f"balance_{k}": v for k, v in data["balances"].items()})
+    writer.writerows(profile.items())
+    writer.writerow([])
+    writer.writerow(LEDGER_COLUMNS)
+    writer.writerows([row[k] for k in LEDGER_COLUMNS] for row in data["ledger"])
+    return out.getvalue()
+
+
+class ExportPages:
+    """The two routes and the wrong-PIN lockout they share (per member, in this hub process)."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.lockout = PinLockout(max_wrong=MAX_WRONG, lock_s=LOCK_S)
+        self.clock = clock
+
+    def page(self, request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """The export page with ``context`` (``error``, ``form``)."""
+        base = {"lang": lang, "t": lambda key, **v: text(key, lang, **v), "public": True}
+        return TEMPLATES.TemplateResponse(request, "my_data.html", {**base, **context}, status_code=status)
+
+    def member_for(self, token: str) -> tuple[HubMember | None, str]:
+        """The member a valid token names (following merges), or None and why not."""
+        key = loyalty.settings.key
+        if key is None:
+            return None, "no_key"
+        try:
+            member_id = read_member_qr(token, key.link_key(), dt.datetime.now(dt.UTC))
+        except InvalidMemberQr as exc:
+            return None, str(exc)
+        return HubMember.get_or_none(HubMember.id == loyalty.resolve(member_id)), "bad_link"
+
+    def show(self, request: Request, token: str) -> HTMLResponse:
+        """GET: the PIN form, or why there is none."""
+        lang = language(request)
+        return self._refusal(request, lang, token) or self.page(request, lang, form=True)
+
+    def _refusal(self, request: Request, lang: str, token: str) -> HTMLResponse | None:
+        member, why = self.member_for(token)
+        if why == "no_key":
+            return self.page(request, lang, 503, error=text("no_key", lang))
+        if member is None:
+            return self.page(request, lang, 404, error=text("bad_link", lang, reason=why))
+        if member.erased_at:
+            return self.page(request, lang, 410, error=text("erased", lang))
+        if not member.pin_hash:
+            return self.page(request, lang, 409, error=text("no_pin", lang))
+        return None
+
+    async def download(self, request: Request, token: str) -> Response:
+        """POST: check the PIN (and the lockout), then send the file."""
+        lang = language(request)
+        refused = self._refusal(request, lang, token)
+        if refused is not None:
+            return refused
+        member, _ = self.member_for(token)
+        assert member is not None and loyalty.settings.key is not None
+        form = await form_fields(request)
+        pin, kind = form.get("pin", ""), form.get("format", "json")
+        now = self.clock()
+        locked = self.lockout.seconds_locked(member.id, now)
+        if locked:
+            minutes = -(-locked // 60)
+            return self.page(request, lang, 429, error=text("locked", lang, minutes=minutes))
+        if not verify_pin(pin, member.pin_hash):
+            left = self.lockout.wrong(member.id, now)
+            if left == 0:
+                minutes = int(LOCK_S // 60)
+                return self.page(request, lang, 429, error=text("locked", lang, minutes=minutes))
+            return self.page(request, lang, 403, form=True, error=text("wrong_pin", lang, left=left))
+        self.lockout.right(member.id)
+        data = member_export(member, loyalty.settings.key)
+        if kind == "csv":
+            body, media = export_csv(data), "text/csv; charset=utf-8"
+        else:
+            body, media = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
+        name = f"member-{member.id}.{'csv' if kind == 'csv' else 'json'}"
+        return Response(
+            body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+
+
+def router(pages: ExportPages | None = None) -> APIRouter:
+    """The ``/my-data/{token}`` routes."""
+    pages = pages or ExportPages()
+    routes = APIRouter()
+    routes.add_api_route("/my-data/{token}", pages.show, methods=["GET"], response_class=HTMLResponse)
+    routes.add_api_route("/my-data/{token}", pages.download, methods=["POST"])
+    return routes

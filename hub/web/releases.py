@@ -1,0 +1,113 @@
+"""Dashboard page of software releases, and the download terminals fetch an offered release from.
+
+``/releases`` lists the releases and, per terminal, what it runs, what it is
+offered and how its last update went; ``/releases/{version}/files/{name}``
+serves a release's stored wheel (the terminal checks its SHA-256).
+"""
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from hub.fleet import releases as app_releases
+from hub.fleet.presence import as_utc
+from hub.web import i18n
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+TEXT: dict[str, dict[str, str]] = {
+    "nav_releases": {"zh": "软件版本", "en": "Releases"},
+    "releases_title": {"zh": "终端软件版本", "en": "Terminal software releases"},
+    "version": {"zh": "版本", "en": "Version"},
+    "files": {"zh": "文件", "en": "Files"},
+    "size": {"zh": "大小", "en": "Size"},
+    "added_at": {"zh": "添加时间", "en": "Added"},
+    "offered_to": {"zh": "已推送终端", "en": "Offered to"},
+    "no_releases": {
+        "zh": "还没有软件版本。用 hub release add 添加。",
+        "en": "No release yet. Add one with hub release add.",
+    },
+    "terminals_versions": {"zh": "各终端运行的版本", "en": "What each terminal runs"},
+    "running": {"zh": "运行版本", "en": "Running"},
+    "offered": {"zh": "推送版本", "en": "Offered"},
+    "last_update": {"zh": "最近一次更新", "en": "Last update"},
+    "installed": {"zh": "已安装", "en": "installed"},
+    "rolled_back": {"zh": "已回退", "en": "rolled back"},
+    "refused": {"zh": "已拒绝", "en": "refused"},
+    "pending": {"zh": "等待安装", "en": "waiting"},
+    "how_to_release": {"zh": "发布新版本", "en": "Publish a version"},
+}
+i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+
+
+def _size(value: int) -> str:
+    return f"{value / 1e6:.1f} MB" if value >= 1e6 else f"{value / 1e3:.0f} kB"
+
+
+def _reason(text: str, lang: str) -> str:
+    """The outcome's reason in the page's language (the updater writes English, then Chinese)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    chinese = [line for line in lines if any("\u4e00" <= ch <= "\u9fff" for ch in line)]
+    english = [line for line in lines if line not in chinese]
+    return " ".join(chinese if lang == "zh" and chinese else english or lines)
+
+
+def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
+    """Routes for ``/releases``, its JSON and the file downloads, serving from ``data_dir``."""
+    routes = APIRouter()
+
+    def language(request: Request) -> str:
+        return "en" if request.query_params.get("lang") == "en" else "zh"
+
+    def local(value: dt.datetime | str | None) -> str:
+
+        when = as_utc(value)
+        return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
+
+    @routes.get("/releases", response_class=HTMLResponse)
+    def releases_page(request: Request) -> HTMLResponse:
+        lang = language(request)
+        terminals = app_releases.terminal_versions()
+        offered: dict[str, int] = {}
+        for row in terminals:
+            if row.offered:
+                offered[row.offered] = offered.get(row.offered, 0) + 1
+        context = {
+            "lang": lang,
+            "t": lambda key: i18n.t(key, lang),
+            "releases": [(r, app_releases.release_files(r)) for r in app_releases.releases()],
+            "terminals": terminals,
+            "offered": offered,
+            "local": local,
+            "size": _size,
+            "reason": lambda text: _reason(text, lang),
+        }
+        return TEMPLATES.TemplateResponse(request, "releases.html", context)
+
+    @routes.get("/api/releases")
+    def releases_api() -> dict[str, object]:
+        return {
+            "releases": [
+                {"version": r.version, "files": app_releases.release_files(r), "added_at": str(r.added_at)}
+                for r in app_releases.releases()
+            ],
+            "terminals": [
+                {**row.__dict__, "reported_at": row.reported_at.isoformat() if row.reported_at else None}
+                for row in app_releases.terminal_versions()
+            ],
+        }
+
+    @routes.get("/releases/{version}/files/{name}")
+    def release_file(version: str, name: str) -> FileResponse:
+        path = app_releases.file_path(data_dir, version, name)
+        if path is None or not path.is_file():
+            raise HTTPException(status_code=404, detail=f"no file {name} in release {version}")
+        return FileResponse(path, media_type="application/octet-stream", filename=name)
+
+    return routes

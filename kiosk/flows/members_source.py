@@ -1,0 +1,443 @@
+"""The member panel and member payments on the real store (``kiosk.store.members``).
+
+:class:`StoreMemberSource` is the :class:`kiosk.screens.member_view.MemberSource`
+the app uses: a card tap or member QR finds the stored member, the cart is
+priced with their tier discount and best coupons, and the sale's
+:class:`kiosk.store.members.MemberSale` (points redeemed, stored value spent,
+points earned, coupons used) commits in the sale's own transaction. No Kivy here.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from kiosk.domain.cart import Cart
+from kiosk.domain.loyalty import (
+    BONUS,
+    POINTS,
+    PRINCIPAL,
+    Coupon,
+    CouponKind,
+    EarnContext,
+    EarnLine,
+    Kind,
+    LoyaltyRules,
+    MemberPayment,
+    OfflineSpend,
+    PricedCart,
+    Split,
+    Verdict,
+    best_coupons,
+    check_usable,
+    earn_points,
+    expiring_soon,
+    mask_name,
+    mask_phone,
+    sale_ledger,
+    spend,
+    tier_for,
+)
+from kiosk.domain.loyalty.coupons import coupon_names
+from kiosk.domain.loyalty.errors import LoyaltyError
+from kiosk.domain.loyalty.rules import (
+    BonusTier,
+    RegistrationCoupon,
+    StoredValueRule,
+    Tier,
+    TierRule,
+)
+from kiosk.domain.loyalty.tiers import progress, tier_by_code
+from kiosk.domain.member_choices import (
+    CouponChoice,
+    MemberDraw,
+    MemberOptions,
+    coupon_choices,
+    member_options,
+)
+from kiosk.screens.member_view import MemberView
+from kiosk.store import members
+from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
+from kiosk.store.pii import PiiKey
+from kiosk.store.sales import PaymentIntent, Terminal
+from kiosk.sync.config import applied_rules_version
+
+STORED_VALUE, POINTS_METHOD = "stored_value", "points"
+
+
+@dataclass(frozen=True)
+class MemberTender:
+    """What one tap on 储值支付 or 积分抵扣 pays: stored value fen, or points and the fen they are worth."""
+
+    stored_value_fen: int = 0
+    points: int = 0
+    points_fen: int = 0
+    override: dict[str, object] | None = field(default=None, compare=False)
+    """With an attendant's offline-cap override: the audit detail the sale must carry."""
+
+    @property
+    def total_fen(self) -> int:
+        """Fen this tender pays."""
+        return self.stored_value_fen + self.points_fen
+
+    def payments(self) -> list[PaymentIntent]:
+        """The payment lines of the sale (``stored_value`` / ``points``; points count in the reference)."""
+        lines = []
+        if self.stored_value_fen:
+            lines.append(PaymentIntent(STORED_VALUE, self.stored_value_fen, "member"))
+        if self.points_fen:
+            lines.append(PaymentIntent(POINTS_METHOD, self.points_fen, f"points:{self.points}"))
+        return lines
+
+
+class NeedsAttendant(LoyaltyError):
+    """The member payment is above the terminal's offline cap: an attendant must override.
+
+    ``asked`` is what the payment would spend; the screen shows it on the override keypad.
+    """
+
+    def __init__(self, reason: str, asked: OfflineSpend) -> None:
+        super().__init__(reason)
+        self.asked = asked
+
+
+def _points_in(tenders: Sequence[PaymentIntent]) -> tuple[int, int]:
+    points = sum(int(t.reference.split(":")[1]) for t in tenders if t.method == POINTS_METHOD)
+    return points, sum(t.amount_fen for t in tenders if t.method == POINTS_METHOD)
+
+
+def _stored_in(tenders: Sequence[PaymentIntent]) -> int:
+    return sum(t.amount_fen for t in tenders if t.method == STORED_VALUE)
+
+
+class StoreMemberSource:
+    """Members, their cart prices and their member payments, read from and written to the store.
+
+    ``now`` gives the shop's local time; ``online`` says whether the hub is
+    reachable (offline, member spending is limited by ``rules.risk``).
+    """
+
+    def __init__(
+        self,
+        key: PiiKey,
+        terminal: Terminal,
+        now: Callable[[], dt.datetime],
+        rules: LoyaltyRules | Callable[[], LoyaltyRules] | None = None,
+        online: Callable[[], bool] = lambda: False,
+        tier_names_en: dict[str, str] | None = None,
+    ) -> None:
+        self.key, self.terminal, self.now = key, terminal, now
+        self._rules = rules or LoyaltyRules()
+        self.online = online
+        self.tier_names_en = tier_names_en or {}
+
+    @property
+    def rules(self) -> LoyaltyRules:
+        """The rules in force: fixed ones, or the applied config's (``kiosk.sync.config.RulesFromConfig``)."""
+        return self._rules if isinstance(self._rules, LoyaltyRules) else self._rules()
+
+    @rules.setter
+    def rules(self, rules: LoyaltyRules) -> None:
+        self._rules = rules
+
+    def _tier_text(self, tier: Tier) -> dict[str, str]:
+        return {"zh": tier.name_zh, "en": tier.name_en or self.tier_names_en.get(tier.code, tier.name_zh)}
+
+    # --- finding ---------------------------------------------------------------------------
+    def find_by_card(self, uid: str) -> MemberView | None:
+        """The member whose card has ``uid`` (as read, or upper-cased)."""
+        member = members.find_by_card(uid) or members.find_by_card(uid.upper())
+        return self.view(member) if member else None
+
+    def find_by_qr(self, payload: str) -> MemberView | None:
+        """The member whose member QR is ``payload`` (``member:<id>``)."""
+        prefix, _, member_id = payload.partition(":")
+        if prefix != "member" or not member_id:
+            return None
+        member = Member.get_or_none(Member.id == member_id)
+        while member is not None and member.merged_into:
+            member = Member.get_or_none(Member.id == member.merged_into)
+        if member is None or members.is_erased(member):  # an erased member's old QR means no one
+            return None
+        return self.view(member)
+
+    def tier(self, member: Member, points: int) -> Tier:
+        """The member's stored tier, or the one their points reach."""
+        rule: TierRule = self.rules.tiers
+        if member.tier_code:
+            return tier_by_code(member.tier_code, rule)
+        return tier_for(points if rule.basis == "points" else 0, rule)
+
+    def view(self, member: Member) -> MemberView:
+        """The member as the screen shows them: masked, with balances, coupons and tier progress."""
+        data = members.profile(self.key, member)
+        held = members.member_balances(member.id)
+        points = held.get(POINTS, 0)
+        tier = self.tier(member, points)
+        ahead = progress(points, self.rules.tiers) if self.rules.tiers.basis == "points" else None
+        name = mask_name(data["name"]) if data["name"] else mask_phone(data["phone"])
+        return MemberView(
+            member_id=member.id,
+            name_masked=name,
+            phone_masked=mask_phone(data["phone"]),
+            tier=self._tier_text(tier),
+            points=points,
+            stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
+            coupons=tuple(coupon_names(c) for c in self.usable_coupons(member.id)),
+            next_tier=self._tier_text(ahead[0]) if ahead else None,
+            points_to_next_tier=ahead[1] if ahead else 0,
+            greeting=self.greeting(member.id, name, data["birthday"]),
+            expiry_notice=self.expiry_notice(member.id),
+        )
+
+    def expiry_notice(self, member_id: str) -> dict[str, str]:
+        """The member panel's reminder of the first points to expire within ``rules.expiry.remind_days``.
+
+        Lots come from this terminal's ledger, oldest spent first
+        (:func:`kiosk.domain.loyalty.expiring_soon`);
+        ``{}`` without an expiry rule or when nothing expires in the window.
+        """
+        rule = self.rules.expiry
+        if not rule.months or rule.remind_days <= 0:
+            return {}
+        due = expiring_soon(members.ledger_entries(member_id), member_id, rule, self.now().date())
+        if not due:
+            return {}
+        day, points = due[0]
+        return {
+            "zh": f"{points} 积分将于 {day.month}月{day.day}日 过期，本单可用积分抵扣",
+            "en": f"{points} points expire on {day.day} {_MONTHS_EN[day.month - 1]} — use them today",
+        }
+
+    def greeting(self, member_id: str, name: str, birthday: str) -> dict[str, str]:
+        """The thank-you screen's greeting: birthday month first, then a first purchase, else welcome back.
+
+        ``birthday`` is the decrypted ISO date ("" when not given); the month is the shop's.
+        """
+        if birthday and dt.date.fromisoformat(birthday).month == self.now().month:
+            return {"zh": f"{name}，生日快乐！本月消费享生日礼遇", "en": f"Happy birthday, {name}!"}
+        if _first_purchase(member_id):
+            return {"zh": f"{name}，欢迎加入！", "en": f"Welcome, {name}!"}
+        return {"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"}
+
+    def usable_coupons(self, member_id: str) -> list[Coupon]:
+        """The member's coupons that are unused and valid now."""
+        usable = []
+        for coupon in members.member_coupons(member_id):
+            try:
+                check_usable(coupon, self.now(), member_id)
+            except LoyaltyError:
+                continue
+            usable.append(coupon)
+        return usable
+
+    # --- pricing ---------------------------------------------------------------------------
+    def priced(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> PricedCart:
+        """``cart`` with the member's tier discount and the best combination of their coupons.
+
+        ``declined`` are coupons the shopper keeps for later: they are left out of the choice.
+        """
+        row = Member.get_by_id(member.member_id)
+        tier = self.tier(row, member.points)
+        coupons = tuple(c for c in self.usable_coupons(member.member_id) if c.id not in declined)
+        return best_coupons(cart, coupons, self.now(), member.member_id, tier.discount_percent)
+
+    def savings_fen(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> int:
+        """Fen the member saves on ``cart`` (tier price, coupons but the ``declined`` ones)."""
+        return self.priced(member, cart, declined).discount_fen if not cart.is_empty else 0
+
+    def coupon_choices(
+        self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()
+    ) -> tuple[CouponChoice, ...]:
+        """Each usable coupon on ``cart``: used in the price, kept for later, or not usable here."""
+        if cart.is_empty:
+            return ()
+        usable = self.usable_coupons(member.member_id)
+        if not usable:
+            return ()
+        priced = self.priced(member, cart, declined)
+        discount = self.tier(Member.get_by_id(member.member_id), member.points).discount_percent
+        return coupon_choices(usable, priced, declined, cart, self.now(), member.member_id, discount)
+
+    def _context(self, member: MemberView) -> EarnContext:
+        row = Member.get_by_id(member.member_id)
+        birthday = members.profile(self.key, row)["birthday"]
+        return EarnContext(
+            day=self.now().date(),
+            birthday=dt.date.fromisoformat(birthday) if birthday else None,
+            tier_multiplier=self.tier(row, member.points).points_multiplier,
+        )
+
+    def points_for(self, member: MemberView, paid_fen: int) -> int:
+        """Points the member earns when ``paid_fen`` of what is due is paid in money."""
+        lines = [EarnLine("", "", paid_fen)] if paid_fen > 0 else []
+        return earn_points(lines, 0, self.rules.earn, self._context(member), self.rules.holidays).points
+
+    # --- paying ----------------------------------------------------------------------------
+    def member_options(
+        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+    ) -> MemberOptions:
+        """What 储值支付 and 积分抵扣 would pay now (balances less ``taken``), or why not."""
+        held = members.member_balances(member.member_id)
+        used_points, used_points_fen = _points_in(taken)
+        return member_options(
+            held.get(PRINCIPAL, 0) + held.get(BONUS, 0) - _stored_in(taken),
+            held.get(POINTS, 0) - used_points,
+            remaining_fen,
+            due_fen,
+            used_points_fen,
+            self.rules.redeem,
+        )
+
+    def member_tender(
+        self,
+        member: MemberView,
+        remaining_fen: int,
+        due_fen: int,
+        taken: Sequence[PaymentIntent],
+        draw: MemberDraw | str,
+        override_by: str = "",
+    ) -> MemberTender:
+        """Stored value or points (``draw``) for up to ``remaining_fen``; raise if over the offline cap.
+
+        ``taken`` are the tenders already on the sale, so a second tap never
+        spends the same balance twice, and points stay within the rules' share of
+        ``due_fen`` over the whole sale. Raises :class:`NeedsAttendant` above the
+        offline cap (unless attendant ``override_by`` approved it: the tender then
+        carries the audit detail) and :class:`LoyaltyError` when ``draw`` has nothing to pay with.
+        """
+        options = self.member_options(member, remaining_fen, due_fen, taken)
+        if draw == MemberDraw.STORED_VALUE:
+            tender = MemberTender(stored_value_fen=options.stored_value_pay_fen)
+        else:
+            tender = MemberTender(points=options.points.points, points_fen=options.points.fen)
+        if tender.total_fen <= 0:
+            raise LoyaltyError(f"no {draw} to pay with / 没有可用的储值或积分")
+        asked = OfflineSpend(tender.points, tender.stored_value_fen)
+        cap = self.rules.risk
+        decision = members.check_member_spend(member.member_id, asked, self.online(), cap, override_by)
+        if decision.verdict is Verdict.OVERRIDDEN:
+            detail = {
+                "reason": decision.reason,
+                "points": tender.points,
+                "stored_value_fen": tender.stored_value_fen,
+                "cap_points": cap.offline_points,
+                "cap_stored_value_fen": cap.offline_stored_value_fen,
+            }
+            return replace(tender, override=detail)
+        if decision.verdict is not Verdict.ALLOW:
+            raise NeedsAttendant(decision.reason, asked)
+        return tender
+
+    # --- topping up ------------------------------------------------------------------------
+    def bonus_tiers(self) -> tuple[BonusTier, ...]:
+        """The top-up bonus tiers (充100送20), lowest first."""
+        return tuple(sorted(self.rules.stored_value.bonus_tiers, key=lambda t: t.min_fen))
+
+    def top_up(self, member: MemberView, amount_fen: int, staff: str) -> tuple[Split, MemberView]:
+        """An attendant took ``amount_fen`` in cash: principal plus bonus onto the member's stored value.
+
+        The ledger entries and their ``ledger.adjusted`` event commit in one
+        transaction; returns the split and the member as the screen now shows them.
+        """
+        split = members.top_up_stored_value(
+            self.terminal, self.now(), member.member_id, amount_fen, self.rules.stored_value, staff
+        )
+        return split, self.view(Member.get_by_id(member.member_id))
+
+    def sale_addon(
+        self,
+        member: MemberView,
+        cart: Cart,
+        tenders: Sequence[PaymentIntent] = (),
+        sale_id: str = "",
+        declined: frozenset[str] = frozenset(),
+    ) -> members.MemberSale:
+        """The member's part of sale ``sale_id``: coupons (but ``declined``), points redeemed, stored value
+        spent, earned."""
+        priced = self.priced(member, cart, declined)
+        held = members.member_balances(member.member_id)
+        sv_rule = self.rules.stored_value
+        stored = spend(_stored_in(tenders), Split(held.get(PRINCIPAL, 0), held.get(BONUS, 0)), sv_rule)
+        points, points_fen = _points_in(tenders)
+        paid = MemberPayment(points=points, points_fen=points_fen, stored=stored)
+        stamp = members.new_stamp(self.terminal, self.now())
+        earned, entries = sale_ledger(
+            member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
+        )
+        version = self.rules_version()
+        return members.MemberSale(
+            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version
+        )
+
+    def rules_version(self) -> int | None:
+        """The ``rules.version`` of the applied config whose rules are in force (0: built-in defaults);
+        None for fixed rules (tests, tools), whose sales then state no version."""
+        if isinstance(self._rules, LoyaltyRules):
+            return None
+        return applied_rules_version()
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _first_purchase(member_id: str) -> bool:
+    """Nothing on the member's ledger here (no sale, top-up or adjustment) and no balance from the hub."""
+    on_ledger = LedgerRow.select().where(LedgerRow.member_id == member_id).exists()
+    from_hub = MemberSnapshot.select().where(MemberSnapshot.member_id == member_id).exists()
+    return not (on_ledger or from_hub)
+
+
+def demo_rules() -> LoyaltyRules:
+    """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
+    a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50."""
+    tiers = TierRule(
+        basis="points",
+        tiers=(
+            Tier(code="normal", name_zh="普通会员", threshold=0),
+            Tier(code="gold", name_zh="金卡会员", threshold=1000),
+            Tier(code="platinum", name_zh="铂金卡", threshold=2000),
+        ),
+    )
+    welcome = RegistrationCoupon(name_zh="新会员满20减3", min_spend_fen=2000, off_fen=300, valid_days=30)
+    bonuses = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=20000, bonus_fen=5000))
+    stored_value = StoredValueRule(bonus_tiers=bonuses)
+    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value)
+
+
+DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}
+DEMO_MEMBER_ID, DEMO_PHONE, DEMO_NAME, DEMO_CARD_UID = "demo-member-0001", "13800138000", "张三", "0012345678"
+DEMO_POINTS, DEMO_STORED_VALUE_FEN = 1280, 5000
+
+
+def seed_demo_member(key: PiiKey, terminal: Terminal, now: dt.datetime, rules: LoyaltyRules) -> Member:
+    """The demo member (card ``0012345678``, QR ``member:demo-member-0001``, phone 13800138000).
+
+    1280 points (金卡), ¥50 stored value and a 满30减5 coupon.
+
+    Only the first run seeds balances; later runs find the member by phone.
+    """
+    consent = members.Consent(version="demo", where=f"{terminal.store}/{terminal.device}")
+    registration = members.register_member(
+        key, terminal, now, DEMO_PHONE, consent, name=DEMO_NAME, member_id=DEMO_MEMBER_ID
+    )
+    member = registration.member
+    if not registration.created:
+        return member
+    members.link_card(terminal, now, member.id, DEMO_CARD_UID)
+    stamp = members.new_stamp(terminal, now)
+    gift = stamp.entry(member_id=member.id, account=POINTS, kind=Kind.ADJUST, amount=DEMO_POINTS)
+    members.adjust(terminal, now, [gift], "demo welcome points")
+    members.top_up_stored_value(terminal, now, member.id, DEMO_STORED_VALUE_FEN, rules.stored_value, "demo")
+    members.add_coupon(
+        Coupon(
+            id="demo-coupon-0001",
+            kind=CouponKind.THRESHOLD,
+            name_zh="满30减5",
+            min_spend_fen=3000,
+            off_fen=500,
+            valid_from=now - dt.timedelta(days=1),
+            valid_until=now + dt.timedelta(days=365),
+            member_id=member.id,
+        )
+    )
+    return member

@@ -1,0 +1,1 @@
+"""The terminal's operating-system edges: sd_notify and giving memory back after a sale."""

@@ -1,0 +1,1 @@
+"""A/B software updates: venvs per version, the update run with health check and rollback, its CLI."""

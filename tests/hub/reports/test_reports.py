@@ -1,0 +1,140 @@
+"""The sales report: range sums, days, terminals, payments, products, loyalty flows; page, CSV, API.
+
+The data is a real week from :mod:`hub.devtools.report_story` (three terminal databases, booked by
+the real ingest) on SQLite and on PostgreSQL.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from hub.devtools.report_story import NOW, TERMINALS, TZ, capture, seed
+from hub.members import ledger as loyalty
+from hub.reports import queries as reports
+from hub.web.app import create_app
+from kiosk.domain.loyalty import LoyaltyRules
+
+DAY = NOW.date()
+WEEK = (DAY - dt.timedelta(days=6), DAY)
+MEMBER_SALES_FEN = 5000 * 1 + 5000 * 2 + 5000 * 2 - 2000 - 2000 - 2000  # the loyalty story's three sales
+PLAIN_SALES = sum(2 + (back + t) % 4 for t in range(len(TERMINALS)) for back in range(7))
+
+
+@pytest.fixture(autouse=True)
+def reset_rules() -> Iterator[None]:
+    yield
+    loyalty.configure(LoyaltyRules(), None)
+
+
+@pytest.fixture
+def sold(hub_db, tmp_path: Path) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+    return seed(tmp_path)
+
+
+def test_week_totals_days_and_stores_add_up_to_what_the_tills_sold(sold) -> None:  # type: ignore[no-untyped-def]
+    summary = reports.range_summary(*WEEK)
+    plain_fen = sum(sold.values())
+    assert (summary.sales, summary.total_fen) == (PLAIN_SALES + 3, plain_fen + MEMBER_SALES_FEN)
+    assert (summary.member_sales, summary.member_fen) == (3, MEMBER_SALES_FEN)
+    # one milk (¥6.50) of a K04 cash sale from yesterday came back today
+    assert (summary.refunds, summary.refunded_fen, summary.net_fen) == (1, 650, summary.total_fen - 650)
+    assert reports.range_summary(*WEEK, store="S01").refunds == 0
+    assert reports.range_summary(DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1)).refunds == 0
+    assert summary.average_fen == summary.total_fen // summary.sales
+    assert summary.member_share_pct == MEMBER_SALES_FEN * 100 // summary.total_fen
+
+    days = reports.daily(*WEEK, store="S02")
+    assert [d.day for d in days] == [(WEEK[0] + dt.timedelta(days=i)).isoformat() for i in range(7)]
+    assert [d.total_fen for d in days] == [sold[(d.day, "S02")] for d in days]
+
+    earlier = reports.daily(WEEK[0] - dt.timedelta(days=3), WEEK[0])
+    assert [(d.sales, d.total_fen) for d in earlier[:3]] == [(0, 0)] * 3  # days without sales are rows too
+
+    terminals = {(r.store, r.device): (r.sales, r.total_fen) for r in reports.by_terminal(*WEEK)}
+    assert set(terminals) == {("S01", "K01"), ("S01", "K02"), ("S01", "K03"), ("S02", "K04")}
+    assert terminals[("S02", "K04")] == (
+        sum(2 + (back + 2) % 4 for back in range(7)),
+        sum(fen for (day, store), fen in sold.items() if store == "S02"),
+    )
+    assert [r.device for r in reports.by_terminal(*WEEK, store="S02")] == ["K04"]
+
+
+def test_payments_and_products_sum_to_revenue(sold) -> None:  # type: ignore[no-untyped-def]
+    total = reports.range_summary(*WEEK).total_fen
+    payments = reports.by_payment(*WEEK)
+    assert sum(p.amount_fen for p in payments) == total
+    assert {p.method for p in payments} == {"cash", "wechat", "alipay", "points"}
+    assert [p.amount_fen for p in payments] == sorted((p.amount_fen for p in payments), reverse=True)
+    products = reports.top_products(*WEEK)
+    assert [p.sku for p in products][:1] == ["milk"]
+    assert sum(p.total_fen for p in products) == total + 6000  # line totals are before the three ¥20 coupons
+    rice = next(p for p in products if p.sku == "rice")
+    assert (rice.quantity, rice.total_fen, rice.name_zh) == (5, 25000, "大米 5kg")
+
+
+def test_loyalty_flows_of_the_week(sold) -> None:  # type: ignore[no-untyped-def]
+    flows = reports.loyalty_flows(*WEEK)
+    assert flows.points_earned == 30 + 60 + 120  # Zhang's ¥30 after the coupon; Li's two sales (one at 2x)
+    assert flows.points_redeemed == 2000 + 2000  # Li paid ¥20 with points twice
+    assert (flows.topped_up_fen, flows.bonus_given_fen, flows.stored_spent_fen) == (50000, 15000, 0)
+    assert reports.loyalty_flows(DAY, DAY).topped_up_fen == 0  # the top-up was two days ago
+    assert reports.loyalty_flows(
+        DAY + dt.timedelta(days=1), DAY + dt.timedelta(days=1)
+    ) == reports.LoyaltyFlows(0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "en"),
+    [
+        ("2026-13-01", "2026-11-24", "Dates must look like 2026-11-24"),
+        ("2026-11-24", "2026-11-01", "The start is after the end"),
+        ("2024-01-01", "2026-11-24", "At most 366 days"),
+    ],
+)
+def test_a_bad_range_is_explained_in_both_languages(hub_db, first: str, last: str, en: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(reports.RangeError) as bad:
+        reports.parse_range(first, last, DAY)
+    assert bad.value.en.startswith(en)
+    client = TestClient(create_app(TZ, today=lambda: DAY))
+    page = client.get(f"/reports?from={first}&to={last}")
+    assert page.status_code == 400
+    assert bad.value.zh.replace("'", "&#39;") in page.text
+    assert client.get(f"/reports?from={first}&to={last}&lang=en").text.count(en) == 1
+    api = client.get(f"/api/v1/reports/sales?from={first}&to={last}")
+    assert api.status_code == 400 and en in api.json()["detail"]
+
+
+def test_page_csv_and_api_agree(sold) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(create_app(TZ, today=lambda: DAY))
+    summary = reports.range_summary(*WEEK)
+    html = client.get("/reports").text
+    assert f'<div class="value" id="r-sales">{summary.sales}</div>' in html
+    assert "2026-11-18 – 2026-11-24" in html
+    api = client.get("/api/v1/reports/sales").json()
+    assert (api["from"], api["to"], api["store"]) == ("2026-11-18", "2026-11-24", None)
+    assert api["summary"]["total_fen"] == summary.total_fen and len(api["days"]) == 7
+    assert (api["summary"]["refunded_fen"], api["summary"]["net_fen"]) == (650, summary.total_fen - 650)
+    assert '<div class="value" id="r-refunds">¥6.50</div>' in html
+    csv = client.get("/reports.csv?from=2026-11-23&to=2026-11-24&store=S02")
+    assert csv.headers["content-disposition"] == 'attachment; filename="sales-2026-11-23-2026-11-24-S02.csv"'
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "day,store,sales,revenue_fen,items"
+    assert [[*line.split(",")[:2], line.split(",")[3]] for line in lines[1:]] == [
+        ["2026-11-23", "S02", str(sold[("2026-11-23", "S02")])],
+        ["2026-11-24", "S02", str(sold[("2026-11-24", "S02")])],
+    ]
+
+
+def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
+    shots = capture(tmp_path)
+    names = ["hub-reports-zh.png", "hub-reports-en.png", "hub-catalog-zh.png", "hub-catalog-en.png"]
+    assert [p.name for p in shots] == names
+    for shot, height in zip(shots, (1500, 1500, 900, 900), strict=True):
+        with Image.open(shot) as image:
+            assert image.size == (1280, height)
+            assert image.getpixel((10, 10))[:3] == (255, 255, 255)  # header
+            assert image.getpixel((1270, height - 10))[:3] == (245, 247, 250)  # page background
