@@ -2,11 +2,13 @@
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.domain.loyalty import (
     CouponNotApplicable,
+    GivenBack,
     LedgerEntry,
     PricedCart,
     refund_reversals,
@@ -114,10 +116,17 @@ def write_member_refund(
     refund_fen: int,
     refund_id: str,
     event_id: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> tuple[list[LedgerEntry], list[str]]:
     """The member side of a refund inside its transaction: reversal entries chained under
-    ``event_id`` and, when it completes the sale's refund, the coupons given back."""
-    entries = _reversals(terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id)
+    ``event_id`` and, when it completes the sale's refund, the coupons given back.
+
+    ``given_back`` (by payment method) is what the refund books against the points and
+    stored-value payments: the member gets back exactly that (docs/loyalty.md, "Refunds").
+    """
+    entries = _reversals(
+        terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id, given_back
+    )
     linked = write_ledger(entries, event_id)
     return linked, restore_coupons(sale_id, sale_total_fen, refunded_before_fen + refund_fen)
 
@@ -130,6 +139,7 @@ def _reversals(
     refunded_before_fen: int,
     refund_fen: int,
     refund_id: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> list[LedgerEntry]:
     return refund_reversals(
         sale_entries(sale_id),
@@ -138,6 +148,7 @@ def _reversals(
         refund_fen,
         new_stamp(terminal, now),
         f"refund:{refund_id}",
+        given_back,
     )
 
 
