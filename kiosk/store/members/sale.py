@@ -43,6 +43,8 @@ class MemberSale:
     earned_points: int
     tier_code: str | None = None
     rules_version: int | None = None  # the config's rules.version that priced it; 0: built-in defaults
+    phone_masked: str = ""  # printed on the receipt (138****8000), with the points balance after the sale
+    points_after: int | None = None
 
     @property
     def discount_fen(self) -> int:
@@ -80,6 +82,8 @@ class MemberSale:
         }
         if self.rules_version is not None:  # the hub re-checks with exactly this version
             data["rules_version"] = self.rules_version
+        if self.phone_masked:  # the receipt's member section: every reprint prints the same
+            data["receipt"] = {"member": self.phone_masked, "points_balance": self.points_after}
         return data
 
 
