@@ -129,12 +129,18 @@ def test_page_csv_and_api_agree(sold) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
+def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> None:
     shots = capture(tmp_path)
-    names = ["hub-reports-zh.png", "hub-reports-en.png", "hub-catalog-zh.png", "hub-catalog-en.png"]
-    assert [p.name for p in shots] == names
-    for shot, height in zip(shots, (1500, 1500, 900, 900), strict=True):
+    pages = ["dashboard", "reports", "catalog", "dashboard_phone", "reports_phone"]
+    assert [p.name for p in shots] == [f"hub-{page}-{lang}.png" for page in pages for lang in ("zh", "en")]
+    for shot in shots:
         with Image.open(shot) as image:
-            assert image.size == (1280, height)
-            assert image.getpixel((10, 10))[:3] == (255, 255, 255)  # header
-            assert image.getpixel((1270, height - 10))[:3] == (245, 247, 250)  # page background
+            width, height = image.size
+            assert width == (390 if "phone" in shot.name else 1280)
+            assert 600 < height < 6000  # trimmed to the page: nothing cut off at the bottom
+            assert image.getpixel((5, 5))[:3] == (255, 255, 255)  # header
+            assert image.getpixel((width - 3, height - 3))[:3] == (
+                245,
+                247,
+                250,
+            )  # page background below it all
