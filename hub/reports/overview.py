@@ -14,6 +14,7 @@ from peewee import fn
 
 from hub.fleet import presence as fleet
 from hub.ingest.models import Quarantine
+from hub.jobs.models import JobRun
 from hub.members import reconciliation
 from hub.members.models import HubMember
 from hub.reports.queries import RangeSummary, range_summary
@@ -98,6 +99,12 @@ def terminals(now: dt.datetime) -> Terminals:
     return Terminals(online, offline, paper)
 
 
+def failed_jobs() -> list[JobRun]:
+    """Each scheduled job whose newest run failed (the runner retries it; after the last try it waits)."""
+    newest = JobRun.select(fn.MAX(JobRun.id)).group_by(JobRun.job)
+    return list(JobRun.select().where(JobRun.id.in_(newest), JobRun.status == "failed").order_by(JobRun.job))
+
+
 @dataclass(frozen=True)
 class Alert:
     """Something the owner should look at, with where to look."""
@@ -157,6 +164,15 @@ def alerts(now: dt.datetime, fleet_now: Terminals | None = None) -> list[Alert]:
                 f"{open_items} reconciliation item(s) open",
                 "/reconciliation",
                 severe=False,
+            )
+        )
+    for job in failed_jobs():
+        out.append(
+            Alert(
+                "job",
+                f"定时任务失败：{job.job}（{job.period}，已试 {job.attempts} 次）",
+                f"Scheduled job failed: {job.job} ({job.period}, {job.attempts} attempt(s))",
+                "#failed-jobs",
             )
         )
     for source in ALERT_SOURCES:

@@ -15,6 +15,7 @@ from hub.api import rules as rules_api
 from hub.reports import queries as reports
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
+from hub.web import finance as finance_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
@@ -55,6 +56,7 @@ def create_app(
     app.include_router(member_web.router(tz, today))
     app.include_router(report_web.router(tz, today))
     app.include_router(overview_web.router(tz, today))
+    app.include_router(finance_web.router(tz, today))
     app.include_router(catalog_web.router(tz, publish_catalog))
     app.include_router(staff_web.router(tz, today))
     app.include_router(rules_api.router)

@@ -30,6 +30,14 @@ TEXT: dict[str, dict[str, str]] = {
     "no_alerts": {"zh": "一切正常：没有需要处理的提醒。", "en": "All clear: nothing needs attention."},
     "open_link": {"zh": "查看", "en": "Open"},
     "was": {"zh": "上周 {v}", "en": "last week {v}"},
+    "failed_jobs": {"zh": "失败的定时任务", "en": "Failed scheduled jobs"},
+    "job_rerun": {
+        "zh": "修好原因后，在总部服务器上运行 hub jobs run 任务名 重试。",
+        "en": "Once the cause is fixed, run hub jobs run NAME on the hub server to retry.",
+    },
+    "job_name": {"zh": "任务", "en": "Job"},
+    "job_period": {"zh": "周期", "en": "Period"},
+    "job_error": {"zh": "错误", "en": "Error"},
 }
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
@@ -52,6 +60,7 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             summary=reports.day_summary(day.isoformat()),
             terminals=seen,
             alerts=[(a.en if lang == "en" else a.zh, a.link + suffix, a) for a in overview.alerts(now, seen)],
+            failed_jobs=overview.failed_jobs(),
             recent=reports.recent_sales(),
             quarantined=reports.quarantine_count(),
             gaps=reports.gap_count(),

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from hub.fleet import presence as fleet
 from hub.ingest.batch import ingest_batch
 from hub.ingest.models import Quarantine, Sale
+from hub.jobs.models import JobRun
 from hub.reports import overview
 from hub.web.app import create_app
 from kiosk.sync.schema import batch
@@ -75,3 +76,19 @@ def test_alert_sources_from_other_parts_show_with_their_link(hub_db) -> None:  #
         overview.ALERT_SOURCES.remove(job_failed)
     assert 'data-kind="job"><span>定时任务失败：积分过期</span><a href="/jobs">' in html
     assert 'id="no-alerts"' not in html
+
+
+def test_a_failed_scheduled_job_is_an_alert_with_its_error_on_the_page(hub_db) -> None:  # type: ignore[no-untyped-def]
+    now = dt.datetime.now(dt.UTC)
+    JobRun.create(job="backup", period="2026-11-23", status="ok", claim="a", started_at=now)
+    JobRun.create(job="backup", period="2026-11-24", status="failed", attempts=3, claim="b", started_at=now,
+                  summary="Traceback ...\nOSError: disk full")  # fmt: skip
+    JobRun.create(job="points_expiry", period="2026-11-23", status="failed", claim="c", started_at=now)
+    JobRun.create(
+        job="points_expiry", period="2026-11-24", status="ok", claim="d", started_at=now
+    )  # recovered
+    html = TestClient(create_app(TZ, today=lambda: TODAY)).get("/").text
+    assert re.findall(r'data-kind="job"><span>([^<]+)</span><a href="([^"]+)"', html) == [
+        ("定时任务失败：backup（2026-11-24，已试 3 次）", "#failed-jobs")
+    ]
+    assert 'id="failed-jobs"' in html and "OSError: disk full" in html
