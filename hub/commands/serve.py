@@ -14,6 +14,7 @@ from hub.db.schema import open_hub_database
 from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.worker import HubIngestor
 from hub.members import ledger as loyalty
+from hub.reports import summary
 from hub.rules import store as rules_store
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
@@ -69,6 +70,8 @@ def serve(
 
     tz = ZoneInfo(tz_name)
     open_hub_database(db_url)
+    if summary.ensure(tz):  # sales booked before the report summary existed
+        click.echo("hub: report summary rebuilt from the booked sales")
     configure_loyalty(data_dir)
     # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
     rules_store.refresh()

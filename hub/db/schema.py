@@ -15,6 +15,7 @@ from hub.fleet.releases import MODELS as APP_RELEASE_MODELS
 from hub.ingest.models import ALL_MODELS
 from hub.members.feed import create_feed_schema
 from hub.members.models import create_loyalty_schema
+from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 
@@ -43,3 +44,4 @@ def create_schema(db: Database) -> None:
     db.create_tables(APP_RELEASE_MODELS, safe=True)
     db.create_tables(STAFF_MODELS, safe=True)
     db.create_tables(RULES_MODELS, safe=True)
+    db.create_tables(REPORT_MODELS, safe=True)
