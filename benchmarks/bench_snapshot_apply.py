@@ -46,11 +46,11 @@ def page(first: int) -> list[dict[str, Any]]:
     states = []
     for n in range(first, first + PAGE):
         mid = f"m-{n:07d}"
-        member = {"id": mid, "phone_index": f"{n:064x}", "phone_enc": ENC, "name_enc": ENC, "birthday_enc": "",
-                  "gender": "", "tier_code": "gold" if n % 5 == 0 else "", "tier_grace_until": None,
-                  "home_store": "S01", "source": "import", "consent_version": "v1", "consent_at": "2026-01-01",
-                  "consent_where": "S01/K01", "created_at": "2026-01-01T08:00:00+00:00", "merged_into": None,
-                  "pin_hash": ""}  # fmt: skip
+        member = {"id": mid, "phone_index": f"{n:064x}", "phone_enc": ENC, "name_enc": ENC,
+                  "birthday_enc": "", "gender": "", "tier_code": "gold" if n % 5 == 0 else "",
+                  "tier_grace_until": None, "home_store": "S01", "source": "import", "consent_version": "v1",
+                  "consent_at": "2026-01-01", "consent_where": "S01/K01",
+                  "created_at": "2026-01-01T08:00:00+00:00", "merged_into": None, "pin_hash": ""}  # fmt: skip
         coupons = []
         if n % 4 == 0:
             coupon = Coupon(id=f"c-{n}", kind=CouponKind.THRESHOLD, name_zh="满30减5", min_spend_fen=3000,
@@ -141,7 +141,7 @@ def main() -> None:
             goal="ratio >= 0.60",
             met=ratio >= 0.60,
             note=f"{sum(ours):.1f} s vs {sum(raws):.1f} s raw; rounds: groups of 10 pages",
-        )  # fmt: skip
+        )
     ]
     emit(
         "snapshot_apply", figures, members=args.members, page=PAGE, seconds=round(sum(ours), 2),
