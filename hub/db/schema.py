@@ -13,8 +13,10 @@ from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.fleet.presence import MODELS as FLEET_MODELS
 from hub.fleet.releases import MODELS as APP_RELEASE_MODELS
 from hub.ingest.models import ALL_MODELS
+from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.feed import create_feed_schema
 from hub.members.models import create_loyalty_schema
+from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
@@ -45,3 +47,4 @@ def create_schema(db: Database) -> None:
     db.create_tables(STAFF_MODELS, safe=True)
     db.create_tables(RULES_MODELS, safe=True)
     db.create_tables(REPORT_MODELS, safe=True)
+    db.create_tables([*JOB_MODELS, *MESSAGING_MODELS], safe=True)
