@@ -16,6 +16,7 @@ from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_dat
 from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.worker import HubIngestor
 from hub.members import ledger as loyalty
+from hub.reports import summary
 from hub.rules import store as rules_store
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
@@ -74,6 +75,8 @@ def serve(
         open_hub_database(db_url)
     except BackupUnavailable as exc:  # a migration is due and no backup could be taken first
         raise click.ClickException(str(exc)) from exc
+    if summary.ensure(tz):  # sales booked before the report summary existed
+        click.echo("hub: report summary rebuilt from the booked sales")
     configure_loyalty(data_dir)
     # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
     rules_store.refresh()

@@ -28,6 +28,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
+from hub.reports.summary import MODELS as REPORT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +86,14 @@ def _0001_initial(db: Database) -> None:
     )
 
 
-def _0002_sales_by_store_and_day(db: Database) -> None:
-    # the reports filter sales and refunds by store over a range of days (hub.reports.queries)
-    add_index(db, "sale", ("store", "day"))
-    add_index(db, "refund", ("store", "day"))
+def _0002_report_summary(db: Database) -> None:
+    # new tables: created from their models (hub serve fills them from the booked sales)
+    db.create_tables(REPORT_MODELS, safe=True)
 
 
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
-    (2, "reports: sales and refunds indexed by store and day", _0002_sales_by_store_and_day),
+    (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
 ]
 
 

@@ -18,6 +18,7 @@ from hub.fleet.releases import MODELS as APP_RELEASE_MODELS
 from hub.ingest.models import ALL_MODELS
 from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
+from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 
@@ -32,6 +33,7 @@ MODELS: list[type[Model]] = [
     *APP_RELEASE_MODELS,
     *STAFF_MODELS,
     *RULES_MODELS,
+    *REPORT_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

@@ -61,9 +61,6 @@ class Sale(BaseModel):
     currency = CharField()
     item_count = IntegerField()
 
-    class Meta:
-        indexes = ((("store", "day"), False),)  # reports by store over days (hub migration 2)
-
 
 class SaleLine(BaseModel):
     """One line of a booked sale."""
@@ -92,9 +89,6 @@ class Refund(BaseModel):
     amount_fen = BigIntegerField()
     attendant = CharField()
     reason = TextField(default="")
-
-    class Meta:
-        indexes = ((("store", "day"), False),)  # reports by store over days (hub migration 2)
 
 
 class RefundLine(BaseModel):

@@ -172,6 +172,24 @@ def test_member_sale_commits_entries_coupon_and_event_together(member_with_balan
     assert verify_chain(members.ledger_entries()) == []
 
 
+def test_a_long_adjustment_is_written_in_parts_and_chained_across_them(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    # write_ledger inserts up to 500 rows per statement: 1,203 entries take three
+    register(member_id="m-1")
+    stamp = members.new_stamp(TERMINAL, NOW)
+    grants = [
+        stamp.entry(member_id="m-1", account=POINTS, kind=Kind.ADJUST, amount=n) for n in range(1, 1204)
+    ]
+    linked = members.adjust(TERMINAL, NOW, grants, "migration")
+    stored = members.ledger_entries("m-1")
+    assert stored == linked
+    assert [e.seq for e in stored] == list(range(1, 1204))
+    assert verify_chain(stored) == []
+    assert members.member_balances("m-1") == {POINTS: 1203 * 1204 // 2}
+    [event] = events("ledger.adjusted")
+    assert [e["hash"] for e in event["data"]["entries"]] == [e.hash for e in linked]
+    assert LedgerRow.select().where(LedgerRow.event_id == event["id"]).count() == 1203
+
+
 def test_offline_spend_counts_until_the_hub_acks(member_with_balances) -> None:  # type: ignore[no-untyped-def]
     commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=member_sale("s-1"))
     assert members.offline_spent("m-1") == OfflineSpend(1000, 2000)

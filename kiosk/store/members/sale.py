@@ -13,17 +13,21 @@ from kiosk.domain.loyalty import (
 )
 from kiosk.domain.loyalty.coupons import coupons_to_restore
 from kiosk.store.connection import database
-from kiosk.store.member_models import (
-    CouponRow,
-    Member,
-)
+from kiosk.store.member_models import CouponRow
 from kiosk.store.members.ledger import (
     adjust,
     new_stamp,
     sale_entries,
     write_ledger,
+    write_ledger_rows,
 )
 from kiosk.store.sales import Terminal
+
+# Plain SQL on the member sale's hot path (see write_ledger_rows); an unknown coupon id is
+# left alone as before (a coupon the terminal never stored, e.g. a campaign code).
+_USE_COUPON = "UPDATE coupon_row SET used_sale_id = ?, used_at = ? WHERE id = ? AND used_sale_id IS NULL"
+_COUPON_EXISTS = "SELECT 1 FROM coupon_row WHERE id = ?"
+_SET_TIER = "UPDATE member SET tier_code = ?, tier_grace_until = NULL WHERE id = ?"
 
 
 @dataclass(frozen=True)
@@ -52,21 +56,15 @@ class MemberSale:
         if sale_id != self.sale_id or any(e.sale_id != sale_id for e in self.entries):
             raise ValueError(f"member sale was built for {self.sale_id}, committed as {sale_id}")
         for coupon_id in self.priced.coupon_ids:
-            used = (
-                CouponRow.update(used_sale_id=sale_id, used_at=ts)
-                .where(CouponRow.id == coupon_id, CouponRow.used_sale_id.is_null())
-                .execute()
-            )
-            if CouponRow.get_or_none(CouponRow.id == coupon_id) and not used:
+            used = database.execute_sql(_USE_COUPON, (sale_id, ts, coupon_id)).rowcount
+            if not used and database.execute_sql(_COUPON_EXISTS, (coupon_id,)).fetchone():
                 raise CouponNotApplicable(f"coupon {coupon_id} was already used / 优惠券已使用")
-        linked = write_ledger(self.entries, event_id)
+        linked = write_ledger_rows(self.entries, event_id)
         if self.tier_code:
-            Member.update(tier_code=self.tier_code, tier_grace_until=None).where(
-                Member.id == self.member_id
-            ).execute()
+            database.execute_sql(_SET_TIER, (self.tier_code, self.member_id))
         data: dict[str, Any] = {
             "member_id": self.member_id,
-            "ledger": [e.to_dict() for e in linked],
+            "ledger": [d for _, d in linked],
             "coupons": list(self.priced.coupon_ids),
             "discounts": [dataclasses.asdict(d) for d in self.priced.discounts],
             "net_lines": [line.net_fen for line in self.priced.lines],
