@@ -15,6 +15,8 @@ from hub.db.migrations import head, migrate_database
 from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
 from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.worker import HubIngestor
+from hub.jobs import catalog as job_catalog
+from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
 from hub.reports import summary
 from hub.rules import store as rules_store
@@ -87,6 +89,10 @@ def serve(
     ]
     for ingestor in ingestors:
         ingestor.start()
+    # the scheduled jobs run here, checked every minute; a second hub process runs its own
+    # scheduler and the job table lets only one of them run each period (docs/jobs.md)
+    scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
+    scheduler.start()
     click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
@@ -95,6 +101,7 @@ def serve(
         )
         uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
     finally:
+        scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()
 

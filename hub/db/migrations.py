@@ -28,6 +28,9 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
+from hub.jobs.models import MODELS as JOB_MODELS
+from hub.members.models import CampaignMember
+from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 
 log = logging.getLogger(__name__)
@@ -91,9 +94,15 @@ def _0002_report_summary(db: Database) -> None:
     db.create_tables(REPORT_MODELS, safe=True)
 
 
+def _0003_jobs_and_messages(db: Database) -> None:
+    # new tables: the job runner's claims, member messages, campaign target and holdout groups
+    db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
+    (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
 ]
 
 

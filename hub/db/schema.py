@@ -16,8 +16,10 @@ from hub.db.migrations import migrate_database
 from hub.fleet.presence import MODELS as FLEET_MODELS
 from hub.fleet.releases import MODELS as APP_RELEASE_MODELS
 from hub.ingest.models import ALL_MODELS
+from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
+from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
@@ -34,6 +36,8 @@ MODELS: list[type[Model]] = [
     *STAFF_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
+    *JOB_MODELS,
+    *MESSAGING_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

@@ -156,8 +156,7 @@ def test_db_migrate_says_what_it_applied(tmp_path: Path) -> None:
 
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
-        f"applied 0001 {MIGRATIONS[0][1]} / 已执行迁移",
-        f"applied 0002 {MIGRATIONS[1][1]} / 已执行迁移",
+        *(f"applied {n:04d} {name} / 已执行迁移" for n, name, _ in MIGRATIONS),
         f"hub database at schema {head()}: {url} / 数据库结构版本 {head()}",
     ]
     assert again.output.splitlines() == [f"already at {head()}: {url} / 数据库已是最新版本 {head()}"]
