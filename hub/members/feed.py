@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from peewee import BigIntegerField, CharField, Database, DateTimeField, IntegerField, SqliteDatabase, fn
+from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, SqliteDatabase, fn
 
 from hub.db import database, transaction
 from hub.ingest.models import BaseModel
@@ -66,12 +66,6 @@ class MemberSubscriber(BaseModel):
 
 
 MODELS = [MemberFeed, MemberVersion, MemberSubscriber]
-
-
-def create_feed_schema(db: Database) -> None:
-    """Create the feed tables and the counter row if missing."""
-    db.create_tables(MODELS, safe=True)
-    MemberFeed.insert(id=1, version=0, published=0).on_conflict_ignore().execute()
 
 
 def touch(member_id: str) -> int:
