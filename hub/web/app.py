@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.api import campaigns as campaign_api
 from hub.api import loyalty as loyalty_api
@@ -17,7 +16,6 @@ from hub.api import rules as rules_api
 from hub.reports import queries as reports
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
-from hub.web import i18n
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import receipts as receipt_web
@@ -27,9 +25,8 @@ from hub.web import reports as report_web
 from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import sync as sync_web
+from hub.web.pages import TEMPLATES, language
 from kiosk.domain.money import format_fen
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def create_app(
@@ -67,15 +64,11 @@ def create_app(
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
 
-    def language(request: Request) -> str:
-        return "en" if request.query_params.get("lang") == "en" else "zh"
-
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request) -> HTMLResponse:
         lang = language(request)
         context = {
             "lang": lang,
-            "t": lambda key: i18n.t(key, lang),
             "money": format_fen,
             "summary": reports.day_summary(current_day()),
             "recent": reports.recent_sales(),

@@ -11,60 +11,17 @@ import dataclasses
 import datetime as dt
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from hub.reports import queries as reports
-from hub.web import i18n
-from hub.web.pages import page_context
+from hub.web.i18n import N_
+from hub.web.pages import TEMPLATES, page_context
 from kiosk.domain.payments import payment_method_name
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_reports": {"zh": "报表", "en": "Reports"},
-    "reports_title": {"zh": "销售报表", "en": "Sales report"},
-    "report_from": {"zh": "从", "en": "From"},
-    "report_to": {"zh": "到", "en": "To"},
-    "report_store": {"zh": "门店", "en": "Store"},
-    "all_stores": {"zh": "全部门店", "en": "All stores"},
-    "report_show": {"zh": "查看", "en": "Show"},
-    "preset_today": {"zh": "今天", "en": "Today"},
-    "preset_7": {"zh": "近 7 天", "en": "Last 7 days"},
-    "preset_30": {"zh": "近 30 天", "en": "Last 30 days"},
-    "preset_month": {"zh": "本月", "en": "This month"},
-    "download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
-    "average_sale": {"zh": "客单价", "en": "Average sale"},
-    "report_refunds": {"zh": "退款", "en": "Refunds"},
-    "report_refunds_n": {"zh": "{n} 笔 · 净额 {net}", "en": "{n} refunds · net {net}"},
-    "member_share": {"zh": "会员消费占比", "en": "Members' share"},
-    "member_sales_n": {"zh": "会员 {n} 笔", "en": "{n} member sales"},
-    "by_day": {"zh": "每日销售", "en": "Sales by day"},
-    "day": {"zh": "日期", "en": "Day"},
-    "by_terminal": {"zh": "各终端", "en": "By terminal"},
-    "store": {"zh": "门店", "en": "Store"},
-    "by_payment": {"zh": "支付方式", "en": "Payment methods"},
-    "method": {"zh": "方式", "en": "Method"},
-    "payments_n": {"zh": "笔数", "en": "Payments"},
-    "top_products": {"zh": "畅销商品（按金额）", "en": "Best sellers (by revenue)"},
-    "product": {"zh": "商品", "en": "Product"},
-    "report_quantity": {"zh": "数量", "en": "Quantity"},
-    "loyalty_flows": {"zh": "积分与储值（全部门店）", "en": "Points and stored value (all stores)"},
-    "points_earned": {"zh": "发放积分", "en": "Points earned"},
-    "points_redeemed": {"zh": "抵扣积分", "en": "Points redeemed"},
-    "topped_up": {"zh": "储值充值（本金）", "en": "Stored value topped up"},
-    "bonus_given": {"zh": "充值赠送", "en": "Top-up bonus given"},
-    "stored_spent": {"zh": "储值消费", "en": "Stored value spent"},
-    "no_sales_range": {"zh": "这段时间没有销售。", "en": "No sales in this period."},
-    "range_error": {"zh": "日期有误", "en": "Check the dates"},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
 def _report(first: dt.date, last: dt.date, store: str | None) -> dict[str, Any]:
@@ -117,12 +74,11 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             error=error,
             peak=max((d.total_fen for d in data["days"]), default=0),
             method_name=lambda method: payment_method_name(method, lang),
-            fmt=lambda key, **values: i18n.t(key, lang).format(**values),
             presets=[
-                ("preset_today", link(day, day)),
-                ("preset_7", link(day - dt.timedelta(days=6), day)),
-                ("preset_30", link(day - dt.timedelta(days=29), day)),
-                ("preset_month", link(day.replace(day=1), day)),
+                (N_("preset_today"), link(day, day)),
+                (N_("preset_7"), link(day - dt.timedelta(days=6), day)),
+                (N_("preset_30"), link(day - dt.timedelta(days=29), day)),
+                (N_("preset_month"), link(day.replace(day=1), day)),
             ],
             csv_link="/reports.csv" + link(first, last),
         )

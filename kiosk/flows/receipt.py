@@ -10,6 +10,7 @@ from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine, render_receipt
 from kiosk.hw.status import DeviceState
 from kiosk.screens.member_view import MemberView
+from kiosk.translations import N_
 
 _METHOD_ZH = {
     "cash": "现金",
@@ -52,7 +53,7 @@ class ReceiptFlow:
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)
             else:
-                self._say("receipt_printing")
+                self._say(N_("receipt_printing"))
         else:
             self._printer_problem(DeviceState.MISSING, self.last_receipt_no)
         self.show_thanks()
