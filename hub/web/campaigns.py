@@ -22,6 +22,17 @@ from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
 from kiosk.domain.money import format_fen, parse_yuan
 
+TRIGGER_NAMES = {
+    "manual": ("手动发放", "When run by hand"),
+    "birthday": ("生日（每年）", "Birthday (yearly)"),
+    "anniversary": ("入会纪念日（每年）", "Joining anniversary (yearly)"),
+    "holiday": ("节日（每年）", "Holiday (yearly)"),
+    "winback": ("久未到店唤醒", "Win-back (dormant)"),
+    "near_tier": ("临近升级", "Near the next tier"),
+    "thank_you": ("到店次日感谢", "Thank-you after a visit"),
+}
+CALENDAR_NAMES = {"solar": ("公历", "Solar"), "lunar": ("农历", "Lunar")}
+
 KIND_NAMES = {
     "threshold": ("满减券", "Spend-and-save"),
     "percent": ("折扣券", "Percent off"),
@@ -172,7 +183,19 @@ def spec_from_form(form: dict[str, str], tz: ZoneInfo) -> CampaignSpec:
     }
     if problems:
         raise FormError(problems)
-    raw = {"name_zh": form.get("name_zh", "").strip(), "name_en": form.get("name_en", "").strip()}
+    raw = {
+        "name_zh": form.get("name_zh", "").strip(),
+        "name_en": form.get("name_en", "").strip(),
+        "trigger": form.get("trigger") or "manual",
+        # blank means the default share (10%); 0 is a campaign without a control group
+        "holdout_percent": _int(form, "holdout_percent", problems) if form.get("holdout_percent") else 10,
+        "days_before": _int(form, "days_before", problems),
+        "holiday_calendar": form.get("holiday_calendar") or "solar",
+        "holiday_month": _int(form, "holiday_month", problems),
+        "holiday_day": _int(form, "holiday_day", problems),
+    }
+    if problems:
+        raise FormError(problems)
     try:
         return CampaignSpec.model_validate({**raw, "coupon": coupon, "target": target})
     except ValidationError as exc:
@@ -220,6 +243,8 @@ def router(tz: ZoneInfo) -> APIRouter:
             "banner": banner,
             "kinds": [(k, _pick(v, lang)) for k, v in KIND_NAMES.items()],
             "targets": [(k, _pick(v, lang)) for k, v in TARGET_NAMES.items()],
+            "triggers": [(k, _pick(v, lang)) for k, v in TRIGGER_NAMES.items()],
+            "calendars": [(k, _pick(v, lang)) for k, v in CALENDAR_NAMES.items()],
             "error": done.get("error", ""),
         }
         return TEMPLATES.TemplateResponse(request, "campaigns.html", context, status_code=status)
