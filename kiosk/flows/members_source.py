@@ -391,9 +391,11 @@ class StoreMemberSource:
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
         )
         version = self.rules_version()
+        points_after = held.get(POINTS, 0) + sum(e.amount for e in entries if e.account == POINTS)
         return members.MemberSale(
-            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version
-        )
+            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version,
+            phone_masked=member.phone_masked, points_after=points_after,
+        )  # fmt: skip
 
     def rules_version(self) -> int | None:
         """The ``rules.version`` of the applied config whose rules are in force (0: built-in defaults);
