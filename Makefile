@@ -24,8 +24,10 @@ messages: setup
 	$(PY) -m kiosk.devtools.catalogs update
 	$(PY) -m kiosk.devtools.catalogs check
 
+# one results file for every figure, then docs/perf.md's table regenerated from it (BENCH_FULL=1: full sizes)
 bench: setup
-	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/run.py --out bench-results.json
+	$(PY) benchmarks/report.py bench-results.json docs/perf.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
