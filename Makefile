@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test
+.PHONY: demo test lint bench setup clean image image-test messages
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -18,6 +18,11 @@ lint: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks
 	$(PY) -m ruff format --check kiosk hub tests benchmarks
 	$(PY) -m mypy kiosk/domain kiosk/sync
+
+# after adding or removing a tr()/_()/N_() key: new keys go into both catalogs, empty, to fill in
+messages: setup
+	$(PY) -m kiosk.devtools.catalogs update
+	$(PY) -m kiosk.devtools.catalogs check
 
 # one results file for every figure, then docs/perf.md's table regenerated from it (BENCH_FULL=1: full sizes)
 bench: setup
