@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
+from hub.campaigns.results import campaign_results
 from hub.db import transaction
 from hub.web import i18n
 from hub.web.pages import form_fields, language, page_context
@@ -81,6 +82,23 @@ TEXT: dict[str, dict[str, str]] = {
     "holdout_percent": {"zh": "对照组比例（%，不发券，用于衡量效果）",
                         "en": "Holdout share (%, gets nothing: the control)"},
     "results": {"zh": "效果", "en": "Results"},
+    "results_hint": {"zh": "每位会员被选入活动后 {days} 天内的表现；对照组（{holdout}%）随机抽取，不发券。",
+                     "en": "Each member's {days} days after the campaign chose them; "
+                           "the holdout ({holdout}%) is drawn at random and receives nothing."},
+    "results_empty": {"zh": "这个活动还没有选中任何会员。",
+                      "en": "The campaign has not chosen any members yet."},
+    "group_target": {"zh": "发券组", "en": "Received"},
+    "group_holdout": {"zh": "对照组", "en": "Holdout"},
+    "difference": {"zh": "差异", "en": "Difference"},
+    "interval": {"zh": "95% 置信区间", "en": "95% interval"},
+    "members_in_group": {"zh": "会员数", "en": "Members"},
+    "visit_rate": {"zh": "到店率", "en": "Visit rate"},
+    "spend_per_member": {"zh": "人均消费", "en": "Spend per member"},
+    "redemption": {"zh": "核销率", "en": "Redemption"},
+    "too_few": {"zh": "人数太少", "en": "too few members"},
+    "results_reading": {"zh": "区间不含 0 时，差异大概率是活动带来的；含 0 时还不能下结论。",
+                        "en": "When the interval excludes 0 the campaign most likely made the difference; "
+                              "when it includes 0, it is too early to tell."},
 }  # fmt: skip
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
@@ -283,6 +301,12 @@ def _rows(tz: ZoneInfo, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _yuan(fen: float) -> str:
+    """A mean or difference in fen as yuan, signed when negative (¥-1.50)."""
+    whole = round(fen)
+    return f"-{format_fen(-whole)}" if whole < 0 else format_fen(whole)
+
+
 def router(tz: ZoneInfo) -> APIRouter:
     """``GET /campaigns``, ``POST /campaigns`` (create) and ``POST /campaigns/{id}/run``."""
     routes = APIRouter()
@@ -328,6 +352,24 @@ def router(tz: ZoneInfo) -> APIRouter:
             )
         query = {"created": new_id} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/campaigns?{urlencode(query)}", 303)
+
+    @routes.get("/campaigns/{campaign_id}/results", response_class=HTMLResponse)
+    def results(request: Request, campaign_id: str, days: int = 30) -> HTMLResponse:
+        context = page_context(request, tz)
+        try:
+            spec = campaigns.campaign_spec(campaign_id)
+        except campaigns.CampaignError as exc:
+            return HTMLResponse(str(exc), status_code=404)
+        lang = context["lang"]
+        context |= {
+            "name": (spec.name_en or spec.name_zh) if lang == "en" else spec.name_zh,
+            "holdout_percent": spec.holdout_percent,
+            "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
+            "pct": lambda share: f"{share * 100:.1f}%",
+            "pts": lambda share: f"{share * 100:+.1f} pp" if lang == "en" else f"{share * 100:+.1f} 个百分点",
+            "yuan": _yuan,
+        }
+        return TEMPLATES.TemplateResponse(request, "campaign_results.html", context)
 
     @routes.post("/campaigns/{campaign_id}/active")
     async def activate(campaign_id: str, request: Request) -> RedirectResponse:
