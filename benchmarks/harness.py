@@ -17,14 +17,18 @@ from typing import Any, NamedTuple, TypeVar
 T = TypeVar("T")
 
 
+# As ``kiosk run`` sets them, and before any kiosk module can import Kivy: import this module
+# first. Kivy then logs through Python's logging and leaves the command line alone.
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+
+
 def app_logging() -> None:
-    """Log as ``kiosk run`` does: Kivy through Python's logging at INFO.
+    """Log as ``kiosk run`` does: Kivy through Python's logging, everything at INFO.
 
     Without it, importing Kivy leaves the root logger at DEBUG and peewee formats a
     log record for every query, which inflates store timings by about 40 %.
     """
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger().setLevel(logging.INFO)
 

@@ -10,7 +10,9 @@ import uvicorn
 
 from hub.api.member_snapshot import DeviceAuth
 from hub.db import DEFAULT_DB
-from hub.db.schema import open_hub_database
+from hub.db.backup import BackupUnavailable
+from hub.db.migrations import head, migrate_database
+from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
 from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.worker import HubIngestor
 from hub.jobs import catalog as job_catalog
@@ -71,7 +73,10 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
 
     tz = ZoneInfo(tz_name)
-    open_hub_database(db_url)
+    try:
+        open_hub_database(db_url)
+    except BackupUnavailable as exc:  # a migration is due and no backup could be taken first
+        raise click.ClickException(str(exc)) from exc
     if summary.ensure(tz):  # sales booked before the report summary existed
         click.echo("hub: report summary rebuilt from the booked sales")
     configure_loyalty(data_dir)
@@ -122,8 +127,27 @@ def configure_loyalty(data_dir: Path) -> bool:
 
 @click.command("db-migrate")
 @click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
-def db_migrate(db_url: str) -> None:
-    """Create or upgrade the hub's tables."""
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where a PostgreSQL dump goes before migrating [default: $HUB_BACKUP_DIR or /var/lib/hub/backups]"
+    " (SQLite: beside the database file).",
+)
+def db_migrate(db_url: str, backup_dir: Path | None) -> None:
+    """Create or upgrade the hub's tables; say which migrations ran (after a backup)."""
 
-    open_hub_database(db_url)
-    click.echo(f"hub database ready: {db_url}")
+    db = connect_hub_database(db_url)
+    try:
+        names = migrate_database(db, backup_dir or default_backup_dir())
+    except BackupUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.close()
+    at = head()
+    if not names:
+        click.echo(f"already at {at}: {db_url} / 数据库已是最新版本 {at}")
+        return
+    for name in names:
+        click.echo(f"applied {name} / 已执行迁移")
+    click.echo(f"hub database at schema {at}: {db_url} / 数据库结构版本 {at}")

@@ -8,7 +8,6 @@ from peewee import (
     BooleanField,
     CharField,
     CompositeKey,
-    Database,
     DateTimeField,
     TextField,
 )
@@ -270,8 +269,3 @@ LOYALTY_MODELS = [
     MemberTag,
     OwnerAudit,
 ]
-
-
-def create_loyalty_schema(db: Database) -> None:
-    """Create the member tables if missing."""
-    db.create_tables(LOYALTY_MODELS, safe=True)
