@@ -6,101 +6,22 @@ owner typed and the reasons in both languages.
 """
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
 from hub.campaigns.results import campaign_results
 from hub.db import transaction
 from hub.web import i18n
-from hub.web.pages import form_fields, language, page_context
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
 from kiosk.domain.money import format_fen, parse_yuan
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "campaigns_title": {"zh": "营销活动", "en": "Campaigns"},
-    "campaigns_hint": {
-        "zh": "每位目标会员每个活动只发一张券；重复运行不会多发。",
-        "en": "Each targeted member gets one coupon per campaign; running again issues nothing twice.",
-    },
-    "campaign": {"zh": "活动", "en": "Campaign"},
-    "coupon": {"zh": "优惠券", "en": "Coupon"},
-    "target": {"zh": "目标会员", "en": "Members"},
-    "validity": {"zh": "有效期", "en": "Valid"},
-    "issued": {"zh": "已发放", "en": "Issued"},
-    "used": {"zh": "已使用", "en": "Used"},
-    "last_run": {"zh": "最近运行", "en": "Last run"},
-    "run": {"zh": "发券", "en": "Run"},
-    "automatic": {"zh": "注册时自动发放", "en": "issued at registration"},
-    "no_campaigns": {"zh": "还没有营销活动。", "en": "No campaigns yet."},
-    "new_campaign": {"zh": "新建活动", "en": "New campaign"},
-    "name_zh": {"zh": "活动名称（中文）", "en": "Name (Chinese)"},
-    "name_en": {"zh": "活动名称（英文，可选）", "en": "Name (English, optional)"},
-    "kind_field": {"zh": "券类型", "en": "Coupon type"},
-    "coupon_name": {"zh": "券名称（显示在收银机和小票上）", "en": "Coupon name (kiosk and receipt)"},
-    "min_spend": {"zh": "使用门槛（元）", "en": "Minimum spend (¥)"},
-    "off": {"zh": "减免金额（元）", "en": "Amount off (¥)"},
-    "percent_off": {"zh": "折扣（减免百分比，10 = 九折）", "en": "Percent off (10 = 10% off)"},
-    "max_off": {"zh": "最多减（元，0 = 不限）", "en": "Cap (¥, 0 = none)"},
-    "skus": {"zh": "适用商品编码（逗号分隔，空 = 全部）", "en": "Products (SKUs; empty = all)"},
-    "categories": {"zh": "适用品类（逗号分隔）", "en": "Categories (comma-separated)"},
-    "buy_get": {"zh": "买N送M", "en": "Buy N get M"},
-    "exclusive": {"zh": "不可与其他券同用", "en": "Cannot be combined"},
-    "valid_from": {"zh": "开始日期（如 2026-12-01）", "en": "First day (e.g. 2026-12-01)"},
-    "valid_last": {"zh": "最后一天（含当天）", "en": "Last day (inclusive)"},
-    "valid_days": {"zh": "或：发放后有效天数", "en": "Or: days from issue"},
-    "target_kind": {"zh": "发给", "en": "Give to"},
-    "tier": {"zh": "等级代码", "en": "Tier code"},
-    "tag": {"zh": "标签", "en": "Tag"},
-    "month": {"zh": "生日月份", "en": "Birthday month"},
-    "days": {"zh": "注册天数内", "en": "Registered within days"},
-    "by": {"zh": "操作人", "en": "By"},
-    "create": {"zh": "创建活动", "en": "Create campaign"},
-    "created": {"zh": "活动已创建。", "en": "Campaign created."},
-    "ran": {"zh": "已发放 {issued} 张新券（目标会员 {targeted} 人）。", "en": "Issued {issued} new coupons "
-            "({targeted} members targeted)."},
-    "form_errors": {"zh": "请修改以下内容：", "en": "Please correct:"},
-    "pause": {"zh": "暂停", "en": "Pause"},
-    "resume": {"zh": "启用", "en": "Resume"},
-    "paused": {"zh": "已暂停", "en": "paused"},
-    "when": {"zh": "何时发放", "en": "When"},
-    "trigger": {"zh": "发放时机", "en": "Issued"},
-    "days_before": {"zh": "提前天数", "en": "Days before"},
-    "holiday_calendar": {"zh": "节日历法", "en": "Holiday calendar"},
-    "holiday_month": {"zh": "节日月份", "en": "Holiday month"},
-    "holiday_day": {"zh": "节日日期", "en": "Holiday day"},
-    "holdout_percent": {"zh": "对照组比例（%，不发券，用于衡量效果）",
-                        "en": "Holdout share (%, gets nothing: the control)"},
-    "results": {"zh": "效果", "en": "Results"},
-    "results_hint": {"zh": "每位会员被选入活动后 {days} 天内的表现；对照组（{holdout}%）随机抽取，不发券。",
-                     "en": "Each member's {days} days after the campaign chose them; "
-                           "the holdout ({holdout}%) is drawn at random and receives nothing."},
-    "results_empty": {"zh": "这个活动还没有选中任何会员。",
-                      "en": "The campaign has not chosen any members yet."},
-    "group_target": {"zh": "发券组", "en": "Received"},
-    "group_holdout": {"zh": "对照组", "en": "Holdout"},
-    "difference": {"zh": "差异", "en": "Difference"},
-    "interval": {"zh": "95% 置信区间", "en": "95% interval"},
-    "members_in_group": {"zh": "会员数", "en": "Members"},
-    "visit_rate": {"zh": "到店率", "en": "Visit rate"},
-    "spend_per_member": {"zh": "人均消费", "en": "Spend per member"},
-    "redemption": {"zh": "核销率", "en": "Redemption"},
-    "too_few": {"zh": "人数太少", "en": "too few members"},
-    "results_reading": {"zh": "区间不含 0 时，差异大概率是活动带来的；含 0 时还不能下结论。",
-                        "en": "When the interval excludes 0 the campaign most likely made the difference; "
-                              "when it includes 0, it is too early to tell."},
-}  # fmt: skip
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 TRIGGER_NAMES = {
     "manual": ("手动发放", "When run by hand"),
