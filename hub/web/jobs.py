@@ -14,7 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.jobs import catalog, runner
 from hub.jobs import settings as job_settings
+from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
+
+# a run's status is shown as job_status_<status> (the template builds the key)
+STATUS_KEYS = (N_("job_status_ok"), N_("job_status_failed"), N_("job_status_running"))
 
 
 def router(tz: ZoneInfo, data_dir: Path, clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
