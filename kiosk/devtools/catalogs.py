@@ -36,6 +36,9 @@ METHODS = [
     ("**.kv", "kiosk.devtools.catalogs:extract_kv"),
     ("**/templates/**.html", "jinja2"),
 ]
+#: A translator's comment (``# fields differ: why``) over a message whose languages fill different
+#: values on purpose (Chinese counts a discount in 折, English in percent off).
+FIELDS_DIFFER = "fields differ:"
 _KV_CALL = re.compile(r"""\b(?:tr|text_for)\((.*)""")
 _KV_PLURAL = re.compile(r"""\bntr\(\s*(['"])(\w+)\1\s*,\s*(['"])(\w+)\3""")
 #: A key-shaped literal in a kv expression, not a dict's key: ``"m_name_title"`` in ``{"typed": ...}``.
@@ -137,6 +140,7 @@ def problems(domain: str) -> list[str]:
     used = {_key(m.id) for m in extract(domain) if m.id}
     found = []
     texts: dict[str, dict[str, list[str]]] = {}
+    exempt: set[str] = set()
     for lang in LANGUAGES:
         catalog = read(domain, lang)
         held = {_key(m.id) for m in catalog if m.id}
@@ -150,8 +154,12 @@ def problems(domain: str) -> list[str]:
                 found.append(f"{domain} {lang}: {_key(message.id)!r} has no translation")
             if message.fuzzy:
                 found.append(f"{domain} {lang}: {_key(message.id)!r} is marked fuzzy")
+            if any(FIELDS_DIFFER in comment for comment in message.user_comments):
+                exempt.add(_key(message.id))
             texts.setdefault(_key(message.id), {})[lang] = strings
     for key, by_lang in sorted(texts.items()):
+        if key in exempt:
+            continue
         names = {lang: {_fields(s) for s in strings} for lang, strings in by_lang.items()}
         if len({frozenset().union(*fields) for fields in names.values()}) > 1:
             found.append(f"{domain}: {key!r} fills different values per language: {names}")
