@@ -348,5 +348,6 @@ def main() -> None:
         sqlite=sqlite3.sqlite_version,
     )  # fmt: skip
 
+
 if __name__ == "__main__":
     main()

@@ -52,6 +52,7 @@ from kiosk.payments import PaymentProvider
 from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
+from kiosk.translations import N_
 
 if TYPE_CHECKING:
     from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
@@ -93,9 +94,14 @@ class AppSettings:
     gateway_timeout_s: float = 10.0
     hub_url: str = "http://hub.local:8080"
     printer_url: str | None = None  # None: the virtual printer in demo mode, no printer otherwise
+    printer_width: int = 576  # dots per line: kiosk.toml's paper_width (384 for 58 mm paper, 576 for 80 mm)
     voice: bool = False
     voice_player: list[str] | None = None
-    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
+    promotions: tuple[str, ...] = (
+        N_("promo_1"),
+        N_("promo_2"),
+        N_("promo_3"),
+    )  # shown until the hub sends some
     promo_every_s: float = 6.0
     shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
     logo: str | None = None  # kiosk.toml's store.logo (a PNG, checked there); None: the name alone
@@ -291,8 +297,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
 
         # kept so the scripted shopper can report the ESC/POS the virtual printer received
         virtual = url.startswith("virtual")
-        self.virtual_printer = VirtualPrinter(keep_ops=VIRTUAL_PRINTER_OPS) if virtual else None
-        printer = open_printer(url, virtual=self.virtual_printer)
+        width = self.settings.printer_width
+        self.virtual_printer = VirtualPrinter(width, keep_ops=VIRTUAL_PRINTER_OPS) if virtual else None
+        printer = open_printer(url, width, virtual=self.virtual_printer)
         self.print_queue = PrintQueue(printer, self.hardware, on_state=record).start()
 
     # scans and devices: kiosk/flows/hardware.py; cart and members: flows/cart.py; paying: flows/payment.py;
@@ -303,6 +310,10 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     def tr(self, key: str, lang: str, **values: object) -> str:
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
+
+    def ntr(self, key: str, plural_key: str, n: int, lang: str, **values: object) -> str:
+        """Translated text in the plural form ``n`` takes in ``lang`` (one item, two items; 件)."""
+        return i18n.ntr(key, plural_key, n, lang, **values)
 
     def folded(self, text: str, lang: str, width: float, font_size: float, bold: bool = False) -> str:
         """``text`` as a wrapping label ``width`` px wide shows it: Chinese never starts a line with "。".
@@ -368,7 +379,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             self.reset()
             return
         if screen == "cart" and self.tenders:
-            self._say("back_blocked", error=True, paid=format_fen(sum(t.amount_fen for t in self.tenders)))
+            self._say(
+                N_("back_blocked"), error=True, paid=format_fen(sum(t.amount_fen for t in self.tenders))
+            )
             return
         self.root.current = screen
 

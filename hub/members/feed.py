@@ -226,8 +226,13 @@ def snapshot_page(device: str, after: str, limit: int) -> dict[str, Any]:
         version = current_version()
         members = list(HubMember.select().where(HubMember.id > after).order_by(HubMember.id).limit(limit))
         states = member_states(members, device)
+        # the first page says how many pages to expect, so the terminal can show its progress
+        total = HubMember.select().count() if not after else None
     last = members[-1].id if len(members) == limit else None
-    return {"v": FEED_VERSION, "version": version, "members": states, "next": last}
+    page = {"v": FEED_VERSION, "version": version, "members": states, "next": last}
+    if total is not None:
+        page["total"] = total
+    return page
 
 
 def subscribe(device: str, now: dt.datetime) -> int:

@@ -5,9 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import FastAPI
 
 from hub.api import campaigns as campaign_api
 from hub.api import loyalty as loyalty_api
@@ -17,9 +15,11 @@ from hub.api import rules as rules_api
 from hub.reports import queries as reports
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
-from hub.web import i18n
+from hub.web import finance as finance_web
+from hub.web import jobs as jobs_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
+from hub.web import overview as overview_web
 from hub.web import receipts as receipt_web
 from hub.web import reconciliation as reconciliation_web
 from hub.web import releases as release_web
@@ -27,9 +27,6 @@ from hub.web import reports as report_web
 from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import sync as sync_web
-from kiosk.domain.money import format_fen
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def create_app(
@@ -39,12 +36,14 @@ def create_app(
     device_auth: member_snapshot_api.DeviceAuth | None = None,
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
+    ``clock`` pins the jobs page's time.
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
@@ -59,30 +58,16 @@ def create_app(
     app.include_router(campaign_web.router(tz))
     app.include_router(member_web.router(tz, today))
     app.include_router(report_web.router(tz, today))
+    app.include_router(overview_web.router(tz, today))
+    app.include_router(finance_web.router(tz, today))
     app.include_router(catalog_web.router(tz, publish_catalog))
     app.include_router(staff_web.router(tz, today))
     app.include_router(rules_api.router)
     app.include_router(rules_web.router(tz, today))
+    app.include_router(jobs_web.router(tz, data_dir, clock))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
-
-    def language(request: Request) -> str:
-        return "en" if request.query_params.get("lang") == "en" else "zh"
-
-    @app.get("/", response_class=HTMLResponse)
-    def dashboard(request: Request) -> HTMLResponse:
-        lang = language(request)
-        context = {
-            "lang": lang,
-            "t": lambda key: i18n.t(key, lang),
-            "money": format_fen,
-            "summary": reports.day_summary(current_day()),
-            "recent": reports.recent_sales(),
-            "quarantined": reports.quarantine_count(),
-            "gaps": reports.gap_count(),
-        }
-        return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
 
     @app.get("/api/summary")
     def summary(day: str | None = None) -> dict[str, object]:

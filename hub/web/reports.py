@@ -1,81 +1,163 @@
-"""The owner's sales report over a range of days: page, CSV download and JSON.
+"""The owner's sales report over a range of days: page, CSV downloads and JSON.
 
-``/reports?from=2026-11-18&to=2026-11-24&store=S01`` (zh by default, ``&lang=en``):
-totals, a row per day, terminals, payment methods, best-selling products and the
-points and stored value that moved. ``/reports.csv`` is the same day rows for a
-spreadsheet; ``/api/v1/reports/sales`` is all of it as JSON.
+``/reports?from=2026-11-18&to=2026-11-24&store=S01&period=week`` (zh by default, ``&lang=en``):
+totals beside the previous period of the same length, sales by hour/day/week/month, the
+weekday × hour heatmap, stores, terminals, payment methods, categories, members and walk-ins,
+best and slow sellers (unsold products included), and the points and stored value that moved.
+Every table downloads as CSV (``/reports.csv?table=...``); ``/api/v1/reports/sales`` is JSON.
+All of it reads the summary rows of :mod:`hub.reports.summary`, refunds on their own day.
 """
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from hub.reports import queries as reports
-from hub.web import i18n
-from hub.web.pages import page_context
-from kiosk.domain.payments import payment_method_name
+from hub.web import exports
+from hub.web.pages import TEMPLATES, page_context
+from kiosk.i18n import payment_method_name
+from kiosk.translations import N_
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_reports": {"zh": "报表", "en": "Reports"},
-    "reports_title": {"zh": "销售报表", "en": "Sales report"},
-    "report_from": {"zh": "从", "en": "From"},
-    "report_to": {"zh": "到", "en": "To"},
-    "report_store": {"zh": "门店", "en": "Store"},
-    "all_stores": {"zh": "全部门店", "en": "All stores"},
-    "report_show": {"zh": "查看", "en": "Show"},
-    "preset_today": {"zh": "今天", "en": "Today"},
-    "preset_7": {"zh": "近 7 天", "en": "Last 7 days"},
-    "preset_30": {"zh": "近 30 天", "en": "Last 30 days"},
-    "preset_month": {"zh": "本月", "en": "This month"},
-    "download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
-    "average_sale": {"zh": "客单价", "en": "Average sale"},
-    "report_refunds": {"zh": "退款", "en": "Refunds"},
-    "report_refunds_n": {"zh": "{n} 笔 · 净额 {net}", "en": "{n} refunds · net {net}"},
-    "member_share": {"zh": "会员消费占比", "en": "Members' share"},
-    "member_sales_n": {"zh": "会员 {n} 笔", "en": "{n} member sales"},
-    "by_day": {"zh": "每日销售", "en": "Sales by day"},
-    "day": {"zh": "日期", "en": "Day"},
-    "by_terminal": {"zh": "各终端", "en": "By terminal"},
-    "store": {"zh": "门店", "en": "Store"},
-    "by_payment": {"zh": "支付方式", "en": "Payment methods"},
-    "method": {"zh": "方式", "en": "Method"},
-    "payments_n": {"zh": "笔数", "en": "Payments"},
-    "top_products": {"zh": "畅销商品（按金额）", "en": "Best sellers (by revenue)"},
-    "product": {"zh": "商品", "en": "Product"},
-    "report_quantity": {"zh": "数量", "en": "Quantity"},
-    "loyalty_flows": {"zh": "积分与储值（全部门店）", "en": "Points and stored value (all stores)"},
-    "points_earned": {"zh": "发放积分", "en": "Points earned"},
-    "points_redeemed": {"zh": "抵扣积分", "en": "Points redeemed"},
-    "topped_up": {"zh": "储值充值（本金）", "en": "Stored value topped up"},
-    "bonus_given": {"zh": "充值赠送", "en": "Top-up bonus given"},
-    "stored_spent": {"zh": "储值消费", "en": "Stored value spent"},
-    "no_sales_range": {"zh": "这段时间没有销售。", "en": "No sales in this period."},
-    "range_error": {"zh": "日期有误", "en": "Check the dates"},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+#: The template heads a period's column with ``period_{period}`` (one of reports.PERIODS).
+_PERIOD_KEYS = (N_("period_hour"), N_("period_day"), N_("period_week"), N_("period_month"))
+WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
-def _report(first: dt.date, last: dt.date, store: str | None) -> dict[str, Any]:
+def _report(first: dt.date, last: dt.date, store: str | None, period: str = "day") -> dict[str, Any]:
+    before = reports.previous_period(first, last)
+    products = reports.products(first, last, store)
     return {
         "summary": reports.range_summary(first, last, store),
+        "before": reports.range_summary(*before, store),
+        "before_range": before,
         "days": reports.daily(first, last, store),
+        "periods": reports.by_period(period, first, last, store),
+        "heatmap": reports.heatmap(first, last, store),
+        "stores_rows": reports.by_store(first, last) if not store else [],
+        "stores_before": {r.store: r for r in reports.by_store(*before)} if not store else {},
         "terminals": reports.by_terminal(first, last, store),
         "payments": reports.by_payment(first, last, store),
-        "products": reports.top_products(first, last, store),
+        "payments_before": {r.method: r for r in reports.by_payment(*before, store)},
+        "categories": reports.by_category(first, last, store, rows=products),
+        "categories_before": {r.category: r for r in reports.by_category(*before, store)},
+        "products": reports.top_products(first, last, store, rows=products),
+        "slow": reports.slow_products(first, last, store, rows=products),
+        "all_products": products,
         "loyalty": reports.loyalty_flows(first, last),
     }
+
+
+def tables(
+    first: dt.date, last: dt.date, store: str | None, period: str
+) -> dict[str, tuple[list[str], list[Any]]]:
+    """Every table of the report as (header, rows) for its CSV: what the page shows, in fen."""
+    data = _report(first, last, store, period)
+    products = data["all_products"]
+    grid = data["heatmap"]
+    period_head = [
+        period,
+        "sales",
+        "revenue_fen",
+        "items",
+        "refunds",
+        "refunded_fen",
+        "net_fen",
+        "member_sales",
+    ]
+    product_head = ["sku", "name_zh", "name_en", "category", "quantity", "revenue_fen", "refunded_quantity",
+                    "refunded_fen", "net_fen"]  # fmt: skip
+    store_rows = [r for r in reports.by_store(first, last) if not store or r.store == store]
+    return {
+        "days": (
+            ["day", "store", "sales", "revenue_fen", "items"],
+            [[d.day, store or "*", d.sales, d.total_fen, d.items] for d in data["days"]],
+        ),
+        "periods": (
+            period_head,
+            [[r.key, r.sales, r.total_fen, r.items, r.refunds, r.refunded_fen, r.net_fen, r.member_sales]
+             for r in data["periods"]],
+        ),
+        "heatmap": (
+            ["weekday", *[f"{h:02d}" for h in range(24)]],
+            [[WEEKDAYS["en"][d], *grid[d]] for d in range(7)],
+        ),
+        "stores": (
+            ["store", "sales", "revenue_fen", "refunded_fen", "net_fen", "member_sales"],
+            [[r.store, r.sales, r.total_fen, r.refunded_fen, r.net_fen, r.member_sales] for r in store_rows],
+        ),
+        "terminals": (
+            ["store", "device", "sales", "revenue_fen", "refunded_fen"],
+            [[r.store, r.device, r.sales, r.total_fen, r.refunded_fen] for r in data["terminals"]],
+        ),
+        "payments": (
+            ["method", "payments", "amount_fen", "refunds", "refunded_fen", "net_fen"],
+            [[r.method, r.payments, r.amount_fen, r.refunds, r.refunded_fen, r.net_fen]
+             for r in data["payments"]],
+        ),
+        "categories": (
+            ["category", "net_quantity", "revenue_fen", "refunded_fen", "net_fen"],
+            [[r.category, r.quantity, r.total_fen, r.refunded_fen, r.net_fen] for r in data["categories"]],
+        ),
+        "products": (
+            product_head,
+            [[p.sku, p.name_zh, p.name_en, p.category, p.quantity, p.total_fen, p.refunded_quantity,
+              p.refunded_fen, p.net_fen] for p in products],
+        ),
+    }  # fmt: skip
+
+
+def heat_svg(grid: list[list[int]], lang: str) -> str:
+    """The weekday × hour grid as an inline SVG (scales to the page; no script, no web font)."""
+    peak = max((n for row in grid for n in row), default=0)
+    cell, left, top = 28, 44, 22
+    parts = [
+        f'<svg id="heatmap" viewBox="0 0 {left + 24 * cell} {top + 7 * cell}" role="img" width="100%" '
+        f'style="max-width:{left + 24 * cell}px; min-width:540px" font-size="13" '
+        'xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for h in range(0, 24, 3):
+        parts.append(f'<text x="{left + h * cell + 4}" y="15" fill="#616e7c">{h:02d}</text>')
+    for d in range(7):
+        name = WEEKDAYS[lang][d] if lang == "en" else "周" + WEEKDAYS["zh"][d]
+        parts.append(f'<text x="0" y="{top + d * cell + 19}" fill="#616e7c">{name}</text>')
+        for h in range(24):
+            n = grid[d][h]
+            # orange at the busiest hour, fading to the page colour at none
+            alpha = round(0.08 + 0.92 * n / peak, 2) if n and peak else 0
+            fill = f"rgba(194,65,12,{alpha})" if alpha else "#f5f7fa"
+            parts.append(
+                f'<rect x="{left + h * cell}" y="{top + d * cell}" width="{cell - 2}" '
+                f'height="{cell - 2}" rx="3" '
+                f'fill="{fill}" data-n="{n}"><title>{name} {h:02d}:00 · {n}</title></rect>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bars_svg(rows: list[reports.PeriodRow]) -> str:
+    """Net revenue per bucket as inline SVG bars (refunds bigger than sales draw no bar)."""
+    if not rows:
+        return ""
+    peak = max(max(r.net_fen for r in rows), 1)
+    width, height, gap = max(24, 720 // len(rows)), 140, 2
+    parts = [
+        f'<svg id="period-chart" viewBox="0 0 {width * len(rows)} {height}" width="100%" height="{height}" '
+        'preserveAspectRatio="none" role="img" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for i, r in enumerate(rows):
+        h = max(r.net_fen, 0) * height // peak
+        parts.append(
+            f'<rect x="{i * width + gap}" y="{height - h}" width="{width - 2 * gap}" height="{h}" '
+            f'fill="#fdba74"><title>{r.key}</title></rect>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRouter:
@@ -90,6 +172,10 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         first, last = reports.parse_range(q.get("from") or None, q.get("to") or None, current_day())
         return first, last, q.get("store") or None
 
+    def period_of(request: Request) -> str:
+        period = request.query_params.get("period") or "day"
+        return period if period in reports.PERIODS else "day"
+
     @routes.get("/reports", response_class=HTMLResponse)
     def reports_page(request: Request) -> HTMLResponse:
         context = page_context(request, tz)
@@ -102,12 +188,18 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last = reports.parse_range(None, None, current_day())
             store = request.query_params.get("store") or None
         day = current_day()
+        period = period_of(request)
 
-        def link(a: dt.date, b: dt.date) -> str:
-            query = {"from": a.isoformat(), "to": b.isoformat(), **({"store": store} if store else {})}
+        def link(a: dt.date, b: dt.date, **extra: str) -> str:
+            query = {
+                "from": a.isoformat(),
+                "to": b.isoformat(),
+                **({"store": store} if store else {}),
+                **extra,
+            }
             return "?" + urlencode({**query, **({"lang": "en"} if lang == "en" else {})})
 
-        data = _report(first, last, store)
+        data = _report(first, last, store, period)
         context.update(
             data,
             first=first.isoformat(),
@@ -115,36 +207,45 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             store=store or "",
             stores=reports.stores(),
             error=error,
+            period=period,
+            period_links=[(p, link(first, last, period=p)) for p in reports.PERIODS],
+            heat=heat_svg(data["heatmap"], lang),
+            bars=bars_svg(data["periods"]),
             peak=max((d.total_fen for d in data["days"]), default=0),
             method_name=lambda method: payment_method_name(method, lang),
-            fmt=lambda key, **values: i18n.t(key, lang).format(**values),
+            change=lambda now, before: int((now - before) * 100 / before) if before else None,
             presets=[
-                ("preset_today", link(day, day)),
-                ("preset_7", link(day - dt.timedelta(days=6), day)),
-                ("preset_30", link(day - dt.timedelta(days=29), day)),
-                ("preset_month", link(day.replace(day=1), day)),
+                (N_("preset_today"), link(day, day)),
+                (N_("preset_7"), link(day - dt.timedelta(days=6), day)),
+                (N_("preset_30"), link(day - dt.timedelta(days=29), day)),
+                (N_("preset_month"), link(day.replace(day=1), day)),
             ],
             csv_link="/reports.csv" + link(first, last),
+            table_csv=lambda table: "/reports.csv" + link(first, last, table=table, period=period),
+            payments_link=lambda ext: f"/finance/payments.{ext}" + link(first, last),
         )
         return TEMPLATES.TemplateResponse(request, "reports.html", context, status_code=400 if error else 200)
 
     @routes.get("/reports.csv")
     def reports_csv(request: Request) -> Response:
+        """One table of the report (``table``: days by default, periods, heatmap, stores, terminals,
+        payments, categories, products) as CSV, money in fen."""
         try:
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["day", "store", "sales", "revenue_fen", "items"])
-        for row in reports.daily(first, last, store):
-            writer.writerow([row.day, store or "*", row.sales, row.total_fen, row.items])
-        name = f"sales-{first.isoformat()}-{last.isoformat()}{'-' + store if store else ''}.csv"
-        return Response(
-            "\ufeff" + out.getvalue(),  # a BOM, so Excel opens the UTF-8 file as UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        table = request.query_params.get("table") or "days"
+        everything = tables(first, last, store, period_of(request))
+        if table not in everything:
+            raise HTTPException(
+                status_code=404,
+                detail=f"没有这个表：{table}（可选：{'、'.join(everything)}） / "
+                f"no table {table!r} (one of {', '.join(everything)})",
+            )
+        header, rows = everything[table]
+        prefix = "sales" if table == "days" else f"sales-{table}"
+        name = f"{prefix}-{first.isoformat()}-{last.isoformat()}{'-' + store if store else ''}"
+        return exports.csv_response(name, header, rows)
 
     @routes.get("/api/v1/reports/sales", tags=["reports"])
     def reports_api(request: Request) -> dict[str, Any]:
@@ -153,8 +254,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        data = _report(first, last, store)
-        summary = data["summary"]
+        # the figures a program wants, in 8 queries (the page adds the heatmap, stores, categories...)
+        summary = reports.range_summary(first, last, store)
+        products = reports.products(first, last, store)
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -165,11 +267,19 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
                 "net_fen": summary.net_fen,
                 "member_share_pct": summary.member_share_pct,
             },
-            **{
-                key: [dataclasses.asdict(row) for row in data[key]]
-                for key in ("days", "terminals", "payments", "products")
-            },
-            "loyalty": dataclasses.asdict(data["loyalty"]),
+            "previous": dataclasses.asdict(
+                reports.range_summary(*reports.previous_period(first, last), store)
+            ),
+            "days": [dataclasses.asdict(row) for row in reports.daily(first, last, store)],
+            "terminals": [dataclasses.asdict(row) for row in reports.by_terminal(first, last, store)],
+            "payments": [dataclasses.asdict(row) for row in reports.by_payment(first, last, store)],
+            "products": [
+                dataclasses.asdict(row) for row in reports.top_products(first, last, store, rows=products)
+            ],
+            "categories": [
+                dataclasses.asdict(row) for row in reports.by_category(first, last, store, rows=products)
+            ],
+            "loyalty": dataclasses.asdict(reports.loyalty_flows(first, last)),
         }
 
     return routes

@@ -1,7 +1,10 @@
 """Members on a real SQLite file: registration, cards, ledger, member sales, refunds."""
 
+import dataclasses
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,6 +87,19 @@ def test_pii_needs_the_right_key_and_field(kiosk_db) -> None:  # type: ignore[no
         members.profile(PiiKey(bytes(32)), member)
     with pytest.raises(PiiError):
         KEY.decrypt(member.name_enc, "m-1:phone")
+
+
+def test_the_crypto_backend_loads_with_the_first_personal_data_not_with_the_key() -> None:
+    # a terminal nobody taps a member card on never loads it: about 6 MB (docs/perf.md)
+    script = (
+        "import sys; from kiosk.store.pii import PiiKey; key = PiiKey(bytes(32));"
+        " print('cryptography' in sys.modules, key.blind_index('+8613812341234')[:8]);"
+        " token = key.encrypt('张三', 'm-1:name');"
+        " print('cryptography' in sys.modules, key.decrypt(token, 'm-1:name'))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    first, second = out.splitlines()
+    assert first.startswith("False ") and second == "True 张三"
 
 
 def test_card_link_and_lookup(kiosk_db) -> None:  # type: ignore[no-untyped-def]
@@ -305,6 +321,27 @@ def test_hub_state_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -
     assert members.member_balances("m-hub") == {POINTS: 507}
     assert events("member.registered")[0]["data"]["member"]["id"] == "m-local"
     assert len(events("member.registered")) == 1
+    panel = members.member_panel("m-hub", with_entries=True)
+    assert (panel.balances, panel.has_history) == ({POINTS: 507}, True)
+    assert panel.entries == tuple(members.ledger_entries("m-hub"))
+    assert [e.amount for e in panel.entries] == [7]
+    assert members.find_by_id("m-local").id == "m-hub"  # type: ignore[union-attr]
+
+
+def test_the_panel_reads_what_the_single_reads_do(member_with_balances) -> None:  # type: ignore[no-untyped-def]
+    commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=member_sale("s-1"))
+    members.add_coupon(dataclasses.replace(coupon("c-2"), single_use=False))
+    panel = members.member_panel("m-1")
+    assert panel.balances == members.member_balances("m-1") == {POINTS: 4070, PRINCIPAL: 8000, BONUS: 2000}
+    assert panel.coupons == tuple(members.member_coupons("m-1"))
+    assert [(c.id, c.used) for c in panel.coupons] == [("c-1", True), ("c-2", False)]
+    assert (panel.has_history, panel.entries) == (True, None)
+    assert [e.kind for e in members.member_panel("m-1", with_entries=True).entries or ()] == [
+        Kind.ADJUST, Kind.TOP_UP, Kind.TOP_UP, Kind.REDEEM, Kind.SPEND, Kind.EARN,
+    ]  # fmt: skip
+    register("13900001111", member_id="m-new")
+    assert members.member_panel("m-new", with_entries=True) == members.MemberPanel({}, (), False, ())
+    assert members.member_panel("m-unknown") == members.MemberPanel({}, (), False, None)
 
 
 def test_phone_and_pin_identify_a_member(kiosk_db) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
@@ -170,6 +170,24 @@ class Stamp:
 REVERSIBLE = frozenset({Kind.EARN, Kind.REDEEM, Kind.SPEND})
 
 
+@dataclass(frozen=True)
+class GivenBack:
+    """A member payment of a sale (points or stored value) and the fen refunds give back by it:
+    ``before`` this refund and ``after`` it, cumulative (kiosk.domain.refunds.split_payments)."""
+
+    paid_fen: int
+    before_fen: int
+    after_fen: int
+
+
+#: the sale payment method each kind of member-paid entry belongs to
+_PAID_BY = {
+    (POINTS, Kind.REDEEM): "points",
+    (PRINCIPAL, Kind.SPEND): "stored_value",
+    (BONUS, Kind.SPEND): "stored_value",
+}
+
+
 def refund_reversals(
     sale_entries: Iterable[LedgerEntry],
     sale_total_fen: int,
@@ -177,27 +195,36 @@ def refund_reversals(
     refund_fen: int,
     stamp: Stamp,
     action: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> list[LedgerEntry]:
-    """Entries that undo ``refund_fen`` of a sale, in proportion to the money refunded.
+    """Entries that undo ``refund_fen`` of a sale.
 
-    Works on the cumulative refunded share, so several partial refunds add up
-    to exactly the full reversal. Earned points are taken back rounded up and
-    spent points or stored value are given back rounded down (the fraction
-    stays with the shop), and a full refund is always exact.
+    Works on cumulative amounts, so several partial refunds add up to exactly the
+    full reversal. Earned points are taken back in proportion to the money
+    refunded, rounded up. Spent points and stored value come back as what the
+    refund gives back by the points and stored-value payments (``given_back``, by
+    method): the points worth exactly those fen, and the stored value split over
+    principal and bonus in proportion (the bonus rounded up, so the two add up).
+    Without ``given_back`` (a refund agreed off the terminal) they come back in
+    proportion to the money, rounded down: the fraction stays with the shop.
+    A full refund is always exact.
     """
     if not 0 < refund_fen <= sale_total_fen - refunded_before_fen:
         raise ValueError(
             f"refund of {refund_fen} fen does not fit a sale of {sale_total_fen} fen "
             f"with {refunded_before_fen} fen already refunded"
         )
+    entries = [e for e in sale_entries if e.kind in REVERSIBLE and e.amount != 0]
     after = refunded_before_fen + refund_fen
+    back_by_entry = _member_paid_back(entries, given_back or {})
     out = []
-    for original in sale_entries:
-        if original.kind not in REVERSIBLE or original.amount == 0:
-            continue
-        delta = _share(original.amount, after, sale_total_fen) - _share(
-            original.amount, refunded_before_fen, sale_total_fen
-        )
+    for original in entries:
+        if original.id in back_by_entry:
+            delta = -back_by_entry[original.id]
+        else:
+            delta = _share(original.amount, after, sale_total_fen) - _share(
+                original.amount, refunded_before_fen, sale_total_fen
+            )
         if delta:
             out.append(
                 stamp.entry(
@@ -211,6 +238,28 @@ def refund_reversals(
                     reverses=original.id,
                 )
             )
+    return out
+
+
+def _member_paid_back(entries: list[LedgerEntry], given_back: Mapping[str, GivenBack]) -> dict[str, int]:
+    """Entry id: what this refund gives back of it, for the debits of the payments in ``given_back``.
+
+    A payment's debits together give back ``taken × fen / paid`` cumulatively (exact: its
+    fen are whole points steps); each debit its part rounded down, the last one the rest.
+    """
+    out: dict[str, int] = {}
+    for method, back in given_back.items():
+        debits = [e for e in entries if _PAID_BY.get((e.account, e.kind)) == method]
+        if not debits or not back.paid_fen:
+            continue
+        taken = [-e.amount for e in debits]
+
+        def upto(fen: int, taken: list[int] = taken, paid: int = back.paid_fen) -> list[int]:
+            parts = [t * fen // paid for t in taken[:-1]]
+            return [*parts, sum(taken) * fen // paid - sum(parts)]
+
+        for entry, before, after in zip(debits, upto(back.before_fen), upto(back.after_fen), strict=True):
+            out[entry.id] = after - before
     return out
 
 

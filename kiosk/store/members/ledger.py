@@ -101,7 +101,8 @@ def ledger_entries(member_id: str | None = None) -> list[LedgerEntry]:
     return _entries(query)
 
 
-ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(LedgerEntry))
+ENTRY_FIELDS_ORDERED = tuple(f.name for f in dataclasses.fields(LedgerEntry))
+ENTRY_FIELDS = frozenset(ENTRY_FIELDS_ORDERED)
 
 
 def _entries(query: Any) -> list[LedgerEntry]:

@@ -2,11 +2,13 @@
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk.domain.loyalty import (
     CouponNotApplicable,
+    GivenBack,
     LedgerEntry,
     PricedCart,
     refund_reversals,
@@ -45,6 +47,8 @@ class MemberSale:
     earned_points: int
     tier_code: str | None = None
     rules_version: int | None = None  # the config's rules.version that priced it; 0: built-in defaults
+    phone_masked: str = ""  # printed on the receipt (138****8000), with the points balance after the sale
+    points_after: int | None = None
 
     @property
     def discount_fen(self) -> int:
@@ -76,6 +80,8 @@ class MemberSale:
         }
         if self.rules_version is not None:  # the hub re-checks with exactly this version
             data["rules_version"] = self.rules_version
+        if self.phone_masked:  # the receipt's member section: every reprint prints the same
+            data["receipt"] = {"member": self.phone_masked, "points_balance": self.points_after}
         return data
 
 
@@ -112,10 +118,17 @@ def write_member_refund(
     refund_fen: int,
     refund_id: str,
     event_id: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> tuple[list[LedgerEntry], list[str]]:
     """The member side of a refund inside its transaction: reversal entries chained under
-    ``event_id`` and, when it completes the sale's refund, the coupons given back."""
-    entries = _reversals(terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id)
+    ``event_id`` and, when it completes the sale's refund, the coupons given back.
+
+    ``given_back`` (by payment method) is what the refund books against the points and
+    stored-value payments: the member gets back exactly that (docs/loyalty.md, "Refunds").
+    """
+    entries = _reversals(
+        terminal, now, sale_id, sale_total_fen, refunded_before_fen, refund_fen, refund_id, given_back
+    )
     linked = write_ledger(entries, event_id)
     return linked, restore_coupons(sale_id, sale_total_fen, refunded_before_fen + refund_fen)
 
@@ -128,6 +141,7 @@ def _reversals(
     refunded_before_fen: int,
     refund_fen: int,
     refund_id: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> list[LedgerEntry]:
     return refund_reversals(
         sale_entries(sale_id),
@@ -136,6 +150,7 @@ def _reversals(
         refund_fen,
         new_stamp(terminal, now),
         f"refund:{refund_id}",
+        given_back,
     )
 
 
