@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from hub.reports import queries as reports
 from hub.web import exports
 from hub.web.pages import TEMPLATES, page_context
-from kiosk.domain.payments import payment_method_name
+from kiosk.i18n import payment_method_name
 from kiosk.translations import N_
 
 #: The template heads a period's column with ``period_{period}`` (one of reports.PERIODS).
