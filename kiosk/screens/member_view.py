@@ -33,7 +33,7 @@ class MemberView:
     expiry_notice: Text = field(default_factory=dict)
     """Points expiring soon (积分到期提醒), one line; empty when nothing expires in the reminder window."""
     welcome_back: Text = field(default_factory=dict)
-    """A dormant member's greeting with their win-back offer (回归礼), ready for this sale; empty otherwise."""
+    """A dormant member's greeting with their win-back offer (回归礼) for this sale; empty otherwise."""
 
     def text(self, value: Text, lang: str) -> str:
         """``value`` in ``lang``, Chinese when the language is missing."""
