@@ -31,7 +31,7 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
-from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _0001_initial(db: Database) -> None:
 
 def _0002_report_summary(db: Database) -> None:
     # new tables: created from their models (hub serve fills them from the booked sales)
-    db.create_tables(REPORT_MODELS, safe=True)
+    db.create_tables([SalesHour, SalesProductDay, SalesPaymentDay], safe=True)
 
 
 def _0003_jobs_and_messages(db: Database) -> None:
@@ -99,10 +99,16 @@ def _0003_jobs_and_messages(db: Database) -> None:
     db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
 
 
+def _0004_product_month(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesProductMonth], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
+    (4, "reports: products per month (sales_product_month)", _0004_product_month),
 ]
 
 
