@@ -31,6 +31,7 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 
 log = logging.getLogger(__name__)
@@ -104,11 +105,17 @@ def _0004_product_month(db: Database) -> None:
     db.create_tables([SalesProductMonth], safe=True)
 
 
+def _0005_settlement_rules(db: Database) -> None:
+    # a new table: every store is direct-run until the owner says otherwise
+    db.create_tables(SETTLEMENT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
+    (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
 ]
 
 
