@@ -40,6 +40,7 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,12 @@ def _0004_product_month(db: Database) -> None:
     db.create_tables([SalesProductMonth], safe=True)
 
 
-def _0005_message_email(db: Database) -> None:
+def _0005_settlement_rules(db: Database) -> None:
+    # a new table: every store is direct-run until the owner says otherwise
+    db.create_tables(SETTLEMENT_MODELS, safe=True)
+
+
+def _0006_message_email(db: Database) -> None:
     # the e-mail address a member gives with their marketing consent (encrypted), for the email channel
     add_column(db, "marketing_consent", "email_enc", TextField(default=""))
 
@@ -123,7 +129,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
-    (5, "messages: the member's e-mail address beside the marketing consent", _0005_message_email),
+    (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
+    (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
 ]
 
 
