@@ -2,7 +2,7 @@
 
 ``python -m kiosk.devtools.catalogs update`` extracts the message keys the code
 uses (``tr("key", lang)``, ``t("key", lang)``, ``_("key")``, ``N_("key")``,
-``ntr("key", "key_plural", n, lang)``, in Python, ``.kv`` and the dashboard's
+``bilingual("key")``, ``ntr("key", "key_plural", n, lang)``, in Python, ``.kv`` and the dashboard's
 templates) and adds the new ones, empty, to the ``zh_CN`` and ``en`` catalogs of
 their domain; ``compile`` writes the ``.mo`` files the apps read; ``check`` lists
 what is missing or stale (the test in ``tests/test_catalogs.py`` runs it). One
@@ -29,7 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 #: A domain's name and the package its messages are extracted from (catalogs in ``<package>/locale``).
 DOMAINS = {"kiosk": ROOT / "kiosk", "hub": ROOT / "hub"}
 LANGUAGES = ("zh_CN", "en")
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "tr": None, "t": None, "ntr": (1, 2), "nt": (1, 2)}
+KEYWORDS: dict[str, Any] = {
+    **DEFAULT_KEYWORDS,
+    "tr": None,
+    "t": None,
+    "bilingual": None,
+    "ntr": (1, 2),
+    "nt": (1, 2),
+}
 METHODS = [
     ("**/locale/**", "ignore"),
     ("**.py", "python"),
