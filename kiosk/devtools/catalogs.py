@@ -156,7 +156,8 @@ def problems(domain: str) -> list[str]:
         for message in catalog:
             if not message.id:
                 continue
-            strings = list(message.string) if isinstance(message.string, tuple) else [message.string]
+            text = message.string
+            strings = [str(s or "") for s in text] if isinstance(text, tuple | list) else [text or ""]
             if not all(strings):
                 found.append(f"{domain} {lang}: {_key(message.id)!r} has no translation")
             if message.fuzzy:
@@ -173,8 +174,9 @@ def problems(domain: str) -> list[str]:
     return sorted(found)
 
 
-def _key(msgid: str | tuple[str, ...]) -> str:
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+def _key(msgid: object) -> str:
+    """A message's key: its msgid, or the singular one of a message with plural forms."""
+    return str(msgid[0]) if isinstance(msgid, tuple | list) else str(msgid)
 
 
 def _fields(text: str) -> frozenset[str]:
