@@ -19,6 +19,7 @@ from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members.feed import touch_many
 from hub.members.models import HubMember
+from hub.web.exports import spreadsheet_text
 from kiosk.domain.loyalty import InvalidPhone, normalize_phone
 from kiosk.domain.loyalty.attributes import split_tags
 from kiosk.domain.loyalty.errors import InvalidAttribute
@@ -219,15 +220,18 @@ def export_members(db_url: str, key_file: Path | None) -> None:
         values = member_attributes.member_attributes(m.id)
         out.writerow(
             [
-                m.id,
-                key.decrypt(m.phone_enc, f"{m.id}:phone"),
-                name,
-                m.tier_code,
-                totals.get("points", 0),
-                totals.get("stored_principal", 0),
-                totals.get("stored_bonus", 0),
-                "|".join(member_attributes.member_tags(m.id)),
-                *(values.get(s.code, "") for s in specs),
+                spreadsheet_text(cell)
+                for cell in [
+                    m.id,
+                    key.decrypt(m.phone_enc, f"{m.id}:phone"),
+                    name,
+                    m.tier_code,
+                    totals.get("points", 0),
+                    totals.get("stored_principal", 0),
+                    totals.get("stored_bonus", 0),
+                    "|".join(member_attributes.member_tags(m.id)),
+                    *(values.get(s.code, "") for s in specs),
+                ]
             ]
         )
 
