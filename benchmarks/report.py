@@ -82,7 +82,9 @@ def table(results: dict[str, Any]) -> str:
         for figure in entry["figures"]:
             lines.append(row(figure))
         where = f"commit `{entry['commit']}`, " if entry.get("commit") != results["commit"] else ""
-        notes.append(f"- `{entry['script']}`: {entry['seconds']} s, {where}{load}.")
+        failed = ", ".join(sorted(entry.get("details", {}).get("errors", {})))
+        failed = f" Parts that failed (see `errors` in the results file): {failed}." if failed else ""
+        notes.append(f"- `{entry['script']}`: {entry['seconds']} s, {where}{load}.{failed}")
     lines += ["", *notes, "", END]
     return "\n".join(lines)
 
