@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import campaign, device, member, release, rules, serve, sync
+from hub.commands import campaign, device, member, release, rules, serve, sync, user
 
 
 @click.group()
@@ -17,7 +17,15 @@ def main(verbose: bool) -> None:
     )
 
 
-for group in (campaign.campaign, device.device, member.member, release.release, rules.rules):
+for group in (
+    campaign.campaign,
+    device.device,
+    member.member,
+    release.release,
+    rules.rules,
+    user.user,
+    user.token,
+):
     main.add_command(group)
 main.add_command(serve.serve)
 main.add_command(serve.db_migrate)

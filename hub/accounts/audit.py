@@ -2,16 +2,24 @@
 
 import datetime as dt
 import json
+from contextvars import ContextVar
 from typing import Any
 
 from hub.members.models import OwnerAudit
 
+# the signed-in caller of the request being served (set by hub.web.auth): what the log records as
+# ``by``, whatever name a form or a JSON body declares
+ACTOR: ContextVar[str | None] = ContextVar("hub_actor", default=None)
+
 
 def record(by: str, action: str, subject: str, now: dt.datetime, **detail: Any) -> None:
-    """Append one audit row; call it inside the transaction of the change it describes."""
+    """Append one audit row; call it inside the transaction of the change it describes.
+
+    Within a signed-in request ``by`` is the caller (:data:`ACTOR`), not the name the caller gave.
+    """
     OwnerAudit.create(
         at=now,
-        by=by,
+        by=ACTOR.get() or by,
         action=action,
         subject=subject,
         detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),

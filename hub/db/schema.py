@@ -8,6 +8,7 @@ from pathlib import Path
 from peewee import Database, SqliteDatabase
 from playhouse.db_url import connect
 
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.catalog.models import MODELS as CATALOG_MODELS
 from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.fleet.presence import MODELS as FLEET_MODELS
@@ -43,3 +44,4 @@ def create_schema(db: Database) -> None:
     db.create_tables(APP_RELEASE_MODELS, safe=True)
     db.create_tables(STAFF_MODELS, safe=True)
     db.create_tables(RULES_MODELS, safe=True)
+    db.create_tables(ACCOUNT_MODELS, safe=True)

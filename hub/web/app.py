@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -15,9 +15,10 @@ from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
 from hub.reports import queries as reports
+from hub.web import auth, i18n
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
-from hub.web import i18n
+from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import receipts as receipt_web
@@ -46,23 +47,32 @@ def create_app(
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
     """
-    app = FastAPI(title="Member Kiosk hub", version="0.1.0")
-    app.include_router(loyalty_api.router)
-    app.include_router(member_api.router)
-    app.include_router(campaign_api.router(tz))
-    app.include_router(member_snapshot_api.router(device_auth))
-    app.include_router(sync_web.router(tz))
-    app.include_router(receipt_web.router())
-    app.include_router(export_web.router(export_pages))
-    app.include_router(reconciliation_web.router(tz))
-    app.include_router(release_web.router(data_dir, tz))
-    app.include_router(campaign_web.router(tz))
-    app.include_router(member_web.router(tz, today))
-    app.include_router(report_web.router(tz, today))
-    app.include_router(catalog_web.router(tz, publish_catalog))
-    app.include_router(staff_web.router(tz, today))
-    app.include_router(rules_api.router)
-    app.include_router(rules_web.router(tz, today))
+    # the API description is served to signed-in callers only (below), never to anyone who asks
+    app = FastAPI(title="Member Kiosk hub", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None)
+    app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
+
+    def add(router: APIRouter, rule: auth.Rule) -> None:
+        # the rule covers every route of the router: it is what the route-walk test reads
+        app.include_router(router, dependencies=[Depends(rule)])
+
+    terminals = auth.Terminal("device id and broker password (HTTP Basic), own snapshot only")
+    add(loyalty_api.router, auth.SignedIn("members"))
+    add(member_api.router, auth.SignedIn("members"))
+    add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(member_snapshot_api.router(device_auth), terminals)
+    add(sync_web.router(tz), auth.SignedIn("fleet"))
+    add(receipt_web.router(), auth.Public("a shopper's e-receipt: no member data"))
+    add(export_web.router(export_pages), auth.Public("signed, expiring link and the member's PIN"))
+    add(reconciliation_web.router(tz), auth.SignedIn("finance"))
+    app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
+    add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    add(member_web.router(tz, today), auth.SignedIn("members"))
+    add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
+    add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(rules_api.router, auth.SignedIn("rules"))
+    add(rules_web.router(tz, today), auth.SignedIn("rules"))
+    app.include_router(login_web.router(data_dir))  # rules per route: login is public, logout is not
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
@@ -70,7 +80,19 @@ def create_app(
     def language(request: Request) -> str:
         return "en" if request.query_params.get("lang") == "en" else "zh"
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/api/v1/openapi.json", dependencies=[Depends(auth.SignedIn(None))])
+    def openapi() -> dict[str, object]:
+        schema = app.openapi()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer", "description": "`hub token add`"},
+            "session": {"type": "apiKey", "in": "cookie", "name": auth.COOKIE},
+        }
+        schema["security"] = [{"token": []}, {"session": []}]
+        return schema
+
+    figures = [Depends(auth.SignedIn("reports", by_store=True))]
+
+    @app.get("/", response_class=HTMLResponse, dependencies=figures)
     def dashboard(request: Request) -> HTMLResponse:
         lang = language(request)
         context = {
@@ -84,7 +106,7 @@ def create_app(
         }
         return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
 
-    @app.get("/api/summary")
+    @app.get("/api/summary", dependencies=figures)
     def summary(day: str | None = None) -> dict[str, object]:
         result = reports.day_summary(day or current_day())
         return {
@@ -96,7 +118,7 @@ def create_app(
             "gaps": reports.gap_count(),
         }
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[Depends(auth.Public("says only that the hub answers"))])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

@@ -26,6 +26,7 @@ from hub.members.book import consent_record, settings
 from hub.members.models import HubMember
 from hub.members.reconciliation_text import kind_text
 from hub.web import i18n
+from hub.web.auth import visible_stores
 from hub.web.pages import form_fields, language, page_context
 from kiosk.domain.loyalty import mask_name, mask_phone
 from kiosk.domain.loyalty.attributes import AttributeSpec, split_tags
@@ -140,6 +141,8 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         query = (
             HubMember.select().where(HubMember.merged_into.is_null()).order_by(HubMember.created_at.desc())
         )
+        if (stores := visible_stores(request)) is not None:
+            query = query.where(HubMember.home_store.in_(sorted(stores)))
         rows = []
         for member in query.limit(100):
             rows.append(

@@ -9,13 +9,13 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hub.fleet import releases as app_releases
 from hub.fleet.presence import as_utc
-from hub.web import i18n
+from hub.web import auth, i18n
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -70,7 +70,9 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
         when = as_utc(value)
         return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
 
-    @routes.get("/releases", response_class=HTMLResponse)
+    fleet = [Depends(auth.SignedIn("fleet"))]
+
+    @routes.get("/releases", response_class=HTMLResponse, dependencies=fleet)
     def releases_page(request: Request) -> HTMLResponse:
         lang = language(request)
         terminals = app_releases.terminal_versions()
@@ -90,7 +92,7 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
         }
         return TEMPLATES.TemplateResponse(request, "releases.html", context)
 
-    @routes.get("/api/releases")
+    @routes.get("/api/releases", dependencies=fleet)
     def releases_api() -> dict[str, object]:
         return {
             "releases": [
@@ -103,7 +105,12 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
             ],
         }
 
-    @routes.get("/releases/{version}/files/{name}")
+    # terminals download without credentials: the packages are not secret, and the terminal checks
+    # each file's SHA-256 against the offer it received over its authenticated MQTT session
+    @routes.get(
+        "/releases/{version}/files/{name}",
+        dependencies=[Depends(auth.Public("software packages; checked by SHA-256 from the MQTT offer"))],
+    )
     def release_file(version: str, name: str) -> FileResponse:
         path = app_releases.file_path(data_dir, version, name)
         if path is None or not path.is_file():

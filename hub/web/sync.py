@@ -16,6 +16,7 @@ from hub.ingest import quarantine
 from hub.ingest.quarantine_text import explain
 from hub.members import feed as member_feed
 from hub.web import i18n
+from hub.web.pages import RowId
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -159,7 +160,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "quarantine.html", context)
 
     @routes.post("/quarantine/{entry_id}/replay")
-    def replay(entry_id: int, request: Request) -> RedirectResponse:
+    def replay(entry_id: RowId, request: Request) -> RedirectResponse:
         try:
             outcome = quarantine.replay(entry_id, clock(), tz)
         except quarantine.ReplayError as exc:
