@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import campaign, device, member, release, rules, serve, sync, user
+from hub.commands import audit, campaign, device, jobs, member, release, rules, serve, sync, user
 
 
 @click.group()
@@ -18,8 +18,10 @@ def main(verbose: bool) -> None:
 
 
 for group in (
+    audit.audit,
     campaign.campaign,
     device.device,
+    jobs.jobs,
     member.member,
     release.release,
     rules.rules,

@@ -93,6 +93,7 @@ class AppSettings:
     gateway_timeout_s: float = 10.0
     hub_url: str = "http://hub.local:8080"
     printer_url: str | None = None  # None: the virtual printer in demo mode, no printer otherwise
+    printer_width: int = 576  # dots per line: kiosk.toml's paper_width (384 for 58 mm paper, 576 for 80 mm)
     voice: bool = False
     voice_player: list[str] | None = None
     promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
@@ -291,8 +292,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
 
         # kept so the scripted shopper can report the ESC/POS the virtual printer received
         virtual = url.startswith("virtual")
-        self.virtual_printer = VirtualPrinter(keep_ops=VIRTUAL_PRINTER_OPS) if virtual else None
-        printer = open_printer(url, virtual=self.virtual_printer)
+        width = self.settings.printer_width
+        self.virtual_printer = VirtualPrinter(width, keep_ops=VIRTUAL_PRINTER_OPS) if virtual else None
+        printer = open_printer(url, width, virtual=self.virtual_printer)
         self.print_queue = PrintQueue(printer, self.hardware, on_state=record).start()
 
     # scans and devices: kiosk/flows/hardware.py; cart and members: flows/cart.py; paying: flows/payment.py;

@@ -141,6 +141,7 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
         "shop_name": config.store.name,
         "logo": config.store.logo if config.store.logo_problem() is None else None,  # else the name alone
         "printer_url": printer.url if printer else None,
+        "printer_width": printer.width if printer else 576,  # the printer and the receipts: one width
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
         "offline_points_cap": config.limits.offline_points_per_member,
         "offline_stored_value_cap_fen": config.limits.offline_stored_value_fen_per_member,

@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from hub.accounts import audit as owner_audit
 from hub.members.feed import touch
-from hub.members.models import Campaign, CampaignRun, HubCoupon, HubMember, MemberTag
+from hub.members.models import Campaign, CampaignMember, CampaignRun, HubCoupon, HubMember, MemberTag
 from hub.members.settings import member_birthday, settings
 from kiosk.domain.loyalty import Coupon
-from kiosk.domain.loyalty.campaigns import CampaignSpec, MemberFacts, is_targeted, issue_coupon
+from kiosk.domain.loyalty.campaigns import CampaignSpec, MemberFacts, in_holdout, is_targeted, issue_coupon
 from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
 
 
@@ -31,11 +31,15 @@ class CampaignError(Exception):
 
 @dataclass(frozen=True)
 class RunResult:
-    """What one run did: members targeted, coupons newly issued (0 on a repeat run)."""
+    """What one run did: members targeted, coupons newly issued (0 on a repeat run), held out.
+
+    ``targeted`` counts the holdout group too: ``held_out`` of them got nothing, on purpose.
+    """
 
     campaign_id: str
     targeted: int
     issued: int
+    held_out: int = 0
 
 
 def explain(exc: ValidationError, what: str = "campaign") -> str:
@@ -105,6 +109,10 @@ def run_campaign(campaign_id: str, by: str, now: dt.datetime, tz: ZoneInfo) -> R
             "an at-registration campaign issues its coupon when a member registers "
             "/ 注册礼券在会员注册时自动发放，无需手动运行"
         )
+    if spec.trigger != "manual":
+        raise CampaignError(
+            f"a {spec.trigger} campaign runs by itself every day / 该活动每天自动发放，无需手动运行"
+        )
     if not Campaign.get_by_id(campaign_id).active:
         raise CampaignError(f"campaign {campaign_id} is paused: resume it first / 活动已暂停，请先启用")
     if spec.target.kind == "birthday_month" and settings.key is None:
@@ -113,10 +121,42 @@ def run_campaign(campaign_id: str, by: str, now: dt.datetime, tz: ZoneInfo) -> R
         )
     today = now.astimezone(tz).date()
     targeted = [m.member_id for m in member_facts(tz) if is_targeted(spec.target, m, today)]
-    issued = _issue(campaign_id, spec, targeted, now)
+    receiving = assign_groups(campaign_id, spec, targeted, "", now)
+    issued = _issue(campaign_id, spec, receiving, now)
+    held_out = len(targeted) - len(receiving)
     CampaignRun.create(campaign_id=campaign_id, at=now, by=by, targeted=len(targeted), issued=issued)
-    owner_audit.record(by, "campaign.run", campaign_id, now, targeted=len(targeted), issued=issued)
-    return RunResult(campaign_id, len(targeted), issued)
+    owner_audit.record(
+        by, "campaign.run", campaign_id, now, targeted=len(targeted), issued=issued, held_out=held_out
+    )
+    return RunResult(campaign_id, len(targeted), issued, held_out)
+
+
+def assign_groups(
+    campaign_id: str, spec: CampaignSpec, member_ids: list[str], occasion: str, now: dt.datetime
+) -> list[str]:
+    """Record each member's group for this occasion (first time only); return those who receive.
+
+    A member's group never changes: it is drawn by :func:`in_holdout` and kept in
+    ``CampaignMember``, which the results page reads.
+    """
+    rows = []
+    receiving = []
+    for member_id in member_ids:
+        held = in_holdout(campaign_id, member_id, spec.holdout_percent)
+        rows.append(
+            {
+                "campaign_id": campaign_id,
+                "member_id": member_id,
+                "occasion": occasion,
+                "group": "holdout" if held else "target",
+                "at": now,
+            }
+        )
+        if not held:
+            receiving.append(member_id)
+    for start in range(0, len(rows), 500):
+        CampaignMember.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    return receiving
 
 
 def _issue(campaign_id: str, spec: CampaignSpec, member_ids: list[str], now: dt.datetime) -> int:
@@ -151,7 +191,8 @@ def issue_at_registration(member_id: str, now: dt.datetime) -> int:
     issued = 0
     query = Campaign.select().where(Campaign.target_kind == "at_registration", Campaign.active == True)  # noqa: E712
     for row in query.order_by(Campaign.created_at, Campaign.id):
-        issued += _issue(row.id, CampaignSpec.model_validate_json(row.spec), [member_id], now)
+        spec = CampaignSpec.model_validate_json(row.spec)
+        issued += _issue(row.id, spec, assign_groups(row.id, spec, [member_id], "", now), now)
     return issued
 
 

@@ -69,4 +69,5 @@ def run(campaign_id: str, by: str, db_url: str, tz_name: str) -> None:
             result = campaigns.run_campaign(campaign_id, by, dt.datetime.now(dt.UTC), ZoneInfo(tz_name))
     except campaigns.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"targeted {result.targeted} members, issued {result.issued} new coupons")
+    held = f", {result.held_out} held out (control group)" if result.held_out else ""
+    click.echo(f"targeted {result.targeted} members, issued {result.issued} new coupons{held}")

@@ -14,13 +14,18 @@ from cryptography import x509
 from hub.accounts import users
 from hub.api.member_snapshot import DeviceAuth
 from hub.db import DEFAULT_DB
-from hub.db.schema import open_hub_database
+from hub.db.backup import BackupUnavailable
+from hub.db.migrations import head, migrate_database
+from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
 from hub.fleet.broker_config import issue_server_cert
 from hub.fleet.devices import StoreBook
 from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.batch import configure_stores
 from hub.ingest.worker import HubIngestor
+from hub.jobs import catalog as job_catalog
+from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
+from hub.reports import summary
 from hub.rules import store as rules_store
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
@@ -111,7 +116,12 @@ def serve(
 
     tz = ZoneInfo(tz_name)
     tls = tls_files(tls_cert, tls_key, tls_hostnames, broker_dir / "tls")
-    open_hub_database(db_url)
+    try:
+        open_hub_database(db_url)
+    except BackupUnavailable as exc:  # a migration is due and no backup could be taken first
+        raise click.ClickException(str(exc)) from exc
+    if summary.ensure(tz):  # sales booked before the report summary existed
+        click.echo("hub: report summary rebuilt from the booked sales")
     configure_stores(StoreBook(data_dir))
     scheme = "https" if tls else "http"
     code = users.setup_code(data_dir)
@@ -130,6 +140,10 @@ def serve(
     ]
     for ingestor in ingestors:
         ingestor.start()
+    # the scheduled jobs run here, checked every minute; a second hub process runs its own
+    # scheduler and the job table lets only one of them run each period (docs/jobs.md)
+    scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
+    scheduler.start()
     click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
@@ -153,6 +167,7 @@ def serve(
             ssl_keyfile=keyfile,
         )
     finally:
+        scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()
 
@@ -213,8 +228,27 @@ def configure_loyalty(data_dir: Path) -> bool:
 
 @click.command("db-migrate")
 @click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
-def db_migrate(db_url: str) -> None:
-    """Create or upgrade the hub's tables."""
+@click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where a PostgreSQL dump goes before migrating [default: $HUB_BACKUP_DIR or /var/lib/hub/backups]"
+    " (SQLite: beside the database file).",
+)
+def db_migrate(db_url: str, backup_dir: Path | None) -> None:
+    """Create or upgrade the hub's tables; say which migrations ran (after a backup)."""
 
-    open_hub_database(db_url)
-    click.echo(f"hub database ready: {db_url}")
+    db = connect_hub_database(db_url)
+    try:
+        names = migrate_database(db, backup_dir or default_backup_dir())
+    except BackupUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.close()
+    at = head()
+    if not names:
+        click.echo(f"already at {at}: {db_url} / 数据库已是最新版本 {at}")
+        return
+    for name in names:
+        click.echo(f"applied {name} / 已执行迁移")
+    click.echo(f"hub database at schema {at}: {db_url} / 数据库结构版本 {at}")

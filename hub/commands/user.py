@@ -6,6 +6,7 @@ that would land in the shell history; a token's secret is printed once and never
 
 import datetime as dt
 import getpass
+import os
 
 import click
 
@@ -27,7 +28,11 @@ def _actor() -> str:
 
 
 def _password() -> str:
-    return click.prompt("密码 / password", hide_input=True, confirmation_prompt=True, envvar="HUB_PASSWORD")
+    # HUB_PASSWORD for scripts (never an option: it would be in the shell history and `ps`)
+    given = os.environ.get("HUB_PASSWORD")
+    if given is not None:
+        return given
+    return str(click.prompt("密码 / password", hide_input=True, confirmation_prompt=True))
 
 
 @click.group("user")

@@ -66,6 +66,7 @@ MEMBER_DAY = CampaignSpec(
         valid_until=dt.datetime(2026, 12, 1, tzinfo=TZ),
     ),
     target=Target(kind="all"),
+    holdout_percent=0,  # the story's three members all receive: a control group of three is noise
 )
 WELCOME = CampaignSpec(
     name_zh="新会员9折券",
@@ -73,6 +74,7 @@ WELCOME = CampaignSpec(
     coupon=CouponTemplate(kind=CouponKind.PERCENT, name_zh="新人9折", name_en="10% off", percent_off=10,
                           max_off_fen=3000, valid_days=30),
     target=Target(kind="at_registration"),
+    holdout_percent=0,
 )  # fmt: skip
 
 

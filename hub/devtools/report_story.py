@@ -4,7 +4,9 @@
 (``kiosk.store``: two stores, three terminals, seven days, cash and mobile
 payments), adds the member story of :mod:`hub.devtools.loyalty_story` (members, top-ups,
 points), books everything through the real ingest into a throwaway hub database,
-serves the dashboard and saves ``hub-reports-{zh,en}.png`` and ``hub-catalog-{zh,en}.png``.
+serves the dashboard and saves whole-page PNGs of the home page and the reports (laptop and
+phone width) and of the catalog: ``hub-{dashboard,reports,catalog}-{zh,en}.png`` and
+``hub-{dashboard,reports}_phone-{zh,en}.png``.
 """
 
 import datetime as dt
@@ -15,12 +17,11 @@ from pathlib import Path
 from hub.catalog import edits as catalog_admin
 from hub.catalog import releases as catalog
 from hub.db.schema import open_hub_database
-from hub.devtools import loyalty_story
+from hub.devtools import loyalty_story, shots
 from hub.devtools.serving import serving
 from hub.ingest.batch import ingest_batch
 from hub.members import ledger as loyalty
 from hub.web.app import create_app
-from kiosk.devtools import browser
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.domain.loyalty.rules import BonusTier, StoredValueRule
@@ -57,7 +58,8 @@ def week_of_sales(work: Path) -> dict[tuple[str, str], int]:
                     terminal, NOW - dt.timedelta(days=2), loyalty_story.ZHANG, 50000, TOP_UP, "staff-7"
                 )
             for back in range(6, -1, -1):
-                when = NOW - dt.timedelta(days=back, hours=3)
+                # from 08:30 (+1 h per till) on, one sale every 55 minutes: the heatmap has a shape
+                when = NOW - dt.timedelta(days=back, hours=7 - t)
                 for n in range(2 + (back + t) % 4):  # 2 to 5 sales a day, a different rhythm per till
                     cart = Cart().add(MILK, 1 + n % 2).add(WATER, 1 + (back + n) % 3)
                     if (n + t) % 3 == 0:
@@ -67,7 +69,7 @@ def week_of_sales(work: Path) -> dict[tuple[str, str], int]:
                         cart,
                         [PaymentIntent(method, cart.total_fen)],
                         terminal,
-                        when + dt.timedelta(minutes=7 * n),
+                        when + dt.timedelta(minutes=55 * n),
                     )
                     if (device, back, n) == ("K04", 1, 0):  # paid cash; one milk comes back today
                         returned = sale.id
@@ -108,14 +110,18 @@ def capture(out: Path) -> list[Path]:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed(Path(work))
         app = create_app(TZ, today=lambda: NOW.date())
-        pages = (("reports", "/reports?", 1500), ("catalog", "/catalog?category=dairy&", 900))
+        pages = (
+            ("dashboard", "/?", 1280),
+            ("reports", "/reports?", 1280),
+            ("catalog", "/catalog?category=dairy&", 1280),
+            ("dashboard_phone", "/?", 390),
+            ("reports_phone", "/reports?", 390),
+        )
         try:
             with serving(app) as port:
                 return [
-                    browser.screenshot(
-                        f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", 1280, height
-                    )
-                    for name, path, height in pages
+                    shots.page(f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", width)
+                    for name, path, width in pages
                     for lang, q in (("zh", ""), ("en", "lang=en"))
                 ]
         finally:

@@ -178,8 +178,7 @@ def _ingest_plain_sales_pg(
                     raise _Unusual from exc
                 _advance(event, chain)
                 rows.events.append(booking.event_row(event, now))
-                rows.sales.append(sale)
-                rows.lines.extend(lines)
+                rows.add_sale(sale, lines, event["data"], tz)
             for expected, got in chain.gaps:
                 log.warning("device %s: gap in sequence, expected %d, got %d", device, expected, got)
             head = (chain.head_seq, chain.head_hash)
@@ -250,8 +249,7 @@ class _Plan:
         _advance(event, self.chain)
         self.events.append(event)
         self.rows.events.append(booking.event_row(event, now))
-        self.rows.sales.append(sale)
-        self.rows.lines.extend(lines)
+        self.rows.add_sale(sale, lines, event["data"], tz)
         return True
 
     def flush(
@@ -399,7 +397,9 @@ def _apply_sale_completed(event: dict[str, Any], tz: ZoneInfo) -> None:
     sale = _unique_receipt(event, sale)
     try:
         with database.atomic():
-            booking.write(database.obj, booking.Rows(sales=[sale], lines=lines))
+            rows = booking.Rows()
+            rows.add_sale(sale, lines, event["data"], tz)
+            booking.write(database.obj, rows)
     except IntegrityError as exc:
         # the event id is new (checked under the device lock), so the sale itself collides
         raise Rejected(f"sale conflicts with a booked sale: {exc}") from exc

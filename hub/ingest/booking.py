@@ -16,6 +16,7 @@ from peewee import Database, Model, PostgresqlDatabase
 from psycopg2.extras import execute_values
 
 from hub.ingest.models import Event, Sale, SaleLine
+from hub.reports.summary import Tally, upserts
 from kiosk.sync.schema import dumps_sorted
 
 _DRIVER_ERRORS = getattr(peewee, "__exception_wrapper__")  # noqa: B009 (a dunder name, not an attribute typo)
@@ -32,6 +33,15 @@ class Rows:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     sales: list[tuple[Any, ...]] = field(default_factory=list)
     lines: list[tuple[Any, ...]] = field(default_factory=list)
+    summary: Tally = field(default_factory=Tally)  # the report rows these sales add to
+
+    def add_sale(
+        self, sale: tuple[Any, ...], lines: list[tuple[Any, ...]], data: dict[str, Any], tz: ZoneInfo
+    ) -> None:
+        """Take a sale's rows (:func:`sale_rows`) and count it in the summary (``data``: the event's)."""
+        self.sales.append(sale)
+        self.lines.extend(lines)
+        self.summary.add_sale(sale, lines, data, tz)
 
     def __len__(self) -> int:
         return len(self.events)
@@ -129,3 +139,5 @@ def write(db: Database, rows: Rows) -> None:
             else:
                 marks = ", ".join([db.param] * len(columns))
                 cursor.executemany(_insert_sql(model, columns, f"({marks})"), values)
+    for query in upserts(rows.summary):  # the report rows, in the same transaction as the sales
+        query.execute()

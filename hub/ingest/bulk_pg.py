@@ -22,6 +22,7 @@ from peewee import Database
 from hub.fleet import presence as fleet
 from hub.ingest.booking import Rows
 from hub.ingest.models import DeviceHead, Gap, Quarantine
+from hub.reports.summary import upserts
 from kiosk.sync.schema import dumps_sorted
 
 _EVENTS = (
@@ -120,6 +121,7 @@ def write(
             .on_conflict(conflict_target=[fleet.DeviceStatus.device], update=values)
             .returning(fleet.DeviceStatus.device)
         )
+    queries.extend(upserts(rows.summary))  # the report rows, in the same statement
     for n, query in enumerate(queries):
         sql, params = query.sql()
         parts.append((f"q{n}", sql, list(params)))

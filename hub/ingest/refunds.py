@@ -8,13 +8,15 @@ taken. A refund that arrives before its sale (refunded on another terminal) is
 replayed from quarantine once the sale is booked (``hub quarantine replay``).
 """
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from peewee import fn
 
 from hub.ingest import booking
-from hub.ingest.models import Refund, RefundLine, RefundPayment, Sale, SaleLine
+from hub.ingest.models import Event, Refund, RefundLine, RefundPayment, Sale, SaleLine
+from hub.reports import summary
 
 
 class RefundRejected(ValueError):
@@ -36,7 +38,7 @@ def book_refund(event: dict[str, Any], tz: ZoneInfo) -> Refund:
             f"refund {refund_id} is for sale {sale_id}, which the hub has not booked; "
             "replay it from quarantine once the sale arrives"
         )
-    _check_lines(refund_id, sale, rows.lines)
+    sold = _check_lines(refund_id, sale, rows.lines)
     before = Refund.select(fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).where(Refund.sale == sale).scalar()
     if int(before) + rows.refund["amount_fen"] > sale.total_fen:
         raise RefundRejected(
@@ -50,11 +52,18 @@ def book_refund(event: dict[str, Any], tz: ZoneInfo) -> Refund:
     RefundPayment.insert_many(
         [{"refund": refund_id, "method": m, "amount_fen": f, "reference": r} for m, f, r in rows.payments]
     ).execute()
+    member = bool(json.loads(Event.get_by_id(sale.event_id).body)["data"].get("member_id"))
+    tally = summary.Tally()
+    taken = [(sold[p].sku, sold[p].name_zh, sold[p].name_en, q, f) for p, q, f in rows.lines]
+    tally.add_refund(rows.refund, member, taken, [(m, f) for m, f, _ in rows.payments], tz)
+    summary.write(tally)  # the report rows, in the refund's transaction
     return refund
 
 
-def _check_lines(refund_id: str, sale: Sale, lines: list[tuple[int, int, int]]) -> None:
-    sold = {line.position: line.quantity for line in SaleLine.select().where(SaleLine.sale == sale)}
+def _check_lines(refund_id: str, sale: Sale, lines: list[tuple[int, int, int]]) -> dict[int, SaleLine]:
+    """The sale's lines by position, once ``lines`` are known to fit what is left of them."""
+    booked = {line.position: line for line in SaleLine.select().where(SaleLine.sale == sale)}
+    sold = {position: line.quantity for position, line in booked.items()}
     taken = dict(
         RefundLine.select(RefundLine.position, fn.SUM(RefundLine.quantity))
         .join(Refund)
@@ -71,6 +80,7 @@ def _check_lines(refund_id: str, sale: Sale, lines: list[tuple[int, int, int]]) 
                 f"refund {refund_id}: line {position} of sale {sale.receipt_no} has {left} of "
                 f"{sold[position]} left to refund, not {quantity}"
             )
+    return booked
 
 
 def refunds_of(sale: Sale) -> list[Refund]:

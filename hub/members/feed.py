@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from peewee import BigIntegerField, CharField, Database, DateTimeField, IntegerField, SqliteDatabase, fn
+from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, SqliteDatabase, fn
 
 from hub.db import database, transaction
 from hub.ingest.models import BaseModel
@@ -66,12 +66,6 @@ class MemberSubscriber(BaseModel):
 
 
 MODELS = [MemberFeed, MemberVersion, MemberSubscriber]
-
-
-def create_feed_schema(db: Database) -> None:
-    """Create the feed tables and the counter row if missing."""
-    db.create_tables(MODELS, safe=True)
-    MemberFeed.insert(id=1, version=0, published=0).on_conflict_ignore().execute()
 
 
 def touch(member_id: str) -> int:
@@ -232,8 +226,13 @@ def snapshot_page(device: str, after: str, limit: int) -> dict[str, Any]:
         version = current_version()
         members = list(HubMember.select().where(HubMember.id > after).order_by(HubMember.id).limit(limit))
         states = member_states(members, device)
+        # the first page says how many pages to expect, so the terminal can show its progress
+        total = HubMember.select().count() if not after else None
     last = members[-1].id if len(members) == limit else None
-    return {"v": FEED_VERSION, "version": version, "members": states, "next": last}
+    page = {"v": FEED_VERSION, "version": version, "members": states, "next": last}
+    if total is not None:
+        page["total"] = total
+    return page
 
 
 def subscribe(device: str, now: dt.datetime) -> int:

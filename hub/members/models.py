@@ -8,7 +8,6 @@ from peewee import (
     BooleanField,
     CharField,
     CompositeKey,
-    Database,
     DateTimeField,
     TextField,
 )
@@ -192,6 +191,24 @@ class HubCoupon(BaseModel):
     used_sale_id = CharField(null=True)
 
 
+class CampaignMember(BaseModel):
+    """A member a campaign concerned on one occasion, and their group.
+
+    ``group`` is ``target`` (got the coupon) or ``holdout`` (got nothing, on purpose: the
+    control group the results page compares with). ``occasion`` is ``""`` for a campaign run by
+    hand or at registration, else the automatic trigger's key (``2026``, ``after:2026-10-02``).
+    """
+
+    campaign_id = CharField()
+    member_id = CharField(index=True)
+    occasion = CharField(default="")
+    group = CharField()
+    at = DateTimeField()
+
+    class Meta:
+        primary_key = CompositeKey("campaign_id", "member_id", "occasion")
+
+
 class AttributeDef(BaseModel):
     """An attribute the owner defined for members; ``spec`` is its :class:`AttributeSpec` as JSON."""
 
@@ -230,6 +247,9 @@ class OwnerAudit(BaseModel):
     action = CharField(index=True)
     subject = CharField(index=True)
     detail = TextField(default="")
+    # the hash chain (hub.accounts.audit): SHA-256 of the previous row's hash and this row
+    prev = CharField(default="")
+    hash = CharField(default="")
 
 
 LOYALTY_MODELS = [
@@ -246,13 +266,9 @@ LOYALTY_MODELS = [
     Campaign,
     CampaignRun,
     HubCoupon,
+    CampaignMember,
     AttributeDef,
     MemberAttribute,
     MemberTag,
     OwnerAudit,
 ]
-
-
-def create_loyalty_schema(db: Database) -> None:
-    """Create the member tables if missing."""
-    db.create_tables(LOYALTY_MODELS, safe=True)

@@ -1,14 +1,15 @@
 """Read-side queries for the dashboard and the API."""
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from peewee import fn
 
-from hub.ingest.models import Event, Gap, Quarantine, Refund, Sale, SaleLine
-from hub.members.models import HubLedgerEntry, MemberSale
+from hub.catalog.models import CatalogProduct
+from hub.ingest.models import Gap, Quarantine, Refund, Sale
+from hub.members.models import HubLedgerEntry
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -138,50 +139,128 @@ class RangeSummary:
         return self.member_fen * 100 // self.total_fen if self.total_fen else 0
 
 
-def _sales_in(first: dt.date, last: dt.date, store: str | None) -> Any:
-    where = (Sale.day >= first.isoformat()) & (Sale.day <= last.isoformat())
-    return where & (Sale.store == store) if store else where
+def _hours_in(first: dt.date, last: dt.date, store: str | None) -> Any:
+    where = (SalesHour.day >= first.isoformat()) & (SalesHour.day <= last.isoformat())
+    return where & (SalesHour.store == store) if store else where
+
+
+def previous_period(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The range of the same length just before ``first``..``last`` (what each figure is set beside)."""
+    length = last - first + dt.timedelta(days=1)
+    return first - length, last - length
 
 
 def range_summary(first: dt.date, last: dt.date, store: str | None = None) -> RangeSummary:
-    """Count, revenue, items and members' part of the sales booked from ``first`` to ``last``."""
-    where = _sales_in(first, last, store)
-    n, total, items = (
-        Sale.select(
-            fn.COUNT(Sale.id), fn.COALESCE(fn.SUM(Sale.total_fen), 0), fn.COALESCE(fn.SUM(Sale.item_count), 0)
+    """Count, revenue, items, members' part and refunds booked from ``first`` to ``last``
+    (from the summary rows; refunds on the days the money went back)."""
+    rows = (
+        SalesHour.select(
+            SalesHour.member,
+            fn.COALESCE(fn.SUM(SalesHour.sales), 0),
+            fn.COALESCE(fn.SUM(SalesHour.total_fen), 0),
+            fn.COALESCE(fn.SUM(SalesHour.items), 0),
+            fn.COALESCE(fn.SUM(SalesHour.refunds), 0),
+            fn.COALESCE(fn.SUM(SalesHour.refunded_fen), 0),
         )
-        .where(where)
-        .scalar(as_tuple=True)
+        .where(_hours_in(first, last, store))
+        .group_by(SalesHour.member)
+        .tuples()
     )
-    members, member_total = (
-        Sale.select(fn.COUNT(Sale.id), fn.COALESCE(fn.SUM(Sale.total_fen), 0))
-        .join(MemberSale, on=(MemberSale.sale_id == Sale.id))
-        .where(where)
-        .scalar(as_tuple=True)
-    )
-    refunds = Refund.select(fn.COUNT(Refund.id), fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).where(
-        (Refund.day >= first.isoformat()) & (Refund.day <= last.isoformat())
-    )
-    if store:
-        refunds = refunds.where(Refund.store == store)
-    refund_n, refund_fen = refunds.scalar(as_tuple=True)
+    sums = {bool(member): [int(x) for x in rest] for member, *rest in rows}
+    walk_in, member = sums.get(False, [0] * 5), sums.get(True, [0] * 5)
+    both = [a + b for a, b in zip(walk_in, member, strict=True)]
     return RangeSummary(
-        first.isoformat(), last.isoformat(), int(n), int(total), int(items), int(members), int(member_total),
-        int(refund_n), int(refund_fen),
-    )  # fmt: skip
+        first.isoformat(), last.isoformat(), both[0], both[1], both[2], member[0], member[1], both[3], both[4]
+    )
 
 
 def daily(first: dt.date, last: dt.date, store: str | None = None) -> list[DaySummary]:
     """One row per day from ``first`` to ``last``, days without sales included (as zeros)."""
+    found = {row.key: row for row in by_period("day", first, last, store)}
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return [
+        DaySummary(
+            d.isoformat(),
+            *(lambda r: (r.sales, r.total_fen, r.items) if r else (0, 0, 0))(found.get(d.isoformat())),
+        )
+        for d in days
+    ]
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """Sales and refunds of one bucket: a day, an ISO week (``2026-W48``), a month (``2026-11``)
+    or an hour of the day (``09``); ``net_fen`` is revenue less refunds."""
+
+    key: str
+    sales: int
+    total_fen: int
+    items: int
+    refunds: int
+    refunded_fen: int
+    member_sales: int
+
+    @property
+    def net_fen(self) -> int:
+        """Revenue less the money refunded in the same bucket."""
+        return self.total_fen - self.refunded_fen
+
+    @property
+    def average_fen(self) -> int:
+        """The average sale, rounded down (0 without sales)."""
+        return self.total_fen // self.sales if self.sales else 0
+
+
+PERIODS = ("hour", "day", "week", "month")
+
+
+def _bucket(period: str, day: str, hour: int) -> str:
+    if period == "hour":
+        return f"{hour:02d}"
+    if period == "day":
+        return day
+    if period == "month":
+        return day[:7]
+    year, week, _ = dt.date.fromisoformat(day).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def by_period(period: str, first: dt.date, last: dt.date, store: str | None = None) -> list[PeriodRow]:
+    """Sales per ``period`` (one of PERIODS) from the summary rows; only buckets with sales or refunds."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
     rows = (
-        Sale.select(Sale.day, fn.COUNT(Sale.id), fn.SUM(Sale.total_fen), fn.SUM(Sale.item_count))
-        .where(_sales_in(first, last, store))
-        .group_by(Sale.day)
+        SalesHour.select(
+            SalesHour.day, SalesHour.hour, SalesHour.member, fn.SUM(SalesHour.sales),
+            fn.SUM(SalesHour.total_fen), fn.SUM(SalesHour.items), fn.SUM(SalesHour.refunds),
+            fn.SUM(SalesHour.refunded_fen),
+        )
+        .where(_hours_in(first, last, store))
+        .group_by(SalesHour.day, SalesHour.hour, SalesHour.member)
+        .tuples()
+    )  # fmt: skip
+    buckets: dict[str, list[int]] = {}
+    for day, hour, member, *sums in rows:
+        bucket = buckets.setdefault(_bucket(period, day, int(hour)), [0] * 6)
+        for i, value in enumerate(sums):
+            bucket[i] += int(value)
+        if member:
+            bucket[5] += int(sums[0])
+    return [PeriodRow(key, *sums) for key, sums in sorted(buckets.items())]
+
+
+def heatmap(first: dt.date, last: dt.date, store: str | None = None) -> list[list[int]]:
+    """Sales counted per weekday (0 = Monday) and hour: 7 rows of 24 numbers."""
+    grid = [[0] * 24 for _ in range(7)]
+    rows = (
+        SalesHour.select(SalesHour.day, SalesHour.hour, fn.SUM(SalesHour.sales))
+        .where(_hours_in(first, last, store))
+        .group_by(SalesHour.day, SalesHour.hour)
         .tuples()
     )
-    found = {day: (int(n), int(total), int(items)) for day, n, total, items in rows}
-    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-    return [DaySummary(d.isoformat(), *found.get(d.isoformat(), (0, 0, 0))) for d in days]
+    for day, hour, sales in rows:
+        grid[dt.date.fromisoformat(day).weekday()][int(hour)] += int(sales)
+    return grid
 
 
 @dataclass(frozen=True)
@@ -192,47 +271,126 @@ class TerminalRow:
     device: str
     sales: int
     total_fen: int
+    refunded_fen: int = 0
 
 
 def by_terminal(first: dt.date, last: dt.date, store: str | None = None) -> list[TerminalRow]:
     """Sales per store and terminal, largest revenue first."""
-    total = fn.SUM(Sale.total_fen)
+    total = fn.SUM(SalesHour.total_fen)
     rows = (
-        Sale.select(Sale.store, Sale.device, fn.COUNT(Sale.id), total)
-        .where(_sales_in(first, last, store))
-        .group_by(Sale.store, Sale.device)
-        .order_by(total.desc(), Sale.store, Sale.device)
+        SalesHour.select(
+            SalesHour.store, SalesHour.device, fn.SUM(SalesHour.sales), total, fn.SUM(SalesHour.refunded_fen)
+        )
+        .where(_hours_in(first, last, store))
+        .group_by(SalesHour.store, SalesHour.device)
+        .order_by(total.desc(), SalesHour.store, SalesHour.device)
         .tuples()
     )
-    return [TerminalRow(s, d, int(n), int(fen)) for s, d, n, fen in rows]
+    return [TerminalRow(s, d, int(n), int(fen), int(back)) for s, d, n, fen, back in rows]
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    """One store's sales in the range."""
+
+    store: str
+    sales: int
+    total_fen: int
+    refunded_fen: int
+    member_sales: int
+
+    @property
+    def net_fen(self) -> int:
+        """Revenue less refunds."""
+        return self.total_fen - self.refunded_fen
+
+
+def by_store(first: dt.date, last: dt.date) -> list[StoreRow]:
+    """Sales per store, largest revenue first."""
+    found: dict[str, list[int]] = {}
+    for row in by_terminal(first, last):
+        sums = found.setdefault(row.store, [0, 0, 0, 0])
+        sums[0] += row.sales
+        sums[1] += row.total_fen
+        sums[2] += row.refunded_fen
+    members = (
+        SalesHour.select(SalesHour.store, fn.SUM(SalesHour.sales))
+        .where(_hours_in(first, last, None) & (SalesHour.member == True))  # noqa: E712 (peewee expression)
+        .group_by(SalesHour.store)
+        .tuples()
+    )
+    for store, n in members:
+        found[store][3] = int(n)
+    return sorted((StoreRow(s, *v) for s, v in found.items()), key=lambda r: (-r.total_fen, r.store))
 
 
 @dataclass(frozen=True)
 class PaymentRow:
-    """Money taken by one payment method in the range."""
+    """Money taken by one payment method in the range, and given back by it."""
 
     method: str
     payments: int
     amount_fen: int
+    refunds: int = 0
+    refunded_fen: int = 0
+
+    @property
+    def net_fen(self) -> int:
+        """Money taken less money given back."""
+        return self.amount_fen - self.refunded_fen
 
 
 def by_payment(first: dt.date, last: dt.date, store: str | None = None) -> list[PaymentRow]:
-    """Money per payment method, from the booked sale events, largest first.
+    """Money per payment method (from the summary rows), largest first."""
+    where = (SalesPaymentDay.day >= first.isoformat()) & (SalesPaymentDay.day <= last.isoformat())
+    if store:
+        where &= SalesPaymentDay.store == store
+    amount = fn.SUM(SalesPaymentDay.amount_fen)
+    rows = (
+        SalesPaymentDay.select(
+            SalesPaymentDay.method, fn.SUM(SalesPaymentDay.payments), amount, fn.SUM(SalesPaymentDay.refunds),
+            fn.SUM(SalesPaymentDay.refunded_fen),
+        )
+        .where(where)
+        .group_by(SalesPaymentDay.method)
+        .order_by(amount.desc(), SalesPaymentDay.method)
+        .tuples()
+    )  # fmt: skip
+    return [PaymentRow(m, int(n), int(fen), int(rn), int(rfen)) for m, n, fen, rn, rfen in rows]
 
-    Read from each sale's stored event body (the hub keeps no payment table): fine for
-    a shop's months; a chain's year belongs on a reporting replica (docs/scaling.md).
-    """
-    counts: dict[str, list[int]] = {}
-    bodies = (
-        Event.select(Event.body).join(Sale, on=(Sale.event == Event.id)).where(_sales_in(first, last, store))
+
+@dataclass(frozen=True)
+class DailyPaymentRow:
+    """The accountant's line: one day, store and payment method."""
+
+    day: str
+    store: str
+    method: str
+    payments: int
+    amount_fen: int
+    refunds: int
+    refunded_fen: int
+
+    @property
+    def net_fen(self) -> int:
+        """Money taken less money given back."""
+        return self.amount_fen - self.refunded_fen
+
+
+def daily_payments(first: dt.date, last: dt.date, store: str | None = None) -> list[DailyPaymentRow]:
+    """Every day's money per store and payment method, for the accountant's import."""
+    where = (SalesPaymentDay.day >= first.isoformat()) & (SalesPaymentDay.day <= last.isoformat())
+    if store:
+        where &= SalesPaymentDay.store == store
+    rows = (
+        SalesPaymentDay.select()
+        .where(where)
+        .order_by(SalesPaymentDay.day, SalesPaymentDay.store, SalesPaymentDay.method)
     )
-    for (body,) in bodies.tuples().iterator():
-        for payment in json.loads(body)["data"]["payments"]:
-            row = counts.setdefault(str(payment["method"]), [0, 0])
-            row[0] += 1
-            row[1] += int(payment["amount_fen"])
-    rows = [PaymentRow(method, n, fen) for method, (n, fen) in counts.items()]
-    return sorted(rows, key=lambda r: (-r.amount_fen, r.method))
+    return [
+        DailyPaymentRow(r.day, r.store, r.method, r.payments, r.amount_fen, r.refunds, r.refunded_fen)
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -244,25 +402,90 @@ class ProductRow:
     name_en: str
     quantity: int
     total_fen: int
+    refunded_quantity: int = 0
+    refunded_fen: int = 0
+    category: str = ""
+
+    @property
+    def net_quantity(self) -> int:
+        """Units sold less units brought back."""
+        return self.quantity - self.refunded_quantity
+
+    @property
+    def net_fen(self) -> int:
+        """Line revenue less refunds."""
+        return self.total_fen - self.refunded_fen
+
+
+def products(first: dt.date, last: dt.date, store: str | None = None) -> list[ProductRow]:
+    """Every product sold or refunded in the range, and every active catalog product that was not
+    (as zeros): highest revenue first, then by SKU."""
+    where = (SalesProductDay.day >= first.isoformat()) & (SalesProductDay.day <= last.isoformat())
+    if store:
+        where &= SalesProductDay.store == store
+    rows = (
+        SalesProductDay.select(
+            SalesProductDay.sku, fn.MAX(SalesProductDay.name_zh), fn.MAX(SalesProductDay.name_en),
+            fn.SUM(SalesProductDay.quantity), fn.SUM(SalesProductDay.total_fen),
+            fn.SUM(SalesProductDay.refunded_quantity), fn.SUM(SalesProductDay.refunded_fen),
+        )
+        .where(where)
+        .group_by(SalesProductDay.sku)
+        .tuples()
+    )  # fmt: skip
+    catalog = {p.sku: p for p in CatalogProduct.select()}
+    found = {}
+    for sku, zh, en, qty, fen, rqty, rfen in rows:
+        known = catalog.get(sku)
+        found[sku] = ProductRow(
+            sku, known.name_zh if known else zh, (known.name_en if known else en) or en,
+            int(qty), int(fen), int(rqty), int(rfen), known.category if known else "",
+        )  # fmt: skip
+    for sku, product in catalog.items():
+        if sku not in found and product.active:
+            found[sku] = ProductRow(sku, product.name_zh, product.name_en, 0, 0, 0, 0, product.category)
+    return sorted(found.values(), key=lambda p: (-p.net_fen, p.sku))
 
 
 def top_products(
     first: dt.date, last: dt.date, store: str | None = None, limit: int = 10
 ) -> list[ProductRow]:
     """The products with the highest revenue in the range (ties by SKU)."""
-    total = fn.SUM(SaleLine.total_fen)
-    rows = (
-        SaleLine.select(
-            SaleLine.sku, fn.MAX(SaleLine.name_zh), fn.MAX(SaleLine.name_en), fn.SUM(SaleLine.quantity), total
-        )
-        .join(Sale)
-        .where(_sales_in(first, last, store))
-        .group_by(SaleLine.sku)
-        .order_by(total.desc(), SaleLine.sku)
-        .limit(limit)
-        .tuples()
-    )
-    return [ProductRow(sku, zh, en, int(q), int(fen)) for sku, zh, en, q, fen in rows]
+    return [p for p in products(first, last, store) if p.quantity][:limit]
+
+
+def slow_products(
+    first: dt.date, last: dt.date, store: str | None = None, limit: int = 10
+) -> list[ProductRow]:
+    """The products that sold least in the range (by units net of refunds), unsold catalog products first."""
+    return sorted(products(first, last, store), key=lambda p: (p.net_quantity, p.net_fen, p.sku))[:limit]
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    """One catalog category's sales in the range (``""``: products not in the catalog or uncategorised)."""
+
+    category: str
+    quantity: int
+    total_fen: int
+    refunded_fen: int
+
+    @property
+    def net_fen(self) -> int:
+        """Line revenue less refunds."""
+        return self.total_fen - self.refunded_fen
+
+
+def by_category(first: dt.date, last: dt.date, store: str | None = None) -> list[CategoryRow]:
+    """Sales per catalog category (line totals, before sale-level discounts), largest first."""
+    found: dict[str, list[int]] = {}
+    for p in products(first, last, store):
+        sums = found.setdefault(p.category, [0, 0, 0])
+        sums[0] += p.net_quantity
+        sums[1] += p.total_fen
+        sums[2] += p.refunded_fen
+    rows = [CategoryRow(c, *v) for c, v in found.items() if v[1] or v[2]]
+    return sorted(rows, key=lambda r: (-r.net_fen, r.category))
 
 
 @dataclass(frozen=True)
@@ -297,4 +520,4 @@ def loyalty_flows(first: dt.date, last: dt.date) -> LoyaltyFlows:
 
 def stores() -> list[str]:
     """Every store that has booked a sale, for the report's store filter."""
-    return [s for (s,) in Sale.select(Sale.store).distinct().order_by(Sale.store).tuples()]
+    return [s for (s,) in SalesHour.select(SalesHour.store).distinct().order_by(SalesHour.store).tuples()]

@@ -5,9 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
 from hub.api import loyalty as loyalty_api
@@ -15,12 +13,15 @@ from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
 from hub.reports import queries as reports
-from hub.web import auth, i18n
+from hub.web import audit as audit_web
+from hub.web import auth
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
+from hub.web import finance as finance_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
+from hub.web import overview as overview_web
 from hub.web import receipts as receipt_web
 from hub.web import reconciliation as reconciliation_web
 from hub.web import releases as release_web
@@ -28,9 +29,6 @@ from hub.web import reports as report_web
 from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import sync as sync_web
-from kiosk.domain.money import format_fen
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def create_app(
@@ -68,19 +66,19 @@ def create_app(
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_web.router(tz, today), auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))
+    add(audit_web.router(tz), auth.SignedIn("accounts"))
     app.include_router(login_web.router(data_dir))  # rules per route: login is public, logout is not
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
 
-    def language(request: Request) -> str:
-        return "en" if request.query_params.get("lang") == "en" else "zh"
-
-    @app.get("/api/v1/openapi.json", dependencies=[Depends(auth.SignedIn(None))])
+    @app.get("/openapi.json", dependencies=[Depends(auth.SignedIn(None))], include_in_schema=False)
     def openapi() -> dict[str, object]:
         schema = app.openapi()
         schema.setdefault("components", {})["securitySchemes"] = {
@@ -90,23 +88,7 @@ def create_app(
         schema["security"] = [{"token": []}, {"session": []}]
         return schema
 
-    figures = [Depends(auth.SignedIn("reports", by_store=True))]
-
-    @app.get("/", response_class=HTMLResponse, dependencies=figures)
-    def dashboard(request: Request) -> HTMLResponse:
-        lang = language(request)
-        context = {
-            "lang": lang,
-            "t": lambda key: i18n.t(key, lang),
-            "money": format_fen,
-            "summary": reports.day_summary(current_day()),
-            "recent": reports.recent_sales(),
-            "quarantined": reports.quarantine_count(),
-            "gaps": reports.gap_count(),
-        }
-        return TEMPLATES.TemplateResponse(request, "dashboard.html", context)
-
-    @app.get("/api/summary", dependencies=figures)
+    @app.get("/api/summary", dependencies=[Depends(auth.SignedIn("reports", by_store=True))])
     def summary(day: str | None = None) -> dict[str, object]:
         result = reports.day_summary(day or current_day())
         return {

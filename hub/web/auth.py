@@ -9,8 +9,8 @@ A rule is a FastAPI dependency, attached to a route or to a whole router where t
   with the permission ``area:read`` (GET, HEAD) or ``area:write`` (anything else). A session's unsafe
   request must carry its CSRF token (form field ``csrf`` or header ``X-CSRF-Token``).
 
-Nobody signed in: ``/api/...`` answers 401, a page redirects (303) to ``/login`` (``/setup`` on a
-hub without an owner). A manager sees only their stores: a member of another store is 404.
+Nobody signed in: ``/api/...`` (and ``….json``) answers 401, a page redirects (303) to ``/login``
+(``/setup`` on a hub without an owner). A manager sees only their stores: a member of another store is 404.
 ``declared_routes`` lists every route with its rule; a test fails on a route without exactly one.
 """
 
@@ -107,7 +107,7 @@ class SignedIn(Rule):
         """Find the caller, check their permission and CSRF token; sets ``request.state.principal``."""
         who = await authenticate(request)
         if who is None:
-            if request.url.path.startswith("/api"):
+            if request.url.path.startswith("/api") or request.url.path.endswith(".json"):
                 raise HTTPException(
                     401,
                     "sign in or send an API token / 请先登录或提供 API 令牌",

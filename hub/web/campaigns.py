@@ -72,8 +72,28 @@ TEXT: dict[str, dict[str, str]] = {
     "pause": {"zh": "暂停", "en": "Pause"},
     "resume": {"zh": "启用", "en": "Resume"},
     "paused": {"zh": "已暂停", "en": "paused"},
+    "when": {"zh": "何时发放", "en": "When"},
+    "trigger": {"zh": "发放时机", "en": "Issued"},
+    "days_before": {"zh": "提前天数", "en": "Days before"},
+    "holiday_calendar": {"zh": "节日历法", "en": "Holiday calendar"},
+    "holiday_month": {"zh": "节日月份", "en": "Holiday month"},
+    "holiday_day": {"zh": "节日日期", "en": "Holiday day"},
+    "holdout_percent": {"zh": "对照组比例（%，不发券，用于衡量效果）",
+                        "en": "Holdout share (%, gets nothing: the control)"},
+    "results": {"zh": "效果", "en": "Results"},
 }  # fmt: skip
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+
+TRIGGER_NAMES = {
+    "manual": ("手动发放", "When run by hand"),
+    "birthday": ("生日（每年）", "Birthday (yearly)"),
+    "anniversary": ("入会纪念日（每年）", "Joining anniversary (yearly)"),
+    "holiday": ("节日（每年）", "Holiday (yearly)"),
+    "winback": ("久未到店唤醒", "Win-back (dormant)"),
+    "near_tier": ("临近升级", "Near the next tier"),
+    "thank_you": ("到店次日感谢", "Thank-you after a visit"),
+}
+CALENDAR_NAMES = {"solar": ("公历", "Solar"), "lunar": ("农历", "Lunar")}
 
 KIND_NAMES = {
     "threshold": ("满减券", "Spend-and-save"),
@@ -225,7 +245,19 @@ def spec_from_form(form: dict[str, str], tz: ZoneInfo) -> CampaignSpec:
     }
     if problems:
         raise FormError(problems)
-    raw = {"name_zh": form.get("name_zh", "").strip(), "name_en": form.get("name_en", "").strip()}
+    raw = {
+        "name_zh": form.get("name_zh", "").strip(),
+        "name_en": form.get("name_en", "").strip(),
+        "trigger": form.get("trigger") or "manual",
+        # blank means the default share (10%); 0 is a campaign without a control group
+        "holdout_percent": _int(form, "holdout_percent", problems) if form.get("holdout_percent") else 10,
+        "days_before": _int(form, "days_before", problems),
+        "holiday_calendar": form.get("holiday_calendar") or "solar",
+        "holiday_month": _int(form, "holiday_month", problems),
+        "holiday_day": _int(form, "holiday_day", problems),
+    }
+    if problems:
+        raise FormError(problems)
     try:
         return CampaignSpec.model_validate({**raw, "coupon": coupon, "target": target})
     except ValidationError as exc:
@@ -273,6 +305,8 @@ def router(tz: ZoneInfo) -> APIRouter:
             "banner": banner,
             "kinds": [(k, _pick(v, lang)) for k, v in KIND_NAMES.items()],
             "targets": [(k, _pick(v, lang)) for k, v in TARGET_NAMES.items()],
+            "triggers": [(k, _pick(v, lang)) for k, v in TRIGGER_NAMES.items()],
+            "calendars": [(k, _pick(v, lang)) for k, v in CALENDAR_NAMES.items()],
             "error": done.get("error", ""),
         }
         return TEMPLATES.TemplateResponse(request, "campaigns.html", context, status_code=status)

@@ -1,15 +1,15 @@
-"""The owner's sales report over a range of days: page, CSV download and JSON.
+"""The owner's sales report over a range of days: page, CSV downloads and JSON.
 
-``/reports?from=2026-11-18&to=2026-11-24&store=S01`` (zh by default, ``&lang=en``):
-totals, a row per day, terminals, payment methods, best-selling products and the
-points and stored value that moved. ``/reports.csv`` is the same day rows for a
-spreadsheet; ``/api/v1/reports/sales`` is all of it as JSON.
+``/reports?from=2026-11-18&to=2026-11-24&store=S01&period=week`` (zh by default, ``&lang=en``):
+totals beside the previous period of the same length, sales by hour/day/week/month, the
+weekday × hour heatmap, stores, terminals, payment methods, categories, members and walk-ins,
+best and slow sellers (unsold products included), and the points and stored value that moved.
+Every table downloads as CSV (``/reports.csv?table=...``); ``/api/v1/reports/sales`` is JSON.
+All of it reads the summary rows of :mod:`hub.reports.summary`, refunds on their own day.
 """
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from hub.reports import queries as reports
-from hub.web import i18n
+from hub.web import exports, i18n
 from hub.web.pages import page_context
 from kiosk.domain.payments import payment_method_name
 
@@ -63,19 +63,162 @@ TEXT: dict[str, dict[str, str]] = {
     "stored_spent": {"zh": "储值消费", "en": "Stored value spent"},
     "no_sales_range": {"zh": "这段时间没有销售。", "en": "No sales in this period."},
     "range_error": {"zh": "日期有误", "en": "Check the dates"},
+    "previous_period": {"zh": "上期", "en": "Previous period"},
+    "vs_previous": {"zh": "上期 {v}", "en": "previous {v}"},
+    "group_by": {"zh": "按", "en": "By"},
+    "period_hour": {"zh": "小时", "en": "Hour"},
+    "period_day": {"zh": "天", "en": "Day"},
+    "period_week": {"zh": "周", "en": "Week"},
+    "period_month": {"zh": "月", "en": "Month"},
+    "by_period": {"zh": "销售走势", "en": "Sales over time"},
+    "net": {"zh": "净额", "en": "Net"},
+    "heatmap": {"zh": "高峰时段（星期 × 小时，销售笔数）", "en": "Peak hours (weekday × hour, sales)"},
+    "by_store": {"zh": "各门店", "en": "By store"},
+    "by_category": {"zh": "品类", "en": "By category"},
+    "no_category": {"zh": "未分类", "en": "Uncategorised"},
+    "members_vs": {"zh": "会员与散客", "en": "Members and walk-ins"},
+    "members_row": {"zh": "会员", "en": "Members"},
+    "walk_ins_row": {"zh": "散客", "en": "Walk-ins"},
+    "slow_products": {"zh": "滞销商品（含未售出）", "en": "Slow sellers (including unsold)"},
+    "csv": {"zh": "CSV", "en": "CSV"},
+    "xlsx": {"zh": "XLSX", "en": "XLSX"},
+    "date_hint": {"zh": "年-月-日", "en": "year-month-day"},
+    "finance": {"zh": "财务", "en": "Finance"},
+    "daily_payments": {"zh": "每日收款（按门店、支付方式）", "en": "Daily takings (by store and method)"},
 }
 i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
-def _report(first: dt.date, last: dt.date, store: str | None) -> dict[str, Any]:
+WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+
+
+def _report(first: dt.date, last: dt.date, store: str | None, period: str = "day") -> dict[str, Any]:
+    before = reports.previous_period(first, last)
     return {
         "summary": reports.range_summary(first, last, store),
+        "before": reports.range_summary(*before, store),
+        "before_range": before,
         "days": reports.daily(first, last, store),
+        "periods": reports.by_period(period, first, last, store),
+        "heatmap": reports.heatmap(first, last, store),
+        "stores_rows": reports.by_store(first, last) if not store else [],
+        "stores_before": {r.store: r for r in reports.by_store(*before)} if not store else {},
         "terminals": reports.by_terminal(first, last, store),
         "payments": reports.by_payment(first, last, store),
+        "payments_before": {r.method: r for r in reports.by_payment(*before, store)},
+        "categories": reports.by_category(first, last, store),
+        "categories_before": {r.category: r for r in reports.by_category(*before, store)},
         "products": reports.top_products(first, last, store),
+        "slow": reports.slow_products(first, last, store),
         "loyalty": reports.loyalty_flows(first, last),
     }
+
+
+def tables(
+    first: dt.date, last: dt.date, store: str | None, period: str
+) -> dict[str, tuple[list[str], list[Any]]]:
+    """Every table of the report as (header, rows) for its CSV: what the page shows, in fen."""
+    data = _report(first, last, store, period)
+    products = reports.products(first, last, store)
+    grid = data["heatmap"]
+    period_head = [
+        period,
+        "sales",
+        "revenue_fen",
+        "items",
+        "refunds",
+        "refunded_fen",
+        "net_fen",
+        "member_sales",
+    ]
+    product_head = ["sku", "name_zh", "name_en", "category", "quantity", "revenue_fen", "refunded_quantity",
+                    "refunded_fen", "net_fen"]  # fmt: skip
+    store_rows = [r for r in reports.by_store(first, last) if not store or r.store == store]
+    return {
+        "days": (
+            ["day", "store", "sales", "revenue_fen", "items"],
+            [[d.day, store or "*", d.sales, d.total_fen, d.items] for d in data["days"]],
+        ),
+        "periods": (
+            period_head,
+            [[r.key, r.sales, r.total_fen, r.items, r.refunds, r.refunded_fen, r.net_fen, r.member_sales]
+             for r in data["periods"]],
+        ),
+        "heatmap": (
+            ["weekday", *[f"{h:02d}" for h in range(24)]],
+            [[WEEKDAYS["en"][d], *grid[d]] for d in range(7)],
+        ),
+        "stores": (
+            ["store", "sales", "revenue_fen", "refunded_fen", "net_fen", "member_sales"],
+            [[r.store, r.sales, r.total_fen, r.refunded_fen, r.net_fen, r.member_sales] for r in store_rows],
+        ),
+        "terminals": (
+            ["store", "device", "sales", "revenue_fen", "refunded_fen"],
+            [[r.store, r.device, r.sales, r.total_fen, r.refunded_fen] for r in data["terminals"]],
+        ),
+        "payments": (
+            ["method", "payments", "amount_fen", "refunds", "refunded_fen", "net_fen"],
+            [[r.method, r.payments, r.amount_fen, r.refunds, r.refunded_fen, r.net_fen]
+             for r in data["payments"]],
+        ),
+        "categories": (
+            ["category", "net_quantity", "revenue_fen", "refunded_fen", "net_fen"],
+            [[r.category, r.quantity, r.total_fen, r.refunded_fen, r.net_fen] for r in data["categories"]],
+        ),
+        "products": (
+            product_head,
+            [[p.sku, p.name_zh, p.name_en, p.category, p.quantity, p.total_fen, p.refunded_quantity,
+              p.refunded_fen, p.net_fen] for p in products],
+        ),
+    }  # fmt: skip
+
+
+def heat_svg(grid: list[list[int]], lang: str) -> str:
+    """The weekday × hour grid as an inline SVG (scales to the page; no script, no web font)."""
+    peak = max((n for row in grid for n in row), default=0)
+    cell, left, top = 28, 44, 22
+    parts = [
+        f'<svg id="heatmap" viewBox="0 0 {left + 24 * cell} {top + 7 * cell}" role="img" width="100%" '
+        f'style="max-width:{left + 24 * cell}px; min-width:540px" font-size="13" '
+        'xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for h in range(0, 24, 3):
+        parts.append(f'<text x="{left + h * cell + 4}" y="15" fill="#616e7c">{h:02d}</text>')
+    for d in range(7):
+        name = WEEKDAYS[lang][d] if lang == "en" else "周" + WEEKDAYS["zh"][d]
+        parts.append(f'<text x="0" y="{top + d * cell + 19}" fill="#616e7c">{name}</text>')
+        for h in range(24):
+            n = grid[d][h]
+            # orange at the busiest hour, fading to the page colour at none
+            alpha = round(0.08 + 0.92 * n / peak, 2) if n and peak else 0
+            fill = f"rgba(194,65,12,{alpha})" if alpha else "#f5f7fa"
+            parts.append(
+                f'<rect x="{left + h * cell}" y="{top + d * cell}" width="{cell - 2}" '
+                f'height="{cell - 2}" rx="3" '
+                f'fill="{fill}" data-n="{n}"><title>{name} {h:02d}:00 · {n}</title></rect>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def bars_svg(rows: list[reports.PeriodRow]) -> str:
+    """Net revenue per bucket as inline SVG bars (refunds bigger than sales draw no bar)."""
+    if not rows:
+        return ""
+    peak = max(max(r.net_fen for r in rows), 1)
+    width, height, gap = max(24, 720 // len(rows)), 140, 2
+    parts = [
+        f'<svg id="period-chart" viewBox="0 0 {width * len(rows)} {height}" width="100%" height="{height}" '
+        'preserveAspectRatio="none" role="img" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for i, r in enumerate(rows):
+        h = max(r.net_fen, 0) * height // peak
+        parts.append(
+            f'<rect x="{i * width + gap}" y="{height - h}" width="{width - 2 * gap}" height="{h}" '
+            f'fill="#fdba74"><title>{r.key}</title></rect>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRouter:
@@ -90,6 +233,10 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         first, last = reports.parse_range(q.get("from") or None, q.get("to") or None, current_day())
         return first, last, q.get("store") or None
 
+    def period_of(request: Request) -> str:
+        period = request.query_params.get("period") or "day"
+        return period if period in reports.PERIODS else "day"
+
     @routes.get("/reports", response_class=HTMLResponse)
     def reports_page(request: Request) -> HTMLResponse:
         context = page_context(request, tz)
@@ -102,12 +249,18 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last = reports.parse_range(None, None, current_day())
             store = request.query_params.get("store") or None
         day = current_day()
+        period = period_of(request)
 
-        def link(a: dt.date, b: dt.date) -> str:
-            query = {"from": a.isoformat(), "to": b.isoformat(), **({"store": store} if store else {})}
+        def link(a: dt.date, b: dt.date, **extra: str) -> str:
+            query = {
+                "from": a.isoformat(),
+                "to": b.isoformat(),
+                **({"store": store} if store else {}),
+                **extra,
+            }
             return "?" + urlencode({**query, **({"lang": "en"} if lang == "en" else {})})
 
-        data = _report(first, last, store)
+        data = _report(first, last, store, period)
         context.update(
             data,
             first=first.isoformat(),
@@ -115,9 +268,14 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             store=store or "",
             stores=reports.stores(),
             error=error,
+            period=period,
+            period_links=[(p, link(first, last, period=p)) for p in reports.PERIODS],
+            heat=heat_svg(data["heatmap"], lang),
+            bars=bars_svg(data["periods"]),
             peak=max((d.total_fen for d in data["days"]), default=0),
             method_name=lambda method: payment_method_name(method, lang),
             fmt=lambda key, **values: i18n.t(key, lang).format(**values),
+            change=lambda now, before: int((now - before) * 100 / before) if before else None,
             presets=[
                 ("preset_today", link(day, day)),
                 ("preset_7", link(day - dt.timedelta(days=6), day)),
@@ -125,26 +283,31 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
                 ("preset_month", link(day.replace(day=1), day)),
             ],
             csv_link="/reports.csv" + link(first, last),
+            table_csv=lambda table: "/reports.csv" + link(first, last, table=table, period=period),
+            payments_link=lambda ext: f"/finance/payments.{ext}" + link(first, last),
         )
         return TEMPLATES.TemplateResponse(request, "reports.html", context, status_code=400 if error else 200)
 
     @routes.get("/reports.csv")
     def reports_csv(request: Request) -> Response:
+        """One table of the report (``table``: days by default, periods, heatmap, stores, terminals,
+        payments, categories, products) as CSV, money in fen."""
         try:
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["day", "store", "sales", "revenue_fen", "items"])
-        for row in reports.daily(first, last, store):
-            writer.writerow([row.day, store or "*", row.sales, row.total_fen, row.items])
-        name = f"sales-{first.isoformat()}-{last.isoformat()}{'-' + store if store else ''}.csv"
-        return Response(
-            "\ufeff" + out.getvalue(),  # a BOM, so Excel opens the UTF-8 file as UTF-8
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        table = request.query_params.get("table") or "days"
+        everything = tables(first, last, store, period_of(request))
+        if table not in everything:
+            raise HTTPException(
+                status_code=404,
+                detail=f"没有这个表：{table}（可选：{'、'.join(everything)}） / "
+                f"no table {table!r} (one of {', '.join(everything)})",
+            )
+        header, rows = everything[table]
+        prefix = "sales" if table == "days" else f"sales-{table}"
+        name = f"{prefix}-{first.isoformat()}-{last.isoformat()}{'-' + store if store else ''}"
+        return exports.csv_response(name, header, rows)
 
     @routes.get("/api/v1/reports/sales", tags=["reports"])
     def reports_api(request: Request) -> dict[str, Any]:
@@ -167,8 +330,10 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             },
             **{
                 key: [dataclasses.asdict(row) for row in data[key]]
-                for key in ("days", "terminals", "payments", "products")
+                for key in ("days", "terminals", "payments", "products", "categories")
             },
+            "previous": dataclasses.asdict(data["before"]),
+            "heatmap": data["heatmap"],
             "loyalty": dataclasses.asdict(data["loyalty"]),
         }
 

@@ -335,6 +335,10 @@ class ScriptedShopper:
         view["enabled"] = sorted(
             key for key, w in screen.ids.items() if isinstance(w, Button) and not w.disabled
         )
+        nested = {key: w for child in screen.walk() for key, w in getattr(child, "ids", {}).items()}
+        view["button_sizes"] = {  # font px and height px of each button, the top bar's too (large text)
+            key: [round(w.font_size), round(w.height)] for key, w in nested.items() if isinstance(w, Button)
+        }
         if hasattr(screen, "coupon_buttons"):  # the pay screen's coupons: text, and whether a tap works
             view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
         if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown

@@ -21,6 +21,7 @@ from kiosk.domain.loyalty import (
     EarnContext,
     EarnLine,
     Kind,
+    LedgerEntry,
     LoyaltyRules,
     MemberPayment,
     OfflineSpend,
@@ -153,9 +154,7 @@ class StoreMemberSource:
         prefix, _, member_id = payload.partition(":")
         if prefix != "member" or not member_id:
             return None
-        member = Member.get_or_none(Member.id == member_id)
-        while member is not None and member.merged_into:
-            member = Member.get_or_none(Member.id == member.merged_into)
+        member = members.find_by_id(member_id)
         if member is None or members.is_erased(member):  # an erased member's old QR means no one
             return None
         return self.view(member)
@@ -170,7 +169,8 @@ class StoreMemberSource:
     def view(self, member: Member) -> MemberView:
         """The member as the screen shows them: masked, with balances, coupons and tier progress."""
         data = members.profile(self.key, member)
-        held = members.member_balances(member.id)
+        panel = members.member_panel(member.id, with_entries=self._reminds_expiry())
+        held = panel.balances
         points = held.get(POINTS, 0)
         tier = self.tier(member, points)
         ahead = progress(points, self.rules.tiers) if self.rules.tiers.basis == "points" else None
@@ -182,24 +182,31 @@ class StoreMemberSource:
             tier=self._tier_text(tier),
             points=points,
             stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
-            coupons=tuple(coupon_names(c) for c in self.usable_coupons(member.id)),
+            coupons=tuple(coupon_names(c) for c in self._usable(panel.coupons, member.id)),
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
-            greeting=self.greeting(member.id, name, data["birthday"]),
-            expiry_notice=self.expiry_notice(member.id),
+            greeting=self.greeting(member.id, name, data["birthday"], first_purchase=not panel.has_history),
+            expiry_notice=self.expiry_notice(member.id, panel.entries),
         )
 
-    def expiry_notice(self, member_id: str) -> dict[str, str]:
+    def _reminds_expiry(self) -> bool:
+        rule = self.rules.expiry
+        return bool(rule.months) and rule.remind_days > 0
+
+    def expiry_notice(self, member_id: str, entries: Sequence[LedgerEntry] | None = None) -> dict[str, str]:
         """The member panel's reminder of the first points to expire within ``rules.expiry.remind_days``.
 
         Lots come from this terminal's ledger, oldest spent first
         (:func:`kiosk.domain.loyalty.expiring_soon`);
-        ``{}`` without an expiry rule or when nothing expires in the window.
+        ``{}`` without an expiry rule or when nothing expires in the window. ``entries`` are
+        the member's ledger entries when the caller has read them already.
         """
         rule = self.rules.expiry
-        if not rule.months or rule.remind_days <= 0:
+        if not self._reminds_expiry():
             return {}
-        due = expiring_soon(members.ledger_entries(member_id), member_id, rule, self.now().date())
+        if entries is None:
+            entries = members.ledger_entries(member_id)
+        due = expiring_soon(entries, member_id, rule, self.now().date())
         if not due:
             return {}
         day, points = due[0]
@@ -208,23 +215,29 @@ class StoreMemberSource:
             "en": f"{points} points expire on {day.day} {_MONTHS_EN[day.month - 1]} — use them today",
         }
 
-    def greeting(self, member_id: str, name: str, birthday: str) -> dict[str, str]:
+    def greeting(
+        self, member_id: str, name: str, birthday: str, first_purchase: bool | None = None
+    ) -> dict[str, str]:
         """The thank-you screen's greeting: birthday month first, then a first purchase, else welcome back.
 
         ``birthday`` is the decrypted ISO date ("" when not given); the month is the shop's.
+        ``first_purchase`` is read from the store unless the caller knows it (the panel does).
         """
         if birthday and dt.date.fromisoformat(birthday).month == self.now().month:
             return {"zh": f"{name}，生日快乐！本月消费享生日礼遇", "en": f"Happy birthday, {name}!"}
-        if _first_purchase(member_id):
+        if _first_purchase(member_id) if first_purchase is None else first_purchase:
             return {"zh": f"{name}，欢迎加入！", "en": f"Welcome, {name}!"}
         return {"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"}
 
     def usable_coupons(self, member_id: str) -> list[Coupon]:
         """The member's coupons that are unused and valid now."""
-        usable = []
-        for coupon in members.member_coupons(member_id):
+        return self._usable(members.member_coupons(member_id), member_id)
+
+    def _usable(self, coupons: Sequence[Coupon], member_id: str) -> list[Coupon]:
+        usable, now = [], self.now()
+        for coupon in coupons:
             try:
-                check_usable(coupon, self.now(), member_id)
+                check_usable(coupon, now, member_id)
             except LoyaltyError:
                 continue
             usable.append(coupon)
@@ -365,9 +378,11 @@ class StoreMemberSource:
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
         )
         version = self.rules_version()
+        points_after = held.get(POINTS, 0) + sum(e.amount for e in entries if e.account == POINTS)
         return members.MemberSale(
-            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version
-        )
+            member.member_id, sale_id, priced, tuple(entries), earned.points, rules_version=version,
+            phone_masked=member.phone_masked, points_after=points_after,
+        )  # fmt: skip
 
     def rules_version(self) -> int | None:
         """The ``rules.version`` of the applied config whose rules are in force (0: built-in defaults);

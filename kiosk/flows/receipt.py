@@ -7,47 +7,34 @@ import threading
 from typing import Any
 
 from kiosk.flows.hardware import PRINTER_PROBLEMS
-from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine, render_receipt
+from kiosk.hw.receipt_render import render_receipt
 from kiosk.hw.status import DeviceState
-from kiosk.screens.member_view import MemberView
-
-_METHOD_ZH = {
-    "cash": "现金",
-    "wechat": "微信支付",
-    "alipay": "支付宝",
-    "stored_value": "储值",
-    "points": "积分",
-}
+from kiosk.store import receipts
+from kiosk.store.models import Sale
 
 
 class ReceiptFlow:
-    """Renders and queues the last sale's receipt and shows the thank-you screen."""
+    """Queues the last sale's receipt (drawn from the stored sale) and shows the thank-you screen."""
 
-    def receipt_data(self) -> Any:
-        """The last sale as :class:`kiosk.hw.receipt_render.ReceiptData`."""
+    def queue_sale_receipt(self, receipt_no: str) -> None:
+        """Draw the stored sale's receipt on a worker and queue it: the first print and every reprint.
 
-        sale = self.last_sale
-        member: MemberView | None = sale["member"]
-        return ReceiptData(
-            store_name=self.shop("zh"),
-            receipt_no=sale["receipt_no"],
-            time=sale["time"],
-            lines=tuple(
-                ReceiptLine(line.product.name_zh, line.quantity, line.product.price_fen, line.total_fen)
-                for line in sale["cart"].lines
-            ),
-            discounts=(Amount("会员优惠", sale["discount_fen"]),) if sale["discount_fen"] else (),
-            payments=tuple(Amount(_METHOD_ZH.get(t.method, t.method), t.amount_fen) for t in sale["tenders"]),
-            member=member.phone_masked if member else None,
-            points_earned=self.points_earned if member else None,
-            points_balance=member.points + self.points_earned if member else None,
-            qr_url=self.qr_url,
-        )
+        One builder (:func:`kiosk.store.receipts.receipt_for_sale`) reads the stored sale, so a
+        reprint after the queue forgot the original is the same image, byte for byte.
+        """
+        queue_, width = self.print_queue, self.print_queue.printer.width_dots
+        shop, url = self.shop("zh"), self.receipt_url(receipt_no)
+
+        def draw() -> None:  # reading the sale and drawing take tens of ms: never on the UI thread
+            sale = Sale.get(Sale.receipt_no == receipt_no)
+            queue_.submit(receipt_no, render_receipt(receipts.receipt_for_sale(sale.id, shop, url), width))
+
+        threading.Thread(target=draw, name="receipt-render", daemon=True).start()
 
     def print_receipt(self) -> None:
         """Render the receipt and queue it for the printer (off the UI thread); show thanks."""
         if self.print_queue is not None:
-            self.queue_receipt(self.receipt_data())
+            self.queue_sale_receipt(self.last_receipt_no)
             state = self.print_queue.state
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)

@@ -15,7 +15,6 @@ from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
 from kiosk.store import audit, receipts, staff_clock
-from kiosk.store.models import Sale
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +127,7 @@ class StaffFlow:
         if receipt_no in queue_.pending():
             queue_.retry_now()
         elif not queue_.reprint(receipt_no):  # not kept by the queue (older, or printed before a restart)
-            sale = Sale.get(Sale.receipt_no == receipt_no)
-            shop = self.shop("zh")
-            self.queue_receipt(receipts.receipt_for_sale(sale.id, shop, self.receipt_url(receipt_no)))
+            self.queue_sale_receipt(receipt_no)  # the first print's builder: the same receipt again
         if queue_.state in PRINTER_PROBLEMS:
             self._printer_problem(queue_.state)
         else:

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
@@ -18,22 +19,44 @@ from kiosk.store.models import Outbox, Payment, Sale, SaleLine
 from kiosk.store.outbox import record_event
 from kiosk.store.sales import Terminal
 
+_SALE_EVENT = (
+    "SELECT body FROM outbox WHERE type = 'sale.completed' AND json_extract(body, '$.data.sale_id') = ?"
+)
+
 
 def receipt_for_sale(sale_id: str, store_name: str, receipt_url: str | None = None) -> ReceiptData:
-    """The printable receipt of a stored sale; ``receipt_url`` (the e-receipt) becomes the QR."""
+    """The printable receipt of a stored sale; ``receipt_url`` (the e-receipt) becomes the QR.
+
+    The one receipt builder: the first print and every reprint come from here, so
+    they are the same image, byte for byte. The member discount is the line totals
+    less the sale's total; the member section is what the sale's event recorded
+    (``receipt``: the masked phone and the points balance after the sale).
+    """
     sale = Sale.get_by_id(sale_id)
     lines = SaleLine.select().where(SaleLine.sale == sale_id).order_by(SaleLine.position)
     payments = Payment.select().where(Payment.sale == sale_id).order_by(Payment.id)
+    items = tuple(ReceiptLine(x.name_zh, x.quantity, x.unit_price_fen, x.total_fen) for x in lines)
+    discount = sum(x.total_fen for x in items) - sale.total_fen
+    data = _sale_event_data(sale_id)
+    printed = data.get("receipt") or {}
+    member = printed.get("member")
     return ReceiptData(
         store_name=store_name,
         receipt_no=sale.receipt_no,
         time=dt.datetime.fromisoformat(sale.created_at),
-        lines=tuple(
-            ReceiptLine(line.name_zh, line.quantity, line.unit_price_fen, line.total_fen) for line in lines
-        ),
+        lines=items,
+        discounts=(Amount("会员优惠 Member discount", discount),) if discount else (),
         payments=tuple(Amount(_label(p.method), p.amount_fen) for p in payments),
+        member=member,
+        points_earned=int(data.get("earned_points", 0)) if member else None,
+        points_balance=printed.get("points_balance") if member else None,
         qr_url=receipt_url,
     )
+
+
+def _sale_event_data(sale_id: str) -> dict[str, Any]:
+    row = database.execute_sql(_SALE_EVENT, (sale_id,)).fetchone()
+    return dict(json.loads(row[0])["data"]) if row else {}
 
 
 def _label(method: str) -> str:

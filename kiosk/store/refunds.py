@@ -19,9 +19,19 @@ from urllib.parse import urlparse
 
 from peewee import fn
 
+from kiosk.domain.loyalty import POINTS, GivenBack
 from kiosk.domain.loyalty.coupons import allocate
 from kiosk.domain.payments import payment_method_name
-from kiosk.domain.refunds import MOBILE_METHODS, Pick, RefundRefused, SoldLine, refund_lines, split_refund
+from kiosk.domain.refunds import (
+    MEMBER_METHODS,
+    MOBILE_METHODS,
+    PaidBy,
+    Pick,
+    RefundRefused,
+    SoldLine,
+    refund_lines,
+    split_payments,
+)
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.store.connection import database
 from kiosk.store.members.sale import write_member_refund
@@ -59,6 +69,11 @@ class RefundablePayment:
     amount_fen: int
     reference: str
     returned_fen: int
+    points: int = 0  # a points payment: the points it spent
+
+    def paid_by(self) -> PaidBy:
+        """The payment for the domain's rules."""
+        return PaidBy(self.method, self.amount_fen, self.returned_fen, self.points)
 
 
 @dataclass(frozen=True)
@@ -154,11 +169,14 @@ def refundable(sale_id: str) -> RefundableSale:
     )
     pays = list(Payment.select().where(Payment.sale == sale_id).order_by(Payment.id))
     back = _returned_by_method(sale_id)
+    points_fen = sum(p.amount_fen for p in pays if p.method == "points")
+    redeemed = _points_redeemed(data)
     payments = []
     for p in pays:  # several payments of one method give back in payment order
         given = min(back.get(p.method, 0), p.amount_fen)
         back[p.method] = back.get(p.method, 0) - given
-        payments.append(RefundablePayment(p.method, p.amount_fen, p.reference, given))
+        points = redeemed * p.amount_fen // points_fen if p.method == "points" and points_fen else 0
+        payments.append(RefundablePayment(p.method, p.amount_fen, p.reference, given, points))
     refunded = Refund.select(fn.COALESCE(fn.SUM(Refund.amount_fen), 0)).where(Refund.sale == sale_id).scalar()
     return RefundableSale(
         sale.id, sale.receipt_no, sale.created_at, sale.total_fen, int(refunded),
@@ -184,9 +202,7 @@ def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
         raise RefundRefused(
             "这些商品实付为 0，没有可退的钱。", "These items were paid 0 fen: there is nothing to refund."
         )
-    shares = split_refund(
-        [p.amount_fen for p in sale.payments], [p.returned_fen for p in sale.payments], amount
-    )
+    shares = split_payments([p.paid_by() for p in sale.payments], sale.total_fen, sale.refunded_fen, amount)
     payments = tuple(
         PlannedPayment(i, p.method, share, p.reference)
         for i, (p, share) in enumerate(zip(sale.payments, shares, strict=True))
@@ -271,6 +287,7 @@ def _write(
             plan.amount_fen,
             refund_id,
             event_id,
+            _given_back(plan),
         )
         ledger = [e.to_dict() for e in entries]
     data = {
@@ -327,6 +344,25 @@ def refund_slip(refund_id: str, store_name: str) -> ReceiptData:
         ),
         extra=(store_name, f"原小票 Receipt {sale.receipt_no}", f"经办 Attendant {refund.attendant}"),
         footer="退款已办理 Refund completed",
+    )
+
+
+def _given_back(plan: RefundPlan) -> dict[str, GivenBack]:
+    """By member payment method: what the sale paid with it, and what refunds give back before and after."""
+    out = {}
+    for method in MEMBER_METHODS:
+        paid = [p for p in plan.sale.payments if p.method == method]
+        if paid:
+            before = sum(p.returned_fen for p in paid)
+            now = sum(p.amount_fen for p in plan.payments if p.method == method)
+            out[method] = GivenBack(sum(p.amount_fen for p in paid), before, before + now)
+    return out
+
+
+def _points_redeemed(data: Mapping[str, Any]) -> int:
+    """The points the sale spent (its ``redeem`` entries), from its event."""
+    return -sum(
+        int(e["amount"]) for e in data.get("ledger", ()) if e["account"] == POINTS and e["kind"] == "redeem"
     )
 
 

@@ -130,7 +130,29 @@ class _Snapshot:
     version: int | None = None
     after: str = ""
     members: int = 0
+    total: int | None = None  # from the first page (an older hub does not say)
     started: float = field(default_factory=time.monotonic)
+    reported: float = field(default_factory=time.monotonic)
+
+    def progress(self, now: float) -> str:
+        """The progress line at monotonic time ``now``: members applied, of how many, rate, time left."""
+        elapsed = max(now - self.started, 1e-6)
+        rate = self.members / elapsed
+        line = f"member snapshot: {self.members:,} members"
+        if self.total:
+            left = max(self.total - self.members, 0) / rate if rate else 0.0
+            share = min(100, 100 * self.members // self.total)
+            line += f" of {self.total:,} ({share} %), {rate:,.0f}/s, about {_duration(left)} left"
+        else:
+            line += f", {rate:,.0f}/s"
+        return f"{line} / 会员快照已载入 {self.members:,} 人"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+PROGRESS_EVERY_S = 5.0  # a large snapshot logs how far it is this often (1M members: minutes on a Pi)
 
 
 class MemberDownlink:
@@ -202,9 +224,14 @@ class MemberDownlink:
             return False
         if snapshot.version is None:
             snapshot.version = page["version"]
+            total = page.get("total")
+            snapshot.total = total if isinstance(total, int) and total > 0 else None
         snapshot.members += hub_copy.apply_snapshot_page(page["members"])
         if page.get("next"):
             snapshot.after = str(page["next"])
+            if time.monotonic() - snapshot.reported >= PROGRESS_EVERY_S:
+                snapshot.reported = time.monotonic()
+                log.info("%s", snapshot.progress(snapshot.reported))
             return True
         hub_copy.finish_snapshot(snapshot.version, now)
         log.info(

@@ -229,7 +229,8 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 # Fields an event may leave out (older terminals do); when present they must have this type.
 OPTIONAL_DATA_FIELDS: dict[str, dict[str, type]] = {
-    "sale.completed": {"rules_version": int},  # the loyalty rules version that priced a member sale
+    # the loyalty rules version that priced a member sale; the receipt's member section (masked phone)
+    "sale.completed": {"rules_version": int, "receipt": dict},
 }
 
 

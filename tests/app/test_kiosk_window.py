@@ -187,7 +187,7 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
         "WeChat Pay did not pay (NOTENOUGH); nothing was taken. Try another method or refresh the code."
     )
     assert screens["receipt"]["current"] == "receipt"
-    assert screens["done"]["texts"]["paid"] == "已付: ¥40.81"
+    assert screens["done"]["texts"]["paid"] == "已付：¥40.81"  # full-width colon, as elsewhere in Chinese
     assert screens["done"]["texts"]["points"] == zh(
         "本单获得 40 积分，现有 1320 积分\n再得 680 积分升级铂金卡"
     )
@@ -286,6 +286,11 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     # large text on the pay screen: the hint folds into even lines, no lone "器" on the last one
     assert screens["pay_large"]["texts"]["hint"] == "微信/支付宝：请打开\n付款码，对准扫码器"
     assert report["small_buttons"]["pay_large-zh"] == report["small_buttons"]["pay_large-en"] == []
+    # large text enlarges the cash buttons and the top bar too (font px, height px)
+    large, normal = screens["pay_large"]["button_sizes"], screens["waiting"]["button_sizes"]
+    assert [normal[k] for k in ("cash_10", "large_text", "lang")] == [[16, 60], [16, 60], [16, 60]]
+    assert [large[k] for k in ("cash_10", "large_text", "lang")] == [[20, 60], [18, 60], [18, 60]]
+    assert screens["pay_large"]["texts"]["cash_10"] == zh("现金 ¥10")  # one line, whole yuan
     reset = screens["reset"]
     # a member tapped a card and the sale timed out: no member or refund screen was ever built
     assert reset["built"] == ["idle", "cart", "pick", "pay", "receipt", "done"]

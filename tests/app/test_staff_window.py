@@ -13,6 +13,12 @@ from typing import Any
 
 import pytest
 
+from kiosk.hw.escpos_parser import EscposParser, Raster
+from kiosk.hw.receipt_render import render_receipt
+from kiosk.store import open_database
+from kiosk.store.connection import database
+from kiosk.store.models import Sale
+from kiosk.store.receipts import receipt_for_sale
 from tests.app.test_kiosk_window import MEMBER_CARD, MILK, PIN, WATER, after_seed, rows, run_kiosk, zh
 
 STAFF_STEPS: list[dict[str, Any]] = [
@@ -37,7 +43,12 @@ def attendant(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple[d
     script = {
         "steps": STAFF_STEPS,
         "screenshots": str(shots),
-        "settings": {"idle_timeout_s": 6, "countdown_s": 2},  # inactivity is faked by the steps
+        "settings": {
+            "idle_timeout_s": 6,  # inactivity is faked by the steps
+            "countdown_s": 2,
+            "printer_url": f"file:{workdir / 'printer.bin'}",
+            "printer_width": 384,  # kiosk.toml's paper_width = 384: 58 mm paper
+        },
     }
     return run_kiosk(workdir, display, script), workdir
 
@@ -85,6 +96,28 @@ def test_reprints_come_out_of_the_printer_and_are_audited(attendant: tuple[dict[
         {"store": "S01", "action": "reprint", "attendant": "attendant-1", "sale_id": None,
          "detail": {"receipt_no": milk_no}},
     ]  # fmt: skip
+
+
+def test_first_prints_and_reprints_are_the_stored_sales_receipt_at_the_configured_width(
+    attendant: tuple[dict[str, Any], Path],
+) -> None:
+    _report, workdir = attendant
+    (milk_no, _, _), (water_no, _, _) = sales(workdir / "kiosk.db")
+    ops = EscposParser().feed((workdir / "printer.bin").read_bytes())
+    rasters = [op for op in ops if isinstance(op, Raster)]
+    assert [r.width for r in rasters] == [384, 384, 384]
+    open_database(workdir / "kiosk.db")
+    try:
+        expected = {}
+        for no in (water_no, milk_no):
+            sale = Sale.get(Sale.receipt_no == no)
+            receipt = receipt_for_sale(sale.id, "邻里便利店", f"http://hub.local:8080/r/{no}")
+            expected[no] = render_receipt(receipt, 384).tobytes()
+    finally:
+        database.close()
+    # water: the first print, then its reprint; milk (never printed): drawn again from the stored sale
+    images = [r.image.convert("1").tobytes() for r in rasters]
+    assert images == [expected[water_no], expected[water_no], expected[milk_no]]
 
 
 def test_a_keypad_left_open_still_times_out_abandons_the_cart_and_clears_the_member(

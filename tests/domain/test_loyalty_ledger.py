@@ -1,7 +1,9 @@
 """The ledger: balances are sums, the hash chain detects tampering, refunds and merges."""
 
 import dataclasses
+import hashlib
 import itertools
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +23,7 @@ from kiosk.domain.loyalty import (
     refund_reversals,
     verify_chain,
 )
-from kiosk.domain.loyalty.ledger import GENESIS
+from kiosk.domain.loyalty.ledger import GENESIS, chain_with_dicts
 from tests.domain.loyalty_support import stamp
 
 
@@ -95,6 +97,25 @@ def test_replay_is_detected() -> None:
         "c: seq 3 follows 3",
         "c: prev does not link to the previous hash",
     ]
+
+
+def test_chain_hash_is_sha256_of_prev_and_the_sorted_content() -> None:
+    first = chained()[0]
+    content = {
+        "id": "a", "member_id": "m1", "account": "points", "kind": "earn", "amount": 100,
+        "at": "2026-03-01T10:00:00+08:00", "device": "d1", "sale_id": "", "action": "", "rule": "",
+        "reverses": "", "earned_on": "", "seq": 1, "prev": GENESIS,
+    }  # fmt: skip
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert first.hash == hashlib.sha256((GENESIS + body).encode()).hexdigest()
+    assert first.to_dict() == {**content, "hash": first.hash}
+
+
+def test_chain_with_dicts_gives_each_entry_its_to_dict() -> None:
+    pairs = chain_with_dicts([entry("a", 100), entry("b", -40, Kind.REDEEM)], 7, "f" * 64)
+    assert [e for e, _ in pairs] == chain([entry("a", 100), entry("b", -40, Kind.REDEEM)], 7, "f" * 64)
+    assert [d for _, d in pairs] == [e.to_dict() for e, _ in pairs]
+    assert [d["seq"] for _, d in pairs] == [8, 9]
 
 
 def test_entry_round_trips_through_dict() -> None:

@@ -122,3 +122,12 @@ def test_the_provisioned_store_name_is_the_shop_name_on_screen_and_receipts() ->
     config = config.model_copy(update={"store": config.store.model_copy(update={"name": "街角便利店"})})
     settings = _provisioned_settings(config)
     assert (settings["shop_name"], settings["timezone"]) == ("街角便利店", config.store.timezone)
+
+
+def test_the_configured_paper_width_reaches_the_app_that_opens_the_printer() -> None:
+    from kiosk.cli import _provisioned_settings
+
+    config = KioskConfig.demo()
+    hardware = config.hardware.model_copy(update={"printer": "usb:0416:5011", "paper_width": 384})
+    settings = _provisioned_settings(config.model_copy(update={"hardware": hardware}))
+    assert (settings["printer_url"], settings["printer_width"]) == ("usb:0416:5011", 384)

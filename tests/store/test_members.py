@@ -1,5 +1,6 @@
 """Members on a real SQLite file: registration, cards, ledger, member sales, refunds."""
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -172,6 +173,24 @@ def test_member_sale_commits_entries_coupon_and_event_together(member_with_balan
     assert verify_chain(members.ledger_entries()) == []
 
 
+def test_a_long_adjustment_is_written_in_parts_and_chained_across_them(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    # write_ledger inserts up to 500 rows per statement: 1,203 entries take three
+    register(member_id="m-1")
+    stamp = members.new_stamp(TERMINAL, NOW)
+    grants = [
+        stamp.entry(member_id="m-1", account=POINTS, kind=Kind.ADJUST, amount=n) for n in range(1, 1204)
+    ]
+    linked = members.adjust(TERMINAL, NOW, grants, "migration")
+    stored = members.ledger_entries("m-1")
+    assert stored == linked
+    assert [e.seq for e in stored] == list(range(1, 1204))
+    assert verify_chain(stored) == []
+    assert members.member_balances("m-1") == {POINTS: 1203 * 1204 // 2}
+    [event] = events("ledger.adjusted")
+    assert [e["hash"] for e in event["data"]["entries"]] == [e.hash for e in linked]
+    assert LedgerRow.select().where(LedgerRow.event_id == event["id"]).count() == 1203
+
+
 def test_offline_spend_counts_until_the_hub_acks(member_with_balances) -> None:  # type: ignore[no-untyped-def]
     commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=member_sale("s-1"))
     assert members.offline_spent("m-1") == OfflineSpend(1000, 2000)
@@ -287,6 +306,27 @@ def test_hub_state_replaces_a_local_duplicate_and_snapshots_balances(kiosk_db) -
     assert members.member_balances("m-hub") == {POINTS: 507}
     assert events("member.registered")[0]["data"]["member"]["id"] == "m-local"
     assert len(events("member.registered")) == 1
+    panel = members.member_panel("m-hub", with_entries=True)
+    assert (panel.balances, panel.has_history) == ({POINTS: 507}, True)
+    assert panel.entries == tuple(members.ledger_entries("m-hub"))
+    assert [e.amount for e in panel.entries] == [7]
+    assert members.find_by_id("m-local").id == "m-hub"  # type: ignore[union-attr]
+
+
+def test_the_panel_reads_what_the_single_reads_do(member_with_balances) -> None:  # type: ignore[no-untyped-def]
+    commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=member_sale("s-1"))
+    members.add_coupon(dataclasses.replace(coupon("c-2"), single_use=False))
+    panel = members.member_panel("m-1")
+    assert panel.balances == members.member_balances("m-1") == {POINTS: 4070, PRINCIPAL: 8000, BONUS: 2000}
+    assert panel.coupons == tuple(members.member_coupons("m-1"))
+    assert [(c.id, c.used) for c in panel.coupons] == [("c-1", True), ("c-2", False)]
+    assert (panel.has_history, panel.entries) == (True, None)
+    assert [e.kind for e in members.member_panel("m-1", with_entries=True).entries or ()] == [
+        Kind.ADJUST, Kind.TOP_UP, Kind.TOP_UP, Kind.REDEEM, Kind.SPEND, Kind.EARN,
+    ]  # fmt: skip
+    register("13900001111", member_id="m-new")
+    assert members.member_panel("m-new", with_entries=True) == members.MemberPanel({}, (), False, ())
+    assert members.member_panel("m-unknown") == members.MemberPanel({}, (), False, None)
 
 
 def test_phone_and_pin_identify_a_member(kiosk_db) -> None:  # type: ignore[no-untyped-def]

@@ -2,9 +2,12 @@
 
 import datetime as dt
 import time
+from dataclasses import replace
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kiosk.domain.cart import Cart
+from kiosk.hw.escpos_parser import EscposParser, Raster
 from kiosk.hw.events import EventQueue, HardwareEventKind
 from kiosk.hw.print_queue import PrintQueue
 from kiosk.hw.printer import open_printer
@@ -13,6 +16,8 @@ from kiosk.hw.virtual_printer import VirtualPrinter
 from kiosk.store import catalog, outbox
 from kiosk.store.receipts import receipt_for_sale, recent_receipts, record_receipt_failure
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
+from tests.store.test_members import RICE, member_sale, pay
+from tests.store.test_members import member_with_balances as member_with_balances  # the fixture
 
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 TERMINAL = Terminal(store="S01", device="K01", boot="b")
@@ -88,3 +93,35 @@ def test_recent_receipts_list_the_last_sales_and_every_receipt_that_did_not_prin
         ("S01-K01-202611240004", False),
         ("S01-K01-202611240003", False),
     ]
+
+
+def _print(receipt_no: str, width: int, path: Path) -> bytes:
+    """One print of the stored sale through a fresh print queue (a restart in between) to a file printer."""
+    queue = PrintQueue(open_printer(f"file:{path}", width), EventQueue()).start()
+    try:
+        image = render_receipt(receipt_for_sale("s-1", "邻里便利店", "http://hub/r/s-1"), width)
+        queue.submit(receipt_no, image)
+        deadline = time.monotonic() + 10
+        while receipt_no not in queue.printed and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        queue.stop()
+    return path.read_bytes()
+
+
+def test_a_member_coupon_sale_reprints_byte_for_byte_with_discount_and_member(
+    member_with_balances, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # ¥100 of rice, 满100减20 coupon: ¥80 paid ¥10 points + ¥20 stored value + ¥50 cash
+    sale = replace(member_sale("s-1"), phone_masked="138****8000", points_after=4070)
+    commit_sale(Cart().add(RICE, 2), pay(), TERMINAL, NOW, "s-1", member=sale)
+    receipt = receipt_for_sale("s-1", "邻里便利店")
+    assert receipt.subtotal_fen == 10000
+    assert [(d.label, d.fen) for d in receipt.discounts] == [("会员优惠 Member discount", 2000)]
+    assert receipt.total_fen == 8000 == sum(p.fen for p in receipt.payments)
+    assert (receipt.member, receipt.points_earned, receipt.points_balance) == ("138****8000", 70, 4070)
+    first = _print("S01-K01-202611240001", 384, tmp_path / "first.bin")
+    again = _print("S01-K01-202611240001", 384, tmp_path / "again.bin")
+    assert first == again and len(first) > 1000
+    [raster] = [op for op in EscposParser().feed(first) if isinstance(op, Raster)]
+    assert raster.width == 384

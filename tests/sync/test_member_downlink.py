@@ -53,7 +53,7 @@ from kiosk.store.members import hub_copy
 from kiosk.store.pii import PiiKey
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
 from kiosk.sync.agent import AgentSettings, BrokerSettings, OutboxAgent
-from kiosk.sync.members import HubEndpoint
+from kiosk.sync.members import HubEndpoint, _Snapshot
 from kiosk.sync.schema import GENESIS, batch, make_event
 from kiosk.sync.topics import members_topic
 from tests.sync.harness import spawn, stop, sync_agent_cmd, wait_until
@@ -385,3 +385,15 @@ def test_wrong_password_is_logged_and_retried_not_fatal(quiet_hub: Hub, tmp_path
         halt.set()
         thread.join(timeout=10)
         database.close()
+
+
+def test_a_large_snapshot_says_how_far_it_is() -> None:
+    snapshot = _Snapshot(version=7, members=200_000, total=1_000_000, started=100.0)
+    assert snapshot.progress(150.0) == (
+        "member snapshot: 200,000 members of 1,000,000 (20 %), 4,000/s, about 3 min left"
+        " / 会员快照已载入 200,000 人"
+    )
+    snapshot = _Snapshot(version=7, members=990_000, total=1_000_000, started=100.0)
+    assert "(99 %), 4,000/s, about 2 s left" in snapshot.progress(347.5)
+    older_hub = _Snapshot(version=7, members=3_000, started=0.0)
+    assert older_hub.progress(2.0) == "member snapshot: 3,000 members, 1,500/s / 会员快照已载入 3,000 人"

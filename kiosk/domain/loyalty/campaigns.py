@@ -7,6 +7,7 @@ new. Pure: the day, the time of issue and the member facts come in as arguments.
 """
 
 import datetime as dt
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from typing import Literal
@@ -103,13 +104,56 @@ class Target(_Model):
         return self
 
 
+TriggerKind = Literal["manual", "birthday", "anniversary", "holiday", "winback", "near_tier", "thank_you"]
+
+
 class CampaignSpec(_Model):
-    """A campaign as the owner defines it."""
+    """A campaign as the owner defines it.
+
+    ``trigger`` says when: ``manual`` campaigns are run by the owner; the others run by
+    themselves every day (``hub.jobs``) for the members the day concerns, within ``target``:
+    ``birthday`` and ``anniversary`` (入会纪念日) ``days_before`` the date, once a year;
+    ``holiday`` ``days_before`` the holiday (``holiday_calendar``/``holiday_month``/``holiday_day``,
+    lunar dates through the holiday calendar), once a year; ``winback`` when a member has not
+    visited for ``dormant_factor`` times their own visit rhythm, once per absence; ``near_tier``
+    when the member is within ``near_percent`` % of the next tier's threshold, once per tier and
+    year; ``thank_you`` the day after a visit, once per visit day.
+    ``holdout_percent`` of the members (chosen at random, the same ones on every run) get nothing,
+    so the results page can compare.
+    """
 
     name_zh: str = Field(min_length=1, max_length=40)
     name_en: str = Field(default="", max_length=60)
     coupon: CouponTemplate
     target: Target
+    trigger: TriggerKind = Field(default="manual", description="when the campaign issues by itself")
+    holdout_percent: int = Field(default=10, ge=0, le=50, description="share kept as a control group")
+    days_before: int = Field(default=0, ge=0, le=60, description="issue this many days before the date")
+    holiday_calendar: Literal["solar", "lunar"] = Field(default="solar")
+    holiday_month: int = Field(default=0, ge=0, le=12)
+    holiday_day: int = Field(default=0, ge=0, le=31)
+    dormant_factor: int = Field(default=3, ge=2, le=10, description="absent this many rhythms = dormant")
+    near_percent: int = Field(default=10, ge=1, le=50, description="within this % of the next tier")
+    greeting_zh: str = Field(default="", max_length=200, description="message sent with the coupon")
+    greeting_en: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _holiday_date(self) -> "CampaignSpec":
+        if self.trigger == "holiday" and not (self.holiday_month and self.holiday_day):
+            raise ValueError("a holiday campaign needs holiday_month and holiday_day / 请填写节日日期")
+        if self.trigger != "manual" and self.target.kind == "at_registration":
+            raise ValueError("a welcome campaign is issued at registration / 注册礼券无需定时发放")
+        return self
+
+
+def in_holdout(campaign_id: str, member_id: str, percent: int) -> bool:
+    """True when ``member_id`` is in the campaign's holdout group (a fixed random share ``percent``).
+
+    The draw is a hash of campaign and member, so it is random across members yet the same on
+    every run and every hub: a held-out member never receives this campaign.
+    """
+    digest = hashlib.sha256(f"holdout/{campaign_id}/{member_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10000 < percent * 100
 
 
 @dataclass(frozen=True)

@@ -140,9 +140,14 @@ def allocate(amount: int, weights: list[int]) -> list[int]:
     return shares
 
 
+_COUPON_FIELDS = tuple(f.name for f in dataclasses.fields(Coupon))
+
+
 def coupon_to_dict(coupon: Coupon) -> dict[str, object]:
     """``coupon`` as JSON-ready data (the form the hub stores and sends to terminals)."""
-    body = dataclasses.asdict(coupon)
+    # a shallow copy: the fields that are not str/int/bool are replaced just below, so the deep
+    # copy ``asdict`` makes of the dates and sets was waste (most of a member snapshot's apply)
+    body = {name: getattr(coupon, name) for name in _COUPON_FIELDS}
     body.update(
         kind=str(coupon.kind),
         valid_from=coupon.valid_from.isoformat(),

@@ -10,8 +10,8 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from typing import Any
 
@@ -70,7 +70,9 @@ class LedgerEntry:
 
     def to_dict(self) -> dict[str, Any]:
         """The entry as JSON-ready data (for events and the hub)."""
-        data = asdict(self)
+        # Every field is a str or an int, so a shallow copy is all ``asdict`` would give; its
+        # recursive deep copy was a fifth of a member sale's commit (docs/perf.md).
+        data = {name: getattr(self, name) for name in _ENTRY_FIELDS}
         data["kind"] = str(self.kind)
         return data
 
@@ -78,6 +80,9 @@ class LedgerEntry:
     def from_dict(cls, data: dict[str, Any]) -> "LedgerEntry":
         """Rebuild an entry from :meth:`to_dict` output; unknown keys are an error."""
         return cls(**{**data, "kind": Kind(data["kind"])})
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(LedgerEntry))
 
 
 def balances(entries: Iterable[LedgerEntry]) -> dict[tuple[str, str], int]:
@@ -100,20 +105,38 @@ def negative_balances(entries: Iterable[LedgerEntry]) -> dict[tuple[str, str], i
 
 def entry_hash(entry: LedgerEntry) -> str:
     """sha256 over the previous hash and the entry's content (everything but ``hash``)."""
-    content = {k: v for k, v in entry.to_dict().items() if k != "hash"}
+    content = entry.to_dict()
+    del content["hash"]
+    return _content_hash(content)
+
+
+def _content_hash(content: dict[str, Any]) -> str:
     body = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(entry.prev.encode() + body.encode()).hexdigest()
+    return hashlib.sha256(content["prev"].encode() + body.encode()).hexdigest()
 
 
 def chain(entries: Iterable[LedgerEntry], last_seq: int, last_hash: str) -> list[LedgerEntry]:
     """Number and hash ``entries`` after the device's chain head (``last_seq``, ``last_hash``)."""
+    return [entry for entry, _ in chain_with_dicts(entries, last_seq, last_hash)]
+
+
+def chain_with_dicts(
+    entries: Iterable[LedgerEntry], last_seq: int, last_hash: str
+) -> list[tuple[LedgerEntry, dict[str, Any]]]:
+    """:func:`chain`, each linked entry with its :meth:`LedgerEntry.to_dict`, made once.
+
+    A member sale needs the dict three times (the hash, the ledger row, the event);
+    building it once keeps the sale's commit short.
+    """
     out = []
     for entry in entries:
         last_seq += 1
-        linked = replace(entry, seq=last_seq, prev=last_hash, hash="")
-        linked = replace(linked, hash=entry_hash(linked))
-        last_hash = linked.hash
-        out.append(linked)
+        content = entry.to_dict()
+        del content["hash"]
+        content["seq"], content["prev"] = last_seq, last_hash
+        last_hash = _content_hash(content)
+        content["hash"] = last_hash
+        out.append((replace(entry, seq=last_seq, prev=content["prev"], hash=last_hash), content))
     return out
 
 
@@ -147,6 +170,24 @@ class Stamp:
 REVERSIBLE = frozenset({Kind.EARN, Kind.REDEEM, Kind.SPEND})
 
 
+@dataclass(frozen=True)
+class GivenBack:
+    """A member payment of a sale (points or stored value) and the fen refunds give back by it:
+    ``before`` this refund and ``after`` it, cumulative (kiosk.domain.refunds.split_payments)."""
+
+    paid_fen: int
+    before_fen: int
+    after_fen: int
+
+
+#: the sale payment method each kind of member-paid entry belongs to
+_PAID_BY = {
+    (POINTS, Kind.REDEEM): "points",
+    (PRINCIPAL, Kind.SPEND): "stored_value",
+    (BONUS, Kind.SPEND): "stored_value",
+}
+
+
 def refund_reversals(
     sale_entries: Iterable[LedgerEntry],
     sale_total_fen: int,
@@ -154,27 +195,36 @@ def refund_reversals(
     refund_fen: int,
     stamp: Stamp,
     action: str,
+    given_back: Mapping[str, GivenBack] | None = None,
 ) -> list[LedgerEntry]:
-    """Entries that undo ``refund_fen`` of a sale, in proportion to the money refunded.
+    """Entries that undo ``refund_fen`` of a sale.
 
-    Works on the cumulative refunded share, so several partial refunds add up
-    to exactly the full reversal. Earned points are taken back rounded up and
-    spent points or stored value are given back rounded down (the fraction
-    stays with the shop), and a full refund is always exact.
+    Works on cumulative amounts, so several partial refunds add up to exactly the
+    full reversal. Earned points are taken back in proportion to the money
+    refunded, rounded up. Spent points and stored value come back as what the
+    refund gives back by the points and stored-value payments (``given_back``, by
+    method): the points worth exactly those fen, and the stored value split over
+    principal and bonus in proportion (the bonus rounded up, so the two add up).
+    Without ``given_back`` (a refund agreed off the terminal) they come back in
+    proportion to the money, rounded down: the fraction stays with the shop.
+    A full refund is always exact.
     """
     if not 0 < refund_fen <= sale_total_fen - refunded_before_fen:
         raise ValueError(
             f"refund of {refund_fen} fen does not fit a sale of {sale_total_fen} fen "
             f"with {refunded_before_fen} fen already refunded"
         )
+    entries = [e for e in sale_entries if e.kind in REVERSIBLE and e.amount != 0]
     after = refunded_before_fen + refund_fen
+    back_by_entry = _member_paid_back(entries, given_back or {})
     out = []
-    for original in sale_entries:
-        if original.kind not in REVERSIBLE or original.amount == 0:
-            continue
-        delta = _share(original.amount, after, sale_total_fen) - _share(
-            original.amount, refunded_before_fen, sale_total_fen
-        )
+    for original in entries:
+        if original.id in back_by_entry:
+            delta = -back_by_entry[original.id]
+        else:
+            delta = _share(original.amount, after, sale_total_fen) - _share(
+                original.amount, refunded_before_fen, sale_total_fen
+            )
         if delta:
             out.append(
                 stamp.entry(
@@ -188,6 +238,28 @@ def refund_reversals(
                     reverses=original.id,
                 )
             )
+    return out
+
+
+def _member_paid_back(entries: list[LedgerEntry], given_back: Mapping[str, GivenBack]) -> dict[str, int]:
+    """Entry id: what this refund gives back of it, for the debits of the payments in ``given_back``.
+
+    A payment's debits together give back ``taken × fen / paid`` cumulatively (exact: its
+    fen are whole points steps); each debit its part rounded down, the last one the rest.
+    """
+    out: dict[str, int] = {}
+    for method, back in given_back.items():
+        debits = [e for e in entries if _PAID_BY.get((e.account, e.kind)) == method]
+        if not debits or not back.paid_fen:
+            continue
+        taken = [-e.amount for e in debits]
+
+        def upto(fen: int, taken: list[int] = taken, paid: int = back.paid_fen) -> list[int]:
+            parts = [t * fen // paid for t in taken[:-1]]
+            return [*parts, sum(taken) * fen // paid - sum(parts)]
+
+        for entry, before, after in zip(debits, upto(back.before_fen), upto(back.after_fen), strict=True):
+            out[entry.id] = after - before
     return out
 
 

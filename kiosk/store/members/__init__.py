@@ -27,11 +27,13 @@ from kiosk.store.members.ledger import (
     sale_entries,
     write_ledger,
 )
+from kiosk.store.members.panel import MemberPanel, member_panel
 from kiosk.store.members.registry import (
     CardTaken,
     Consent,
     Registration,
     find_by_card,
+    find_by_id,
     find_by_phone,
     find_by_phone_and_pin,
     link_card,
@@ -54,6 +56,7 @@ __all__ = [
     "CardTaken",
     "Consent",
     "HeldCountCard",
+    "MemberPanel",
     "MemberSale",
     "Registration",
     "WrongPin",
@@ -65,6 +68,7 @@ __all__ = [
     "count_cards",
     "expire_points",
     "find_by_card",
+    "find_by_id",
     "find_by_phone",
     "find_by_phone_and_pin",
     "is_erased",
@@ -73,6 +77,7 @@ __all__ = [
     "link_card",
     "member_balances",
     "member_coupons",
+    "member_panel",
     "new_stamp",
     "offline_spent",
     "points_history",

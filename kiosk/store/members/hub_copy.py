@@ -14,17 +14,14 @@ an older hub balance never hides a spend made here that the hub has not booked.
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from peewee import BigIntegerField, CharField, IntegerField
 
-from kiosk.domain.loyalty.coupons import coupon_from_dict
+from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
 from kiosk.store.connection import database
-from kiosk.store.member_models import CouponRow, Member, MemberCard, MemberSnapshot
-from kiosk.store.members.coupons import add_coupon
-from kiosk.store.members.registry import MEMBER_FIELDS
+from kiosk.store.member_models import Member, MemberCard
 from kiosk.store.models import BaseModel, Outbox
 from kiosk.store.pin_tries import forget as forget_pin_tries
 
@@ -73,76 +70,124 @@ def apply_states(states: list[dict[str, Any]]) -> int:
     """Apply member states newer than the ones held (inside the caller's transaction); return how many."""
     if not database.in_transaction():
         raise RuntimeError("apply_states must run inside the transaction that moves the member version")
-    query = MemberHubVersion.select(MemberHubVersion.member_id, MemberHubVersion.version).where(
-        MemberHubVersion.member_id.in_([s["id"] for s in states])
-    )
-    held = dict(cast("Iterable[tuple[str, int]]", query.tuples()))
+    held: dict[str, int] = {}
+    for ids in _chunks([s["id"] for s in states]):
+        held.update(_select_in("SELECT member_id, version FROM member_hub_version WHERE member_id", ids))
     newer = {s["id"]: s for s in states if held.get(s["id"], -1) < s["version"]}  # the last one wins
     fresh = list(newer.values())
     for state in fresh:
         if state["erased"]:
             erase_local(state["id"])
     _store_profiles([s for s in fresh if not s["erased"]])
-    versions = [{"member_id": s["id"], "version": s["version"]} for s in fresh]
-    for rows in _chunks(versions):
-        MemberHubVersion.insert_many(rows).on_conflict_replace().execute()
+    database.cursor().executemany(_UPSERT_VERSION, [(s["id"], s["version"]) for s in fresh])
     return len(fresh)
 
 
-def _chunks(rows: list[dict[str, Any]], size: int = 200) -> list[list[dict[str, Any]]]:
+# A snapshot of a million members is a thousand pages: each page's rows go in with fixed SQL and
+# executemany on tuples, no per-row ORM objects or dicts (peewee's insert_many built a statement of
+# up to 3,200 parameters per 200 rows; docs/perf.md, member snapshot).
+_MEMBER_FIELD_LIST = list(Member._meta.sorted_fields)
+_MEMBER_COLUMNS = ", ".join(f'"{f.column_name}"' for f in _MEMBER_FIELD_LIST)
+_UPSERT_MEMBER = (
+    f"INSERT OR REPLACE INTO member ({_MEMBER_COLUMNS}) VALUES ({', '.join('?' * len(_MEMBER_FIELD_LIST))})"
+)
+_UPSERT_CARD = "INSERT OR REPLACE INTO member_card (uid, member_id, kind, linked_at) VALUES (?, ?, ?, ?)"
+_INSERT_BALANCE = "INSERT INTO member_snapshot (member_id, account, amount, through_seq) VALUES (?, ?, ?, ?)"
+_UPSERT_VERSION = "INSERT OR REPLACE INTO member_hub_version (member_id, version) VALUES (?, ?)"
+_INSERT_COUPON = "INSERT OR IGNORE INTO coupon_row (id, member_id, body, single_use) VALUES (?, ?, ?, ?)"
+_COUPON_USED_AT_HUB = (
+    "UPDATE coupon_row SET used_sale_id = ?, used_at = 'hub' WHERE id = ? AND used_sale_id IS NULL"
+)
+
+
+def _chunks(rows: list[Any], size: int = 500) -> list[list[Any]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def _select_in(sql: str, values: list[str], extra: str = "", params: tuple[Any, ...] = ()) -> list[Any]:
+    """Rows of ``{sql} IN (values){extra}``: one statement for up to 500 values."""
+    marks = ", ".join("?" * len(values))
+    return database.execute_sql(f"{sql} IN ({marks}){extra}", (*values, *params)).fetchall()
+
+
+_MEMBER_NAMES_DEFAULTS = [(f.name, f.default) for f in _MEMBER_FIELD_LIST]
+_PHONE_INDEX = [f.name for f in _MEMBER_FIELD_LIST].index("phone_index")
+
+
+def _member_row(member: dict[str, Any]) -> tuple[Any, ...]:
+    """A member's columns in table order (a field the hub left out gets the model's default).
+
+    A merged-away member shares its phone with the survivor: only the survivor answers to it.
+    """
+    row = [member.get(name, default) for name, default in _MEMBER_NAMES_DEFAULTS]
+    if member.get("merged_into"):
+        row[_PHONE_INDEX] = f"merged:{member['id']}"
+    return tuple(row)
 
 
 def _store_profiles(states: list[dict[str, Any]]) -> None:
     """Profiles, cards and balance snapshots of many members at once.
 
-    A page at a time: a snapshot of 2,000 members is a handful of multi-row
-    statements, not 14,000 single ones.
+    A page at a time: a snapshot page of 1,000 members is five ``executemany`` calls and a
+    few ``IN`` queries, not 7,000 single statements.
     """
     if not states:
         return
-    profiles = [_profile(s["member"]) for s in states]
-    ids = [p["id"] for p in profiles]
-    owner = {p["phone_index"]: p["id"] for p in profiles}
+    rows = [_member_row(s["member"]) for s in states]
+    ids = [s["id"] for s in states]
+    owner = {row[_PHONE_INDEX]: state["id"] for row, state in zip(rows, states, strict=True)}
     # a local member with the same phone and another id is one the hub merged away
-    duplicates = Member.select().where(Member.phone_index.in_(list(owner)), Member.id.not_in(ids))
-    for duplicate in duplicates:
-        duplicate.merged_into = owner[duplicate.phone_index]
-        duplicate.phone_index = f"merged:{duplicate.id}"
-        duplicate.save()
-    for rows in _chunks(profiles):
-        Member.insert_many(rows).on_conflict_replace().execute()
-    cards = [card for s in states for card in s["cards"]]
-    for rows in _chunks(cards):
-        MemberCard.insert_many(rows).on_conflict_replace().execute()
-    MemberSnapshot.delete().where(MemberSnapshot.member_id.in_(ids)).execute()
-    balances = [
-        {"member_id": s["id"], "account": account, "amount": amount, "through_seq": s["through_seq"]}
-        for s in states
-        for account, amount in s["balances"].items()
-    ]
-    for rows in _chunks(balances):
-        MemberSnapshot.insert_many(rows).execute()
+    phones = list(owner)
+    for start in range(0, len(phones), 250):
+        part, others = phones[start : start + 250], list(owner.values())
+        duplicates = _select_in(
+            "SELECT id, phone_index FROM member WHERE phone_index", part,
+            f" AND id NOT IN ({', '.join('?' * len(others))})", tuple(others),
+        )  # fmt: skip
+        for member_id, phone_index in duplicates:
+            database.execute_sql(
+                "UPDATE member SET merged_into = ?, phone_index = ? WHERE id = ?",
+                (owner[phone_index], f"merged:{member_id}", member_id),
+            )
+    cursor = database.cursor()
+    cursor.executemany(_UPSERT_MEMBER, rows)
+    cursor.executemany(
+        _UPSERT_CARD,
+        [
+            (c["uid"], c["member_id"], c.get("kind", "nfc"), c["linked_at"])
+            for s in states
+            for c in s["cards"]
+        ],
+    )
+    for part in _chunks(ids):
+        database.execute_sql(
+            f"DELETE FROM member_snapshot WHERE member_id IN ({', '.join('?' * len(part))})", part
+        )
+    cursor.executemany(
+        _INSERT_BALANCE,
+        [
+            (s["id"], account, amount, s["through_seq"])
+            for s in states
+            for account, amount in s["balances"].items()
+        ],
+    )
     _store_coupons([c for s in states for c in s.get("coupons", [])])
 
 
 def _store_coupons(coupons: list[dict[str, Any]]) -> None:
     """Coupons the hub knows the members hold; one the hub saw used is marked used here too."""
-    for held in coupons:
-        coupon = coupon_from_dict(held["body"])
-        add_coupon(coupon)
-        if held.get("used_sale_id"):
-            CouponRow.update(used_sale_id=held["used_sale_id"], used_at="hub").where(
-                CouponRow.id == coupon.id, CouponRow.used_sale_id.is_null()
-            ).execute()
-
-
-def _profile(member: dict[str, Any]) -> dict[str, Any]:
-    profile = {name: member[name] for name in MEMBER_FIELDS if name in member}
-    if profile.get("merged_into"):
-        # a merged-away member shares its phone with the survivor: only the survivor answers to it
-        profile["phone_index"] = f"merged:{profile['id']}"
-    return profile
+    if not coupons:
+        return
+    parsed = [(coupon_from_dict(held["body"]), held.get("used_sale_id")) for held in coupons]
+    cursor = database.cursor()
+    cursor.executemany(
+        _INSERT_COUPON,
+        [
+            (c.id, c.member_id, json.dumps(coupon_to_dict(c), ensure_ascii=False), c.single_use)
+            for c, _ in parsed
+        ],
+    )
+    cursor.executemany(_COUPON_USED_AT_HUB, [(used, c.id) for c, used in parsed if used])
 
 
 PERSONAL_FIELDS = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash")

@@ -51,12 +51,32 @@ def find_by_phone(key: PiiKey, phone: str) -> Member | None:
 
 def find_by_card(uid: str) -> Member | None:
     """The member a card belongs to (following a hub merge), or None."""
-    card = MemberCard.get_or_none(MemberCard.uid == uid)
-    if card is None:
-        return None
-    member = Member.get_or_none(Member.id == card.member_id)
+    return _follow_merges(_member_row(_MEMBER_BY_CARD, uid))
+
+
+def find_by_id(member_id: str) -> Member | None:
+    """The member with this id (following a hub merge), or None: a member QR's lookup."""
+    return _follow_merges(_member_row(_MEMBER_BY_ID, member_id))
+
+
+# A tap is on the shopper's critical path: one fixed statement instead of peewee building
+# two queries per card (docs/perf.md, member tap).
+_MEMBER_COLUMNS = ", ".join(f'm."{f.column_name}"' for f in Member._meta.sorted_fields)
+_MEMBER_BY_CARD = (
+    f"SELECT {_MEMBER_COLUMNS} FROM member_card c JOIN member m ON m.id = c.member_id WHERE c.uid = ?"
+)
+_MEMBER_BY_ID = f"SELECT {_MEMBER_COLUMNS} FROM member m WHERE m.id = ?"
+_MEMBER_NAMES = tuple(f.name for f in Member._meta.sorted_fields)
+
+
+def _member_row(sql: str, key: str) -> Member | None:
+    row = database.execute_sql(sql, (key,)).fetchone()
+    return Member(**dict(zip(_MEMBER_NAMES, row, strict=True))) if row else None
+
+
+def _follow_merges(member: Member | None) -> Member | None:
     while member is not None and member.merged_into:
-        member = Member.get_or_none(Member.id == member.merged_into)
+        member = _member_row(_MEMBER_BY_ID, member.merged_into)
     return member
 
 

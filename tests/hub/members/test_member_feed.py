@@ -127,16 +127,18 @@ def test_snapshot_holds_what_a_terminal_needs_cut_at_its_own_ledger(api: TestCli
 def test_snapshot_pages_by_member_id(api: TestClient, tmp_path: Path) -> None:
     for n in range(5):
         ingest(f"K1{n}", on_terminal(tmp_path, f"K1{n}", register(f"m-{n}", f"1381234123{n}")))
-    seen, after, pages = [], "", 0
+    seen, after, pages, totals = [], "", 0, []
     while True:
         url = f"/api/v1/devices/K02/members?limit=2&after={after}"
         page = api.get(url, headers=basic("K02", PASSWORD)).json()
         pages += 1
         seen += [m["id"] for m in page["members"]]
+        totals.append(page.get("total"))
         if page["next"] is None:
             break
         after = page["next"]
     assert (seen, pages) == (["m-0", "m-1", "m-2", "m-3", "m-4"], 3)
+    assert totals == [5, None, None]  # the first page says how many to expect
 
 
 def test_snapshot_needs_the_devices_own_broker_password(api: TestClient, tmp_path: Path) -> None:

@@ -4,14 +4,20 @@ The data is a real week from :mod:`hub.devtools.report_story` (three terminal da
 the real ingest) on SQLite and on PostgreSQL.
 """
 
+import csv
 import datetime as dt
+import io
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 from PIL import Image
 
 from hub.devtools.report_story import NOW, TERMINALS, TZ, capture, seed
+from hub.ingest.models import Event
 from hub.members import ledger as loyalty
 from hub.reports import queries as reports
 from hub.web.app import create_app
@@ -130,12 +136,47 @@ def test_page_csv_and_api_agree(sold, signed_in) -> None:  # type: ignore[no-unt
     ]
 
 
-def test_the_page_in_headless_chromium(tmp_path: Path) -> None:
+def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> None:
     shots = capture(tmp_path)
-    names = ["hub-reports-zh.png", "hub-reports-en.png", "hub-catalog-zh.png", "hub-catalog-en.png"]
-    assert [p.name for p in shots] == names
-    for shot, height in zip(shots, (1500, 1500, 900, 900), strict=True):
+    pages = ["dashboard", "reports", "catalog", "dashboard_phone", "reports_phone"]
+    assert [p.name for p in shots] == [f"hub-{page}-{lang}.png" for page in pages for lang in ("zh", "en")]
+    for shot in shots:
         with Image.open(shot) as image:
-            assert image.size == (1280, height)
-            assert image.getpixel((10, 10))[:3] == (255, 255, 255)  # header
-            assert image.getpixel((1270, height - 10))[:3] == (245, 247, 250)  # page background
+            width, height = image.size
+            assert width == (390 if "phone" in shot.name else 1280)
+            assert 600 < height < 6000  # trimmed to the page: nothing cut off at the bottom
+            assert image.getpixel((5, 5))[:3] == (255, 255, 255)  # header
+            assert image.getpixel((width - 3, height - 3))[:3] == (
+                245,
+                247,
+                250,
+            )  # page background below it all
+
+
+def test_every_table_downloads_and_the_accountant_gets_csv_and_xlsx(sold, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ, today=lambda: DAY))
+    html = client.get("/reports?period=hour").text
+    for table in re.findall(r'data-table="(\w+)"', html):
+        got = client.get(f"/reports.csv?table={table}&period=hour")
+        assert got.status_code == 200 and got.content.startswith("\ufeff".encode()), table
+    assert client.get("/reports.csv?table=nope").status_code == 404
+    # the accountant's rows add up to the events' own payments, refund on the refund's day and method
+    paid: dict[tuple[str, str], int] = {}
+    for (body,) in Event.select(Event.body).where(Event.type == "sale.completed").tuples():
+        data = json.loads(body)["data"]
+        day = dt.datetime.fromisoformat(json.loads(body)["ts"]).astimezone(TZ).date().isoformat()
+        for payment in data["payments"]:
+            key = (day, data["store"], payment["method"])
+            paid[key] = paid.get(key, 0) + payment["amount_fen"]
+    rows = list(csv.DictReader(client.get("/finance/payments.csv").content.decode("utf-8-sig").splitlines()))
+    assert {(r["date"], r["store"], r["method"]): int(r["amount_fen"]) for r in rows} == {
+        k: v for k, v in paid.items() if WEEK[0].isoformat() <= k[0] <= WEEK[1].isoformat()
+    }
+    back = [r for r in rows if r["refunds"] != "0"]
+    assert [(r["date"], r["store"], r["method"], r["refunded"], r["net_fen"]) for r in back] == [
+        ("2026-11-24", "S02", "cash", "6.50", str(paid[("2026-11-24", "S02", "cash")] - 650))
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/finance/payments.xlsx").content))
+    sheet = [list(r) for r in book.active.iter_rows(values_only=True)]
+    assert sheet[0][:5] == ["date", "store", "method", "payments", "amount"]
+    assert [[str(v) for v in r] for r in sheet[1:]] == [list(r.values()) for r in rows]

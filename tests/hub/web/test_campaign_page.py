@@ -57,6 +57,7 @@ FORM = {
     "valid_last": "2026-12-31",
     "target": "tag",
     "tag": "VIP",
+    "holdout_percent": "0",  # three members: every one receives
     "by": "amy",
 }
 

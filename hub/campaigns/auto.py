@@ -1,0 +1,121 @@
+"""Automatic campaigns: every active campaign with a trigger issues, each day, to the members
+the day concerns (birthday, 入会纪念日, a holiday, a dormant member, near the next tier, the day
+after a visit), once per member and occasion, keeping its holdout group.
+
+The ``campaigns`` job (:mod:`hub.jobs.catalog`) calls :func:`run_automatic` once a day; the
+rules of when are pure (:mod:`kiosk.domain.loyalty.triggers`).
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from hub.campaigns.runs import assign_groups, member_facts
+from hub.members.feed import touch
+from hub.members.models import Campaign, CampaignMember, HubCoupon, HubMember, MemberSale
+from hub.members.settings import member_birthday, settings
+from hub.messaging import queue as messages
+from kiosk.domain.loyalty.campaigns import CampaignSpec, is_targeted, issue_coupon
+from kiosk.domain.loyalty.coupons import coupon_to_dict
+from kiosk.domain.loyalty.tiers import qualifying_amount
+from kiosk.domain.loyalty.triggers import MemberHistory, occasion
+
+
+@dataclass(frozen=True)
+class AutoResult:
+    """One day's automatic campaigns: campaigns run, members concerned, held out, coupons issued."""
+
+    campaigns: int
+    concerned: int
+    held_out: int
+    issued: int
+    messages: int
+
+
+def histories(today: dt.date, tz: ZoneInfo) -> dict[str, MemberHistory]:
+    """Every campaign-eligible member's dates, visit days and tier amount, by member id."""
+    rule = settings.rules.tiers
+    column = MemberSale.paid_fen if rule.basis == "spend" else MemberSale.points
+    sales: dict[str, list[tuple[dt.date, int]]] = {}
+    query = MemberSale.select(MemberSale.member_id, MemberSale.day, column).where(
+        MemberSale.day <= today.isoformat()
+    )
+    for member_id, day, amount in query.tuples():
+        sales.setdefault(member_id, []).append((dt.date.fromisoformat(day), int(amount)))
+    found = {}
+    for facts in member_facts(tz):
+        mine = sales.get(facts.member_id, [])
+        found[facts.member_id] = MemberHistory(
+            member_id=facts.member_id,
+            birthday=None,  # read below only for birthday campaigns: decrypting costs
+            registered_on=facts.registered_on,
+            visits=tuple(sorted({day for day, _ in mine})),
+            tier_amount=qualifying_amount(mine, today, rule),
+        )
+    return found
+
+
+def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
+    """Run every active automatic campaign for ``now``'s day; inside the caller's transaction."""
+    today = now.astimezone(tz).date()
+    rows = Campaign.select().where(Campaign.active == True).order_by(Campaign.created_at, Campaign.id)  # noqa: E712
+    automatic = [(row, CampaignSpec.model_validate_json(row.spec)) for row in rows]
+    automatic = [(row, spec) for row, spec in automatic if spec.trigger != "manual"]
+    if not automatic:
+        return AutoResult(0, 0, 0, 0, 0)
+    facts = {f.member_id: f for f in member_facts(tz)}
+    known = histories(today, tz)
+    birthdays: dict[str, dt.date | None] = {}
+    concerned = held_out = issued = sent = 0
+    for row, spec in automatic:
+        due: dict[str, list[str]] = {}  # occasion -> members
+        for member_id, history in known.items():
+            if not is_targeted(spec.target, facts[member_id], today):
+                continue
+            if spec.trigger == "birthday":
+                if member_id not in birthdays:
+                    birthdays[member_id] = member_birthday(HubMember.get_by_id(member_id))
+                history = MemberHistory(**{**history.__dict__, "birthday": birthdays[member_id]})
+            key = occasion(spec, history, today, settings.rules.tiers)
+            if key is not None:
+                due.setdefault(key, []).append(member_id)
+        for key, member_ids in due.items():
+            seen = {
+                m
+                for (m,) in CampaignMember.select(CampaignMember.member_id)
+                .where(CampaignMember.campaign_id == row.id, CampaignMember.occasion == key)
+                .tuples()
+            }
+            fresh = [m for m in member_ids if m not in seen]
+            receiving = assign_groups(row.id, spec, fresh, key, now)
+            concerned += len(fresh)
+            held_out += len(fresh) - len(receiving)
+            for member_id in receiving:
+                issued += _issue_once(row.id, spec, key, member_id, now)
+                if spec.greeting_zh:
+                    sent += messages.queue(
+                        member_id,
+                        f"campaign:{row.id}",
+                        key,
+                        (spec.greeting_zh, spec.greeting_en),
+                        now,
+                        subject=spec.name_zh,
+                    )
+    return AutoResult(len(automatic), concerned, held_out, issued, sent)
+
+
+def _issue_once(campaign_id: str, spec: CampaignSpec, key: str, member_id: str, now: dt.datetime) -> int:
+    """Issue the occasion's coupon (id from campaign, occasion and member); 1 if it is new."""
+    coupon = issue_coupon(f"{campaign_id}/{key}", spec.coupon, member_id, now)
+    if HubCoupon.get_or_none(HubCoupon.id == coupon.id) is not None:
+        return 0
+    HubCoupon.insert(
+        id=coupon.id,
+        campaign_id=campaign_id,
+        member_id=member_id,
+        body=json.dumps(coupon_to_dict(coupon), ensure_ascii=False),
+        issued_at=now,
+    ).on_conflict_ignore().execute()
+    touch(member_id)  # terminals get the coupon with the member: ready at the next tap
+    return 1

@@ -1,0 +1,192 @@
+"""The hub's numbered schema migrations, on SQLite and PostgreSQL alike.
+
+Every hub process opens its database through :func:`hub.db.schema.open_hub_database`,
+which runs the migrations not yet in ``schema_version``, in order:
+
+- under one lock, so two hub processes starting at once never both apply one
+  (SQLite: ``BEGIN IMMEDIATE``, waiting for the other writer; PostgreSQL: a
+  transaction-scoped advisory lock); all pending migrations run in that one
+  transaction, so a failing one leaves the database as it was;
+- after a consistent backup (:mod:`hub.db.backup`) when the database already
+  holds tables: a SQLite file beside the database, a ``pg_dump`` file in the
+  backup directory, or a clear refusal (nothing changed) when ``pg_dump`` is missing.
+
+Migration 1 is the schema the hub had before migrations existed, frozen as SQL
+(``sql/0001_initial.<dialect>.sql``) so that "a database at the first schema" stays
+exactly that. How to add one: docs/development.md, "Hub migrations".
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from peewee import CharField, Database, Field, IntegerField, Model, OperationalError, SqliteDatabase
+from playhouse.migrate import SchemaMigrator, make_index_name, migrate
+
+from hub.accounts.audit import chain_unchained
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.db.backup import backup_database, backup_name
+from hub.db.connection import database
+from hub.jobs.models import MODELS as JOB_MODELS
+from hub.members.models import CampaignMember, OwnerAudit
+from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.summary import MODELS as REPORT_MODELS
+
+log = logging.getLogger(__name__)
+
+SQL_DIR = Path(__file__).parent / "sql"
+
+# any fixed 64-bit number; every hub process agrees on it (PostgreSQL advisory lock key)
+PG_LOCK_KEY = 0x48554244424D4947
+
+# how long a hub process waits for another one that is migrating the same SQLite file
+SQLITE_LOCK_WAIT_S = 600.0
+
+Migration = Callable[[Database], None]
+
+
+class SchemaVersion(Model):
+    """One row per migration applied to this database."""
+
+    number = IntegerField(primary_key=True)
+    name = CharField()
+    applied_at = CharField()  # UTC, ISO 8601
+
+    class Meta:
+        database = database
+        table_name = "schema_version"
+
+
+def add_index(db: Database, table: str, columns: tuple[str, ...], unique: bool = False) -> None:
+    """Add an index named like peewee names a model's (``table_col1_col2``) unless it is there.
+
+    A table created after migration 1 was created from its model, on a fresh database
+    with today's indexes already: that is why every change skips what exists.
+    """
+    name = make_index_name(table, columns)
+    if any(index.name == name for index in db.get_indexes(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_index(table, columns, unique))
+
+
+def add_column(db: Database, table: str, column: str, field: Field) -> None:
+    """Add a column (a non-null one needs a default, written into existing rows) unless it is there."""
+    if any(existing.name == column for existing in db.get_columns(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_column(table, column, field))
+
+
+def _0001_initial(db: Database) -> None:
+    dialect = "sqlite" if isinstance(db, SqliteDatabase) else "postgresql"
+    for line in (SQL_DIR / f"0001_initial.{dialect}.sql").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("--"):
+            db.execute_sql(line.rstrip(";"))
+    # the member feed's one counter row (hub.members.feed.MemberFeed)
+    db.execute_sql(
+        "INSERT INTO member_feed (id, version, published) SELECT 1, 0, 0"
+        " WHERE NOT EXISTS (SELECT 1 FROM member_feed WHERE id = 1)"
+    )
+
+
+def _0002_report_summary(db: Database) -> None:
+    # new tables: created from their models (hub serve fills them from the booked sales)
+    db.create_tables(REPORT_MODELS, safe=True)
+
+
+def _0003_jobs_and_messages(db: Database) -> None:
+    # new tables: the job runner's claims, member messages, campaign target and holdout groups
+    db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
+
+
+def _0004_accounts_and_audit_chain(db: Database) -> None:
+    # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
+    # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
+    db.create_tables(ACCOUNT_MODELS, safe=True)
+    add_column(db, "owner_audit", "prev", CharField(default=""))
+    add_column(db, "owner_audit", "hash", CharField(default=""))
+    with OwnerAudit.bind_ctx(db):
+        chain_unchained()
+
+
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "initial: the hub schema before migrations", _0001_initial),
+    (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
+    (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
+    (
+        4,
+        "accounts, sessions, API tokens; the owner's audit log as a hash chain",
+        _0004_accounts_and_audit_chain,
+    ),
+]
+
+
+def applied(db: Database) -> dict[int, str]:
+    """The migrations already applied to ``db``: number → name."""
+    if not db.table_exists(SchemaVersion._meta.table_name):
+        return {}
+    with SchemaVersion.bind_ctx(db):
+        return {row.number: row.name for row in SchemaVersion.select()}
+
+
+def head() -> int:
+    """The number of the newest migration this code knows."""
+    return MIGRATIONS[-1][0]
+
+
+def migrate_database(db: Database, backup_dir: Path | None = None, upto: int | None = None) -> list[str]:
+    """Apply every pending migration (up to ``upto``); return ``"0002 name"`` for each applied.
+
+    ``backup_dir``: where a PostgreSQL dump goes (a SQLite backup always goes beside
+    its file). Raises :class:`hub.db.backup.BackupUnavailable` (nothing changed) when
+    the database has tables and no backup could be taken.
+    """
+    last = head() if upto is None else upto
+    with _migration_lock(db), SchemaVersion.bind_ctx(db):
+        done = applied(db)
+        pending = [m for m in MIGRATIONS if m[0] not in done and m[0] <= last]
+        if not pending:
+            return []
+        if [t for t in db.get_tables() if t != SchemaVersion._meta.table_name]:
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+            name = backup_name(db, f"{pending[0][0]:04d}-{stamp}")
+            where = Path(db.database).parent if isinstance(db, SqliteDatabase) else backup_dir
+            if where is None:
+                where = Path.cwd()
+            backup_database(db, where / name)
+        db.create_tables([SchemaVersion], safe=True)
+        names = []
+        for number, name, run in pending:
+            run(db)
+            SchemaVersion.create(number=number, name=name, applied_at=dt.datetime.now(dt.UTC).isoformat())
+            names.append(f"{number:04d} {name}")
+    for line in names:
+        log.info("hub migration applied: %s / 已执行数据库迁移", line)
+    return names
+
+
+@contextmanager
+def _migration_lock(db: Database) -> Iterator[None]:
+    """One transaction that only one hub process at a time holds on this database."""
+    with ExitStack() as stack:
+        if isinstance(db, SqliteDatabase):
+            _begin_immediate(db, stack)
+        else:
+            stack.enter_context(db.atomic())
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (PG_LOCK_KEY,))
+        yield
+
+
+def _begin_immediate(db: SqliteDatabase, stack: ExitStack) -> None:
+    # busy_timeout waits 10 s at a time; a long migration in another process may take longer
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_S
+    while True:
+        try:
+            stack.enter_context(db.atomic("IMMEDIATE"))
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            log.info("another hub process is migrating %s: waiting / 另一进程正在迁移，等待中", db.database)

@@ -1,0 +1,211 @@
+"""The hub's scheduled jobs: what each does, and when (local time of the shop).
+
+Every job is idempotent by itself and runs in the runner's transaction (:mod:`hub.jobs.runner`);
+in a dry run it changes nothing the database cannot roll back (no files, no sends).
+"""
+
+import datetime as dt
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from peewee import SqliteDatabase, fn
+
+from hub.campaigns.auto import run_automatic
+from hub.db import database
+from hub.jobs import settings as job_settings
+from hub.jobs.runner import Job, JobContext, JobResult
+from hub.members.book import erase_member, evaluate_tiers, member_balances
+from hub.members.expiry import expire_due_points
+from hub.members.expiry_reminders import expiring_points
+from hub.members.models import HubLedgerEntry, HubMember, MemberSale
+from hub.members.settings import settings
+from hub.messaging import queue as messages
+from hub.rules import store as rules_store
+from kiosk.domain.loyalty import PRINCIPAL
+from kiosk.domain.loyalty.dates import add_months
+from kiosk.domain.loyalty.tiers import is_evaluation_date
+
+
+def points_expiry(ctx: JobContext) -> JobResult:
+    """积分过期: write the expire entries due today (oldest points first)."""
+    if not settings.rules.expiry.months:
+        return JobResult("积分永不过期，无需处理", "points never expire: nothing to do")
+    done = expire_due_points(ctx.now.astimezone(ctx.tz))
+    return JobResult(
+        f"{done.members} 位会员 {done.points} 积分过期",
+        f"{done.points} points expired for {done.members} members",
+        {"members": done.members, "entries": done.entries, "points": done.points},
+    )
+
+
+def expiry_reminders(ctx: JobContext) -> JobResult:
+    """积分到期提醒: tell members (who agreed to messages) whose points expire within the reminder days."""
+    days = settings.rules.expiry.remind_days
+    found = expiring_points(ctx.today, days)
+    queued = 0
+    for reminder in found:
+        date = reminder.expires_on
+        body = (
+            f"您有 {reminder.points} 积分将于 {date.month}月{date.day}日 过期，欢迎到店使用。",
+            f"{reminder.points} points expire on {date.isoformat()}: use them at your next visit.",
+        )
+        queued += messages.queue(
+            reminder.member_id, "expiry_reminder", date.isoformat(), body, ctx.now, subject="积分到期提醒"
+        )
+    return JobResult(
+        f"{len(found)} 条到期提醒，新排队 {queued} 条消息",
+        f"{len(found)} expiring balances, {queued} new messages queued",
+        {"reminders": len(found), "queued": queued},
+        tuple(f"{r.member_id} {r.expires_on} {r.points}" for r in found),
+    )
+
+
+def tier_evaluation(ctx: JobContext) -> JobResult:
+    """等级评定: on evaluation dates, grace then downgrade (upgrades happen at each sale)."""
+    if not is_evaluation_date(ctx.today, settings.rules.tiers):
+        return JobResult("今天不是等级评定日", "not an evaluation date")
+    changed = evaluate_tiers(ctx.today)
+    return JobResult(
+        f"{len(changed)} 位会员等级变化",
+        f"{len(changed)} members changed tier",
+        {"changed": len(changed)},
+        tuple(f"{member} -> {tier}" for member, tier in sorted(changed.items())),
+    )
+
+
+def campaigns(ctx: JobContext) -> JobResult:
+    """自动营销: birthday, anniversary, holiday, win-back, near-tier and thank-you campaigns."""
+    done = run_automatic(ctx.now, ctx.tz)
+    return JobResult(
+        f"{done.campaigns} 个自动活动：发券 {done.issued} 张，对照组 {done.held_out} 人",
+        f"{done.campaigns} automatic campaigns: {done.issued} coupons issued, {done.held_out} held out",
+        {
+            "campaigns": done.campaigns,
+            "concerned": done.concerned,
+            "issued": done.issued,
+            "held_out": done.held_out,
+            "messages": done.messages,
+        },
+    )
+
+
+def inactive_members(today: dt.date, months: int) -> tuple[list[str], list[str]]:
+    """Members with no sale and no ledger entry for ``months`` months (joined before that):
+    (to anonymise, kept because they still hold stored value)."""
+    cutoff = add_months(today, -months)
+    recent_sale = {
+        m
+        for (m,) in MemberSale.select(MemberSale.member_id)
+        .where(MemberSale.day > cutoff.isoformat())
+        .tuples()
+    }
+    last_entry = dict(
+        HubLedgerEntry.select(HubLedgerEntry.member_id, fn.MAX(HubLedgerEntry.at))
+        .group_by(HubLedgerEntry.member_id)
+        .tuples()
+    )
+    erase, keep = [], []
+    query = HubMember.select(HubMember.id, HubMember.created_at).where(
+        HubMember.merged_into.is_null(), HubMember.erased_at.is_null()
+    )
+    for member_id, created_at in query.order_by(HubMember.id).tuples():
+        latest = max(created_at, last_entry.get(member_id) or "")
+        if member_id in recent_sale or latest[:10] > cutoff.isoformat():
+            continue
+        if member_balances(member_id).get(PRINCIPAL, 0) > 0:
+            keep.append(member_id)  # their own money: never anonymise it away
+        else:
+            erase.append(member_id)
+    return erase, keep
+
+
+def retention(ctx: JobContext) -> JobResult:
+    """数据保留: anonymise members inactive longer than the owner's period (off until set)."""
+    months = job_settings.get_int("retention_months")
+    if not months:
+        return JobResult("未设置保留期限，不处理", "no retention period set: nothing anonymised")
+    erase, keep = inactive_members(ctx.today, months)
+    for member_id in erase:
+        erase_member(member_id, ctx.now)
+    verb = ("将匿名化", "would anonymise") if ctx.dry_run else ("已匿名化", "anonymised")
+    return JobResult(
+        f"{verb[0]} {len(erase)} 位超过 {months} 个月未活动的会员；{len(keep)} 位仍有储值余额，保留",
+        f"{verb[1]} {len(erase)} members inactive over {months} months; kept {len(keep)} with stored value",
+        {"anonymised": len(erase), "kept": len(keep)},
+        tuple(erase),
+    )
+
+
+def backup(ctx: JobContext) -> JobResult:
+    """备份: a copy of the hub database in ``<data dir>/backups``, the last N kept."""
+    folder = ctx.data_dir / "backups"
+    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")
+    target = database.obj
+    if isinstance(target, SqliteDatabase):
+        path = folder / f"hub-{stamp}.db"
+        if not ctx.dry_run:
+            folder.mkdir(parents=True, exist_ok=True)
+            copy = sqlite3.connect(path.with_suffix(".part"))
+            try:
+                target.connection().backup(copy)  # a consistent copy while the hub keeps writing
+            finally:
+                copy.close()
+            path.with_suffix(".part").replace(path)
+    else:
+        path = folder / f"hub-{stamp}.pgdump"
+        if shutil.which("pg_dump") is None:
+            raise RuntimeError("pg_dump is not installed / 未安装 pg_dump，无法备份 PostgreSQL")
+        if not ctx.dry_run:
+            folder.mkdir(parents=True, exist_ok=True)
+            params = target.connect_params
+            dsn = f"dbname={target.database} " + " ".join(f"{k}={v}" for k, v in params.items() if v)
+            subprocess.run(
+                ["pg_dump", "-Fc", "-f", str(path), "-d", dsn], check=True, capture_output=True, timeout=3600
+            )
+    removed = [] if ctx.dry_run else prune(folder, job_settings.get_int("backup_keep"))
+    size = path.stat().st_size if path.exists() else 0
+    return JobResult(
+        f"已备份到 {path}（{size} 字节）",
+        f"backed up to {path} ({size} bytes)",
+        {"bytes": size, "removed": len(removed)},
+    )
+
+
+def prune(folder: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups in ``folder``; return what was deleted."""
+    found = sorted(folder.glob("hub-*.db")) + sorted(folder.glob("hub-*.pgdump"))
+    old = sorted(found, key=lambda p: p.name)[:-keep] if keep else []
+    for path in old:
+        path.unlink()
+    return old
+
+
+JOBS: list[Job] = [
+    Job("backup", "数据备份", "Backup", backup, hour=2),
+    Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
+    Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),
+    Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
+    Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
+    Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),
+]
+
+
+def all_jobs() -> list[Job]:
+    """Every job the hub runs, in the order a check runs them."""
+    return list(JOBS)
+
+
+def job_named(name: str) -> Job:
+    """The job called ``name``; KeyError lists the names that exist."""
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(f"no job {name!r}; jobs: {', '.join(j.name for j in JOBS)} / 没有该任务")
+
+
+def jobs_with_fresh_rules() -> list[Job]:
+    """:func:`all_jobs`, after loading the owner's newest rules (saved by any hub process)."""
+    rules_store.refresh()
+    return all_jobs()

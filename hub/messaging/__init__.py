@@ -1,0 +1,1 @@
+"""Messages to members: marketing consent, the send queue, and the channels (email, SMS, kiosk)."""

@@ -1,0 +1,82 @@
+"""Queueing messages to members: consent checked, never twice for the same thing.
+
+Jobs and campaigns call :func:`queue` inside their own transaction; the ``send_messages`` job
+delivers the queue through the channels (:mod:`hub.messaging.channels`).
+"""
+
+import datetime as dt
+import uuid
+
+from hub.accounts import audit as owner_audit
+from hub.members.feed import touch
+from hub.messaging.models import MarketingConsent, MemberMessage
+
+MESSAGE_NAMESPACE = uuid.UUID("2b7e51c4-6a0d-4f3e-9c1a-8d5e3f7a9b20")
+CHANNELS = ("email", "sms")
+
+
+def has_consent(member_id: str) -> bool:
+    """True when the member agreed to marketing messages and has not withdrawn."""
+    row = MarketingConsent.get_or_none(MarketingConsent.member_id == member_id)
+    return row is not None and bool(row.granted)
+
+
+def set_consent(member_id: str, granted: bool, version: str, where: str, by: str, now: dt.datetime) -> None:
+    """Record the member's marketing consent (or its withdrawal); audited; terminals get the member again."""
+    values = {"granted": granted, "version": version, "where": where, "at": now}
+    MarketingConsent.insert(member_id=member_id, **values).on_conflict(
+        conflict_target=[MarketingConsent.member_id], update=values
+    ).execute()
+    owner_audit.record(by, "member.marketing_consent", member_id, now, granted=granted, where=where)
+    touch(member_id)
+
+
+def consent_state(member_id: str) -> MarketingConsent | None:
+    """The member's marketing consent row (None: never asked)."""
+    return MarketingConsent.get_or_none(MarketingConsent.member_id == member_id)
+
+
+def message_id(kind: str, occasion: str, member_id: str, channel: str) -> str:
+    """The id of the message about ``kind``/``occasion`` to ``member_id`` on ``channel``: stable."""
+    return str(uuid.uuid5(MESSAGE_NAMESPACE, f"{kind}/{occasion}/{member_id}/{channel}"))
+
+
+def queue(
+    member_id: str,
+    kind: str,
+    occasion: str,
+    body: tuple[str, str],
+    now: dt.datetime,
+    subject: str = "",
+    channels: tuple[str, ...] = CHANNELS,
+) -> int:
+    """Queue ``body`` (zh, en) to the member on each channel, once; return how many were new.
+
+    Nothing is queued without marketing consent: a member who said no is never written to.
+    """
+    if not has_consent(member_id):
+        return 0
+    rows = [
+        {
+            "id": message_id(kind, occasion, member_id, channel),
+            "member_id": member_id,
+            "channel": channel,
+            "kind": kind,
+            "subject": subject,
+            "body_zh": body[0],
+            "body_en": body[1],
+            "queued_at": now,
+            "next_try_at": now,
+        }
+        for channel in channels
+    ]
+    have = {
+        m
+        for (m,) in MemberMessage.select(MemberMessage.id)
+        .where(MemberMessage.id.in_([r["id"] for r in rows]))
+        .tuples()
+    }
+    new = [r for r in rows if r["id"] not in have]
+    if new:
+        MemberMessage.insert_many(new).on_conflict_ignore().execute()
+    return len(new)

@@ -1,0 +1,285 @@
+"""Summary rows the reports read: kept in the same transaction that books a sale or a refund.
+
+Three tables, each a running sum per key, so a report over a year reads thousands of rows
+instead of millions of sale lines (docs/perf.md, "Reports"):
+
+- ``sales_hour``: per shop day, hour (shop time), store, terminal and member/walk-in: sales,
+  revenue, items, refunds and refunded money. Days, weeks, months, hours, the weekday × hour
+  heatmap, stores, terminals and members vs walk-ins all sum these rows.
+- ``sales_product_day``: per day, store and SKU: quantity and revenue sold, quantity and money
+  refunded (line totals, before sale-level discounts).
+- ``sales_payment_day``: per day, store and payment method: payments and money taken, refunds
+  and money given back.
+
+Refunds count on the day the money went back (the refund's day, not the sale's), everywhere,
+so a figure and its "net" agree between the overview, the reports and the accountant's export.
+
+The booking code (:mod:`hub.ingest.booking`, :mod:`hub.ingest.bulk_pg`,
+:mod:`hub.ingest.refunds`) fills a :class:`Tally` and writes it with :func:`upserts`: one
+``INSERT ... ON CONFLICT DO UPDATE`` per table, keys sorted so that two workers booking the
+same store lock rows in the same order (no deadlock). :func:`rebuild` recomputes everything
+from the booked sales, for a database that has sales from before these tables.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from peewee import (
+    EXCLUDED,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    Database,
+    IntegerField,
+    Model,
+    Query,
+    SmallIntegerField,
+)
+
+from hub.db import database, transaction
+from hub.ingest.models import Event, Refund, RefundLine, RefundPayment, Sale, SaleLine
+
+
+class _Summary(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class SalesHour(_Summary):
+    """Sales and refunds of one shop hour at one terminal, members and walk-ins apart."""
+
+    day = CharField()  # YYYY-MM-DD, shop time
+    hour = SmallIntegerField()  # 0..23, shop time
+    store = CharField()
+    device = CharField()
+    member = BooleanField()  # a member was named on the sale
+    sales = IntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    items = BigIntegerField(default=0)
+    refunds = IntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("day", "hour", "store", "device", "member")
+
+
+class SalesProductDay(_Summary):
+    """One product's sales and refunds at one store on one day."""
+
+    day = CharField()
+    store = CharField()
+    sku = CharField()
+    name_zh = CharField(default="")  # the newest name the product was sold under
+    name_en = CharField(default="")
+    quantity = BigIntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    refunded_quantity = BigIntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("day", "store", "sku")
+
+
+class SalesPaymentDay(_Summary):
+    """Money taken and given back by one payment method at one store on one day."""
+
+    day = CharField()
+    store = CharField()
+    method = CharField()
+    payments = IntegerField(default=0)
+    amount_fen = BigIntegerField(default=0)
+    refunds = IntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("day", "store", "method")
+
+
+MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay]
+
+_HOUR_SUMS = ("sales", "total_fen", "items", "refunds", "refunded_fen")
+_PRODUCT_SUMS = ("quantity", "total_fen", "refunded_quantity", "refunded_fen")
+_PAYMENT_SUMS = ("payments", "amount_fen", "refunds", "refunded_fen")
+
+
+def local_day_hour(ts: str, tz: ZoneInfo) -> tuple[str, int]:
+    """The shop day and hour of a terminal timestamp (ISO with offset)."""
+    when = dt.datetime.fromisoformat(ts).astimezone(tz)
+    return when.date().isoformat(), when.hour
+
+
+@dataclass
+class Tally:
+    """Sums to add to the summary rows, keyed like the tables' primary keys."""
+
+    hours: dict[tuple[str, int, str, str, bool], list[int]] = field(default_factory=dict)
+    products: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
+    payments: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+
+    def add_sale(
+        self, sale: tuple[Any, ...], lines: list[tuple[Any, ...]], data: dict[str, Any], tz: ZoneInfo
+    ) -> None:
+        """Count a sale: ``sale`` and ``lines`` are :func:`hub.ingest.booking.sale_rows`' rows,
+        ``data`` the event's data (member and payments)."""
+        day, hour = local_day_hour(sale[5], tz)
+        store, device = sale[3], sale[2]
+        row = self.hours.setdefault((day, hour, store, device, bool(data.get("member_id"))), [0] * 5)
+        row[0] += 1
+        row[1] += sale[7]
+        row[2] += sale[9]
+        for _sale, _pos, sku, name_zh, name_en, _unit, quantity, total in lines:
+            item = self.products.setdefault((day, store, sku), ["", "", 0, 0, 0, 0])
+            item[0], item[1] = name_zh, name_en
+            item[2] += quantity
+            item[3] += total
+        for payment in data.get("payments", []):
+            pay = self.payments.setdefault((day, store, str(payment["method"])), [0] * 4)
+            pay[0] += 1
+            pay[1] += int(payment["amount_fen"])
+
+    def add_refund(
+        self,
+        refund: dict[str, Any],
+        member: bool,
+        lines: list[tuple[str, str, str, int, int]],
+        payments: list[tuple[str, int]],
+        tz: ZoneInfo,
+    ) -> None:
+        """Count a refund on its own day: ``lines`` are (sku, name_zh, name_en, quantity, fen),
+        ``payments`` (method, fen)."""
+        day, hour = local_day_hour(refund["refunded_at"], tz)
+        store = refund["store"]
+        row = self.hours.setdefault((day, hour, store, refund["device"], member), [0] * 5)
+        row[3] += 1
+        row[4] += refund["amount_fen"]
+        for sku, name_zh, name_en, quantity, fen in lines:
+            item = self.products.setdefault((day, store, sku), [name_zh, name_en, 0, 0, 0, 0])
+            item[4] += quantity
+            item[5] += fen
+        for method, fen in payments:
+            pay = self.payments.setdefault((day, store, method), [0] * 4)
+            pay[2] += 1
+            pay[3] += fen
+
+    def __bool__(self) -> bool:
+        return bool(self.hours or self.products or self.payments)
+
+
+def _upsert(
+    model: type[Model], keys: tuple[str, ...], sums: tuple[str, ...], rows: list[dict[str, Any]]
+) -> Query:
+    fields = model._meta.fields
+    update: dict[Any, Any] = {fields[name]: fields[name] + getattr(EXCLUDED, name) for name in sums}
+    if model is SalesProductDay:  # a renamed product shows under its newest name
+        update.update({fields[n]: getattr(EXCLUDED, n) for n in ("name_zh", "name_en")})
+    return (
+        model.insert_many(rows)
+        .on_conflict(conflict_target=[fields[k] for k in keys], update=update)
+        .returning(fields[keys[0]])
+    )
+
+
+# a booked Sale as the tuple hub.ingest.booking.sale_rows makes (same order as its SALE_COLUMNS)
+SALE_FIELDS = ("id", "event_id", "device", "store", "receipt_no", "sold_at", "day", "total_fen", "currency",
+               "item_count")  # fmt: skip
+_HOUR_KEYS = ("day", "hour", "store", "device", "member")
+_PRODUCT_KEYS = ("day", "store", "sku")
+_PAYMENT_KEYS = ("day", "store", "method")
+
+
+def _rows(keys: tuple[str, ...], values: tuple[str, ...], sums: dict[Any, list[Any]]) -> list[dict[str, Any]]:
+    return [
+        dict(zip(keys, key, strict=True)) | dict(zip(values, row, strict=True))
+        for key, row in sorted(sums.items())
+    ]
+
+
+def upserts(tally: Tally) -> list[Query]:
+    """The statements that add ``tally`` to the summary rows (empty tables skipped)."""
+    queries = []
+    if tally.hours:
+        rows = _rows(_HOUR_KEYS, _HOUR_SUMS, tally.hours)
+        queries.append(_upsert(SalesHour, _HOUR_KEYS, _HOUR_SUMS, rows))
+    if tally.products:
+        rows = _rows(_PRODUCT_KEYS, ("name_zh", "name_en", *_PRODUCT_SUMS), tally.products)
+        queries.append(_upsert(SalesProductDay, _PRODUCT_KEYS, _PRODUCT_SUMS, rows))
+    if tally.payments:
+        rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
+        queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))
+    return queries
+
+
+def write(tally: Tally) -> None:
+    """Add ``tally`` to the summary rows, in the caller's transaction."""
+    for query in upserts(tally):
+        query.execute()
+
+
+def rebuild(tz: ZoneInfo, db: Database | None = None) -> int:
+    """Recompute every summary row from the booked sales and refunds; return the sales counted.
+
+    For a database whose sales were booked before the summary tables existed (``hub serve`` runs
+    it at start when the tables are empty and sales are not); one transaction, in chunks.
+    """
+    target = db or database.obj
+    counted = 0
+    with transaction(target):
+        for model in MODELS:
+            model.delete().execute()
+        last = ""
+        while True:
+            chunk = list(
+                Sale.select(Sale, Event.body).join(Event).where(Sale.id > last).order_by(Sale.id).limit(2000)
+            )
+            if not chunk:
+                break
+            tally = Tally()
+            lines: dict[str, list[tuple[Any, ...]]] = {}
+            for line in (
+                SaleLine.select().where(SaleLine.sale.in_([s.id for s in chunk])).order_by(SaleLine.id)
+            ):
+                lines.setdefault(line.sale_id, []).append(
+                    (line.sale_id, line.position, line.sku, line.name_zh, line.name_en, line.unit_price_fen,
+                     line.quantity, line.total_fen)
+                )  # fmt: skip
+            for sale in chunk:
+                row = tuple(getattr(sale, name) for name in SALE_FIELDS)
+                tally.add_sale(row, lines.get(sale.id, []), json.loads(sale.event.body)["data"], tz)
+            write(tally)
+            counted += len(chunk)
+            last = chunk[-1].id
+        tally = Tally()
+        for refund in Refund.select().order_by(Refund.id):
+            sale = Sale.get_by_id(refund.sale_id)
+            member = bool(json.loads(Event.get_by_id(sale.event_id).body)["data"].get("member_id"))
+            sold = {line.position: line for line in SaleLine.select().where(SaleLine.sale == sale)}
+            taken = [
+                (
+                    sold[x.position].sku,
+                    sold[x.position].name_zh,
+                    sold[x.position].name_en,
+                    x.quantity,
+                    x.total_fen,
+                )
+                for x in RefundLine.select().where(RefundLine.refund == refund)
+            ]
+            paid = [
+                (p.method, p.amount_fen) for p in RefundPayment.select().where(RefundPayment.refund == refund)
+            ]
+            record = {"refunded_at": refund.refunded_at, "store": refund.store, "device": refund.device,
+                      "amount_fen": refund.amount_fen}  # fmt: skip
+            tally.add_refund(record, member, taken, paid, tz)
+        write(tally)
+    return counted
+
+
+def ensure(tz: ZoneInfo) -> int:
+    """Rebuild the summary when it is empty but sales are booked (a hub upgraded to this version)."""
+    if SalesHour.select().exists() or not Sale.select().exists():
+        return 0
+    return rebuild(tz)

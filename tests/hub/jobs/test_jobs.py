@@ -1,0 +1,232 @@
+"""The hub's scheduled jobs over a simulated month (clock injected, one check a day), and two
+runners racing for one period. Members and sales come from real terminal databases through the
+real ingest; every test runs on SQLite and on PostgreSQL.
+"""
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hub.campaigns import runs as campaigns
+from hub.ingest.batch import ingest_batch
+from hub.jobs import catalog, runner
+from hub.jobs.models import JobRun
+from hub.members import ledger as loyalty
+from hub.members.models import CampaignMember, HubCoupon, HubLedgerEntry, HubMember
+from hub.messaging import queue as messages
+from hub.messaging.models import MemberMessage
+from kiosk.domain.cart import Cart
+from kiosk.domain.loyalty import (
+    POINTS,
+    EarnContext,
+    Kind,
+    LoyaltyRules,
+    MemberPayment,
+    price_cart,
+    sale_ledger,
+)
+from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target, in_holdout
+from kiosk.domain.loyalty.rules import ExpiryRule
+from kiosk.store import members
+from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
+from kiosk.sync.schema import batch
+from tests.hub.members.test_loyalty import CONSENT, KEY, RICE, TZ, on_terminal
+
+DAY1 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=TZ)
+RULES = LoyaltyRules(expiry=ExpiryRule(months=1, remind_days=7))
+GIFT = CouponTemplate(
+    kind="threshold", name_zh="生日满50减10", min_spend_fen=5000, off_fen=1000, valid_days=30
+)
+
+
+def held_out_member() -> str:
+    """A member id the birthday campaign's 10% holdout draws (found, not assumed)."""
+    return next(f"m-h{n}" for n in range(1000) if in_holdout("c-birthday", f"m-h{n}", 10))
+
+
+def received_member() -> str:
+    return next(f"m-b{n}" for n in range(1000) if not in_holdout("c-birthday", f"m-b{n}", 10))
+
+
+@pytest.fixture(autouse=True)
+def hub_rules() -> Iterator[None]:
+    loyalty.configure(RULES, KEY)
+    yield
+    loyalty.configure(LoyaltyRules(), None)
+
+
+def member_sale(terminal: Terminal, member_id: str, sale_id: str, when: dt.datetime) -> None:
+    """One bag of rice (¥50) sold to ``member_id`` at ``when``, paid in cash."""
+    priced = price_cart(Cart().add(RICE, 1), (), when, member_id)
+    stamp = members.new_stamp(terminal, when)
+    earned, entries = sale_ledger(
+        member_id, sale_id, priced, MemberPayment(), RULES, EarnContext(day=when.date()), stamp
+    )
+    sale = members.MemberSale(member_id, sale_id, priced, tuple(entries), earned.points)
+    commit_sale(
+        Cart().add(RICE, 1), [PaymentIntent("cash", priced.total_fen)], terminal, when, sale_id, member=sale
+    )
+
+
+def shop(terminal: Terminal) -> None:
+    """m-1 earns 500 points on day 1 and is born on 15 December; the dormant one shopped weekly
+    until 10 November; the held-out one is also born on 15 December."""
+    born = dt.date(1990, 12, 15)
+    start = DAY1 - dt.timedelta(days=60)
+    members.register_member(
+        KEY, terminal, start, "13800000001", CONSENT, birthday=born, member_id=received_member()
+    )
+    members.register_member(KEY, terminal, start, "13800000002", CONSENT, member_id="m-dormant")
+    members.register_member(
+        KEY, terminal, start, "13800000003", CONSENT, birthday=born, member_id=held_out_member()
+    )
+    stamp = members.new_stamp(terminal, DAY1)
+    gift = stamp.entry(member_id=received_member(), account=POINTS, kind=Kind.ADJUST, amount=500)
+    members.adjust(terminal, DAY1, [gift], "opening gift")
+    for n, day in enumerate((20, 27, 34, 41)):  # 20 Oct, 27 Oct, 3 Nov, 10 Nov: a weekly shopper
+        member_sale(
+            terminal,
+            "m-dormant",
+            f"s-{n}",
+            dt.datetime(2026, 10, 1, 11, tzinfo=TZ) + dt.timedelta(days=day - 1),
+        )
+
+
+def ingest(device: str, events: list) -> None:  # type: ignore[type-arg]
+    ingest_batch(f"pos/{device}/up/events", batch(device, events), DAY1, TZ)
+
+
+def campaign(campaign_id: str, trigger: str, greeting: str = "") -> None:
+    spec = CampaignSpec(
+        name_zh=campaign_id, coupon=GIFT, target=Target(kind="all"), trigger=trigger, greeting_zh=greeting
+    )
+    campaigns.create_campaign(spec, "owner", DAY1 - dt.timedelta(days=1), campaign_id=campaign_id)
+
+
+def test_a_simulated_month_runs_every_job_once_a_day(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    campaign("c-birthday", "birthday", greeting="生日快乐！送您一张满50减10券。")
+    campaign("c-winback", "winback")
+    for member_id in (received_member(), held_out_member(), "m-dormant"):
+        messages.set_consent(member_id, True, "marketing-2026-12", "kiosk", "member", DAY1)
+    jobs = catalog.all_jobs()
+    jobs = [j for j in jobs if j.name != "backup"]  # the backup job has its own test
+    for day in range(32):  # 1 December 2026 to 1 January 2027, one check at 10:00 each day
+        now = DAY1 + dt.timedelta(days=day)
+        outcomes = runner.run_due(jobs, runner.JobContext(now, TZ, data_dir=tmp_path))
+        assert sorted(o.status for o in outcomes) == ["ok"] * len(jobs), (now, outcomes)
+        assert runner.run_due(jobs, runner.JobContext(now + dt.timedelta(hours=1), TZ)) == []
+
+    assert JobRun.select().count() == 32 * len(jobs)
+    expired = HubLedgerEntry.select().where(HubLedgerEntry.kind == Kind.EXPIRE)
+    # the dormant member's points (earned 20 Oct to 10 Nov, one month each): two overdue lots on
+    # the first check, then each on its day; m-1's 500 of 1 December on 1 January
+    assert sorted((e.at[:10], e.member_id, e.amount) for e in expired) == [
+        ("2026-12-01", "m-dormant", -50),
+        ("2026-12-01", "m-dormant", -50),
+        ("2026-12-03", "m-dormant", -50),
+        ("2026-12-10", "m-dormant", -50),
+        ("2027-01-01", received_member(), -500),
+    ]
+    reminders = MemberMessage.select().where(MemberMessage.kind == "expiry_reminder")
+    assert sorted((str(m.queued_at)[:10], m.member_id, m.channel) for m in reminders) == [
+        ("2026-12-01", "m-dormant", "email"),  # 50 points on 3 December (the 10 December lot is 9 days off)
+        ("2026-12-01", "m-dormant", "sms"),
+        ("2026-12-03", "m-dormant", "email"),  # the 10 December lot comes within 7 days
+        ("2026-12-03", "m-dormant", "sms"),
+        ("2026-12-25", received_member(), "email"),
+        ("2026-12-25", received_member(), "sms"),
+    ]
+    mine = reminders.where(MemberMessage.member_id == received_member()).first()
+    assert mine.body_zh == "您有 500 积分将于 1月1日 过期，欢迎到店使用。"
+
+    birthday = HubCoupon.select().where(HubCoupon.campaign_id == "c-birthday")
+    assert [(c.member_id, str(c.issued_at)[:10]) for c in birthday] == [(received_member(), "2026-12-15")]
+    groups = CampaignMember.select().where(CampaignMember.campaign_id == "c-birthday")
+    assert sorted((g.member_id, g.occasion, g.group) for g in groups) == sorted(
+        [(received_member(), "2026", "target"), (held_out_member(), "2026", "holdout")]
+    )
+    greetings = MemberMessage.select().where(MemberMessage.kind == "campaign:c-birthday")
+    assert sorted(m.member_id for m in greetings) == [received_member()] * 2  # email and SMS, not the holdout
+    assert MemberMessage.select().where(MemberMessage.member_id == held_out_member()).count() == 0
+
+    winback = HubCoupon.select().where(HubCoupon.campaign_id == "c-winback")
+    assert [(c.member_id, str(c.issued_at)[:10]) for c in winback] == [("m-dormant", "2026-12-01")]
+    occasions = CampaignMember.select().where(CampaignMember.campaign_id == "c-winback")
+    assert [(g.member_id, g.occasion) for g in occasions] == [("m-dormant", "after:2026-11-10")]
+
+
+def test_no_marketing_consent_no_message(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    messages.set_consent(received_member(), False, "marketing-2026-12", "my-data", "member", DAY1)
+    when = dt.datetime(2026, 12, 26, 10, tzinfo=TZ)
+    outcome = runner.run_job(catalog.job_named("expiry_reminders"), runner.JobContext(when, TZ))
+    assert (outcome.status, outcome.result.figures if outcome.result else None) == (
+        "ok",
+        {"reminders": 1, "queued": 0},
+    )
+    assert MemberMessage.select().count() == 0
+
+
+def test_two_runners_racing_run_a_period_once(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    job = catalog.job_named("points_expiry")
+    when = dt.datetime(2027, 1, 1, 10, tzinfo=TZ)
+    start = threading.Barrier(2)
+    outcomes: list[runner.Outcome] = []
+
+    def race() -> None:
+        start.wait()
+        try:
+            outcomes.append(runner.run_job(job, runner.JobContext(when, TZ)))
+        finally:
+            hub_db.close()  # this thread's own connection
+
+    threads = [threading.Thread(target=race) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(o.status for o in outcomes) == ["ok", "taken"]
+    # m-1's lot and the dormant member's four, each written once
+    assert HubLedgerEntry.select().where(HubLedgerEntry.kind == Kind.EXPIRE).count() == 5
+    assert [(r.job, r.period, r.status, r.attempts) for r in JobRun.select()] == [
+        ("points_expiry", "2027-01-01", "ok", 1)
+    ]
+
+
+def test_a_failed_job_is_retried_then_shown(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    calls: list[str] = []
+
+    def broken(ctx: runner.JobContext) -> runner.JobResult:
+        calls.append(ctx.now.isoformat())
+        raise RuntimeError("printer on fire")
+
+    job = runner.Job("broken", "坏任务", "Broken", broken, hour=3)
+    for minute in range(5):
+        runner.run_due([job], runner.JobContext(DAY1 + dt.timedelta(minutes=minute), TZ))
+    assert len(calls) == runner.MAX_ATTEMPTS
+    [failed] = runner.failed_jobs()
+    assert (failed.job, failed.period, failed.status, failed.attempts, failed.summary) == (
+        "broken",
+        "2026-12-01",
+        "failed",
+        3,
+        "RuntimeError: printer on fire",
+    )
+
+
+def test_a_dry_run_changes_nothing(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    when = dt.datetime(2027, 1, 1, 10, tzinfo=TZ)
+    outcome = runner.run_job(catalog.job_named("points_expiry"), runner.JobContext(when, TZ, dry_run=True))
+    assert (outcome.status, outcome.summary) == (
+        "dry-run",
+        "2 位会员 700 积分过期 / 700 points expired for 2 members",
+    )
+    assert HubLedgerEntry.select().where(HubLedgerEntry.kind == Kind.EXPIRE).count() == 0
+    assert JobRun.select().count() == 0
+    assert HubMember.select().count() == 3
