@@ -16,52 +16,15 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from hub.accounts import sessions as hub_sessions
 from hub.accounts import users
 from hub.web import auth
-from hub.web.pages import form_fields, language
+from hub.web.i18n import t
+from hub.web.pages import TEMPLATES, form_fields, language
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # per client address: this many failed logins or setup codes in WINDOW_S answer 429 for a while
 ADDRESS_TRIES, WINDOW_S = 20, 600.0
-
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh": "会员收银 · 总部看板", "en": "Member Kiosk · Hub dashboard"},
-    "switch": {"zh": "English", "en": "中文"},
-    "login": {"zh": "登录", "en": "Sign in"},
-    "name": {"zh": "账号", "en": "Account"},
-    "password": {"zh": "密码", "en": "Password"},
-    "password2": {"zh": "再次输入密码", "en": "Password again"},
-    "wrong": {"zh": "账号或密码不正确。", "en": "Wrong account or password."},
-    "locked": {
-        "zh": "密码错误次数过多，账号已暂时锁定，请 {s} 秒后再试。",
-        "en": "Too many wrong passwords: the account is locked. Try again in {s} s.",
-    },
-    "busy": {
-        "zh": "此设备尝试次数过多，请 10 分钟后再试。",
-        "en": "Too many attempts from this device. Try again in 10 minutes.",
-    },
-    "setup": {"zh": "首次设置：创建店主账号", "en": "First run: create the owner's account"},
-    "setup_intro": {
-        "zh": "总部还没有店主账号。请输入总部数据目录中 setup-code 文件里的设置码"
-        "（hub serve 启动时会提示其位置），然后设置店主的账号和密码（至少 10 个字符）。",
-        "en": "This hub has no owner yet. Enter the code from the setup-code file in the hub's data "
-        "directory (hub serve prints where it is), then choose the owner's account name and a password "
-        "(10 characters or more).",
-    },
-    "code": {"zh": "设置码", "en": "Setup code"},
-    "wrong_code": {"zh": "设置码不正确。", "en": "Wrong setup code."},
-    "mismatch": {"zh": "两次输入的密码不一致。", "en": "The two passwords differ."},
-    "create": {"zh": "创建并登录", "en": "Create and sign in"},
-    "logout": {"zh": "退出登录", "en": "Sign out"},
-}
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    """``key`` in ``lang`` with ``values`` filled in."""
-    return TEXT[key][lang].format(**values)
 
 
 class AddressLimiter:
@@ -115,8 +78,7 @@ def router(data_dir: Path) -> APIRouter:
         return request.client.host if request.client else "?"
 
     def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        lang = language(request)
-        context = {"lang": lang, "t": lambda key: text(key, lang), "public": True, **context}
+        context = {"public": True, **context}
         return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
     @routes.get("/login", response_class=HTMLResponse, response_model=None, dependencies=public)
@@ -132,15 +94,14 @@ def router(data_dir: Path) -> APIRouter:
         lang, target = language(request), safe_next(form.get("next", "/"))
         name = form.get("name", "").strip()
         if limiter.blocked(address(request)):
-            return page(request, "login.html", 429, next=target, name=name, problem=text("busy", lang))
+            return page(request, "login.html", 429, next=target, name=name, problem=t("login_busy", lang))
         now = dt.datetime.now(dt.UTC)
         try:
             account = users.login(name, form.get("password", ""), now, address(request))
         except users.LoginRefused as refused:
             limiter.failed(address(request))
-            problem = (
-                text("locked", lang, s=refused.retry_after) if refused.retry_after else text("wrong", lang)
-            )
+            wait = refused.retry_after
+            problem = t("login_locked", lang, s=wait) if wait else t("login_wrong", lang)
             return page(request, "login.html", 401, next=target, name=name, problem=problem)
         token, _ = hub_sessions.start(account, now)
         if account.role == "manager" and target == "/":
@@ -172,13 +133,13 @@ def router(data_dir: Path) -> APIRouter:
         form = await form_fields(request)
         lang, name = language(request), form.get("name", "").strip()
         if limiter.blocked(address(request)):
-            return page(request, "setup.html", 429, name=name, problem=text("busy", lang))
+            return page(request, "setup.html", 429, name=name, problem=t("login_busy", lang))
         expected = code_file.read_text().strip()
         if not hmac.compare_digest(form.get("code", "").strip().encode(), expected.encode()):
             limiter.failed(address(request))
-            return page(request, "setup.html", 403, name=name, problem=text("wrong_code", lang))
+            return page(request, "setup.html", 403, name=name, problem=t("setup_wrong_code", lang))
         if form.get("password", "") != form.get("password2", ""):
-            return page(request, "setup.html", 422, name=name, problem=text("mismatch", lang))
+            return page(request, "setup.html", 422, name=name, problem=t("setup_mismatch", lang))
         now = dt.datetime.now(dt.UTC)
         try:
             account = users.add(name, "owner", form.get("password", ""), f"setup:{address(request)}", now)

@@ -21,6 +21,7 @@ from kiosk.domain.money import format_fen
 from kiosk.domain.refunds import Pick, RefundRefused
 from kiosk.payments import PaymentResult, RefundRequest
 from kiosk.store import receipts, refunds
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class RefundFlow:
         """The staff menu's Refund: the PIN again (money goes out), then the sale list."""
         from kiosk.screens.popups import PinPopup
 
-        PinPopup.ask(self, title="refund_pin_title", body=("refund_pin_body", {}), approved=self.open_refund)
+        PinPopup.ask(
+            self, title=N_("refund_pin_title"), body=(N_("refund_pin_body"), {}), approved=self.open_refund
+        )
 
     def open_refund(self, staff: str) -> None:
         """Show the recent sales to refund from, for ``staff``."""
@@ -54,7 +57,7 @@ class RefundFlow:
         """A receipt's QR or number scanned on the refund screen."""
         sale = refunds.find_sale(code)
         if sale is None:
-            self._say("refund_no_such_receipt", error=True, code=code)
+            self._say(N_("refund_no_such_receipt"), error=True, code=code)
             return
         self.refund_choose_sale(sale.id)
 
@@ -91,11 +94,11 @@ class RefundFlow:
         try:
             plan = self.refund_plan()
         except RefundRefused as exc:
-            self._say("refund_refused", error=True, zh=exc.zh, en=exc.en)
+            self._say(N_("refund_refused"), error=True, reason={"zh": exc.zh, "en": exc.en})
             plan = None
         screen.show_plan(plan)
         if plan is None:
-            self._say("refund_choose_items")
+            self._say(N_("refund_choose_items"))
         else:
             self.message = ""
 
@@ -116,10 +119,10 @@ class RefundFlow:
             self._store_refund(plan, {})
             return
         if self.payments is None:
-            self._say("refund_gateway_missing", error=True)
+            self._say(N_("refund_gateway_missing"), error=True)
             return
         self.payment_busy = True
-        self._say("refund_working")
+        self._say(N_("refund_working"))
         refund_id, provider = self.refund_id, self.payments
 
         def work() -> None:
@@ -140,7 +143,7 @@ class RefundFlow:
         refused = [r for _, r in results if not r.approved]
         if refused:
             log.warning("gateway refused refund %s: %s", refund_id, [r.reason for r in refused])
-            self._say("refund_gateway_declined", error=True, reason=", ".join(r.reason for r in refused))
+            self._say(N_("refund_gateway_declined"), error=True, reason=", ".join(r.reason for r in refused))
             return
         if refund_id == self.refund_id:
             self._store_refund(plan, {index: r.reference for index, r in results})
@@ -153,7 +156,7 @@ class RefundFlow:
                 gateway_refs=refs,
             )  # fmt: skip
         except RefundRefused as exc:
-            self._say("refund_refused", error=True, zh=exc.zh, en=exc.en)
+            self._say(N_("refund_refused"), error=True, reason={"zh": exc.zh, "en": exc.en})
             return
         if plan.cash_fen:
             self.open_drawer()
@@ -167,4 +170,4 @@ class RefundFlow:
             }
         self.refund_view = None
         self.root.get_screen("refund").show_done(refunds.refundable(stored.sale_id))
-        self._say("refund_done", amount=format_fen(stored.amount_fen), cash=cash)
+        self._say(N_("refund_done"), amount=format_fen(stored.amount_fen), cash=cash)

@@ -15,6 +15,7 @@ from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
 from kiosk.store import audit, receipts, staff_clock
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,8 @@ class StaffFlow:
 
         PinPopup.ask(
             self,
-            title="clock_title",
-            body=("clock_body", {}),
+            title=N_("clock_title"),
+            body=(N_("clock_body"), {}),
             approved=lambda staff: self.clock_staff(staff, "pin"),
         )
 
@@ -56,7 +57,7 @@ class StaffFlow:
         """Clock ``staff`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
         name = self.settings.attendant_name if staff == self.settings.attendant_id else staff
         entry = staff_clock.clock(self.terminal, self.now(), staff, name, method)
-        key = "clocked_in" if entry.direction == "in" else "clocked_out"
+        key = N_("clocked_in") if entry.direction == "in" else N_("clocked_out")
         self._say(key, name=name, time=entry.at.strftime("%H:%M"))
 
     def open_staff_menu(self) -> None:
@@ -65,8 +66,8 @@ class StaffFlow:
 
         PinPopup.ask(
             self,
-            title="staff_check_title",
-            body=("staff_check_body", {}),
+            title=N_("staff_check_title"),
+            body=(N_("staff_check_body"), {}),
             approved=lambda staff: StaffMenu.open_for(self, staff),
         )
 
@@ -84,7 +85,7 @@ class StaffFlow:
             for each in self.cart.lines
         )
         self.set_cart(Cart(lines))
-        self._say("price_changed", name=names(line.product), price=format_fen(price_fen))
+        self._say(N_("price_changed"), name=names(line.product), price=format_fen(price_fen))
 
     def void_line(self, sku: str, staff: str) -> None:
         """An attendant removes a line; audited."""
@@ -96,14 +97,14 @@ class StaffFlow:
         """An attendant voids the whole sale before any money is taken; audited."""
         paid = sum(t.amount_fen for t in self.tenders)
         if paid:
-            self._say("void_blocked", error=True, paid=format_fen(paid))
+            self._say(N_("void_blocked"), error=True, paid=format_fen(paid))
             return
         audit.record_action(
             self.terminal, self.now(), "void", staff,
             {"scope": "sale", "total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
         )  # fmt: skip
         self.reset()
-        self._say("sale_voided")
+        self._say(N_("sale_voided"))
 
     def open_reprint_list(self, staff: str) -> None:
         """The staff menu's reprint: the last sales and every receipt that has not printed."""
@@ -131,20 +132,20 @@ class StaffFlow:
         if queue_.state in PRINTER_PROBLEMS:
             self._printer_problem(queue_.state)
         else:
-            self._say("reprint_queued", receipt_no=receipt_no)
+            self._say(N_("reprint_queued"), receipt_no=receipt_no)
 
     def staff_open_drawer(self, staff: str) -> None:
         """An attendant opens the drawer outside a sale; audited."""
         audit.record_action(self.terminal, self.now(), "drawer_open", staff, {})
         self.open_drawer()
-        self._say("drawer_opened")
+        self._say(N_("drawer_opened"))
 
     def open_top_up(self, staff: str) -> None:
         """会员充值: the amounts with their bonus (充¥100 送¥20) and a custom amount, for the member shown."""
         from kiosk.screens.popups import TopUpPopup
 
         if self.member is None or self.members is None:
-            self._say("top_up_no_member", error=True)
+            self._say(N_("top_up_no_member"), error=True)
             return
         TopUpPopup.open_for(self, staff, self.members.bonus_tiers())
 
@@ -154,18 +155,21 @@ class StaffFlow:
 
         member = self.member
         if member is None or self.members is None:
-            self._say("top_up_no_member", error=True)
+            self._say(N_("top_up_no_member"), error=True)
             return
         try:
             split, self.member = self.members.top_up(member, amount_fen, staff)
         except LoyaltyError as exc:  # a zero amount: nothing taken, nothing stored
             log.info("top-up refused: %s", exc)
-            self._say("top_up_invalid", error=True)
+            self._say(N_("top_up_invalid"), error=True)
             return
         self.open_drawer()
         balance = format_fen(self.member.stored_value_fen)
         self._say(
-            "topped_up", amount=format_fen(split.principal), bonus=format_fen(split.bonus), balance=balance
+            N_("topped_up"),
+            amount=format_fen(split.principal),
+            bonus=format_fen(split.bonus),
+            balance=balance,
         )
         if self.print_queue is not None:
             self.queue_receipt(self._top_up_slip(self.member, split.principal, split.bonus))

@@ -15,6 +15,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.domain.money import format_fen
 from kiosk.screens.base import load_kv
+from kiosk.translations import N_
 
 
 class KioskPopup(ModalView):
@@ -112,7 +113,7 @@ class PinPopup(KioskPopup):
         staff = App.get_running_app().check_pin(self.entry)
         self.entry = ""
         if staff is None:
-            self.error_key = "pin_wrong"
+            self.error_key = N_("pin_wrong")
             return
         self.dismiss()
         self.approved_callback(staff)
@@ -143,7 +144,7 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         PinPopup.ask_amount(
             app,
-            ("new_price_title", {"name": self.line_names}),
+            (N_("new_price_title"), {"name": self.line_names}),
             lambda fen: app.override_price(sku, fen, staff),
         )
 
@@ -223,7 +224,7 @@ class TopUpPopup(KioskPopup):
             again = TopUpPopup.open_for(app, staff, tiers)
             again.choose(fen)
 
-        PinPopup.ask_amount(app, ("top_up_amount_title", {}), typed)
+        PinPopup.ask_amount(app, (N_("top_up_amount_title"), {}), typed)
 
     def back(self) -> None:
         """Pick another amount."""
