@@ -5,7 +5,18 @@ its area (``hub.web.auth``); a role or a token grants a set of permissions. Mana
 limited to their own stores' members and figures (``Principal.stores``).
 """
 
-AREAS = ("reports", "finance", "members", "campaigns", "catalog", "fleet", "rules", "staff", "accounts")
+AREAS = (
+    "reports",
+    "finance",
+    "members",
+    "campaigns",
+    "catalog",
+    "fleet",
+    "rules",
+    "staff",
+    "jobs",
+    "accounts",
+)
 
 ROLES: dict[str, dict[str, str]] = {
     # the owner runs the business: everything, including accounts, devices and the audit log

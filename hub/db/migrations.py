@@ -33,7 +33,7 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
-from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _0001_initial(db: Database) -> None:
 
 def _0002_report_summary(db: Database) -> None:
     # new tables: created from their models (hub serve fills them from the booked sales)
-    db.create_tables(REPORT_MODELS, safe=True)
+    db.create_tables([SalesHour, SalesProductDay, SalesPaymentDay], safe=True)
 
 
 def _0003_jobs_and_messages(db: Database) -> None:
@@ -101,7 +101,12 @@ def _0003_jobs_and_messages(db: Database) -> None:
     db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
 
 
-def _0004_accounts_and_audit_chain(db: Database) -> None:
+def _0004_product_month(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesProductMonth], safe=True)
+
+
+def _0005_accounts_and_audit_chain(db: Database) -> None:
     # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
     # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
     db.create_tables(ACCOUNT_MODELS, safe=True)
@@ -115,10 +120,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
+    (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (
-        4,
+        5,
         "accounts, sessions, API tokens; the owner's audit log as a hash chain",
-        _0004_accounts_and_audit_chain,
+        _0005_accounts_and_audit_chain,
     ),
 ]
 

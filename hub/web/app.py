@@ -18,6 +18,7 @@ from hub.web import auth
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
 from hub.web import finance as finance_web
+from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
@@ -38,12 +39,14 @@ def create_app(
     device_auth: member_snapshot_api.DeviceAuth | None = None,
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
+    ``clock`` pins the jobs page's time.
     """
     # the API description is served to signed-in callers only (below), never to anyone who asks
     app = FastAPI(title="Member Kiosk hub", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None)
@@ -72,6 +75,7 @@ def create_app(
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))
+    add(jobs_web.router(tz, data_dir, clock), auth.SignedIn("jobs"))
     add(audit_web.router(tz), auth.SignedIn("accounts"))
     app.include_router(login_web.router(data_dir))  # rules per route: login is public, logout is not
 

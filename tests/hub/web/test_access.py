@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from hub.accounts.models import Session
 from hub.accounts.roles import role_permissions
 from hub.api.member_snapshot import DeviceAuth
 from hub.devtools.loyalty_story import LI, TZ, ZHANG, seed
+from hub.members import ledger as loyalty
 from hub.members.models import HubMember
 from hub.web.app import create_app
 from hub.web.auth import COOKIE, Public, SignedIn, Terminal, declared_routes
+from kiosk.domain.loyalty import LoyaltyRules
 
 # a value for every path parameter the hub has: none of these exists, so nothing real is touched
 PARAMS = {
@@ -22,6 +25,12 @@ PARAMS = {
     "sku": "NOSKU", "version": "0.0.0", "name": "x.whl", "receipt_no": "S09-K09-1",
     "token": "not-a-token", "device": "K09",
 }  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def reset_rules() -> Iterator[None]:
+    yield
+    loyalty.configure(LoyaltyRules(), None)  # the loyalty story's seed installs its own rules
 
 
 def routes(app):  # type: ignore[no-untyped-def]
