@@ -33,6 +33,7 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,12 @@ def _0004_product_month(db: Database) -> None:
     db.create_tables([SalesProductMonth], safe=True)
 
 
-def _0005_accounts_and_audit_chain(db: Database) -> None:
+def _0005_settlement_rules(db: Database) -> None:
+    # a new table: every store is direct-run until the owner says otherwise
+    db.create_tables(SETTLEMENT_MODELS, safe=True)
+
+
+def _0006_accounts_and_audit_chain(db: Database) -> None:
     # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
     # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
     db.create_tables(ACCOUNT_MODELS, safe=True)
@@ -121,10 +127,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
+    (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
     (
-        5,
+        6,
         "accounts, sessions, API tokens; the owner's audit log as a hash chain",
-        _0005_accounts_and_audit_chain,
+        _0006_accounts_and_audit_chain,
     ),
 ]
 

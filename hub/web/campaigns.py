@@ -105,6 +105,12 @@ def describe_validity(c: CouponTemplate, tz: ZoneInfo, lang: str) -> str:
     return f"{first} – {last}"
 
 
+def _percentage_points(share: float, lang: str) -> str:
+    """A difference of two rates: +2.5 个百分点 / +2.5 pp."""
+    value = f"{share * 100:+.1f}"
+    return i18n.t("percentage_points", lang, value=value)
+
+
 class FormError(Exception):
     """A campaign form that does not make a campaign; ``problems`` are bilingual lines."""
 
@@ -285,7 +291,7 @@ def router(tz: ZoneInfo) -> APIRouter:
             "holdout_percent": spec.holdout_percent,
             "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
             "pct": lambda share: f"{share * 100:.1f}%",
-            "pts": lambda share: f"{share * 100:+.1f} pp" if lang == "en" else f"{share * 100:+.1f} 个百分点",
+            "pts": lambda share: _percentage_points(share, lang),
             "yuan": _yuan,
         }
         return TEMPLATES.TemplateResponse(request, "campaign_results.html", context)

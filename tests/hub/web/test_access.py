@@ -238,3 +238,16 @@ def test_an_id_beyond_64_bits_is_a_clear_422_not_a_500(hub_db, signed_in) -> Non
         answer = client.post(path.format(2**64), json={"note": "x", "by": "x"})
         assert answer.status_code == 422, path
         assert client.post(path.format(0), json={"note": "x", "by": "x"}).status_code == 422, path
+
+
+def test_every_posted_form_carries_the_csrf_token() -> None:
+    templates = Path(__file__).parents[3] / "hub" / "web" / "templates"
+    # the public forms: signing in and the member's PIN have no session to ride on
+    public = {"login.html", "setup.html", "my_data.html"}
+    missing = []
+    for page in sorted(templates.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for form in re.finditer(r'<form[^>]*method="post"[^>]*>(.{0,400})', text, re.S):
+            if page.name not in public and 'name="csrf"' not in form.group(1):
+                missing.append(f"{page.name}: {form.group(0)[:80]}")
+    assert missing == []

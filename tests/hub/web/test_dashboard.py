@@ -70,6 +70,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
     assert nav == [
         ("/?lang=en", "Dashboard"),
         ("/reports?lang=en", "Reports"),
+        ("/finance?lang=en", "Finance"),
         ("/catalog?lang=en", "Catalog"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
