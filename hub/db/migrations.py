@@ -23,7 +23,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from peewee import CharField, Database, Field, IntegerField, Model, OperationalError, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    Field,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+    TextField,
+)
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
@@ -112,7 +121,12 @@ def _0005_settlement_rules(db: Database) -> None:
     db.create_tables(SETTLEMENT_MODELS, safe=True)
 
 
-def _0006_accounts_and_audit_chain(db: Database) -> None:
+def _0006_message_email(db: Database) -> None:
+    # the e-mail address a member gives with their marketing consent (encrypted), for the email channel
+    add_column(db, "marketing_consent", "email_enc", TextField(default=""))
+
+
+def _0007_accounts_and_audit_chain(db: Database) -> None:
     # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
     # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
     db.create_tables(ACCOUNT_MODELS, safe=True)
@@ -128,10 +142,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
+    (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
     (
-        6,
+        7,
         "accounts, sessions, API tokens; the owner's audit log as a hash chain",
-        _0006_accounts_and_audit_chain,
+        _0007_accounts_and_audit_chain,
     ),
 ]
 
