@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import campaign, device, jobs, member, release, rules, serve, sync
+from hub.commands import backup, campaign, device, jobs, member, release, rules, serve, sync
 
 
 @click.group()
@@ -20,6 +20,8 @@ def main(verbose: bool) -> None:
 for group in (campaign.campaign, device.device, jobs.jobs, member.member, release.release, rules.rules):
     main.add_command(group)
 main.add_command(serve.serve)
+for command in (backup.backup, backup.backup_key, backup.restore):
+    main.add_command(command)
 main.add_command(serve.db_migrate)
 sync.register(main)
 

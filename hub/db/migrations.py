@@ -23,7 +23,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from peewee import CharField, Database, Field, IntegerField, Model, OperationalError, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    Field,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+    TextField,
+)
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.db.backup import backup_database, backup_name
@@ -110,12 +119,18 @@ def _0005_settlement_rules(db: Database) -> None:
     db.create_tables(SETTLEMENT_MODELS, safe=True)
 
 
+def _0006_message_email(db: Database) -> None:
+    # the e-mail address a member gives with their marketing consent (encrypted), for the email channel
+    add_column(db, "marketing_consent", "email_enc", TextField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
+    (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
 ]
 
 
