@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import audit, campaign, device, jobs, member, release, rules, serve, sync, user
+from hub.commands import audit, backup, campaign, device, jobs, member, release, rules, serve, sync, user
 
 
 @click.group()
@@ -30,6 +30,8 @@ for group in (
 ):
     main.add_command(group)
 main.add_command(serve.serve)
+for command in (backup.backup, backup.backup_key, backup.restore):
+    main.add_command(command)
 main.add_command(serve.db_migrate)
 sync.register(main)
 
