@@ -113,8 +113,11 @@ def tr(key: str, lang: str, **values: object) -> str:
 
 
 def bilingual(key: str, **values: object) -> dict[str, str]:
-    """``key`` in Chinese and in English, as the ``{"zh": ..., "en": ...}`` texts screens carry."""
-    return {lang: CATALOG.text(key, lang).format(**values) for lang in ("zh", "en")}
+    """``key`` in Chinese and in English, as the ``{"zh": ..., "en": ...}`` texts screens carry.
+
+    A value may itself be a ``{"zh": ..., "en": ...}`` text: each language takes its own.
+    """
+    return {lang: CATALOG.text(key, lang).format(**localise(values, lang)) for lang in ("zh", "en")}
 
 
 def ntr(key: str, plural_key: str, n: int, lang: str, **values: object) -> str:
