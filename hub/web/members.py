@@ -183,9 +183,8 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         q = request.query_params
         chosen = {k: (q.get(k) or "").strip() for k in FILTERS}
         found, segments, groups = _find(chosen, today())
-        # a manager sees the members of their own stores only
         if (stores := visible_stores(request)) is not None:
-            found = [(m, seen) for m, seen in found if m.home_store in stores]
+            found = [(member, seen) for member, seen in found if member.home_store in stores]
         page_no = int(chosen["page"]) if chosen["page"].isdigit() and int(chosen["page"]) > 0 else 1
         pages = max(1, -(-len(found) // PAGE_SIZE))
         page_no = min(page_no, pages)
