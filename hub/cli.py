@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import campaign, device, jobs, member, release, rules, serve, sync
+from hub.commands import campaign, device, jobs, member, release, rules, serve, staff, sync
 
 
 @click.group()
@@ -17,7 +17,15 @@ def main(verbose: bool) -> None:
     )
 
 
-for group in (campaign.campaign, device.device, jobs.jobs, member.member, release.release, rules.rules):
+for group in (
+    campaign.campaign,
+    device.device,
+    jobs.jobs,
+    member.member,
+    release.release,
+    rules.rules,
+    staff.staff,
+):
     main.add_command(group)
 main.add_command(serve.serve)
 main.add_command(serve.db_migrate)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from kiosk.i18n_members import MEMBER_TEXT
 from kiosk.i18n_refund import REFUND_TEXT
+from kiosk.i18n_staff import STAFF_TEXT
 
 NBSP = "\u00a0"
 
@@ -439,3 +440,15 @@ def _add_refund_text() -> None:
 
 
 _add_refund_text()
+
+
+def _add_staff_text() -> None:
+    """Staff sign-in, roles and lockout strings live in :mod:`kiosk.i18n_staff`."""
+
+    clash = TEXT.keys() & STAFF_TEXT.keys()
+    if clash:
+        raise RuntimeError(f"string keys defined twice: {sorted(clash)}")
+    TEXT.update(STAFF_TEXT)
+
+
+_add_staff_text()

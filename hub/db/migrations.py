@@ -32,6 +32,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +100,16 @@ def _0003_jobs_and_messages(db: Database) -> None:
     db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
 
 
+def _0004_staff_accounts(db: Database) -> None:
+    # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
+    db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
+    (4, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0004_staff_accounts),
 ]
 
 

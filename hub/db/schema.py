@@ -22,6 +22,7 @@ from hub.members.models import LOYALTY_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 
 # every table the hub's code reads or writes: the migrations must give a database exactly these
@@ -34,6 +35,7 @@ MODELS: list[type[Model]] = [
     *FEED_MODELS,
     *APP_RELEASE_MODELS,
     *STAFF_MODELS,
+    *STAFF_ACCOUNT_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
     *JOB_MODELS,

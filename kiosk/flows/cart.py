@@ -31,6 +31,7 @@ class CartFlow:
                 body=("age_check_body", {"name": names(product)}),
                 approved=lambda staff: self._age_approved(product, quantity, staff),
                 cancelled=lambda: self._say("pin_cancelled", error=True, name=names(product)),
+                action="age_check",
             )
             return
         try:
@@ -80,6 +81,7 @@ class CartFlow:
             title="remove_check_title",
             body=("remove_check_body", {"name": names(line.product)}),
             approved=lambda staff: self._remove(line, staff),
+            action="remove",
         )
 
     def _remove(self, line: CartLine, staff: str) -> None:

@@ -39,10 +39,18 @@ class RefundFlow:
         """The staff menu's Refund: the PIN again (money goes out), then the sale list."""
         from kiosk.screens.popups import PinPopup
 
-        PinPopup.ask(self, title="refund_pin_title", body=("refund_pin_body", {}), approved=self.open_refund)
+        PinPopup.ask(
+            self,
+            title="refund_pin_title",
+            body=("refund_pin_body", {}),
+            approved=self.open_refund,
+            action="refund",
+        )
 
     def open_refund(self, staff: str) -> None:
-        """Show the recent sales to refund from, for ``staff``."""
+        """Show the recent sales to refund from, for ``staff`` (if their role may refund)."""
+        if not self.may(staff, "refund"):
+            return
         self.refund_staff, self.refund_id, self.refund_view, self.refund_picks = staff, "", None, {}
         entries = receipts.recent_receipts(REFUND_RECENT)
         screen = self.root.get_screen("refund")
