@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test
+.PHONY: demo test lint bench setup clean image image-test messages
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -19,8 +19,15 @@ lint: setup
 	$(PY) -m ruff format --check kiosk hub tests benchmarks
 	$(PY) -m mypy kiosk/domain kiosk/sync
 
+# after adding or removing a tr()/_()/N_() key: new keys go into both catalogs, empty, to fill in
+messages: setup
+	$(PY) -m kiosk.devtools.catalogs update
+	$(PY) -m kiosk.devtools.catalogs check
+
+# one results file for every figure, then docs/perf.md's table regenerated from it (BENCH_FULL=1: full sizes)
 bench: setup
-	@for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(PY) $$b || exit 1; done
+	$(PY) benchmarks/run.py --out bench-results.json
+	$(PY) benchmarks/report.py bench-results.json docs/perf.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

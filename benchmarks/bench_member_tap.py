@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import random
 import sqlite3
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -111,6 +112,21 @@ def samples(run, keys: list[str], rng: random.Random) -> list[tuple[float, float
     return out
 
 
+def spin_for(ms: float) -> int:
+    """Loop iterations of plain arithmetic that take about ``ms`` of CPU time on this machine."""
+    started = time.thread_time()  # CPU time: waiting for a core must not shorten the loop
+    spin(1_000_000)
+    return int(1_000_000 * ms / ((time.thread_time() - started) * 1000))
+
+
+def spin(n: int) -> int:
+    """Pure CPU work: no I/O, no allocation to speak of."""
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
 def main() -> None:
     """Fill, then alternate the sides in rounds; print one JSON object."""
     app_logging()
@@ -142,6 +158,11 @@ def main() -> None:
         }
         for run in sides.values():  # warm the page cache and the code paths before the clock counts
             run()
+        # the machine's own noise: a busy loop as long as a tap's median, timed in the same rounds,
+        # shows how often anything that long waits for a core here (load from other processes)
+        tap_ms = statistics.median(cpu_ms for _, cpu_ms in sides["tap"]())
+        loops = spin_for(tap_ms)
+        sides["spin"] = lambda: samples(lambda _: spin(loops), cards, rng)
         rounds = alternate(sides, args.rounds)
         raw.close()
         database.close()
@@ -167,12 +188,18 @@ def main() -> None:
             " waiting for a core); ratio: p99 / baseline p50 (times, lower is better);"
             " rounds: each round's p99",
         ))  # fmt: skip
+    figures.append(figure(
+        "busy loop as long as a tap (no I/O), p99: this machine's scheduling noise",
+        round(percentile(every["spin"], 99), 3), "ms", samples=len(every["spin"]),
+        note=f"p50 {percentile(every['spin'], 50):.3f} ms; timed in the same rounds as the taps",
+    ))  # fmt: skip
     emit(
         "member_tap", figures, members=args.members, fill_s=round(fill_s, 1), db_mb=round(db_mb, 1),
         samples_per_side=len(every["tap"]),
         p50_ms={k: round(percentile(v, 50), 4) for k, v in every.items()},
         p99_ms={k: round(percentile(v, 99), 4) for k, v in every.items()},
         cpu_p99_ms={k: round(percentile(v, 99), 4) for k, v in cpu.items()},
+        spin_baseline="a busy loop as long as a tap's median: its p99 is the machine's scheduling noise",
     )  # fmt: skip
 
 

@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from harness import figure
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.devtools import simulate
@@ -168,8 +169,23 @@ def main() -> None:
     for run in runs:
         run["ratio_to_raw"] = round(float(run["steady_events_per_s"]) / raw_rate, 3)  # type: ignore[arg-type]
         run["ratio_to_raw_single"] = round(float(run["steady_events_per_s"]) * single_seconds / events, 3)  # type: ignore[arg-type]
+    single_rate = events / single_seconds
+    figures = []
+    for run in runs:
+        goal = run["database"] == "postgresql" and run["workers"] == 2
+        steady = float(run["steady_events_per_s"])
+        figures.append(figure(
+            f"hub ingest end to end, {run['database']}, {run['workers']} worker(s), {events:,} events,"
+            " steady", steady, "events/s",
+            baseline=f"raw paho pub/sub, one event per message ({single_size} B), same count",
+            baseline_value=round(single_rate, 1), ratio=steady / single_rate,
+            goal=">= 5,000 events/s" if goal else "", met=steady >= 5000 if goal else None,
+            note=f"incl. the agents' start-up {run['events_per_s']} events/s; raw {n}-event messages"
+            f" ({size} B) {raw_rate:,.0f} events/s; exact: {run['exact']}",
+        ))  # fmt: skip
     print(json.dumps({
-        "benchmark": "sync_end_to_end", "kiosks": args.kiosks, "events": events, "batch_size": n,
+        "benchmark": "sync_end_to_end", "figures": figures, "kiosks": args.kiosks, "events": events,
+        "batch_size": n,
         "message_bytes": size, "load_1min_before": round(load_before, 2),
         "raw_pubsub": {"messages": events // n, "seconds": round(raw_seconds, 3),
                        "events_per_s": round(raw_rate, 1),

@@ -59,6 +59,8 @@ if [ -z "${RESUME_FROM:-}" ]; then
   rm -rf "$WORK"
 fi
 mkdir -p "$WORK" "$OUT"
+log "compiling the translation catalogs (not in git; the wheel carries the .mo files)"
+"$REPO/.venv/bin/python" -m kiosk.devtools.catalogs compile
 log "building the kiosk wheel"
 rm -rf "$WORK/wheels"
 "$REPO/.venv/bin/python" -m pip wheel -q --no-deps --wheel-dir "$WORK/wheels" "$REPO"

@@ -53,6 +53,7 @@ from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
 from kiosk.store.pin_tries import StoredPinLockout
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
+from kiosk.translations import N_
 
 if TYPE_CHECKING:
     from kiosk.domain.loyalty.rules import LoyaltyRules, RiskCap
@@ -97,7 +98,11 @@ class AppSettings:
     printer_width: int = 576  # dots per line: kiosk.toml's paper_width (384 for 58 mm paper, 576 for 80 mm)
     voice: bool = False
     voice_player: list[str] | None = None
-    promotions: tuple[str, ...] = ("promo_1", "promo_2", "promo_3")  # shown until the hub sends some
+    promotions: tuple[str, ...] = (
+        N_("promo_1"),
+        N_("promo_2"),
+        N_("promo_3"),
+    )  # shown until the hub sends some
     promo_every_s: float = 6.0
     shop_name: str | None = None  # kiosk.toml's store.name; None: the demo shop's name in each language
     logo: str | None = None  # kiosk.toml's store.logo (a PNG, checked there); None: the name alone
@@ -311,6 +316,10 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         """Translated text; kv passes ``app.lang`` so labels re-render on a switch."""
         return i18n.tr(key, lang, **values)
 
+    def ntr(self, key: str, plural_key: str, n: int, lang: str, **values: object) -> str:
+        """Translated text in the plural form ``n`` takes in ``lang`` (one item, two items; 件)."""
+        return i18n.ntr(key, plural_key, n, lang, **values)
+
     def folded(self, text: str, lang: str, width: float, font_size: float, bold: bool = False) -> str:
         """``text`` as a wrapping label ``width`` px wide shows it: Chinese never starts a line with "。".
 
@@ -375,7 +384,9 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             self.reset()
             return
         if screen == "cart" and self.tenders:
-            self._say("back_blocked", error=True, paid=format_fen(sum(t.amount_fen for t in self.tenders)))
+            self._say(
+                N_("back_blocked"), error=True, paid=format_fen(sum(t.amount_fen for t in self.tenders))
+            )
             return
         self.root.current = screen
 

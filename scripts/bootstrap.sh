@@ -36,6 +36,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The apps read compiled gettext catalogs (.mo), which are not in git: compile those whose .po
+# changed. The image build runs this too (make image -> setup), so its wheel carries them.
+.venv/bin/python -m kiosk.devtools.catalogs compile
+
 # Kivy opens the CJK face once per font size; the flattened copy costs 0.7 MB a size instead of
 # 2.4 MB (kiosk/fonts.py). Made once per machine into ~/.cache/member-kiosk (or $KIOSK_CACHE).
 if ! .venv/bin/python -c 'from kiosk import fonts; import sys; sys.exit(not all(fonts.flat_face_path(w).exists() for w in ("Regular", "Bold")))'; then

@@ -7,10 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.devtools import catalogs
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.xvfb import Xvfb
 
 PG_ADMIN_DSN = os.environ.get("KIOSK_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The apps read compiled catalogs: compile those whose ``.po`` changed, as bootstrap does."""
+    for domain in catalogs.DOMAINS:
+        catalogs.compile_catalogs(domain)
 
 
 @pytest.fixture(scope="session")

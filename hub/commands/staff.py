@@ -15,7 +15,7 @@ from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.staff import accounts
 from hub.staff.downlink import roster_publisher
-from kiosk.domain.staff import ROLES, StaffError, role_name
+from kiosk.domain.staff import ROLES, StaffError
 
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
 data_option = click.option(
@@ -94,7 +94,7 @@ def add(
         )
     except StaffError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
-    click.echo(f"{person.id} {person.name} {role_name(person.role, 'zh')} {' '.join(person.stores)}")
+    click.echo(f"{person.id} {person.name} {person.role} {' '.join(person.stores)}")
     _publish(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
 
 

@@ -19,6 +19,7 @@ from kiosk.domain.loyalty.rules import (
     TierRule,
 )
 from kiosk.domain.money import format_fen
+from kiosk.translations import N_
 
 
 def _x(percent: int) -> str:
@@ -178,9 +179,9 @@ def holiday_rows(holidays: tuple[HolidayRule, ...], year: int, lang: str) -> lis
 def summary(rules: LoyaltyRules, lang: str) -> list[tuple[str, list[str]]]:
     """Every part of the rules as (heading key, sentences), in page order."""
     return [
-        ("rules_earn", earn_words(rules.earn, lang)),
-        ("rules_redeem", redeem_words(rules.redeem, lang)),
-        ("rules_expiry", expiry_words(rules.expiry, lang)),
-        ("rules_stored_value", stored_value_words(rules.stored_value, lang)),
-        ("rules_offline", offline_words(rules.risk, lang)),
+        (N_("rules_earn"), earn_words(rules.earn, lang)),
+        (N_("rules_redeem"), redeem_words(rules.redeem, lang)),
+        (N_("rules_expiry"), expiry_words(rules.expiry, lang)),
+        (N_("rules_stored_value"), stored_value_words(rules.stored_value, lang)),
+        (N_("rules_offline"), offline_words(rules.risk, lang)),
     ]

@@ -6,163 +6,99 @@ owner typed and the reasons in both languages.
 """
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.web import i18n
-from hub.web.pages import form_fields, language, page_context
+from hub.web.i18n import N_
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
 from kiosk.domain.money import format_fen, parse_yuan
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "campaigns_title": {"zh": "营销活动", "en": "Campaigns"},
-    "campaigns_hint": {
-        "zh": "每位目标会员每个活动只发一张券；重复运行不会多发。",
-        "en": "Each targeted member gets one coupon per campaign; running again issues nothing twice.",
-    },
-    "campaign": {"zh": "活动", "en": "Campaign"},
-    "coupon": {"zh": "优惠券", "en": "Coupon"},
-    "target": {"zh": "目标会员", "en": "Members"},
-    "validity": {"zh": "有效期", "en": "Valid"},
-    "issued": {"zh": "已发放", "en": "Issued"},
-    "used": {"zh": "已使用", "en": "Used"},
-    "last_run": {"zh": "最近运行", "en": "Last run"},
-    "run": {"zh": "发券", "en": "Run"},
-    "automatic": {"zh": "注册时自动发放", "en": "issued at registration"},
-    "no_campaigns": {"zh": "还没有营销活动。", "en": "No campaigns yet."},
-    "new_campaign": {"zh": "新建活动", "en": "New campaign"},
-    "name_zh": {"zh": "活动名称（中文）", "en": "Name (Chinese)"},
-    "name_en": {"zh": "活动名称（英文，可选）", "en": "Name (English, optional)"},
-    "kind_field": {"zh": "券类型", "en": "Coupon type"},
-    "coupon_name": {"zh": "券名称（显示在收银机和小票上）", "en": "Coupon name (kiosk and receipt)"},
-    "min_spend": {"zh": "使用门槛（元）", "en": "Minimum spend (¥)"},
-    "off": {"zh": "减免金额（元）", "en": "Amount off (¥)"},
-    "percent_off": {"zh": "折扣（减免百分比，10 = 九折）", "en": "Percent off (10 = 10% off)"},
-    "max_off": {"zh": "最多减（元，0 = 不限）", "en": "Cap (¥, 0 = none)"},
-    "skus": {"zh": "适用商品编码（逗号分隔，空 = 全部）", "en": "Products (SKUs; empty = all)"},
-    "categories": {"zh": "适用品类（逗号分隔）", "en": "Categories (comma-separated)"},
-    "buy_get": {"zh": "买N送M", "en": "Buy N get M"},
-    "exclusive": {"zh": "不可与其他券同用", "en": "Cannot be combined"},
-    "valid_from": {"zh": "开始日期（如 2026-12-01）", "en": "First day (e.g. 2026-12-01)"},
-    "valid_last": {"zh": "最后一天（含当天）", "en": "Last day (inclusive)"},
-    "valid_days": {"zh": "或：发放后有效天数", "en": "Or: days from issue"},
-    "target_kind": {"zh": "发给", "en": "Give to"},
-    "tier": {"zh": "等级代码", "en": "Tier code"},
-    "tag": {"zh": "标签", "en": "Tag"},
-    "month": {"zh": "生日月份", "en": "Birthday month"},
-    "days": {"zh": "注册天数内", "en": "Registered within days"},
-    "by": {"zh": "操作人", "en": "By"},
-    "create": {"zh": "创建活动", "en": "Create campaign"},
-    "created": {"zh": "活动已创建。", "en": "Campaign created."},
-    "ran": {"zh": "已发放 {issued} 张新券（目标会员 {targeted} 人）。", "en": "Issued {issued} new coupons "
-            "({targeted} members targeted)."},
-    "form_errors": {"zh": "请修改以下内容：", "en": "Please correct:"},
-    "pause": {"zh": "暂停", "en": "Pause"},
-    "resume": {"zh": "启用", "en": "Resume"},
-    "paused": {"zh": "已暂停", "en": "paused"},
-    "when": {"zh": "何时发放", "en": "When"},
-    "trigger": {"zh": "发放时机", "en": "Issued"},
-    "days_before": {"zh": "提前天数", "en": "Days before"},
-    "holiday_calendar": {"zh": "节日历法", "en": "Holiday calendar"},
-    "holiday_month": {"zh": "节日月份", "en": "Holiday month"},
-    "holiday_day": {"zh": "节日日期", "en": "Holiday day"},
-    "holdout_percent": {"zh": "对照组比例（%，不发券，用于衡量效果）",
-                        "en": "Holdout share (%, gets nothing: the control)"},
-    "results": {"zh": "效果", "en": "Results"},
-}  # fmt: skip
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
-
+#: When an automatic campaign issues its coupons (message keys).
 TRIGGER_NAMES = {
-    "manual": ("手动发放", "When run by hand"),
-    "birthday": ("生日（每年）", "Birthday (yearly)"),
-    "anniversary": ("入会纪念日（每年）", "Joining anniversary (yearly)"),
-    "holiday": ("节日（每年）", "Holiday (yearly)"),
-    "winback": ("久未到店唤醒", "Win-back (dormant)"),
-    "near_tier": ("临近升级", "Near the next tier"),
-    "thank_you": ("到店次日感谢", "Thank-you after a visit"),
+    "manual": N_("trigger_manual"),
+    "birthday": N_("trigger_birthday"),
+    "anniversary": N_("trigger_anniversary"),
+    "holiday": N_("trigger_holiday"),
+    "winback": N_("trigger_winback"),
+    "near_tier": N_("trigger_near_tier"),
+    "thank_you": N_("trigger_thank_you"),
 }
-CALENDAR_NAMES = {"solar": ("公历", "Solar"), "lunar": ("农历", "Lunar")}
+#: The calendars a holiday campaign counts in.
+CALENDAR_NAMES = {
+    "solar": N_("calendar_solar"),
+    "lunar": N_("calendar_lunar"),
+}
 
+#: The coupon kinds the owner picks from.
 KIND_NAMES = {
-    "threshold": ("满减券", "Spend-and-save"),
-    "percent": ("折扣券", "Percent off"),
-    "item_discount": ("单品券", "Item discount"),
-    "free_item": ("赠品券", "Free item"),
-    "buy_n_get_m": ("买N送M", "Buy N get M"),
+    "threshold": N_("coupon_kind_threshold"),
+    "percent": N_("coupon_kind_percent"),
+    "item_discount": N_("coupon_kind_item_discount"),
+    "free_item": N_("coupon_kind_free_item"),
+    "buy_n_get_m": N_("coupon_kind_buy_n_get_m"),
 }
+#: Who a campaign gives coupons to.
 TARGET_NAMES = {
-    "all": ("全部会员", "All members"),
-    "tier": ("某等级", "A tier"),
-    "tag": ("带某标签", "A tag"),
-    "birthday_month": ("某月生日", "Birthday month"),
-    "registered_within": ("近N天注册", "Registered within N days"),
-    "at_registration": ("新注册会员（自动）", "New members (automatic)"),
+    "all": N_("target_all"),
+    "tier": N_("target_tier"),
+    "tag": N_("target_tag"),
+    "birthday_month": N_("target_birthday_month"),
+    "registered_within": N_("target_registered_within"),
+    "at_registration": N_("target_at_registration"),
 }
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[1] if lang == "en" else pair[0]
 
 
 def describe_coupon(c: CouponTemplate, lang: str) -> str:
     """The coupon's deal in a few words: 满¥100.00减¥20.00 / ¥20.00 off ¥100.00, 9折 / 10% off, ..."""
-    en = lang == "en"
     if c.kind == CouponKind.THRESHOLD:
-        deal = (
-            f"{format_fen(c.off_fen)} off {format_fen(c.min_spend_fen)}"
-            if en
-            else f"满{format_fen(c.min_spend_fen)}减{format_fen(c.off_fen)}"
-        )
+        deal = i18n.t("deal_threshold", lang, min=format_fen(c.min_spend_fen), off=format_fen(c.off_fen))
     elif c.kind == CouponKind.PERCENT:
         tenths = 100 - c.percent_off
         zhe = f"{tenths // 10}" if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10}"
-        deal = f"{c.percent_off}% off" if en else f"{zhe}折"
+        deal = i18n.t("deal_percent", lang, zhe=zhe, percent=c.percent_off)
         if c.max_off_fen:
-            deal += f", up to {format_fen(c.max_off_fen)}" if en else f"，最多减{format_fen(c.max_off_fen)}"
+            deal += i18n.t("deal_cap", lang, cap=format_fen(c.max_off_fen))
     elif c.kind == CouponKind.ITEM_DISCOUNT:
         off = format_fen(c.off_fen) if c.off_fen else f"{c.percent_off}%"
-        deal = f"{off} off each item" if en else f"单品立减{off}"
+        deal = i18n.t("deal_item", lang, off=off)
     elif c.kind == CouponKind.FREE_ITEM:
-        deal = f"{c.free_quantity} free" if en else f"赠{c.free_quantity}件"
+        deal = i18n.t("deal_free_item", lang, n=c.free_quantity)
     else:
-        deal = f"buy {c.buy} get {c.get}" if en else f"买{c.buy}送{c.get}"
+        deal = i18n.t("deal_buy_get", lang, buy=c.buy, get=c.get)
     if c.min_spend_fen and c.kind != CouponKind.THRESHOLD:
-        deal += f" (min {format_fen(c.min_spend_fen)})" if en else f"（满{format_fen(c.min_spend_fen)}可用）"
+        deal += i18n.t("deal_min_spend", lang, min=format_fen(c.min_spend_fen))
     scope = sorted(c.skus | c.categories)
     if scope:
         deal += f" · {', '.join(scope)}"
-    return deal + (" · exclusive" if en and c.exclusive else " · 不可同用" if c.exclusive else "")
+    return deal + (i18n.t("deal_exclusive", lang) if c.exclusive else "")
 
 
 def describe_target(t: Target, lang: str) -> str:
     """Who the campaign gives coupons to, in words."""
-    en = lang == "en"
     value = {
         "tier": t.tier,
         "tag": t.tag,
-        "birthday_month": f"{t.month}" if en else f"{t.month}月",
-        "registered_within": f"{t.days} days" if en else f"{t.days}天",
+        "birthday_month": i18n.t("target_month", lang, month=t.month),
+        "registered_within": i18n.t("target_days", lang, days=t.days),
     }.get(t.kind)
-    name = _pick(TARGET_NAMES[t.kind], lang)
+    name = i18n.t(TARGET_NAMES[t.kind], lang)
     return f"{name}: {value}" if value else name
 
 
 def describe_validity(c: CouponTemplate, tz: ZoneInfo, lang: str) -> str:
     """The validity window: first and last day, or days from issue."""
     if c.valid_days:
-        return f"{c.valid_days} days from issue" if lang == "en" else f"发放后{c.valid_days}天"
+        return i18n.t("valid_days_from_issue", lang, days=c.valid_days)
     first = c.valid_from.astimezone(tz).date()  # type: ignore[union-attr]
     last = (c.valid_until - dt.timedelta(microseconds=1)).astimezone(tz).date()  # type: ignore[operator]
     return f"{first} – {last}"
@@ -303,10 +239,10 @@ def router(tz: ZoneInfo) -> APIRouter:
             "form": form,
             "problems": problems,
             "banner": banner,
-            "kinds": [(k, _pick(v, lang)) for k, v in KIND_NAMES.items()],
-            "targets": [(k, _pick(v, lang)) for k, v in TARGET_NAMES.items()],
-            "triggers": [(k, _pick(v, lang)) for k, v in TRIGGER_NAMES.items()],
-            "calendars": [(k, _pick(v, lang)) for k, v in CALENDAR_NAMES.items()],
+            "kinds": [(k, i18n.t(v, lang)) for k, v in KIND_NAMES.items()],
+            "targets": [(k, i18n.t(v, lang)) for k, v in TARGET_NAMES.items()],
+            "triggers": [(k, i18n.t(v, lang)) for k, v in TRIGGER_NAMES.items()],
+            "calendars": [(k, i18n.t(v, lang)) for k, v in CALENDAR_NAMES.items()],
             "error": done.get("error", ""),
         }
         return TEMPLATES.TemplateResponse(request, "campaigns.html", context, status_code=status)

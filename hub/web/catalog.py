@@ -9,68 +9,22 @@ and publish the catalog to the terminals.
 import datetime as dt
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from hub.catalog import edits as catalog_admin
 from hub.catalog import releases as cat
 from hub.catalog.releases import CatalogProduct
 from hub.web import i18n
-from hub.web.pages import form_fields, page_context
+from hub.web.pages import TEMPLATES, form_fields, page_context
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 SHOWN_MAX = 200  # rows on one page; the search narrows it down
 
 Publisher = Callable[[], tuple[int, int]]  # publish the catalog now -> (release version, terminals)
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_catalog": {"zh": "商品", "en": "Catalog"},
-    "catalog_title": {"zh": "商品与价格", "en": "Products and prices"},
-    "search": {"zh": "搜索名称、编码或条码", "en": "Search name, SKU or barcode"},
-    "category": {"zh": "分类", "en": "Category"},
-    "all_categories": {"zh": "全部分类", "en": "All categories"},
-    "find": {"zh": "查找", "en": "Find"},
-    "sku": {"zh": "编码", "en": "SKU"},
-    "barcode": {"zh": "条码", "en": "Barcode"},
-    "name_zh_col": {"zh": "中文名", "en": "Chinese name"},
-    "name_en_col": {"zh": "英文名", "en": "English name"},
-    "price_yuan": {"zh": "价格（元）", "en": "Price (¥)"},
-    "on_sale": {"zh": "在售", "en": "On sale"},
-    "catalog_save": {"zh": "保存", "en": "Save"},
-    "add_product": {"zh": "新增商品", "en": "Add a product"},
-    "catalog_add": {"zh": "新增", "en": "Add"},
-    "shown_of": {"zh": "显示 {shown} / 共 {total} 个商品", "en": "Showing {shown} of {total} products"},
-    "pending_none": {
-        "zh": "终端已是最新：商品与已发布的第 {v} 版一致。",
-        "en": "Terminals are up to date: the catalog matches published release {v}.",
-    },
-    "pending_some": {
-        "zh": "有 {n} 个商品的改动尚未发布到终端（新增 {a}，修改 {c}，删除 {r}）。",
-        "en": "{n} product changes are not on the terminals yet ({a} new, {c} changed, {r} removed).",
-    },
-    "publish": {"zh": "发布到全部终端", "en": "Publish to all terminals"},
-    "behind": {
-        "zh": "以下终端运行的配置旧于第 {v} 版（开机联网后会自动更新；发布失败时请再发布一次）：",
-        "en": "These terminals run a config older than release {v} (they update when online; "
-        "if publishing failed, publish again):",
-    },
-    "publish_cli": {
-        "zh": "在 hub 主机上运行 hub config publish 发布到终端。",
-        "en": "Run hub config publish on the hub host to send it to the terminals.",
-    },
-    "published": {"zh": "第 {v} 版已发布到 {n} 台终端。", "en": "Release {v} published to {n} terminals."},
-    "catalog_saved": {"zh": "已保存 {sku}。", "en": "Saved {sku}."},
-    "added": {"zh": "已新增 {sku}。", "en": "Added {sku}."},
-    "no_products": {"zh": "没有符合条件的商品。", "en": "No product matches."},
-    "publish_failed": {"zh": "发布失败：", "en": "Publishing failed: "},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
 class ProductChange(BaseModel):
@@ -128,7 +82,6 @@ def router(
 
     def render(request: Request, banner: str = "", error: str = "", status: int = 200) -> HTMLResponse:
         context = page_context(request, tz)
-        lang = context["lang"]
         q = request.query_params.get("q", "").strip()
         category = request.query_params.get("category", "")
         query = _matching(q, category)
@@ -151,7 +104,6 @@ def router(
             publisher=publisher is not None,
             banner=banner,
             error=error,
-            fmt=lambda key, **values: i18n.t(key, lang).format(**values),
             yuan=lambda fen: f"{fen // 100}.{fen % 100:02d}",
         )
         return TEMPLATES.TemplateResponse(request, "catalog.html", context, status_code=status)

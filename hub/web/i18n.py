@@ -1,32 +1,32 @@
-"""Dashboard strings in zh-CN (default) and English."""
+"""Dashboard strings in zh-CN (default) and English, from the gettext catalogs in ``hub/locale``.
 
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh": "会员收银 · 总部看板", "en": "Member Kiosk · Hub dashboard"},
-    "today": {"zh": "今日", "en": "Today"},
-    "sales_count": {"zh": "销售笔数", "en": "Sales"},
-    "sales_total": {"zh": "销售总额", "en": "Revenue"},
-    "items": {"zh": "售出件数", "en": "Items sold"},
-    "recent": {"zh": "最近销售", "en": "Recent sales"},
-    "receipt": {"zh": "小票号", "en": "Receipt"},
-    "time": {"zh": "时间", "en": "Time"},
-    "device": {"zh": "终端", "en": "Terminal"},
-    "amount": {"zh": "金额", "en": "Amount"},
-    "no_sales": {"zh": "今天还没有销售。", "en": "No sales yet today."},
-    "quarantine": {"zh": "隔离消息", "en": "Quarantined messages"},
-    "gaps": {"zh": "序号缺口", "en": "Sequence gaps"},
-    "health": {"zh": "同步状态", "en": "Sync health"},
-    "nav_dashboard": {"zh": "看板", "en": "Dashboard"},
-    "nav_fleet": {"zh": "终端", "en": "Terminals"},
-    "nav_quarantine": {"zh": "隔离区", "en": "Quarantine"},
-    "nav_reconciliation": {"zh": "对账", "en": "Reconciliation"},
-    "nav_members": {"zh": "会员", "en": "Members"},
-    "nav_campaigns": {"zh": "营销活动", "en": "Campaigns"},
-    "nav_rules": {"zh": "规则与等级", "en": "Rules & tiers"},
-    "switch": {"zh": "English", "en": "中文"},
-}
+One catalog for every hub page, template and owner-facing text (quarantine and
+reconciliation explanations, the rules in words). The msgids are stable keys, as
+on the kiosk (docs/development.md, Translations): ``t("nav_members", lang)`` in
+Python, ``{{ _('nav_members') }}`` in a template, ``N_("key")`` where a key is
+written as data before it is shown.
+"""
+
+from pathlib import Path
+
+from kiosk.translations import N_, Catalog
+
+__all__ = ["CATALOG", "N_", "known", "nt", "t"]
+
+CATALOG = Catalog("hub", Path(__file__).resolve().parents[1] / "locale")
 
 
-def t(key: str, lang: str) -> str:
-    """The text for ``key`` in ``lang``; Chinese when the language is unknown."""
-    entry = TEXT[key]
-    return entry.get(lang, entry["zh"])
+def t(key: str, lang: str, **values: object) -> str:
+    """The text for ``key`` in ``lang`` (Chinese unless ``en``), with ``values`` filled in when given."""
+    text = CATALOG.text(key, lang)
+    return text.format(**values) if values else text
+
+
+def nt(key: str, plural_key: str, n: int, lang: str, **values: object) -> str:
+    """The text for ``key`` in the plural form the count ``n`` takes in ``lang`` (``{n}`` filled in)."""
+    return CATALOG.plural(key, plural_key, n, lang).format(n=n, **values)
+
+
+def known(key: str) -> bool:
+    """Whether ``key`` is one of the hub's messages."""
+    return CATALOG.has(key)

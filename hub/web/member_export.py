@@ -12,66 +12,23 @@ import datetime as dt
 import io
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from hub.members import ledger as loyalty
 from hub.members.feed import member_coupons
 from hub.members.models import HubMember
-from hub.web.pages import form_fields, language
+from hub.web import i18n
+from hub.web.i18n import N_
+from hub.web.pages import TEMPLATES, form_fields, language
 from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.store.pii import PiiKey, verify_pin
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_WRONG, LOCK_S = 5, 900.0
 LEDGER_COLUMNS = ("at", "account", "kind", "amount", "device", "sale_id", "rule", "id")
-
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh": "导出我的资料", "en": "Export my data"},
-    "switch": {"zh": "English", "en": "中文"},
-    "intro": {
-        "zh": "请输入您的会员密码，下载您的会员资料、余额、优惠券和积分流水。",
-        "en": "Enter your member PIN to download your profile, balances, coupons and points ledger.",
-    },
-    "pin": {"zh": "会员密码", "en": "Member PIN"},
-    "format": {"zh": "文件格式", "en": "File format"},
-    "download": {"zh": "下载", "en": "Download"},
-    "wrong_pin": {
-        "zh": "密码不正确，资料未导出。还可再试 {left} 次。",
-        "en": "Wrong PIN; nothing was exported. {left} tries left.",
-    },
-    "locked": {
-        "zh": "密码错误次数过多，导出已锁定，请 {minutes} 分钟后再试。",
-        "en": "Too many wrong PINs: export is locked. Try again in {minutes} min.",
-    },
-    "bad_link": {
-        "zh": "此链接无效或已过期（{reason}）。请在收银机“我的账户”中重新生成二维码。",
-        "en": "This link is not valid or has expired ({reason}). "
-        "Make a new QR code in My account at the kiosk.",
-    },
-    "no_pin": {
-        "zh": "您还没有设置会员密码。请先在收银机“我的账户”中设置密码，再导出资料。",
-        "en": "You have not set a member PIN yet. Set one in My account at the kiosk, then export.",
-    },
-    "erased": {
-        "zh": "您的个人资料已按您的要求删除，没有可导出的个人资料。",
-        "en": "Your personal data was erased as you asked; there is nothing personal to export.",
-    },
-    "no_key": {
-        "zh": "会员中心未配置数据密钥，暂时无法导出。请联系门店。",
-        "en": "The hub has no data key configured, so it cannot export now. Please contact the shop.",
-    },
-}
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    """``key`` in ``lang`` (zh or en), with ``values`` filled in."""
-    return TEXT[key][lang].format(**values)
 
 
 def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
@@ -128,7 +85,7 @@ class ExportPages:
 
     def page(self, request: Request, lang: str, status: int = 200, **context: Any) -> HTMLResponse:
         """The export page with ``context`` (``error``, ``form``)."""
-        base = {"lang": lang, "t": lambda key, **v: text(key, lang, **v), "public": True}
+        base = {"lang": lang, "title_key": N_("my_data_title"), "public": True}
         return TEMPLATES.TemplateResponse(request, "my_data.html", {**base, **context}, status_code=status)
 
     def member_for(self, token: str) -> tuple[HubMember | None, str]:
@@ -150,13 +107,13 @@ class ExportPages:
     def _refusal(self, request: Request, lang: str, token: str) -> HTMLResponse | None:
         member, why = self.member_for(token)
         if why == "no_key":
-            return self.page(request, lang, 503, error=text("no_key", lang))
+            return self.page(request, lang, 503, error=i18n.t("my_data_no_key", lang))
         if member is None:
-            return self.page(request, lang, 404, error=text("bad_link", lang, reason=why))
+            return self.page(request, lang, 404, error=i18n.t("my_data_bad_link", lang, reason=why))
         if member.erased_at:
-            return self.page(request, lang, 410, error=text("erased", lang))
+            return self.page(request, lang, 410, error=i18n.t("my_data_erased", lang))
         if not member.pin_hash:
-            return self.page(request, lang, 409, error=text("no_pin", lang))
+            return self.page(request, lang, 409, error=i18n.t("my_data_no_pin", lang))
         return None
 
     async def download(self, request: Request, token: str) -> Response:
@@ -173,13 +130,15 @@ class ExportPages:
         locked = self.lockout.seconds_locked(member.id, now)
         if locked:
             minutes = -(-locked // 60)
-            return self.page(request, lang, 429, error=text("locked", lang, minutes=minutes))
+            return self.page(request, lang, 429, error=i18n.t("my_data_locked", lang, minutes=minutes))
         if not verify_pin(pin, member.pin_hash):
             left = self.lockout.wrong(member.id, now)
             if left == 0:
                 minutes = int(LOCK_S // 60)
-                return self.page(request, lang, 429, error=text("locked", lang, minutes=minutes))
-            return self.page(request, lang, 403, form=True, error=text("wrong_pin", lang, left=left))
+                return self.page(request, lang, 429, error=i18n.t("my_data_locked", lang, minutes=minutes))
+            return self.page(
+                request, lang, 403, form=True, error=i18n.t("my_data_wrong_pin", lang, left=left)
+            )
         self.lockout.right(member.id)
         data = member_export(member, loyalty.settings.key)
         if kind == "csv":

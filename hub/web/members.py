@@ -7,14 +7,12 @@ hub cannot read it and shows a dash. Chinese by default, English with ``?lang=en
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
@@ -25,75 +23,21 @@ from hub.members import ledger as loyalty
 from hub.members.book import consent_record, settings
 from hub.members.models import HubMember
 from hub.members.reconciliation_text import kind_text
-from hub.web import i18n
-from hub.web.pages import form_fields, language, page_context
+from hub.web.i18n import N_
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import mask_name, mask_phone
 from kiosk.domain.loyalty.attributes import AttributeSpec, split_tags
 from kiosk.domain.loyalty.errors import InvalidAttribute
 from kiosk.domain.loyalty.tiers import tier_by_code
 from kiosk.store.pii import PiiError
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "members_title": {"zh": "会员", "en": "Members"},
-    "member_title": {"zh": "会员资料", "en": "Member"},
-    "phone": {"zh": "手机", "en": "Phone"},
-    "name": {"zh": "姓名", "en": "Name"},
-    "tier_name": {"zh": "等级", "en": "Tier"},
-    "tags": {"zh": "标签", "en": "Tags"},
-    "tags_hint": {"zh": "用逗号分隔，如：VIP, 宝妈", "en": "Comma-separated, e.g. VIP, new mum"},
-    "points": {"zh": "积分", "en": "Points"},
-    "stored_principal": {"zh": "储值本金", "en": "Stored value"},
-    "stored_bonus": {"zh": "赠送金", "en": "Bonus money"},
-    "registered": {"zh": "注册时间", "en": "Registered"},
-    "home_store": {"zh": "开卡门店", "en": "Home store"},
-    "attributes": {"zh": "自定义属性", "en": "Custom attributes"},
-    "no_attributes": {"zh": "还没有自定义属性，可在会员页添加。", "en": "None yet: add them on Members."},
-    "save_profile": {"zh": "保存", "en": "Save"},
-    "saved": {"zh": "已保存。", "en": "Saved."},
-    "coupons": {"zh": "优惠券", "en": "Coupons"},
-    "consent": {"zh": "隐私同意", "en": "Privacy consent"},
-    "consent_version": {"zh": "说明版本", "en": "Text version"},
-    "consent_at": {"zh": "同意时间", "en": "Given at"},
-    "consent_where": {"zh": "门店/终端", "en": "Store/terminal"},
-    "consent_source": {"zh": "注册渠道", "en": "Registered via"},
-    "no_consent": {"zh": "没有同意记录（如由表格导入的会员）。",
-                   "en": "No consent recorded (e.g. imported from a CSV)."},
-    "no_coupons": {"zh": "没有总部发放的优惠券。", "en": "No coupons issued by the hub."},
-    "unused": {"zh": "未使用", "en": "unused"},
-    "used_in": {"zh": "已使用", "en": "used"},
-    "open_items": {"zh": "待处理的对账差异", "en": "Open reconciliation items"},
-    "merged_note": {"zh": "此会员已合并到", "en": "This member was merged into"},
-    "define_attribute": {"zh": "添加属性", "en": "Add an attribute"},
-    "code": {"zh": "代码（a-z、数字、_）", "en": "Code (a-z, digits, _)"},
-    "label_zh": {"zh": "名称（中文）", "en": "Label (Chinese)"},
-    "label_en": {"zh": "名称（英文）", "en": "Label (English)"},
-    "type": {"zh": "类型", "en": "Type"},
-    "options": {"zh": "选项（逗号分隔，仅选项类）", "en": "Options (comma-separated, choice only)"},
-    "add": {"zh": "添加", "en": "Add"},
-    "code_col": {"zh": "代码", "en": "Code"},
-    "label_col": {"zh": "名称", "en": "Label"},
-    "options_col": {"zh": "选项", "en": "Options"},
-    "type_text": {"zh": "文本", "en": "Text"},
-    "type_number": {"zh": "数字", "en": "Number"},
-    "type_date": {"zh": "日期", "en": "Date"},
-    "type_choice": {"zh": "选项", "en": "Choice"},
-    "no_members": {"zh": "还没有会员。", "en": "No members yet."},
-    "not_set": {"zh": "未填写", "en": "not set"},
-    "expiring_title": {"zh": "积分即将过期", "en": "Points expiring soon"},
-    "expiring_hint": {"zh": "以下会员的积分将在 {days} 天内过期，可提醒他们尽快使用。",
-                      "en": "Points of these members expire within {days} days: remind them."},
-    "within_days": {"zh": "天数", "en": "Days"},
-    "show": {"zh": "查看", "en": "Show"},
-    "expires_on": {"zh": "过期日期", "en": "Expires on"},
-    "expiring_points": {"zh": "将过期积分", "en": "Points expiring"},
-    "no_expiring": {"zh": "这段时间内没有积分过期。", "en": "No points expire in this period."},
-    "never_expire": {"zh": "当前规则下积分永不过期。", "en": "Points never expire under the current rules."},
-    "bad_days": {"zh": "天数应为 1–366 的整数，已按 30 天显示。",
-                 "en": "Days: a whole number 1–366; showing 30."},
-}  # fmt: skip
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+#: The attribute types the owner picks from, each shown as ``type_{type}``.
+ATTRIBUTE_TYPES = {
+    "text": N_("type_text"),
+    "number": N_("type_number"),
+    "date": N_("type_date"),
+    "choice": N_("type_choice"),
+}
 
 
 def _clear(member: HubMember, field: str) -> str:
@@ -155,7 +99,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "specs": [(s, _label(s, lang)) for s in specs],
             "form": form,
             "problems": problems,
-            "types": ["text", "number", "date", "choice"],
+            "types": list(ATTRIBUTE_TYPES),
         }
         return TEMPLATES.TemplateResponse(request, "members.html", context, status_code=status)
 

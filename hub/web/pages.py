@@ -1,11 +1,20 @@
-"""What every owner page of the dashboard shares: the language, the strings, local times, posted forms."""
+"""What every page of the dashboard shares: the language, the templates, the strings, local times, forms.
+
+One :data:`TEMPLATES` for every page: Jinja2 with its i18n extension, and a
+context processor that gives each template the request's language and the hub
+catalog's ``_`` / ``gettext`` / ``ngettext`` (``t`` is the same ``_``, the name
+the templates used before the catalogs).
+"""
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
+import jinja2
 from fastapi import Request
+from fastapi.templating import Jinja2Templates
 
 from hub.fleet import presence as fleet
 from hub.web import i18n
@@ -17,15 +26,41 @@ def language(request: Request) -> str:
     return "en" if request.query_params.get("lang") == "en" else "zh"
 
 
-def page_context(request: Request, tz: ZoneInfo) -> dict[str, Any]:
-    """What every dashboard page's template needs: language, strings, local time."""
+def translations(request: Request) -> dict[str, Any]:
+    """The request's language and the catalog's functions in it, for every template."""
     lang = language(request)
+
+    def gettext(key: str, **values: object) -> str:
+        return i18n.t(key, lang, **values)
+
+    def ngettext(key: str, plural_key: str, n: int, **values: object) -> str:
+        return i18n.nt(key, plural_key, n, lang, **values)
+
+    return {"lang": lang, "_": gettext, "t": gettext, "gettext": gettext, "ngettext": ngettext}
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    # newstyle: {% trans %} hands its values to gettext, which fills them (str.format fields)
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    return env
+
+
+TEMPLATES = Jinja2Templates(env=_environment(), context_processors=[translations])
+
+
+def page_context(request: Request, tz: ZoneInfo) -> dict[str, Any]:
+    """What every dashboard page's template needs beyond the strings: local time and money."""
 
     def local(value: dt.datetime | str | None) -> str:
         when = fleet.as_utc(value)
         return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
 
-    return {"lang": lang, "t": lambda key: i18n.t(key, lang), "local": local, "money": format_fen}
+    return {"lang": language(request), "local": local, "money": format_fen}
 
 
 async def form_fields(request: Request) -> dict[str, str]:

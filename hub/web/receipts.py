@@ -6,48 +6,18 @@ refunds (what went back, when, by which payment) from the booked refunds.
 """
 
 import json
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.ingest.models import Refund, RefundLine, RefundPayment, Sale, SaleLine
 from hub.ingest.refunds import refunds_of
+from hub.web import i18n
+from hub.web.i18n import N_
+from hub.web.pages import TEMPLATES, language
 from kiosk.domain.money import format_fen
 from kiosk.domain.payments import payment_method_name
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "title": {"zh": "电子小票", "en": "E-receipt"},
-    "switch": {"zh": "English", "en": "中文"},
-    "receipt_no": {"zh": "小票号", "en": "Receipt no."},
-    "time": {"zh": "时间", "en": "Time"},
-    "item": {"zh": "商品", "en": "Item"},
-    "quantity": {"zh": "数量", "en": "Qty"},
-    "unit_price": {"zh": "单价", "en": "Price"},
-    "amount": {"zh": "金额", "en": "Amount"},
-    "subtotal": {"zh": "商品合计", "en": "Subtotal"},
-    "discount": {"zh": "优惠", "en": "Discount"},
-    "total": {"zh": "实付", "en": "Total"},
-    "payments": {"zh": "付款方式", "en": "Payments"},
-    "refunds": {"zh": "退款", "en": "Refunds"},
-    "refunded_total": {"zh": "已退合计", "en": "Refunded in all"},
-    "refunded_to": {"zh": "退回", "en": "Back to"},
-    "not_found": {
-        "zh": "找不到小票 {receipt_no}。请核对小票号；刚完成的交易可能要几分钟后才能查到，"
-        "如仍找不到请联系门店。",
-        "en": "Receipt {receipt_no} was not found. Check the number; a sale just made can take a few "
-        "minutes to arrive. If it still does not show, please contact the shop.",
-    },
-}
-
-
-def text(key: str, lang: str, **values: object) -> str:
-    """``key`` in ``lang`` (zh or en), with ``values`` filled in."""
-    return TEXT[key][lang].format(**values)
 
 
 def receipt_context(sale: Sale, lang: str) -> dict[str, Any]:
@@ -112,17 +82,17 @@ def router() -> APIRouter:
 
     @routes.get("/r/{receipt_no}", response_class=HTMLResponse)
     def receipt(request: Request, receipt_no: str) -> HTMLResponse:
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = language(request)
         context: dict[str, Any] = {
             "lang": lang,
-            "t": lambda key, **v: text(key, lang, **v),
+            "title_key": N_("ereceipt_title"),
             "public": True,  # the customer's page: no links into the owner's dashboard
         }
         sale = Sale.get_or_none(Sale.receipt_no == receipt_no)
         if sale is None:
             context["missing"] = receipt_no
             other = "zh" if lang == "en" else "en"  # a shopper lost here may read either language
-            context.update(other=other, other_text=text("not_found", other, receipt_no=receipt_no))
+            context.update(other=other, other_text=i18n.t("ereceipt_not_found", other, receipt_no=receipt_no))
             return TEMPLATES.TemplateResponse(request, "receipt.html", context, status_code=404)
         context["receipt"] = receipt_context(sale, lang)
         return TEMPLATES.TemplateResponse(request, "receipt.html", context)

@@ -4,51 +4,20 @@ Chinese by default, English with ``?lang=en``, like the rest of the dashboard.
 """
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.db import transaction
 from hub.ingest.models import Sale
 from hub.members import reconciliation
 from hub.members.reconciliation_text import kind_text
 from hub.web import i18n
-from hub.web.pages import form_fields, language, page_context
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.money import format_fen
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "recon_title": {"zh": "对账差异", "en": "Reconciliation"},
-    "recon_hint": {
-        "zh": "总部复核每笔会员销售；不一致之处记录在此，销售照常入账。处理后填写说明。",
-        "en": "The hub re-checks every member sale; differences are listed here and the sale stays booked. "
-        "Resolve each with a note.",
-    },
-    "tab_open": {"zh": "待处理", "en": "Open"},
-    "tab_resolved": {"zh": "已处理", "en": "Resolved"},
-    "kind": {"zh": "类型", "en": "Kind"},
-    "sale": {"zh": "销售单", "en": "Sale"},
-    "member": {"zh": "会员", "en": "Member"},
-    "expected_value": {"zh": "应为", "en": "Expected"},
-    "applied_value": {"zh": "实际", "en": "Applied"},
-    "note": {"zh": "处理说明", "en": "Note"},
-    "resolved_by": {"zh": "处理人", "en": "By"},
-    "resolved_at": {"zh": "处理时间", "en": "Resolved"},
-    "resolve": {"zh": "处理", "en": "Resolve"},
-    "save": {"zh": "标记为已处理", "en": "Mark resolved"},
-    "note_placeholder": {"zh": "例如：已联系会员，补收¥20", "en": "e.g. called the member, collected ¥20"},
-    "no_open_items": {"zh": "没有待处理的差异。", "en": "No open differences."},
-    "no_resolved_items": {"zh": "还没有已处理的差异。", "en": "Nothing resolved yet."},
-    "points_unit": {"zh": "积分", "en": "pts"},
-    "resolved_ok": {"zh": "已标记为已处理。", "en": "Marked resolved."},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
 
 
 def _value(amount: int | None, unit: str, lang: str) -> str:
@@ -56,7 +25,8 @@ def _value(amount: int | None, unit: str, lang: str) -> str:
         return "–"
     if unit == "fen":
         return format_fen(amount)
-    return f"{amount} {i18n.t('points_unit', lang)}"
+    points = i18n.t("points_unit", lang)
+    return f"{amount} {points}"
 
 
 def _unit(item: dict[str, Any]) -> str:

@@ -11,37 +11,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.fleet import releases as app_releases
 from hub.fleet.presence import as_utc
-from hub.web import i18n
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_releases": {"zh": "软件版本", "en": "Releases"},
-    "releases_title": {"zh": "终端软件版本", "en": "Terminal software releases"},
-    "version": {"zh": "版本", "en": "Version"},
-    "files": {"zh": "文件", "en": "Files"},
-    "size": {"zh": "大小", "en": "Size"},
-    "added_at": {"zh": "添加时间", "en": "Added"},
-    "offered_to": {"zh": "已推送终端", "en": "Offered to"},
-    "no_releases": {
-        "zh": "还没有软件版本。用 hub release add 添加。",
-        "en": "No release yet. Add one with hub release add.",
-    },
-    "terminals_versions": {"zh": "各终端运行的版本", "en": "What each terminal runs"},
-    "running": {"zh": "运行版本", "en": "Running"},
-    "offered": {"zh": "推送版本", "en": "Offered"},
-    "last_update": {"zh": "最近一次更新", "en": "Last update"},
-    "installed": {"zh": "已安装", "en": "installed"},
-    "rolled_back": {"zh": "已回退", "en": "rolled back"},
-    "refused": {"zh": "已拒绝", "en": "refused"},
-    "pending": {"zh": "等待安装", "en": "waiting"},
-    "how_to_release": {"zh": "发布新版本", "en": "Publish a version"},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+from hub.web.pages import TEMPLATES, language
 
 
 def _size(value: int) -> str:
@@ -62,9 +35,6 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
     """Routes for ``/releases``, its JSON and the file downloads, serving from ``data_dir``."""
     routes = APIRouter()
 
-    def language(request: Request) -> str:
-        return "en" if request.query_params.get("lang") == "en" else "zh"
-
     def local(value: dt.datetime | str | None) -> str:
 
         when = as_utc(value)
@@ -80,7 +50,6 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
                 offered[row.offered] = offered.get(row.offered, 0) + 1
         context = {
             "lang": lang,
-            "t": lambda key: i18n.t(key, lang),
             "releases": [(r, app_releases.release_files(r)) for r in app_releases.releases()],
             "terminals": terminals,
             "offered": offered,

@@ -11,84 +11,21 @@ All of it reads the summary rows of :mod:`hub.reports.summary`, refunds on their
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from hub.reports import queries as reports
-from hub.web import exports, i18n
-from hub.web.pages import page_context
+from hub.web import exports
+from hub.web.pages import TEMPLATES, page_context
 from kiosk.domain.payments import payment_method_name
+from kiosk.translations import N_
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_reports": {"zh": "报表", "en": "Reports"},
-    "reports_title": {"zh": "销售报表", "en": "Sales report"},
-    "report_from": {"zh": "从", "en": "From"},
-    "report_to": {"zh": "到", "en": "To"},
-    "report_store": {"zh": "门店", "en": "Store"},
-    "all_stores": {"zh": "全部门店", "en": "All stores"},
-    "report_show": {"zh": "查看", "en": "Show"},
-    "preset_today": {"zh": "今天", "en": "Today"},
-    "preset_7": {"zh": "近 7 天", "en": "Last 7 days"},
-    "preset_30": {"zh": "近 30 天", "en": "Last 30 days"},
-    "preset_month": {"zh": "本月", "en": "This month"},
-    "download_csv": {"zh": "下载 CSV", "en": "Download CSV"},
-    "average_sale": {"zh": "客单价", "en": "Average sale"},
-    "report_refunds": {"zh": "退款", "en": "Refunds"},
-    "report_refunds_n": {"zh": "{n} 笔 · 净额 {net}", "en": "{n} refunds · net {net}"},
-    "member_share": {"zh": "会员消费占比", "en": "Members' share"},
-    "member_sales_n": {"zh": "会员 {n} 笔", "en": "{n} member sales"},
-    "by_day": {"zh": "每日销售", "en": "Sales by day"},
-    "day": {"zh": "日期", "en": "Day"},
-    "by_terminal": {"zh": "各终端", "en": "By terminal"},
-    "store": {"zh": "门店", "en": "Store"},
-    "by_payment": {"zh": "支付方式", "en": "Payment methods"},
-    "method": {"zh": "方式", "en": "Method"},
-    "payments_n": {"zh": "笔数", "en": "Payments"},
-    "top_products": {"zh": "畅销商品（按金额）", "en": "Best sellers (by revenue)"},
-    "product": {"zh": "商品", "en": "Product"},
-    "report_quantity": {"zh": "数量", "en": "Quantity"},
-    "loyalty_flows": {"zh": "积分与储值（全部门店）", "en": "Points and stored value (all stores)"},
-    "points_earned": {"zh": "发放积分", "en": "Points earned"},
-    "points_redeemed": {"zh": "抵扣积分", "en": "Points redeemed"},
-    "topped_up": {"zh": "储值充值（本金）", "en": "Stored value topped up"},
-    "bonus_given": {"zh": "充值赠送", "en": "Top-up bonus given"},
-    "stored_spent": {"zh": "储值消费", "en": "Stored value spent"},
-    "no_sales_range": {"zh": "这段时间没有销售。", "en": "No sales in this period."},
-    "range_error": {"zh": "日期有误", "en": "Check the dates"},
-    "previous_period": {"zh": "上期", "en": "Previous period"},
-    "vs_previous": {"zh": "上期 {v}", "en": "previous {v}"},
-    "group_by": {"zh": "按", "en": "By"},
-    "period_hour": {"zh": "小时", "en": "Hour"},
-    "period_day": {"zh": "天", "en": "Day"},
-    "period_week": {"zh": "周", "en": "Week"},
-    "period_month": {"zh": "月", "en": "Month"},
-    "by_period": {"zh": "销售走势", "en": "Sales over time"},
-    "net": {"zh": "净额", "en": "Net"},
-    "heatmap": {"zh": "高峰时段（星期 × 小时，销售笔数）", "en": "Peak hours (weekday × hour, sales)"},
-    "by_store": {"zh": "各门店", "en": "By store"},
-    "by_category": {"zh": "品类", "en": "By category"},
-    "no_category": {"zh": "未分类", "en": "Uncategorised"},
-    "members_vs": {"zh": "会员与散客", "en": "Members and walk-ins"},
-    "members_row": {"zh": "会员", "en": "Members"},
-    "walk_ins_row": {"zh": "散客", "en": "Walk-ins"},
-    "slow_products": {"zh": "滞销商品（含未售出）", "en": "Slow sellers (including unsold)"},
-    "csv": {"zh": "CSV", "en": "CSV"},
-    "xlsx": {"zh": "XLSX", "en": "XLSX"},
-    "date_hint": {"zh": "年-月-日", "en": "year-month-day"},
-    "finance": {"zh": "财务", "en": "Finance"},
-    "daily_payments": {"zh": "每日收款（按门店、支付方式）", "en": "Daily takings (by store and method)"},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
-
-
+#: The template heads a period's column with ``period_{period}`` (one of reports.PERIODS).
+_PERIOD_KEYS = (N_("period_hour"), N_("period_day"), N_("period_week"), N_("period_month"))
 WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
 
 
@@ -274,13 +211,12 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             bars=bars_svg(data["periods"]),
             peak=max((d.total_fen for d in data["days"]), default=0),
             method_name=lambda method: payment_method_name(method, lang),
-            fmt=lambda key, **values: i18n.t(key, lang).format(**values),
             change=lambda now, before: int((now - before) * 100 / before) if before else None,
             presets=[
-                ("preset_today", link(day, day)),
-                ("preset_7", link(day - dt.timedelta(days=6), day)),
-                ("preset_30", link(day - dt.timedelta(days=29), day)),
-                ("preset_month", link(day.replace(day=1), day)),
+                (N_("preset_today"), link(day, day)),
+                (N_("preset_7"), link(day - dt.timedelta(days=6), day)),
+                (N_("preset_30"), link(day - dt.timedelta(days=29), day)),
+                (N_("preset_month"), link(day.replace(day=1), day)),
             ],
             csv_link="/reports.csv" + link(first, last),
             table_csv=lambda table: "/reports.csv" + link(first, last, table=table, period=period),

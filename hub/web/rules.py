@@ -4,60 +4,18 @@ holidays with this year's dates, and an edit form (validated JSON, every error n
 import datetime as dt
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.db import transaction
 from hub.rules import store as rules_store
 from hub.rules import words as rules_words
 from hub.web import i18n
-from hub.web.pages import form_fields, language, page_context
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_rules": {"zh": "规则与等级", "en": "Rules & tiers"},
-    "rules_title": {"zh": "积分规则与会员等级", "en": "Loyalty rules and tiers"},
-    "rules_version": {"zh": "当前版本 {version}，{by} 于 {at} 保存",
-                      "en": "Version {version}, saved by {by} on {at}"},
-    "rules_default": {"zh": "当前使用默认规则（尚未保存过）",
-                      "en": "The default rules are in force (never saved)"},
-    "rules_publish": {"zh": "保存后，终端在下次“发布配置”（hub config publish）后使用新规则。",
-                      "en": "Terminals use saved rules after the next config publish (hub config publish)."},
-    "rules_tiers": {"zh": "会员等级", "en": "Tiers"},
-    "rules_tier_code": {"zh": "代码", "en": "Code"},
-    "rules_tier_name": {"zh": "等级", "en": "Tier"},
-    "rules_tier_threshold": {"zh": "门槛", "en": "Threshold"},
-    "rules_tier_discount": {"zh": "会员折扣", "en": "Discount"},
-    "rules_tier_multiplier": {"zh": "积分倍数", "en": "Points"},
-    "rules_tier_gift": {"zh": "生日礼（积分）", "en": "Birthday gift (points)"},
-    "rules_earn": {"zh": "积分获取", "en": "Earning points"},
-    "rules_redeem": {"zh": "积分抵现", "en": "Paying with points"},
-    "rules_expiry": {"zh": "积分有效期", "en": "Expiry"},
-    "rules_stored_value": {"zh": "储值", "en": "Stored value"},
-    "rules_offline": {"zh": "断网限额", "en": "Offline limits"},
-    "rules_holidays": {"zh": "节日多倍积分（{year} 年日期）", "en": "Holiday multipliers ({year} dates)"},
-    "rules_holiday_name": {"zh": "节日", "en": "Holiday"},
-    "rules_holiday_calendar": {"zh": "日期规则", "en": "Rule"},
-    "rules_holiday_dates": {"zh": "今年日期", "en": "This year"},
-    "rules_no_holidays": {"zh": "没有节日倍数。", "en": "No holiday multipliers."},
-    "rules_edit": {"zh": "修改规则（JSON）", "en": "Change the rules (JSON)"},
-    "rules_edit_hint": {"zh": "整套规则一次保存；有误时逐项说明，什么都不会保存。",
-                        "en": "The whole set is saved at once; if anything is wrong, each problem is listed "
-                              "and nothing is saved."},
-    "rules_save": {"zh": "保存为新版本", "en": "Save as a new version"},
-    "rules_saved": {"zh": "规则版本 {version} 已保存。", "en": "Rules version {version} saved."},
-    "rules_not_json": {"zh": "不是有效的 JSON", "en": "is not valid JSON"},
-    "form_errors": {"zh": "请修改以下内容：", "en": "Please correct:"},
-    "by": {"zh": "操作人", "en": "By"},
-}  # fmt: skip
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 
 
 def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRouter:
@@ -103,7 +61,7 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         try:
             body: Any = json.loads(text)
         except json.JSONDecodeError as exc:
-            where = f"{i18n.t('rules_not_json', 'zh')} / {i18n.t('rules_not_json', 'en')}"
+            where = " / ".join(i18n.t("rules_not_json", each) for each in ("zh", "en"))
             return render(request, text, by, [f"rules: {where} (line {exc.lineno}, column {exc.colno})"], 422)
         try:
             with transaction():

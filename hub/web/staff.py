@@ -7,41 +7,15 @@ start is missing, so the owner sees a forgotten clock-in.
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from hub.reports import queries as reports
 from hub.staff import hours as staff_hours
-from hub.web import i18n
-from hub.web.pages import page_context
-
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-
-TEXT: dict[str, dict[str, str]] = {
-    "nav_staff": {"zh": "员工工时", "en": "Staff hours"},
-    "staff_title": {"zh": "员工工时", "en": "Staff hours"},
-    "staff_hint": {
-        "zh": "店员在终端上用密码或员工卡上下班打卡；每次上班到下一次下班算一个班次，记在上班当天。",
-        "en": "Staff clock in and out at a terminal with their PIN or badge; each in to the next out is one "
-        "shift, counted on the day it started.",
-    },
-    "staff_name": {"zh": "员工", "en": "Staff"},
-    "clock_in": {"zh": "上班", "en": "In"},
-    "clock_out": {"zh": "下班", "en": "Out"},
-    "hours": {"zh": "工时", "en": "Hours"},
-    "terminals": {"zh": "终端", "en": "Terminals"},
-    "shift_open": {"zh": "仍在班", "en": "open"},
-    "start_missing": {"zh": "缺上班打卡", "en": "no clock-in"},
-    "total_hours": {"zh": "合计工时", "en": "Total hours"},
-    "shifts_by_day": {"zh": "每日班次", "en": "Shifts by day"},
-    "no_shifts": {"zh": "这段时间没有打卡记录。", "en": "No clockings in this period."},
-}
-i18n.TEXT.update({k: v for k, v in TEXT.items() if k not in i18n.TEXT})
+from hub.web.pages import TEMPLATES, page_context
 
 
 def hours_text(minutes: int | None) -> str:

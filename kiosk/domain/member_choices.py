@@ -15,6 +15,7 @@ from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import Coupon, CouponNotApplicable, PricedCart, price_cart, redeem_quote
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.rules import RedeemRule
+from kiosk.translations import N_
 
 
 class MemberDraw(StrEnum):
@@ -74,15 +75,15 @@ def points_draw(
         capped = share_left < remaining_fen and quote.fen + _step_fen(rule) > share_left
         return PointsDraw(quote.points, quote.fen, share_capped=capped)
     if points_left <= 0:
-        return PointsDraw(reason="points_none")
+        return PointsDraw(reason=N_("points_none"))
     if rule.max_share_percent == 0:
-        return PointsDraw(reason="points_not_taken")
+        return PointsDraw(reason=N_("points_not_taken"))
     least = max(rule.min_points, _step_points(rule))
     if points_left < least:
-        return PointsDraw(reason="points_too_few", values={"least": least})
+        return PointsDraw(reason=N_("points_too_few"), values={"least": least})
     if used_fen > 0 and share_left < _step_fen(rule):
-        return PointsDraw(reason="points_share_used", values={"percent": rule.max_share_percent})
-    return PointsDraw(reason="points_sale_too_small", values={"percent": rule.max_share_percent})
+        return PointsDraw(reason=N_("points_share_used"), values={"percent": rule.max_share_percent})
+    return PointsDraw(reason=N_("points_sale_too_small"), values={"percent": rule.max_share_percent})
 
 
 def _step_points(rule: RedeemRule) -> int:
@@ -111,7 +112,7 @@ def member_options(
     return MemberOptions(
         stored_value_fen=max(0, stored_left),
         stored_value_pay_fen=stored_pay,
-        stored_value_reason="" if stored_pay > 0 else "stored_value_none",
+        stored_value_reason="" if stored_pay > 0 else N_("stored_value_none"),
         points_left=max(0, points_left),
         points=points_draw(points_left, remaining_fen, due_fen, points_used_fen, rule),
         share_percent=rule.max_share_percent,

@@ -14,29 +14,11 @@ from kiosk.domain.errors import DomainError
 
 ROLES = ("attendant", "supervisor", "manager", "owner")  # least to most trusted
 
-ROLE_NAMES = {
-    "attendant": ("收银员", "Attendant"),
-    "supervisor": ("值班主管", "Supervisor"),
-    "manager": ("店长", "Manager"),
-    "owner": ("老板", "Owner"),
-}
-
-# every attendant action the terminal checks, with its name in both languages
-ACTION_NAMES = {
-    "clock": ("上下班打卡", "Clock in and out"),
-    "age_check": ("年龄确认", "Age check"),
-    "cash": ("确认收到现金", "Confirm cash received"),
-    "remove": ("删除商品", "Remove an item"),
-    "price_override": ("改价", "Price override"),
-    "void_sale": ("整单作废", "Void the sale"),
-    "reprint": ("补打小票", "Reprint a receipt"),
-    "drawer": ("打开钱箱", "Open the drawer"),
-    "top_up": ("会员充值", "Member top-up"),
-    "refund": ("退货退款", "Refund"),
-    "cap_override": ("离线限额授权", "Offline limit override"),
-    "shift_report": ("班次报表", "Shift report"),
-}
-ACTIONS = tuple(ACTION_NAMES)
+# every attendant action the terminal checks (their names: the catalog's ``action_<name>`` keys)
+ACTIONS = (
+    "clock", "age_check", "cash", "remove", "price_override", "void_sale", "reprint", "drawer", "top_up",
+    "refund", "cap_override", "shift_report",
+)  # fmt: skip
 
 DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "attendant": ("clock", "age_check", "cash", "remove", "reprint", "shift_report"),
@@ -113,19 +95,6 @@ def allowed(matrix: Mapping[str, object], role: str, action: str) -> bool:
     return isinstance(actions, list | tuple) and action in actions
 
 
-def who_may(matrix: Mapping[str, object], action: str, lang: str) -> str:
-    """The roles that may do ``action``, named in ``lang`` (店长、老板)."""
-    names = [ROLE_NAMES[r][0 if lang == "zh" else 1] for r in ROLES if allowed(matrix, r, action)]
-    return ("、" if lang == "zh" else ", ").join(names)
-
-
-def role_name(role: str, lang: str) -> str:
-    """A role's name in ``lang``."""
-    zh, en = ROLE_NAMES.get(role, (role, role))
-    return zh if lang == "zh" else en
-
-
-def action_name(action: str, lang: str) -> str:
-    """An action's name in ``lang``."""
-    zh, en = ACTION_NAMES.get(action, (action, action))
-    return zh if lang == "zh" else en
+def who_may(matrix: Mapping[str, object], action: str) -> list[str]:
+    """The roles that may do ``action``, least trusted first."""
+    return [role for role in ROLES if allowed(matrix, role, action)]

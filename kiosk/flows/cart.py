@@ -8,6 +8,7 @@ from kiosk.domain.errors import QuantityError
 from kiosk.domain.money import format_fen
 from kiosk.screens.member_view import MemberView
 from kiosk.store import audit, catalog
+from kiosk.translations import N_
 
 AGE_RESTRICTED = frozenset({"alcohol", "tobacco"})
 
@@ -27,20 +28,20 @@ class CartFlow:
 
             PinPopup.ask(
                 self,
-                title="age_check_title",
-                body=("age_check_body", {"name": names(product)}),
+                title=N_("age_check_title"),
+                body=(N_("age_check_body"), {"name": names(product)}),
                 approved=lambda staff: self._age_approved(product, quantity, staff),
-                cancelled=lambda: self._say("pin_cancelled", error=True, name=names(product)),
+                cancelled=lambda: self._say(N_("pin_cancelled"), error=True, name=names(product)),
                 action="age_check",
             )
             return
         try:
             self.set_cart(self.cart.add(product, quantity))
         except QuantityError:
-            self._say("quantity_limit", error=True, max=MAX_QUANTITY)
+            self._say(N_("quantity_limit"), error=True, max=MAX_QUANTITY)
             return
-        self._say("added", name=names(product))
-        self.speak("added", name=names(product))
+        self._say(N_("added"), name=names(product))
+        self.speak(N_("added"), name=names(product))
 
     def _already_age_checked(self) -> bool:
         return any(line.product.category in AGE_RESTRICTED for line in self.cart.lines)
@@ -50,7 +51,7 @@ class CartFlow:
             self.terminal, self.now(), "age_check", staff, {"sku": product.sku, "name_zh": product.name_zh}
         )
         self.set_cart(self.cart.add(product, quantity))
-        self._say("age_approved", name=names(product))
+        self._say(N_("age_approved"), name=names(product))
 
     def change_quantity(self, sku: str, delta: int) -> None:
         """The shopper taps + or −; going below one asks to remove the line."""
@@ -64,7 +65,7 @@ class CartFlow:
         try:
             self.set_cart(self.cart.set_quantity(sku, line.quantity + delta))
         except QuantityError:
-            self._say("quantity_limit", error=True, max=MAX_QUANTITY)
+            self._say(N_("quantity_limit"), error=True, max=MAX_QUANTITY)
 
     def remove_line(self, sku: str) -> None:
         """Remove a scanned line; the shop may require an attendant's PIN."""
@@ -78,8 +79,8 @@ class CartFlow:
 
         PinPopup.ask(
             self,
-            title="remove_check_title",
-            body=("remove_check_body", {"name": names(line.product)}),
+            title=N_("remove_check_title"),
+            body=(N_("remove_check_body"), {"name": names(line.product)}),
             approved=lambda staff: self._remove(line, staff),
             action="remove",
         )
@@ -92,7 +93,7 @@ class CartFlow:
                  "total_fen": line.total_fen},
             )  # fmt: skip
         self.set_cart(self.cart.remove(line.product.sku))
-        self._say("removed", name=names(line.product))
+        self._say(N_("removed"), name=names(line.product))
 
     def pick_product(self, sku: str) -> None:
         """An item without barcode chosen from the category grid."""
@@ -132,11 +133,11 @@ class CartFlow:
 
     def _identify(self, member: MemberView | None) -> None:
         if member is None:
-            self._say("member_unknown", error=True)
+            self._say(N_("member_unknown"), error=True)
             return
         if self.member is None or self.member.member_id != member.member_id:
             self.declined_coupons = frozenset()  # another member: their own coupons, all offered again
         self.member = member
         self.refresh_totals()
         self.root.get_screen("cart").show(self.cart, self.lang)
-        self._say("member_welcome", name=member.name_masked)
+        self._say(N_("member_welcome"), name=member.name_masked)

@@ -22,6 +22,7 @@ from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.store import catalog, receipts
 from kiosk.store.models import Product as ProductRow
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class HardwareFlow:
             if screen == "pay":
                 self.pay_mobile(code)
             else:
-                self._say("payment_code_on_cart", error=True)
+                self._say(N_("payment_code_on_cart"), error=True)
                 self._go_shopping()
             return
         if screen not in ("idle", "cart", "pick") or self.popup is not None:
@@ -92,9 +93,9 @@ class HardwareFlow:
         elif kind == "ean":
             self._scan_product(code)
         elif looks_like_ean(code):
-            self._say("garbled_barcode", error=True, code=code)
+            self._say(N_("garbled_barcode"), error=True, code=code)
         else:
-            self._say("not_a_product", error=True)
+            self._say(N_("not_a_product"), error=True)
         self._go_shopping()
 
     def _scan_product(self, code: str) -> None:
@@ -106,20 +107,20 @@ class HardwareFlow:
         row = ProductRow.get_or_none(ProductRow.barcode == code)
         if row is not None:
             self._say(
-                "inactive_product", error=True, name={"zh": row.name_zh, "en": row.name_en or row.name_zh}
+                N_("inactive_product"), error=True, name={"zh": row.name_zh, "en": row.name_en or row.name_zh}
             )
         else:
-            self._say("unknown_barcode", error=True, code=code)
+            self._say(N_("unknown_barcode"), error=True, code=code)
 
     def _scan_scale_label(self, code: str) -> None:
         try:
             label = decode_scale_label(code, self.settings.scale_layout)
         except ScaleLabelError:
-            self._say("scale_label_bad", error=True, code=code)
+            self._say(N_("scale_label_bad"), error=True, code=code)
             return
         product = catalog.find_by_plu(label.item_code)
         if product is None:
-            self._say("scale_label_unknown", error=True, code=code, item=label.item_code)
+            self._say(N_("scale_label_unknown"), error=True, code=code, item=label.item_code)
             return
         if label.weight_g is not None:
             price = price_for_weight(label.weight_g, product.price_fen)
@@ -145,7 +146,7 @@ class HardwareFlow:
             self.badge_tapped(person)
             return
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
-            self._say("member_locked", error=True)
+            self._say(N_("member_locked"), error=True)
             return
         if self.root.current.startswith("member_"):  # a member is joining or in My account
             log.info("card tap ignored on the %s screen", self.root.current)
@@ -165,7 +166,7 @@ class HardwareFlow:
 
     def _printer_problem(self, state: DeviceState, receipt_no: str = "") -> None:
         """Say what is wrong with the printer; a receipt it could not print is reported once."""
-        self._say("printer_problem", error=True, problem=status_message(state))
+        self._say(N_("printer_problem"), error=True, problem=status_message(state))
         if receipt_no and receipt_no != "drawer" and receipt_no not in self._failed_receipts:
             self._failed_receipts.add(receipt_no)
             receipts.record_receipt_failure(receipt_no, state.value, self.terminal, self.now())

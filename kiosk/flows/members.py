@@ -30,6 +30,7 @@ from kiosk.store import members
 from kiosk.store.member_models import Member
 from kiosk.store.pii import hash_pin, verify_pin
 from kiosk.store.pin_tries import StoredPinLockout
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,15 +56,15 @@ EXPORT_LINK_MINUTES = 10
 HISTORY_ROWS = 20
 
 _PIN_ERRORS = {  # InvalidPin's English half -> the screen's string key
-    "the PIN must be 4 to 6 digits": "m_pin_short",
-    "the PIN must not be one digit repeated": "m_pin_same_digits",
-    "the two PINs differ": "m_pin_mismatch",
+    "the PIN must be 4 to 6 digits": N_("m_pin_short"),
+    "the PIN must not be one digit repeated": N_("m_pin_same_digits"),
+    "the two PINs differ": N_("m_pin_mismatch"),
 }
 
 
 def pin_error_key(error: InvalidPin) -> str:
     """The screen text for an :class:`InvalidPin`."""
-    return _PIN_ERRORS.get(str(error).split(" / ")[0], "m_pin_short")
+    return _PIN_ERRORS.get(str(error).split(" / ")[0], N_("m_pin_short"))
 
 
 class MemberFlow:
@@ -135,7 +136,7 @@ class MemberFlow:
 
     def _failed(self) -> None:
         pin_screen = self.screen("member_pin")
-        pin_screen.note("m_failed", error=True)
+        pin_screen.note(N_("m_failed"), error=True)
 
     def _ask_pin(self, step: str, title: str, note: str = "", error: bool = True, **values: object) -> None:
         pin_screen = self.screen("member_pin")
@@ -156,7 +157,7 @@ class MemberFlow:
 
     def _start(self, purpose: str) -> None:
         if self.source is None:
-            self._tell("m_no_members", error=True)
+            self._tell(N_("m_no_members"), error=True)
             return
         came_from = self.app.root.current
         self.clear()
@@ -182,7 +183,7 @@ class MemberFlow:
         try:
             self.phone = normalize_phone(digits)
         except InvalidPhone:
-            phone_screen.note("m_phone_bad", error=True, phone=phone_screen.shown(digits))
+            phone_screen.note(N_("m_phone_bad"), error=True, phone=phone_screen.shown(digits))
             return
         if self.purpose == "join":
             known = members.find_by_phone(source.key, self.phone)
@@ -190,13 +191,13 @@ class MemberFlow:
                 self._show("member_consent")
                 return
             if not known.pin_hash:
-                phone_screen.note("m_phone_known_no_pin", error=True)
+                phone_screen.note(N_("m_phone_known_no_pin"), error=True)
                 return
             self.purpose = "sign_in"
-            self._ask_pin("m_pin_enter", "m_sign_in_title", "m_phone_known", error=False)
+            self._ask_pin(N_("m_pin_enter"), "m_sign_in_title", N_("m_phone_known"), error=False)
             return
         if not self._locked():
-            self._ask_pin("m_pin_enter", "m_sign_in_title")
+            self._ask_pin(N_("m_pin_enter"), "m_sign_in_title")
 
     def consent_given(self, version: str) -> None:
         """同意并继续: remember the consent text's version; the name is next."""
@@ -208,12 +209,12 @@ class MemberFlow:
         came_from = self.came_from
         self.clear()
         self._show(came_from)
-        self._tell("m_declined", error=True)
+        self._tell(N_("m_declined"), error=True)
 
     def name_entered(self, name: str) -> None:
         """The optional name; the PIN is next."""
         self.name = name
-        self._ask_pin("m_pin_choose", "m_join_title")
+        self._ask_pin(N_("m_pin_choose"), "m_join_title")
 
     # --- PINs ---------------------------------------------------------------------------
     def pin_entered(self, pin: str) -> None:
@@ -222,15 +223,15 @@ class MemberFlow:
         if step in ("m_pin_choose", "m_pin_new"):
             self._first_pin(pin, step)
         elif step == "m_pin_repeat":
-            self._second_pin(pin, "m_pin_choose", self._join)
+            self._second_pin(pin, N_("m_pin_choose"), self._join)
         elif step == "m_pin_new_repeat":
-            self._second_pin(pin, "m_pin_new", self._change_pin)
+            self._second_pin(pin, N_("m_pin_new"), self._change_pin)
         elif step == "m_pin_enter":
             self._sign_in(pin)
         elif step == "m_pin_old":
-            self._account_pin(pin, step, "m_change_pin", "m_old_pin_wrong", self._old_pin_right)
+            self._account_pin(pin, step, "m_change_pin", N_("m_old_pin_wrong"), self._old_pin_right)
         elif step == "m_pin_erase":
-            self._account_pin(pin, step, "m_erase_title", "m_erase_pin_wrong", self._erase)
+            self._account_pin(pin, step, "m_erase_title", N_("m_erase_pin_wrong"), self._erase)
 
     def _first_pin(self, pin: str, step: str) -> None:
         title = self.screen("member_pin").title_key
@@ -240,12 +241,12 @@ class MemberFlow:
             self._ask_pin(step, title, pin_error_key(exc))
             return
         self.first_pin = pin
-        self._ask_pin("m_pin_repeat" if step == "m_pin_choose" else "m_pin_new_repeat", title)
+        self._ask_pin(N_("m_pin_repeat") if step == "m_pin_choose" else N_("m_pin_new_repeat"), title)
 
     def _second_pin(self, pin: str, restart: str, done: Any) -> None:
         if pin != self.first_pin:
             self.first_pin = ""
-            self._ask_pin(restart, self.screen("member_pin").title_key, "m_pin_mismatch")
+            self._ask_pin(restart, self.screen("member_pin").title_key, N_("m_pin_mismatch"))
             return
         done(pin)
 
@@ -255,7 +256,9 @@ class MemberFlow:
         seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.time())
         if seconds:
             target = self.screen(self.app.root.current) if self.app.root.current in SCREENS else None
-            (target or self.screen("member_phone")).note("m_locked", error=True, minutes=-(-seconds // 60))
+            (target or self.screen("member_phone")).note(
+                N_("m_locked"), error=True, minutes=-(-seconds // 60)
+            )
         return bool(seconds)
 
     def _sign_in(self, pin: str) -> None:
@@ -279,13 +282,13 @@ class MemberFlow:
             if left == 0:
                 log.warning("phone + PIN sign-in locked after repeated wrong PINs")
                 minutes = int(self.lockout.lock_s // 60)
-                self._ask_pin("m_pin_enter", "m_sign_in_title", "m_locked", minutes=minutes)
+                self._ask_pin(N_("m_pin_enter"), "m_sign_in_title", N_("m_locked"), minutes=minutes)
             else:
-                self._ask_pin("m_pin_enter", "m_sign_in_title", "m_pin_wrong", left=left)
+                self._ask_pin(N_("m_pin_enter"), "m_sign_in_title", N_("m_pin_wrong"), left=left)
             return
         self.lockout.right(index)
         view = self._identify(member)
-        self._tell("m_signed_in", name=view.name_masked)
+        self._tell(N_("m_signed_in"), name=view.name_masked)
 
     def _join(self, pin: str) -> None:
         self._in_background(lambda: hash_pin(pin), self._joined)
@@ -306,7 +309,7 @@ class MemberFlow:
         gift = {"zh": "", "en": ""}
         if coupon is not None and joined.created:
             gift = {lang: self.app.tr("m_joined_coupon", lang, name=coupon.name_zh) for lang in ("zh", "en")}
-        self._tell("m_joined", coupon=gift)
+        self._tell(N_("m_joined"), coupon=gift)
 
     def _identify(self, member: Member) -> Any:
         """Make ``member`` the sale's member and go back to shopping; return their view."""
@@ -360,7 +363,7 @@ class MemberFlow:
         has_pin = self.screen("member_account").has_pin
         self.purpose = "change_pin"
         title = "m_change_pin" if has_pin else "m_set_pin"
-        self._ask_pin("m_pin_old" if has_pin else "m_pin_new", title, "")
+        self._ask_pin(N_("m_pin_old") if has_pin else N_("m_pin_new"), title, "")
 
     def _account_pin(self, pin: str, step: str, title: str, wrong_key: str, then: Callable[[], None]) -> None:
         """Check the signed-in member's PIN for ``step``; wrong ones count toward the phone's lockout."""
@@ -368,7 +371,7 @@ class MemberFlow:
         key = row.phone_index  # the same key as phone + PIN sign-in: five tries in all
         seconds = self.lockout.seconds_locked(key, time.time())
         if seconds:
-            self._ask_pin(step, title, "m_pin_locked", minutes=-(-seconds // 60))
+            self._ask_pin(step, title, N_("m_pin_locked"), minutes=-(-seconds // 60))
             return
         stored = row.pin_hash
 
@@ -382,13 +385,13 @@ class MemberFlow:
                 self._ask_pin(step, title, wrong_key, left=left)
             else:
                 log.warning("member PIN locked after repeated wrong PINs at %s", step)
-                self._ask_pin(step, title, "m_pin_locked", minutes=int(self.lockout.lock_s // 60))
+                self._ask_pin(step, title, N_("m_pin_locked"), minutes=int(self.lockout.lock_s // 60))
 
         self._in_background(lambda: bool(stored) and verify_pin(pin, stored), checked)
 
     def _old_pin_right(self) -> None:
         self.had_pin = True
-        self._ask_pin("m_pin_new", "m_change_pin")
+        self._ask_pin(N_("m_pin_new"), "m_change_pin")
 
     def _change_pin(self, pin: str) -> None:
         self._in_background(lambda: hash_pin(pin), self._pin_changed)
@@ -397,7 +400,7 @@ class MemberFlow:
         source = self.source
         assert source is not None
         members.set_pin_hash(source.terminal, source.now(), self.app.member.member_id, pin_hash)
-        done = "m_pin_changed" if self.had_pin else "m_pin_set"
+        done = N_("m_pin_changed") if self.had_pin else N_("m_pin_set")
         self.open_account()
         self.screen("member_account").note(done)
 
@@ -428,10 +431,10 @@ class MemberFlow:
             return
         seconds = self.lockout.seconds_locked(row.phone_index, time.time())
         if seconds:
-            self.screen("member_erase").note("m_pin_locked", error=True, minutes=-(-seconds // 60))
+            self.screen("member_erase").note(N_("m_pin_locked"), error=True, minutes=-(-seconds // 60))
             return
         self.purpose = "erase"
-        self._ask_pin("m_pin_erase", "m_erase_title")
+        self._ask_pin(N_("m_pin_erase"), "m_erase_title")
 
     def _erase(self) -> None:
         """Erase here, tell the hub (outbox), and reset the screen."""
@@ -439,7 +442,7 @@ class MemberFlow:
         assert source is not None
         members.request_erasure(source.terminal, source.now(), self.app.member.member_id)
         self.app.reset()
-        self._tell("m_erased")
+        self._tell(N_("m_erased"))
 
     # --- clearing -------------------------------------------------------------------------
     def clear(self) -> None:

@@ -130,6 +130,7 @@ class StoreMemberSource:
         self._rules = rules or LoyaltyRules()
         self.online = online
         self.tier_names_en = tier_names_en or {}
+        self._last_priced: tuple[tuple[object, ...], PricedCart] | None = None
 
     @property
     def rules(self) -> LoyaltyRules:
@@ -249,10 +250,22 @@ class StoreMemberSource:
 
         ``declined`` are coupons the shopper keeps for later: they are left out of the choice.
         """
-        row = Member.get_by_id(member.member_id)
-        tier = self.tier(row, member.points)
+        tier = self.tier(self._row(member.member_id), member.points)
         coupons = tuple(c for c in self.usable_coupons(member.member_id) if c.id not in declined)
-        return best_coupons(cart, coupons, self.now(), member.member_id, tier.discount_percent)
+        # the cart screen's savings and the pay screen's coupon choices ask for the same price
+        # after each change: the search over coupon combinations runs once (docs/perf.md)
+        key = (member.member_id, tier.discount_percent, cart, coupons)
+        if self._last_priced is not None and self._last_priced[0] == key:
+            return self._last_priced[1]
+        priced = best_coupons(cart, coupons, self.now(), member.member_id, tier.discount_percent)
+        self._last_priced = (key, priced)
+        return priced
+
+    def _row(self, member_id: str) -> Member:
+        row = members.member_by_id(member_id)
+        if row is None:
+            raise LookupError(f"member {member_id} is not stored here / 本机没有该会员")
+        return row
 
     def savings_fen(self, member: MemberView, cart: Cart, declined: frozenset[str] = frozenset()) -> int:
         """Fen the member saves on ``cart`` (tier price, coupons but the ``declined`` ones)."""
@@ -268,11 +281,11 @@ class StoreMemberSource:
         if not usable:
             return ()
         priced = self.priced(member, cart, declined)
-        discount = self.tier(Member.get_by_id(member.member_id), member.points).discount_percent
+        discount = self.tier(self._row(member.member_id), member.points).discount_percent
         return coupon_choices(usable, priced, declined, cart, self.now(), member.member_id, discount)
 
     def _context(self, member: MemberView) -> EarnContext:
-        row = Member.get_by_id(member.member_id)
+        row = self._row(member.member_id)
         birthday = members.profile(self.key, row)["birthday"]
         return EarnContext(
             day=self.now().date(),

@@ -13,6 +13,10 @@ from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
 from kiosk.store.sales import Approval, PaymentIntent, commit_sale
+from kiosk.translations import N_
+
+#: A wallet's name is shown as ``i18n.Key(wallet)``: the wallet codes are message keys too.
+_WALLET_KEYS = (N_("wechat"), N_("alipay"))
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,8 @@ class PaymentFlow:
 
         PinPopup.ask(
             self,
-            title="cash_approve_title",
-            body=("cash_approve_body", {"amount": format_fen(amount)}),
+            title=N_("cash_approve_title"),
+            body=(N_("cash_approve_body"), {"amount": format_fen(amount)}),
             approved=lambda staff: self._cash_received(amount, staff),
             action="cash",
         )
@@ -55,16 +59,16 @@ class PaymentFlow:
     def _cash_received(self, amount: int, staff: str) -> None:
         self.open_drawer()
         self.tenders.append(PaymentIntent("cash", amount, f"staff:{staff}"))
-        self._say("cash_received", amount=format_fen(amount))
+        self._say(N_("cash_received"), amount=format_fen(amount))
         self._after_tender()
 
     def pay_mobile(self, auth_code: str) -> None:
         """A payment code on the pay screen: charge what remains through the provider, off the UI thread."""
         if self.payment_busy:
-            self._say("payment_busy", error=True)
+            self._say(N_("payment_busy"), error=True)
             return
         if self.payments is None:
-            self._say("mobile_error", error=True)
+            self._say(N_("mobile_error"), error=True)
             return
         amount = self.remaining_fen()
         if amount <= 0:
@@ -72,7 +76,7 @@ class PaymentFlow:
         wallet = wallet_for_code(auth_code) or "wechat"
         request = PaymentRequest(str(uuid.uuid4()), auth_code, amount, f"{self.settings.store} self-checkout")
         self.payment_busy = True
-        self._say("paying_mobile", wallet=i18n.Key(wallet), amount=format_fen(amount))
+        self._say(N_("paying_mobile"), wallet=i18n.Key(wallet), amount=format_fen(amount))
         provider = self.payments
 
         def work() -> None:
@@ -93,11 +97,11 @@ class PaymentFlow:
         name = i18n.Key(wallet)
         if result.approved:
             self.tenders.append(PaymentIntent(wallet, result.amount_fen, result.reference))
-            self._say("mobile_approved", wallet=name, amount=format_fen(result.amount_fen))
+            self._say(N_("mobile_approved"), wallet=name, amount=format_fen(result.amount_fen))
             self._after_tender()
             return
-        key = {PaymentStatus.DECLINED: "mobile_declined", PaymentStatus.TIMEOUT: "mobile_timeout"}
-        self._say(key.get(result.status, "mobile_error"), error=True, wallet=name, reason=result.reason)
+        key = {PaymentStatus.DECLINED: N_("mobile_declined"), PaymentStatus.TIMEOUT: N_("mobile_timeout")}
+        self._say(key.get(result.status, N_("mobile_error")), error=True, wallet=name, reason=result.reason)
 
     def refresh_member_choices(self) -> None:
         """The pay screen's member buttons and coupon choices for what is left to pay now."""
@@ -120,7 +124,7 @@ class PaymentFlow:
         if self.payment_busy or self.remaining_fen() <= 0:
             return
         if self.member is None or self.members is None:
-            self._say("member_pay_no_member", error=True)
+            self._say(N_("member_pay_no_member"), error=True)
             return
         try:
             tender = self.members.member_tender(
@@ -130,19 +134,19 @@ class PaymentFlow:
             log.info("member payment (%s) needs an attendant: %s", draw, exc)
             self.override_asked = exc.asked
             self.override_draw, self.override_offered = draw, True
-            self._say("member_pay_over_cap", error=True)
+            self._say(N_("member_pay_over_cap"), error=True)
             return
         except LoyaltyError:
-            self._say("member_pay_nothing", error=True)
+            self._say(N_("member_pay_nothing"), error=True)
             return
         self.override_draw, self.override_offered = "", False
         if tender.override is not None:
             self.approvals.append(Approval("offline_cap_override", override_by, tender.override))
         self.tenders.extend(tender.payments())
         if tender.points:
-            self._say("member_paid_points", amount=format_fen(tender.total_fen), points=tender.points)
+            self._say(N_("member_paid_points"), amount=format_fen(tender.total_fen), points=tender.points)
         else:
-            self._say("member_paid_stored", amount=format_fen(tender.total_fen))
+            self._say(N_("member_paid_stored"), amount=format_fen(tender.total_fen))
         self._after_tender()
 
     def member_button(self, draw: str) -> None:
@@ -161,9 +165,9 @@ class PaymentFlow:
             return
         PinPopup.ask(
             self,
-            title="override_cap_title",
+            title=N_("override_cap_title"),
             body=(
-                "override_cap_body",
+                N_("override_cap_body"),
                 {"amount": format_fen(asked.stored_value_fen), "points": asked.points},
             ),
             approved=lambda staff: self.pay_member(draw, override_by=staff),
@@ -182,7 +186,7 @@ class PaymentFlow:
         self.override_draw, self.override_offered = "", False  # the amounts asked have changed
         self.refresh_totals()
         self.refresh_member_choices()
-        key = "coupon_kept" if keep else "coupon_used"
+        key = N_("coupon_kept") if keep else N_("coupon_used")
         self._say(key, name=choice.name, total=format_fen(self.due_fen))
 
     def _after_tender(self) -> None:
@@ -205,7 +209,7 @@ class PaymentFlow:
             )
         except Exception as exc:  # shown to the person, and logged whole
             log.exception("sale commit failed")
-            self._say("sale_failed", error=True, reason=str(exc))
+            self._say(N_("sale_failed"), error=True, reason=str(exc))
             return
         self.points_earned = addon.earned_points if addon is not None else 0
         if member is not None:  # the points the done screen and receipt start from: less those redeemed

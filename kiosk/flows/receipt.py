@@ -11,6 +11,7 @@ from kiosk.hw.receipt_render import render_receipt
 from kiosk.hw.status import DeviceState
 from kiosk.store import receipts
 from kiosk.store.models import Sale
+from kiosk.translations import N_
 
 
 class ReceiptFlow:
@@ -39,7 +40,7 @@ class ReceiptFlow:
             if state in PRINTER_PROBLEMS:  # known down: say so now, not after the retries
                 self._printer_problem(state, self.last_receipt_no)
             else:
-                self._say("receipt_printing")
+                self._say(N_("receipt_printing"))
         else:
             self._printer_problem(DeviceState.MISSING, self.last_receipt_no)
         self.show_thanks()

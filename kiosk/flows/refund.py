@@ -21,6 +21,7 @@ from kiosk.domain.money import format_fen
 from kiosk.domain.refunds import Pick, RefundRefused
 from kiosk.payments import PaymentResult, RefundRequest
 from kiosk.store import receipts, refunds
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ class RefundFlow:
 
         PinPopup.ask(
             self,
-            title="refund_pin_title",
-            body=("refund_pin_body", {}),
+            title=N_("refund_pin_title"),
+            body=(N_("refund_pin_body"), {}),
             approved=self.open_refund,
             action="refund",
         )
@@ -62,7 +63,7 @@ class RefundFlow:
         """A receipt's QR or number scanned on the refund screen."""
         sale = refunds.find_sale(code)
         if sale is None:
-            self._say("refund_no_such_receipt", error=True, code=code)
+            self._say(N_("refund_no_such_receipt"), error=True, code=code)
             return
         self.refund_choose_sale(sale.id)
 
@@ -99,11 +100,11 @@ class RefundFlow:
         try:
             plan = self.refund_plan()
         except RefundRefused as exc:
-            self._say("refund_refused", error=True, zh=exc.zh, en=exc.en)
+            self._say(N_("refund_refused"), error=True, reason={"zh": exc.zh, "en": exc.en})
             plan = None
         screen.show_plan(plan)
         if plan is None:
-            self._say("refund_choose_items")
+            self._say(N_("refund_choose_items"))
         else:
             self.message = ""
 
@@ -124,10 +125,10 @@ class RefundFlow:
             self._store_refund(plan, {})
             return
         if self.payments is None:
-            self._say("refund_gateway_missing", error=True)
+            self._say(N_("refund_gateway_missing"), error=True)
             return
         self.payment_busy = True
-        self._say("refund_working")
+        self._say(N_("refund_working"))
         refund_id, provider = self.refund_id, self.payments
 
         def work() -> None:
@@ -148,7 +149,7 @@ class RefundFlow:
         refused = [r for _, r in results if not r.approved]
         if refused:
             log.warning("gateway refused refund %s: %s", refund_id, [r.reason for r in refused])
-            self._say("refund_gateway_declined", error=True, reason=", ".join(r.reason for r in refused))
+            self._say(N_("refund_gateway_declined"), error=True, reason=", ".join(r.reason for r in refused))
             return
         if refund_id == self.refund_id:
             self._store_refund(plan, {index: r.reference for index, r in results})
@@ -161,7 +162,7 @@ class RefundFlow:
                 gateway_refs=refs,
             )  # fmt: skip
         except RefundRefused as exc:
-            self._say("refund_refused", error=True, zh=exc.zh, en=exc.en)
+            self._say(N_("refund_refused"), error=True, reason={"zh": exc.zh, "en": exc.en})
             return
         if plan.cash_fen:
             self.open_drawer()
@@ -175,4 +176,4 @@ class RefundFlow:
             }
         self.refund_view = None
         self.root.get_screen("refund").show_done(refunds.refundable(stored.sale_id))
-        self._say("refund_done", amount=format_fen(stored.amount_fen), cash=cash)
+        self._say(N_("refund_done"), amount=format_fen(stored.amount_fen), cash=cash)

@@ -11,14 +11,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
-from kiosk.domain.staff import DEFAULT_PERMISSIONS, action_name, allowed, role_name, who_may
+from kiosk.domain.staff import DEFAULT_PERMISSIONS, allowed, who_may
 from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
 from kiosk.store import audit, receipts, staff, staff_clock
 from kiosk.store.staff import StaffMember
+from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,14 @@ def hash_pin(pin: str, salt: bytes) -> bytes:
 
 REPRINT_RECENT = 5  # the reprint list shows this many last sales, and every receipt that did not print
 STAFF_PIN_KEY = "staff-pin"  # wrong staff PINs are counted per terminal (a PIN names nobody until right)
+_ROLE_SEP = {"zh": "、", "en": ", "}
+# the names of roles and actions, built from their codes when a role may not
+ROLE_KEYS = (N_("role_attendant"), N_("role_supervisor"), N_("role_manager"), N_("role_owner"))
+ACTION_KEYS = (
+    N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
+    N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
+    N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
+)  # fmt: skip
 
 
 class StaffFlow:
@@ -58,14 +68,15 @@ class StaffFlow:
         now = time.time()
         locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)
         if locked:
-            return None, "pin_locked", {"seconds": locked}
+            return None, N_("pin_locked"), {"seconds": locked}
         person = self._person_for_pin(pin)
         if person is None:
             left = self.staff_lockout.wrong(STAFF_PIN_KEY, now)
             audit.record_action(self.terminal, self.now(), "staff_pin_failed", "", {"tries_left": left})
             if left == 0:
-                return None, "pin_locked", {"seconds": self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)}
-            return None, "pin_wrong_left", {"left": left}
+                locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)
+                return None, N_("pin_locked"), {"seconds": locked}
+            return None, N_("pin_wrong_left"), {"left": left}
         self.staff_lockout.right(STAFF_PIN_KEY)
         return self.check_role(person, action)
 
@@ -73,15 +84,15 @@ class StaffFlow:
         """(person, "", {}) when their role may do ``action`` (or no action is named); else why not."""
         if not action or allowed(self.permission_matrix(), person.role, action):
             return person, "", {}
-        return None, "forbidden", self._forbidden_values(person, action)
+        return None, N_("forbidden"), self._forbidden_values(person, action)
 
     def _forbidden_values(self, person: StaffMember, action: str) -> dict[str, Any]:
-        matrix = self.permission_matrix()
+        roles = [i18n.Key("role_" + role) for role in who_may(self.permission_matrix(), action)]
         return {
             "name": person.name,
-            "role": {lang: role_name(person.role, lang) for lang in ("zh", "en")},
-            "action": {lang: action_name(action, lang) for lang in ("zh", "en")},
-            "roles": {lang: who_may(matrix, action, lang) for lang in ("zh", "en")},
+            "role": i18n.Key("role_" + person.role),
+            "action": i18n.Key("action_" + action),
+            "roles": {lang: sep.join(i18n.tr(key, lang) for key in roles) for lang, sep in _ROLE_SEP.items()},
         }
 
     def permission_matrix(self) -> Mapping[str, Any]:
@@ -95,7 +106,7 @@ class StaffFlow:
         """
         person = self.staff_person(staff_id)
         if person is None:
-            self._say("no_staff_body", error=True)
+            self._say(N_("no_staff_body"), error=True)
             return False
         allowed_person, key, values = self.check_role(person, action)
         if allowed_person is None:
@@ -145,8 +156,8 @@ class StaffFlow:
 
         PinPopup.ask(
             self,
-            title="clock_title",
-            body=("clock_body", {}),
+            title=N_("clock_title"),
+            body=(N_("clock_body"), {}),
             approved=lambda staff_id: self.clock_staff(staff_id, self.auth_method),
             action="clock",
         )
@@ -158,7 +169,7 @@ class StaffFlow:
         person = self.staff_person(staff_id)
         name = person.name if person else staff_id
         entry = staff_clock.clock(self.terminal, self.now(), staff_id, name, method)
-        key = "clocked_in" if entry.direction == "in" else "clocked_out"
+        key = N_("clocked_in") if entry.direction == "in" else N_("clocked_out")
         self._say(key, name=name, time=entry.at.strftime("%H:%M"))
 
     def open_staff_menu(self) -> None:
@@ -167,8 +178,8 @@ class StaffFlow:
 
         PinPopup.ask(
             self,
-            title="staff_check_title",
-            body=("staff_check_body", {}),
+            title=N_("staff_check_title"),
+            body=(N_("staff_check_body"), {}),
             approved=lambda staff_id: StaffMenu.open_for(self, staff_id),
         )
 
@@ -186,7 +197,7 @@ class StaffFlow:
             for each in self.cart.lines
         )
         self.set_cart(Cart(lines))
-        self._say("price_changed", name=names(line.product), price=format_fen(price_fen))
+        self._say(N_("price_changed"), name=names(line.product), price=format_fen(price_fen))
 
     def void_line(self, sku: str, staff: str) -> None:
         """An attendant removes a line; audited."""
@@ -200,14 +211,14 @@ class StaffFlow:
             return
         paid = sum(t.amount_fen for t in self.tenders)
         if paid:
-            self._say("void_blocked", error=True, paid=format_fen(paid))
+            self._say(N_("void_blocked"), error=True, paid=format_fen(paid))
             return
         audit.record_action(
             self.terminal, self.now(), "void", staff,
             {"scope": "sale", "total_fen": self.cart.total_fen, "lines": audit.cart_lines(self.cart)},
         )  # fmt: skip
         self.reset()
-        self._say("sale_voided")
+        self._say(N_("sale_voided"))
 
     def open_reprint_list(self, staff: str) -> None:
         """The staff menu's reprint: the last sales and every receipt that has not printed."""
@@ -237,7 +248,7 @@ class StaffFlow:
         if queue_.state in PRINTER_PROBLEMS:
             self._printer_problem(queue_.state)
         else:
-            self._say("reprint_queued", receipt_no=receipt_no)
+            self._say(N_("reprint_queued"), receipt_no=receipt_no)
 
     def staff_open_drawer(self, staff: str) -> None:
         """An attendant opens the drawer outside a sale; audited."""
@@ -245,7 +256,7 @@ class StaffFlow:
             return
         audit.record_action(self.terminal, self.now(), "drawer_open", staff, {})
         self.open_drawer()
-        self._say("drawer_opened")
+        self._say(N_("drawer_opened"))
 
     def open_top_up(self, staff: str) -> None:
         """会员充值: the amounts with their bonus (充¥100 送¥20) and a custom amount, for the member shown."""
@@ -254,7 +265,7 @@ class StaffFlow:
         if not self.may(staff, "top_up"):
             return
         if self.member is None or self.members is None:
-            self._say("top_up_no_member", error=True)
+            self._say(N_("top_up_no_member"), error=True)
             return
         TopUpPopup.open_for(self, staff, self.members.bonus_tiers())
 
@@ -264,18 +275,21 @@ class StaffFlow:
 
         member = self.member
         if member is None or self.members is None:
-            self._say("top_up_no_member", error=True)
+            self._say(N_("top_up_no_member"), error=True)
             return
         try:
             split, self.member = self.members.top_up(member, amount_fen, staff)
         except LoyaltyError as exc:  # a zero amount: nothing taken, nothing stored
             log.info("top-up refused: %s", exc)
-            self._say("top_up_invalid", error=True)
+            self._say(N_("top_up_invalid"), error=True)
             return
         self.open_drawer()
         balance = format_fen(self.member.stored_value_fen)
         self._say(
-            "topped_up", amount=format_fen(split.principal), bonus=format_fen(split.bonus), balance=balance
+            N_("topped_up"),
+            amount=format_fen(split.principal),
+            bonus=format_fen(split.bonus),
+            balance=balance,
         )
         if self.print_queue is not None:
             self.queue_receipt(self._top_up_slip(self.member, split.principal, split.bonus))

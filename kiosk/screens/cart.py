@@ -4,14 +4,14 @@ from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.relativelayout import RelativeLayout
 
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
 from kiosk.screens.base import KioskScreen, load_kv
 
 
-class CartRow(BoxLayout):
+class CartRow(RelativeLayout):
     """One line of the cart: name, unit price, − quantity +, line total, remove."""
 
     sku = StringProperty("")

@@ -10,6 +10,19 @@ from kiosk import i18n
 from kiosk.domain.money import format_fen
 from kiosk.screens.base import load_kv
 from kiosk.screens.member_base import MemberScreen
+from kiosk.translations import N_
+
+#: What each ledger entry kind is called in the points history (``m_kind_{kind}``).
+_KIND_KEYS = (
+    N_("m_kind_earn"),
+    N_("m_kind_redeem"),
+    N_("m_kind_expire"),
+    N_("m_kind_adjust"),
+    N_("m_kind_top_up"),
+    N_("m_kind_spend"),
+    N_("m_kind_refund_reversal"),
+    N_("m_kind_merge"),
+)
 
 
 class MemberAccountScreen(MemberScreen):
@@ -52,8 +65,9 @@ class MemberAccountScreen(MemberScreen):
         none = i18n.tr("m_none", lang)
         coupon_lines = [i18n.tr("m_coupon_until", lang, name=n[lang], until=u) for n, u in coupons] or [none]
         card_lines = [i18n.tr("m_count_card", lang, sku=s, left=n, until=u) for s, n, u in cards] or [none]
-        lines = [f"[b]{i18n.tr('m_coupons', lang)}[/b]", *map(escape_markup, coupon_lines), ""]
-        lines += [f"[b]{i18n.tr('m_count_cards', lang)}[/b]", *map(escape_markup, card_lines)]
+        coupons_heading, cards_heading = i18n.tr("m_coupons", lang), i18n.tr("m_count_cards", lang)
+        lines = [f"[b]{coupons_heading}[/b]", *map(escape_markup, coupon_lines), ""]
+        lines += [f"[b]{cards_heading}[/b]", *map(escape_markup, card_lines)]
         return "\n".join(lines)
 
     def clear(self) -> None:

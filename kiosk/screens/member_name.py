@@ -12,6 +12,7 @@ from kivy.uix.button import Button
 
 from kiosk.screens.base import load_kv
 from kiosk.screens.member_base import MemberScreen
+from kiosk.translations import N_
 
 MAX_NAME = 20
 # the most common surnames in mainland China, most common first (the first page covers about half the people)
@@ -91,7 +92,7 @@ class MemberNameScreen(MemberScreen):
         """Hand the typed name (or none) to the flow."""
         name = "" if skip else self.ids.name.text.strip()
         if len(name) > MAX_NAME:
-            self.note("m_name_too_long", error=True)
+            self.note(N_("m_name_too_long"), error=True)
             return
         self.flow.name_entered(name)
 

@@ -4,6 +4,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.screens.base import load_kv
 from kiosk.screens.member_base import MemberScreen
+from kiosk.translations import N_
 
 MAX_PIN = 6
 
@@ -11,7 +12,7 @@ MAX_PIN = 6
 class MemberPinScreen(MemberScreen):
     """``step`` names the prompt (a string key such as ``m_pin_choose``); OK hands the PIN to the flow."""
 
-    step = StringProperty("m_pin_choose")
+    step = StringProperty(N_("m_pin_choose"))
     title_key = StringProperty("m_join_title")
     subtitle = StringProperty("")  # the masked phone, when signing in
     pin = StringProperty("")

@@ -7,6 +7,15 @@ can import them while :mod:`kiosk.screens.pay` is still loading.
 from kiosk import i18n
 from kiosk.domain.member_choices import CouponChoice, CouponState, MemberDraw, MemberOptions
 from kiosk.domain.money import format_fen
+from kiosk.translations import N_
+
+# Keys made from a choice's name (override_for_{draw}, coupon_{state}_locked): declared for extraction.
+_COMPUTED_KEYS = (
+    N_("override_for_points"),
+    N_("override_for_stored_value"),
+    N_("coupon_on_locked"),
+    N_("coupon_off_locked"),
+)
 
 
 def member_button_text(
@@ -14,13 +23,15 @@ def member_button_text(
 ) -> str:
     """储值支付 / 积分抵扣 with what a tap pays, the reason it cannot, or the staff override it offers."""
     if draw and override_draw == draw:
-        return f"{i18n.tr('override_cap_button', lang)}\n{i18n.tr(f'override_for_{draw}', lang)}"
+        button = i18n.tr("override_cap_button", lang)
+        return f"{button}\n{i18n.tr(f'override_for_{draw}', lang)}"
     if draw == MemberDraw.STORED_VALUE:
         head = i18n.tr("member_pay_stored", lang)
     else:
         head = i18n.tr("member_pay_points", lang, points=options.points_left if options else 0)
     if not signed_in or options is None:
-        return f"{head}\n{i18n.tr('member_pay_sign_in', lang)}"
+        sign_in = i18n.tr("member_pay_sign_in", lang)
+        return f"{head}\n{sign_in}"
     if draw == MemberDraw.STORED_VALUE:
         reason = options.stored_value_reason
         detail = i18n.tr(reason or "member_stored_balance", lang, amount=format_fen(options.stored_value_fen))
@@ -28,7 +39,7 @@ def member_button_text(
     draw_now = options.points
     if draw_now.reason:
         return f"{head}\n{i18n.tr(draw_now.reason, lang, **draw_now.values)}"
-    key = "member_points_capped" if draw_now.share_capped else "member_points_worth"
+    key = N_("member_points_capped") if draw_now.share_capped else N_("member_points_worth")
     worth = i18n.tr(
         key, lang, points=draw_now.points, amount=format_fen(draw_now.fen), percent=options.share_percent
     )
@@ -42,10 +53,10 @@ def coupon_text(choice: CouponChoice, lang: str, locked: bool = False) -> str:
     """
     name = choice.name.get(lang) or choice.name["zh"]
     state = {
-        CouponState.USED: "coupon_on",
-        CouponState.KEPT: "coupon_off",
-        CouponState.NOT_HERE: "coupon_not_here",
-        CouponState.NOT_WITH: "coupon_not_with",
+        CouponState.USED: N_("coupon_on"),
+        CouponState.KEPT: N_("coupon_off"),
+        CouponState.NOT_HERE: N_("coupon_not_here"),
+        CouponState.NOT_WITH: N_("coupon_not_with"),
     }[choice.state]
     if locked and choice.can_toggle:
         state += "_locked"

@@ -15,6 +15,7 @@ from kivy.uix.modalview import ModalView
 
 from kiosk.domain.money import format_fen
 from kiosk.screens.base import load_kv
+from kiosk.translations import N_
 
 
 class KioskPopup(ModalView):
@@ -72,7 +73,7 @@ class PinPopup(KioskPopup):
             approved_callback=approved,
             cancel_callback=cancelled,
             action=action,
-            error_key="" if app.staff_ready else "no_staff_body",
+            error_key="" if app.staff_ready else N_("no_staff_body"),
         )
         popup.show()
         return popup
@@ -164,7 +165,7 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         PinPopup.ask_amount(
             app,
-            ("new_price_title", {"name": self.line_names}),
+            (N_("new_price_title"), {"name": self.line_names}),
             lambda fen: app.override_price(sku, fen, staff),
         )
 
@@ -244,7 +245,7 @@ class TopUpPopup(KioskPopup):
             again = TopUpPopup.open_for(app, staff, tiers)
             again.choose(fen)
 
-        PinPopup.ask_amount(app, ("top_up_amount_title", {}), typed)
+        PinPopup.ask_amount(app, (N_("top_up_amount_title"), {}), typed)
 
     def back(self) -> None:
         """Pick another amount."""

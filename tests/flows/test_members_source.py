@@ -79,6 +79,19 @@ def test_stored_value_payment_writes_ledger_and_coupon_with_the_sale(source: Sto
     ]
     assert source.find_by_card("0012345678").coupons == ()  # type: ignore[union-attr]
     assert verify_chain(members.ledger_entries()) == []
+    assert source.savings_fen(view, cart) == 0  # the used coupon is no longer in the price
+
+
+def test_the_same_cart_is_priced_once_and_a_new_cart_again(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    cart = Cart().add(RICE, 2)
+    first = source.priced(view, cart)
+    assert source.priced(view, Cart().add(RICE, 2)) is first  # an equal cart: the same answer
+    assert source.priced(view, cart.add(RICE, 1)) is not first
+    assert source.priced(view, cart.add(RICE, 1)).discount_fen == 500
+    kept = source.priced(view, cart, frozenset({"demo-coupon-0001"}))
+    assert (kept.discount_fen, kept.coupon_ids) == (0, ())
 
 
 def test_points_cover_what_stored_value_cannot_within_the_redeem_share(source: StoreMemberSource) -> None:

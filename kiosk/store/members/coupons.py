@@ -4,6 +4,7 @@ import json
 
 from kiosk.domain.loyalty import Coupon
 from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
+from kiosk.store.connection import database
 from kiosk.store.member_models import (
     CouponRow,
 )
@@ -19,10 +20,11 @@ def add_coupon(coupon: Coupon) -> None:
     ).on_conflict_ignore().execute()
 
 
-def _coupon(row: CouponRow) -> Coupon:
-    return coupon_from_dict({**json.loads(row.body), "used": row.used_sale_id is not None})
+# Plain SQL: read on every scan while a member is identified (the cart's member price).
+_MEMBER_COUPONS = "SELECT body, used_sale_id FROM coupon_row WHERE member_id = ?"
 
 
 def member_coupons(member_id: str) -> list[Coupon]:
     """Every coupon of the member (used ones included, flagged ``used``)."""
-    return [_coupon(r) for r in CouponRow.select().where(CouponRow.member_id == member_id)]
+    rows = database.execute_sql(_MEMBER_COUPONS, (member_id,)).fetchall()
+    return [coupon_from_dict({**json.loads(body), "used": used is not None}) for body, used in rows]

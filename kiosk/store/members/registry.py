@@ -54,6 +54,11 @@ def find_by_card(uid: str) -> Member | None:
     return _follow_merges(_member_row(_MEMBER_BY_CARD, uid))
 
 
+def member_by_id(member_id: str) -> Member | None:
+    """The member row with this id as stored (a merged-away member included), or None."""
+    return _member_row(_MEMBER_BY_ID, member_id)
+
+
 def find_by_id(member_id: str) -> Member | None:
     """The member with this id (following a hub merge), or None: a member QR's lookup."""
     return _follow_merges(_member_row(_MEMBER_BY_ID, member_id))

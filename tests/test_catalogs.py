@@ -1,0 +1,99 @@
+"""The translation catalogs: complete in both languages, in step with the code, read at runtime."""
+
+from pathlib import Path
+
+import pytest
+
+from hub.web import i18n as hub_i18n
+from kiosk import i18n
+from kiosk.devtools import catalogs
+from kiosk.translations import Catalog, CatalogMissing
+
+
+@pytest.mark.parametrize("domain", sorted(catalogs.DOMAINS))
+def test_every_message_is_translated_in_both_languages_and_no_catalog_is_stale(domain: str) -> None:
+    # extracts the keys the code uses again and compares them with both .po files
+    assert catalogs.problems(domain) == []
+
+
+def test_a_key_the_code_uses_that_no_catalog_holds_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "shop"
+    (package / "screens").mkdir(parents=True)
+    (package / "cart.py").write_text('tr("cart_title", lang)\nN_("gone_soon")\n')
+    (package / "screens" / "cart.kv").write_text('    text: app.tr("pay" if ready else "wait", app.lang)\n')
+    monkeypatch.setitem(catalogs.DOMAINS, "shop", package)
+    for lang, title in (("zh_CN", "购物车"), ("en", "")):
+        po = catalogs.po_path("shop", lang)
+        po.parent.mkdir(parents=True)
+        po.write_text(
+            f'msgid "cart_title"\nmsgstr "{title}"\n\nmsgid "gone_soon"\nmsgstr "x"\n\n'
+            'msgid "pay"\nmsgstr "{amount}"\n\nmsgid "unused"\nmsgstr "y"\n',
+            encoding="utf-8",
+        )
+    assert catalogs.problems("shop") == [
+        "shop en: 'cart_title' has no translation",
+        "shop en: 'unused' is in the catalog but no code uses it",
+        "shop en: 'wait' is used but not in the catalog (run update)",
+        "shop zh_CN: 'unused' is in the catalog but no code uses it",
+        "shop zh_CN: 'wait' is used but not in the catalog (run update)",
+    ]
+
+
+def test_update_adds_new_keys_empty_to_both_catalogs_and_drops_unused_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "cart.py").write_text('tr("cart_title", lang)\ntr("cart_empty", lang)\n')
+    monkeypatch.setitem(catalogs.DOMAINS, "shop", package)
+    for lang in catalogs.LANGUAGES:
+        po = catalogs.po_path("shop", lang)
+        po.parent.mkdir(parents=True)
+        po.write_text('msgid "cart_title"\nmsgstr "购物车"\n\nmsgid "old"\nmsgstr "旧"\n', encoding="utf-8")
+    assert catalogs.update("shop") == ["zh_CN: 'cart_empty'", "en: 'cart_empty'"]
+    held = {m.id: m.string for m in catalogs.read("shop", "en") if m.id}
+    # no fuzzy matching: cart_empty must not borrow cart_title's text
+    assert held == {"cart_empty": "", "cart_title": "购物车"}
+
+
+def test_the_kiosk_switches_language_by_asking_another_translations_object() -> None:
+    assert i18n.tr("cart_title", "zh") == "购物车"
+    assert i18n.tr("cart_title", "en") == "Your cart"
+    assert i18n.tr("cart_title", "fr") == "购物车"  # an unknown language reads Chinese
+    assert i18n.tr("removed", "zh", name="牛奶 1L") == "已删除：牛奶\u00a01L"  # Chinese spaces do not break
+    assert i18n.tr("removed", "en", name="Milk 1L") == "Removed: Milk 1L"
+
+
+def test_counted_messages_take_each_languages_plural_forms() -> None:
+    # the cart's counter: "1 item", "3 items"; Chinese has one form: "1 件", "3 件"
+    assert [i18n.ntr("cart_items", "cart_items_plural", n, "en") for n in (0, 1, 3)] == [
+        "items",
+        "item",
+        "items",
+    ]
+    assert [i18n.ntr("cart_items", "cart_items_plural", n, "zh") for n in (0, 1, 3)] == ["件", "件", "件"]
+
+
+def test_the_hub_reads_its_own_catalog() -> None:
+    assert hub_i18n.t("nav_members", "zh") == "会员"
+    assert hub_i18n.t("nav_members", "en") == "Members"
+    assert hub_i18n.t("ereceipt_not_found", "en", receipt_no="S1").startswith("Receipt S1 was not found.")
+    assert hub_i18n.known("printer_paper_out") and not hub_i18n.known("printer_on_fire")
+
+
+def test_a_key_no_catalog_holds_is_an_error_not_shown_as_is() -> None:
+    with pytest.raises(KeyError, match="no_such_key"):
+        i18n.tr("no_such_key", "en")
+
+
+def test_a_catalog_not_compiled_says_which_step_to_run_in_both_languages(tmp_path: Path) -> None:
+    with pytest.raises(CatalogMissing) as refused:
+        Catalog("kiosk", tmp_path).text("cart_title", "en")
+    assert str(refused.value) == (
+        f"翻译目录未编译：{tmp_path}/en/LC_MESSAGES/kiosk.mo。请运行 scripts/bootstrap.sh"
+        "（或 python -m kiosk.devtools.catalogs compile）。\n"
+        f"The translation catalog {tmp_path}/en/LC_MESSAGES/kiosk.mo is not compiled: "
+        "run scripts/bootstrap.sh (or python -m kiosk.devtools.catalogs compile)."
+    )
