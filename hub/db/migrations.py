@@ -33,6 +33,7 @@ from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.shifts import MODELS as SHIFT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,17 @@ def _0004_staff_accounts(db: Database) -> None:
     db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
 
 
+def _0005_shift_reports(db: Database) -> None:
+    # new table: the terminals' Z reports (shift.closed events)
+    db.create_tables(SHIFT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0004_staff_accounts),
+    (5, "shift reports: the terminals' Z reports", _0005_shift_reports),
 ]
 
 

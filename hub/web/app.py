@@ -13,6 +13,7 @@ from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
 from hub.reports import queries as reports
+from hub.staff.downlink import RosterPublisher
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
 from hub.web import finance as finance_web
@@ -35,6 +36,7 @@ def create_app(
     device_auth: member_snapshot_api.DeviceAuth | None = None,
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
+    publish_staff: RosterPublisher | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
@@ -59,6 +61,7 @@ def create_app(
     app.include_router(finance_web.router(tz, today))
     app.include_router(catalog_web.router(tz, publish_catalog))
     app.include_router(staff_web.router(tz, today))
+    app.include_router(staff_web.accounts_router(tz, publish_staff))
     app.include_router(rules_api.router)
     app.include_router(rules_web.router(tz, today))
 

@@ -18,7 +18,7 @@ from kiosk.domain.staff import DEFAULT_PERMISSIONS, allowed, who_may
 from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
-from kiosk.store import audit, receipts, staff, staff_clock
+from kiosk.store import audit, receipts, shifts, staff, staff_clock
 from kiosk.store.staff import StaffMember
 from kiosk.translations import N_
 
@@ -309,3 +309,46 @@ class StaffFlow:
             extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
             footer="充值凭证，请妥善保管",
         )
+
+    # --- shift close ----------------------------------------------------------------------
+    def open_shift_report(self, staff_id: str) -> None:
+        """班次报表: the open shift's figures, to print (X) or to close after counting the cash (Z)."""
+        from kiosk.screens.popups import ShiftPopup
+
+        if self.may(staff_id, "shift_report"):
+            ShiftPopup.open_for(self, staff_id, shifts.shift_figures())
+
+    def print_x_report(self, staff_id: str) -> None:
+        """Print the figures so far; nothing is closed or sent."""
+        now = self.now()
+        slip = shifts.shift_slip(shifts.shift_figures(), self.shop("zh"), self._shift_number("X", now), now)
+        if self.print_queue is not None:
+            self.queue_receipt(slip)
+        self._say(N_("shift_x_printed"))
+
+    def ask_counted_cash(self, staff_id: str) -> None:
+        """Z: the attendant counts the drawer and types the amount; then the shift closes."""
+        from kiosk.screens.popups import PinPopup
+
+        expected = format_fen(shifts.shift_figures().expected_cash_fen)
+        title = (N_("shift_count_title"), {"expected": expected})
+        PinPopup.ask_amount(self, title, lambda fen: self.close_shift(staff_id, fen))
+
+    def close_shift(self, staff_id: str, counted_fen: int) -> None:
+        """The Z report: one ``shift.closed`` event (figures, cash counted, over/short), printed."""
+        now = self.now()
+        closed = shifts.close_shift(self.terminal, now, staff_id, counted_fen)
+        slip = shifts.shift_slip(closed.figures, self.shop("zh"), self._shift_number("Z", now), now, closed)
+        if self.print_queue is not None:
+            self.queue_receipt(slip)
+        over = closed.over_short_fen
+        self._say(
+            N_("shift_closed"),
+            expected=format_fen(closed.figures.expected_cash_fen),
+            counted=format_fen(counted_fen),
+            over_short=("+" if over >= 0 else "-") + format_fen(abs(over)),
+        )
+
+    def _shift_number(self, kind: str, now: Any) -> str:
+        """The slip's number (the print queue's key): store, device, X or Z and the time."""
+        return f"{self.terminal.store}-{self.terminal.device}-{kind}{now:%Y%m%d%H%M%S}"

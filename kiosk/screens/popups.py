@@ -199,6 +199,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_top_up(self.staff)
 
+    def shift(self) -> None:
+        """班次报表: the X report, or close the shift (Z)."""
+        self.dismiss()
+        App.get_running_app().open_shift_report(self.staff)
+
     def refund(self) -> None:
         """Refund (part of) a stored sale: kiosk/flows/refund.py."""
         self.dismiss()
@@ -289,6 +294,36 @@ class ReprintPopup(KioskPopup):
         """Print ``row``'s receipt again."""
         self.dismiss()
         App.get_running_app().reprint_receipt(row.receipt_no, self.staff)
+
+
+class ShiftPopup(KioskPopup):
+    """班次报表: the open shift's figures (X), print them, or close the shift (Z) after counting the cash."""
+
+    staff = StringProperty("")
+    summary = ObjectProperty({})  # values for the shift_summary text
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, figures: Any) -> "ShiftPopup":
+        """Open for ``staff`` showing ``figures`` (:class:`kiosk.store.shifts.ShiftFigures`)."""
+        summary = {
+            "sales": figures.sales, "takings": format_fen(figures.sales_fen),
+            "refunds": figures.refunds, "refunded": format_fen(figures.refunds_fen),
+            "voids": figures.voids, "overrides": figures.overrides,
+            "top_ups": format_fen(figures.top_ups_fen), "expected": format_fen(figures.expected_cash_fen),
+        }  # fmt: skip
+        popup = cls(staff=staff, summary=summary)
+        popup.show()
+        return popup
+
+    def print_x(self) -> None:
+        """Print the X report; the shift stays open."""
+        self.dismiss()
+        App.get_running_app().print_x_report(self.staff)
+
+    def close_z(self) -> None:
+        """Count the drawer, then close the shift (Z)."""
+        self.dismiss()
+        App.get_running_app().ask_counted_cash(self.staff)
 
 
 class StillThere(KioskPopup):

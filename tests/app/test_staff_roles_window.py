@@ -29,6 +29,11 @@ ROLES_STEPS: list[dict[str, Any]] = [
     {"tap": "idle:staff"}, {"pin": WANG_PIN}, {"tap": "popup:refund"}, {"pin": WANG_PIN},
     {"observe": "refund_refused"}, {"shot": "staff_refund_forbidden"},
     {"card": ZHAO_BADGE}, {"observe": "refund_badge_refused"}, {"tap": "popup:cancel"},
+    {"scan": WATER}, {"tap": "cart:pay"}, {"tap": "pay:cash"}, {"pin": WANG_PIN}, {"tap": "receipt:skip"},
+    {"tap": "done:new_sale"},
+    {"tap": "idle:staff"}, {"pin": WANG_PIN}, {"tap": "popup:shift"}, {"observe": "shift"},
+    {"shot": "shift_report"}, {"tap": "popup:close_z"}, {"observe": "count"}, {"amount": "5150"},
+    {"observe": "shift_closed"},
     {"tap": "idle:clock"}, {"pin": "0000"}, {"observe": "wrong_once"},
     {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"observe": "locked"},
     {"shot": "staff_locked"}, {"pin": WANG_PIN}, {"observe": "still_locked"},
@@ -121,3 +126,24 @@ def test_five_wrong_pins_lock_the_keypad_each_recorded_and_a_badge_still_clocks(
     assert failed == [4, 3, 2, 1, 0]
     clocks = [(e["data"]["staff_id"], e["data"]["method"]) for e in events if e["type"] == "staff.clock"]
     assert clocks == [("st-zhao", "badge")]
+
+
+def test_the_z_report_closes_the_shift_with_the_cash_counted(roles: tuple[dict[str, Any], Path]) -> None:
+    report, workdir = roles
+    screens = report["screens"]
+    shift = screens["shift"]["popup"]
+    assert shift["kind"] == "ShiftPopup"
+    # the demo member's ¥50.00 balance was seeded as a top-up on this terminal: it counts as cash
+    lines = [
+        "销售 1 笔，合计 ¥2.00", "退款 0 笔，¥0.00", "作废 1 次，改价/授权 0 次",
+        "储值充值收现 ¥50.00", "应有现金 ¥52.00",
+    ]  # fmt: skip
+    assert shift["figures"] == zh("\n".join(lines))
+    assert screens["count"]["popup"]["title"] == zh("班结：清点钱箱现金并输入金额（应有 ¥52.00）")
+    assert screens["shift_closed"]["message"] == zh(
+        "已班结：应有现金 ¥52.00，实点 ¥51.50，长短款 -¥0.50。班结报表正在打印。"
+    )
+    [closed] = [e["data"] for e in outbox(workdir) if e["type"] == "shift.closed"]
+    assert (closed["attendant"], closed["counted_cash_fen"]) == ("st-wang", 5150)
+    assert closed["over_short_fen"] == -50
+    assert closed["figures"]["by_method"] == {"cash": 200} and closed["figures"]["voids_fen"] == 550
