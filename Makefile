@@ -2,10 +2,14 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test messages
+.PHONY: demo test lint bench setup clean image image-test lock messages
 
 setup:
 	@bash scripts/bootstrap.sh
+
+# Refresh requirements/x86_64.txt and aarch64.txt from pyproject.toml (UPGRADE=1: newest of all).
+lock:
+	@bash scripts/lock.sh
 
 demo: setup
 	$(PY) -m kiosk.devtools.demo

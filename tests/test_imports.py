@@ -31,6 +31,7 @@ LAZY_ON_PURPOSE = {
     "kiosk/screens/__init__.py": "each screen's kv loads when it is first shown (memory, docs/perf.md)",
     "kiosk/app.py": "the member and refund screens and the printer load when first needed (docs/perf.md)",
     "kiosk/config_cli.py": "checks [hw] only where the kiosk extra (evdev) is installed",
+    "kiosk/hw/cli.py": "the printer driver loads for `kiosk hw`'s printer commands, not with `kiosk run`",
 }
 
 

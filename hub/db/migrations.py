@@ -31,7 +31,8 @@ from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
-from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 
@@ -93,7 +94,7 @@ def _0001_initial(db: Database) -> None:
 
 def _0002_report_summary(db: Database) -> None:
     # new tables: created from their models (hub serve fills them from the booked sales)
-    db.create_tables(REPORT_MODELS, safe=True)
+    db.create_tables([SalesHour, SalesProductDay, SalesPaymentDay], safe=True)
 
 
 def _0003_jobs_and_messages(db: Database) -> None:
@@ -101,12 +102,22 @@ def _0003_jobs_and_messages(db: Database) -> None:
     db.create_tables([*JOB_MODELS, *MESSAGING_MODELS, CampaignMember], safe=True)
 
 
-def _0004_staff_accounts(db: Database) -> None:
+def _0004_product_month(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesProductMonth], safe=True)
+
+
+def _0005_settlement_rules(db: Database) -> None:
+    # a new table: every store is direct-run until the owner says otherwise
+    db.create_tables(SETTLEMENT_MODELS, safe=True)
+
+
+def _0006_staff_accounts(db: Database) -> None:
     # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
     db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
 
 
-def _0005_shift_reports(db: Database) -> None:
+def _0007_shift_reports(db: Database) -> None:
     # new table: the terminals' Z reports (shift.closed events)
     db.create_tables(SHIFT_MODELS, safe=True)
 
@@ -115,8 +126,10 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
-    (4, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0004_staff_accounts),
-    (5, "shift reports: the terminals' Z reports", _0005_shift_reports),
+    (4, "reports: products per month (sales_product_month)", _0004_product_month),
+    (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
+    (6, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0006_staff_accounts),
+    (7, "shift reports: the terminals' Z reports", _0007_shift_reports),
 ]
 
 

@@ -20,6 +20,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
@@ -40,6 +41,7 @@ MODELS: list[type[Model]] = [
     *SHIFT_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
+    *SETTLEMENT_MODELS,
     *JOB_MODELS,
     *MESSAGING_MODELS,
 ]

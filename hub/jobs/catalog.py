@@ -5,15 +5,13 @@ in a dry run it changes nothing the database cannot roll back (no files, no send
 """
 
 import datetime as dt
-import shutil
-import sqlite3
-import subprocess
 from pathlib import Path
 
 from peewee import SqliteDatabase, fn
 
 from hub.campaigns.auto import run_automatic
 from hub.db import database
+from hub.db.backup import backup_database
 from hub.jobs import settings as job_settings
 from hub.jobs.runner import Job, JobContext, JobResult
 from hub.members.book import erase_member, evaluate_tiers, member_balances
@@ -139,33 +137,16 @@ def retention(ctx: JobContext) -> JobResult:
 
 
 def backup(ctx: JobContext) -> JobResult:
-    """备份: a copy of the hub database in ``<data dir>/backups``, the last N kept."""
+    """备份: a consistent copy of the hub database (``hub.db.backup``, the one migrations take too)
+    in ``<data dir>/backups``, the newest ``backup_keep`` kept."""
     folder = ctx.data_dir / "backups"
-    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")
-    target = database.obj
-    if isinstance(target, SqliteDatabase):
-        path = folder / f"hub-{stamp}.db"
-        if not ctx.dry_run:
-            folder.mkdir(parents=True, exist_ok=True)
-            copy = sqlite3.connect(path.with_suffix(".part"))
-            try:
-                target.connection().backup(copy)  # a consistent copy while the hub keeps writing
-            finally:
-                copy.close()
-            path.with_suffix(".part").replace(path)
-    else:
-        path = folder / f"hub-{stamp}.pgdump"
-        if shutil.which("pg_dump") is None:
-            raise RuntimeError("pg_dump is not installed / 未安装 pg_dump，无法备份 PostgreSQL")
-        if not ctx.dry_run:
-            folder.mkdir(parents=True, exist_ok=True)
-            params = target.connect_params
-            dsn = f"dbname={target.database} " + " ".join(f"{k}={v}" for k, v in params.items() if v)
-            subprocess.run(
-                ["pg_dump", "-Fc", "-f", str(path), "-d", dsn], check=True, capture_output=True, timeout=3600
-            )
-    removed = [] if ctx.dry_run else prune(folder, job_settings.get_int("backup_keep"))
-    size = path.stat().st_size if path.exists() else 0
+    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
+    path = folder / f"hub-{stamp}.{'db' if isinstance(database.obj, SqliteDatabase) else 'pgdump'}"
+    if ctx.dry_run:
+        return JobResult(f"将备份到 {path}", f"would back up to {path}", {}, (str(path),))
+    backup_database(database.obj, path)
+    removed = prune(folder, job_settings.get_int("backup_keep"))
+    size = path.stat().st_size
     return JobResult(
         f"已备份到 {path}（{size} 字节）",
         f"backed up to {path} ({size} bytes)",
@@ -174,9 +155,9 @@ def backup(ctx: JobContext) -> JobResult:
 
 
 def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups in ``folder``; return what was deleted."""
-    found = sorted(folder.glob("hub-*.db")) + sorted(folder.glob("hub-*.pgdump"))
-    old = sorted(found, key=lambda p: p.name)[:-keep] if keep else []
+    """Delete all but the newest ``keep`` job backups in ``folder``; return what was deleted."""
+    found = sorted([*folder.glob("hub-*.db"), *folder.glob("hub-*.pgdump")], key=lambda p: p.name)
+    old = found[:-keep] if keep else []
     for path in old:
         path.unlink()
     return old

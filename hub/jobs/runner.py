@@ -195,7 +195,11 @@ def status(jobs: list[Job], now: dt.datetime, tz: ZoneInfo) -> list[JobStatus]:
             JobRun.select().where(JobRun.job == job.name).order_by(JobRun.started_at.desc(), JobRun.id.desc())
         )
         row = last.first()
-        done = row is not None and row.period == job.period(now, tz) and row.status == "ok"
+        # a period is over when it succeeded, or failed as often as the runner tries
+        finished = row is not None and (
+            row.status == "ok" or (row.status == "failed" and row.attempts >= MAX_ATTEMPTS)
+        )
+        done = finished and row is not None and row.period == job.period(now, tz)
         out.append(JobStatus(job, row, job.next_run(now, tz, done)))
     return out
 

@@ -172,7 +172,7 @@ def alerts(now: dt.datetime, fleet_now: Terminals | None = None) -> list[Alert]:
                 "job",
                 f"定时任务失败：{job.job}（{job.period}，已试 {job.attempts} 次）",
                 f"Scheduled job failed: {job.job} ({job.period}, {job.attempts} attempt(s))",
-                "#failed-jobs",
+                "/jobs",
             )
         )
     for source in ALERT_SOURCES:

@@ -4,12 +4,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from peewee import fn
+from peewee import Case, fn
 
 from hub.catalog.models import CatalogProduct
 from hub.ingest.models import Gap, Quarantine, Refund, Sale
 from hub.members.models import HubLedgerEntry
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -214,39 +214,37 @@ class PeriodRow:
 PERIODS = ("hour", "day", "week", "month")
 
 
-def _bucket(period: str, day: str, hour: int) -> str:
+def _bucket(period: str, key: Any) -> str:
     if period == "hour":
-        return f"{hour:02d}"
-    if period == "day":
-        return day
-    if period == "month":
-        return day[:7]
-    year, week, _ = dt.date.fromisoformat(day).isocalendar()
-    return f"{year}-W{week:02d}"
+        return f"{int(key):02d}"
+    if period == "week":
+        year, week, _ = dt.date.fromisoformat(key).isocalendar()
+        return f"{year}-W{week:02d}"
+    return str(key)
 
 
 def by_period(period: str, first: dt.date, last: dt.date, store: str | None = None) -> list[PeriodRow]:
     """Sales per ``period`` (one of PERIODS) from the summary rows; only buckets with sales or refunds."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
+    # grouped in the database (weeks by day, then here): a year is at most 366 rows to Python
+    key = {"hour": SalesHour.hour, "month": fn.SUBSTR(SalesHour.day, 1, 7)}.get(period, SalesHour.day)
+    members = fn.SUM(Case(None, [(SalesHour.member == True, SalesHour.sales)], 0))  # noqa: E712
     rows = (
         SalesHour.select(
-            SalesHour.day, SalesHour.hour, SalesHour.member, fn.SUM(SalesHour.sales),
-            fn.SUM(SalesHour.total_fen), fn.SUM(SalesHour.items), fn.SUM(SalesHour.refunds),
-            fn.SUM(SalesHour.refunded_fen),
+            key, fn.SUM(SalesHour.sales), fn.SUM(SalesHour.total_fen), fn.SUM(SalesHour.items),
+            fn.SUM(SalesHour.refunds), fn.SUM(SalesHour.refunded_fen), members,
         )
         .where(_hours_in(first, last, store))
-        .group_by(SalesHour.day, SalesHour.hour, SalesHour.member)
+        .group_by(key)
         .tuples()
     )  # fmt: skip
     buckets: dict[str, list[int]] = {}
-    for day, hour, member, *sums in rows:
-        bucket = buckets.setdefault(_bucket(period, day, int(hour)), [0] * 6)
-        for i, value in enumerate(sums):
-            bucket[i] += int(value)
-        if member:
-            bucket[5] += int(sums[0])
-    return [PeriodRow(key, *sums) for key, sums in sorted(buckets.items())]
+    for value, *sums in rows:
+        bucket = buckets.setdefault(_bucket(period, value), [0] * 6)
+        for i, number in enumerate(sums):
+            bucket[i] += int(number)
+    return [PeriodRow(name, *sums) for name, sums in sorted(buckets.items())]
 
 
 def heatmap(first: dt.date, last: dt.date, store: str | None = None) -> list[list[int]]:
@@ -382,15 +380,14 @@ def daily_payments(first: dt.date, last: dt.date, store: str | None = None) -> l
     where = (SalesPaymentDay.day >= first.isoformat()) & (SalesPaymentDay.day <= last.isoformat())
     if store:
         where &= SalesPaymentDay.store == store
+    p = SalesPaymentDay
     rows = (
-        SalesPaymentDay.select()
+        p.select(p.day, p.store, p.method, p.payments, p.amount_fen, p.refunds, p.refunded_fen)
         .where(where)
-        .order_by(SalesPaymentDay.day, SalesPaymentDay.store, SalesPaymentDay.method)
+        .order_by(p.day, p.store, p.method)
+        .tuples()
     )
-    return [
-        DailyPaymentRow(r.day, r.store, r.method, r.payments, r.amount_fen, r.refunds, r.refunded_fen)
-        for r in rows
-    ]
+    return [DailyPaymentRow(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -417,48 +414,78 @@ class ProductRow:
         return self.total_fen - self.refunded_fen
 
 
+def _product_spans(first: dt.date, last: dt.date) -> list[tuple[Any, Any, str, str]]:
+    """Where to read products for ``first``..``last``: whole months from the month rows, the
+    days before the first and after the last whole month from the day rows."""
+    day = dt.timedelta(days=1)
+    start = first if first.day == 1 else (first.replace(day=28) + 4 * day).replace(day=1)
+    end = last if (last + day).day == 1 else last.replace(day=1) - day  # the last whole month's end
+    if start > end:
+        return [(SalesProductDay, SalesProductDay.day, first.isoformat(), last.isoformat())]
+    spans = [(SalesProductMonth, SalesProductMonth.month, start.isoformat()[:7], end.isoformat()[:7])]
+    if first < start:
+        spans.append((SalesProductDay, SalesProductDay.day, first.isoformat(), (start - day).isoformat()))
+    if end < last:
+        spans.append((SalesProductDay, SalesProductDay.day, (end + day).isoformat(), last.isoformat()))
+    return spans
+
+
 def products(first: dt.date, last: dt.date, store: str | None = None) -> list[ProductRow]:
     """Every product sold or refunded in the range, and every active catalog product that was not
     (as zeros): highest revenue first, then by SKU."""
-    where = (SalesProductDay.day >= first.isoformat()) & (SalesProductDay.day <= last.isoformat())
-    if store:
-        where &= SalesProductDay.store == store
-    rows = (
-        SalesProductDay.select(
-            SalesProductDay.sku, fn.MAX(SalesProductDay.name_zh), fn.MAX(SalesProductDay.name_en),
-            fn.SUM(SalesProductDay.quantity), fn.SUM(SalesProductDay.total_fen),
-            fn.SUM(SalesProductDay.refunded_quantity), fn.SUM(SalesProductDay.refunded_fen),
-        )
-        .where(where)
-        .group_by(SalesProductDay.sku)
-        .tuples()
-    )  # fmt: skip
-    catalog = {p.sku: p for p in CatalogProduct.select()}
+    sums: dict[str, list[Any]] = {}
+    for model, key, low, high in _product_spans(first, last):
+        where = (key >= low) & (key <= high)
+        if store:
+            where &= model.store == store
+        rows = (
+            model.select(
+                model.sku, fn.MAX(model.name_zh), fn.MAX(model.name_en), fn.SUM(model.quantity),
+                fn.SUM(model.total_fen), fn.SUM(model.refunded_quantity), fn.SUM(model.refunded_fen),
+            )
+            .where(where)
+            .group_by(model.sku)
+            .tuples()
+        )  # fmt: skip
+        for sku, zh, en, *values in rows:
+            row = sums.setdefault(sku, [zh, en, 0, 0, 0, 0])
+            for i, value in enumerate(values, start=2):
+                row[i] += int(value)
+    rows = [(sku, *values) for sku, values in sums.items()]
+    c = CatalogProduct
+    catalog = {row[0]: row for row in c.select(c.sku, c.name_zh, c.name_en, c.category, c.active).tuples()}
     found = {}
     for sku, zh, en, qty, fen, rqty, rfen in rows:
-        known = catalog.get(sku)
-        found[sku] = ProductRow(
-            sku, known.name_zh if known else zh, (known.name_en if known else en) or en,
-            int(qty), int(fen), int(rqty), int(rfen), known.category if known else "",
-        )  # fmt: skip
-    for sku, product in catalog.items():
-        if sku not in found and product.active:
-            found[sku] = ProductRow(sku, product.name_zh, product.name_en, 0, 0, 0, 0, product.category)
+        _sku, known_zh, known_en, category, _active = catalog.get(sku, (sku, zh, en, "", True))
+        found[sku] = ProductRow(sku, known_zh, known_en or en, qty, fen, rqty, rfen, category)
+    for sku, zh, en, category, active in catalog.values():
+        if sku not in found and active:
+            found[sku] = ProductRow(sku, zh, en, 0, 0, 0, 0, category)
     return sorted(found.values(), key=lambda p: (-p.net_fen, p.sku))
 
 
 def top_products(
-    first: dt.date, last: dt.date, store: str | None = None, limit: int = 10
+    first: dt.date,
+    last: dt.date,
+    store: str | None = None,
+    limit: int = 10,
+    rows: list[ProductRow] | None = None,
 ) -> list[ProductRow]:
-    """The products with the highest revenue in the range (ties by SKU)."""
-    return [p for p in products(first, last, store) if p.quantity][:limit]
+    """The products with the highest revenue in the range (ties by SKU); ``rows``: :func:`products`
+    of the same range when the caller has them."""
+    return [p for p in (products(first, last, store) if rows is None else rows) if p.quantity][:limit]
 
 
 def slow_products(
-    first: dt.date, last: dt.date, store: str | None = None, limit: int = 10
+    first: dt.date,
+    last: dt.date,
+    store: str | None = None,
+    limit: int = 10,
+    rows: list[ProductRow] | None = None,
 ) -> list[ProductRow]:
     """The products that sold least in the range (by units net of refunds), unsold catalog products first."""
-    return sorted(products(first, last, store), key=lambda p: (p.net_quantity, p.net_fen, p.sku))[:limit]
+    every = products(first, last, store) if rows is None else rows
+    return sorted(every, key=lambda p: (p.net_quantity, p.net_fen, p.sku))[:limit]
 
 
 @dataclass(frozen=True)
@@ -476,10 +503,12 @@ class CategoryRow:
         return self.total_fen - self.refunded_fen
 
 
-def by_category(first: dt.date, last: dt.date, store: str | None = None) -> list[CategoryRow]:
+def by_category(
+    first: dt.date, last: dt.date, store: str | None = None, rows: list[ProductRow] | None = None
+) -> list[CategoryRow]:
     """Sales per catalog category (line totals, before sale-level discounts), largest first."""
     found: dict[str, list[int]] = {}
-    for p in products(first, last, store):
+    for p in products(first, last, store) if rows is None else rows:
         sums = found.setdefault(p.category, [0, 0, 0])
         sums[0] += p.net_quantity
         sums[1] += p.total_fen

@@ -8,6 +8,7 @@ instead of millions of sale lines (docs/perf.md, "Reports"):
   heatmap, stores, terminals and members vs walk-ins all sum these rows.
 - ``sales_product_day``: per day, store and SKU: quantity and revenue sold, quantity and money
   refunded (line totals, before sale-level discounts).
+- ``sales_product_month``: the same per month, for long ranges.
 - ``sales_payment_day``: per day, store and payment method: payments and money taken, refunds
   and money given back.
 
@@ -85,6 +86,24 @@ class SalesProductDay(_Summary):
         primary_key = CompositeKey("day", "store", "sku")
 
 
+class SalesProductMonth(_Summary):
+    """One product's sales and refunds at one store in one month (``YYYY-MM``): the same sums as
+    its days, so a year's product report reads 12 rows per product and store instead of 366."""
+
+    month = CharField()
+    store = CharField()
+    sku = CharField()
+    name_zh = CharField(default="")
+    name_en = CharField(default="")
+    quantity = BigIntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    refunded_quantity = BigIntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("month", "store", "sku")
+
+
 class SalesPaymentDay(_Summary):
     """Money taken and given back by one payment method at one store on one day."""
 
@@ -100,7 +119,7 @@ class SalesPaymentDay(_Summary):
         primary_key = CompositeKey("day", "store", "method")
 
 
-MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay]
+MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth]
 
 _HOUR_SUMS = ("sales", "total_fen", "items", "refunds", "refunded_fen")
 _PRODUCT_SUMS = ("quantity", "total_fen", "refunded_quantity", "refunded_fen")
@@ -175,7 +194,7 @@ def _upsert(
 ) -> Query:
     fields = model._meta.fields
     update: dict[Any, Any] = {fields[name]: fields[name] + getattr(EXCLUDED, name) for name in sums}
-    if model is SalesProductDay:  # a renamed product shows under its newest name
+    if model in (SalesProductDay, SalesProductMonth):  # a renamed product shows under its newest name
         update.update({fields[n]: getattr(EXCLUDED, n) for n in ("name_zh", "name_en")})
     return (
         model.insert_many(rows)
@@ -208,6 +227,14 @@ def upserts(tally: Tally) -> list[Query]:
     if tally.products:
         rows = _rows(_PRODUCT_KEYS, ("name_zh", "name_en", *_PRODUCT_SUMS), tally.products)
         queries.append(_upsert(SalesProductDay, _PRODUCT_KEYS, _PRODUCT_SUMS, rows))
+        months: dict[tuple[str, str, str], list[Any]] = {}
+        for (day, store, sku), (zh, en, *sums) in tally.products.items():
+            month = months.setdefault((day[:7], store, sku), [zh, en, 0, 0, 0, 0])
+            month[0], month[1] = zh, en
+            for i, value in enumerate(sums, start=2):
+                month[i] += value
+        rows = _rows(("month", "store", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), months)
+        queries.append(_upsert(SalesProductMonth, ("month", "store", "sku"), _PRODUCT_SUMS, rows))
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))
@@ -279,7 +306,8 @@ def rebuild(tz: ZoneInfo, db: Database | None = None) -> int:
 
 
 def ensure(tz: ZoneInfo) -> int:
-    """Rebuild the summary when it is empty but sales are booked (a hub upgraded to this version)."""
-    if SalesHour.select().exists() or not Sale.select().exists():
+    """Rebuild the summary when a table of it is empty but sales are booked (a hub upgraded to a
+    version with a new summary table)."""
+    if all(model.select().exists() for model in MODELS) or not Sale.select().exists():
         return 0
     return rebuild(tz)

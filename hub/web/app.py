@@ -17,6 +17,7 @@ from hub.staff.downlink import RosterPublisher
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
 from hub.web import finance as finance_web
+from hub.web import jobs as jobs_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
@@ -37,12 +38,14 @@ def create_app(
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
     publish_staff: RosterPublisher | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
+    ``clock`` pins the jobs page's time.
     """
     app = FastAPI(title="Member Kiosk hub", version="0.1.0")
     app.include_router(loyalty_api.router)
@@ -64,6 +67,7 @@ def create_app(
     app.include_router(staff_web.accounts_router(tz, publish_staff))
     app.include_router(rules_api.router)
     app.include_router(rules_web.router(tz, today))
+    app.include_router(jobs_web.router(tz, data_dir, clock))
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()

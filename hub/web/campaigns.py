@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
+from hub.campaigns.results import campaign_results
 from hub.db import transaction
 from hub.web import i18n
 from hub.web.i18n import N_
@@ -102,6 +103,12 @@ def describe_validity(c: CouponTemplate, tz: ZoneInfo, lang: str) -> str:
     first = c.valid_from.astimezone(tz).date()  # type: ignore[union-attr]
     last = (c.valid_until - dt.timedelta(microseconds=1)).astimezone(tz).date()  # type: ignore[operator]
     return f"{first} – {last}"
+
+
+def _percentage_points(share: float, lang: str) -> str:
+    """A difference of two rates: +2.5 个百分点 / +2.5 pp."""
+    value = f"{share * 100:+.1f}"
+    return i18n.t("percentage_points", lang, value=value)
 
 
 class FormError(Exception):
@@ -219,6 +226,12 @@ def _rows(tz: ZoneInfo, lang: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _yuan(fen: float) -> str:
+    """A mean or difference in fen as yuan, signed when negative (¥-1.50)."""
+    whole = round(fen)
+    return f"-{format_fen(-whole)}" if whole < 0 else format_fen(whole)
+
+
 def router(tz: ZoneInfo) -> APIRouter:
     """``GET /campaigns``, ``POST /campaigns`` (create) and ``POST /campaigns/{id}/run``."""
     routes = APIRouter()
@@ -264,6 +277,24 @@ def router(tz: ZoneInfo) -> APIRouter:
             )
         query = {"created": new_id} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/campaigns?{urlencode(query)}", 303)
+
+    @routes.get("/campaigns/{campaign_id}/results", response_class=HTMLResponse)
+    def results(request: Request, campaign_id: str, days: int = 30) -> HTMLResponse:
+        context = page_context(request, tz)
+        try:
+            spec = campaigns.campaign_spec(campaign_id)
+        except campaigns.CampaignError as exc:
+            return HTMLResponse(str(exc), status_code=404)
+        lang = context["lang"]
+        context |= {
+            "name": (spec.name_en or spec.name_zh) if lang == "en" else spec.name_zh,
+            "holdout_percent": spec.holdout_percent,
+            "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
+            "pct": lambda share: f"{share * 100:.1f}%",
+            "pts": lambda share: _percentage_points(share, lang),
+            "yuan": _yuan,
+        }
+        return TEMPLATES.TemplateResponse(request, "campaign_results.html", context)
 
     @routes.post("/campaigns/{campaign_id}/active")
     async def activate(campaign_id: str, request: Request) -> RedirectResponse:

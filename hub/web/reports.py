@@ -19,18 +19,29 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hub.reports import queries as reports
-from hub.web import exports
+from hub.web import exports, i18n
 from hub.web.pages import TEMPLATES, page_context
-from kiosk.domain.payments import payment_method_name
+from kiosk.i18n import payment_method_name
 from kiosk.translations import N_
 
 #: The template heads a period's column with ``period_{period}`` (one of reports.PERIODS).
 _PERIOD_KEYS = (N_("period_hour"), N_("period_day"), N_("period_week"), N_("period_month"))
-WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+#: Monday first, as the heatmap's rows; the CSV heads its rows with the codes, the page with the words.
+WEEKDAY_CODES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAYS = (
+    N_("weekday_mon"),
+    N_("weekday_tue"),
+    N_("weekday_wed"),
+    N_("weekday_thu"),
+    N_("weekday_fri"),
+    N_("weekday_sat"),
+    N_("weekday_sun"),
+)
 
 
 def _report(first: dt.date, last: dt.date, store: str | None, period: str = "day") -> dict[str, Any]:
     before = reports.previous_period(first, last)
+    products = reports.products(first, last, store)
     return {
         "summary": reports.range_summary(first, last, store),
         "before": reports.range_summary(*before, store),
@@ -43,10 +54,11 @@ def _report(first: dt.date, last: dt.date, store: str | None, period: str = "day
         "terminals": reports.by_terminal(first, last, store),
         "payments": reports.by_payment(first, last, store),
         "payments_before": {r.method: r for r in reports.by_payment(*before, store)},
-        "categories": reports.by_category(first, last, store),
+        "categories": reports.by_category(first, last, store, rows=products),
         "categories_before": {r.category: r for r in reports.by_category(*before, store)},
-        "products": reports.top_products(first, last, store),
-        "slow": reports.slow_products(first, last, store),
+        "products": reports.top_products(first, last, store, rows=products),
+        "slow": reports.slow_products(first, last, store, rows=products),
+        "all_products": products,
         "loyalty": reports.loyalty_flows(first, last),
     }
 
@@ -56,7 +68,7 @@ def tables(
 ) -> dict[str, tuple[list[str], list[Any]]]:
     """Every table of the report as (header, rows) for its CSV: what the page shows, in fen."""
     data = _report(first, last, store, period)
-    products = reports.products(first, last, store)
+    products = data["all_products"]
     grid = data["heatmap"]
     period_head = [
         period,
@@ -83,7 +95,7 @@ def tables(
         ),
         "heatmap": (
             ["weekday", *[f"{h:02d}" for h in range(24)]],
-            [[WEEKDAYS["en"][d], *grid[d]] for d in range(7)],
+            [[WEEKDAY_CODES[d], *grid[d]] for d in range(7)],
         ),
         "stores": (
             ["store", "sales", "revenue_fen", "refunded_fen", "net_fen", "member_sales"],
@@ -122,7 +134,7 @@ def heat_svg(grid: list[list[int]], lang: str) -> str:
     for h in range(0, 24, 3):
         parts.append(f'<text x="{left + h * cell + 4}" y="15" fill="#616e7c">{h:02d}</text>')
     for d in range(7):
-        name = WEEKDAYS[lang][d] if lang == "en" else "周" + WEEKDAYS["zh"][d]
+        name = i18n.t(_WEEKDAYS[d], lang)
         parts.append(f'<text x="0" y="{top + d * cell + 19}" fill="#616e7c">{name}</text>')
         for h in range(24):
             n = grid[d][h]
@@ -252,8 +264,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        data = _report(first, last, store)
-        summary = data["summary"]
+        # the figures a program wants, in 8 queries (the page adds the heatmap, stores, categories...)
+        summary = reports.range_summary(first, last, store)
+        products = reports.products(first, last, store)
         return {
             "from": first.isoformat(),
             "to": last.isoformat(),
@@ -264,13 +277,19 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
                 "net_fen": summary.net_fen,
                 "member_share_pct": summary.member_share_pct,
             },
-            **{
-                key: [dataclasses.asdict(row) for row in data[key]]
-                for key in ("days", "terminals", "payments", "products", "categories")
-            },
-            "previous": dataclasses.asdict(data["before"]),
-            "heatmap": data["heatmap"],
-            "loyalty": dataclasses.asdict(data["loyalty"]),
+            "previous": dataclasses.asdict(
+                reports.range_summary(*reports.previous_period(first, last), store)
+            ),
+            "days": [dataclasses.asdict(row) for row in reports.daily(first, last, store)],
+            "terminals": [dataclasses.asdict(row) for row in reports.by_terminal(first, last, store)],
+            "payments": [dataclasses.asdict(row) for row in reports.by_payment(first, last, store)],
+            "products": [
+                dataclasses.asdict(row) for row in reports.top_products(first, last, store, rows=products)
+            ],
+            "categories": [
+                dataclasses.asdict(row) for row in reports.by_category(first, last, store, rows=products)
+            ],
+            "loyalty": dataclasses.asdict(reports.loyalty_flows(first, last)),
         }
 
     return routes

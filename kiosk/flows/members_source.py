@@ -176,6 +176,7 @@ class StoreMemberSource:
         tier = self.tier(member, points)
         ahead = progress(points, self.rules.tiers) if self.rules.tiers.basis == "points" else None
         name = mask_name(data["name"]) if data["name"] else mask_phone(data["phone"])
+        usable = self._usable(panel.coupons, member.id)
         return MemberView(
             member_id=member.id,
             name_masked=name,
@@ -183,11 +184,12 @@ class StoreMemberSource:
             tier=self._tier_text(tier),
             points=points,
             stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
-            coupons=tuple(coupon_names(c) for c in self._usable(panel.coupons, member.id)),
+            coupons=tuple(coupon_names(c) for c in usable),
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
             greeting=self.greeting(member.id, name, data["birthday"], first_purchase=not panel.has_history),
             expiry_notice=self.expiry_notice(member.id, panel.entries),
+            welcome_back=welcome_back(name, usable),
         )
 
     def _reminds_expiry(self) -> bool:
@@ -406,6 +408,22 @@ class StoreMemberSource:
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def welcome_back(name: str, usable: Sequence[Coupon]) -> dict[str, str]:
+    """The greeting of a member the hub judged dormant: their win-back coupon, ready for this sale.
+
+    The hub issues the coupon (``occasion`` ``winback``) and sends it with the member copy, so the
+    greeting works offline too; ``{}`` when the member holds no usable win-back coupon.
+    """
+    offer = next((c for c in usable if c.occasion == "winback"), None)
+    if offer is None:
+        return {}
+    names = coupon_names(offer)
+    return {
+        "zh": f"{name}，好久不见！回归礼「{names['zh']}」本单可用",
+        "en": f"Welcome back, {name}! Your {names['en']} is ready for this purchase",
+    }
 
 
 def _first_purchase(member_id: str) -> bool:

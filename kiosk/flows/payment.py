@@ -15,9 +15,6 @@ from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_
 from kiosk.store.sales import Approval, PaymentIntent, commit_sale
 from kiosk.translations import N_
 
-#: A wallet's name is shown as ``i18n.Key(wallet)``: the wallet codes are message keys too.
-_WALLET_KEYS = (N_("wechat"), N_("alipay"))
-
 log = logging.getLogger(__name__)
 
 
@@ -76,7 +73,7 @@ class PaymentFlow:
         wallet = wallet_for_code(auth_code) or "wechat"
         request = PaymentRequest(str(uuid.uuid4()), auth_code, amount, f"{self.settings.store} self-checkout")
         self.payment_busy = True
-        self._say(N_("paying_mobile"), wallet=i18n.Key(wallet), amount=format_fen(amount))
+        self._say(N_("paying_mobile"), wallet=i18n.Key(f"method_{wallet}"), amount=format_fen(amount))
         provider = self.payments
 
         def work() -> None:
@@ -94,7 +91,7 @@ class PaymentFlow:
     def _mobile_result(self, wallet: str, result: PaymentResult) -> None:
         self.payment_busy = False
         self.touched()
-        name = i18n.Key(wallet)
+        name = i18n.Key(f"method_{wallet}")
         if result.approved:
             self.tenders.append(PaymentIntent(wallet, result.amount_fen, result.reference))
             self._say(N_("mobile_approved"), wallet=name, amount=format_fen(result.amount_fen))

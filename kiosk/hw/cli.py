@@ -13,14 +13,12 @@ from typing import NoReturn
 
 import click
 import evdev
-import usb.core
 
 from kiosk.hw import input_reader
 from kiosk.hw.config import HardwareConfig, HardwareConfigError, load_hw_config
 from kiosk.hw.devices import readers_for
 from kiosk.hw.errors import HardwareError
 from kiosk.hw.events import EventQueue, HardwareEvent, HardwareEventKind
-from kiosk.hw.printer import open_printer
 from kiosk.hw.receipt_render import render_receipt, sample_receipt
 from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import CAN_PRINT, DeviceState, Message, status_message
@@ -123,6 +121,8 @@ def describe_input(device: evdev.InputDevice, config: HardwareConfig, links: lis
 
 def usb_printers() -> list[tuple[int, int, int, int]]:
     """(vendor, product, bus, address) of every USB device with a printer interface."""
+    import usb.core  # pyusb only for the commands that look at USB (see _printer_from)
+
     found = []
     for device in usb.core.find(find_all=True) or ():
         try:
@@ -135,6 +135,8 @@ def usb_printers() -> list[tuple[int, int, int, int]]:
 
 
 def _list_printers(config: HardwareConfig) -> None:
+    import usb.core
+
     click.echo("USB printers:")
     try:
         printers = usb_printers()
@@ -238,6 +240,10 @@ def _printer_from(obj: _Context, url: str | None, width: int | None):
         _fail({"zh": "kiosk.toml 中没有配置打印机。", "en": "No printer in kiosk.toml."})
     url = url or config.url  # type: ignore[union-attr]
     width = width or (config.width if config else 576)
+    # the printer driver (python-escpos, pyusb, pyserial) loads for the printer commands only:
+    # `kiosk run` registers this group, and a terminal must not load it before it prints
+    from kiosk.hw.printer import open_printer
+
     try:
         return open_printer(url, width)
     except HardwareError as exc:

@@ -1,12 +1,15 @@
-"""Build the device threads kiosk.toml asks for; the app and the CLI start them."""
+"""Build the input reader threads kiosk.toml asks for; the app and the CLI start them.
+
+The print queue is built by :func:`kiosk.hw.print_queue.print_queue_for`: importing this
+module must not load the printer driver (python-escpos, pyusb, pyserial: about N MB), which a
+terminal loads only when it has a printer (docs/perf.md, kiosk memory).
+"""
 
 from collections.abc import Callable
 
 from kiosk.hw.config import HardwareConfig
 from kiosk.hw.events import EventQueue
 from kiosk.hw.input_reader import DeviceMatch, InputReader, InputSource, open_evdev
-from kiosk.hw.print_queue import PrintQueue
-from kiosk.hw.printer import open_printer
 
 
 def _opener(match: DeviceMatch) -> Callable[[], InputSource]:
@@ -34,11 +37,3 @@ def readers_for(config: HardwareConfig, queue: EventQueue) -> list[InputReader]:
             )
         )
     return readers
-
-
-def print_queue_for(config: HardwareConfig, queue: EventQueue) -> PrintQueue | None:
-    """The (not yet started) print queue for the configured printer, if there is one."""
-    if config.printer is None:
-        return None
-    printer = open_printer(config.printer.url, config.printer.width)
-    return PrintQueue(printer, queue, drawer_pin=config.printer.drawer_pin)

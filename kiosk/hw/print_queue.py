@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from kiosk.hw.config import HardwareConfig
 from kiosk.hw.errors import PrinterError
 from kiosk.hw.events import EventQueue, HardwareEvent, HardwareEventKind
-from kiosk.hw.printer import ReceiptPrinter
+from kiosk.hw.printer import ReceiptPrinter, open_printer
 from kiosk.hw.status import CAN_PRINT, DeviceState, status_message
 
 log = logging.getLogger(__name__)
@@ -216,3 +217,11 @@ class PrintQueue:
 
     def _announce(self, state: DeviceState, receipt_no: str = "") -> None:
         self._events.put(HardwareEvent(HardwareEventKind.STATUS, state.value, self._source, receipt_no))
+
+
+def print_queue_for(config: HardwareConfig, queue: EventQueue) -> PrintQueue | None:
+    """The (not yet started) print queue for the configured printer, if there is one."""
+    if config.printer is None:
+        return None
+    printer = open_printer(config.printer.url, config.printer.width)
+    return PrintQueue(printer, queue, drawer_pin=config.printer.drawer_pin)

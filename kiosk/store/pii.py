@@ -11,8 +11,10 @@ import base64
 import hashlib
 import hmac
 import os
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
 
@@ -27,9 +29,21 @@ class PiiKey:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise PiiError(f"the personal-data key must be 32 bytes, got {len(key)}")
-        self._aead = AESGCM(hmac.digest(key, b"member-kiosk pii encryption", "sha256"))
+        self._aead_key = hmac.digest(key, b"member-kiosk pii encryption", "sha256")
+        self._aead_cipher: AESGCM | None = None
         self._index_key = hmac.digest(key, b"member-kiosk phone blind index", "sha256")
         self._link_key = hmac.digest(key, b"member-kiosk signed member links", "sha256")
+
+    @property
+    def _aead(self) -> "AESGCM":
+        # The crypto backend (cryptography's Rust module and OpenSSL, about 6 MB resident) loads
+        # when a member's personal data is first read or written, not when the kiosk starts: a
+        # terminal nobody taps a member card on never needs it (docs/perf.md, kiosk memory).
+        if self._aead_cipher is None:
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+            self._aead_cipher = AESGCM(self._aead_key)
+        return self._aead_cipher
 
     def link_key(self) -> bytes:
         """The key that signs links a member opens on the hub (the "export my data" QR)."""

@@ -6,11 +6,12 @@ import pytest
 from evdev import ecodes
 
 from kiosk.hw.config import HardwareConfigError, load_hw_config, parse_hw_config
-from kiosk.hw.devices import print_queue_for, readers_for
+from kiosk.hw.devices import readers_for
 from kiosk.hw.events import EventQueue, HardwareEvent, HardwareEventKind
 from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
 from kiosk.hw.input_reader import CardSettings, DeviceMatch
 from kiosk.hw.keymap import DecoderSettings
+from kiosk.hw.print_queue import print_queue_for
 from kiosk.hw.status import DeviceState, status_message
 
 

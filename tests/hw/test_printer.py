@@ -1,6 +1,8 @@
 """The python-escpos driver against the virtual printer: real bytes over real TCP."""
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -183,3 +185,15 @@ def test_a_bounded_virtual_printer_keeps_the_latest_ops_like_a_torn_roll() -> No
     for n in range(1, 26):
         unbounded.write(bytes([0x1B, 0x70, 0x01, n, 50]))
     assert len(unbounded.drawer_pulses()) == 25
+
+
+def test_the_printer_driver_loads_only_where_a_printer_is_used() -> None:
+    # `kiosk run` imports the CLI (every group) and the peripherals; a terminal without a
+    # printer never loads python-escpos, pyusb or pyserial: about 4 MB (docs/perf.md)
+    script = (
+        "import sys, kiosk.cli, kiosk.hw.peripherals, kiosk.hw.devices;"
+        " print(sorted(m for m in ('escpos', 'usb', 'serial') if m in sys.modules));"
+        " import kiosk.hw.print_queue; print('escpos' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[]", "True"]

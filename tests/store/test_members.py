@@ -3,6 +3,8 @@
 import dataclasses
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -85,6 +87,19 @@ def test_pii_needs_the_right_key_and_field(kiosk_db) -> None:  # type: ignore[no
         members.profile(PiiKey(bytes(32)), member)
     with pytest.raises(PiiError):
         KEY.decrypt(member.name_enc, "m-1:phone")
+
+
+def test_the_crypto_backend_loads_with_the_first_personal_data_not_with_the_key() -> None:
+    # a terminal nobody taps a member card on never loads it: about 6 MB (docs/perf.md)
+    script = (
+        "import sys; from kiosk.store.pii import PiiKey; key = PiiKey(bytes(32));"
+        " print('cryptography' in sys.modules, key.blind_index('+8613812341234')[:8]);"
+        " token = key.encrypt('张三', 'm-1:name');"
+        " print('cryptography' in sys.modules, key.decrypt(token, 'm-1:name'))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    first, second = out.splitlines()
+    assert first.startswith("False ") and second == "True 张三"
 
 
 def test_card_link_and_lookup(kiosk_db) -> None:  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ import pytest
 from hub.campaigns import runs as campaigns
 from hub.ingest.batch import ingest_batch
 from hub.jobs import catalog, runner
+from hub.jobs import settings as job_settings
 from hub.jobs.models import JobRun
 from hub.members import ledger as loyalty
 from hub.members.models import CampaignMember, HubCoupon, HubLedgerEntry, HubMember
@@ -230,3 +231,16 @@ def test_a_dry_run_changes_nothing(hub_db, tmp_path: Path) -> None:  # type: ign
     assert HubLedgerEntry.select().where(HubLedgerEntry.kind == Kind.EXPIRE).count() == 0
     assert JobRun.select().count() == 0
     assert HubMember.select().count() == 3
+
+
+def test_the_backup_job_keeps_the_newest_copies(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    job = catalog.job_named("backup")
+    job_settings.put("backup_keep", "2")
+    for day in range(3):
+        outcome = runner.run_job(job, runner.JobContext(DAY1 + dt.timedelta(days=day), TZ, data_dir=tmp_path))
+        assert outcome.status == "ok", outcome.summary
+    kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    suffix = "db" if hub_db.__class__.__name__ == "SqliteDatabase" else "pgdump"
+    assert kept == [f"hub-20261202-1000.{suffix}", f"hub-20261203-1000.{suffix}"]
+    assert (tmp_path / "backups" / kept[-1]).stat().st_size > 0

@@ -137,7 +137,7 @@ def test_page_csv_and_api_agree(sold) -> None:  # type: ignore[no-untyped-def]
 
 def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> None:
     shots = capture(tmp_path)
-    pages = ["dashboard", "reports", "catalog", "dashboard_phone", "reports_phone"]
+    pages = ["dashboard", "reports", "catalog", "finance", "dashboard_phone", "reports_phone"]
     assert [p.name for p in shots] == [f"hub-{page}-{lang}.png" for page in pages for lang in ("zh", "en")]
     for shot in shots:
         with Image.open(shot) as image:

@@ -18,7 +18,7 @@ from hub.members import ledger as loyalty
 from hub.reports import queries as reports
 from hub.reports import summary
 from kiosk.domain.loyalty import LoyaltyRules
-from kiosk.sync.schema import batch
+from kiosk.sync.schema import GENESIS, batch
 from tests.events import sale_chain
 
 WEEK = (NOW.date() - dt.timedelta(days=6), NOW.date())
@@ -119,3 +119,30 @@ def test_the_bulk_path_and_a_duplicate_batch_count_each_sale_once(hub_db) -> Non
         ("A", 60, 30 * 300),
         ("B", 30, 30 * 300),
     }
+
+
+def test_products_over_whole_and_partial_months_equal_the_raw_lines(hub_db) -> None:  # type: ignore[no-untyped-def]
+    days = ["2026-09-30", "2026-10-01", "2026-10-15", "2026-10-31", "2026-11-01", "2026-11-30", "2026-12-01"]
+    prev, seq = GENESIS, 1
+    for n, day in enumerate(days):
+        events = sale_chain("K01", n + 1, start_seq=seq, prev=prev, ts=f"{day}T12:00:00.000+08:00")
+        prev, seq = events[-1]["hash"], seq + len(events)
+        ingest_batch("pos/K01/up/events", batch("K01", events), NOW, TZ)
+    ranges = [
+        ("2026-09-30", "2026-12-01"),
+        ("2026-10-01", "2026-10-31"),
+        ("2026-10-02", "2026-11-30"),
+        ("2026-10-15", "2026-10-15"),
+        ("2026-09-01", "2026-11-01"),
+        ("2026-11-02", "2026-11-29"),
+    ]
+    for first, last in ranges:
+        sold = [s.id for s in Sale.select() if first <= s.day <= last]
+        units: Counter[str] = Counter()
+        for line in SaleLine.select().where(SaleLine.sale.in_(sold)):
+            units[line.sku] += line.quantity
+        got = {
+            p.sku: p.quantity
+            for p in reports.products(dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+        }
+        assert got == dict(units), (first, last)

@@ -34,11 +34,11 @@ def test_campaigns_show_deal_target_window_and_counts(hub_db, tmp_path: Path) ->
     html = client.get("/campaigns").text
     assert row(html, "member-day") == (
         "会员日满100减20 满¥100.00减¥20.00 全部会员 2026-11-20 – 2026-11-30 "
-        "3 2 2026-11-23 15:30 owner · +3 发券 暂停"
+        "3 2 2026-11-23 15:30 owner · +3 发券 效果 暂停"
     )
     assert (
         row(html, "welcome")
-        == "新会员9折券 9折，最多减¥30.00 新注册会员（自动） 发放后30天 3 0 – 注册时自动发放 暂停"
+        == "新会员9折券 9折，最多减¥30.00 新注册会员（自动） 发放后30天 3 0 – 注册时自动发放 效果 暂停"
     )
     english = client.get("/campaigns?lang=en").text
     assert row(english, "member-day").startswith(
@@ -109,5 +109,5 @@ def test_a_campaign_made_in_the_form_runs_once_per_member(hub_db, tmp_path: Path
     refused = client.post("/campaigns/welcome/run", data={"by": "amy"})
     assert "注册礼券在会员注册时自动发放" in refused.text
     paused = client.post(f"/campaigns/{new.id}/active?lang=en", data={"active": "0", "by": "amy"})
-    assert row(paused.text, new.id).endswith("paused Resume")
+    assert row(paused.text, new.id).endswith("paused Results Resume")
     assert Campaign.get_by_id(new.id).active is False

@@ -68,6 +68,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
     assert nav == [
         ("/?lang=en", "Dashboard"),
         ("/reports?lang=en", "Reports"),
+        ("/finance?lang=en", "Finance"),
         ("/catalog?lang=en", "Catalog"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
@@ -77,6 +78,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/reconciliation?lang=en", "Reconciliation"),
         ("/releases?lang=en", "Releases"),
         ("/staff-hours?lang=en", "Staff hours"),
+        ("/jobs?lang=en", "Jobs"),
     ]
 
 

@@ -89,6 +89,6 @@ def test_a_failed_scheduled_job_is_an_alert_with_its_error_on_the_page(hub_db) -
     )  # recovered
     html = TestClient(create_app(TZ, today=lambda: TODAY)).get("/").text
     assert re.findall(r'data-kind="job"><span>([^<]+)</span><a href="([^"]+)"', html) == [
-        ("定时任务失败：backup（2026-11-24，已试 3 次）", "#failed-jobs")
+        ("定时任务失败：backup（2026-11-24，已试 3 次）", "/jobs")
     ]
     assert 'id="failed-jobs"' in html and "OSError: disk full" in html
