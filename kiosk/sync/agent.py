@@ -38,7 +38,15 @@ from kiosk.store.members import hub_copy
 from kiosk.sync import config, connect, health, rebase, schema, updates
 from kiosk.sync.connect import BrokerSettings
 from kiosk.sync.members import HubEndpoint, MemberDownlink
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, staff_topic, status_topic, update_topic
+from kiosk.sync.topics import (
+    ack_topic,
+    config_topic,
+    events_topic,
+    members_topic,
+    staff_topic,
+    status_topic,
+    update_topic,
+)
 from kiosk.system import sdnotify
 
 log = logging.getLogger(__name__)
