@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from hub.reports import queries as reports
 from hub.staff import accounts
 from hub.staff import hours as staff_hours
+from hub.staff import shifts as staff_shifts
 from hub.staff.downlink import RosterPublisher
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
@@ -59,6 +60,7 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             error = bad.en if lang == "en" else bad.zh
             first, last = reports.parse_range(None, None, now)
         found = staff_hours.shifts(first, last, tz)
+        context.update(closes=staff_shifts.closed_shifts(first, last))
         context.update(
             first=first.isoformat(),
             last=last.isoformat(),

@@ -19,8 +19,8 @@ from typing import Any
 
 from kiosk.domain.loyalty import PRINCIPAL
 from kiosk.domain.money import format_fen
-from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import ReceiptData, ReceiptLine
+from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
 from kiosk.store.models import Outbox
 from kiosk.store.outbox import record_event
