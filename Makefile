@@ -14,9 +14,12 @@ lock:
 demo: setup
 	$(PY) -m kiosk.devtools.demo
 
+# three workers on two cores: the suite mostly waits (brokers, Xvfb windows, Chromium, PostgreSQL);
+# a test file stays on one worker so its module fixtures start once (TEST_WORKERS=0: one process)
+TEST_WORKERS ?= 3
 test: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks

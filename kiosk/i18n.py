@@ -12,7 +12,18 @@ from pathlib import Path
 
 from kiosk.translations import N_, Catalog
 
-__all__ = ["CATALOG", "N_", "Key", "fold", "known", "localise", "ntr", "payment_method_name", "tr"]
+__all__ = [
+    "CATALOG",
+    "N_",
+    "Key",
+    "bilingual",
+    "fold",
+    "known",
+    "localise",
+    "ntr",
+    "payment_method_name",
+    "tr",
+]
 
 CATALOG = Catalog("kiosk", Path(__file__).parent / "locale")
 
@@ -99,6 +110,14 @@ def _greedy(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
 def tr(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in; Chinese by default."""
     return _shown(CATALOG.text(key, lang).format(**values), lang)
+
+
+def bilingual(key: str, **values: object) -> dict[str, str]:
+    """``key`` in Chinese and in English, as the ``{"zh": ..., "en": ...}`` texts screens carry.
+
+    A value may itself be a ``{"zh": ..., "en": ...}`` text: each language takes its own.
+    """
+    return {lang: CATALOG.text(key, lang).format(**localise(values, lang)) for lang in ("zh", "en")}
 
 
 def ntr(key: str, plural_key: str, n: int, lang: str, **values: object) -> str:

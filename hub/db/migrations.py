@@ -23,7 +23,16 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from peewee import CharField, Database, Field, IntegerField, Model, OperationalError, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    Field,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+    TextField,
+)
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.db.backup import backup_database, backup_name
@@ -112,12 +121,17 @@ def _0005_settlement_rules(db: Database) -> None:
     db.create_tables(SETTLEMENT_MODELS, safe=True)
 
 
-def _0006_staff_accounts(db: Database) -> None:
+def _0006_message_email(db: Database) -> None:
+    # the e-mail address a member gives with their marketing consent (encrypted), for the email channel
+    add_column(db, "marketing_consent", "email_enc", TextField(default=""))
+
+
+def _0007_staff_accounts(db: Database) -> None:
     # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
     db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
 
 
-def _0007_shift_reports(db: Database) -> None:
+def _0008_shift_reports(db: Database) -> None:
     # new table: the terminals' Z reports (shift.closed events)
     db.create_tables(SHIFT_MODELS, safe=True)
 
@@ -128,8 +142,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
-    (6, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0006_staff_accounts),
-    (7, "shift reports: the terminals' Z reports", _0007_shift_reports),
+    (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
+    (7, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0007_staff_accounts),
+    (8, "shift reports: the terminals' Z reports", _0008_shift_reports),
 ]
 
 

@@ -20,6 +20,7 @@ from hub.members.expiry_reminders import expiring_points
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
 from hub.messaging import queue as messages
+from hub.messaging import sender
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import PRINCIPAL
 from kiosk.domain.loyalty.dates import add_months
@@ -163,6 +164,24 @@ def prune(folder: Path, keep: int) -> list[Path]:
     return old
 
 
+def send_messages(ctx: JobContext) -> JobResult:
+    """发送消息: the queued messages through e-mail and SMS, consent checked again, retried."""
+    done = sender.send_due(ctx.now, ctx.tz, sender.channels_from_settings(), ctx.dry_run)
+    if ctx.dry_run:
+        return JobResult(
+            f"将发送 {len(done.lines)} 条消息",
+            f"would send {len(done.lines)} messages",
+            {},
+            tuple(done.lines),
+        )
+    return JobResult(
+        f"已发送 {done.sent} 条，稍后重试 {done.retry} 条，失败 {done.failed} 条，跳过 {done.skipped} 条",
+        f"{done.sent} sent, {done.retry} to retry, {done.failed} failed, {done.skipped} skipped",
+        {"sent": done.sent, "retry": done.retry, "failed": done.failed, "skipped": done.skipped,
+         "postponed": done.postponed},
+    )  # fmt: skip
+
+
 JOBS: list[Job] = [
     Job("backup", "数据备份", "Backup", backup, hour=2),
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
@@ -170,6 +189,7 @@ JOBS: list[Job] = [
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),
+    Job("send_messages", "发送消息", "Send messages", send_messages, every_minutes=5, transactional=False),
 ]
 
 

@@ -262,7 +262,9 @@ def router(tz: ZoneInfo) -> APIRouter:
 
     @routes.get("/campaigns", response_class=HTMLResponse)
     def page(request: Request) -> HTMLResponse:
-        return render(request, {"kind": "threshold", "target": "all", "by": "owner"}, [])
+        # ?target=tag&tag=seg-dormant: the member page's segment buttons open the form aimed at a segment
+        aim = {k: request.query_params[k] for k in ("target", "tag") if request.query_params.get(k)}
+        return render(request, {"kind": "threshold", "target": "all", "by": "owner", **aim}, [])
 
     @routes.post("/campaigns", response_class=HTMLResponse, response_model=None)
     async def create(request: Request) -> HTMLResponse | RedirectResponse:

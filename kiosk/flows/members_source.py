@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import (
     BONUS,
@@ -213,10 +214,10 @@ class StoreMemberSource:
         if not due:
             return {}
         day, points = due[0]
-        return {
-            "zh": f"{points} 积分将于 {day.month}月{day.day}日 过期，本单可用积分抵扣",
-            "en": f"{points} points expire on {day.day} {_MONTHS_EN[day.month - 1]} — use them today",
-        }
+        month_name = _MONTHS_EN[day.month - 1]
+        return i18n.bilingual(
+            "points_expiring", points=points, month=day.month, day=day.day, month_name=month_name
+        )
 
     def greeting(
         self, member_id: str, name: str, birthday: str, first_purchase: bool | None = None
@@ -227,10 +228,10 @@ class StoreMemberSource:
         ``first_purchase`` is read from the store unless the caller knows it (the panel does).
         """
         if birthday and dt.date.fromisoformat(birthday).month == self.now().month:
-            return {"zh": f"{name}，生日快乐！本月消费享生日礼遇", "en": f"Happy birthday, {name}!"}
+            return i18n.bilingual("greeting_birthday", name=name)
         if _first_purchase(member_id) if first_purchase is None else first_purchase:
-            return {"zh": f"{name}，欢迎加入！", "en": f"Welcome, {name}!"}
-        return {"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"}
+            return i18n.bilingual("greeting_first_purchase", name=name)
+        return i18n.bilingual("greeting_welcome_back", name=name)
 
     def usable_coupons(self, member_id: str) -> list[Coupon]:
         """The member's coupons that are unused and valid now."""

@@ -60,4 +60,4 @@ _MESSAGES: dict[DeviceState, str] = {
 def status_message(state: DeviceState | str) -> Message:
     """The zh-CN and English sentences a person reads for ``state``."""
     key = _MESSAGES[DeviceState(state)]
-    return {lang: i18n.CATALOG.text(key, lang) for lang in ("zh", "en")}
+    return i18n.bilingual(key)

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hub.accounts import audit as owner_audit
-from hub.devtools.loyalty_story import LI, TZ, ZHANG, seed
+from hub.devtools.loyalty_story import LI, NOW, TZ, ZHANG, seed
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.web.app import create_app
@@ -30,15 +30,16 @@ def text(html: str, pattern: str) -> str:
 
 def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = TestClient(create_app(TZ, today=lambda: NOW.date()))
     html = client.get("/members").text
+    # last visit, state by the member's own rhythm, RFM group (both came today once; Li spent more)
     assert (
         text(html, rf'<tr id="member-{ZHANG}">(.*?)</tr>')
-        == "张* 138****1234 普通会员 VIP 宝妈 30 2026-11-22 15:30"
+        == "张* 138****1234 普通会员 VIP 宝妈 30 2026-11-24 活跃 · 一般价值 2026-11-22 15:30"
     )
     assert (
         text(html, rf'<tr id="member-{LI}">(.*?)</tr>')
-        == "李* 139****0002 普通会员 VIP -820 2026-11-22 15:30"
+        == "李* 139****0002 普通会员 VIP -820 2026-11-24 活跃 · 重要价值 2026-11-22 15:30"
     )
     assert "13812341234" not in html and "张三" not in html
     specs = text(client.get("/members?lang=en").text, r'<table id="specs">.*?<tbody>(.*?)</tbody>')
