@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import campaign, device, jobs, member, release, rules, serve, staff, sync
+from hub.commands import backup, campaign, device, jobs, member, release, rules, serve, staff, sync
 
 
 @click.group()
@@ -28,6 +28,8 @@ for group in (
 ):
     main.add_command(group)
 main.add_command(serve.serve)
+for command in (backup.backup, backup.backup_key, backup.restore):
+    main.add_command(command)
 main.add_command(serve.db_migrate)
 sync.register(main)
 

@@ -45,6 +45,9 @@ class IngestResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     applied: int = 0
     duplicates: int = 0
+    # sequence numbers (first, last) this batch showed missing: the terminal sends them again
+    # if it still has them (a hub restored from a backup lacks what it acked after it)
+    resend: list[tuple[int, int]] = field(default_factory=list)
 
 
 Effect = Callable[[dict[str, Any], ZoneInfo], None]
@@ -102,6 +105,7 @@ def ingest_batch(
             _ingest_event(topic, device, event, chain, now, tz, result, replaying)
         plan.flush(topic, device, now, tz, result, replaying)
         _close_chain(chain, now)
+        result.resend = _missing(chain)
         _answer_forks(chain, result)
         _resolve_requarantined(device, result, now)
         fleet.record_skew(device, sent_at, now)
@@ -159,7 +163,7 @@ def _ingest_plain_sales_pg(
             bulk_pg.write(db, device, rows, chain.gaps, head, fleet.skew_seconds(sent_at, now), now)
     except (_Unusual, IntegrityError):
         return None  # rolled back; the general path sorts it out event by event
-    return IngestResult(acked=ids, applied=len(ids))
+    return IngestResult(acked=ids, applied=len(ids), resend=_missing(chain))
 
 
 def _answer_forks(chain: _Chain, result: IngestResult) -> None:
@@ -274,6 +278,10 @@ def _lock_chain(device: str, events: list[Any], now: dt.datetime) -> _Chain:
         )
         known = {row.seq: (row.id, row.hash) for row in rows}
     return _Chain(device, head.seq, head.hash, known, forked=fleet.is_forked(device))
+
+
+def _missing(chain: _Chain) -> list[tuple[int, int]]:
+    return [(expected, got - 1) for expected, got in chain.gaps]
 
 
 def _close_chain(chain: _Chain, now: dt.datetime) -> None:

@@ -131,5 +131,5 @@ class HubIngestor:
             os.kill(os.getpid(), signal.SIGKILL)
         if result is None:
             return
-        payload = schema.ack(result.acked, result.rejected)
+        payload = schema.ack(result.acked, result.rejected, result.resend)
         client.publish(ack_topic(device_of(message.topic)), payload, qos=1)

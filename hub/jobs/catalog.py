@@ -5,13 +5,12 @@ in a dry run it changes nothing the database cannot roll back (no files, no send
 """
 
 import datetime as dt
-from pathlib import Path
 
-from peewee import SqliteDatabase, fn
+from peewee import fn
 
 from hub.campaigns.auto import run_automatic
 from hub.db import database
-from hub.db.backup import backup_database
+from hub.db.backup import BACKUP_PUBLIC_KEY, take_backup
 from hub.jobs import settings as job_settings
 from hub.jobs.runner import Job, JobContext, JobResult
 from hub.members.book import erase_member, evaluate_tiers, member_balances
@@ -138,30 +137,21 @@ def retention(ctx: JobContext) -> JobResult:
 
 
 def backup(ctx: JobContext) -> JobResult:
-    """备份: a consistent copy of the hub database (``hub.db.backup``, the one migrations take too)
-    in ``<data dir>/backups``, the newest ``backup_keep`` kept."""
+    """备份: a consistent copy of the hub database sealed for the owner's key
+    (``<data dir>/backup.pub``, :func:`hub.db.backup.take_backup`) in ``<data dir>/backups``,
+    kept by the retention rule (the newest ``backup_keep``, and one a month for a year)."""
     folder = ctx.data_dir / "backups"
-    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d-%H%M")
-    path = folder / f"hub-{stamp}.{'db' if isinstance(database.obj, SqliteDatabase) else 'pgdump'}"
     if ctx.dry_run:
-        return JobResult(f"将备份到 {path}", f"would back up to {path}", {}, (str(path),))
-    backup_database(database.obj, path)
-    removed = prune(folder, job_settings.get_int("backup_keep"))
-    size = path.stat().st_size
+        return JobResult(f"将备份到 {folder}", f"would back up to {folder}", {}, (str(folder),))
+    done = take_backup(
+        database.obj, folder, ctx.data_dir / BACKUP_PUBLIC_KEY, ctx.now.astimezone(ctx.tz),
+        job_settings.get_int("backup_keep"),
+    )  # fmt: skip
     return JobResult(
-        f"已备份到 {path}（{size} 字节）",
-        f"backed up to {path} ({size} bytes)",
-        {"bytes": size, "removed": len(removed)},
+        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个",
+        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed",
+        {"bytes": done.size, "removed": len(done.removed)},
     )
-
-
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` job backups in ``folder``; return what was deleted."""
-    found = sorted([*folder.glob("hub-*.db"), *folder.glob("hub-*.pgdump")], key=lambda p: p.name)
-    old = found[:-keep] if keep else []
-    for path in old:
-        path.unlink()
-    return old
 
 
 def send_messages(ctx: JobContext) -> JobResult:

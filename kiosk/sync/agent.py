@@ -335,6 +335,9 @@ class OutboxAgent:
             log.error("hub rejected %d events: %s", len(rejected), rejected)
             outbox.mark_rejected(rejected)
         self._delivery.acked({*ack["ids"], *rejected})
+        if ack["resend"] and outbox.mark_unsent(ack["resend"]):
+            log.warning("the hub lacks sequence numbers %s (restored from a backup?): sending them again",
+                        ack["resend"])  # fmt: skip
         if forks:
             head = max(forks, key=lambda h: h["seq"])
             rebase.rebase_unsent(head["seq"], head["hash"])

@@ -150,9 +150,15 @@ def batch_sent_at(payload: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def ack(ids: list[str], rejected: list[dict[str, Any]] | None = None) -> bytes:
-    """The downlink ack on ``pos/{device}/down/ack``."""
-    return canonical({"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []})
+def ack(
+    ids: list[str], rejected: list[dict[str, Any]] | None = None, resend: list[tuple[int, int]] | None = None
+) -> bytes:
+    """The downlink ack on ``pos/{device}/down/ack``; ``resend``: (first, last) sequence numbers the
+    hub lacks, asked again (only present when there are some, so older terminals read it unchanged)."""
+    message: dict[str, Any] = {"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []}
+    if resend:
+        message["resend"] = [[first, last] for first, last in resend]
+    return canonical(message)
 
 
 _EVENT_FIELDS = {
@@ -289,7 +295,22 @@ def parse_ack(payload: bytes) -> dict[str, Any]:
             for r in rejected
             if isinstance(r, dict) and isinstance(r.get("id"), str)
         ],
+        "resend": _ranges(message.get("resend")),
     }
+
+
+def _ranges(value: Any) -> list[tuple[int, int]]:
+    """The well-formed (first, last) pairs of an ack's ``resend``; anything else is ignored."""
+    if not isinstance(value, list):
+        return []
+    return [
+        (pair[0], pair[1])
+        for pair in value
+        if isinstance(pair, list)
+        and len(pair) == 2
+        and all(type(n) is int and n > 0 for n in pair)
+        and pair[0] <= pair[1]
+    ]
 
 
 def _rebase_of(rejection: dict[str, Any]) -> dict[str, Any]:

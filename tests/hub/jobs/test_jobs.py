@@ -15,6 +15,8 @@ from aiosmtpd.controller import Controller
 
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
+from hub.db.backup import BACKUP_PUBLIC_KEY
+from hub.db.sealing import MAGIC, make_keys
 from hub.ingest.batch import ingest_batch
 from hub.jobs import catalog, runner
 from hub.jobs import settings as job_settings
@@ -295,17 +297,22 @@ def test_a_dry_run_changes_nothing(hub_db, tmp_path: Path) -> None:  # type: ign
     assert HubMember.select().count() == 3
 
 
-def test_the_backup_job_keeps_the_newest_copies(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_backup_job_seals_a_copy_and_keeps_the_newest(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", shop))
     job = catalog.job_named("backup")
     job_settings.put("backup_keep", "2")
-    for day in range(3):
+    first = runner.run_job(job, runner.JobContext(DAY1, TZ, data_dir=tmp_path))
+    assert first.status == "failed" and "hub backup-key" in first.summary  # no owner key yet
+    make_keys(tmp_path / "owner.key", tmp_path / BACKUP_PUBLIC_KEY)
+    for day in range(1, 5):
         outcome = runner.run_job(job, runner.JobContext(DAY1 + dt.timedelta(days=day), TZ, data_dir=tmp_path))
         assert outcome.status == "ok", outcome.summary
     kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
     suffix = "db" if hub_db.__class__.__name__ == "SqliteDatabase" else "pgdump"
-    assert kept == [f"hub-20261202-1000.{suffix}", f"hub-20261203-1000.{suffix}"]
-    assert (tmp_path / "backups" / kept[-1]).stat().st_size > 0
+    # the newest two, and the month's first (the retention rule keeps one a month for a year)
+    assert kept == [f"hub-202612{d:02d}-100000.{suffix}.sealed" for d in (2, 4, 5)]
+    sealed = (tmp_path / "backups" / kept[-1]).read_bytes()
+    assert sealed.startswith(MAGIC) and b"sale" not in sealed
 
 
 def test_a_busy_gateway_is_retried_and_a_repeated_send_is_one_sms(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
