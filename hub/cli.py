@@ -4,7 +4,20 @@ import logging
 
 import click
 
-from hub.commands import backup, campaign, device, jobs, member, release, rules, serve, staff, sync
+from hub.commands import (
+    audit,
+    backup,
+    campaign,
+    device,
+    jobs,
+    member,
+    release,
+    rules,
+    serve,
+    staff,
+    sync,
+    user,
+)
 
 
 @click.group()
@@ -18,6 +31,7 @@ def main(verbose: bool) -> None:
 
 
 for group in (
+    audit.audit,
     campaign.campaign,
     device.device,
     jobs.jobs,
@@ -25,6 +39,8 @@ for group in (
     release.release,
     rules.rules,
     staff.staff,
+    user.user,
+    user.token,
 ):
     main.add_command(group)
 main.add_command(serve.serve)

@@ -24,6 +24,7 @@ from hub.staff import accounts
 from hub.staff import hours as staff_hours
 from hub.staff import shifts as staff_shifts
 from hub.staff.downlink import RosterPublisher
+from hub.web import auth
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.staff import ACTIONS, ROLES, StaffError
@@ -110,6 +111,11 @@ def accounts_router(tz: ZoneInfo, publish: RosterPublisher | None = None) -> API
         context.update({"form": {}, "error": None, **extra})
         return TEMPLATES.TemplateResponse(request, "staff_accounts.html", context, status_code=status)
 
+    def who(request: Request) -> str:
+        """The signed-in account that made the change (the audit trail names it)."""
+        signed = auth.principal(request)
+        return signed.name if signed else "dashboard"
+
     def sent(request: Request) -> RedirectResponse:
         """Back to the page, saying whether the terminals have the change."""
         lang = "&lang=en" if language(request) == "en" else ""
@@ -132,7 +138,7 @@ def accounts_router(tz: ZoneInfo, publish: RosterPublisher | None = None) -> API
         try:
             accounts.add_staff(
                 form.get("name", ""), form.get("role", ""), stores, form.get("pin", ""),
-                dt.datetime.now(dt.UTC), "dashboard", badge=form.get("badge") or None,
+                dt.datetime.now(dt.UTC), who(request), badge=form.get("badge") or None,
             )  # fmt: skip
         except StaffError as exc:
             kept = {k: v for k, v in form.items() if k != "pin"}  # never echo a PIN back
@@ -142,7 +148,7 @@ def accounts_router(tz: ZoneInfo, publish: RosterPublisher | None = None) -> API
     @routes.post("/staff/{staff_id}/disable", response_class=HTMLResponse, response_model=None)
     def disable_page(request: Request, staff_id: str) -> HTMLResponse | RedirectResponse:
         try:
-            accounts.disable_staff(staff_id, dt.datetime.now(dt.UTC), "dashboard")
+            accounts.disable_staff(staff_id, dt.datetime.now(dt.UTC), who(request))
         except StaffError as exc:
             return page(request, 404, error=exc.text(language(request)))
         return sent(request)
@@ -156,7 +162,7 @@ def accounts_router(tz: ZoneInfo, publish: RosterPublisher | None = None) -> API
             role, _, action = item.partition(":")
             matrix.setdefault(role, []).append(action)
         try:
-            accounts.set_permissions(matrix, dt.datetime.now(dt.UTC), "dashboard")
+            accounts.set_permissions(matrix, dt.datetime.now(dt.UTC), who(request))
         except StaffError as exc:
             return page(request, 400, error=exc.text(language(request)))
         return sent(request)

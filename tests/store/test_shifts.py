@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from hub.devtools.signed_in import session_for
 from hub.ingest.batch import ingest_batch
 from hub.staff.shifts import ShiftReport, closed_shifts
 from hub.web.app import create_app
+from hub.web.auth import COOKIE
 from kiosk.domain.cart import Cart
 from kiosk.domain.refunds import Pick
 from kiosk.hw.receipt_render import render_receipt
@@ -89,7 +91,9 @@ def test_the_hub_books_every_z_report_per_terminal(kiosk_db, hub_db) -> None:  #
     figures = (shift.sales_fen, shift.refunds_fen, shift.expected_cash_fen, shift.over_short_fen)
     assert figures == (4350, 1000, 12350, 0)
     assert ShiftReport.select().count() == 1
-    page = TestClient(create_app(TZ)).get("/staff-hours?from=2026-11-01&to=2026-12-31&lang=en")
+    cookie, _csrf = session_for("owner")
+    web = TestClient(create_app(TZ), cookies={COOKIE: cookie})
+    page = web.get("/staff-hours?from=2026-11-01&to=2026-12-31&lang=en")
     row = re.search(r'<tr class="close" data-device="K01">(.*?)</tr>', page.text, re.S)
     assert row and re.findall(r">([^<>]+)</td>", row.group(1))[2:] == [
         "st-zhao", "¥43.50", "¥10.00", "¥123.50", "¥123.50", "¥0.00",
