@@ -4,7 +4,20 @@ import logging
 
 import click
 
-from hub.commands import audit, backup, campaign, device, jobs, member, release, rules, serve, sync, user
+from hub.commands import (
+    audit,
+    backup,
+    campaign,
+    device,
+    jobs,
+    member,
+    release,
+    rules,
+    serve,
+    staff,
+    sync,
+    user,
+)
 from hub.db.schema import HubDatabaseError
 
 
@@ -37,6 +50,7 @@ for group in (
     member.member,
     release.release,
     rules.rules,
+    staff.staff,
     user.user,
     user.token,
 ):

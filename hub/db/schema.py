@@ -25,7 +25,9 @@ from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
+from hub.staff.shifts import MODELS as SHIFT_MODELS
 
 # every table the hub's code reads or writes: the migrations must give a database exactly these
 # (tests/hub/db/test_migrations.py compares them column by column and index by index)
@@ -37,6 +39,8 @@ MODELS: list[type[Model]] = [
     *FEED_MODELS,
     *APP_RELEASE_MODELS,
     *STAFF_MODELS,
+    *STAFF_ACCOUNT_MODELS,
+    *SHIFT_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
     *SETTLEMENT_MODELS,
