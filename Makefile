@@ -2,17 +2,24 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test messages
+.PHONY: demo test lint bench setup clean image image-test lock messages
 
 setup:
 	@bash scripts/bootstrap.sh
 
+# Refresh requirements/x86_64.txt and aarch64.txt from pyproject.toml (UPGRADE=1: newest of all).
+lock:
+	@bash scripts/lock.sh
+
 demo: setup
 	$(PY) -m kiosk.devtools.demo
 
+# three workers on two cores: the suite mostly waits (brokers, Xvfb windows, Chromium, PostgreSQL);
+# a test file stays on one worker so its module fixtures start once (TEST_WORKERS=0: one process)
+TEST_WORKERS ?= 3
 test: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks

@@ -76,13 +76,13 @@ GENERATE = [
                s.day || 'T' || lpad(s.hour::text, 2, '0') || ':' || lpad(s.minute::text, 2, '0')
                  || ':00+08:00',
                s.day, t.total, 'CNY', t.items
-        FROM generate_series(1, %(sales)s) g, LATERAL (SELECT {_SALE_COLUMNS}) s,
+        FROM generate_series(1::bigint, %(sales)s) g, LATERAL (SELECT {_SALE_COLUMNS}) s,
         LATERAL (SELECT sum({_price("l.sku")} * l.quantity) AS total, sum(l.quantity) AS items
                  FROM generate_series(1, 3) p, LATERAL (SELECT {_LINE}) l) t""",
     f"""INSERT INTO sale_line (sale_id, position, sku, name_zh, name_en, unit_price_fen, quantity, total_fen)
         SELECT 's' || g, p, 'P' || lpad(l.sku::text, 4, '0'), '商品' || l.sku, 'Item ' || l.sku,
                {_price("l.sku")}, l.quantity, {_price("l.sku")} * l.quantity
-        FROM generate_series(1, %(sales)s) g, generate_series(1, 3) p, LATERAL (SELECT {_LINE}) l""",
+        FROM generate_series(1::bigint, %(sales)s) g, generate_series(1, 3) p, LATERAL (SELECT {_LINE}) l""",
     # the summary rows the booking keeps, in one pass each (member: sales g with g % 10 < 3)
     """INSERT INTO sales_hour (day, hour, store, device, member, sales, total_fen, items, refunds,
                                refunded_fen)

@@ -12,7 +12,18 @@ from pathlib import Path
 
 from kiosk.translations import N_, Catalog
 
-__all__ = ["CATALOG", "N_", "Key", "fold", "known", "localise", "ntr", "tr"]
+__all__ = [
+    "CATALOG",
+    "N_",
+    "Key",
+    "bilingual",
+    "fold",
+    "known",
+    "localise",
+    "ntr",
+    "payment_method_name",
+    "tr",
+]
 
 CATALOG = Catalog("kiosk", Path(__file__).parent / "locale")
 
@@ -20,6 +31,23 @@ NBSP = "\u00a0"
 
 #: Chinese punctuation a line may end with but never start with (避头点).
 CLOSING_PUNCTUATION = "，。、；：！？）》”’"
+
+
+#: The payment methods as people read them (receipts, refunds, the hub's e-receipt): ``method_{code}``.
+_METHOD_KEYS = {
+    "cash": N_("method_cash"),
+    "wechat": N_("method_wechat"),
+    "alipay": N_("method_alipay"),
+    "mobile": N_("method_mobile"),
+    "stored_value": N_("method_stored_value"),
+    "points": N_("method_points"),
+}
+
+
+def payment_method_name(method: str, lang: str) -> str:
+    """``method``'s name in ``lang`` ("zh" or "en"); an unknown method shows as its code."""
+    key = _METHOD_KEYS.get(method)
+    return tr(key, lang) if key else method
 
 
 class Key(str):
@@ -82,6 +110,14 @@ def _greedy(paragraph: str, fits: Callable[[str], bool]) -> list[str]:
 def tr(key: str, lang: str, **values: object) -> str:
     """The text for ``key`` in ``lang`` with ``values`` filled in; Chinese by default."""
     return _shown(CATALOG.text(key, lang).format(**values), lang)
+
+
+def bilingual(key: str, **values: object) -> dict[str, str]:
+    """``key`` in Chinese and in English, as the ``{"zh": ..., "en": ...}`` texts screens carry.
+
+    A value may itself be a ``{"zh": ..., "en": ...}`` text: each language takes its own.
+    """
+    return {lang: CATALOG.text(key, lang).format(**localise(values, lang)) for lang in ("zh", "en")}
 
 
 def ntr(key: str, plural_key: str, n: int, lang: str, **values: object) -> str:

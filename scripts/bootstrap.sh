@@ -25,10 +25,26 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+# The pinned, hashed lock of this machine's kind (`make lock` writes it from pyproject.toml);
+# the package itself goes in editable on top, without touching the pins.
+lock=requirements/$(uname -m).txt
+if [ "$(uname -m)" != x86_64 ]; then
+  lock=none  # aarch64.txt is the image's kiosk alone; a development machine needs the hub and dev too
+fi
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: installing Python packages into .venv (log: .venv/pip.log)"
-  if ! { .venv/bin/pip install --upgrade pip && .venv/bin/pip install -e ".[kiosk,hub,dev]"; } >.venv/pip.log 2>&1; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+  if [ "$lock" != none ]; then
+    if ! lacking=$(python3 scripts/lock_check.py "$lock"); then
+      echo "bootstrap: $lock lacks $lacking from pyproject.toml: run \`make lock\` and commit it" >&2
+      exit 1
+    fi
+    echo "bootstrap: installing the pinned Python packages of $lock into .venv (log: .venv/pip.log)"
+    install=(.venv/bin/pip install --require-hashes -r "$lock")
+  else
+    echo "bootstrap: no lock for $(uname -m): installing the newest releases (log: .venv/pip.log)"
+    install=(.venv/bin/pip install ".[kiosk,hub,dev]")
+  fi
+  if ! { "${install[@]}" && .venv/bin/pip install --no-deps -e .; } >.venv/pip.log 2>&1; then
     tail -n 30 .venv/pip.log >&2
     echo "bootstrap: pip install failed; see .venv/pip.log" >&2
     exit 1

@@ -36,3 +36,13 @@ def test_even_lines_are_not_forced_when_they_would_need_one_more_line() -> None:
     # greedy: 一二三四五六。七八九 / 十甲. Six to a line, "。" cannot start the second line, so
     # even folding gives 一二三四五 / 六。七八九十 / 甲: three lines for two; the greedy ones stay
     assert i18n.fold("一二三四五六。七八九十甲", ten_wide) == "一二三四五六。七八九\n十甲"
+
+
+def test_payment_methods_read_in_both_languages() -> None:
+    assert i18n.payment_method_name("wechat", "zh") == "微信支付"
+    assert i18n.payment_method_name("wechat", "en") == "WeChat Pay"
+    assert i18n.payment_method_name("stored_value", "zh") == "会员储值"
+
+
+def test_unknown_method_shows_its_code() -> None:
+    assert i18n.payment_method_name("voucher", "en") == "voucher"

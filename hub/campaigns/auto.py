@@ -8,7 +8,7 @@ rules of when are pure (:mod:`kiosk.domain.loyalty.triggers`).
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from hub.campaigns.runs import assign_groups, member_facts
@@ -107,7 +107,8 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
 
 def _issue_once(campaign_id: str, spec: CampaignSpec, key: str, member_id: str, now: dt.datetime) -> int:
     """Issue the occasion's coupon (id from campaign, occasion and member); 1 if it is new."""
-    coupon = issue_coupon(f"{campaign_id}/{key}", spec.coupon, member_id, now)
+    # the coupon says which trigger issued it: a terminal greets a dormant member with it at the tap
+    coupon = replace(issue_coupon(f"{campaign_id}/{key}", spec.coupon, member_id, now), occasion=spec.trigger)
     if HubCoupon.get_or_none(HubCoupon.id == coupon.id) is not None:
         return 0
     HubCoupon.insert(

@@ -7,23 +7,20 @@ published retained on ``pos/{d}/down/config`` for every device.
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterable
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from peewee import fn
 
 from hub.catalog.models import CatalogProduct, Release
 from hub.db import database
+from hub.fleet import broker_client
 from hub.fleet.presence import DeviceStatus
 from hub.ingest.models import DeviceHead
 from hub.rules import store as rules_store
 from kiosk.sync.config import CatalogItem, ConfigRelease, release_message
 from kiosk.sync.schema import SCHEMA_VERSION
 from kiosk.sync.topics import config_topic
-from kiosk.sync.transport import no_delay
 
 
 def load_catalog(items: Iterable[dict[str, Any]]) -> int:
@@ -129,25 +126,12 @@ def publish_retained(
     timeout: float = 10.0,
     client_id: str = "hub-publisher",
 ) -> None:
-    """Publish each topic's payload retained (QoS 1) and wait for the broker to take every one."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    if username:
-        client.username_pw_set(username, password)
-    if ca_file:
-        client.tls_set(ca_certs=ca_file)
-    client.on_socket_open = no_delay
-    connected = threading.Event()
-    client.on_connect = lambda *_a: connected.set()
-    client.connect(host, port)
-    client.loop_start()
-    try:
-        if not connected.wait(timeout):
-            raise ConnectionError(
-                f"无法连接消息服务器 {host}:{port} / cannot reach the broker at {host}:{port}"
-            )
+    """Publish each topic's payload retained (QoS 1) and wait for the broker to take every one.
+
+    Raises ``ConnectionError`` (zh/en, with what to check) when the broker cannot be reached.
+    """
+    broker = broker_client.hub_broker(host, port, username, password, ca_file)
+    with broker_client.connected(broker, client_id, timeout) as client:
         infos = [client.publish(topic, payload, qos=1, retain=True) for topic, payload in messages.items()]
         for info in infos:
             info.wait_for_publish(timeout)
-    finally:
-        client.disconnect()
-        client.loop_stop()

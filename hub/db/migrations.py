@@ -23,15 +23,29 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from peewee import CharField, Database, Field, IntegerField, Model, OperationalError, SqliteDatabase
+from peewee import (
+    CharField,
+    Database,
+    Field,
+    IntegerField,
+    Model,
+    OperationalError,
+    SqliteDatabase,
+    TextField,
+)
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from hub.accounts.audit import chain_unchained
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
-from hub.members.models import CampaignMember
+from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.shifts import MODELS as SHIFT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +118,50 @@ def _0004_product_month(db: Database) -> None:
     db.create_tables([SalesProductMonth], safe=True)
 
 
+def _0005_settlement_rules(db: Database) -> None:
+    # a new table: every store is direct-run until the owner says otherwise
+    db.create_tables(SETTLEMENT_MODELS, safe=True)
+
+
+def _0006_message_email(db: Database) -> None:
+    # the e-mail address a member gives with their marketing consent (encrypted), for the email channel
+    add_column(db, "marketing_consent", "email_enc", TextField(default=""))
+
+
+def _0007_accounts_and_audit_chain(db: Database) -> None:
+    # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
+    # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
+    db.create_tables(ACCOUNT_MODELS, safe=True)
+    add_column(db, "owner_audit", "prev", CharField(default=""))
+    add_column(db, "owner_audit", "hash", CharField(default=""))
+    with OwnerAudit.bind_ctx(db):
+        chain_unchained()
+
+
+def _0008_staff_accounts(db: Database) -> None:
+    # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
+    db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
+
+
+def _0009_shift_reports(db: Database) -> None:
+    # new table: the terminals' Z reports (shift.closed events)
+    db.create_tables(SHIFT_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
     (3, "jobs, member messages, campaign groups (target and holdout)", _0003_jobs_and_messages),
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
+    (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
+    (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
+    (
+        7,
+        "accounts, sessions, API tokens; the owner's audit log as a hash chain",
+        _0007_accounts_and_audit_chain,
+    ),
+    (8, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0008_staff_accounts),
+    (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
 ]
 
 

@@ -5,7 +5,7 @@
 payments), adds the member story of :mod:`hub.devtools.loyalty_story` (members, top-ups,
 points), books everything through the real ingest into a throwaway hub database,
 serves the dashboard and saves whole-page PNGs of the home page and the reports (laptop and
-phone width) and of the catalog: ``hub-{dashboard,reports,catalog}-{zh,en}.png`` and
+phone width) and of the catalog: ``hub-{dashboard,reports,catalog,finance}-{zh,en}.png`` and
 ``hub-{dashboard,reports}_phone-{zh,en}.png``.
 """
 
@@ -21,6 +21,7 @@ from hub.devtools import loyalty_story, shots
 from hub.devtools.serving import serving
 from hub.ingest.batch import ingest_batch
 from hub.members import ledger as loyalty
+from hub.reports import money
 from hub.web.app import create_app
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import LoyaltyRules
@@ -100,7 +101,9 @@ def seed(work: Path) -> dict[tuple[str, str], int]:
     catalog.load_catalog(demo_products())
     catalog.new_release(NOW)
     catalog_admin.update_product("DRY-003", NOW, "owner", price="6.80")  # 特仑苏 ¥6.50 -> ¥6.80, not yet sent
-    return week_of_sales(work)
+    sold = week_of_sales(work)
+    money.set_store_rule("S02", money.FRANCHISE, "95")  # a franchise store: cross-store value settles at 95 %
+    return sold
 
 
 def capture(out: Path) -> list[Path]:
@@ -114,6 +117,7 @@ def capture(out: Path) -> list[Path]:
             ("dashboard", "/?", 1280),
             ("reports", "/reports?", 1280),
             ("catalog", "/catalog?category=dairy&", 1280),
+            ("finance", "/finance?", 1280),
             ("dashboard_phone", "/?", 390),
             ("reports_phone", "/reports?", 390),
         )

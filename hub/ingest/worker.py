@@ -9,16 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from hub.fleet import broker_client
 from hub.fleet import presence as fleet
 from hub.ingest.batch import ingest_batch
 from hub.members import downlink as member_downlink
 from kiosk.sync import schema
 from kiosk.sync.topics import EVENTS_WILDCARD, STATUS_WILDCARD, ack_topic, device_of
-from kiosk.sync.transport import no_delay
 
 log = logging.getLogger(__name__)
 
@@ -60,26 +59,16 @@ class HubIngestor:
         self._downlink_thread: threading.Thread | None = None
         self.connected = threading.Event()
         self.batches = 0
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"hub-ingest-{worker}", protocol=mqtt.MQTTv5
-        )
-        if username:
-            self.client.username_pw_set(username, password)
-        if ca_file:
-            self.client.tls_set(ca_certs=ca_file)
-        self.client.max_queued_messages_set(0)
-        self.client.on_socket_open = no_delay
+        self.broker = broker_client.hub_broker(host, port, username, password, ca_file)
+        self.client = broker_client.session_client(self.broker, f"hub-ingest-{worker}")
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
-        self.client.on_disconnect = lambda *_a: self.connected.clear()
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
     def start(self) -> None:
         """Connect with a persistent session and start paho's network thread."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = self.session_expiry
-        self.client.connect_async(self.host, self.port, clean_start=False, properties=props)
-        self.client.loop_start()
+        broker_client.start_session(self.client, self.broker, self.session_expiry)
         if self.member_downlink:
             self._downlink_thread = threading.Thread(target=self._downlink_loop, daemon=True)
             self._downlink_thread.start()
@@ -109,11 +98,14 @@ class HubIngestor:
         self.client.loop_stop()
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.error("broker refused the hub: %s", reason)
+        if broker_client.refused(reason, self.broker):
             return
         client.subscribe([(f"$share/{SHARED_GROUP}/{EVENTS_WILDCARD}", 1), (STATUS_WILDCARD, 1)])
         log.info("hub ingest connected to %s:%s", self.host, self.port)
+
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connected.clear()
+        broker_client.dropped(reason, self.broker)
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, codes: list[Any], _p: Any) -> None:
         # ``connected`` means "batches reach us": set only once the broker confirmed the subscriptions
@@ -139,5 +131,5 @@ class HubIngestor:
             os.kill(os.getpid(), signal.SIGKILL)
         if result is None:
             return
-        payload = schema.ack(result.acked, result.rejected)
+        payload = schema.ack(result.acked, result.rejected, result.resend)
         client.publish(ack_topic(device_of(message.topic)), payload, qos=1)

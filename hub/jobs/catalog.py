@@ -5,15 +5,12 @@ in a dry run it changes nothing the database cannot roll back (no files, no send
 """
 
 import datetime as dt
-import shutil
-import sqlite3
-import subprocess
-from pathlib import Path
 
-from peewee import SqliteDatabase, fn
+from peewee import fn
 
 from hub.campaigns.auto import run_automatic
 from hub.db import database
+from hub.db.backup import BACKUP_PUBLIC_KEY, take_backup
 from hub.jobs import settings as job_settings
 from hub.jobs.runner import Job, JobContext, JobResult
 from hub.members.book import erase_member, evaluate_tiers, member_balances
@@ -22,6 +19,7 @@ from hub.members.expiry_reminders import expiring_points
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
 from hub.messaging import queue as messages
+from hub.messaging import sender
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import PRINCIPAL
 from kiosk.domain.loyalty.dates import add_months
@@ -139,47 +137,39 @@ def retention(ctx: JobContext) -> JobResult:
 
 
 def backup(ctx: JobContext) -> JobResult:
-    """备份: a copy of the hub database in ``<data dir>/backups``, the last N kept."""
+    """备份: a consistent copy of the hub database sealed for the owner's key
+    (``<data dir>/backup.pub``, :func:`hub.db.backup.take_backup`) in ``<data dir>/backups``,
+    kept by the retention rule (the newest ``backup_keep``, and one a month for a year)."""
     folder = ctx.data_dir / "backups"
-    stamp = ctx.now.astimezone(ctx.tz).strftime("%Y%m%d")
-    target = database.obj
-    if isinstance(target, SqliteDatabase):
-        path = folder / f"hub-{stamp}.db"
-        if not ctx.dry_run:
-            folder.mkdir(parents=True, exist_ok=True)
-            copy = sqlite3.connect(path.with_suffix(".part"))
-            try:
-                target.connection().backup(copy)  # a consistent copy while the hub keeps writing
-            finally:
-                copy.close()
-            path.with_suffix(".part").replace(path)
-    else:
-        path = folder / f"hub-{stamp}.pgdump"
-        if shutil.which("pg_dump") is None:
-            raise RuntimeError("pg_dump is not installed / 未安装 pg_dump，无法备份 PostgreSQL")
-        if not ctx.dry_run:
-            folder.mkdir(parents=True, exist_ok=True)
-            params = target.connect_params
-            dsn = f"dbname={target.database} " + " ".join(f"{k}={v}" for k, v in params.items() if v)
-            subprocess.run(
-                ["pg_dump", "-Fc", "-f", str(path), "-d", dsn], check=True, capture_output=True, timeout=3600
-            )
-    removed = [] if ctx.dry_run else prune(folder, job_settings.get_int("backup_keep"))
-    size = path.stat().st_size if path.exists() else 0
+    if ctx.dry_run:
+        return JobResult(f"将备份到 {folder}", f"would back up to {folder}", {}, (str(folder),))
+    done = take_backup(
+        database.obj, folder, ctx.data_dir / BACKUP_PUBLIC_KEY, ctx.now.astimezone(ctx.tz),
+        job_settings.get_int("backup_keep"),
+    )  # fmt: skip
     return JobResult(
-        f"已备份到 {path}（{size} 字节）",
-        f"backed up to {path} ({size} bytes)",
-        {"bytes": size, "removed": len(removed)},
+        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个",
+        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed",
+        {"bytes": done.size, "removed": len(done.removed)},
     )
 
 
-def prune(folder: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups in ``folder``; return what was deleted."""
-    found = sorted(folder.glob("hub-*.db")) + sorted(folder.glob("hub-*.pgdump"))
-    old = sorted(found, key=lambda p: p.name)[:-keep] if keep else []
-    for path in old:
-        path.unlink()
-    return old
+def send_messages(ctx: JobContext) -> JobResult:
+    """发送消息: the queued messages through e-mail and SMS, consent checked again, retried."""
+    done = sender.send_due(ctx.now, ctx.tz, sender.channels_from_settings(), ctx.dry_run)
+    if ctx.dry_run:
+        return JobResult(
+            f"将发送 {len(done.lines)} 条消息",
+            f"would send {len(done.lines)} messages",
+            {},
+            tuple(done.lines),
+        )
+    return JobResult(
+        f"已发送 {done.sent} 条，稍后重试 {done.retry} 条，失败 {done.failed} 条，跳过 {done.skipped} 条",
+        f"{done.sent} sent, {done.retry} to retry, {done.failed} failed, {done.skipped} skipped",
+        {"sent": done.sent, "retry": done.retry, "failed": done.failed, "skipped": done.skipped,
+         "postponed": done.postponed},
+    )  # fmt: skip
 
 
 JOBS: list[Job] = [
@@ -189,6 +179,7 @@ JOBS: list[Job] = [
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),
+    Job("send_messages", "发送消息", "Send messages", send_messages, every_minutes=5, transactional=False),
 ]
 
 

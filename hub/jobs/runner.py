@@ -71,6 +71,8 @@ class Job:
     run: Callable[[JobContext], JobResult]
     hour: int = 3
     every_minutes: int = 0
+    # False for a job that commits as it goes (the message sender: no lock held over the network)
+    transactional: bool = True
 
     def period(self, now: dt.datetime, tz: ZoneInfo) -> str | None:
         """The period due at ``now`` (None before today's hour): ``2026-12-07`` or ``2026-12-07T10:15``."""
@@ -138,6 +140,9 @@ def run_job(job: Job, ctx: JobContext, period: str | None = None) -> Outcome:
     and the job skips what the database cannot undo (files, sends).
     """
     period = period or job.period(ctx.now, ctx.tz) or ctx.today.isoformat()
+    if ctx.dry_run and not job.transactional:
+        result = job.run(ctx)  # such a job changes nothing in a dry run by itself
+        return Outcome(job.name, period, "dry-run", result.text(), result)
     if ctx.dry_run:
         with database.atomic() as txn:
             result = job.run(ctx)
@@ -148,9 +153,14 @@ def run_job(job: Job, ctx: JobContext, period: str | None = None) -> Outcome:
         return Outcome(job.name, period, "taken", "")
     mine = (JobRun.job == job.name) & (JobRun.period == period) & (JobRun.claim == token)
     try:
-        with transaction():
+        if job.transactional:
+            with transaction():
+                result = job.run(ctx)
+                JobRun.update(status="ok", finished_at=ctx.now, summary=result.text()).where(mine).execute()
+        else:
             result = job.run(ctx)
-            JobRun.update(status="ok", finished_at=ctx.now, summary=result.text()).where(mine).execute()
+            with transaction():
+                JobRun.update(status="ok", finished_at=ctx.now, summary=result.text()).where(mine).execute()
     except Exception as exc:  # any failure is recorded and shown; the runner goes on
         log.error("job %s (%s) failed:\n%s", job.name, period, traceback.format_exc())
         text = f"{type(exc).__name__}: {exc}"

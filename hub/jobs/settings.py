@@ -5,6 +5,12 @@ from hub.jobs.models import JobSetting
 DEFAULTS = {
     "retention_months": "0",  # anonymise members inactive this long; 0: never (the owner decides)
     "backup_keep": "14",  # backups kept in <data dir>/backups
+    "smtp_host": "",  # the mail server messages go through; "" = no e-mail channel
+    "smtp_port": "25",
+    "smtp_from": "",
+    "sms_url": "",  # the SMS gateway (token in HUB_SMS_TOKEN); "" = no SMS channel
+    "shop_name": "会员店",  # the SMS signature 【...】
+    "sms_daily_cap": "2",  # SMS per member and day; more wait for the next day
 }
 
 

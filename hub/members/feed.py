@@ -196,7 +196,12 @@ def member_coupons(member_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         for use in query.order_by(CouponUse.id.desc()):
             uses[use.coupon_id] = use.sale_id  # the first use wins
     for row in issued:
-        held[row.member_id].append({"body": json.loads(row.body), "used_sale_id": row.used_sale_id})
+        body = json.loads(row.body)
+        entry = {"body": body, "used_sale_id": row.used_sale_id}
+        if "occasion" in body:
+            # beside the body, not in it: a terminal of an older version reads the body strictly
+            entry["occasion"] = body.pop("occasion")
+        held[row.member_id].append(entry)
     for row in welcome:
         held[row.member_id].append({"body": json.loads(row.body), "used_sale_id": uses.get(row.id)})
     for coupons in held.values():

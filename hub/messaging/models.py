@@ -17,6 +17,7 @@ class MarketingConsent(BaseModel):
     version = CharField(default="")
     where = CharField(default="")
     at = DateTimeField()
+    email_enc = TextField(default="")  # the address the member gave for messages, AES-GCM like the phone
 
 
 class MemberMessage(BaseModel):

@@ -9,7 +9,12 @@ import uuid
 
 from hub.accounts import audit as owner_audit
 from hub.members.feed import touch
+from hub.members.models import HubMember
+from hub.members.settings import settings
+from hub.messaging.channels import is_stop
 from hub.messaging.models import MarketingConsent, MemberMessage
+from kiosk.domain.loyalty import InvalidPhone, normalize_phone
+from kiosk.store.pii import PiiError
 
 MESSAGE_NAMESPACE = uuid.UUID("2b7e51c4-6a0d-4f3e-9c1a-8d5e3f7a9b20")
 CHANNELS = ("email", "sms")
@@ -21,9 +26,26 @@ def has_consent(member_id: str) -> bool:
     return row is not None and bool(row.granted)
 
 
-def set_consent(member_id: str, granted: bool, version: str, where: str, by: str, now: dt.datetime) -> None:
-    """Record the member's marketing consent (or its withdrawal); audited; terminals get the member again."""
-    values = {"granted": granted, "version": version, "where": where, "at": now}
+def set_consent(
+    member_id: str,
+    granted: bool,
+    version: str,
+    where: str,
+    by: str,
+    now: dt.datetime,
+    email: str | None = None,
+) -> None:
+    """Record the member's marketing consent (or its withdrawal); audited; terminals get the member again.
+
+    ``email`` (when given) is where e-mails go, stored encrypted with the business key; ``""``
+    removes it. Withdrawing keeps the address but nothing is sent (:func:`has_consent`).
+    """
+    values: dict[str, object] = {"granted": granted, "version": version, "where": where, "at": now}
+    if email is not None:
+        key = settings.key
+        if email and key is None:
+            raise PiiError("the hub has no business data key / 总部未配置数据密钥")
+        values["email_enc"] = key.encrypt(email, f"{member_id}:email") if email and key else ""
     MarketingConsent.insert(member_id=member_id, **values).on_conflict(
         conflict_target=[MarketingConsent.member_id], update=values
     ).execute()
@@ -80,3 +102,29 @@ def queue(
     if new:
         MemberMessage.insert_many(new).on_conflict_ignore().execute()
     return len(new)
+
+
+def stop_by_reply(phone: str, text: str, now: dt.datetime) -> str | None:
+    """A member's SMS reply: T / TD / STOP / 退订 withdraws their marketing consent (audited).
+
+    Returns the member whose consent was withdrawn, None when the text is not a stop word or the
+    phone is no member. Call it inside a transaction (the gateway's inbound hook).
+    """
+    key = settings.key
+    if key is None or not is_stop(text):
+        return None
+    try:
+        index = key.blind_index(normalize_phone(phone))
+    except InvalidPhone:
+        return None
+    member = (
+        HubMember.select()
+        .where(HubMember.phone_index == index, HubMember.merged_into.is_null())
+        .order_by(HubMember.created_at)
+        .first()
+    )
+    if member is None:
+        return None
+    row = consent_state(member.id)
+    set_consent(member.id, False, row.version if row else "", "sms-reply", "member", now)
+    return str(member.id)

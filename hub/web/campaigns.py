@@ -105,6 +105,12 @@ def describe_validity(c: CouponTemplate, tz: ZoneInfo, lang: str) -> str:
     return f"{first} – {last}"
 
 
+def _percentage_points(share: float, lang: str) -> str:
+    """A difference of two rates: +2.5 个百分点 / +2.5 pp."""
+    value = f"{share * 100:+.1f}"
+    return i18n.t("percentage_points", lang, value=value)
+
+
 class FormError(Exception):
     """A campaign form that does not make a campaign; ``problems`` are bilingual lines."""
 
@@ -256,7 +262,9 @@ def router(tz: ZoneInfo) -> APIRouter:
 
     @routes.get("/campaigns", response_class=HTMLResponse)
     def page(request: Request) -> HTMLResponse:
-        return render(request, {"kind": "threshold", "target": "all", "by": "owner"}, [])
+        # ?target=tag&tag=seg-dormant: the member page's segment buttons open the form aimed at a segment
+        aim = {k: request.query_params[k] for k in ("target", "tag") if request.query_params.get(k)}
+        return render(request, {"kind": "threshold", "target": "all", "by": "owner", **aim}, [])
 
     @routes.post("/campaigns", response_class=HTMLResponse, response_model=None)
     async def create(request: Request) -> HTMLResponse | RedirectResponse:
@@ -285,7 +293,7 @@ def router(tz: ZoneInfo) -> APIRouter:
             "holdout_percent": spec.holdout_percent,
             "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
             "pct": lambda share: f"{share * 100:.1f}%",
-            "pts": lambda share: f"{share * 100:+.1f} pp" if lang == "en" else f"{share * 100:+.1f} 个百分点",
+            "pts": lambda share: _percentage_points(share, lang),
             "yuan": _yuan,
         }
         return TEMPLATES.TemplateResponse(request, "campaign_results.html", context)

@@ -17,17 +17,22 @@ from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
+from hub.ingest.models import Sale
 from hub.members import attributes as member_attributes
 from hub.members import expiry_reminders, reconciliation
 from hub.members import ledger as loyalty
 from hub.members.book import consent_record, settings
-from hub.members.models import HubMember
+from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, MemberTag
 from hub.members.reconciliation_text import kind_text
+from hub.members.settings import member_birthday
+from hub.reports import members as analysis
+from hub.web.auth import visible_stores
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import mask_name, mask_phone
 from kiosk.domain.loyalty.attributes import AttributeSpec, split_tags
 from kiosk.domain.loyalty.errors import InvalidAttribute
+from kiosk.domain.loyalty.phone import normalize_phone
 from kiosk.domain.loyalty.tiers import tier_by_code
 from kiosk.store.pii import PiiError
 
@@ -69,6 +74,100 @@ def _label(spec: AttributeSpec, lang: str) -> str:
     return (spec.label_en or spec.label_zh) if lang == "en" else spec.label_zh
 
 
+PAGE_SIZE = 50
+PROFILE_ROWS = 30  # the newest purchases and ledger entries a profile shows
+FILTERS = ("q", "tier", "tag", "store", "segment", "rfm", "birthday_month", "away_days", "page")
+# the keys the template builds from a segment or an RFM group
+SEGMENT_NAMES = (N_("segment_active"), N_("segment_dormant"), N_("segment_churned"), N_("segment_new"))
+RFM_NAMES = (
+    N_("rfm_important_value"),
+    N_("rfm_important_develop"),
+    N_("rfm_important_keep"),
+    N_("rfm_important_winback"),
+    N_("rfm_general_value"),
+    N_("rfm_general_develop"),
+    N_("rfm_general_keep"),
+    N_("rfm_general_winback"),
+)
+
+
+def _members() -> list[HubMember]:
+    return list(
+        HubMember.select()
+        .where(HubMember.merged_into.is_null(), HubMember.erased_at.is_null())
+        .order_by(HubMember.created_at.desc(), HubMember.id)
+    )
+
+
+def _counts(values: Any, names: tuple[str, ...]) -> list[tuple[str, int]]:
+    seen = list(values)
+    return [(name, seen.count(name)) for name in names]
+
+
+def _matches_text(member: HubMember, text: str) -> bool:
+    """The search box: a phone number (through the blind index), a card number, an id, a name."""
+    if member.id == text or member.id.startswith(text):
+        return True
+    digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if digits and settings.key is not None:
+        try:
+            if member.phone_index == settings.key.blind_index(normalize_phone(digits)):
+                return True
+        except ValueError:
+            pass
+    return bool(text) and text in _clear(member, "name")
+
+
+def _find(
+    chosen: dict[str, str], day: dt.date
+) -> tuple[list[tuple[HubMember, "analysis.Visits | None"]], dict[str, str], dict[str, str]]:
+    """The members the filters keep, newest first, with their visits; every member's segment and RFM group.
+
+    Names and birthdays are encrypted, so those filters decrypt member by member: fine for a shop's
+    tens of thousands of members; a chain's millions want a search index (docs/perf.md).
+    """
+    all_visits = analysis.visits(day)
+    members = _members()
+    segments = {m.id: analysis.segment(all_visits.get(m.id), day) for m in members}
+    groups = analysis.rfm(all_visits, day)
+    text = chosen["q"]
+    card = HubCard.get_or_none(HubCard.uid == text) if text else None
+    tagged = (
+        {t.member_id for t in MemberTag.select().where(MemberTag.tag == " ".join(chosen["tag"].split()))}
+        if chosen["tag"]
+        else None
+    )
+    month = int(chosen["birthday_month"]) if chosen["birthday_month"].isdigit() else 0
+    away = int(chosen["away_days"]) if chosen["away_days"].isdigit() else None
+    out = []
+    for member in members:
+        seen = all_visits.get(member.id)
+        if (
+            text
+            and not (card is not None and card.member_id == member.id)
+            and not _matches_text(member, text)
+        ):
+            continue
+        if chosen["tier"] and member.tier_code != chosen["tier"]:
+            continue
+        if tagged is not None and member.id not in tagged:
+            continue
+        if chosen["store"] and member.home_store != chosen["store"]:
+            continue
+        if chosen["segment"] and segments[member.id] != chosen["segment"]:
+            continue
+        if chosen["rfm"] and groups.get(member.id) != chosen["rfm"]:
+            continue
+        if month:
+            born = member_birthday(member)
+            if born is None or born.month != month:
+                continue
+        if away is not None and (seen is None or (day - seen.last).days < away):
+            continue
+        out.append((member, seen))
+    return out, segments, groups
+
+
 def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> APIRouter:
     """``/members`` (list, define attributes, expiring points) and ``/members/{id}`` (profile, edit).
 
@@ -81,27 +180,79 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
     ) -> HTMLResponse:
         context = page_context(request, tz)
         lang = context["lang"]
-        query = (
-            HubMember.select().where(HubMember.merged_into.is_null()).order_by(HubMember.created_at.desc())
-        )
+        q = request.query_params
+        chosen = {k: (q.get(k) or "").strip() for k in FILTERS}
+        found, segments, groups = _find(chosen, today())
+        if (stores := visible_stores(request)) is not None:
+            found = [(member, seen) for member, seen in found if member.home_store in stores]
+        page_no = int(chosen["page"]) if chosen["page"].isdigit() and int(chosen["page"]) > 0 else 1
+        pages = max(1, -(-len(found) // PAGE_SIZE))
+        page_no = min(page_no, pages)
         rows = []
-        for member in query.limit(100):
+        for member, seen in found[(page_no - 1) * PAGE_SIZE : page_no * PAGE_SIZE]:
             rows.append(
                 {
                     **_summary(member),
                     "tags": member_attributes.member_tags(member.id),
                     "points": loyalty.member_balances(member.id).get("points", 0),
+                    "last_visit": seen.last.isoformat() if seen else "–",
+                    "segment": segments.get(member.id, "new"),
+                    "rfm": groups.get(member.id, ""),
                 }
             )
+        kept = {k: v for k, v in chosen.items() if v and k != "page"} | (
+            {"lang": "en"} if lang == "en" else {}
+        )
         specs = member_attributes.attribute_specs()
         context |= {
             "rows": rows,
+            "found": len(found),
+            "chosen": chosen,
+            "page_no": page_no,
+            "pages": pages,
+            "page_link": lambda n: "/members?" + urlencode({**kept, "page": n}),
+            "segment_counts": _counts(segments.values(), analysis.SEGMENTS),
+            "rfm_counts": _counts(groups.values(), tuple(analysis.RFM_GROUPS.values())),
+            "tiers": [(tier.code, tier.name_zh) for tier in settings.rules.tiers.tiers],
+            "stores": sorted(
+                {m.home_store for m in HubMember.select(HubMember.home_store).distinct() if m.home_store}
+            ),
             "specs": [(s, _label(s, lang)) for s in specs],
             "form": form,
             "problems": problems,
             "types": list(ATTRIBUTE_TYPES),
         }
         return TEMPLATES.TemplateResponse(request, "members.html", context, status_code=status)
+
+    @routes.post("/members/segments/campaign", response_model=None)
+    async def segment_campaign(request: Request) -> RedirectResponse:
+        """Tag the members of one segment or RFM group (``seg-…``/``rfm-…``) and open the campaign form
+        aimed at that tag: a segment is one click from a campaign."""
+        form = await form_fields(request)
+        kind, name = form.get("kind", ""), form.get("name", "")
+        day = today()
+        all_visits = analysis.visits(day)
+        if kind == "segment" and name in analysis.SEGMENTS:
+            members = [m.id for m in _members() if analysis.segment(all_visits.get(m.id), day) == name]
+        elif kind == "rfm" and name in analysis.RFM_GROUPS.values():
+            groups = analysis.rfm(all_visits, day)
+            members = [m for m, g in groups.items() if g == name]
+        else:
+            raise HTTPException(400, f"unknown segment {kind}:{name} / 没有这个分群")
+        tag = f"{'seg' if kind == 'segment' else 'rfm'}-{name.replace('_', '-')}"
+        now = dt.datetime.now(dt.UTC)
+        with transaction():
+            for member_id in {m.member_id for m in MemberTag.select().where(MemberTag.tag == tag)} - set(
+                members
+            ):
+                rest = [t for t in member_attributes.member_tags(member_id) if t != tag]
+                member_attributes.set_tags(member_id, rest, "owner", now)  # left the segment since last time
+            for member_id in members:
+                member_attributes.set_tags(
+                    member_id, [*member_attributes.member_tags(member_id), tag], "owner", now
+                )
+        query = {"target": "tag", "tag": tag} | ({"lang": "en"} if language(request) == "en" else {})
+        return RedirectResponse(f"/campaigns?{urlencode(query)}", 303)
 
     @routes.get("/members", response_class=HTMLResponse)
     def members(request: Request) -> HTMLResponse:
@@ -148,9 +299,26 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             for i in reconciliation.items("open")
             if i["member_id"] == member_id
         ]
+        balances = loyalty.member_balances(member_id)
+        bought = (
+            Sale.select(Sale, MemberSale)
+            .join(MemberSale, on=(MemberSale.sale_id == Sale.id))
+            .where(MemberSale.member_id == member_id)
+            .order_by(Sale.sold_at.desc())
+            .limit(PROFILE_ROWS)
+        )
+        entries = (
+            HubLedgerEntry.select()
+            .where(HubLedgerEntry.member_id == member_id)
+            .order_by(HubLedgerEntry.at.desc(), HubLedgerEntry.seq.desc())
+            .limit(PROFILE_ROWS)
+        )
         context |= {
             "m": _summary(member),
-            "balances": loyalty.member_balances(member_id),
+            "balances": balances,
+            "purchases": [(sale, sale.membersale) for sale in bought],
+            "ledger": list(entries),
+            "count_cards": sorted((a, n) for a, n in balances.items() if a.startswith("count:")),
             "specs": [(s, _label(s, lang)) for s in member_attributes.attribute_specs()],
             "form": shown,
             "problems": problems,

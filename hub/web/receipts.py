@@ -17,7 +17,7 @@ from hub.web import i18n
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, language
 from kiosk.domain.money import format_fen
-from kiosk.domain.payments import payment_method_name
+from kiosk.i18n import payment_method_name
 
 
 def receipt_context(sale: Sale, lang: str) -> dict[str, Any]:

@@ -19,14 +19,24 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hub.reports import queries as reports
-from hub.web import exports
+from hub.web import exports, i18n
 from hub.web.pages import TEMPLATES, page_context
-from kiosk.domain.payments import payment_method_name
+from kiosk.i18n import payment_method_name
 from kiosk.translations import N_
 
 #: The template heads a period's column with ``period_{period}`` (one of reports.PERIODS).
 _PERIOD_KEYS = (N_("period_hour"), N_("period_day"), N_("period_week"), N_("period_month"))
-WEEKDAYS = {"zh": "一二三四五六日", "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+#: Monday first, as the heatmap's rows; the CSV heads its rows with the codes, the page with the words.
+WEEKDAY_CODES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAYS = (
+    N_("weekday_mon"),
+    N_("weekday_tue"),
+    N_("weekday_wed"),
+    N_("weekday_thu"),
+    N_("weekday_fri"),
+    N_("weekday_sat"),
+    N_("weekday_sun"),
+)
 
 
 def _report(first: dt.date, last: dt.date, store: str | None, period: str = "day") -> dict[str, Any]:
@@ -85,7 +95,7 @@ def tables(
         ),
         "heatmap": (
             ["weekday", *[f"{h:02d}" for h in range(24)]],
-            [[WEEKDAYS["en"][d], *grid[d]] for d in range(7)],
+            [[WEEKDAY_CODES[d], *grid[d]] for d in range(7)],
         ),
         "stores": (
             ["store", "sales", "revenue_fen", "refunded_fen", "net_fen", "member_sales"],
@@ -124,7 +134,7 @@ def heat_svg(grid: list[list[int]], lang: str) -> str:
     for h in range(0, 24, 3):
         parts.append(f'<text x="{left + h * cell + 4}" y="15" fill="#616e7c">{h:02d}</text>')
     for d in range(7):
-        name = WEEKDAYS[lang][d] if lang == "en" else "周" + WEEKDAYS["zh"][d]
+        name = i18n.t(_WEEKDAYS[d], lang)
         parts.append(f'<text x="0" y="{top + d * cell + 19}" fill="#616e7c">{name}</text>')
         for h in range(24):
             n = grid[d][h]

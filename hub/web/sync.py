@@ -15,7 +15,7 @@ from hub.ingest.quarantine_text import explain
 from hub.members import feed as member_feed
 from hub.web import i18n
 from hub.web.i18n import N_
-from hub.web.pages import TEMPLATES, language
+from hub.web.pages import TEMPLATES, RowId, language
 
 #: The printer states a terminal reports, each shown as ``printer_{state}``.
 _PRINTER_KEYS = (
@@ -30,14 +30,26 @@ _PRINTER_KEYS = (
 PRINTER_PROBLEMS = frozenset({"paper_out", "cover_open", "offline", "missing"})
 
 
+#: A duration in its largest whole unit: (seconds in the unit, message key).
+_UNITS = (
+    (86400, N_("duration_days")),
+    (3600, N_("duration_hours")),
+    (60, N_("duration_minutes")),
+    (1, N_("duration_seconds")),
+)
+
+
+def _duration(seconds: float, lang: str) -> str:
+    """``seconds`` in its largest whole unit: 2 小时 / 2 h."""
+    whole = max(0, int(seconds))
+    size, key = next((size, key) for size, key in _UNITS if whole >= size or size == 1)
+    return i18n.t(key, lang, n=whole // size)
+
+
 def _ago(seconds: float | None, lang: str) -> str:
     if seconds is None:
         return i18n.t("never", lang)
-    seconds = max(0, int(seconds))
-    for size, zh, en in ((86400, "天", "d"), (3600, "小时", "h"), (60, "分钟", "min")):
-        if seconds >= size:
-            return f"{seconds // size} {zh}前" if lang == "zh" else f"{seconds // size} {en} ago"
-    return f"{seconds} 秒前" if lang == "zh" else f"{seconds} s ago"
+    return i18n.t("ago", lang, duration=_duration(seconds, lang))
 
 
 def _skew(seconds: float | None) -> str:
@@ -85,7 +97,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
             "hub_member_version": member_feed.current_version(),
             "gaps": fleet.open_gaps(),
             "ago": lambda when: _ago((at - when).total_seconds() if when else None, lang),
-            "seconds": lambda s: _ago(s, lang).replace("前", "").replace(" ago", "") if s else "–",
+            "seconds": lambda s: _duration(s, lang) if s else "–",
             "skew": _skew,
             "size": _bytes,
             "printer": lambda value: _printer(value, lang),
@@ -113,7 +125,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "quarantine.html", context)
 
     @routes.post("/quarantine/{entry_id}/replay")
-    def replay(entry_id: int, request: Request) -> RedirectResponse:
+    def replay(entry_id: RowId, request: Request) -> RedirectResponse:
         try:
             outcome = quarantine.replay(entry_id, clock(), tz)
         except quarantine.ReplayError as exc:

@@ -10,17 +10,11 @@ house=$WORK/wheelhouse
 pip=("$REPO/.venv/bin/python" -m pip)
 kiosk_wheel=$(ls "$WORK"/wheels/member_kiosk-*.whl)
 
-# 1. On the build machine: resolve the kiosk's dependencies and fetch arm64 wheels.
+# 1. On the build machine: fetch arm64 wheels of the locked kiosk dependencies.
 rm -rf "$house"
 mkdir -p "$house"
-"${pip[@]}" install -q --dry-run --ignore-installed --report "$WORK/resolve.json" "${kiosk_wheel}[kiosk]"
-python3 -c '
-import json, sys
-for item in json.load(open(sys.argv[1]))["install"]:
-    meta = item["metadata"]
-    if meta["name"] != "member-kiosk":
-        print(meta["name"] + "==" + meta["version"])
-' "$WORK/resolve.json" > "$WORK/requirements.txt"
+# The pinned kiosk dependencies (`make lock`), name==version per line; hashes checked in the chroot.
+sed -n 's/^\([A-Za-z0-9][^ =]*==[^ ]*\).*/\1/p' "$REPO/requirements/aarch64.txt" > "$WORK/requirements.txt"
 arm64=(--only-binary=:all: --platform manylinux2014_aarch64 --platform manylinux_2_17_aarch64
   --platform manylinux_2_28_aarch64 --platform linux_aarch64 --python-version 3.11
   --implementation cp --abi cp311 --abi abi3 --abi none)
@@ -55,10 +49,13 @@ if ! compgen -G "$root/var/lib/apt/lists/*_Packages" >/dev/null; then
   in_root apt-get update -qq
 fi
 in_root apt-get install -y -qq --no-install-recommends "${build_deps[@]}" >/dev/null
+cp "$REPO/requirements/aarch64.txt" "$house/lock.txt"
 cp -r "$house" "$root/tmp/wheelhouse"
 in_root python3 -m venv --clear /opt/kiosk
 in_root /opt/kiosk/bin/pip install -q --no-cache-dir --no-index --find-links /tmp/wheelhouse \
-  "/tmp/wheelhouse/$(basename "$kiosk_wheel")[kiosk]"
+  --require-hashes -r /tmp/wheelhouse/lock.txt
+in_root /opt/kiosk/bin/pip install -q --no-cache-dir --no-index --no-deps \
+  "/tmp/wheelhouse/$(basename "$kiosk_wheel")"
 in_root /opt/kiosk/bin/pip freeze > "$WORK/pip-freeze.txt"
 # What first boot and the hardware readers need must import; the build fails otherwise.
 in_root /opt/kiosk/bin/python -c "import kiosk.config, kiosk.firstboot, evdev"

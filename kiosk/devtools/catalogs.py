@@ -2,7 +2,7 @@
 
 ``python -m kiosk.devtools.catalogs update`` extracts the message keys the code
 uses (``tr("key", lang)``, ``t("key", lang)``, ``_("key")``, ``N_("key")``,
-``ntr("key", "key_plural", n, lang)``, in Python, ``.kv`` and the dashboard's
+``bilingual("key")``, ``ntr("key", "key_plural", n, lang)``, in Python, ``.kv`` and the dashboard's
 templates) and adds the new ones, empty, to the ``zh_CN`` and ``en`` catalogs of
 their domain; ``compile`` writes the ``.mo`` files the apps read; ``check`` lists
 what is missing or stale (the test in ``tests/test_catalogs.py`` runs it). One
@@ -29,7 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 #: A domain's name and the package its messages are extracted from (catalogs in ``<package>/locale``).
 DOMAINS = {"kiosk": ROOT / "kiosk", "hub": ROOT / "hub"}
 LANGUAGES = ("zh_CN", "en")
-KEYWORDS: dict[str, Any] = {**DEFAULT_KEYWORDS, "tr": None, "t": None, "ntr": (1, 2), "nt": (1, 2)}
+KEYWORDS: dict[str, Any] = {
+    **DEFAULT_KEYWORDS,
+    "tr": None,
+    "t": None,
+    "bilingual": None,
+    "ntr": (1, 2),
+    "nt": (1, 2),
+}
 METHODS = [
     ("**/locale/**", "ignore"),
     ("**.py", "python"),
@@ -149,7 +156,8 @@ def problems(domain: str) -> list[str]:
         for message in catalog:
             if not message.id:
                 continue
-            strings = list(message.string) if isinstance(message.string, tuple) else [message.string]
+            text = message.string
+            strings = [str(s or "") for s in text] if isinstance(text, tuple | list) else [text or ""]
             if not all(strings):
                 found.append(f"{domain} {lang}: {_key(message.id)!r} has no translation")
             if message.fuzzy:
@@ -166,8 +174,9 @@ def problems(domain: str) -> list[str]:
     return sorted(found)
 
 
-def _key(msgid: str | tuple[str, ...]) -> str:
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+def _key(msgid: object) -> str:
+    """A message's key: its msgid, or the singular one of a message with plural forms."""
+    return str(msgid[0]) if isinstance(msgid, tuple | list) else str(msgid)
 
 
 def _fields(text: str) -> frozenset[str]:

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import (
     BONUS,
@@ -176,6 +177,7 @@ class StoreMemberSource:
         tier = self.tier(member, points)
         ahead = progress(points, self.rules.tiers) if self.rules.tiers.basis == "points" else None
         name = mask_name(data["name"]) if data["name"] else mask_phone(data["phone"])
+        usable = self._usable(panel.coupons, member.id)
         return MemberView(
             member_id=member.id,
             name_masked=name,
@@ -183,11 +185,12 @@ class StoreMemberSource:
             tier=self._tier_text(tier),
             points=points,
             stored_value_fen=held.get(PRINCIPAL, 0) + held.get(BONUS, 0),
-            coupons=tuple(coupon_names(c) for c in self._usable(panel.coupons, member.id)),
+            coupons=tuple(coupon_names(c) for c in usable),
             next_tier=self._tier_text(ahead[0]) if ahead else None,
             points_to_next_tier=ahead[1] if ahead else 0,
             greeting=self.greeting(member.id, name, data["birthday"], first_purchase=not panel.has_history),
             expiry_notice=self.expiry_notice(member.id, panel.entries),
+            welcome_back=welcome_back(name, usable),
         )
 
     def _reminds_expiry(self) -> bool:
@@ -211,10 +214,10 @@ class StoreMemberSource:
         if not due:
             return {}
         day, points = due[0]
-        return {
-            "zh": f"{points} 积分将于 {day.month}月{day.day}日 过期，本单可用积分抵扣",
-            "en": f"{points} points expire on {day.day} {_MONTHS_EN[day.month - 1]} — use them today",
-        }
+        month_name = _MONTHS_EN[day.month - 1]
+        return i18n.bilingual(
+            "points_expiring", points=points, month=day.month, day=day.day, month_name=month_name
+        )
 
     def greeting(
         self, member_id: str, name: str, birthday: str, first_purchase: bool | None = None
@@ -225,10 +228,10 @@ class StoreMemberSource:
         ``first_purchase`` is read from the store unless the caller knows it (the panel does).
         """
         if birthday and dt.date.fromisoformat(birthday).month == self.now().month:
-            return {"zh": f"{name}，生日快乐！本月消费享生日礼遇", "en": f"Happy birthday, {name}!"}
+            return i18n.bilingual("greeting_birthday", name=name)
         if _first_purchase(member_id) if first_purchase is None else first_purchase:
-            return {"zh": f"{name}，欢迎加入！", "en": f"Welcome, {name}!"}
-        return {"zh": f"{name}，欢迎回来！", "en": f"Welcome back, {name}!"}
+            return i18n.bilingual("greeting_first_purchase", name=name)
+        return i18n.bilingual("greeting_welcome_back", name=name)
 
     def usable_coupons(self, member_id: str) -> list[Coupon]:
         """The member's coupons that are unused and valid now."""
@@ -406,6 +409,19 @@ class StoreMemberSource:
 
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def welcome_back(name: str, usable: Sequence[Coupon]) -> dict[str, str]:
+    """The greeting of a member the hub judged dormant: their win-back coupon, ready for this sale.
+
+    The hub issues the coupon (``occasion`` ``winback``) and sends it with the member copy, so the
+    greeting works offline too; ``{}`` when the member holds no usable win-back coupon.
+    """
+    offer = next((c for c in usable if c.occasion == "winback"), None)
+    if offer is None:
+        return {}
+    names = coupon_names(offer)
+    return i18n.bilingual("greeting_winback", name=name, coupon=names)
 
 
 def _first_purchase(member_id: str) -> bool:

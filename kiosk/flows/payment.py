@@ -15,9 +15,6 @@ from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_
 from kiosk.store.sales import Approval, PaymentIntent, commit_sale
 from kiosk.translations import N_
 
-#: A wallet's name is shown as ``i18n.Key(wallet)``: the wallet codes are message keys too.
-_WALLET_KEYS = (N_("wechat"), N_("alipay"))
-
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +50,7 @@ class PaymentFlow:
             title=N_("cash_approve_title"),
             body=(N_("cash_approve_body"), {"amount": format_fen(amount)}),
             approved=lambda staff: self._cash_received(amount, staff),
+            action="cash",
         )
 
     def _cash_received(self, amount: int, staff: str) -> None:
@@ -75,7 +73,7 @@ class PaymentFlow:
         wallet = wallet_for_code(auth_code) or "wechat"
         request = PaymentRequest(str(uuid.uuid4()), auth_code, amount, f"{self.settings.store} self-checkout")
         self.payment_busy = True
-        self._say(N_("paying_mobile"), wallet=i18n.Key(wallet), amount=format_fen(amount))
+        self._say(N_("paying_mobile"), wallet=i18n.Key(f"method_{wallet}"), amount=format_fen(amount))
         provider = self.payments
 
         def work() -> None:
@@ -93,7 +91,7 @@ class PaymentFlow:
     def _mobile_result(self, wallet: str, result: PaymentResult) -> None:
         self.payment_busy = False
         self.touched()
-        name = i18n.Key(wallet)
+        name = i18n.Key(f"method_{wallet}")
         if result.approved:
             self.tenders.append(PaymentIntent(wallet, result.amount_fen, result.reference))
             self._say(N_("mobile_approved"), wallet=name, amount=format_fen(result.amount_fen))
@@ -170,6 +168,7 @@ class PaymentFlow:
                 {"amount": format_fen(asked.stored_value_fen), "points": asked.points},
             ),
             approved=lambda staff: self.pay_member(draw, override_by=staff),
+            action="cap_override",
         )
 
     def toggle_coupon(self, coupon_id: str) -> None:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kiosk import i18n
 from kiosk.hw.errors import CardFormatError
 
 ReaderFormat = Literal["auto", "dec", "hex"]
@@ -20,12 +21,7 @@ _SEPARATORS = re.compile(r"[\s:\-]")
 
 
 def _bad_uid(raw: str, why_zh: str, why_en: str) -> CardFormatError:
-    return CardFormatError(
-        {
-            "zh": f"无法识别的卡号 {raw!r}：{why_zh}。请检查读卡器的输出格式设置。",
-            "en": f"Unrecognised card number {raw!r}: {why_en}. Check the reader's output format.",
-        }
-    )
+    return CardFormatError(i18n.bilingual("hw_card_number_wrong", raw=raw, why={"zh": why_zh, "en": why_en}))
 
 
 def _uid_bytes(raw: str, reader_format: ReaderFormat) -> bytes:

@@ -14,6 +14,7 @@ from typing import NoReturn
 import click
 import evdev
 
+from kiosk import i18n
 from kiosk.hw import input_reader
 from kiosk.hw.config import HardwareConfig, HardwareConfigError, load_hw_config
 from kiosk.hw.devices import readers_for
@@ -22,6 +23,7 @@ from kiosk.hw.events import EventQueue, HardwareEvent, HardwareEventKind
 from kiosk.hw.receipt_render import render_receipt, sample_receipt
 from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import CAN_PRINT, DeviceState, Message, status_message
+from kiosk.translations import N_
 
 DEFAULT_CONFIG = Path("/etc/kiosk/kiosk.toml")
 #: udev's stable names for input devices; tests point this at a temporary directory.
@@ -96,7 +98,7 @@ def _list_inputs(config: HardwareConfig) -> None:
     click.echo(f"Input devices ({input_reader.INPUT_DIR}):")
     paths = evdev.list_devices(input_reader.INPUT_DIR)
     if not paths:
-        click.echo("  " + both({"zh": "没有找到输入设备", "en": "no input devices found"}))
+        click.echo("  " + both(i18n.bilingual("hw_no_input_devices_found")))
     links = _by_id_links()
     for path in sorted(paths):
         try:
@@ -142,9 +144,9 @@ def _list_printers(config: HardwareConfig) -> None:
         printers = usb_printers()
     except usb.core.NoBackendError:
         printers = []
-        click.echo("  " + both({"zh": "未安装 libusb", "en": "libusb is not installed"}))
+        click.echo("  " + both(i18n.bilingual("hw_libusb_not_installed")))
     if not printers:
-        click.echo("  " + both({"zh": "没有找到 USB 打印机", "en": "no USB printers found"}))
+        click.echo("  " + both(i18n.bilingual("hw_no_usb_printers_found")))
     configured = config.printer.url if config.printer else ""
     for vendor, product, bus, address in printers:
         ids = f"{vendor:04x}:{product:04x}"
@@ -193,12 +195,7 @@ def _run_readers(config: HardwareConfig, seconds: float | None, stop_on: set) ->
     queue = EventQueue()
     readers = readers_for(config, queue)
     if not readers:
-        _fail(
-            {
-                "zh": "kiosk.toml 中没有配置扫码枪或读卡器。",
-                "en": "No scanner or card reader in kiosk.toml.",
-            }
-        )
+        _fail(i18n.bilingual("hw_no_readers_configured"))
     for reader in readers:
         reader.start()
     deadline = None if seconds is None else time.monotonic() + seconds
@@ -237,7 +234,7 @@ def test_group() -> None:
 def _printer_from(obj: _Context, url: str | None, width: int | None):
     config = obj.config(required=url is None).printer
     if url is None and config is None:
-        _fail({"zh": "kiosk.toml 中没有配置打印机。", "en": "No printer in kiosk.toml."})
+        _fail(i18n.bilingual("hw_no_printer_configured"))
     url = url or config.url  # type: ignore[union-attr]
     width = width or (config.width if config else 576)
     # the printer driver (python-escpos, pyusb, pyserial) loads for the printer commands only:
@@ -274,14 +271,7 @@ def test_printer(obj: _Context, url: str | None, width: str | None, at: str | No
         printer.close()
     if after not in CAN_PRINT:
         _fail(status_message(after))
-    click.echo(
-        both(
-            {
-                "zh": f"测试页已发送（{page.width}×{page.height} 点）。",
-                "en": f"Test page sent ({page.width}x{page.height} dots).",
-            }
-        )
-    )
+    click.echo(both(i18n.bilingual("hw_test_page_sent", width=page.width, height=page.height)))
 
 
 @test_group.command("drawer")
@@ -302,23 +292,21 @@ def test_drawer(obj: _Context, url: str | None, pin: str | None) -> None:
         printer.close()
     if state is DeviceState.UNREACHABLE:
         _fail(status_message(state))
-    click.echo(both({"zh": f"已向钱箱 {kick} 号针脚发送脉冲。", "en": f"Drawer pulse sent on pin {kick}."}))
+    click.echo(both(i18n.bilingual("hw_drawer_pulse_sent", kick=kick)))
 
 
 def _wait_for(obj: _Context, role: str, kind: HardwareEventKind, seconds: float) -> None:
     config = obj.config()
     device = getattr(config, role)
     if device is None:
-        _fail({"zh": f"kiosk.toml 中没有配置 {role}。", "en": f"No {role} in kiosk.toml."})
+        _fail(i18n.bilingual("hw_device_not_configured", role=role))
     only = HardwareConfig(**{role: device})
-    what = {
-        "scanner": ("请扫描任意条码", "Scan any barcode"),
-        "card_reader": ("请刷卡", "Tap a card"),
-    }
-    zh, en = what[role]
-    click.echo(f"{zh}（{seconds:g} 秒内）/ {en} (within {seconds:g} s)")
+    what = {"scanner": N_("hw_scan_any_barcode"), "card_reader": N_("hw_tap_a_card")}[role]
+    limit = f"{seconds:g}"
+    prompt = i18n.bilingual(what, seconds=limit)
+    click.echo(f"{prompt['zh']}/ {prompt['en']}")  # the full-width ） already spaces the slash
     if not _run_readers(only, seconds, stop_on={kind}):
-        _fail({"zh": "超时，没有收到数据。", "en": "Timed out: nothing was read."})
+        _fail(i18n.bilingual("hw_timed_out_nothing_read"))
 
 
 @test_group.command("scanner")

@@ -26,6 +26,7 @@ from typing import Literal
 from evdev import ecodes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kiosk import i18n
 from kiosk.hw.card import ReaderFormat, UidForm
 from kiosk.hw.errors import HardwareError
 from kiosk.hw.input_reader import CardSettings, DeviceMatch
@@ -126,12 +127,7 @@ def parse_hw_config(table: dict) -> HardwareConfig:
     except ValidationError as exc:
         first = exc.errors()[0]
         key = "hw." + ".".join(str(p) for p in first["loc"]) if first["loc"] else "hw"
-        raise HardwareConfigError(
-            {
-                "zh": f"kiosk.toml 中 {key} 设置有误：{first['msg']}。请按 docs/hardware.md 修改。",
-                "en": f"kiosk.toml: {key} is wrong: {first['msg']}. See docs/hardware.md.",
-            }
-        ) from exc
+        raise HardwareConfigError(i18n.bilingual("hw_config_wrong", setting=key, msg=first["msg"])) from exc
 
 
 def load_hw_config(path: Path) -> HardwareConfig:
@@ -139,14 +135,7 @@ def load_hw_config(path: Path) -> HardwareConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise HardwareConfigError(
-            {
-                "zh": f"找不到配置文件 {path}。",
-                "en": f"The configuration file {path} does not exist.",
-            }
-        ) from exc
+        raise HardwareConfigError(i18n.bilingual("hw_config_missing", path=path)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise HardwareConfigError(
-            {"zh": f"{path} 不是有效的 TOML：{exc}", "en": f"{path} is not valid TOML: {exc}"}
-        ) from exc
+        raise HardwareConfigError(i18n.bilingual("hw_config_not_toml", path=path, exc=exc)) from exc
     return parse_hw_config(data.get("hw", {}))

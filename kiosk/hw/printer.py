@@ -26,6 +26,7 @@ from escpos.exceptions import Error as EscposError
 from escpos.printer import Network, Serial
 from PIL import Image
 
+from kiosk import i18n
 from kiosk.hw.errors import PrinterConfigError, PrinterError
 from kiosk.hw.status import DeviceState, status_message
 from kiosk.hw.virtual_printer import VirtualEscpos, VirtualPrinter
@@ -106,12 +107,7 @@ class EscposReceiptPrinter(ReceiptPrinter):
 
     def __init__(self, connect: Callable[[], Escpos], width_dots: int = 576, name: str = "") -> None:
         if width_dots not in WIDTHS:
-            raise PrinterConfigError(
-                {
-                    "zh": f"打印宽度 {width_dots} 不支持，请设为 384（58 毫米）或 576（80 毫米）。",
-                    "en": f"Print width {width_dots} is not supported: use 384 (58 mm) or 576 (80 mm).",
-                }
-            )
+            raise PrinterConfigError(i18n.bilingual("hw_print_width_wrong", width_dots=width_dots))
         self._connect = connect
         self.width_dots = width_dots
         self.name = name or "printer"
@@ -194,14 +190,7 @@ def _int(text: str) -> int:
 
 
 def _bad_address(url: str, why: str) -> PrinterConfigError:
-    return PrinterConfigError(
-        {
-            "zh": f"打印机地址 {url!r} 无法识别：{why}。示例：usb:0x0416:0x5011、"
-            "tcp://192.168.1.50:9100、serial:/dev/ttyUSB0、file:/dev/usb/lp0。",
-            "en": f"Printer address {url!r} is not understood: {why}. Examples: "
-            "usb:0x0416:0x5011, tcp://192.168.1.50:9100, serial:/dev/ttyUSB0, file:/dev/usb/lp0.",
-        }
-    )
+    return PrinterConfigError(i18n.bilingual("hw_printer_url_wrong", url=url, why=why))
 
 
 def escpos_connector(url: str, virtual: VirtualPrinter | None = None) -> Callable[[], Escpos]:

@@ -32,6 +32,8 @@ class MemberView:
     greeting: Text = field(default_factory=dict)
     expiry_notice: Text = field(default_factory=dict)
     """Points expiring soon (积分到期提醒), one line; empty when nothing expires in the reminder window."""
+    welcome_back: Text = field(default_factory=dict)
+    """A dormant member's greeting with their win-back offer (回归礼) for this sale; empty otherwise."""
 
     def text(self, value: Text, lang: str) -> str:
         """``value`` in ``lang``, Chinese when the language is missing."""

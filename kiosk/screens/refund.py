@@ -12,8 +12,7 @@ from kivy.properties import BooleanProperty, DictProperty, ListProperty, Numeric
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.domain.money import format_fen
-from kiosk.domain.payments import payment_method_name
-from kiosk.i18n import tr
+from kiosk.i18n import payment_method_name, tr
 from kiosk.screens.base import KioskScreen, load_kv
 
 

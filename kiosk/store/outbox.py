@@ -105,6 +105,19 @@ def mark_acked(ids: list[str], now: dt.datetime) -> int:
         database.execute_sql("PRAGMA synchronous = FULL")
 
 
+def mark_unsent(ranges: list[tuple[int, int]]) -> int:
+    """Send again the acked events in the (first, last) sequence ranges the hub says it lacks
+    (a hub restored from a backup); return how many. Rejected events stay rejected."""
+    changed = 0
+    with database.atomic("IMMEDIATE"):
+        for first, last in ranges:
+            query = Outbox.update(sent_at=None).where(
+                Outbox.seq.between(first, last), Outbox.sent_at.is_null(False), Outbox.rejected.is_null()
+            )
+            changed += query.execute()
+    return changed
+
+
 def mark_rejected(reasons: dict[str, str]) -> int:
     """Record the hub's rejections; a rejected event is kept but not sent again."""
     changed = 0

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.domain.payments import payment_method_name
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
+from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
 from kiosk.store.models import Outbox, Payment, Sale, SaleLine
 from kiosk.store.outbox import record_event

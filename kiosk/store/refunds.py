@@ -21,7 +21,6 @@ from peewee import fn
 
 from kiosk.domain.loyalty import POINTS, GivenBack
 from kiosk.domain.loyalty.coupons import allocate
-from kiosk.domain.payments import payment_method_name
 from kiosk.domain.refunds import (
     MEMBER_METHODS,
     MOBILE_METHODS,
@@ -33,6 +32,7 @@ from kiosk.domain.refunds import (
     split_payments,
 )
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
+from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine

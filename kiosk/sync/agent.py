@@ -28,18 +28,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from kiosk.store import outbox
+from kiosk.domain.staff import StaffError
+from kiosk.store import outbox, staff
 from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
-from kiosk.sync import config, health, rebase, schema, updates
+from kiosk.sync import config, connect, health, rebase, schema, updates
+from kiosk.sync.connect import BrokerSettings
 from kiosk.sync.members import HubEndpoint, MemberDownlink
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic, update_topic
-from kiosk.sync.transport import no_delay
+from kiosk.sync.topics import (
+    ack_topic,
+    config_topic,
+    events_topic,
+    members_topic,
+    staff_topic,
+    status_topic,
+    update_topic,
+)
 from kiosk.system import sdnotify
 
 log = logging.getLogger(__name__)
@@ -52,20 +59,6 @@ Clock = Callable[[], dt.datetime]
 def system_clock() -> dt.datetime:
     """The terminal's wall clock, timezone-aware."""
     return dt.datetime.now(dt.UTC).astimezone()
-
-
-@dataclass(frozen=True)
-class BrokerSettings:
-    """Where the broker is and who we are to it."""
-
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = None
-    keepalive: int = 30
-    ca_file: str | None = None  # verify the broker's TLS certificate against this CA
-    client_cert: str | None = None  # our certificate (PEM file) when the broker requires one
-    client_key: str | None = None  # its private key (PEM file)
 
 
 @dataclass(frozen=True)
@@ -141,22 +134,9 @@ class OutboxAgent:
         self.client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"kiosk-{self.device}",
-            protocol=mqtt.MQTTv5,
-        )
-        if self.broker.username:
-            client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.ca_file:
-            client.tls_set(
-                ca_certs=self.broker.ca_file, certfile=self.broker.client_cert, keyfile=self.broker.client_key
-            )
-        client.max_queued_messages_set(0)
+        client = connect.make_client(f"kiosk-{self.device}", self.broker)
         client.max_inflight_messages_set(100)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.will_set(status_topic(self.device), health.offline_status(self.device), qos=1, retain=True)
-        client.on_socket_open = no_delay
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
@@ -165,11 +145,10 @@ class OutboxAgent:
 
     # paho callbacks (network thread): no database work here
     def _on_connect(self, client: mqtt.Client, _u: object, _f: object, reason: object, _p: object) -> None:
-        if getattr(reason, "is_failure", False):
-            log.warning("broker refused connection: %s", reason)
+        if connect.refused(reason, self.broker):
             return
         topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
-        topics.append(update_topic(self.device))
+        topics += [update_topic(self.device), staff_topic(self.device)]
         client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
@@ -187,7 +166,7 @@ class OutboxAgent:
 
     def _on_disconnect(self, _c: object, _u: object, _f: object, reason: object, _p: object) -> None:
         self._connected.clear()
-        log.warning("disconnected from broker: %s", reason)
+        connect.dropped(reason, self.broker)
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         self._inbox.put(message)
@@ -196,16 +175,7 @@ class OutboxAgent:
     # agent thread
     def start(self) -> None:
         """Connect in the background; the broker may be down, paho keeps retrying."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        self.client.connect_async(
-            self.broker.host,
-            self.broker.port,
-            keepalive=self.broker.keepalive,
-            clean_start=False,
-            properties=props,
-        )
-        self.client.loop_start()
+        connect.connect_persistent(self.client, self.broker, SESSION_EXPIRY_S)
 
     def run(self, until: threading.Event | None = None) -> None:
         """Loop until ``until`` (or :meth:`stop`) is set."""
@@ -347,6 +317,8 @@ class OutboxAgent:
                 self.members.receive(bytes(message.payload))
             elif message.topic == update_topic(self.device):
                 updates.store_offer(bytes(message.payload), updates.update_paths())
+            elif message.topic == staff_topic(self.device):
+                self._apply_staff(bytes(message.payload))
             else:
                 self._apply_ack(bytes(message.payload))
 
@@ -363,6 +335,9 @@ class OutboxAgent:
             log.error("hub rejected %d events: %s", len(rejected), rejected)
             outbox.mark_rejected(rejected)
         self._delivery.acked({*ack["ids"], *rejected})
+        if ack["resend"] and outbox.mark_unsent(ack["resend"]):
+            log.warning("the hub lacks sequence numbers %s (restored from a backup?): sending them again",
+                        ack["resend"])  # fmt: skip
         if forks:
             head = max(forks, key=lambda h: h["seq"])
             rebase.rebase_unsent(head["seq"], head["hash"])
@@ -380,6 +355,17 @@ class OutboxAgent:
         if config.apply_release(release, dt.datetime.now(dt.UTC)):
             log.info("config version %d applied (%d products)", release.version, len(release.catalog))
             self._next_heartbeat = 0.0  # report the new version now
+
+    def _apply_staff(self, payload: bytes) -> None:
+        if not payload:
+            return  # the hub cleared the retained roster; keep the one held
+        try:
+            applied = staff.apply_roster(payload, dt.datetime.now(dt.UTC))
+        except StaffError as exc:
+            log.error("ignored a staff roster: %s", exc)
+            return
+        if applied:
+            log.info("staff roster version %d applied", staff.roster_version())
 
     def stop(self) -> None:
         """Ask :meth:`run` to return."""

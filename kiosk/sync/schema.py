@@ -28,6 +28,7 @@ EVENT_TYPES = frozenset(
         "card.linked",
         "ledger.adjusted",
         "staff.clock",
+        "shift.closed",
         "audit.action",
         "receipt.failed",
         "app.update",
@@ -149,9 +150,15 @@ def batch_sent_at(payload: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def ack(ids: list[str], rejected: list[dict[str, Any]] | None = None) -> bytes:
-    """The downlink ack on ``pos/{device}/down/ack``."""
-    return canonical({"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []})
+def ack(
+    ids: list[str], rejected: list[dict[str, Any]] | None = None, resend: list[tuple[int, int]] | None = None
+) -> bytes:
+    """The downlink ack on ``pos/{device}/down/ack``; ``resend``: (first, last) sequence numbers the
+    hub lacks, asked again (only present when there are some, so older terminals read it unchanged)."""
+    message: dict[str, Any] = {"v": SCHEMA_VERSION, "ids": ids, "rejected": rejected or []}
+    if resend:
+        message["resend"] = [[first, last] for first, last in resend]
+    return canonical(message)
 
 
 _EVENT_FIELDS = {
@@ -193,6 +200,9 @@ def parse_uplink(payload: bytes, topic_device: str) -> tuple[list[Any], str | No
     events = message.get("events")
     if not isinstance(events, list):
         raise SchemaError("'events' is missing or not a list")
+    if not events:
+        # docs/protocol.md: a batch holds 1..batch_size events; an empty one is a broken sender
+        raise SchemaError("'events' is empty: a batch holds at least one event")
     sent_at = message.get("sent_at")
     return events, sent_at if isinstance(sent_at, str) else None
 
@@ -211,6 +221,15 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "payments": list,
     },
     "member.erasure_requested": {"member_id": str, "requested_at": str},
+    "shift.closed": {
+        "store": str,
+        "shift_id": str,
+        "attendant": str,
+        "closed_at": str,
+        "figures": dict,
+        "counted_cash_fen": int,
+        "over_short_fen": int,
+    },
     "sale.refunded": {
         "refund_id": str,
         "sale_id": str,
@@ -279,7 +298,22 @@ def parse_ack(payload: bytes) -> dict[str, Any]:
             for r in rejected
             if isinstance(r, dict) and isinstance(r.get("id"), str)
         ],
+        "resend": _ranges(message.get("resend")),
     }
+
+
+def _ranges(value: Any) -> list[tuple[int, int]]:
+    """The well-formed (first, last) pairs of an ack's ``resend``; anything else is ignored."""
+    if not isinstance(value, list):
+        return []
+    return [
+        (pair[0], pair[1])
+        for pair in value
+        if isinstance(pair, list)
+        and len(pair) == 2
+        and all(type(n) is int and n > 0 for n in pair)
+        and pair[0] <= pair[1]
+    ]
 
 
 def _rebase_of(rejection: dict[str, Any]) -> dict[str, Any]:

@@ -20,9 +20,16 @@ from types import FrameType
 RESTART_SEC = 0.1
 
 
+def _write(counter: Path, restarts: int) -> None:
+    """Replace COUNTER whole, so a reader never sees it empty between create and write."""
+    tmp = counter.with_name(f".{counter.name}.tmp")
+    tmp.write_text(f"{restarts}\n")
+    os.replace(tmp, counter)
+
+
 def main(counter: Path, argv: list[str]) -> int:
     """Supervise ``argv`` until SIGTERM; return 0."""
-    counter.write_text("0\n")
+    _write(counter, 0)
     child: subprocess.Popen[bytes] | None = None
     stopping = False
 
@@ -38,9 +45,7 @@ def main(counter: Path, argv: list[str]) -> int:
         child.wait()
         if stopping:
             break
-        tmp = counter.with_name(f".{counter.name}.tmp")
-        tmp.write_text(f"{int(counter.read_text()) + 1}\n")
-        os.replace(tmp, counter)
+        _write(counter, int(counter.read_text()) + 1)
         time.sleep(RESTART_SEC)
     return 0
 

@@ -113,7 +113,9 @@ def test_batch_carries_the_terminals_send_time() -> None:
 
 def test_ack_is_parsed_and_junk_entries_dropped() -> None:
     payload = b'{"v":1,"ids":["a",3],"rejected":[{"id":"b","reason":"r"},{"x":1}]}'
-    assert parse_ack(payload) == {"ids": ["a"], "rejected": [{"id": "b", "reason": "r"}]}
+    assert parse_ack(payload) == {"ids": ["a"], "rejected": [{"id": "b", "reason": "r"}], "resend": []}
+    asked = b'{"v":1,"ids":[],"rejected":[],"resend":[[4,5],[9,7],[0,1],["1",2],[3],[true,2],[8,8]]}'
+    assert parse_ack(asked)["resend"] == [(4, 5), (8, 8)]  # backwards, zero, typed wrong: dropped
     with pytest.raises(SchemaError, match="not a version-1 ack"):
         parse_ack(b'{"v":2,"ids":[]}')
 

@@ -6,6 +6,7 @@ TLS with a CA made by the hub.
 
 import datetime as dt
 import getpass
+import logging
 import os
 import shutil
 import signal
@@ -185,6 +186,27 @@ def test_revoked_device_and_bad_passwords_are_refused(secure_broker: SecureBroke
     finally:
         passwd.write_text(before)
         secure_broker.reload()
+
+
+def test_a_refused_login_is_said_with_what_to_check(
+    secure_broker: SecureBroker,
+    kiosk_db,  # type: ignore[no-untyped-def]
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = secure_broker.layout.port
+    assert port
+    agent = OutboxAgent("KA", BrokerSettings("127.0.0.1", port, "KA", "guess"), AgentSettings())
+    with caplog.at_level(logging.ERROR, logger="kiosk.sync.connect"):
+        agent.start()
+        try:
+            wait_until(lambda: caplog.records, timeout=10, what="the refusal logged")
+        finally:
+            agent.close()
+    assert caplog.records[0].getMessage() == (
+        f"the MQTT broker at 127.0.0.1:{port} refused us: Not authorized; check the username and password"
+        " for user 'KA' and the broker's password file / 消息服务器 127.0.0.1:"
+        f"{port} 拒绝连接：请检查用户名和密码（终端的 kiosk.toml 与 Mosquitto 的 passwd）"
+    )
 
 
 def test_kiosk_delivers_over_tls_and_will_not_talk_to_an_unknown_broker(

@@ -58,6 +58,7 @@ class Coupon:
     exclusive: bool = False
     member_id: str = ""
     used: bool = False
+    occasion: str = ""  # the automatic campaign that issued it (``winback``, ``birthday``...); "" otherwise
 
     def covers(self, sku: str, category: str) -> bool:
         """True when the coupon acts on a line of ``sku`` in ``category``."""
@@ -148,6 +149,8 @@ def coupon_to_dict(coupon: Coupon) -> dict[str, object]:
     # a shallow copy: the fields that are not str/int/bool are replaced just below, so the deep
     # copy ``asdict`` makes of the dates and sets was waste (most of a member snapshot's apply)
     body = {name: getattr(coupon, name) for name in _COUPON_FIELDS}
+    if not coupon.occasion:
+        del body["occasion"]  # a coupon without one keeps the body (and the event hashes) it always had
     body.update(
         kind=str(coupon.kind),
         valid_from=coupon.valid_from.isoformat(),
@@ -159,8 +162,8 @@ def coupon_to_dict(coupon: Coupon) -> dict[str, object]:
 
 
 def coupon_from_dict(body: dict[str, object]) -> Coupon:
-    """The coupon :func:`coupon_to_dict` wrote."""
-    fields = dict(body)
+    """The coupon :func:`coupon_to_dict` wrote; keys a newer hub added are left out, not refused."""
+    fields = {name: value for name, value in body.items() if name in _COUPON_FIELDS}
     fields.update(
         kind=CouponKind(str(body["kind"])),
         valid_from=dt.datetime.fromisoformat(str(body["valid_from"])),

@@ -178,7 +178,10 @@ def _store_coupons(coupons: list[dict[str, Any]]) -> None:
     """Coupons the hub knows the members hold; one the hub saw used is marked used here too."""
     if not coupons:
         return
-    parsed = [(coupon_from_dict(held["body"]), held.get("used_sale_id")) for held in coupons]
+    parsed = [
+        (coupon_from_dict({**held["body"], "occasion": held.get("occasion", "")}), held.get("used_sale_id"))
+        for held in coupons
+    ]
     cursor = database.cursor()
     cursor.executemany(
         _INSERT_COUPON,

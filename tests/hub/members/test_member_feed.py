@@ -234,7 +234,7 @@ def test_a_campaign_coupon_reaches_terminals_with_the_member(hub_db, tmp_path: P
 
     ingest("K01", on_terminal(tmp_path, "K01", register("m-1", PHONE)))
     template = CouponTemplate(kind=CouponKind.PERCENT, name_zh="会员日9折", percent_off=10, valid_days=7)
-    spec = CampaignSpec(name_zh="会员日", coupon=template, target=Target(kind="all"))
+    spec = CampaignSpec(name_zh="会员日", coupon=template, target=Target(kind="all"), holdout_percent=0)
     camp = campaigns.create_campaign(spec, "owner", NOW, campaign_id="c-day")
     assert campaigns.run_campaign(camp, "owner", NOW, TZ).issued == 1
     assert member_feed.current_version() == 2  # registration, then the coupon

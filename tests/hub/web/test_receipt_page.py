@@ -60,6 +60,8 @@ def text_of(dom: str, element_id: str) -> str:
 def test_receipt_shows_lines_totals_and_payments_in_chinese(hub_url: str) -> None:
     dom = browser.dump_dom(f"{hub_url}/r/{RECEIPT}")
     assert '<html lang="zh-CN">' in dom
+    # the page's own title, not the owner dashboard's (one base template, a title key per page)
+    assert re.findall(r"<(?:title|h1)>([^<]*)<", dom) == ["电子小票", "电子小票"]
     assert (text_of(dom, "receipt-no"), text_of(dom, "sold-at")) == (RECEIPT, "2026-11-24 10:00:00")
     assert cells(dom, "lines") == [
         ["商品", "数量", "单价", "金额"],
@@ -74,6 +76,7 @@ def test_receipt_shows_lines_totals_and_payments_in_chinese(hub_url: str) -> Non
 def test_receipt_in_english(hub_url: str) -> None:
     dom = browser.dump_dom(f"{hub_url}/r/{RECEIPT}?lang=en")
     assert '<html lang="en">' in dom
+    assert re.findall(r"<(?:title|h1)>([^<]*)<", dom) == ["E-receipt", "E-receipt"]
     assert cells(dom, "lines")[1:] == [["Item A", "2", "¥1.50", "¥3.00"], ["Item B", "1", "¥3.00", "¥3.00"]]
     assert cells(dom, "payments") == [["Stored value", "¥4.00"], ["WeChat Pay", "¥2.00"]]
     assert text_of(dom, "lang-switch") == "中文"

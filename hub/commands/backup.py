@@ -1,0 +1,88 @@
+"""``hub backup-key``, ``hub backup`` and ``hub restore``: the owner's sealed backups.
+
+``hub serve`` takes one every night by itself (the ``backup`` job, 02:00); these commands
+are the same thing by hand, and the way back. See the owner guide, "Backups".
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import click
+from peewee import OperationalError
+
+from hub.db import DEFAULT_DB
+from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, restore_backup, take_backup
+from hub.db.schema import connect_hub_database, open_hub_database
+from hub.db.sealing import SealError, load_private, make_keys
+from hub.jobs import settings as job_settings
+
+DB = click.option(
+    "--db", "db_url", default=DEFAULT_DB, show_default=True, help="sqlite:///path or postgresql://..."
+)
+DATA = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/hub"),
+    show_default=True,
+    help=f"The hub's data directory: {BACKUP_PUBLIC_KEY} and backups/ are there.",
+)
+
+
+@click.command("backup-key")
+@click.option(
+    "--private",
+    "private_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where the owner's private key goes: keep it OFF the hub (USB stick, password manager).",
+)
+@DATA
+def backup_key(private_path: Path, data_dir: Path) -> None:
+    """Make the owner's backup keys: the private one for you, the public one for the hub."""
+    public = data_dir / BACKUP_PUBLIC_KEY
+    try:
+        make_keys(private_path, public)
+    except (SealError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"private key {private_path}: keep it away from the hub; without it no backup opens")
+    click.echo(f"私钥 {private_path}：请离开中心保存；没有它，任何备份都无法打开")
+    click.echo(f"public key {public}: the hub seals its backups with it / 公钥：中心用它加密备份")
+
+
+@click.command("backup")
+@DB
+@DATA
+@click.option(
+    "--keep", type=click.IntRange(min=0), default=None, help="Newest backups kept [default: backup_keep]."
+)
+def backup(db_url: str, data_dir: Path, keep: int | None) -> None:
+    """Take a sealed backup now into <data dir>/backups and apply the retention rule."""
+    try:
+        db = open_hub_database(db_url)
+        kept = job_settings.get_int("backup_keep") if keep is None else keep
+        done = take_backup(db, data_dir / "backups", data_dir / BACKUP_PUBLIC_KEY, dt.datetime.now(), kept)
+    except (BackupUnavailable, SealError, OSError, OperationalError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up to {done.path} ({done.size} bytes); removed {len(done.removed)} old")
+    click.echo(f"已备份到 {done.path}（{done.size} 字节）；删除旧备份 {len(done.removed)} 个")
+
+
+@click.command("restore")
+@click.argument("sealed", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--key", "private_key", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The owner's private backup key (from `hub backup-key`).")  # fmt: skip
+@click.option(
+    "--db", "db_url", required=True, help="An EMPTY hub database: sqlite:///path or postgresql://..."
+)
+def restore(sealed: Path, private_key: Path, db_url: str) -> None:
+    """Restore a sealed backup into an empty hub database; terminals then resend what it lacks."""
+    try:
+        owner = load_private(private_key)  # before anything is created
+        db = connect_hub_database(db_url)
+        kind = restore_backup(sealed, owner, db)
+        db.close()
+        open_hub_database(db_url)  # a backup from an older hub is migrated now
+    except (BackupUnavailable, SealError, OSError, OperationalError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {sealed} into {db_url} ({kind}); start the hub: terminals resend the newer sales")
+    click.echo("已恢复；启动中心后，各终端会补发备份之后的交易")
