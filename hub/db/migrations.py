@@ -41,7 +41,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,11 @@ def _0006_message_email(db: Database) -> None:
     add_column(db, "marketing_consent", "email_enc", TextField(default=""))
 
 
+def _0007_sku_day(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuDay], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -131,6 +136,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
     (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
+    (7, "reports: products per day for all stores (sales_sku_day)", _0007_sku_day),
 ]
 
 
