@@ -4,7 +4,7 @@ import logging
 
 import click
 
-from hub.commands import backup, campaign, device, jobs, member, release, rules, serve, sync
+from hub.commands import audit, backup, campaign, device, jobs, member, release, rules, serve, sync, user
 
 
 @click.group()
@@ -17,7 +17,17 @@ def main(verbose: bool) -> None:
     )
 
 
-for group in (campaign.campaign, device.device, jobs.jobs, member.member, release.release, rules.rules):
+for group in (
+    audit.audit,
+    campaign.campaign,
+    device.device,
+    jobs.jobs,
+    member.member,
+    release.release,
+    rules.rules,
+    user.user,
+    user.token,
+):
     main.add_command(group)
 main.add_command(serve.serve)
 for command in (backup.backup, backup.backup_key, backup.restore):

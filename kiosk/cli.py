@@ -233,7 +233,7 @@ def sync(
         client_cert=client_cert,
         client_key=client_key,
     )
-    hub = HubEndpoint(hub_url, username or device, password or "") if hub_url else None
+    hub = HubEndpoint(hub_url, username or device, password or "", ca_file=ca_file) if hub_url else None
     agent = OutboxAgent(device, broker, settings, hub=hub)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_a: stop.set())

@@ -35,10 +35,12 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from hub.accounts.audit import chain_unchained
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
-from hub.members.models import CampaignMember
+from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
@@ -124,7 +126,17 @@ def _0006_message_email(db: Database) -> None:
     add_column(db, "marketing_consent", "email_enc", TextField(default=""))
 
 
-def _0007_sku_day(db: Database) -> None:
+def _0007_accounts_and_audit_chain(db: Database) -> None:
+    # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
+    # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
+    db.create_tables(ACCOUNT_MODELS, safe=True)
+    add_column(db, "owner_audit", "prev", CharField(default=""))
+    add_column(db, "owner_audit", "hash", CharField(default=""))
+    with OwnerAudit.bind_ctx(db):
+        chain_unchained()
+
+
+def _0008_sku_day(db: Database) -> None:
     # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
     db.create_tables([SalesSkuDay], safe=True)
 
@@ -136,7 +148,12 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
     (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
-    (7, "reports: products per day for all stores (sales_sku_day)", _0007_sku_day),
+    (
+        7,
+        "accounts, sessions, API tokens; the owner's audit log as a hash chain",
+        _0007_accounts_and_audit_chain,
+    ),
+    (8, "reports: products per day for all stores (sales_sku_day)", _0008_sku_day),
 ]
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from peewee import Database, Model, SqliteDatabase
 from playhouse.db_url import connect
 
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.catalog.models import MODELS as CATALOG_MODELS
 from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.db.migrations import migrate_database
@@ -40,6 +41,7 @@ MODELS: list[type[Model]] = [
     *SETTLEMENT_MODELS,
     *JOB_MODELS,
     *MESSAGING_MODELS,
+    *ACCOUNT_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

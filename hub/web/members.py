@@ -26,6 +26,7 @@ from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, M
 from hub.members.reconciliation_text import kind_text
 from hub.members.settings import member_birthday
 from hub.reports import members as analysis
+from hub.web.auth import visible_stores
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import mask_name, mask_phone
@@ -217,6 +218,8 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         q = request.query_params
         chosen = {k: (q.get(k) or "").strip() for k in FILTERS}
         found, segments, groups = _find(chosen, today())
+        if (stores := visible_stores(request)) is not None:
+            found = [(member, seen) for member, seen in found if member.home_store in stores]
         page_no = int(chosen["page"]) if chosen["page"].isdigit() and int(chosen["page"]) > 0 else 1
         pages = max(1, -(-len(found) // PAGE_SIZE))
         page_no = min(page_no, pages)

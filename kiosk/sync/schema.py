@@ -199,6 +199,9 @@ def parse_uplink(payload: bytes, topic_device: str) -> tuple[list[Any], str | No
     events = message.get("events")
     if not isinstance(events, list):
         raise SchemaError("'events' is missing or not a list")
+    if not events:
+        # docs/protocol.md: a batch holds 1..batch_size events; an empty one is a broken sender
+        raise SchemaError("'events' is empty: a batch holds at least one event")
     sent_at = message.get("sent_at")
     return events, sent_at if isinstance(sent_at, str) else None
 

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.devtools import loyalty_story
 from hub.devtools.report_story import NOW, TZ, seed
@@ -46,9 +45,9 @@ def test_segments_and_rfm_by_hand(hub_db) -> None:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def story(hub_db, tmp_path: Path):  # type: ignore[no-untyped-def]
+def story(hub_db, tmp_path: Path, signed_in):  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    yield TestClient(create_app(TZ, today=lambda: NOW.date()))
+    yield signed_in(create_app(TZ, today=lambda: NOW.date()))
     loyalty.configure(LoyaltyRules(), None)
 
 
