@@ -17,7 +17,7 @@ def test_shell_scripts_are_shellcheck_clean() -> None:
     scripts = sorted(
         [IMAGE / "build.sh", *IMAGE.glob("steps/*.sh"), *IMAGE.glob("files/usr/local/lib/kiosk/*.sh")]
     )
-    assert len(scripts) == 11
+    assert len(scripts) == 13
     assert shutil.which("shellcheck"), "bootstrap installs shellcheck"
     result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "")
@@ -33,6 +33,7 @@ def test_steps_are_numbered_and_strict() -> None:
         "35-initramfs.sh",
         "40-system.sh",
         "80-manifest.sh",
+        "85-fonts.sh",
         "90-assemble.sh",
     ]
     for step in IMAGE.glob("steps/*.sh"):

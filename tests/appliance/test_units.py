@@ -100,58 +100,72 @@ def test_project_lint_is_clean(unit: Path) -> None:
     assert [str(p) for p in unitlint.lint_unit(unit, known)] == []
 
 
+# (text in kiosk.service, planted mistake, the line the lint must name: the first
+# line of the planted file that starts with this, message with {restart} = Restart='s line).
 PLANTED = [
     (
         "After=kiosk-firstboot.service local-fs.target",
         "After=kiosk-firstboot.service network.online.target",
-        8,
+        "After=kiosk-firstboot.service",
         "After= names unknown unit network.online.target; did you mean network-online.target?",
     ),
-    ("Type=notify", "Type=notfy", 20, "Type=notfy is not valid; did you mean Type=notify?"),
+    ("Type=notify", "Type=notfy", "Type=", "Type=notfy is not valid; did you mean Type=notify?"),
     (
         "\nRestart=always",
         "\nRestart=allways",
-        29,
+        "Restart=",
         "Restart=allways is not valid; did you mean Restart=always?",
     ),
     (
         "WatchdogSec=30\n",
         "\n",
-        20,
+        "Type=",
         "Type=notify without WatchdogSec: a hung app is never restarted",
     ),
     (
         "NoNewPrivileges=yes",
         "NoNewPrivileges=sure",
-        45,
+        "NoNewPrivileges=",
         "NoNewPrivileges= needs yes or no, got 'sure'",
     ),
     (
         "ExecStart=/usr/local/lib/kiosk/kiosk-python",
         "ExecStart=kiosk-python",
-        24,
+        "ExecStart=",
         "ExecStart= needs an absolute path",
     ),
     (
         "WantedBy=multi-user.target",
         "WantedBy=multi-user.targt",
-        81,
+        "WantedBy=",
         "WantedBy= names unknown unit multi-user.targt; did you mean multi-user.target?",
     ),
-    ("[Install]", "[Instal]", 80, "unknown section [Instal]"),
-    ("RestartSec=2", "RestartSec=2\nRestart=no", 31, "Restart= set twice (first on line 29)"),
+    ("[Install]", "[Instal]", "[Instal]", "unknown section [Instal]"),
+    (
+        "RestartSec=2",
+        "RestartSec=2\nRestart=no",
+        "Restart=no",
+        "Restart= set twice (first on line {restart})",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "line", "message"), PLANTED, ids=[p[1] for p in PLANTED])
-def test_lint_catches_planted_mistake(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+def line_starting(text: str, prefix: str) -> int:
+    """1-based number of the first line of ``text`` that starts with ``prefix``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(prefix))
+
+
+@pytest.mark.parametrize(("old", "new", "anchor", "message"), PLANTED, ids=[p[1] for p in PLANTED])
+def test_lint_catches_planted_mistake(tmp_path: Path, old: str, new: str, anchor: str, message: str) -> None:
     text = (REPO / "systemd/kiosk.service").read_text()
     assert old in text
+    planted_text = text.replace(old, new, 1)
     planted = tmp_path / "kiosk.service"
-    planted.write_text(text.replace(old, new, 1))
+    planted.write_text(planted_text)
     known = unitlint.known_units([SYSTEM_UNITS, REPO / "systemd"])
     problems = unitlint.lint_unit(planted, known)
-    assert [(p.line, p.en) for p in problems] == [(line, message)]
+    expected = message.format(restart=line_starting(planted_text, "Restart="))
+    assert [(p.line, p.en) for p in problems] == [(line_starting(planted_text, anchor), expected)]
 
 
 def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -166,10 +180,11 @@ def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     unit, _ = unitlint.parse_unit(REPO / "systemd/kiosk.service")
-    assert unit.values("Service", "Type") == [("notify", 20)]
-    assert unit.values("Service", "WatchdogSec") == [("30", 26)]
-    assert unit.values("Service", "Restart") == [("always", 29)]
-    assert unit.values("Service", "User") == [("kiosk", 32)]
+    text = (REPO / "systemd/kiosk.service").read_text()
+    assert unit.values("Service", "Type") == [("notify", line_starting(text, "Type="))]
+    assert unit.values("Service", "WatchdogSec") == [("30", line_starting(text, "WatchdogSec="))]
+    assert unit.values("Service", "Restart") == [("always", line_starting(text, "Restart="))]
+    assert unit.values("Service", "User") == [("kiosk", line_starting(text, "User="))]
     ordering = " ".join(v for key in ("After", "Wants", "Requires") for v, _ in unit.values("Unit", key))
     assert "network" not in ordering
     hardening = {k: v for s, k, v, _ in unit.entries if s == "Service"}
