@@ -1,24 +1,40 @@
 #!/usr/bin/env python3
-"""Boot the built image in qemu-system-aarch64 and check first boot and sync (``make image-test``).
+"""Boot the built image in qemu-system-aarch64 and check the terminal does its job (``make image-test``).
 
 1. Copies the newest ``image/out/*.img.xz`` to a scratch image with 512 MiB of
    free space after the data partition (so first boot has something to grow).
-2. Starts a private Mosquitto on the host with a registered device, writes
-   that device's kiosk.toml into the image with ``hub device write --image``.
-3. Boots it with ``-M virt -cpu cortex-a72`` (kernel and initrd taken from the
-   image's boot partition), serial console to ``build/boot-test/serial.log``.
-4. Passes when the serial log shows first boot installed the file and the
-   device's retained ``pos/{d}/status`` arrives at the broker; fails after
-   ``--timeout`` seconds otherwise. Slow (minutes): never part of ``make test``.
+2. Starts a private Mosquitto on the host with a registered device, loads one
+   product into a fresh hub database and publishes it (retained) to the device,
+   then starts ``hub serve``. Writes the device's kiosk.toml into the image
+   with the ``hub device write --image`` code, naming QEMU's USB keyboard as
+   the scanner and ``/boot/firmware/logo.png`` (written beside it) as the logo.
+3. Boots it with ``-M virt -cpu cortex-a72``, a virtio GPU at 800x480, a USB
+   keyboard, the journal forwarded to the serial console
+   (``build/boot-test/serial.log``) and QEMU's monitor on a UNIX socket.
+4. Passes when all of these hold, in order:
+   - first boot installed the file;
+   - ``kiosk.service`` reported READY (sd_notify) and was not restarted for
+     the next ``--stable`` seconds (60);
+   - the monitor's ``screendump`` is the idle screen (compared with the Xvfb
+     screenshot ``docs/screenshots/kiosk-idle-zh.png``), and the logo was readable;
+   - the sync agent's status reached the broker and the hub's fleet API says online;
+   - a barcode typed with ``sendkey`` on the USB keyboard opens the cart with
+     the product (screen dump compared with ``kiosk-cart-zh.png``), and the
+     cart, left alone, reaches the hub as a ``cart.abandoned`` event with that
+     product's line: scanner → app → outbox → MQTT → hub.
+   Timings go to ``build/boot-test/timings.json``. Slow (minutes): never part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import lzma
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,8 +43,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "image"))
+
+from bootwatch import Monitor, SerialLog, cart_problem, idle_problem  # noqa: E402
 
 from hub.broker_config import BrokerLayout, render_conf  # noqa: E402
 from hub.devices import DeviceRecord, new_password  # noqa: E402
@@ -40,8 +61,20 @@ from hub.provision import (  # noqa: E402
     render,
     write_to_image,
 )
+from kiosk.config import HardwareConfig, KioskConfig  # noqa: E402
 
 WORK = REPO / "build/boot-test"
+SCREENSHOTS = REPO / "docs/screenshots"
+# What QEMU's usb-kbd calls itself to evdev; kiosk.toml names the scanner by it.
+QEMU_KEYBOARD = "QEMU QEMU USB Keyboard"
+LOGO = "/boot/firmware/logo.png"
+PRODUCT = {
+    "sku": "BOOT-001",
+    "barcode": "6901234567892",
+    "name_zh": "启动测试矿泉水",
+    "name_en": "Boot test water",
+    "price_fen": 250,
+}
 
 
 def newest_image() -> Path:
@@ -93,9 +126,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_broker(port: int, device: DeviceRecord, password: str, hub_password: str) -> Path:
-    """A Mosquitto on all interfaces (qemu's user network reaches the host as 10.0.2.2)."""
-    base = Path(tempfile.mkdtemp(prefix="kiosk-boot-broker-", dir="/tmp"))
+def logo_png() -> bytes:
+    """A small PNG logo (an orange disc) for the card's boot partition."""
+    image = Image.new("RGBA", (96, 96), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 92, 92), fill=(196, 64, 18, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def provisioning_file(device: DeviceRecord, password: str, port: int) -> bytes:
+    """The device's kiosk.toml: the hub's, plus the USB keyboard as scanner and the logo."""
+    config: KioskConfig = kiosk_config_for(
+        device,
+        encryption_key=business_key(WORK / "hub"),
+        password=password,
+        store_name="Boot test",
+        broker_host="10.0.2.2",
+        broker_port=port,
+    )
+    config = config.model_copy(
+        update={
+            "store": config.store.model_copy(update={"logo": LOGO}),
+            "hardware": HardwareConfig(scanner=QEMU_KEYBOARD),
+        }
+    )
+    return render(config)
+
+
+def start_broker(base: Path, port: int, device: DeviceRecord, password: str, hub_password: str) -> Path:
+    """A Mosquitto config on all interfaces (qemu's user network reaches the host as 10.0.2.2)."""
     os.chmod(base, 0o755)
     files = BrokerFiles(base / "broker")
     files.set_password(device.id, password)
@@ -109,6 +169,31 @@ def start_broker(port: int, device: DeviceRecord, password: str, hub_password: s
     )
     conf.write_text(render_conf(layout))
     return conf
+
+
+def hub_command(*args: str, hub_password: str) -> None:
+    """Run one ``hub`` command on the test's hub database; its output goes to hub.log."""
+    env = {**os.environ, "HUB_MQTT_PASSWORD": hub_password}
+    with (WORK / "hub.log").open("ab") as log:
+        subprocess.run(
+            [sys.executable, "-m", "hub.cli", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            check=True,
+        )
+
+
+def publish_catalog(port: int, device_id: str, hub_password: str) -> None:
+    """One product in the hub's catalog, published retained to the device before it boots."""
+    products = WORK / "products.json"
+    products.write_text(json.dumps([PRODUCT], ensure_ascii=False))
+    db = f"sqlite:///{WORK / 'hub.db'}"
+    hub_command("catalog", "load", str(products), "--db", db, hub_password=hub_password)
+    hub_command(
+        "config", "publish", "--db", db, "--device", device_id, "--mqtt-port", str(port),
+        "--mqtt-user", "hub", hub_password=hub_password,
+    )  # fmt: skip
 
 
 def wait_for_status(port: int, device_id: str, hub_password: str, deadline: float) -> str | None:
@@ -153,7 +238,6 @@ def start_hub(port: int, hub_password: str) -> tuple[subprocess.Popen[bytes], in
 
 def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | None:
     """The device's state on the hub's fleet API once it says online, or the last state by ``deadline``."""
-    import json
     import urllib.request
 
     state = None
@@ -168,6 +252,23 @@ def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | Non
             return state
         time.sleep(2)
     return state
+
+
+def abandoned_cart_at_hub(device_id: str, deadline: float) -> dict[str, object] | None:
+    """The data of the device's first ``cart.abandoned`` event in the hub's database, by ``deadline``."""
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(WORK / "hub.db", timeout=5) as db:
+                rows = db.execute(
+                    "SELECT body FROM event WHERE device = ? AND type = 'cart.abandoned'", (device_id,)
+                ).fetchall()
+        except sqlite3.Error:
+            rows = []
+        if rows:
+            body = json.loads(rows[0][0])
+            return body.get("data", body)
+        time.sleep(3)
+    return None
 
 
 # Host tools the test runs, and the Debian package of each (installed when missing and root).
@@ -191,10 +292,32 @@ def ensure_host_tools() -> str | None:
     return None
 
 
+def qemu_argv(image: Path, kernel: Path, initrd: Path, serial: Path, monitor: Path) -> list[str]:
+    """The emulated terminal: a virtio GPU at the kiosk's 800x480, a USB keyboard as its scanner."""
+    append = (
+        "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0 "
+        # the app's and systemd's journal lines on the serial console, without a login
+        "systemd.journald.forward_to_console=1 video=Virtual-1:800x480"
+    )
+    return [
+        "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+        "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
+        "-drive", f"file={image},if=virtio,format=raw",
+        "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+        "-device", "virtio-gpu-pci,xres=800,yres=480",
+        "-device", "qemu-xhci", "-device", "usb-kbd",
+        "-display", "none", "-serial", f"file:{serial}",
+        "-monitor", f"unix:{monitor},server=on,wait=off",
+    ]  # fmt: skip
+
+
 def main() -> int:
     """Run the boot test; exit 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument("--timeout", type=int, default=900, help="Seconds from qemu start to READY.")
+    parser.add_argument(
+        "--stable", type=int, default=60, help="Seconds kiosk.service must stay up after READY."
+    )
     parser.add_argument("--image", type=Path, default=None, help=".img or .img.xz (default: newest)")
     args = parser.parse_args()
     problem = ensure_host_tools()
@@ -209,86 +332,159 @@ def main() -> int:
     port = free_port()
     device = DeviceRecord("d-b00700", "s-test", "Boot test", datetime.now(UTC).isoformat())
     password, hub_password = new_password(), new_password()
-    config = kiosk_config_for(
-        device,
-        encryption_key=business_key(WORK / "hub"),
-        password=password,
-        store_name="Boot test",
-        broker_host="10.0.2.2",
-        broker_port=port,
-    )
-    write_to_image(image, render(config))
-    broker = subprocess.Popen(["mosquitto", "-c", str(start_broker(port, device, password, hub_password))])
+    write_to_image(image, provisioning_file(device, password, port))
+    write_to_image(image, logo_png(), name="logo.png")
+    # The broker's password and ACL files live only as long as the test.
+    broker_dir = Path(tempfile.mkdtemp(prefix="kiosk-boot-broker-", dir="/tmp"))
     try:
-        return boot(args.timeout, image, kernel, initrd, device, port, hub_password, broker)
+        conf = start_broker(broker_dir, port, device, password, hub_password)
+        broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=(WORK / "mosquitto.log").open("wb"))
+        try:
+            time.sleep(1)
+            publish_catalog(port, device.id, hub_password)
+            vm = (image, kernel, initrd)
+            return boot(args, vm, device, port, hub_password)
+        finally:
+            broker.terminate()
+            broker.wait(timeout=10)
     finally:
-        broker.terminate()
-        broker.wait(timeout=10)
+        shutil.rmtree(broker_dir, ignore_errors=True)
+
+
+class Checks:
+    """The boot test's findings, printed as they come and summed up at the end."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.timings: dict[str, float | None] = {}
+
+    def check(self, ok: bool, what: str, detail: str = "") -> bool:
+        """Record and print one check."""
+        print(f"image-test: {'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}", flush=True)
+        if not ok:
+            self.failed.append(what)
+        return ok
 
 
 def boot(
-    timeout: int,
-    image: Path,
-    kernel: Path,
-    initrd: Path,
+    args: argparse.Namespace, vm: tuple[Path, Path, Path], device: DeviceRecord, port: int, hub_password: str
+) -> int:
+    """Start the hub, boot the image and run the checks; exit status of the test."""
+    hub, http_port = start_hub(port, hub_password)
+    serial, monitor_path = WORK / "serial.log", WORK / "monitor.sock"
+    checks = Checks()
+    log = SerialLog(serial)
+    qemu = subprocess.Popen(
+        qemu_argv(*vm, serial, monitor_path), stdout=subprocess.DEVNULL, stderr=(WORK / "qemu.log").open("wb")
+    )
+    try:
+        monitor = Monitor(monitor_path)
+        try:
+            run_checks(args, checks, log, monitor, device, port, hub_password, http_port)
+        finally:
+            monitor.close()
+    finally:
+        qemu.terminate()
+        qemu.wait(timeout=30)
+        hub.terminate()
+        hub.wait(timeout=10)
+        log.poll()
+    timings = {name: log.at(name) for name in ("kernel", "systemd", "firstboot", "ready")} | checks.timings
+    (WORK / "timings.json").write_text(json.dumps(timings, indent=2))
+    print(
+        "image-test: seconds after qemu started: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in timings.items() if v is not None)
+    )
+    print(f"image-test: serial log: {serial}")
+    if checks.failed:
+        print(f"image-test: FAILED: {'; '.join(checks.failed)}")
+    return 1 if checks.failed else 0
+
+
+def run_checks(
+    args: argparse.Namespace,
+    checks: Checks,
+    log: SerialLog,
+    monitor: Monitor,
     device: DeviceRecord,
     port: int,
     hub_password: str,
-    broker: subprocess.Popen[bytes],
-) -> int:
-    """Start the hub, boot the image and wait for the device; exit status of the test."""
-    hub, http_port = start_hub(port, hub_password)
-    serial = WORK / "serial.log"
-    qemu = [
-        "qemu-system-aarch64",
-        "-M",
-        "virt",
-        "-cpu",
-        "cortex-a72",
-        "-smp",
-        "2",
-        "-m",
-        "1024",
-        "-kernel",
-        str(kernel),
-        "-initrd",
-        str(initrd),
-        "-append",
-        "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0",
-        "-drive",
-        f"file={image},if=virtio,format=raw",
-        "-netdev",
-        "user,id=n0",
-        "-device",
-        "virtio-net-pci,netdev=n0",
-        "-nographic",
-        "-serial",
-        f"file:{serial}",
-        "-monitor",
-        "none",
-    ]
-    started = time.monotonic()
-    deadline = started + timeout
-    try:
-        vm = subprocess.Popen(qemu, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            status = wait_for_status(port, device.id, hub_password, deadline)
-            online_at = time.monotonic() - started
-            on_hub = hub_saw_online(http_port, device.id, min(deadline, time.monotonic() + 60))
-            hub_at = time.monotonic() - started
-            log = serial.read_text(errors="replace") if serial.exists() else ""
-        finally:
-            vm.terminate()
-            vm.wait(timeout=30)
-    finally:
-        hub.terminate()
-        hub.wait(timeout=10)
-    firstboot = f"kiosk firstboot: installed device {device.id}" in log
-    print(f"image-test: first boot applied the file: {firstboot}")
-    print(f"image-test: status from the device: {status!r} after {online_at:.0f} s")
-    print(f"image-test: the hub's fleet page shows the device: {on_hub!r} after {hub_at:.0f} s")
-    print(f"image-test: serial log: {serial}")
-    return 0 if firstboot and status is not None and on_hub == "online" else 1
+    http_port: int,
+) -> None:
+    """The checks in boot order; stops at the first that leaves nothing further to see."""
+    deadline = log.started + args.timeout
+    ready = wait_ready(log, deadline)
+    checks.check(log.at("firstboot") is not None, "first boot installed the provisioning file")
+    why = f"after {log.at('ready') or 0:.0f} s; restarts before: {len(log.restarts)}"
+    if not checks.check(ready, "kiosk.service reported READY", "; ".join([why, *log.failures[-2:]])):
+        return
+    ready_at = log.seen["ready"]
+    wait_until(log, ready_at + args.stable)
+    restarts = log.restarts_since(ready_at)
+    checks.check(
+        restarts == 0, f"kiosk.service stayed up {args.stable} s after READY", f"{restarts} restarts"
+    )
+    idle = monitor.screendump(WORK / "idle.png")
+    with Image.open(SCREENSHOTS / "kiosk-idle-zh.png") as reference:
+        problem = idle_problem(idle, reference.convert("RGB"))
+    checks.check(problem is None, "the screen dump is the idle screen", problem or str(WORK / "idle.png"))
+    if problem is None:
+        shutil.copy(WORK / "idle.png", SCREENSHOTS / "image-idle.png")
+    text = log.path.read_text(errors="replace")
+    checks.check("store.logo" not in text, "the logo on /boot/firmware was readable", LOGO)
+    status = wait_for_status(port, device.id, hub_password, time.monotonic() + 300)
+    checks.timings["status_at_broker"] = time.monotonic() - log.started
+    checks.check(status is not None, "the sync agent's status reached the broker", status or "")
+    online = hub_saw_online(http_port, device.id, time.monotonic() + 60)
+    checks.timings["online_at_hub"] = time.monotonic() - log.started
+    checks.check(online == "online", "the hub's fleet page shows the device online", repr(online))
+    scan_and_abandon(checks, log, monitor, device)
+
+
+def wait_ready(log: SerialLog, deadline: float) -> bool:
+    """Wait for READY; give up early on a crash loop (five restarts before READY)."""
+    while time.monotonic() < deadline:
+        if log.wait_for("ready", min(deadline, time.monotonic() + 5)):
+            return True
+        if len(log.restarts) >= 5:
+            return False
+    return False
+
+
+def wait_until(log: SerialLog, moment: float) -> None:
+    """Keep reading the console until ``moment``."""
+    while time.monotonic() < moment:
+        log.poll()
+        time.sleep(min(1.0, max(0.0, moment - time.monotonic())))
+    log.poll()
+
+
+def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: DeviceRecord) -> None:
+    """Scan the product on the USB keyboard; the cart opens with it and, left alone, reaches the hub."""
+    time.sleep(10)  # the UI polls the database for the catalog the agent wrote
+    scanned = time.monotonic()
+    monitor.type_code(str(PRODUCT["barcode"]))
+    with Image.open(SCREENSHOTS / "kiosk-cart-zh.png") as reference:
+        cart_reference = reference.convert("RGB")
+    problem: str | None = "no screen dump yet"
+    while problem is not None and time.monotonic() < scanned + 60:
+        time.sleep(5)
+        problem = cart_problem(monitor.screendump(WORK / "cart.png"), cart_reference)
+    checks.timings["scan_to_cart"] = time.monotonic() - scanned
+    checks.check(
+        problem is None, "a scan on the USB keyboard opened the cart", problem or str(WORK / "cart.png")
+    )
+    # Nobody touches it: after the idle timeout (90 s) and the countdown (20 s) the cart is
+    # written as cart.abandoned with its lines, and the sync agent takes it to the hub.
+    data = abandoned_cart_at_hub(device.id, scanned + 300)
+    checks.timings["abandoned_cart_at_hub"] = time.monotonic() - log.started
+    lines = data.get("lines", []) if data else []
+    skus = [line.get("sku") for line in lines] if isinstance(lines, list) else []
+    checks.check(
+        skus == [PRODUCT["sku"]],
+        "the scanned product reached the hub in a cart.abandoned event",
+        json.dumps(data, ensure_ascii=False),
+    )
 
 
 if __name__ == "__main__":
