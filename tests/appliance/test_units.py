@@ -195,6 +195,41 @@ def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     assert hardening["CapabilityBoundingSet"] == ""
 
 
+def test_the_app_does_not_wait_for_the_network_even_through_other_units() -> None:
+    # systemd-user-sessions.service is ordered after network.target, so an app ordered
+    # after it waited for wpa_supplicant and DHCP (issue 20): ~1.5 min on an Ethernet-only terminal.
+    waits = unitlint.ordered_after("kiosk.service", [REPO / "systemd", SYSTEM_UNITS])
+    assert {"kiosk-firstboot.service", "local-fs.target", "systemd-udev-trigger.service"} <= waits
+    network = {
+        "network.target",
+        "network-online.target",
+        "systemd-networkd.service",
+        "systemd-networkd-wait-online.service",
+        "systemd-resolved.service",
+        "wpa_supplicant@wlan0.service",
+        "systemd-user-sessions.service",
+    }
+    assert waits & network == set()
+    # The sync agent does wait for it, and the lint sees that through the same graph.
+    assert "network.target" in unitlint.ordered_after("kiosk-sync.service", [REPO / "systemd", SYSTEM_UNITS])
+
+
+def test_ordered_after_follows_before_lines_of_other_units(tmp_path: Path) -> None:
+    (tmp_path / "app.service").write_text(
+        "[Unit]\nAfter=a.target\nConflicts=tty.service\nAfter=tty.service\n"
+    )
+    (tmp_path / "a.target").write_text("[Unit]\nAfter=b.target\n")
+    (tmp_path / "b.target").write_text("[Unit]\n")
+    (tmp_path / "early.service").write_text("[Unit]\nDefaultDependencies=no\nBefore=b.target\n")
+    (tmp_path / "tty.service").write_text("[Unit]\nAfter=network.target\n")
+    assert unitlint.ordered_after("app.service", [tmp_path]) == {
+        "a.target",
+        "b.target",
+        "early.service",
+        "basic.target",
+    }
+
+
 def test_oneshot_may_repeat_exec_start_but_notify_may_not(tmp_path: Path) -> None:
     known = unitlint.known_units([SYSTEM_UNITS])
     body = "[Service]\nType={}\nExecStart=/bin/true\nExecStart=/bin/false\nWatchdogSec=5\n"
