@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test
+.PHONY: demo test lint bench setup clean image image-test image-update-test
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -31,3 +31,8 @@ image: setup
 image-test: setup
 	bash image/build.sh
 	$(PY) image/boot_test.py
+
+# image-test, then an update to a new release and the rollback of a broken one on the image (slower).
+image-update-test: setup
+	bash image/build.sh
+	$(PY) image/boot_test.py --update

@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "image"))
 
+from boot_update import release_wheels, wait_for_terminal  # noqa: E402
 from bootwatch import Monitor, SerialLog, cart_problem, idle_problem  # noqa: E402
 
 from hub.broker_config import BrokerLayout, render_conf  # noqa: E402
@@ -222,13 +223,16 @@ def wait_for_status(port: int, device_id: str, hub_password: str, deadline: floa
     return got[0] if got else None
 
 
-def start_hub(port: int, hub_password: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port."""
+def start_hub(port: int, hub_password: str, reachable: bool) -> tuple[subprocess.Popen[bytes], int]:
+    """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port.
+
+    ``reachable``: on all interfaces, so the terminal downloads releases from it (as 10.0.2.2).
+    """
     http_port = free_port()
     argv = [
         sys.executable, "-m", "hub.cli", "serve", "--db", f"sqlite:///{WORK / 'hub.db'}",
         "--mqtt-port", str(port), "--mqtt-user", "hub", "--http-port", str(http_port),
-        "--data-dir", str(WORK / "hub"),
+        "--data-dir", str(WORK / "hub"), "--http-host", "0.0.0.0" if reachable else "127.0.0.1",
     ]  # fmt: skip
     env = {**os.environ, "HUB_MQTT_PASSWORD": hub_password}
     with (WORK / "hub.log").open("ab") as log:
@@ -319,6 +323,9 @@ def main() -> int:
         "--stable", type=int, default=60, help="Seconds kiosk.service must stay up after READY."
     )
     parser.add_argument("--image", type=Path, default=None, help=".img or .img.xz (default: newest)")
+    parser.add_argument(
+        "--update", action="store_true", help="Then update to 0.2.0 and roll back a broken 0.3.0 (slow)."
+    )
     args = parser.parse_args()
     problem = ensure_host_tools()
     if problem:
@@ -370,7 +377,7 @@ def boot(
     args: argparse.Namespace, vm: tuple[Path, Path, Path], device: DeviceRecord, port: int, hub_password: str
 ) -> int:
     """Start the hub, boot the image and run the checks; exit status of the test."""
-    hub, http_port = start_hub(port, hub_password)
+    hub, http_port = start_hub(port, hub_password, reachable=args.update)
     serial, monitor_path = WORK / "serial.log", WORK / "monitor.sock"
     checks = Checks()
     log = SerialLog(serial)
@@ -439,6 +446,8 @@ def run_checks(
     checks.timings["online_at_hub"] = time.monotonic() - log.started
     checks.check(online == "online", "the hub's fleet page shows the device online", repr(online))
     scan_and_abandon(checks, log, monitor, device)
+    if args.update:
+        update_and_rollback(checks, log, device.id, port, hub_password, http_port)
 
 
 def wait_ready(log: SerialLog, deadline: float) -> bool:
@@ -489,3 +498,38 @@ def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: D
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def update_and_rollback(
+    checks: Checks, log: SerialLog, device_id: str, port: int, hub_password: str, http_port: int
+) -> None:
+    """Offer 0.2.0: installed and reported; then a broken 0.3.0: rolled back by the terminal itself."""
+    good, broken = release_wheels(REPO, WORK / "releases")
+    db, data = f"sqlite:///{WORK / 'hub.db'}", str(WORK / "hub")
+
+    def offer(wheel: Path, version: str) -> None:
+        hub_command("release", "add", str(wheel), "--db", db, "--data-dir", data, hub_password=hub_password)
+        hub_command(
+            "release", "offer", version, "--base-url", f"http://10.0.2.2:{http_port}", "--device", device_id,
+            "--db", db, "--data-dir", data, "--mqtt-port", str(port), "--mqtt-user", "hub",
+            hub_password=hub_password,
+        )  # fmt: skip
+
+    def listing() -> str:
+        argv = [sys.executable, "-m", "hub.cli", "release", "list", "--db", db]
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+    started = time.monotonic()
+    offer(good, "0.2.0")
+    line = wait_for_terminal(listing, device_id, ("running 0.2.0", "installed 0.2.0"), started + 1500)
+    checks.timings["update_installed"] = time.monotonic() - started
+    ok = checks.check(
+        "installed 0.2.0" in line and "running 0.2.0" in line, "update to 0.2.0 installed", line
+    )
+    if not ok:
+        return
+    started = time.monotonic()
+    offer(broken, "0.3.0")
+    line = wait_for_terminal(listing, device_id, ("running 0.2.0", "rolled_back 0.3.0"), started + 1500)
+    checks.timings["broken_update_rolled_back"] = time.monotonic() - started
+    checks.check("rolled_back 0.3.0" in line, "broken 0.3.0 rolled back to 0.2.0 by the terminal", line)

@@ -104,3 +104,65 @@ def test_cart_screen_is_recognised_by_its_title_and_pay_button() -> None:
     cart = _shot("kiosk-cart-zh.png")
     assert bootwatch.cart_problem(_shot("kiosk-cart_error-zh.png"), cart) is None
     assert bootwatch.cart_problem(_shot("kiosk-idle-zh.png"), cart) is not None
+
+
+def _load_boot_update():
+    spec = importlib.util.spec_from_file_location("boot_update", REPO / "image/boot_update.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+boot_update = _load_boot_update()
+
+
+def test_a_release_is_the_same_wheel_under_a_new_version_and_pip_installs_it(tmp_path: Path) -> None:
+    import subprocess
+    import zipfile
+
+    from tests.appliance.wheels import GOOD_APP, make_wheel
+
+    source = make_wheel(tmp_path / "house", "0.1.0", GOOD_APP)
+    patch = {"kiosk_probe.py": ("time.sleep(300)", "time.sleep(1)")}
+    wheel = boot_update.rewrap_wheel(source, "0.3.0", tmp_path / "out", patch)
+    assert wheel.name == "member_kiosk-0.3.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        assert "member_kiosk-0.3.0.dist-info/METADATA" in names
+        assert not [n for n in names if "0.1.0" in n]
+        assert "Version: 0.3.0\n" in archive.read("member_kiosk-0.3.0.dist-info/METADATA").decode()
+        assert "time.sleep(1)" in archive.read("kiosk_probe.py").decode()
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+    )
+    assert (target / "member_kiosk-0.3.0.dist-info/METADATA").exists()
+    with pytest.raises(ValueError, match="not there"):
+        boot_update.rewrap_wheel(source, "0.4.0", tmp_path / "out", {"kiosk_probe.py": ("absent", "x")})
+
+
+def test_the_broken_release_patch_still_applies_to_kiosk_launch() -> None:
+    old, new = boot_update.BROKEN_LAUNCH
+    assert old in (REPO / "kiosk/launch.py").read_text()
+    assert "sys.exit(" in new
+
+
+def test_terminal_line_picks_the_device_from_hub_release_list() -> None:
+    release = "0.2.0\t1 file(s)\tab12…\t2026-12-07\n"
+    listing = release + "d-b00700\tonline\trunning 0.2.0\toffered 0.3.0\trolled_back 0.3.0\n"
+    line = boot_update.terminal_line(listing, "d-b00700")
+    assert line == "d-b00700\tonline\trunning 0.2.0\toffered 0.3.0\trolled_back 0.3.0"
+    assert boot_update.terminal_line(listing, "d-000000") == ""
