@@ -120,6 +120,49 @@ def extract_boot_files(image: Path) -> tuple[Path, Path]:
     return found["vmlinuz-"], found["initrd.img-"]
 
 
+# Drop-ins written into the scratch copy only (never the image): QEMU's TCG emulation runs the
+# terminal 10-50 times slower than a Pi 4, and more on a loaded build machine, where the app's
+# first start took over 120 s (its TimeoutStartSec) and the sync agent's over 90 s (the default).
+SLOW_EMULATION = """# image/boot_test.py: QEMU TCG is far slower than a Pi 4 (the image's unit is unchanged).
+[Service]
+TimeoutStartSec=900
+WatchdogSec=120
+"""
+SLOW_UPDATE = """# image/boot_test.py: under QEMU TCG a restarted app takes minutes to report ready.
+[Service]
+ExecStart=
+ExecStart=/opt/kiosk/bin/kiosk update apply --health-timeout 900
+"""
+
+
+def root_partition_offset(image: Path) -> int:
+    """Byte offset of the root file system (the second partition)."""
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, check=True).stdout
+    )
+    partitions = table["partitiontable"]["partitions"]
+    return int(partitions[1]["start"]) * int(table["partitiontable"].get("sectorsize", 512))
+
+
+def add_dropins(image: Path, dropins: dict[str, str]) -> None:
+    """Write systemd drop-ins (unit -> text) into the image's root file system with debugfs."""
+    target = f"{image}?offset={root_partition_offset(image)}"
+    commands = []
+    for unit, text in dropins.items():
+        local = WORK / f"{unit}.boot-test.conf"
+        local.write_text(text)
+        folder = f"/etc/systemd/system/{unit}.d"
+        commands += [f"mkdir {folder}", f"write {local} {folder}/boot-test.conf"]
+    script = WORK / "debugfs.cmd"
+    script.write_text("\n".join(commands) + "\n")
+    subprocess.run(["debugfs", "-w", "-f", str(script), target], capture_output=True, check=True)
+    for unit, text in dropins.items():
+        path = f"/etc/systemd/system/{unit}.d/boot-test.conf"
+        argv = ["debugfs", "-R", f"cat {path}", target]
+        if subprocess.run(argv, capture_output=True, text=True, check=True).stdout != text:
+            raise RuntimeError(f"debugfs did not write {path}")
+
+
 def free_port() -> int:
     """An unused TCP port on the host."""
     with socket.socket() as sock:
@@ -276,7 +319,12 @@ def abandoned_cart_at_hub(device_id: str, deadline: float) -> dict[str, object] 
 
 
 # Host tools the test runs, and the Debian package of each (installed when missing and root).
-HOST_TOOLS = {"qemu-system-aarch64": "qemu-system-arm", "mosquitto": "mosquitto", "mcopy": "mtools"}
+HOST_TOOLS = {
+    "qemu-system-aarch64": "qemu-system-arm",
+    "mosquitto": "mosquitto",
+    "mcopy": "mtools",
+    "debugfs": "e2fsprogs",
+}
 
 
 def ensure_host_tools() -> str | None:
@@ -335,6 +383,8 @@ def main() -> int:
     WORK.mkdir(parents=True)
     image = scratch_image(args.image or newest_image())
     kernel, initrd = extract_boot_files(image)
+    dropins = {"kiosk.service": SLOW_EMULATION, "kiosk-sync.service": SLOW_EMULATION}
+    add_dropins(image, dropins | ({"kiosk-update.service": SLOW_UPDATE} if args.update else {}))
 
     port = free_port()
     device = DeviceRecord("d-b00700", "s-test", "Boot test", datetime.now(UTC).isoformat())
