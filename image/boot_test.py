@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -68,6 +69,8 @@ WORK = REPO / "build/boot-test"
 SCREENSHOTS = REPO / "docs/screenshots"
 # What QEMU's usb-kbd calls itself to evdev; kiosk.toml names the scanner by it.
 QEMU_KEYBOARD = "QEMU QEMU USB Keyboard"
+# How long a screen may take to appear in the dump (llvmpipe under TCG on a loaded host).
+SCREEN_WAIT_S = 240
 LOGO = "/boot/firmware/logo.png"
 PRODUCT = {
     "sku": "BOOT-001",
@@ -481,9 +484,9 @@ def run_checks(
     checks.check(
         restarts == 0, f"kiosk.service stayed up {args.stable} s after READY", f"{restarts} restarts"
     )
-    idle = monitor.screendump(WORK / "idle.png")
     with Image.open(SCREENSHOTS / "kiosk-idle-zh.png") as reference:
-        problem = idle_problem(idle, reference.convert("RGB"))
+        problem = wait_for_screen(monitor, WORK / "idle.png", reference.convert("RGB"), idle_problem)
+    checks.timings["idle_screen"] = time.monotonic() - log.started
     checks.check(problem is None, "the screen dump is the idle screen", problem or str(WORK / "idle.png"))
     if problem is None:
         shutil.copy(WORK / "idle.png", SCREENSHOTS / "image-idle.png")
@@ -498,6 +501,26 @@ def run_checks(
     scan_and_abandon(checks, log, monitor, device)
     if args.update:
         update_and_rollback(checks, log, device.id, port, hub_password, http_port)
+
+
+def wait_for_screen(
+    monitor: Monitor,
+    target: Path,
+    reference: Image.Image,
+    problem_of: Callable[[Image.Image, Image.Image], str | None],
+    within: float = SCREEN_WAIT_S,
+) -> str | None:
+    """Dump the screen every few seconds until it matches ``reference``; the last problem, or None.
+
+    READY is sent from the app's first Clock tick, before its first frame: under TCG, llvmpipe
+    takes tens of seconds to draw it, and the dump stays black until then.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        problem = problem_of(monitor.screendump(target), reference)
+        if problem is None or time.monotonic() > deadline:
+            return problem
+        time.sleep(5)
 
 
 def wait_ready(log: SerialLog, deadline: float) -> bool:
@@ -524,11 +547,7 @@ def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: D
     scanned = time.monotonic()
     monitor.type_code(str(PRODUCT["barcode"]))
     with Image.open(SCREENSHOTS / "kiosk-cart-zh.png") as reference:
-        cart_reference = reference.convert("RGB")
-    problem: str | None = "no screen dump yet"
-    while problem is not None and time.monotonic() < scanned + 60:
-        time.sleep(5)
-        problem = cart_problem(monitor.screendump(WORK / "cart.png"), cart_reference)
+        problem = wait_for_screen(monitor, WORK / "cart.png", reference.convert("RGB"), cart_problem)
     checks.timings["scan_to_cart"] = time.monotonic() - scanned
     checks.check(
         problem is None, "a scan on the USB keyboard opened the cart", problem or str(WORK / "cart.png")
