@@ -269,6 +269,11 @@ def wait_for_status(port: int, device_id: str, hub_password: str, deadline: floa
     return got[0] if got else None
 
 
+def last_status(device_id: str, port: int, hub_password: str) -> str | None:
+    """The device's retained status now (its outbox depth says whether events wait to be sent)."""
+    return wait_for_status(port, device_id, hub_password, time.monotonic() + 10)
+
+
 def start_hub(port: int, hub_password: str, reachable: bool) -> tuple[subprocess.Popen[bytes], int]:
     """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port.
 
@@ -304,8 +309,11 @@ def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | Non
     return state
 
 
-def abandoned_cart_at_hub(device_id: str, deadline: float) -> dict[str, object] | None:
-    """The data of the device's first ``cart.abandoned`` event in the hub's database, by ``deadline``."""
+def abandoned_cart_at_hub(
+    device_id: str, deadline: float, on_wait: Callable[[], None] = lambda: None
+) -> dict[str, object] | None:
+    """The data of the device's first ``cart.abandoned`` event in the hub's database, by ``deadline``;
+    ``on_wait`` runs between looks (the test dumps the screen there)."""
     while time.monotonic() < deadline:
         try:
             with sqlite3.connect(WORK / "hub.db", timeout=5) as db:
@@ -317,6 +325,7 @@ def abandoned_cart_at_hub(device_id: str, deadline: float) -> dict[str, object] 
         if rows:
             body = json.loads(rows[0][0])
             return body.get("data", body)
+        on_wait()
         time.sleep(3)
     return None
 
@@ -498,7 +507,7 @@ def run_checks(
     online = hub_saw_online(http_port, device.id, time.monotonic() + 60)
     checks.timings["online_at_hub"] = time.monotonic() - log.started
     checks.check(online == "online", "the hub's fleet page shows the device online", repr(online))
-    scan_and_abandon(checks, log, monitor, device)
+    scan_and_abandon(checks, log, monitor, device, port, hub_password)
     if args.update:
         update_and_rollback(checks, log, device.id, port, hub_password, http_port)
 
@@ -524,11 +533,11 @@ def wait_for_screen(
 
 
 def wait_ready(log: SerialLog, deadline: float) -> bool:
-    """Wait for READY; give up early on a crash loop (five restarts before READY)."""
+    """Wait for READY; give up early on a crash loop (three restarts before READY)."""
     while time.monotonic() < deadline:
         if log.wait_for("ready", min(deadline, time.monotonic() + 5)):
             return True
-        if len(log.restarts) >= 5:
+        if len(log.restarts) >= 3:
             return False
     return False
 
@@ -541,7 +550,9 @@ def wait_until(log: SerialLog, moment: float) -> None:
     log.poll()
 
 
-def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: DeviceRecord) -> None:
+def scan_and_abandon(
+    checks: Checks, log: SerialLog, monitor: Monitor, device: DeviceRecord, port: int, hub_password: str
+) -> None:
     """Scan the product on the USB keyboard; the cart opens with it and, left alone, reaches the hub."""
     time.sleep(10)  # the UI polls the database for the catalog the agent wrote
     scanned = time.monotonic()
@@ -554,7 +565,14 @@ def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: D
     )
     # Nobody touches it: after the idle timeout (90 s) and the countdown (20 s) the cart is
     # written as cart.abandoned with its lines, and the sync agent takes it to the hub.
-    data = abandoned_cart_at_hub(device.id, scanned + 300)
+    dumps: list[float] = []
+
+    def dump_now_and_then() -> None:  # what the screen showed while waiting: the countdown, the reset
+        if not dumps or time.monotonic() - dumps[-1] > 30:
+            dumps.append(time.monotonic())
+            monitor.screendump(WORK / f"after-scan-{dumps[-1] - scanned:03.0f}s.png")
+
+    data = abandoned_cart_at_hub(device.id, scanned + 600, dump_now_and_then)
     checks.timings["abandoned_cart_at_hub"] = time.monotonic() - log.started
     lines = data.get("lines", []) if data else []
     skus = [line.get("sku") for line in lines] if isinstance(lines, list) else []
@@ -563,6 +581,8 @@ def scan_and_abandon(checks: Checks, log: SerialLog, monitor: Monitor, device: D
         "the scanned product reached the hub in a cart.abandoned event",
         json.dumps(data, ensure_ascii=False),
     )
+    if data is None:  # was it written and not sent (outbox_depth > 0), or never written?
+        print(f"image-test: the device's last status: {last_status(device.id, port, hub_password)}")
 
 
 if __name__ == "__main__":
