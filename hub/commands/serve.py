@@ -83,6 +83,8 @@ from kiosk.store.pii import PiiKey
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
 @click.option(
     "--data-dir",
+    "--data",
+    "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("/var/lib/hub"),
     show_default=True,

@@ -53,3 +53,10 @@ def test_read_only_commands_never_create_a_database(tmp_path: Path, command: lis
     code, output = hub(*command, "--db", f"sqlite:///{missing}")
     assert code == 1 and f"no hub database at {missing}" in output
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_device_list_of_a_missing_registry_says_so_and_creates_nothing(tmp_path: Path) -> None:
+    code, output = hub("device", "list", "--data-dir", str(tmp_path / "nowhere"))
+    assert code == 1 and "no device registry in" in output and not (tmp_path / "nowhere").exists()
+    code, output = hub("device", "list", "--data", str(tmp_path / "nowhere"))  # the old name still works
+    assert code == 1 and "终端登记表" in output
