@@ -4,10 +4,35 @@ import logging
 
 import click
 
-from hub.commands import audit, backup, campaign, device, jobs, member, release, rules, serve, sync, user
+from hub.commands import (
+    audit,
+    backup,
+    campaign,
+    device,
+    jobs,
+    member,
+    release,
+    rules,
+    serve,
+    staff,
+    sync,
+    user,
+)
+from hub.db.schema import HubDatabaseError
 
 
-@click.group()
+class HubGroup(click.Group):
+    """The ``hub`` group: a database the hub cannot use is one clear line and exit 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; :class:`HubDatabaseError` becomes a ``click`` error."""
+        try:
+            return super().invoke(ctx)
+        except HubDatabaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=HubGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
     """Member Kiosk hub: authoritative ledger, reports and the owner's dashboard."""
@@ -25,6 +50,7 @@ for group in (
     member.member,
     release.release,
     rules.rules,
+    staff.staff,
     user.user,
     user.token,
 ):

@@ -5,6 +5,8 @@ its area (``hub.web.auth``); a role or a token grants a set of permissions. Mana
 limited to their own stores' members and figures (``Principal.stores``).
 """
 
+from kiosk.translations import N_
+
 AREAS = (
     "reports",
     "finance",
@@ -33,10 +35,11 @@ ROLES: dict[str, dict[str, str]] = {
     "accountant": {"reports": "read", "finance": "read"},
 }
 
+#: Each role's name as people read it: hub catalog keys, shown with ``hub.web.i18n.t(key, lang)``.
 ROLE_NAMES = {
-    "owner": {"zh": "店主", "en": "Owner"},
-    "manager": {"zh": "店长", "en": "Manager"},
-    "accountant": {"zh": "会计", "en": "Accountant"},
+    "owner": N_("role_owner"),
+    "manager": N_("role_manager"),
+    "accountant": N_("role_accountant"),
 }
 
 

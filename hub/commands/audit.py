@@ -20,7 +20,7 @@ def audit() -> None:
 )
 def verify(db_url: str) -> None:
     """Recompute every row's hash; exit 1 naming each row that was changed, removed or inserted."""
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     count, breaks = owner_audit.verify()
     if not breaks:
         click.echo(f"审计日志完整：{count} 条 / audit log intact: {count} rows")

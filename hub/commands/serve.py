@@ -27,6 +27,7 @@ from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
 from hub.reports import summary
 from hub.rules import store as rules_store
+from hub.staff.downlink import roster_publisher
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
@@ -82,6 +83,8 @@ from kiosk.store.pii import PiiKey
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
 @click.option(
     "--data-dir",
+    "--data",
+    "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("/var/lib/hub"),
     show_default=True,
@@ -147,8 +150,13 @@ def serve(
     click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
+        publish_staff = roster_publisher(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password)
         app = create_app(
-            tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir, publish_catalog=publish
+            tz,
+            device_auth=DeviceAuth(broker_dir / "passwd"),
+            data_dir=data_dir,
+            publish_catalog=publish,
+            publish_staff=publish_staff,
         )
         if tls and redirect_port:
             plain = uvicorn.Server(

@@ -103,7 +103,7 @@ def quarantine() -> None:
 def quarantine_list(db_url: str, show_all: bool) -> None:
     """List quarantined entries (open ones by default)."""
 
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for row in q.entries(include_resolved=show_all):
         state = "resolved" if row.resolved_at else "open"
         click.echo(f"{row.id}\t{state}\t{row.device or '-'}\t{row.event_id or '-'}\t{row.reason}")

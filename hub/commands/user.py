@@ -61,7 +61,7 @@ def add(name: str, role: str, stores: str, db_url: str) -> None:
 @db_option
 def list_users(db_url: str) -> None:
     """Every account: name, role, stores, state."""
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for account in users.accounts():
         state = "disabled" if account.disabled_at else ("locked" if account.locked_until else "active")
         click.echo(f"{account.name}\t{account.role}\t{account.stores or '-'}\t{state}")
@@ -117,7 +117,7 @@ def token_add(name: str, scopes: str, db_url: str) -> None:
 @db_option
 def token_list(db_url: str) -> None:
     """Every token: id, name, scopes, state (secrets are not kept)."""
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for row in sessions.tokens():
         state = "revoked" if row.revoked_at else ("used" if row.used else "never used")
         click.echo(f"{row.id}\t{row.name}\t{row.scopes}\t{state}")

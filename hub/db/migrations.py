@@ -43,7 +43,9 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.shifts import MODELS as SHIFT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,21 @@ def _0007_accounts_and_audit_chain(db: Database) -> None:
         chain_unchained()
 
 
+def _0008_staff_accounts(db: Database) -> None:
+    # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
+    db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
+
+
+def _0009_shift_reports(db: Database) -> None:
+    # new table: the terminals' Z reports (shift.closed events)
+    db.create_tables(SHIFT_MODELS, safe=True)
+
+
+def _0010_sku_day(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuDay], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -148,6 +165,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "accounts, sessions, API tokens; the owner's audit log as a hash chain",
         _0007_accounts_and_audit_chain,
     ),
+    (8, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0008_staff_accounts),
+    (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
+    (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
 ]
 
 

@@ -27,6 +27,7 @@ from hub.ingest import booking, bulk_pg, refunds
 from hub.ingest.models import DeviceHead, Event, Gap, Quarantine, Sale
 from hub.members import ledger as loyalty
 from hub.staff import hours as staff_hours
+from hub.staff import shifts as staff_shifts
 from kiosk.sync import schema
 from kiosk.sync.topics import device_of
 
@@ -453,6 +454,7 @@ EFFECTS: dict[str, Effect] = {
     "sale.completed": _apply_sale_completed,
     "sale.refunded": _apply_sale_refunded,
     "staff.clock": staff_hours.on_staff_clock,
+    "shift.closed": staff_shifts.on_shift_closed,
     **loyalty.EFFECTS,
 }
 

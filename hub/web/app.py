@@ -13,6 +13,7 @@ from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
 from hub.reports import queries as reports
+from hub.staff.downlink import RosterPublisher
 from hub.web import audit as audit_web
 from hub.web import auth
 from hub.web import campaigns as campaign_web
@@ -40,13 +41,15 @@ def create_app(
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    publish_staff: RosterPublisher | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
-    ``clock`` pins the jobs page's time.
+    ``clock`` pins the jobs page's time. ``publish_staff`` sends the staff rosters to the terminals
+    from the staff page (``hub serve`` gives one).
     """
     # the API description is served to signed-in callers only (below), never to anyone who asks
     app = FastAPI(title="Member Kiosk hub", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None)
@@ -73,6 +76,7 @@ def create_app(
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))
     add(jobs_web.router(tz, data_dir, clock), auth.SignedIn("jobs"))

@@ -28,6 +28,7 @@ EVENT_TYPES = frozenset(
         "card.linked",
         "ledger.adjusted",
         "staff.clock",
+        "shift.closed",
         "audit.action",
         "receipt.failed",
         "app.update",
@@ -220,6 +221,15 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "payments": list,
     },
     "member.erasure_requested": {"member_id": str, "requested_at": str},
+    "shift.closed": {
+        "store": str,
+        "shift_id": str,
+        "attendant": str,
+        "closed_at": str,
+        "figures": dict,
+        "counted_cash_fen": int,
+        "over_short_fen": int,
+    },
     "sale.refunded": {
         "refund_id": str,
         "sale_id": str,
