@@ -33,8 +33,8 @@ messages: setup
 
 # one results file for every figure, then docs/perf.md's table regenerated from it (BENCH_FULL=1: full sizes)
 bench: setup
-	$(PY) benchmarks/run.py --out bench-results.json
-	$(PY) benchmarks/report.py bench-results.json docs/perf.md
+	$(PY) benchmarks/run.py --out bench-results.json; status=$$?; \
+	$(PY) benchmarks/report.py bench-results.json docs/perf.md && exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
