@@ -4,10 +4,35 @@ import logging
 
 import click
 
-from hub.commands import backup, campaign, device, jobs, member, release, rules, serve, sync
+from hub.commands import (
+    audit,
+    backup,
+    campaign,
+    device,
+    jobs,
+    member,
+    release,
+    rules,
+    serve,
+    staff,
+    sync,
+    user,
+)
+from hub.db.schema import HubDatabaseError
 
 
-@click.group()
+class HubGroup(click.Group):
+    """The ``hub`` group: a database the hub cannot use is one clear line and exit 1, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; :class:`HubDatabaseError` becomes a ``click`` error."""
+        try:
+            return super().invoke(ctx)
+        except HubDatabaseError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=HubGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
     """Member Kiosk hub: authoritative ledger, reports and the owner's dashboard."""
@@ -17,7 +42,18 @@ def main(verbose: bool) -> None:
     )
 
 
-for group in (campaign.campaign, device.device, jobs.jobs, member.member, release.release, rules.rules):
+for group in (
+    audit.audit,
+    campaign.campaign,
+    device.device,
+    jobs.jobs,
+    member.member,
+    release.release,
+    rules.rules,
+    staff.staff,
+    user.user,
+    user.token,
+):
     main.add_command(group)
 main.add_command(serve.serve)
 for command in (backup.backup, backup.backup_key, backup.restore):

@@ -51,6 +51,7 @@ from kiosk.hw.voice import VoicePrompter
 from kiosk.payments import PaymentProvider
 from kiosk.screens.member_view import MemberSource
 from kiosk.store import catalog, open_database
+from kiosk.store.pin_tries import StoredPinLockout
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
 from kiosk.translations import N_
 
@@ -80,7 +81,7 @@ class AppSettings:
     timezone: str = "Asia/Shanghai"
     lang: str = "zh"
     demo_mode: bool = False
-    attendant_pin: str = "2468"  # demo PIN; a provisioned kiosk gets staff PINs from the hub
+    attendant_pin: str = "2468"  # make demo's attendant only; a provisioned kiosk has the hub's staff roster
     attendant_id: str = "attendant-1"  # who that PIN is: audits and staff.clock events name them
     attendant_name: str = "王芳"  # shown when they clock in or out
     attendant_badges: tuple[str, ...] = ()  # card UIDs of their staff badge: a tap clocks in/out
@@ -148,6 +149,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     points_earned = NumericProperty(0)
     qr_url = StringProperty("")
     last_sale = ObjectProperty({})
+    staff_ready = BooleanProperty(True)  # a staff roster (or the demo attendant): else 未配置店员
 
     def __init__(
         self,
@@ -180,6 +182,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.voice: VoicePrompter | None = None
         self._pin_salt = os.urandom(16)
         self._pin_hash = hash_pin(settings.attendant_pin, self._pin_salt)
+        self.staff_lockout = StoredPinLockout()  # wrong staff PINs, counted in SQLite per terminal
         self._results: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._drain_soon: Callable[[], object] = lambda: None  # a Clock trigger once the app runs
         self._last_scan: tuple[str, float] = ("", 0.0)
@@ -205,6 +208,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         if self.demo_mode:
             catalog.seed_demo_catalog()
         self.load_promotions()
+        self.refresh_staff()
         if self.members is None:
             self.members = self._member_source()
         from kiosk.flows.members import MemberFlow
@@ -254,6 +258,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         Clock.schedule_once(lambda _dt: self._freeze_startup_heap(), 0)
         Clock.schedule_interval(lambda _dt: self.check_idle(), 1)
         Clock.schedule_interval(lambda _dt: self.next_promotion(), self.settings.promo_every_s)
+        Clock.schedule_interval(lambda _dt: self.refresh_staff(), 5)  # kiosk sync applies new rosters
         Window.bind(on_touch_down=lambda *_a: self.touched())
         self._start_printer()
         self.voice = VoicePrompter(

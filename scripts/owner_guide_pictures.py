@@ -276,6 +276,7 @@ def make_all(work: Path, shots: Path) -> None:
 
     from hub.api.member_snapshot import DeviceAuth
     from hub.db.schema import open_hub_database
+    from hub.devtools.signed_in import session_for, with_cookie
     from hub.ingest.worker import HubIngestor
     from hub.web.app import create_app
 
@@ -309,6 +310,7 @@ def make_all(work: Path, shots: Path) -> None:
 
         open_hub_database(db_url)
         app = create_app(TZ, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data)
+        app = with_cookie(app, session_for()[0])  # the pictures show the dashboard signed in as the owner
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()
         wait_for_port(http_port)

@@ -1,5 +1,8 @@
 """The translation catalogs: complete in both languages, in step with the code, read at runtime."""
 
+import ast
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,3 +100,47 @@ def test_a_catalog_not_compiled_says_which_step_to_run_in_both_languages(tmp_pat
         f"The translation catalog {tmp_path}/en/LC_MESSAGES/kiosk.mo is not compiled: "
         "run scripts/bootstrap.sh (or python -m kiosk.devtools.catalogs compile)."
     )
+
+
+#: Chinese and English that stay in code on purpose: the privacy consent a member agrees to is kept
+#: word for word under its version (a catalog edit must not change what was agreed to), and the demo
+#: shop's products and categories are data, like the owner's own catalog.
+KEPT_IN_CODE = {"kiosk/domain/loyalty/registration.py", "kiosk/store/demo_catalog.py"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _text(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(part.value) for part in node.values if isinstance(part, ast.Constant))
+    return None
+
+
+def _string_tables(tree: ast.AST) -> Iterator[int]:
+    """Lines of ``{"zh": "中文", "en": "English"}`` literals and of ``("中文", "English")`` dict values."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict):
+            continue
+        keys = [k.value if isinstance(k, ast.Constant) else None for k in node.keys]
+        if sorted(map(str, keys)) == ["en", "zh"]:
+            texts = dict(zip(keys, map(_text, node.values), strict=True))
+            if CJK.search(texts["zh"] or "") and texts["en"] is not None:
+                yield node.lineno
+        for value in node.values:
+            if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+                zh, en = (_text(e) or "" for e in value.elts)
+                if CJK.search(zh) and en and not CJK.search(en):
+                    yield value.lineno
+
+
+def test_no_module_keeps_its_own_table_of_chinese_and_english_strings() -> None:
+    root = Path(__file__).resolve().parents[1]
+    found = [
+        f"{path.relative_to(root)}:{line}"
+        for package in ("kiosk", "hub")
+        for path in sorted((root / package).rglob("*.py"))
+        if str(path.relative_to(root)) not in KEPT_IN_CODE
+        for line in _string_tables(ast.parse(path.read_text(encoding="utf-8")))
+    ]
+    assert found == []  # put the strings in the catalogs: docs/development.md, Translations

@@ -11,6 +11,7 @@ from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.members import reconciliation
 from hub.members.models import HubMember
+from hub.web.pages import RowId
 from kiosk.domain.loyalty.campaigns import CampaignSpec
 from kiosk.domain.loyalty.coupons import coupon_to_dict
 
@@ -104,7 +105,7 @@ def router(tz: ZoneInfo) -> APIRouter:
         return [coupon_to_dict(c) for c in campaigns.member_coupons(member_id)]
 
     @routes.post("/reconciliation/{item_id}/resolve")
-    def resolve(item_id: int, request: Resolution) -> dict[str, Any]:
+    def resolve(item_id: RowId, request: Resolution) -> dict[str, Any]:
         """Mark a reconciliation item resolved with a note (audited); the ledger is not changed."""
         try:
             with transaction():

@@ -49,7 +49,7 @@ def create(spec_file: Path, by: str, db_url: str) -> None:
 def list_campaigns(db_url: str) -> None:
     """Every campaign: id, target, coupons issued and used, name."""
 
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for row in campaigns.campaigns():
         target = row["spec"].target.kind  # type: ignore[attr-defined]
         click.echo(f"{row['id']}  {target}  issued={row['issued']} used={row['used']}  {row['name_zh']}")

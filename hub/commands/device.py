@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from hub.fleet.broker_config import issue_client_cert, revoke_client_cert
-from hub.fleet.devices import DeviceRegistry, RegistryError, new_password
+from hub.fleet.devices import REGISTRY_FILE, DeviceRegistry, RegistryError, new_password
 from hub.fleet.provision import (
     BrokerFiles,
     ProvisionError,
@@ -34,6 +34,7 @@ DEFAULT_DATA = Path("/var/lib/hub")
 DEFAULT_BROKER_DIR = Path("/etc/mosquitto/kiosk")
 
 data_option = click.option(
+    "--data-dir",
     "--data",
     "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -194,6 +195,11 @@ def add(
 @data_option
 def list_devices(data_dir: Path) -> None:
     """List terminals: id, store, name, state."""
+    if not (data_dir / REGISTRY_FILE).exists():
+        raise click.ClickException(
+            f"no device registry in {data_dir}: no terminal added yet, or another --data-dir"
+            f" / {data_dir} 中没有终端登记表"
+        )
     for record in DeviceRegistry(data_dir).all():
         state = "active" if record.active else f"revoked {record.revoked_at}"
         click.echo(f"{record.id}\t{record.store}\t{record.name}\t{state}")

@@ -43,7 +43,7 @@ def jobs() -> None:
 def list_jobs(db_url: str, tz_name: str) -> None:
     """Every job: when it runs, its last run (period, result) and the next run."""
     tz = ZoneInfo(tz_name)
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for item in runner.status(catalog.all_jobs(), dt.datetime.now(tz), tz):
         last = item.last
         done = f"{last.period} {last.status}: {last.summary}" if last else "never run / 从未运行"

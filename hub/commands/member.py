@@ -232,7 +232,7 @@ def export_members(db_url: str, key_file: Path | None) -> None:
     """Write every member (not merged, not erased) with balances, tags and attributes as CSV to stdout."""
 
     key = _key(key_file)
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     specs = member_attributes.attribute_specs()
     out = csv.writer(sys.stdout)
     out.writerow(
@@ -268,7 +268,7 @@ def export_members(db_url: str, key_file: Path | None) -> None:
 def show(member_id: str, db_url: str) -> None:
     """Balances, tier, tags, attributes, hub-issued coupons and open reconciliation items of one member."""
 
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     found = HubMember.get_or_none(HubMember.id == member_id)
     if found is None:
         raise click.ClickException(f"no member {member_id} / 会员不存在")

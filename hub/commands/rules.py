@@ -21,7 +21,7 @@ def rules() -> None:
 def show(db_url: str) -> None:
     """Print the current rules as JSON, with their version (0: the defaults, never saved)."""
 
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     version, current = rules_store.current()
     body = {"version": version, "rules": current.model_dump(mode="json")}
     click.echo(json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True))

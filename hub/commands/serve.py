@@ -1,27 +1,36 @@
 """``hub serve`` (ingest and dashboard in one process) and ``hub db-migrate``."""
 
 import base64
+import datetime as dt
 import logging
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 import uvicorn
+from cryptography import x509
 
+from hub.accounts import users
 from hub.api.member_snapshot import DeviceAuth
 from hub.db import DEFAULT_DB
 from hub.db.backup import BackupUnavailable
 from hub.db.migrations import head, migrate_database
 from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
+from hub.fleet.broker_config import issue_server_cert
+from hub.fleet.devices import StoreBook
 from hub.fleet.provision import BUSINESS_KEY_FILE
+from hub.ingest.batch import configure_stores
 from hub.ingest.worker import HubIngestor
 from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
 from hub.reports import summary
 from hub.rules import store as rules_store
+from hub.staff.downlink import roster_publisher
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
+from hub.web.https import redirect_to_https
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.pii import PiiKey
 
@@ -38,12 +47,44 @@ from kiosk.store.pii import PiiKey
 @click.option("--mqtt-port", default=1883, show_default=True, type=int)
 @click.option("--mqtt-user", default=None, help="Hub's broker username.")
 @click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
-@click.option("--http-host", default="127.0.0.1", show_default=True)
-@click.option("--http-port", default=8080, show_default=True, type=int)
+@click.option(
+    "--http-host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="HUB_HTTP_HOST",
+    help="Address the dashboard listens on: 0.0.0.0 for the shop's network (HUB_HTTP_HOST).",
+)
+@click.option(
+    "--http-port", default=8080, show_default=True, type=click.IntRange(1, 65535), envvar="HUB_HTTP_PORT"
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    envvar="HUB_TLS_CERT",
+    help="Serve HTTPS with this certificate (PEM, with --tls-key) the owner supplies.",
+)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="HUB_TLS_KEY")
+@click.option(
+    "--tls-hostname",
+    "tls_hostnames",
+    multiple=True,
+    envvar="HUB_TLS_HOSTNAMES",
+    help="Serve HTTPS with a certificate from the hub's own CA (`hub broker-config --tls-port`) for "
+    "these names or addresses (repeat; HUB_TLS_HOSTNAMES space-separated).",
+)
+@click.option(
+    "--redirect-port",
+    default=0,
+    type=click.IntRange(0, 65535),
+    envvar="HUB_REDIRECT_PORT",
+    help="With TLS: also listen for plain HTTP here and redirect it to HTTPS (0: do not).",
+)
 @click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
 @click.option(
     "--data-dir",
+    "--data",
+    "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("/var/lib/hub"),
     show_default=True,
@@ -65,6 +106,10 @@ def serve(
     mqtt_password: str | None,
     http_host: str,
     http_port: int,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_hostnames: tuple[str, ...],
+    redirect_port: int,
     tz_name: str,
     workers: int,
     data_dir: Path,
@@ -73,12 +118,21 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
 
     tz = ZoneInfo(tz_name)
+    tls = tls_files(tls_cert, tls_key, tls_hostnames, broker_dir / "tls")
     try:
         open_hub_database(db_url)
     except BackupUnavailable as exc:  # a migration is due and no backup could be taken first
         raise click.ClickException(str(exc)) from exc
     if summary.ensure(tz):  # sales booked before the report summary existed
         click.echo("hub: report summary rebuilt from the booked sales")
+    configure_stores(StoreBook(data_dir))
+    scheme = "https" if tls else "http"
+    code = users.setup_code(data_dir)
+    if code is not None:
+        click.echo(
+            f"hub: 还没有店主账号：打开 {scheme}://{http_host}:{http_port}/setup 并输入 {code} 中的设置码"
+            f" / no owner yet: open /setup and enter the code in {code} (or `hub user add NAME --role owner`)"
+        )
     configure_loyalty(data_dir)
     # the owner's stored rules; each ingest worker then reloads them when a newer version is saved
     rules_store.refresh()
@@ -93,17 +147,72 @@ def serve(
     # scheduler and the job table lets only one of them run each period (docs/jobs.md)
     scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
     scheduler.start()
-    click.echo(f"hub: dashboard on http://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
+    click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
+        publish_staff = roster_publisher(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password)
         app = create_app(
-            tz, device_auth=DeviceAuth(broker_dir / "passwd"), data_dir=data_dir, publish_catalog=publish
+            tz,
+            device_auth=DeviceAuth(broker_dir / "passwd"),
+            data_dir=data_dir,
+            publish_catalog=publish,
+            publish_staff=publish_staff,
         )
-        uvicorn.run(app, host=http_host, port=http_port, log_level="warning")
+        if tls and redirect_port:
+            plain = uvicorn.Server(
+                uvicorn.Config(
+                    redirect_to_https(http_port), host=http_host, port=redirect_port, log_level="warning"
+                )
+            )
+            threading.Thread(target=plain.run, daemon=True, name="http-redirect").start()
+        certfile, keyfile = tls if tls else (None, None)
+        uvicorn.run(
+            app,
+            host=http_host,
+            port=http_port,
+            log_level="warning",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
     finally:
         scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()
+
+
+def tls_files(
+    cert: Path | None, key: Path | None, hostnames: tuple[str, ...], tls_dir: Path
+) -> tuple[Path, Path] | None:
+    """The certificate and key to serve HTTPS with, or None for plain HTTP.
+
+    The owner's own pair when given; else, with ``hostnames``, one issued by the hub's CA (kept in
+    ``tls_dir`` and issued again when the names change).
+    """
+    if (cert is None) != (key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together / 证书和私钥需同时提供")
+    if cert is not None and key is not None:
+        return cert, key
+    names = [n for raw in hostnames for n in raw.split()]
+    if not names:
+        return None
+    if not (tls_dir / "ca.key").exists():
+        raise click.UsageError(
+            f"no hub CA in {tls_dir}: run `hub broker-config --tls-port 8883` first, or give --tls-cert"
+            f" / {tls_dir} 中没有总部 CA"
+        )
+    made, made_key = tls_dir / "web.pem", tls_dir / "web.key"
+    if not made.exists() or not made_key.exists() or served_names(made) != sorted(names):
+        issue_server_cert(tls_dir, names, dt.datetime.now(dt.UTC))
+    return made, made_key
+
+
+def served_names(cert: Path) -> list[str]:
+    """The names and addresses a certificate is for, sorted."""
+    parsed = x509.load_pem_x509_certificate(cert.read_bytes())
+    alt = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return sorted(
+        [*alt.get_values_for_type(x509.DNSName), *map(str, alt.get_values_for_type(x509.IPAddress))]
+    )
 
 
 def configure_loyalty(data_dir: Path) -> bool:

@@ -17,7 +17,9 @@ from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.devtools.simulate import run
 from hub.fleet.broker_config import BrokerLayout, write_broker_files
+from hub.fleet.devices import StoreBook
 from hub.ingest import quarantine as q
+from hub.ingest.batch import configure_stores
 from hub.ingest.worker import HubIngestor
 
 
@@ -50,6 +52,14 @@ def register(group: click.Group) -> None:
     show_default=True,
     help="Send member deltas to terminals (one worker is enough).",
 )
+@click.option(
+    "--data-dir",
+    "hub_data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/hub"),
+    show_default=True,
+    help="The hub's data directory: its device registry decides which store each terminal sells for.",
+)
 def ingest(
     db_url: str,
     mqtt_host: str,
@@ -62,10 +72,12 @@ def ingest(
     session_expiry: int,
     crash_after_commits: int | None,
     member_downlink: bool,
+    hub_data: Path,
 ) -> None:
     """Run one ingest worker without the dashboard; start several to share the load."""
 
     open_hub_database(db_url)
+    configure_stores(StoreBook(hub_data))
     tz = ZoneInfo(tz_name)
     credentials = (mqtt_user, mqtt_password, ca_file)
     faults = (crash_after_commits, session_expiry)
@@ -91,7 +103,7 @@ def quarantine() -> None:
 def quarantine_list(db_url: str, show_all: bool) -> None:
     """List quarantined entries (open ones by default)."""
 
-    open_hub_database(db_url)
+    open_hub_database(db_url, create=False)
     for row in q.entries(include_resolved=show_all):
         state = "resolved" if row.resolved_at else "open"
         click.echo(f"{row.id}\t{state}\t{row.device or '-'}\t{row.event_id or '-'}\t{row.reason}")

@@ -8,13 +8,16 @@ from peewee import Database, DatabaseProxy, SqliteDatabase
 database = DatabaseProxy()
 
 # where `hub serve` and every `hub` command keep the database unless told otherwise
-DEFAULT_DB = "sqlite:///var/hub/hub.db"
+# (absolute: four slashes; the unit's database, whatever the current directory)
+DEFAULT_DB = "sqlite:////var/lib/hub/hub.db"
 
 SQLITE_PRAGMAS = {
+    # first: the pragmas after it wait for another process's write instead of failing "locked"
+    # (two hubs starting at once: one migrates while the other connects)
+    "busy_timeout": 10000,
     "journal_mode": "wal",
     "synchronous": "full",
     "foreign_keys": 1,
-    "busy_timeout": 10000,
 }
 
 

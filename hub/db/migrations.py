@@ -35,13 +35,17 @@ from peewee import (
 )
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from hub.accounts.audit import chain_unchained
+from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
-from hub.members.models import CampaignMember
+from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
+from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.shifts import MODELS as SHIFT_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +128,36 @@ def _0006_message_email(db: Database) -> None:
     add_column(db, "marketing_consent", "email_enc", TextField(default=""))
 
 
+def _0007_accounts_and_audit_chain(db: Database) -> None:
+    # new tables: dashboard accounts, sessions, API tokens; the owner's audit log becomes a hash
+    # chain, and the rows already there are chained in their order, so `hub audit verify` covers them
+    db.create_tables(ACCOUNT_MODELS, safe=True)
+    add_column(db, "owner_audit", "prev", CharField(default=""))
+    add_column(db, "owner_audit", "hash", CharField(default=""))
+    with OwnerAudit.bind_ctx(db):
+        chain_unchained()
+
+
+def _0008_staff_accounts(db: Database) -> None:
+    # new tables: staff accounts and the roster (version, permission matrix) sent to terminals
+    db.create_tables(STAFF_ACCOUNT_MODELS, safe=True)
+
+
+def _0009_shift_reports(db: Database) -> None:
+    # new table: the terminals' Z reports (shift.closed events)
+    db.create_tables(SHIFT_MODELS, safe=True)
+
+
+def _0010_sku_day(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuDay], safe=True)
+
+
+def _0011_close_after(db: Database) -> None:
+    # a shift still open this many hours after it started is closed and flagged (default 12)
+    add_column(db, "staff_roster", "close_after_h", IntegerField(default=12))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -131,6 +165,15 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "reports: products per month (sales_product_month)", _0004_product_month),
     (5, "finance: the owner's cross-store settlement rules (settlement_store_rule)", _0005_settlement_rules),
     (6, "messages: the member's e-mail address beside the marketing consent", _0006_message_email),
+    (
+        7,
+        "accounts, sessions, API tokens; the owner's audit log as a hash chain",
+        _0007_accounts_and_audit_chain,
+    ),
+    (8, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0008_staff_accounts),
+    (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
+    (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
+    (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
 ]
 
 

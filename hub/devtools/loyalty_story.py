@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 
 from hub.campaigns import runs as campaigns
 from hub.db.schema import open_hub_database
+from hub.devtools import shots as shots_
 from hub.devtools.serving import serving
 from hub.ingest.batch import ingest_batch
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members import reconciliation
 from hub.web.app import create_app
-from kiosk.devtools import browser
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
     POINTS,
@@ -201,9 +201,8 @@ def capture(out: Path, names: Collection[str] | None = None) -> list[Path]:
                         continue
                     for lang, suffix in (("zh", ""), ("en", "&lang=en")):
                         target = out / f"hub-{name}-{lang}.png"
-                        shots.append(
-                            browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 800)
-                        )
+                        # the whole page, trimmed below its content: nothing cut off at the bottom
+                        shots.append(shots_.page(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280))
                 return shots
         finally:
             loyalty.configure(LoyaltyRules(), None)

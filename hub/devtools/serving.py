@@ -5,14 +5,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from hub.devtools.signed_in import session_for, with_cookie
 from kiosk.devtools.ports import free_port, wait_for_port
 
 
 @contextmanager
-def serving(app: Any) -> Iterator[int]:
-    """Run ``app`` under uvicorn on 127.0.0.1 in a thread; yield its port once it answers; stop it after."""
+def serving(app: Any, role: str | None = "owner") -> Iterator[int]:
+    """Run ``app`` under uvicorn on 127.0.0.1 in a thread; yield its port once it answers; stop it after.
+
+    Every request comes signed in as ``role`` (an account of that name is made on the open hub
+    database), as a browser after the login page would; ``None`` serves it as to a stranger.
+    """
     import uvicorn
 
+    if role is not None:
+        app = with_cookie(app, session_for(role)[0])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

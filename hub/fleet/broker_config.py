@@ -346,3 +346,38 @@ def revoke_client_cert(tls_dir: Path, common_name: str, now: dt.datetime) -> boo
 
 def _lines(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def issue_server_cert(
+    tls_dir: Path, hostnames: list[str], now: dt.datetime, days: int = 825
+) -> tuple[Path, Path]:
+    """The dashboard's HTTPS certificate for ``hostnames``, signed by the hub's CA: (cert, key) paths.
+
+    Written as ``web.pem`` and ``web.key`` next to the CA; terminals already trust that CA (their
+    ``kiosk.toml`` carries it for the broker), so they verify the hub without anything new.
+    """
+    ca, ca_key = _ca(tls_dir)
+    key = _key()
+    alt_names: list[x509.GeneralName] = []
+    for host in hostnames:
+        try:
+            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            alt_names.append(x509.DNSName(host))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(hostnames[0]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = tls_dir / "web.pem", tls_dir / "web.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key_path, key)
+    return cert_path, key_path

@@ -13,19 +13,71 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["DeviceRecord", "DeviceRegistry", "RegistryError", "new_device_id", "new_password"]
+__all__ = [
+    "DeviceRecord",
+    "DeviceRegistry",
+    "RegistryError",
+    "StoreBook",
+    "check_device_id",
+    "check_device_name",
+    "check_store_id",
+    "new_device_id",
+    "new_password",
+]
 
 REGISTRY_FILE = "devices.json"
 FORMAT_VERSION = 1
+# ids become MQTT usernames, topic levels, ACL lines, file names and certificate names: nothing in
+# them may mean something to any of those (no '/', '+', '#', spaces, newlines, NUL)
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+NAME_MAX = 40
+# a name is only shown, but it is kept out of the broker's files anyway; these would mean something
+# there (a newline starts a new ACL line, '#' a comment, '+' and '/' topic wildcards and levels)
+NAME_FORBIDDEN = set("#+/\\")
 
 
 class RegistryError(Exception):
     """The registry refused a change; the message is bilingual and says what to do."""
+
+
+def check_device_id(device_id: str) -> str:
+    """``device_id`` when it is a safe id (letters, digits, ``_``, ``-``; up to 32); else RegistryError."""
+    if not ID.fullmatch(device_id):
+        raise RegistryError(
+            f"device id {device_id[:40]!r}: use 1–32 letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+            f"\n终端编号 {device_id[:40]!r} 无效：只能包含字母、数字、_ 和 -，最多 32 个字符"
+        )
+    return device_id
+
+
+def check_store_id(store: str) -> str:
+    """``store`` when it is a safe store id (as device ids); else RegistryError."""
+    if not ID.fullmatch(store):
+        raise RegistryError(
+            f"store id {store[:40]!r}: use 1–32 letters, digits, '_' or '-', e.g. s-001"
+            f"\n门店编号 {store[:40]!r} 无效：只能包含字母、数字、_ 和 -，如 s-001"
+        )
+    return store
+
+
+def check_device_name(name: str) -> str:
+    """``name`` when it is a printable name of up to 40 characters without ``# + / \\``."""
+    bad = [c for c in name if not c.isprintable() or c in NAME_FORBIDDEN]
+    if not name.strip() or len(name) > NAME_MAX or bad:
+        shown = ", ".join(sorted({repr(c) for c in bad})) or "(empty or too long)"
+        raise RegistryError(
+            f"terminal name {name[:NAME_MAX]!r}: 1–{NAME_MAX} printable characters without # + / \\ "
+            f"or line breaks; found {shown}"
+            f"\n终端名称无效：1–{NAME_MAX} 个可见字符，不能包含 # + / \\ 或换行"
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -107,7 +159,9 @@ class DeviceRegistry:
 
     def add(self, store: str, name: str, now: datetime, device_id: str | None = None) -> DeviceRecord:
         """Register a new device (with a fresh id unless one is given)."""
-        device_id = device_id or new_device_id(set(self._devices))
+        device_id = check_device_id(device_id) if device_id is not None else new_device_id(set(self._devices))
+        check_store_id(store)
+        check_device_name(name)
         if device_id in self._devices:
             raise RegistryError(
                 f"device {device_id!r} already exists; pick another id or revoke it first\n"
@@ -128,3 +182,27 @@ class DeviceRegistry:
         revoked = DeviceRecord(**{**asdict(record), "revoked_at": now.isoformat(timespec="seconds")})
         self._devices[device_id] = revoked
         return revoked
+
+
+class StoreBook:
+    """``book(device)``: the store the registry gives ``device`` (None if unknown), re-read on change.
+
+    The ingest asks it for every event; the file is read again only when its modification time
+    changes, so ``hub device add`` takes effect without restarting the hub.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / REGISTRY_FILE
+        self._stamp: float | None = None
+        self._stores: dict[str, str] = {}
+
+    def __call__(self, device_id: str) -> str | None:
+        """The store of ``device_id`` in the registry, or None."""
+        try:
+            stamp = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return None
+        if stamp != self._stamp:
+            self._stores = {d.id: d.store for d in DeviceRegistry(self.path.parent).all()}
+            self._stamp = stamp
+        return self._stores.get(device_id)

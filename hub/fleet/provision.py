@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.fleet.devices import DeviceRecord
+from hub.fleet.devices import DeviceRecord, check_device_id
 from kiosk.config import (
     BrokerConfig,
     DataConfig,
@@ -93,6 +93,8 @@ class BrokerFiles:
 
     def set_password(self, username: str, password: str) -> None:
         """Add or replace ``username`` in the password file via ``mosquitto_passwd -b``."""
+        if username != HUB_USER:
+            check_device_id(username)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._share_with_broker(self.directory)
         if not self.passwd.exists():
@@ -146,8 +148,10 @@ def acl_text(devices: list[DeviceRecord]) -> str:
     for device in devices:
         if not device.active:
             continue
+        # written from the id alone, checked again here: a registry edited by hand cannot smuggle a
+        # line into the broker's ACL (names and stores never reach this file)
+        check_device_id(device.id)
         lines += [
-            f"# {device.store} / {device.name}",
             f"user {device.id}",
             f"topic write pos/{device.id}/up/#",
             f"topic write pos/{device.id}/status",

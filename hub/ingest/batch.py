@@ -27,6 +27,7 @@ from hub.ingest import booking, bulk_pg, refunds
 from hub.ingest.models import DeviceHead, Event, Gap, Quarantine, Sale
 from hub.members import ledger as loyalty
 from hub.staff import hours as staff_hours
+from hub.staff import shifts as staff_shifts
 from kiosk.sync import schema
 from kiosk.sync.topics import device_of
 
@@ -62,6 +63,33 @@ class _Chain:
     known: dict[int, tuple[str, str]]  # seq -> (event id, hash)
     gaps: list[tuple[int, int]] = field(default_factory=list)
     forked: bool = False  # the terminal's unsent events fork from the hub's chain until it re-chains
+
+
+# which store a terminal sells for, from the device registry (``hub.fleet.devices.StoreBook``): the
+# registry decides, not the event; None (a terminal the registry does not know, or no registry as
+# in a bare test) leaves the event's store unchecked
+STORE_OF: list[Callable[[str], str | None]] = []
+
+
+def configure_stores(store_of: Callable[[str], str | None] | None) -> None:
+    """Check each event's store against ``store_of(device)`` (None: stop checking)."""
+    STORE_OF[:] = [store_of] if store_of is not None else []
+
+
+def event_problem(event: Any, device: str) -> str | None:
+    """Why ``event`` from ``device`` cannot be booked as sent (schema, or a store not its own), or None."""
+    problem = schema.check_event(event, device)
+    if problem or not STORE_OF:
+        return problem
+    claimed = event["data"].get("store")
+    registered = STORE_OF[0](device)
+    if claimed is None or registered is None or claimed == registered:
+        return None
+    return (
+        f"the event says store {claimed!r}, but terminal {device} is registered for store {registered!r};"
+        f" re-provision it or fix the registry, then replay / 事件中的门店 {claimed} 与终端 {device}"
+        f" 登记的门店 {registered} 不符，请重新开通终端或修正登记后重放"
+    )
 
 
 def ingest_batch(
@@ -189,7 +217,7 @@ def _known_ids(events: list[Any]) -> set[str]:
 def _bulk_eligible(event: Any, device: str) -> bool:
     """Well-formed sales whose only effect is the built-in booking go the fast way."""
     return (
-        schema.check_event(event, device) is None
+        event_problem(event, device) is None
         and event["type"] == "sale.completed"
         and EFFECTS.get("sale.completed") is _apply_sale_completed
         and not (MEMBER_SALE_HOOKS and event["data"].get("member_id"))
@@ -303,7 +331,7 @@ def _ingest_event(
     result: IngestResult,
     replaying: bool,
 ) -> None:
-    problem = schema.check_event(event, device)
+    problem = event_problem(event, device)
     if problem:
         _reject(topic, device, event, problem, now, result, replaying)
         return
@@ -426,6 +454,7 @@ EFFECTS: dict[str, Effect] = {
     "sale.completed": _apply_sale_completed,
     "sale.refunded": _apply_sale_refunded,
     "staff.clock": staff_hours.on_staff_clock,
+    "shift.closed": staff_shifts.on_shift_closed,
     **loyalty.EFFECTS,
 }
 

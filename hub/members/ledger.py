@@ -45,6 +45,7 @@ from hub.members.models import (
     Reconciliation,
 )
 from hub.members.settings import configure, member_birthday, settings
+from hub.messaging import queue as messages
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import (
     BONUS,
@@ -131,6 +132,17 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
             HubMember.update(pin_hash=fields["pin_hash"]).where(HubMember.id == earlier.id).execute()
     else:
         campaigns.issue_at_registration(member_id, dt.datetime.fromisoformat(event["ts"]))
+    marketing = event["data"].get("marketing_consent")
+    if isinstance(marketing, dict) and isinstance(marketing.get("granted"), bool):
+        # the member's separate answer to marketing messages, asked when they joined at the kiosk
+        messages.set_consent(
+            earlier.id if earlier is not None else member_id,
+            marketing["granted"],
+            str(marketing.get("version", "")),
+            str(marketing.get("where", "")),
+            "member",
+            dt.datetime.fromisoformat(str(marketing.get("at") or event["ts"])),
+        )
 
 
 @_rejecting

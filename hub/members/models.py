@@ -247,6 +247,9 @@ class OwnerAudit(BaseModel):
     action = CharField(index=True)
     subject = CharField(index=True)
     detail = TextField(default="")
+    # the hash chain (hub.accounts.audit): SHA-256 of the previous row's hash and this row
+    prev = CharField(default="")
+    hash = CharField(default="")
 
 
 LOYALTY_MODELS = [

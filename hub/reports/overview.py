@@ -14,7 +14,7 @@ from peewee import fn
 
 from hub.fleet import presence as fleet
 from hub.ingest.models import Quarantine
-from hub.jobs.models import JobRun
+from hub.jobs.runner import failed_jobs
 from hub.members import reconciliation
 from hub.members.models import HubMember
 from hub.reports.queries import RangeSummary, range_summary
@@ -97,12 +97,6 @@ def terminals(now: dt.datetime) -> Terminals:
         if row.printer in ("paper_out", "paper_low"):
             paper.append((row.device, row.printer))
     return Terminals(online, offline, paper)
-
-
-def failed_jobs() -> list[JobRun]:
-    """Each scheduled job whose newest run failed (the runner retries it; after the last try it waits)."""
-    newest = JobRun.select(fn.MAX(JobRun.id)).group_by(JobRun.job)
-    return list(JobRun.select().where(JobRun.id.in_(newest), JobRun.status == "failed").order_by(JobRun.job))
 
 
 @dataclass(frozen=True)

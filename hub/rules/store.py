@@ -22,6 +22,7 @@ from hub.catalog.models import Release
 from hub.fleet.presence import DeviceStatus
 from hub.ingest.models import BaseModel
 from hub.members.book import settings
+from hub.web.i18n import N_, t
 from kiosk.domain.loyalty import LoyaltyRules
 
 
@@ -48,35 +49,46 @@ class RulesRefused(ValueError):
         self.problems = problems
 
 
+#: What a pydantic error type means for the owner's rules (hub catalog keys).
 _MESSAGES = {
-    "missing": ("缺少此项", "is required"),
-    "extra_forbidden": ("不认识此项（拼写错误？）", "is not a known field (a typo?)"),
-    "greater_than_equal": ("数值太小", "is too small"),
-    "less_than_equal": ("数值太大", "is too large"),
-    "int_parsing": ("必须是整数", "must be a whole number"),
-    "int_type": ("必须是整数", "must be a whole number"),
-    "int_from_float": ("必须是整数", "must be a whole number"),
-    "literal_error": ("取值不在允许范围", "is not one of the allowed values"),
-    "too_short": ("至少要有一项", "needs at least one entry"),
+    "missing": N_("rules_problem_missing"),
+    "extra_forbidden": N_("rules_problem_extra_forbidden"),
+    "greater_than_equal": N_("rules_problem_greater_than_equal"),
+    "less_than_equal": N_("rules_problem_less_than_equal"),
+    "int_parsing": N_("rules_problem_int_parsing"),
+    "int_type": N_("rules_problem_int_parsing"),
+    "int_from_float": N_("rules_problem_int_parsing"),
+    "literal_error": N_("rules_problem_literal_error"),
+    "too_short": N_("rules_problem_too_short"),
 }
+
+
+def _both(field: str, key: str, suffix: str = "") -> str:
+    """One problem line in both languages: ``earn.percent: 数值太大 (100) / is too large (100)``."""
+    return f"{field}: {t(key, 'zh')}{suffix} / {t(key, 'en')}{suffix}"
 
 
 def _problem(error: Any) -> str:
     field = ".".join(str(part) for part in error["loc"]) or "rules"
-    zh, en = _MESSAGES.get(error["type"], ("不合要求", "is not valid"))
     detail = error.get("ctx", {})
     limit = detail.get("ge", detail.get("le", detail.get("expected", "")))
     suffix = f" ({limit})" if limit != "" else ""
     if error["type"] == "value_error":  # the domain's own checks say what is wrong in English
         en = error["msg"].removeprefix("Value error, ")
-        zh = "等级门槛必须从 0 开始并逐级升高" if en.startswith("tiers must start") else "不合要求"
-    return f"{field}: {zh}{suffix} / {en}{suffix}"
+        zh = t(
+            N_("rules_problem_tier_order")
+            if en.startswith("tiers must start")
+            else N_("rules_problem_invalid"),
+            "zh",
+        )
+        return f"{field}: {zh}{suffix} / {en}{suffix}"
+    return _both(field, _MESSAGES.get(error["type"], N_("rules_problem_invalid")), suffix)
 
 
 def parse_rules(body: Any) -> LoyaltyRules:
     """``body`` as LoyaltyRules; raise :class:`RulesRefused` naming every bad field."""
     if not isinstance(body, dict):
-        raise RulesRefused(["rules: 必须是 JSON 对象 / must be a JSON object"])
+        raise RulesRefused([_both("rules", N_("rules_problem_not_object"))])
     try:
         return LoyaltyRules.model_validate(body)
     except ValidationError as exc:
@@ -89,7 +101,7 @@ def save_rules(body: Any, by: str, now: dt.datetime) -> int:
     Call inside a transaction: the version and its audit row commit together.
     """
     if not by.strip():
-        raise RulesRefused(["by: 必须写明是谁修改 / must say who made the change"])
+        raise RulesRefused([_both("by", N_("rules_problem_no_author"))])
     rules = parse_rules(body)
     row = StoredRules.create(body=rules_json(rules), by=by, saved_at=now.isoformat(timespec="seconds"))
     owner_audit.record(by, "rules.saved", "loyalty_rules", now, version=row.version)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
 from hub.api import loyalty as loyalty_api
@@ -13,10 +13,14 @@ from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
 from hub.reports import queries as reports
+from hub.staff.downlink import RosterPublisher
+from hub.web import audit as audit_web
+from hub.web import auth
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
 from hub.web import finance as finance_web
 from hub.web import jobs as jobs_web
+from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
@@ -37,39 +41,62 @@ def create_app(
     data_dir: Path = Path("/var/lib/hub"),
     publish_catalog: catalog_web.Publisher | None = None,
     clock: Callable[[], dt.datetime] | None = None,
+    publish_staff: RosterPublisher | None = None,
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
     ``device_auth`` checks terminals fetching a member snapshot (without it that endpoint answers 503).
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
-    ``clock`` pins the jobs page's time.
+    ``clock`` pins the jobs page's time. ``publish_staff`` sends the staff rosters to the terminals
+    from the staff page (``hub serve`` gives one).
     """
-    app = FastAPI(title="Member Kiosk hub", version="0.1.0")
-    app.include_router(loyalty_api.router)
-    app.include_router(member_api.router)
-    app.include_router(campaign_api.router(tz))
-    app.include_router(member_snapshot_api.router(device_auth))
-    app.include_router(sync_web.router(tz))
-    app.include_router(receipt_web.router())
-    app.include_router(export_web.router(export_pages))
-    app.include_router(reconciliation_web.router(tz))
-    app.include_router(release_web.router(data_dir, tz))
-    app.include_router(campaign_web.router(tz))
-    app.include_router(member_web.router(tz, today))
-    app.include_router(report_web.router(tz, today))
-    app.include_router(overview_web.router(tz, today))
-    app.include_router(finance_web.router(tz, today))
-    app.include_router(catalog_web.router(tz, publish_catalog))
-    app.include_router(staff_web.router(tz, today))
-    app.include_router(rules_api.router)
-    app.include_router(rules_web.router(tz, today))
-    app.include_router(jobs_web.router(tz, data_dir, clock))
+    # the API description is served to signed-in callers only (below), never to anyone who asks
+    app = FastAPI(title="Member Kiosk hub", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None)
+    app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
+
+    def add(router: APIRouter, rule: auth.Rule) -> None:
+        # the rule covers every route of the router: it is what the route-walk test reads
+        app.include_router(router, dependencies=[Depends(rule)])
+
+    terminals = auth.Terminal("device id and broker password (HTTP Basic), own snapshot only")
+    add(loyalty_api.router, auth.SignedIn("members"))
+    add(member_api.router, auth.SignedIn("members"))
+    add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(member_snapshot_api.router(device_auth), terminals)
+    add(sync_web.router(tz), auth.SignedIn("fleet"))
+    add(receipt_web.router(), auth.Public("a shopper's e-receipt: no member data"))
+    add(export_web.router(export_pages), auth.Public("signed, expiring link and the member's PIN"))
+    add(reconciliation_web.router(tz), auth.SignedIn("finance"))
+    app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
+    add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    add(member_web.router(tz, today), auth.SignedIn("members"))
+    add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(finance_web.router(tz, today), auth.SignedIn("finance"))
+    add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
+    add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner
+    add(rules_api.router, auth.SignedIn("rules"))
+    add(rules_web.router(tz, today), auth.SignedIn("rules"))
+    add(jobs_web.router(tz, data_dir, clock), auth.SignedIn("jobs"))
+    add(audit_web.router(tz), auth.SignedIn("accounts"))
+    app.include_router(login_web.router(data_dir))  # rules per route: login is public, logout is not
 
     def current_day() -> str:
         return (today() if today else dt.datetime.now(tz).date()).isoformat()
 
-    @app.get("/api/summary")
+    @app.get("/openapi.json", dependencies=[Depends(auth.SignedIn(None))], include_in_schema=False)
+    def openapi() -> dict[str, object]:
+        schema = app.openapi()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "token": {"type": "http", "scheme": "bearer", "description": "`hub token add`"},
+            "session": {"type": "apiKey", "in": "cookie", "name": auth.COOKIE},
+        }
+        schema["security"] = [{"token": []}, {"session": []}]
+        return schema
+
+    @app.get("/api/summary", dependencies=[Depends(auth.SignedIn("reports", by_store=True))])
     def summary(day: str | None = None) -> dict[str, object]:
         result = reports.day_summary(day or current_day())
         return {
@@ -81,7 +108,7 @@ def create_app(
             "gaps": reports.gap_count(),
         }
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[Depends(auth.Public("says only that the hub answers"))])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 

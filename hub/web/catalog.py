@@ -20,7 +20,7 @@ from hub.catalog import edits as catalog_admin
 from hub.catalog import releases as cat
 from hub.catalog.releases import CatalogProduct
 from hub.web import i18n
-from hub.web.pages import TEMPLATES, form_fields, page_context
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 
 SHOWN_MAX = 200  # rows on one page; the search narrows it down
 
@@ -109,16 +109,16 @@ def router(
         return TEMPLATES.TemplateResponse(request, "catalog.html", context, status_code=status)
 
     def back(request: Request, **params: str) -> RedirectResponse:
-        lang = "&lang=en" if request.query_params.get("lang") == "en" else ""
+        lang = "&lang=en" if language(request) == "en" else ""
         query = "&".join(f"{k}={v}" for k, v in params.items())
         return RedirectResponse(f"/catalog?{query}{lang}", status_code=303)
 
     def message(request: Request, bad: catalog_admin.CatalogError) -> str:
-        return bad.en if request.query_params.get("lang") == "en" else bad.zh
+        return bad.en if language(request) == "en" else bad.zh
 
     @routes.get("/catalog", response_class=HTMLResponse)
     def catalog_page(request: Request) -> HTMLResponse:
-        lang = "en" if request.query_params.get("lang") == "en" else "zh"
+        lang = language(request)
         done = request.query_params.get("done", "")
         banner = ""
         if done.startswith("saved:"):
@@ -137,7 +137,7 @@ def router(
         try:
             version, count = publisher()
         except (ConnectionError, OSError, RuntimeError) as exc:
-            lang = "en" if request.query_params.get("lang") == "en" else "zh"
+            lang = language(request)
             return render(request, error=i18n.t("publish_failed", lang) + str(exc), status=502)
         return back(request, done=f"published:{version}:{count}")
 

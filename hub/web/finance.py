@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub.reports import money
 from hub.reports import queries as reports
 from hub.web import exports
-from hub.web.pages import TEMPLATES, form_fields, page_context
+from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.translations import N_
 
 # keys the template builds from an account or a store kind
@@ -134,9 +134,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         try:
             money.set_store_rule(fields.get("store", ""), fields.get("kind", ""), fields.get("rate", "100"))
         except money.RuleError as bad:
-            lang = "en" if request.query_params.get("lang") == "en" else "zh"
+            lang = language(request)
             return page(request, bad.en if lang == "en" else bad.zh, 400)
-        back = "/finance" + ("?lang=en" if request.query_params.get("lang") == "en" else "")
+        back = "/finance" + ("?lang=en" if language(request) == "en" else "")
         return RedirectResponse(back, status_code=303)
 
     @routes.get("/finance/liability.csv")

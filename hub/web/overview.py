@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from hub.jobs import failed_jobs
 from hub.reports import overview
 from hub.reports import queries as reports
 from hub.web import i18n
@@ -31,7 +32,7 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             summary=reports.day_summary(day.isoformat()),
             terminals=seen,
             alerts=[(a.en if lang == "en" else a.zh, a.link + suffix, a) for a in overview.alerts(now, seen)],
-            failed_jobs=overview.failed_jobs(),
+            failed_jobs=failed_jobs(),
             recent=reports.recent_sales(),
             quarantined=reports.quarantine_count(),
             gaps=reports.gap_count(),

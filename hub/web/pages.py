@@ -8,11 +8,12 @@ the templates used before the catalogs).
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 import jinja2
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
@@ -63,7 +64,19 @@ def page_context(request: Request, tz: ZoneInfo) -> dict[str, Any]:
     return {"lang": language(request), "local": local, "money": format_fen}
 
 
+# a database row id in a path: past 64 bits the databases cannot even compare it (SQLite raised
+# OverflowError, a 500); out of range is the caller's mistake, answered 422
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1, description="row id (1 … 2⁶³−1)")]
+
+
 async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of a posted HTML form (``application/x-www-form-urlencoded``), last value wins."""
+    """The fields of a posted HTML form (``application/x-www-form-urlencoded``), last value wins.
+
+    ``by`` (who is recorded in the audit log) is always the signed-in caller, whatever the form says.
+    """
     body = (await request.body()).decode("utf-8", errors="replace")
-    return {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    fields = {k: v[-1] for k, v in parse_qs(body, keep_blank_values=True).items()}
+    who = getattr(request.state, "principal", None)
+    if who is not None:
+        fields["by"] = who.name
+    return fields

@@ -16,7 +16,7 @@ from hub.ingest.models import Sale
 from hub.members import reconciliation
 from hub.members.reconciliation_text import kind_text
 from hub.web import i18n
-from hub.web.pages import TEMPLATES, form_fields, language, page_context
+from hub.web.pages import TEMPLATES, RowId, form_fields, language, page_context
 from kiosk.domain.money import format_fen
 
 
@@ -77,7 +77,7 @@ def router(tz: ZoneInfo) -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "reconciliation.html", context)
 
     @routes.post("/reconciliation/{item_id}/resolve")
-    async def resolve(item_id: int, request: Request) -> RedirectResponse:
+    async def resolve(item_id: RowId, request: Request) -> RedirectResponse:
         form = await form_fields(request)
         note, by = form.get("note", ""), form.get("by", "").strip() or "owner"
         query = {"lang": "en"} if language(request) == "en" else {}

@@ -9,11 +9,12 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from hub.fleet import releases as app_releases
 from hub.fleet.presence import as_utc
+from hub.web import auth
 from hub.web.pages import TEMPLATES, language
 
 
@@ -40,7 +41,9 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
         when = as_utc(value)
         return when.astimezone(tz).strftime("%Y-%m-%d %H:%M") if when else ""
 
-    @routes.get("/releases", response_class=HTMLResponse)
+    fleet = [Depends(auth.SignedIn("fleet"))]
+
+    @routes.get("/releases", response_class=HTMLResponse, dependencies=fleet)
     def releases_page(request: Request) -> HTMLResponse:
         lang = language(request)
         terminals = app_releases.terminal_versions()
@@ -59,7 +62,7 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
         }
         return TEMPLATES.TemplateResponse(request, "releases.html", context)
 
-    @routes.get("/api/releases")
+    @routes.get("/api/releases", dependencies=fleet)
     def releases_api() -> dict[str, object]:
         return {
             "releases": [
@@ -72,7 +75,12 @@ def router(data_dir: Path, tz: ZoneInfo) -> APIRouter:
             ],
         }
 
-    @routes.get("/releases/{version}/files/{name}")
+    # terminals download without credentials: the packages are not secret, and the terminal checks
+    # each file's SHA-256 against the offer it received over its authenticated MQTT session
+    @routes.get(
+        "/releases/{version}/files/{name}",
+        dependencies=[Depends(auth.Public("software packages; checked by SHA-256 from the MQTT offer"))],
+    )
     def release_file(version: str, name: str) -> FileResponse:
         path = app_releases.file_path(data_dir, version, name)
         if path is None or not path.is_file():

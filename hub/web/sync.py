@@ -15,7 +15,7 @@ from hub.ingest.quarantine_text import explain
 from hub.members import feed as member_feed
 from hub.web import i18n
 from hub.web.i18n import N_
-from hub.web.pages import TEMPLATES, language
+from hub.web.pages import TEMPLATES, RowId, language
 
 #: The printer states a terminal reports, each shown as ``printer_{state}``.
 _PRINTER_KEYS = (
@@ -125,7 +125,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
         return TEMPLATES.TemplateResponse(request, "quarantine.html", context)
 
     @routes.post("/quarantine/{entry_id}/replay")
-    def replay(entry_id: int, request: Request) -> RedirectResponse:
+    def replay(entry_id: RowId, request: Request) -> RedirectResponse:
         try:
             outcome = quarantine.replay(entry_id, clock(), tz)
         except quarantine.ReplayError as exc:

@@ -32,6 +32,7 @@ class CartFlow:
                 body=(N_("age_check_body"), {"name": names(product)}),
                 approved=lambda staff: self._age_approved(product, quantity, staff),
                 cancelled=lambda: self._say(N_("pin_cancelled"), error=True, name=names(product)),
+                action="age_check",
             )
             return
         try:
@@ -81,6 +82,7 @@ class CartFlow:
             title=N_("remove_check_title"),
             body=(N_("remove_check_body"), {"name": names(line.product)}),
             approved=lambda staff: self._remove(line, staff),
+            action="remove",
         )
 
     def _remove(self, line: CartLine, staff: str) -> None:

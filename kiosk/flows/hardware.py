@@ -139,15 +139,14 @@ class HardwareFlow:
         self.add_product(weighed)
 
     def on_card(self, uid: str) -> None:
-        """A card tap: identify the member (never mid-payment); a staff badge clocks in or out."""
+        """A card tap: identify the member (never mid-payment); a staff badge acts as its person."""
         self.touched()
+        person = self.staff_for_badge(uid)
+        if person is not None:  # a staff badge, never a member: approves, opens the menu or clocks
+            self.badge_tapped(person)
+            return
         if self.root.current in ("pay", "receipt", "done") or self.payment_busy:
             self._say(N_("member_locked"), error=True)
-            return
-        staff = self.staff_for_badge(uid)
-        if staff is not None:  # a staff badge: clock in or out, never a member
-            if self.popup is None:
-                self.clock_staff(staff, "badge")
             return
         if self.root.current.startswith("member_"):  # a member is joining or in My account
             log.info("card tap ignored on the %s screen", self.root.current)

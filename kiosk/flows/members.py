@@ -81,6 +81,7 @@ class MemberFlow:
         self.came_from = "idle"
         self.phone = ""  # E.164 of the phone being joined or signed in
         self.consent_version = ""
+        self.marketing = False
         self.name = ""
         self.first_pin = ""
         self.had_pin = False  # the old PIN was checked: "changed", not "set"
@@ -199,9 +200,10 @@ class MemberFlow:
         if not self._locked():
             self._ask_pin(N_("m_pin_enter"), "m_sign_in_title")
 
-    def consent_given(self, version: str) -> None:
-        """同意并继续: remember the consent text's version; the name is next."""
+    def consent_given(self, version: str, marketing: bool = False) -> None:
+        """同意并继续: keep the consent version and the separate marketing answer; the name is next."""
         self.consent_version = version
+        self.marketing = marketing
         self._show("member_name")
 
     def consent_declined(self) -> None:
@@ -300,7 +302,8 @@ class MemberFlow:
         member_id = str(uuid.uuid4())
         coupon = registration_coupon(source.rules.registration_coupon, member_id, str(uuid.uuid4()), now)
         terminal = source.terminal
-        consent = members.Consent(version=self.consent_version, where=f"{terminal.store}/{terminal.device}")
+        where = f"{terminal.store}/{terminal.device}"
+        consent = members.Consent(version=self.consent_version, where=where, marketing=self.marketing)
         joined = members.register_member(
             source.key, terminal, now, self.phone, consent,
             name=self.name, member_id=member_id, pin_hash=pin_hash, coupon=coupon,

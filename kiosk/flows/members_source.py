@@ -421,10 +421,7 @@ def welcome_back(name: str, usable: Sequence[Coupon]) -> dict[str, str]:
     if offer is None:
         return {}
     names = coupon_names(offer)
-    return {
-        "zh": f"{name}，好久不见！回归礼「{names['zh']}」本单可用",
-        "en": f"Welcome back, {name}! Your {names['en']} is ready for this purchase",
-    }
+    return i18n.bilingual("greeting_winback", name=name, coupon=names)
 
 
 def _first_purchase(member_id: str) -> bool:

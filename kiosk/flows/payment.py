@@ -50,6 +50,7 @@ class PaymentFlow:
             title=N_("cash_approve_title"),
             body=(N_("cash_approve_body"), {"amount": format_fen(amount)}),
             approved=lambda staff: self._cash_received(amount, staff),
+            action="cash",
         )
 
     def _cash_received(self, amount: int, staff: str) -> None:
@@ -167,6 +168,7 @@ class PaymentFlow:
                 {"amount": format_fen(asked.stored_value_fen), "points": asked.points},
             ),
             approved=lambda staff: self.pay_member(draw, override_by=staff),
+            action="cap_override",
         )
 
     def toggle_coupon(self, coupon_id: str) -> None:

@@ -41,11 +41,17 @@ class RefundFlow:
         from kiosk.screens.popups import PinPopup
 
         PinPopup.ask(
-            self, title=N_("refund_pin_title"), body=(N_("refund_pin_body"), {}), approved=self.open_refund
+            self,
+            title=N_("refund_pin_title"),
+            body=(N_("refund_pin_body"), {}),
+            approved=self.open_refund,
+            action="refund",
         )
 
     def open_refund(self, staff: str) -> None:
-        """Show the recent sales to refund from, for ``staff``."""
+        """Show the recent sales to refund from, for ``staff`` (if their role may refund)."""
+        if not self.may(staff, "refund"):
+            return
         self.refund_staff, self.refund_id, self.refund_view, self.refund_picks = staff, "", None, {}
         entries = receipts.recent_receipts(REFUND_RECENT)
         screen = self.root.get_screen("refund")

@@ -6,41 +6,149 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 import hashlib
 import hmac
 import logging
+import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from kiosk import i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
+from kiosk.domain.staff import DEFAULT_PERMISSIONS, allowed, who_may
 from kiosk.flows.cart import names
 from kiosk.flows.hardware import PRINTER_PROBLEMS
 from kiosk.hw.status import DeviceState
-from kiosk.store import audit, receipts, staff_clock
+from kiosk.store import audit, receipts, shifts, staff, staff_clock
+from kiosk.store.staff import StaffMember
 from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
 
 def hash_pin(pin: str, salt: bytes) -> bytes:
-    """A slow salted hash of a staff PIN (scrypt)."""
+    """A slow salted hash of the demo attendant's PIN (scrypt): ``make demo`` only."""
     return hashlib.scrypt(pin.encode(), salt=salt, n=2**12, r=8, p=1)
 
 
 REPRINT_RECENT = 5  # the reprint list shows this many last sales, and every receipt that did not print
+STAFF_PIN_KEY = "staff-pin"  # wrong staff PINs are counted per terminal (a PIN names nobody until right)
+_ROLE_SEP = {"zh": "、", "en": ", "}
+# the names of roles and actions, built from their codes when a role may not
+ROLE_KEYS = (N_("role_attendant"), N_("role_supervisor"), N_("role_manager"), N_("role_owner"))
+ACTION_KEYS = (
+    N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
+    N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
+    N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
+)  # fmt: skip
 
 
 class StaffFlow:
-    """Checks staff PINs and carries out attendant actions."""
+    """Checks staff PINs and badges against the hub's roster (offline), roles, and attendant actions."""
 
-    def check_pin(self, pin: str) -> str | None:
-        """The staff id for ``pin``, or None. One attendant (``AppSettings``) until staff sync lands."""
-        if hmac.compare_digest(hash_pin(pin, self._pin_salt), self._pin_hash):
-            return str(self.settings.attendant_id)
+    auth_method = "pin"  # how the last keypad approval came: "pin", or "badge" tapped on the keypad
+
+    def staff_person(self, staff_id: str) -> StaffMember | None:
+        """The roster's person (or the demo attendant) with this id."""
+        if staff.has_staff():
+            return staff.staff_by_id(staff_id)
+        if self.demo_mode and staff_id == self.settings.attendant_id:
+            return StaffMember(self.settings.attendant_id, self.settings.attendant_name, "owner")
         return None
 
-    def staff_for_badge(self, uid: str) -> str | None:
-        """The staff id whose badge has card ``uid`` (as read, or upper-cased), or None."""
+    def refresh_staff(self) -> None:
+        """Whether anyone can sign in: a roster from the hub, or the demo attendant (``make demo``)."""
+        self.staff_ready = staff.has_staff() or self.demo_mode
+
+    def check_staff_pin(self, pin: str, action: str = "") -> tuple[StaffMember | None, str, dict[str, Any]]:
+        """(person, "", {}) when ``pin`` is right and their role may do ``action``; else (None, key, values).
+
+        After five wrong PINs in a row the keypad locks for five minutes (kept in SQLite,
+        so a restart does not reset it); each wrong PIN is an ``audit.action`` event.
+        """
+        now = time.time()
+        locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)
+        if locked:
+            return None, N_("pin_locked"), {"seconds": locked}
+        person = self._person_for_pin(pin)
+        if person is None:
+            left = self.staff_lockout.wrong(STAFF_PIN_KEY, now)
+            audit.record_action(self.terminal, self.now(), "staff_pin_failed", "", {"tries_left": left})
+            if left == 0:
+                locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)
+                return None, N_("pin_locked"), {"seconds": locked}
+            return None, N_("pin_wrong_left"), {"left": left}
+        self.staff_lockout.right(STAFF_PIN_KEY)
+        return self.check_role(person, action)
+
+    def check_role(self, person: StaffMember, action: str) -> tuple[StaffMember | None, str, dict[str, Any]]:
+        """(person, "", {}) when their role may do ``action`` (or no action is named); else why not."""
+        if not action or allowed(self.permission_matrix(), person.role, action):
+            return person, "", {}
+        return None, N_("forbidden"), self._forbidden_values(person, action)
+
+    def _forbidden_values(self, person: StaffMember, action: str) -> dict[str, Any]:
+        roles = [i18n.Key("role_" + role) for role in who_may(self.permission_matrix(), action)]
+        return {
+            "name": person.name,
+            "role": i18n.Key("role_" + person.role),
+            "action": i18n.Key("action_" + action),
+            "roles": {lang: sep.join(i18n.tr(key, lang) for key in roles) for lang, sep in _ROLE_SEP.items()},
+        }
+
+    def permission_matrix(self) -> Mapping[str, Any]:
+        """The roster's matrix; the built-in defaults for the demo attendant."""
+        return staff.permissions() or DEFAULT_PERMISSIONS
+
+    def may(self, staff_id: str, action: str) -> bool:
+        """Does the person who authorised this (``staff_id``) have a role that may do ``action``?
+
+        When not, say who may (on the screen) and return False: the caller changes nothing.
+        """
+        person = self.staff_person(staff_id)
+        if person is None:
+            self._say(N_("no_staff_body"), error=True)
+            return False
+        allowed_person, key, values = self.check_role(person, action)
+        if allowed_person is None:
+            self._say(key, error=True, **values)
+            return False
+        return True
+
+    def _person_for_pin(self, pin: str) -> StaffMember | None:
+        if staff.has_staff():
+            return staff.staff_for_pin(pin)
+        demo = self.settings.attendant_pin
+        if self.demo_mode and demo and hmac.compare_digest(hash_pin(pin, self._pin_salt), self._pin_hash):
+            return StaffMember(self.settings.attendant_id, self.settings.attendant_name, "owner")
+        return None
+
+    def check_pin(self, pin: str) -> str | None:
+        """The staff id for ``pin`` (any role), or None."""
+        person, _key, _values = self.check_staff_pin(pin)
+        return person.id if person else None
+
+    def staff_for_badge(self, uid: str) -> StaffMember | None:
+        """The person whose badge has card ``uid`` (as read, or upper-cased), or None."""
+        if staff.has_staff():
+            return staff.staff_for_badge(uid)
         badges = {badge.upper() for badge in self.settings.attendant_badges}
-        return str(self.settings.attendant_id) if uid.upper() in badges else None
+        if self.demo_mode and uid.upper() in badges:
+            return StaffMember(self.settings.attendant_id, self.settings.attendant_name, "owner")
+        return None
+
+    def badge_tapped(self, person: StaffMember) -> None:
+        """A staff badge: approves the keypad that is open, opens the attendant menu during a sale
+        (the cart stays), or clocks in and out on the start screen."""
+        from kiosk.screens.popups import PinPopup, StaffMenu
+
+        if isinstance(self.popup, PinPopup):
+            self.popup.badge(person)
+        elif self.popup is not None:
+            return
+        elif self.root.current == "idle" or not self.cart.lines:
+            self.clock_staff(person.id, "badge")
+        else:
+            StaffMenu.open_for(self, person.id)
 
     def ask_clock(self) -> None:
         """上下班打卡 on the idle screen: the staff PIN, then clock in or out."""
@@ -50,31 +158,35 @@ class StaffFlow:
             self,
             title=N_("clock_title"),
             body=(N_("clock_body"), {}),
-            approved=lambda staff: self.clock_staff(staff, "pin"),
+            approved=lambda staff_id: self.clock_staff(staff_id, self.auth_method),
+            action="clock",
         )
 
-    def clock_staff(self, staff: str, method: str) -> None:
-        """Clock ``staff`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
-        name = self.settings.attendant_name if staff == self.settings.attendant_id else staff
-        entry = staff_clock.clock(self.terminal, self.now(), staff, name, method)
+    def clock_staff(self, staff_id: str, method: str) -> None:
+        """Clock ``staff_id`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
+        if not self.may(staff_id, "clock"):
+            return
+        person = self.staff_person(staff_id)
+        name = person.name if person else staff_id
+        entry = staff_clock.clock(self.terminal, self.now(), staff_id, name, method)
         key = N_("clocked_in") if entry.direction == "in" else N_("clocked_out")
         self._say(key, name=name, time=entry.at.strftime("%H:%M"))
 
     def open_staff_menu(self) -> None:
-        """The staff button: PIN first, then the attendant actions."""
+        """The staff button: PIN first, then the attendant actions (each checks the role)."""
         from kiosk.screens.popups import PinPopup, StaffMenu
 
         PinPopup.ask(
             self,
             title=N_("staff_check_title"),
             body=(N_("staff_check_body"), {}),
-            approved=lambda staff: StaffMenu.open_for(self, staff),
+            approved=lambda staff_id: StaffMenu.open_for(self, staff_id),
         )
 
     def override_price(self, sku: str, price_fen: int, staff: str) -> None:
         """An attendant sets a line's unit price; audited."""
         line = self._line(sku)
-        if line is None or price_fen < 0:
+        if line is None or price_fen < 0 or not self.may(staff, "price_override"):
             return
         audit.record_action(
             self.terminal, self.now(), "price_override", staff,
@@ -90,11 +202,13 @@ class StaffFlow:
     def void_line(self, sku: str, staff: str) -> None:
         """An attendant removes a line; audited."""
         line = self._line(sku)
-        if line is not None:
+        if line is not None and self.may(staff, "remove"):
             self._remove(line, staff)
 
     def void_sale(self, staff: str) -> None:
         """An attendant voids the whole sale before any money is taken; audited."""
+        if not self.may(staff, "void_sale"):
+            return
         paid = sum(t.amount_fen for t in self.tenders)
         if paid:
             self._say(N_("void_blocked"), error=True, paid=format_fen(paid))
@@ -110,6 +224,8 @@ class StaffFlow:
         """The staff menu's reprint: the last sales and every receipt that has not printed."""
         from kiosk.screens.popups import ReprintPopup
 
+        if not self.may(staff, "reprint"):
+            return
         queue_ = self.print_queue
         entries = receipts.recent_receipts(
             REPRINT_RECENT,
@@ -136,6 +252,8 @@ class StaffFlow:
 
     def staff_open_drawer(self, staff: str) -> None:
         """An attendant opens the drawer outside a sale; audited."""
+        if not self.may(staff, "drawer"):
+            return
         audit.record_action(self.terminal, self.now(), "drawer_open", staff, {})
         self.open_drawer()
         self._say(N_("drawer_opened"))
@@ -144,6 +262,8 @@ class StaffFlow:
         """会员充值: the amounts with their bonus (充¥100 送¥20) and a custom amount, for the member shown."""
         from kiosk.screens.popups import TopUpPopup
 
+        if not self.may(staff, "top_up"):
+            return
         if self.member is None or self.members is None:
             self._say(N_("top_up_no_member"), error=True)
             return
@@ -189,3 +309,46 @@ class StaffFlow:
             extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
             footer="充值凭证，请妥善保管",
         )
+
+    # --- shift close ----------------------------------------------------------------------
+    def open_shift_report(self, staff_id: str) -> None:
+        """班次报表: the open shift's figures, to print (X) or to close after counting the cash (Z)."""
+        from kiosk.screens.popups import ShiftPopup
+
+        if self.may(staff_id, "shift_report"):
+            ShiftPopup.open_for(self, staff_id, shifts.shift_figures())
+
+    def print_x_report(self, staff_id: str) -> None:
+        """Print the figures so far; nothing is closed or sent."""
+        now = self.now()
+        slip = shifts.shift_slip(shifts.shift_figures(), self.shop("zh"), self._shift_number("X", now), now)
+        if self.print_queue is not None:
+            self.queue_receipt(slip)
+        self._say(N_("shift_x_printed"))
+
+    def ask_counted_cash(self, staff_id: str) -> None:
+        """Z: the attendant counts the drawer and types the amount; then the shift closes."""
+        from kiosk.screens.popups import PinPopup
+
+        expected = format_fen(shifts.shift_figures().expected_cash_fen)
+        title = (N_("shift_count_title"), {"expected": expected})
+        PinPopup.ask_amount(self, title, lambda fen: self.close_shift(staff_id, fen))
+
+    def close_shift(self, staff_id: str, counted_fen: int) -> None:
+        """The Z report: one ``shift.closed`` event (figures, cash counted, over/short), printed."""
+        now = self.now()
+        closed = shifts.close_shift(self.terminal, now, staff_id, counted_fen)
+        slip = shifts.shift_slip(closed.figures, self.shop("zh"), self._shift_number("Z", now), now, closed)
+        if self.print_queue is not None:
+            self.queue_receipt(slip)
+        over = closed.over_short_fen
+        self._say(
+            N_("shift_closed"),
+            expected=format_fen(closed.figures.expected_cash_fen),
+            counted=format_fen(counted_fen),
+            over_short=("+" if over >= 0 else "-") + format_fen(abs(over)),
+        )
+
+    def _shift_number(self, kind: str, now: Any) -> str:
+        """The slip's number (the print queue's key): store, device, X or Z and the time."""
+        return f"{self.terminal.store}-{self.terminal.device}-{kind}{now:%Y%m%d%H%M%S}"

@@ -23,6 +23,7 @@ from kiosk.hw.events import EventQueue, HardwareEvent, HardwareEventKind
 from kiosk.hw.receipt_render import render_receipt, sample_receipt
 from kiosk.hw.scans import classify_scan
 from kiosk.hw.status import CAN_PRINT, DeviceState, Message, status_message
+from kiosk.translations import N_
 
 DEFAULT_CONFIG = Path("/etc/kiosk/kiosk.toml")
 #: udev's stable names for input devices; tests point this at a temporary directory.
@@ -300,12 +301,10 @@ def _wait_for(obj: _Context, role: str, kind: HardwareEventKind, seconds: float)
     if device is None:
         _fail(i18n.bilingual("hw_device_not_configured", role=role))
     only = HardwareConfig(**{role: device})
-    what = {
-        "scanner": ("请扫描任意条码", "Scan any barcode"),
-        "card_reader": ("请刷卡", "Tap a card"),
-    }
-    zh, en = what[role]
-    click.echo(f"{zh}（{seconds:g} 秒内）/ {en} (within {seconds:g} s)")
+    what = {"scanner": N_("hw_scan_any_barcode"), "card_reader": N_("hw_tap_a_card")}[role]
+    limit = f"{seconds:g}"
+    prompt = i18n.bilingual(what, seconds=limit)
+    click.echo(f"{prompt['zh']}/ {prompt['en']}")  # the full-width ） already spaces the slash
     if not _run_readers(only, seconds, stop_on={kind}):
         _fail(i18n.bilingual("hw_timed_out_nothing_read"))
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from PIL import ImageFont
 
+from kiosk import i18n
 from kiosk.hw.errors import FontMissingError
 
 #: Paths to the regular and bold collections; tests and other images may point elsewhere.
@@ -43,9 +44,4 @@ def cjk_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def _missing(path: str, family: str = FAMILY) -> FontMissingError:
-    return FontMissingError(
-        {
-            "zh": f"找不到小票字体 {family}（{path}）。请安装 fonts-noto-cjk 软件包。",
-            "en": f"The receipt font {family} ({path}) is missing. Install the fonts-noto-cjk package.",
-        }
-    )
+    return FontMissingError(i18n.bilingual("hw_receipt_font_missing", family=family, path=path))

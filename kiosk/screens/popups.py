@@ -47,9 +47,11 @@ class PinPopup(KioskPopup):
     values = ObjectProperty({})
     entry = StringProperty("")
     error_key = StringProperty("")
+    error_values = ObjectProperty({})
     amount_mode = BooleanProperty(False)
     approved_callback = ObjectProperty(None)
     cancel_callback = ObjectProperty(None, allownone=True)
+    action = StringProperty("")  # what the PIN approves: the person's role must allow it
 
     @classmethod
     def ask(
@@ -59,8 +61,10 @@ class PinPopup(KioskPopup):
         body: tuple[str, dict[str, object]],
         approved: Callable[[str], None],
         cancelled: Callable[[], None] | None = None,
+        action: str = "",
     ) -> "PinPopup":
-        """Ask for a staff PIN; ``approved(staff_id)`` runs when it is right."""
+        """Ask for a staff PIN (or a badge tap); ``approved(staff_id)`` runs when it is right and the
+        person's role may do ``action``. Without staff on the terminal it says so instead."""
         key, values = body
         popup = cls(
             title_key=title,
@@ -68,9 +72,30 @@ class PinPopup(KioskPopup):
             values=values,
             approved_callback=approved,
             cancel_callback=cancelled,
+            action=action,
+            error_key="" if app.staff_ready else N_("no_staff_body"),
         )
         popup.show()
         return popup
+
+    def error_text(self, key: str, values: dict[str, object], lang: str) -> str:
+        """The keypad's error line, with per-language values resolved."""
+        return App.get_running_app().text_for(key, values, lang) if key else ""
+
+    def badge(self, person: Any) -> None:
+        """A staff badge tapped while the keypad is open: that person approves (their role permitting)."""
+        allowed, key, values = App.get_running_app().check_role(person, self.action)
+        self._answer(allowed, key, values, method="badge")
+
+    def _answer(self, person: Any, key: str, values: dict[str, object], method: str = "pin") -> None:
+        if person is None:  # wrong, locked or forbidden: the keypad stays for someone else
+            # the label re-renders on each property: never show a key with another key's values
+            self.error_key = ""
+            self.error_values, self.error_key = values, key
+            return
+        self.dismiss()
+        App.get_running_app().auth_method = method  # how the approval came: a clocking records it
+        self.approved_callback(person.id)
 
     @classmethod
     def ask_amount(
@@ -110,13 +135,9 @@ class PinPopup(KioskPopup):
             self.dismiss()
             self.approved_callback(int(self.entry or "0"))
             return
-        staff = App.get_running_app().check_pin(self.entry)
+        person, key, values = App.get_running_app().check_staff_pin(self.entry, self.action)
         self.entry = ""
-        if staff is None:
-            self.error_key = N_("pin_wrong")
-            return
-        self.dismiss()
-        self.approved_callback(staff)
+        self._answer(person, key, values)
 
 
 class StaffMenu(KioskPopup):
@@ -177,6 +198,11 @@ class StaffMenu(KioskPopup):
         """Top up the member's stored value."""
         self.dismiss()
         App.get_running_app().open_top_up(self.staff)
+
+    def shift(self) -> None:
+        """班次报表: the X report, or close the shift (Z)."""
+        self.dismiss()
+        App.get_running_app().open_shift_report(self.staff)
 
     def refund(self) -> None:
         """Refund (part of) a stored sale: kiosk/flows/refund.py."""
@@ -268,6 +294,36 @@ class ReprintPopup(KioskPopup):
         """Print ``row``'s receipt again."""
         self.dismiss()
         App.get_running_app().reprint_receipt(row.receipt_no, self.staff)
+
+
+class ShiftPopup(KioskPopup):
+    """班次报表: the open shift's figures (X), print them, or close the shift (Z) after counting the cash."""
+
+    staff = StringProperty("")
+    summary = ObjectProperty({})  # values for the shift_summary text
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, figures: Any) -> "ShiftPopup":
+        """Open for ``staff`` showing ``figures`` (:class:`kiosk.store.shifts.ShiftFigures`)."""
+        summary = {
+            "sales": figures.sales, "takings": format_fen(figures.sales_fen),
+            "refunds": figures.refunds, "refunded": format_fen(figures.refunds_fen),
+            "voids": figures.voids, "overrides": figures.overrides,
+            "top_ups": format_fen(figures.top_ups_fen), "expected": format_fen(figures.expected_cash_fen),
+        }  # fmt: skip
+        popup = cls(staff=staff, summary=summary)
+        popup.show()
+        return popup
+
+    def print_x(self) -> None:
+        """Print the X report; the shift stays open."""
+        self.dismiss()
+        App.get_running_app().print_x_report(self.staff)
+
+    def close_z(self) -> None:
+        """Count the drawer, then close the shift (Z)."""
+        self.dismiss()
+        App.get_running_app().ask_counted_cash(self.staff)
 
 
 class StillThere(KioskPopup):

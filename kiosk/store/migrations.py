@@ -17,6 +17,7 @@ from kiosk.store import models
 from kiosk.store.member_models import MEMBER_MODELS
 from kiosk.store.members.hub_copy import HUB_COPY_MODELS
 from kiosk.store.pin_tries import PIN_TRIES_MODELS
+from kiosk.store.staff import STAFF_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ def _0006_refunds(db: SqliteDatabase) -> None:
     db.create_tables(models.REFUND_MODELS)
 
 
+def _0007_staff(db: SqliteDatabase) -> None:
+    db.create_tables(STAFF_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -59,6 +64,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "sync_config (running config release), device_status (printer)", _0004_sync_config_device_status),
     (5, "pin_tries: wrong member PINs per phone survive a restart", _0005_pin_tries),
     (6, "refunds: refund, refund_line, refund_payment", _0006_refunds),
+    (
+        7,
+        "staff roster from the hub: staff (PIN hashes, badges, roles), staff_roster (version, permissions)",
+        _0007_staff,
+    ),
 ]
 
 

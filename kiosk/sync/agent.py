@@ -31,13 +31,22 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from kiosk.store import outbox
+from kiosk.domain.staff import StaffError
+from kiosk.store import outbox, staff
 from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
 from kiosk.sync import config, connect, health, rebase, schema, updates
 from kiosk.sync.connect import BrokerSettings
 from kiosk.sync.members import HubEndpoint, MemberDownlink
-from kiosk.sync.topics import ack_topic, config_topic, events_topic, members_topic, status_topic, update_topic
+from kiosk.sync.topics import (
+    ack_topic,
+    config_topic,
+    events_topic,
+    members_topic,
+    staff_topic,
+    status_topic,
+    update_topic,
+)
 from kiosk.system import sdnotify
 
 log = logging.getLogger(__name__)
@@ -139,7 +148,7 @@ class OutboxAgent:
         if connect.refused(reason, self.broker):
             return
         topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
-        topics.append(update_topic(self.device))
+        topics += [update_topic(self.device), staff_topic(self.device)]
         client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
@@ -308,6 +317,8 @@ class OutboxAgent:
                 self.members.receive(bytes(message.payload))
             elif message.topic == update_topic(self.device):
                 updates.store_offer(bytes(message.payload), updates.update_paths())
+            elif message.topic == staff_topic(self.device):
+                self._apply_staff(bytes(message.payload))
             else:
                 self._apply_ack(bytes(message.payload))
 
@@ -344,6 +355,17 @@ class OutboxAgent:
         if config.apply_release(release, dt.datetime.now(dt.UTC)):
             log.info("config version %d applied (%d products)", release.version, len(release.catalog))
             self._next_heartbeat = 0.0  # report the new version now
+
+    def _apply_staff(self, payload: bytes) -> None:
+        if not payload:
+            return  # the hub cleared the retained roster; keep the one held
+        try:
+            applied = staff.apply_roster(payload, dt.datetime.now(dt.UTC))
+        except StaffError as exc:
+            log.error("ignored a staff roster: %s", exc)
+            return
+        if applied:
+            log.info("staff roster version %d applied", staff.roster_version())
 
     def stop(self) -> None:
         """Ask :meth:`run` to return."""

@@ -15,6 +15,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -91,6 +92,9 @@ class HubEndpoint:
     password: str
     timeout: float = 30.0
     page_size: int = 1000
+    # an https:// hub is verified against this CA (the broker's, from kiosk.toml): the hub's own CA
+    # signs its web certificate too (`hub serve --tls-hostname`)
+    ca_file: str | None = None
 
     def fetch_page(self, after: str) -> dict[str, Any]:
         """One snapshot page after member id ``after``; SnapshotError on any failure."""
@@ -100,7 +104,8 @@ class HubEndpoint:
         token = base64.b64encode(f"{self.device}:{self.password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+            with urllib.request.urlopen(request, timeout=self.timeout, context=context) as response:
                 page = json.loads(response.read())
         except urllib.error.HTTPError as exc:
             raise SnapshotError(

@@ -28,6 +28,7 @@ EVENT_TYPES = frozenset(
         "card.linked",
         "ledger.adjusted",
         "staff.clock",
+        "shift.closed",
         "audit.action",
         "receipt.failed",
         "app.update",
@@ -199,6 +200,9 @@ def parse_uplink(payload: bytes, topic_device: str) -> tuple[list[Any], str | No
     events = message.get("events")
     if not isinstance(events, list):
         raise SchemaError("'events' is missing or not a list")
+    if not events:
+        # docs/protocol.md: a batch holds 1..batch_size events; an empty one is a broken sender
+        raise SchemaError("'events' is empty: a batch holds at least one event")
     sent_at = message.get("sent_at")
     return events, sent_at if isinstance(sent_at, str) else None
 
@@ -217,6 +221,15 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "payments": list,
     },
     "member.erasure_requested": {"member_id": str, "requested_at": str},
+    "shift.closed": {
+        "store": str,
+        "shift_id": str,
+        "attendant": str,
+        "closed_at": str,
+        "figures": dict,
+        "counted_cash_fen": int,
+        "over_short_fen": int,
+    },
     "sale.refunded": {
         "refund_id": str,
         "sale_id": str,

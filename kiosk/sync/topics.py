@@ -24,6 +24,11 @@ def members_topic(device: str) -> str:
     return f"pos/{device}/down/members"
 
 
+def staff_topic(device: str) -> str:
+    """Hub -> terminal, retained: the staff roster of the terminal's store (PIN hashes, roles)."""
+    return f"pos/{device}/down/staff"
+
+
 def update_topic(device: str) -> str:
     """Hub -> terminal, retained: the software version the terminal should run (docs/appliance.md)."""
     return f"pos/{device}/down/update"

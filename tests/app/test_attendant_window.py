@@ -63,7 +63,7 @@ def test_member_payment_above_the_offline_cap_offers_a_staff_override(
 
 def test_a_wrong_pin_or_cancel_takes_nothing(override: tuple[dict[str, Any], Path]) -> None:
     screens = override[0]["screens"]
-    assert screens["wrong_pin"]["popup"]["error"] == "密码错误，请重新输入。"
+    assert screens["wrong_pin"]["popup"]["error"] == zh("密码错误，还可再试 4 次。")  # 5 in a row lock it
     cancelled = screens["cancelled"]
     assert (cancelled["current"], cancelled["remaining"], "popup" in cancelled) == ("pay", "¥28.90", False)
 
@@ -76,8 +76,9 @@ def test_the_override_sale_and_its_audit_commit_together(override: tuple[dict[st
     assert total == 2890
     assert rows(db, "select method, amount_fen, reference from payment") == [("stored_value", 2890, "member")]
     events = outbox(db)
-    assert [e["type"] for e in events] == ["sale.completed", "audit.action"]
-    sale, approval = events
+    assert [e["type"] for e in events] == ["audit.action", "sale.completed", "audit.action"]
+    failed, sale, approval = events  # the wrong PIN tried first is recorded too
+    assert (failed["data"]["action"], failed["data"]["detail"]) == ("staff_pin_failed", {"tries_left": 4})
     assert approval["ts"] == sale["ts"]  # written by the same commit
     assert approval["data"] == {
         "store": "S01",

@@ -157,7 +157,7 @@ def test_alcohol_waits_for_the_attendant_pin(shopper: tuple[dict[str, Any], Path
     assert popup["title"] == "需要店员核验年龄"
     assert popup["body"] == zh("青岛啤酒经典 500ml 仅限18岁以上购买。请稍候，店员核验证件后输入工号密码。")
     assert len(screens["age_check"]["rows"]) == 5  # not added yet
-    assert screens["wrong_pin"]["popup"]["error"] == "密码错误，请重新输入。"
+    assert screens["wrong_pin"]["popup"]["error"] == zh("密码错误，还可再试 4 次。")  # 5 in a row lock it
     assert screens["age_approved"]["rows"][5] == ["青岛啤酒经典 500ml", "1 × ¥5.50", "¥5.50"]
     assert screens["age_approved"]["message"] == zh("店员已核验年龄：青岛啤酒经典 500ml 已加入。")
     assert "popup" not in screens["age_approved"]
@@ -210,11 +210,14 @@ def test_sale_payments_and_audited_actions_are_stored(shopper: tuple[dict[str, A
     ]  # fmt: skip
     events = after_seed([json.loads(body) for (body,) in rows(db, "select body from outbox order by seq")])
     assert [(e["type"], e["data"].get("action")) for e in events] == [
+        ("audit.action", "staff_pin_failed"),  # the wrong PIN before the right one, recorded
         ("audit.action", "age_check"),
         ("audit.action", "void"),
         ("audit.action", "price_override"),
         ("sale.completed", None),
     ]
+    failed, *events = events
+    assert failed["data"]["detail"] == {"tries_left": 4} and failed["data"]["attendant"] == ""
     assert events[1]["data"]["detail"] == {"scope": "line", "sku": "BAK-001", "quantity": 1, "total_fen": 500}
     assert events[2]["data"] == {
         "store": "S01", "action": "price_override", "attendant": "attendant-1", "sale_id": None,

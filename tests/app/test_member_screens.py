@@ -29,7 +29,8 @@ JOIN_STEPS: list[dict[str, Any]] = [
     {"keys": f"member_phone:{PHONE}"}, {"observe": "consent"}, {"shot": "member_consent"},
     {"tap": "member_consent:decline"}, {"observe": "declined"},
     {"scan": WATER}, {"tap": "cart:join"}, {"press": f"member_phone:{PHONE[:7]}"}, {"shot": "member_phone"},
-    {"keys": f"member_phone:{PHONE[7:]}"}, {"tap": "member_consent:agree"},
+    {"keys": f"member_phone:{PHONE[7:]}"}, {"observe": "consent_again"}, {"tap": "member_consent:marketing"},
+    {"observe": "marketing_ticked"}, {"shot": "member_consent_marketing"}, {"tap": "member_consent:agree"},
     {"shot": "member_name"}, {"tap": "member_name:other"}, {"observe": "name_other"},
     {"type": "member_name:name=Lee"}, {"shot": "member_name_other"}, {"tap": "member_name:next"},
     {"observe": "choose_pin"}, {"keys": "member_pin:1111"}, {"observe": "same_digits"},
@@ -119,6 +120,20 @@ def test_joining_stores_member_consent_pin_and_coupon_in_one_event(
     assert member["pin_hash"].startswith("scrypt$")
     assert "13912345678" not in json.dumps(registered) and "Lee" not in json.dumps(registered)
     assert registered[0]["data"]["coupon"]["name_zh"] == "新会员满20减3"
+    # the separate marketing consent: unticked on every join (the declined attempt had it unticked
+    # too), ticked here, and sent with the registration for the hub
+    assert report["screens"]["consent_again"]["texts"]["marketing"] == zh(
+        "接收优惠活动信息（可选）：否 — 点此开启"
+    )
+    assert report["screens"]["marketing_ticked"]["texts"]["marketing"] == zh(
+        "接收优惠活动信息：是（可随时退订）— 点此关闭"
+    )
+    assert registered[0]["data"]["marketing_consent"] == {
+        "granted": True,
+        "version": "kiosk-marketing-2026-12",
+        "at": member["consent_at"],
+        "where": "S01/K01",
+    }
     (consent_at,) = rows(workdir / "kiosk.db", f"select consent_at from member where id = '{member['id']}'")[
         0
     ]

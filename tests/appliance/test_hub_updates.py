@@ -28,6 +28,7 @@ from click.testing import CliRunner
 
 from hub.cli import main as hub_main
 from hub.db.schema import open_hub_database
+from hub.devtools.signed_in import session_for, with_cookie
 from hub.fleet import releases as app_releases
 from hub.ingest.models import Event
 from hub.ingest.worker import HubIngestor
@@ -116,7 +117,8 @@ def hub_web(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
     db = open_hub_database(db_url)
     data_dir = tmp_path / "hubdata"
     port = free_port()
-    app = create_app(TZ, data_dir=data_dir)
+    # the releases page needs a session: a browser signed in as the owner (hub.devtools.signed_in)
+    app = with_cookie(create_app(TZ, data_dir=data_dir), session_for()[0])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -106,7 +106,6 @@ def test_acl_lets_each_device_only_its_own_topics() -> None:
         "user hub\n"
         "topic readwrite pos/#\n"
         "\n"
-        "# s-001 / Till 1\n"
         "user d-000001\n"
         "topic write pos/d-000001/up/#\n"
         "topic write pos/d-000001/status\n"

@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 from paho.mqtt.enums import CallbackAPIVersion
 
+from hub.accounts import sessions as hub_sessions
 from hub.api.member_snapshot import DeviceAuth
 from hub.db.schema import open_hub_database
 from hub.fleet.broker_config import password_line
@@ -204,7 +205,13 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
             what="KB reporting the hub's member version",
         )
 
-        request = urllib.request.Request(f"{hub.url}/api/v1/members/m-1/erase", method="POST")
+        # the owner's integration erases through the API with a token (hub token add)
+        bearer = hub_sessions.issue_token("erasure", "members:write", "owner", dt.datetime.now(dt.UTC))
+        request = urllib.request.Request(
+            f"{hub.url}/api/v1/members/m-1/erase",
+            method="POST",
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert json.loads(response.read())["erased"] is True
 

@@ -13,6 +13,8 @@ from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.rules import RegistrationCoupon
 
 CONSENT_VERSION = "kiosk-consent-2026-11"
+# the separate, optional consent to marketing messages (PIPL: never bundled with membership)
+MARKETING_VERSION = "kiosk-marketing-2026-12"
 
 CONSENT_TEXT: dict[str, dict[str, str]] = {
     CONSENT_VERSION: {

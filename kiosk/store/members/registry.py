@@ -11,6 +11,7 @@ from kiosk.domain.loyalty import (
     normalize_phone,
 )
 from kiosk.domain.loyalty.coupons import coupon_to_dict
+from kiosk.domain.loyalty.registration import MARKETING_VERSION
 from kiosk.store.connection import database
 from kiosk.store.member_models import (
     Member,
@@ -29,10 +30,14 @@ class CardTaken(LoyaltyError):
 
 @dataclass(frozen=True)
 class Consent:
-    """The privacy consent the member accepted: text version, when, where (store/device)."""
+    """The privacy consent the member accepted: text version, when, where (store/device).
+
+    ``marketing`` is the separate answer to marketing messages (None: not asked); the hub keeps it.
+    """
 
     version: str
     where: str
+    marketing: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,13 @@ def register_member(
         if coupon is not None:
             add_coupon(coupon)
             data["coupon"] = coupon_to_dict(coupon)
+        if consent.marketing is not None:
+            data["marketing_consent"] = {
+                "granted": consent.marketing,
+                "version": MARKETING_VERSION,
+                "at": ts,
+                "where": consent.where,
+            }
         record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)
 

@@ -248,13 +248,12 @@ def test_campaign_cli_creates_lists_and_runs(hub_db_url: str, tmp_path: Path) ->
     assert (missing.exit_code, missing.output) == (1, "Error: no campaign nope / 活动不存在\n")
 
 
-def test_campaign_api_creates_runs_and_shows_coupons(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
+def test_campaign_api_creates_runs_and_shows_coupons(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
 
     from hub.web.app import create_app
 
     ingest("K01", on_terminal(tmp_path, "K01", three_members))
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     body = {**spec(Target(kind="tier", tier="gold")).model_dump(mode="json"), "by": "owner"}
     HubMember.update(tier_code="gold").where(HubMember.id.in_(["m-1", "m-3"])).execute()
     camp = client.post("/api/v1/campaigns", json=body).json()["id"]
@@ -309,12 +308,11 @@ def test_discounts_that_do_not_fit_the_lines_are_reported_and_the_sale_booked(hu
     assert Sale.get_by_id("s-1").total_fen == 8000
 
 
-def test_a_paused_campaign_neither_runs_nor_welcomes(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
+def test_a_paused_campaign_neither_runs_nor_welcomes(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
 
     from hub.web.app import create_app
 
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     campaigns.create_campaign(
         spec(Target(kind="at_registration"), WELCOME), "owner", NOW, campaign_id="c-new"
     )

@@ -8,7 +8,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.campaigns import runs as campaigns
 from hub.campaigns.results import GroupFigures, campaign_results, mean_difference, proportion_difference
@@ -64,7 +63,7 @@ def shop(terminal: Terminal) -> None:
     member_sale(terminal, HELD[1], "s-5", RUN_AT + dt.timedelta(days=40))  # after the 30 days
 
 
-def test_results_compare_who_received_with_the_holdout(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_results_compare_who_received_with_the_holdout(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     spec = CampaignSpec(name_zh="回馈", coupon=COUPON, target=Target(kind="all"), holdout_percent=50)
     campaigns.create_campaign(spec, "owner", RUN_AT, campaign_id="c-half")
     ingest("K01", on_terminal(tmp_path, "K01", join))
@@ -78,5 +77,5 @@ def test_results_compare_who_received_with_the_holdout(hub_db, tmp_path: Path) -
     assert found.visit_difference.value == 0.5
     assert found.spend_difference.value == 5000.0
 
-    page = TestClient(create_app(TZ)).get("/campaigns/c-half/results?lang=en").text
+    page = signed_in(create_app(TZ)).get("/campaigns/c-half/results?lang=en").text
     assert "100.0%" in page and "50.0%" in page and "+50.0 pp" in page and "¥50.00" in page

@@ -2,7 +2,8 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
-from hub.ingest.batch import ingest_batch
+from hub.fleet.devices import DeviceRegistry, StoreBook
+from hub.ingest.batch import configure_stores, ingest_batch
 from hub.ingest.models import DeviceHead, Event, Gap, Quarantine, Sale, SaleLine
 from hub.reports import queries as reports
 from kiosk.sync.schema import batch, make_event
@@ -117,3 +118,26 @@ def test_sale_whose_lines_do_not_add_up_is_rejected(hub_db) -> None:  # type: ig
     result = ingest([bad])
     assert result.rejected == [{"id": "bad", "reason": "line totals do not add up to the sale total"}]
     assert Event.select().count() == 0 and Sale.select().count() == 0
+
+
+def test_the_registry_decides_the_store_an_event_claiming_another_is_quarantined(hub_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    registry = DeviceRegistry(tmp_path)
+    registry.add("S02", "Till", NOW, device_id="K01")
+    registry.save()
+    configure_stores(StoreBook(tmp_path))
+    try:
+        result = ingest(sale_chain("K01", 2))  # tests.events sells for S01
+    finally:
+        configure_stores(None)
+    assert result.acked == [] and [r["id"] for r in result.rejected] == ["K01-ev-1", "K01-ev-2"]
+    assert Quarantine.select().first().reason == (
+        "the event says store 'S01', but terminal K01 is registered for store 'S02'; re-provision it or fix"
+        " the registry, then replay / 事件中的门店 S01 与终端 K01 登记的门店 S02 不符，"
+        "请重新开通终端或修正登记后重放"
+    )
+    assert Sale.select().count() == 0
+
+
+def test_an_empty_batch_is_quarantined_not_acked(hub_db) -> None:  # type: ignore[no-untyped-def]
+    assert ingest([]) is None
+    assert Quarantine.get().reason == "'events' is empty: a batch holds at least one event"

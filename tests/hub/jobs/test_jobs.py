@@ -354,3 +354,19 @@ def test_stop_replies_withdraw_consent_and_nothing_more_is_queued(hub_db, tmp_pa
     assert not messages.has_consent(received_member())
     assert messages.queue(received_member(), "note", "2", ("新品", "New"), DAY1) == 0
     assert is_stop("td") and is_stop("STOP") and not is_stop("stop it")
+
+
+def test_the_marketing_answer_given_at_the_kiosk_reaches_the_hub(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    def join(terminal: Terminal) -> None:
+        for n, answer in enumerate((True, False, None)):
+            consent = members.Consent("privacy-2026-01", "S01/K01", marketing=answer)
+            members.register_member(KEY, terminal, DAY1, f"1370000000{n}", consent, member_id=f"m-{answer}")
+
+    ingest("K01", on_terminal(tmp_path, "K01", join))
+    answers = {m: messages.consent_state(m) for m in ("m-True", "m-False", "m-None")}
+    assert {m: (row.granted, row.version, row.where) if row else None for m, row in answers.items()} == {
+        "m-True": (True, "kiosk-marketing-2026-12", "S01/K01"),
+        "m-False": (False, "kiosk-marketing-2026-12", "S01/K01"),
+        "m-None": None,  # not asked (an older terminal): nothing is sent until the member says yes
+    }
+    assert [messages.has_consent(m) for m in answers] == [True, False, False]

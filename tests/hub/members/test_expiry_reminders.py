@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.members import ledger as loyalty
 from hub.members.expiry_reminders import Reminder, expiring_points
@@ -58,9 +57,9 @@ def test_reminders_list_points_expiring_within_the_window(hub_db, tmp_path: Path
     assert expiring_points(today, 365) == []
 
 
-def test_reminder_api_and_page(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reminder_api_and_page(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", year_of_points))
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     assert client.get("/api/v1/points/expiring?days=60&on=2026-11-24").json() == [
         {"member_id": "m-1", "expires_on": "2026-12-10", "points": 500},
         {"member_id": "m-1", "expires_on": "2027-01-20", "points": 300},
@@ -70,7 +69,7 @@ def test_reminder_api_and_page(hub_db, tmp_path: Path) -> None:  # type: ignore[
     page = client.get("/members/expiring?days=abc&lang=en").text
     assert "Days: a whole number 1–366; showing 30." in page
     assert '<input name="days" value="30"' in page
-    pinned = TestClient(create_app(TZ, today=lambda: dt.date(2026, 11, 24)))
+    pinned = signed_in(create_app(TZ, today=lambda: dt.date(2026, 11, 24)))
     html = pinned.get("/members/expiring?days=60").text
     row = r'<tr id="expiring-([^"]+)"><td><a href="/members/m-1">([^<]+)</a></td>\s*<td>([^<]+)</td>'
     rows = re.findall(row + r'<td>([^<]+)</td><td class="num">(\d+)</td>', html)

@@ -234,8 +234,7 @@ def test_an_edited_ledger_entry_is_caught_even_in_a_well_formed_event(hub_db, tm
     ]
 
 
-def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
+def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
 
     from hub.web.app import create_app
 
@@ -246,7 +245,7 @@ def test_api_shows_balances_items_and_merges(hub_db, tmp_path: Path) -> None:  #
         grant(terminal, "m-9", 40)
 
     ingest("K01", on_terminal(tmp_path, "K01", two_members))
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     assert client.get("/api/v1/members/m-1/balances").json() == {
         "member_id": "m-1",
         "resolved": "m-1",
@@ -306,8 +305,7 @@ def test_tier_evaluation_downgrades_only_after_grace(hub_db, tmp_path: Path) -> 
     assert loyalty.evaluate_tiers(dt.date(2029, 1, 1)) == {"m-1": "normal"}
 
 
-def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from fastapi.testclient import TestClient
+def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
 
     from hub.web.app import create_app
 
@@ -317,7 +315,7 @@ def test_erasure_keeps_the_ledger_and_frees_the_phone(hub_db, tmp_path: Path) ->
         grant(terminal, "m-1", 100)
 
     ingest("K01", on_terminal(tmp_path, "K01", first))
-    erased = TestClient(create_app(TZ)).post("/api/v1/members/m-1/erase").json()
+    erased = signed_in(create_app(TZ)).post("/api/v1/members/m-1/erase").json()
     assert erased == {"member_id": "m-1", "erased": True, "balances": {POINTS: 100}}
     member = HubMember.get_by_id("m-1")
     assert (member.phone_enc, member.name_enc, member.phone_index) == ("", "", "erased:m-1")

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.accounts import audit as owner_audit
 from hub.members import attributes as member_attributes
@@ -76,9 +75,9 @@ def test_tags_replace_and_are_audited_only_when_they_change(hub_db, tmp_path: Pa
     ]
 
 
-def test_api_defines_sets_and_shows_the_profile(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_api_defines_sets_and_shows_the_profile(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", three_members))
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     made = client.post("/api/v1/attributes", json={**SKIN.model_dump(mode="json"), "by": "owner"})
     assert made.status_code == 201
     assert client.get("/api/v1/attributes").json() == [

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fastapi.testclient import TestClient
 from peewee import fn
 
 from hub.devtools.report_story import NOW, TZ, seed
@@ -113,8 +112,8 @@ def test_rules_are_checked_and_explained_in_both_languages(hub_db) -> None:  # t
     assert money.set_store_rule("S09", money.FRANCHISE, "97.5").rate_bp == 9750
 
 
-def test_finance_page_and_exports(chain) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(create_app(TZ, today=lambda: dt.date(2026, 11, 30)))
+def test_finance_page_and_exports(chain, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ, today=lambda: dt.date(2026, 11, 30)))
     html = client.get("/finance?from=2026-11-01&to=2026-11-30").text
     assert 'id="liability-total">¥155.00<' in html  # ¥15.00 of points + ¥130.00 + ¥10.00
     assert "S03 → S01" in html and "¥76.00" in html

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from hub.devtools.report_story import NOW, TERMINALS, TZ, capture, seed
@@ -101,11 +100,13 @@ def test_loyalty_flows_of_the_week(sold) -> None:  # type: ignore[no-untyped-def
         ("2024-01-01", "2026-11-24", "At most 366 days"),
     ],
 )
-def test_a_bad_range_is_explained_in_both_languages(hub_db, first: str, last: str, en: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_range_is_explained_in_both_languages(  # type: ignore[no-untyped-def]
+    hub_db, first: str, last: str, en: str, signed_in
+) -> None:
     with pytest.raises(reports.RangeError) as bad:
         reports.parse_range(first, last, DAY)
     assert bad.value.en.startswith(en)
-    client = TestClient(create_app(TZ, today=lambda: DAY))
+    client = signed_in(create_app(TZ, today=lambda: DAY))
     page = client.get(f"/reports?from={first}&to={last}")
     assert page.status_code == 400
     assert bad.value.zh.replace("'", "&#39;") in page.text
@@ -114,8 +115,8 @@ def test_a_bad_range_is_explained_in_both_languages(hub_db, first: str, last: st
     assert api.status_code == 400 and en in api.json()["detail"]
 
 
-def test_page_csv_and_api_agree(sold) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(create_app(TZ, today=lambda: DAY))
+def test_page_csv_and_api_agree(sold, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ, today=lambda: DAY))
     summary = reports.range_summary(*WEEK)
     html = client.get("/reports").text
     assert f'<div class="value" id="r-sales">{summary.sales}</div>' in html
@@ -152,8 +153,8 @@ def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> 
             )  # page background below it all
 
 
-def test_every_table_downloads_and_the_accountant_gets_csv_and_xlsx(sold) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(create_app(TZ, today=lambda: DAY))
+def test_every_table_downloads_and_the_accountant_gets_csv_and_xlsx(sold, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ, today=lambda: DAY))
     html = client.get("/reports?period=hour").text
     for table in re.findall(r'data-table="(\w+)"', html):
         got = client.get(f"/reports.csv?table={table}&period=hour")

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fastapi.testclient import TestClient
 
 from hub.accounts import audit as owner_audit
 from hub.catalog import releases as catalog
@@ -91,8 +90,8 @@ def test_bad_rules_are_refused_naming_each_field_and_nothing_is_saved(hub_db) ->
     assert owner_audit.trail("loyalty_rules") == []
 
 
-def test_api_reads_and_writes_rules_and_serves_the_tier_ladder(hub_db) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(create_app(TZ))
+def test_api_reads_and_writes_rules_and_serves_the_tier_ladder(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ))
     assert client.get("/api/v1/rules/versions").json() == {"version": 0, "history": []}
     saved = client.put("/api/v1/rules", json={"rules": rules_body(2), "by": "owner"})
     assert (saved.status_code, saved.json()) == (200, {"version": 1})

@@ -7,7 +7,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from hub.devtools.staff_story import TODAY, TZ, capture, clock_at_k01, ingest_all
@@ -45,10 +44,12 @@ def shift_rows(html: str) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in found]
 
 
-def test_the_staff_hours_page_shows_in_out_hours_and_open_shifts(kiosk_db, hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_staff_hours_page_shows_in_out_hours_and_open_shifts(  # type: ignore[no-untyped-def]
+    kiosk_db, hub_db, tmp_path: Path, signed_in
+) -> None:
     clock_at_k01()
     ingest_all()
-    client = TestClient(create_app(TZ, today=lambda: TODAY))
+    client = signed_in(create_app(TZ, today=lambda: TODAY))
     zh = client.get("/staff-hours")
     assert zh.status_code == 200 and "员工工时 · 2026-11-18 – 2026-11-24" in zh.text
     assert shift_rows(zh.text) == [

@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.devtools.loyalty_story import LI, NOW, TZ, WANG, ZHANG, seed
 from hub.members import attributes as member_attributes
@@ -28,9 +27,9 @@ def row(html: str, campaign_id: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
-def test_campaigns_show_deal_target_window_and_counts(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_campaigns_show_deal_target_window_and_counts(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     html = client.get("/campaigns").text
     assert row(html, "member-day") == (
         "会员日满100减20 满¥100.00减¥20.00 全部会员 2026-11-20 – 2026-11-30 "
@@ -63,8 +62,8 @@ FORM = {
 }
 
 
-def test_a_bad_form_comes_back_with_every_value_and_all_reasons(hub_db) -> None:  # type: ignore[no-untyped-def]
-    client = TestClient(create_app(TZ))
+def test_a_bad_form_comes_back_with_every_value_and_all_reasons(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ))
     bad = client.post(
         "/campaigns?lang=en", data={**FORM, "min_spend": "12.345", "tag": "", "valid_last": "12/31"}
     )
@@ -83,10 +82,10 @@ def test_a_bad_form_comes_back_with_every_value_and_all_reasons(hub_db) -> None:
     assert Campaign.select().count() == 0
 
 
-def test_a_campaign_made_in_the_form_runs_once_per_member(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_campaign_made_in_the_form_runs_once_per_member(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
     member_attributes.set_tags(WANG, ["VIP"], "owner", NOW)  # the story tagged 张三 and 李四 already
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     created = client.post("/campaigns", data=FORM, follow_redirects=False)
     assert created.status_code == 303
     new = Campaign.get(Campaign.name_zh == "VIP 专享")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
-from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.accounts import audit as owner_audit
@@ -33,15 +32,17 @@ def shop(hub_db) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def
     return {str(i["sku"]): i for i in items}
 
 
-def client(**kwargs) -> TestClient:  # type: ignore[no-untyped-def]
-    return TestClient(create_app(TZ, **kwargs))
+@pytest.fixture
+def client(signed_in):  # type: ignore[no-untyped-def]
+    """The catalog's app (keyword arguments to ``create_app``), signed in as the owner."""
+    return lambda **kwargs: signed_in(create_app(TZ, **kwargs))
 
 
 def milk_sku(shop: dict[str, dict[str, object]]) -> str:
     return next(sku for sku, item in shop.items() if item["barcode"] == MILK)
 
 
-def test_search_finds_by_chinese_name_sku_or_barcode(shop) -> None:  # type: ignore[no-untyped-def]
+def test_search_finds_by_chinese_name_sku_or_barcode(shop, client) -> None:  # type: ignore[no-untyped-def]
     web = client()
     sku = milk_sku(shop)
     for q in ("特仑苏", sku, MILK[-6:]):
@@ -52,7 +53,7 @@ def test_search_finds_by_chinese_name_sku_or_barcode(shop) -> None:  # type: ign
     assert f"Showing {len(shop)} of {len(shop)} products" in web.get("/catalog?lang=en").text
 
 
-def test_a_price_change_is_audited_and_waits_for_publishing(shop) -> None:  # type: ignore[no-untyped-def]
+def test_a_price_change_is_audited_and_waits_for_publishing(shop, client) -> None:  # type: ignore[no-untyped-def]
     web = client()
     sku = milk_sku(shop)
     item = shop[sku]
@@ -62,8 +63,9 @@ def test_a_price_change_is_audited_and_waits_for_publishing(shop) -> None:  # ty
     assert (answer.status_code, answer.headers["location"]) == (303, f"/catalog?done=saved:{sku}&q={sku}")
     assert catalog.CatalogProduct.get_by_id(sku).price_fen == 720
     [audit] = owner_audit.trail(f"product:{sku}")
+    # the signed-in account, not the "by" the form claims
     assert (audit["by"], audit["action"], audit["detail"]) == (
-        "amy",
+        "owner",
         "catalog.update",
         {"price_fen": [item["price_fen"], 720]},
     )
@@ -86,7 +88,7 @@ def test_a_price_change_is_audited_and_waits_for_publishing(shop) -> None:  # ty
         ("2000000", "价格须在 ¥0 到 ¥1000000 之间。", "The price must be between ¥0 and ¥1,000,000."),
     ],
 )
-def test_a_bad_price_is_refused_with_the_reason(shop, price: str, zh: str, en: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_price_is_refused_with_the_reason(shop, price: str, zh: str, en: str, client) -> None:  # type: ignore[no-untyped-def]
     web = client()
     sku = milk_sku(shop)
     before = catalog.CatalogProduct.get_by_id(sku).price_fen
@@ -100,7 +102,7 @@ def test_a_bad_price_is_refused_with_the_reason(shop, price: str, zh: str, en: s
     assert owner_audit.trail(f"product:{sku}") == []
 
 
-def test_adding_a_product_checks_sku_and_barcode(shop) -> None:  # type: ignore[no-untyped-def]
+def test_adding_a_product_checks_sku_and_barcode(shop, client) -> None:  # type: ignore[no-untyped-def]
     web = client()
     new = {"by": "amy", "sku": "CAKE-1", "barcode": "", "name_zh": "芒果蛋糕", "name_en": "Mango cake",
            "category": "bakery", "price": "18.8"}  # fmt: skip
@@ -114,7 +116,7 @@ def test_adding_a_product_checks_sku_and_barcode(shop) -> None:  # type: ignore[
     assert catalog_admin.unpublished().added == ["CAKE-1"]
 
 
-def test_the_api_reads_changes_and_adds(shop) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_reads_changes_and_adds(shop, client) -> None:  # type: ignore[no-untyped-def]
     web = client()
     sku = milk_sku(shop)
     changed = web.patch(f"/api/v1/catalog/{sku}", json={"by": "script", "price": "6", "active": False})
@@ -140,7 +142,7 @@ def test_the_api_reads_changes_and_adds(shop) -> None:  # type: ignore[no-untype
     }
 
 
-def test_publish_from_the_page_reaches_a_real_broker(shop, own_broker: MosquittoBroker) -> None:  # type: ignore[no-untyped-def]
+def test_publish_from_the_page_reaches_a_real_broker(shop, own_broker: MosquittoBroker, client) -> None:  # type: ignore[no-untyped-def]
     own_broker.start()
     status = {"state": "online", "device": "K01", "config_version": 1}
     record_status("pos/K01/status", json.dumps(status).encode(), NOW)  # a terminal the hub knows
@@ -169,7 +171,7 @@ def test_publish_from_the_page_reaches_a_real_broker(shop, own_broker: Mosquitto
     assert catalog_admin.unpublished().count == 0
 
 
-def test_publish_failure_is_shown(shop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_publish_failure_is_shown(shop, tmp_path: Path, client) -> None:  # type: ignore[no-untyped-def]
     record_status("pos/K01/status", json.dumps({"state": "online", "device": "K01"}).encode(), NOW)
     from kiosk.devtools.ports import free_port
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import uvicorn
 
+from hub.devtools.signed_in import session_for, with_cookie
 from hub.ingest.batch import ingest_batch
 from hub.web.app import create_app
 from kiosk.devtools import browser
@@ -22,7 +23,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def dashboard(hub_db) -> Iterator[str]:  # type: ignore[no-untyped-def]
     port = free_port()
-    app = create_app(TZ, today=lambda: dt.date(2026, 11, 24))
+    # a browser signed in as the owner (hub.devtools.signed_in): the dashboard needs a session
+    app = with_cookie(create_app(TZ, today=lambda: dt.date(2026, 11, 24)), session_for()[0])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from hub.devtools.serving import serving
@@ -25,11 +24,11 @@ def row(html: str, name: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
-def test_jobs_page_shows_runs_failures_and_dry_runs(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_jobs_page_shows_runs_failures_and_dry_runs(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     not_a_folder = tmp_path / "data"
     not_a_folder.write_text("a file where the data directory should be")
     app = create_app(TZ, data_dir=not_a_folder, clock=lambda: NOW)
-    client = TestClient(app)
+    client = signed_in(app)
     failed = client.post("/jobs/backup/run", follow_redirects=False)
     assert failed.status_code == 303
     ran = client.post("/jobs/points_expiry/run?lang=en")

@@ -1,17 +1,18 @@
 """The member list (attribute definitions) and the member page (tags and attributes), zh and en."""
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.accounts import audit as owner_audit
 from hub.devtools.loyalty_story import LI, NOW, TZ, ZHANG, seed
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
+from hub.messaging import queue as messages
 from hub.web.app import create_app
 from kiosk.domain.loyalty import LoyaltyRules
 
@@ -28,9 +29,9 @@ def text(html: str, pattern: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
 
 
-def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ, today=lambda: NOW.date()))
+    client = signed_in(create_app(TZ, today=lambda: NOW.date()))
     html = client.get("/members").text
     # last visit, state by the member's own rhythm, RFM group (both came today once; Li spent more)
     assert (
@@ -48,9 +49,9 @@ def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path)
     )
 
 
-def test_member_page_edits_tags_and_attributes_and_keeps_bad_input(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_member_page_edits_tags_and_attributes_and_keeps_bad_input(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     page = client.get(f"/members/{ZHANG}").text
     assert text(page, r'id="member-name">(.*?)</span>') == "张*" and 'name="tags" value="VIP, 宝妈"' in page
     assert '<option value="混合" selected>' in page and 'name="attr.height_cm" value="162"' in page
@@ -83,9 +84,9 @@ def test_member_page_edits_tags_and_attributes_and_keeps_bad_input(hub_db, tmp_p
     assert client.get("/members/nobody").status_code == 404
 
 
-def test_an_attribute_defined_in_the_form_appears_on_every_member(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_attribute_defined_in_the_form_appears_on_every_member(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     bad = client.post("/members/attributes", data={"code": "Shoe Size", "label_zh": "鞋码", "type": "choice"})
     assert bad.status_code == 422
     assert re.findall(r"<li>(.*?)</li>", bad.text) == [
@@ -109,16 +110,29 @@ def test_an_attribute_defined_in_the_form_appears_on_every_member(hub_db, tmp_pa
     assert '<option value="37">37</option>' in client.get(f"/members/{LI}").text
 
 
-def test_member_page_and_api_show_the_consent_record(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_member_page_and_api_show_the_consent_record(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     zh_page, en_page = client.get(f"/members/{ZHANG}").text, client.get(f"/members/{ZHANG}?lang=en").text
     assert text(zh_page, r'<section class="consent" id="consent">(.*?)</section>') == (
-        "隐私同意 说明版本 privacy-2026-01 同意时间 2026-11-22 15:30 门店/终端 S01/K01 注册渠道 kiosk"
+        "隐私同意 说明版本 privacy-2026-01 同意时间 2026-11-22 15:30 门店/终端 S01/K01 注册渠道 kiosk "
+        "营销信息： 未询问（不发送）"
     )
     assert text(en_page, r'<section class="consent" id="consent">(.*?)</section>') == (
         "Privacy consent Text version privacy-2026-01 Given at 2026-11-22 15:30 Store/terminal S01/K01 "
-        "Registered via kiosk"
+        "Registered via kiosk Offers: not asked (nothing is sent)"
+    )
+    # the separate marketing consent, once the member gave it (here: on their /my-data/ page)
+    messages.set_consent(
+        ZHANG,
+        True,
+        "kiosk-marketing-2026-12",
+        "my-data",
+        "member",
+        dt.datetime(2026, 12, 1, 2, tzinfo=dt.UTC),
+    )
+    assert text(client.get(f"/members/{ZHANG}").text, r'<p id="marketing">(.*?)</p>') == (
+        "营销信息： 已同意接收 · 2026-12-01 10:00 · my-data"
     )
     body = client.get(f"/api/v1/members/{ZHANG}").json()
     assert body["consent"] == {
@@ -138,21 +152,21 @@ def test_member_page_and_api_show_the_consent_record(hub_db, tmp_path: Path) -> 
     assert "/api/v1/members/{member_id}" in client.get("/openapi.json").json()["paths"]
 
 
-def test_an_imported_member_says_no_consent_was_recorded(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_imported_member_says_no_consent_was_recorded(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     from hub.members.models import HubMember
 
     seed(tmp_path)
     HubMember.update(consent_version="", consent_at="", consent_where="", source="import").where(
         HubMember.id == LI
     ).execute()
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     assert text(client.get(f"/members/{LI}").text, r'id="no-consent">(.*?)</p>') == (
         "没有同意记录（如由表格导入的会员）。"
     )
     assert client.get(f"/api/v1/members/{LI}").json()["consent"] is None
 
 
-def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
     from hub.members.models import HubCard
     from kiosk.domain.loyalty.rules import Tier, TierRule
 
@@ -164,7 +178,7 @@ def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path) -> None:  # typ
         Tier(code="gold", name_zh="金卡", threshold=1000),
     )
     loyalty.configure(LoyaltyRules(tiers=TierRule(tiers=tiers)), None)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     assert client.get(f"/api/v1/members/{ZHANG}/cards").json() == [
         {"uid": "0012345678", "kind": "printed", "linked_at": "2026-11-23T10:00:00+08:00"},
         {"uid": "04A1B2", "kind": "nfc", "linked_at": "2026-11-22T15:30:00+08:00"},
@@ -181,7 +195,7 @@ def test_api_lists_cards_tiers_and_rules(hub_db, tmp_path: Path) -> None:  # typ
 
 
 def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_links(
-    hub_db, tmp_path: Path
+    hub_db, tmp_path: Path, signed_in
 ) -> None:  # type: ignore[no-untyped-def]
     from hub.campaigns import runs as campaigns
     from hub.devtools.loyalty_story import KEY, WELCOME
@@ -189,7 +203,7 @@ def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_link
     from hub.members.models import HubMember
 
     seed(tmp_path)
-    client = TestClient(create_app(TZ))
+    client = signed_in(create_app(TZ))
     form = {
         "phone": "136 0000 0007", "name": "王女士", "birthday": "1992-05-01", "home_store": "S01",
         "consent_version": "privacy-2026-01", "consent_where": "hub/front-desk", "by": "owner",
@@ -208,6 +222,7 @@ def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_link
     assert welcome.name_zh == WELCOME.coupon.name_zh
     assert member_feed.current_version() == version + 2  # the member, then the coupon: terminals learn both
     assert owner_audit.trail(f"member:{member_id}")[-1]["action"] == "member.registered"
+    assert messages.consent_state(member_id) is None  # not asked: no marketing at all
     again = client.post("/api/v1/members", json={**form, "phone": "+8613812341234"})
     assert (again.status_code, again.json()) == (200, {"member_id": ZHANG, "created": False})
     bad = client.post("/api/v1/members", json={**form, "phone": "12345"})
@@ -218,3 +233,10 @@ def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_link
     keyless = client.post("/api/v1/members", json={**form, "phone": "13600000008"})
     assert keyless.status_code == 503 and "总部未配置数据密钥" in keyless.json()["detail"]
     assert HubMember.select().count() == 4
+    # the separate marketing answer given at the front desk
+    loyalty.configure(LoyaltyRules(), KEY)
+    offers = {**form, "phone": "136 0000 0008", "marketing": True, "email": "wang@example.com"}
+    second = client.post("/api/v1/members", json=offers).json()["member_id"]
+    state = messages.consent_state(second)
+    assert (state.granted, state.version, state.where) == (True, "kiosk-marketing-2026-12", "hub/front-desk")
+    assert KEY.decrypt(state.email_enc, f"{second}:email") == "wang@example.com"

@@ -5,8 +5,6 @@ import json
 import re
 from zoneinfo import ZoneInfo
 
-from fastapi.testclient import TestClient
-
 from hub.fleet import presence as fleet
 from hub.ingest.batch import ingest_batch
 from hub.ingest.models import Quarantine, Sale
@@ -38,7 +36,7 @@ def _count(first: str, last: str) -> tuple[int, int]:
     return len(sales), sum(s.total_fen for s in sales)
 
 
-def test_today_and_week_beside_last_week_with_alerts(hub_db) -> None:  # type: ignore[no-untyped-def]
+def test_today_and_week_beside_last_week_with_alerts(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
     _sell()
     today, week = overview.periods(TODAY)
     assert (today.now.sales, today.now.total_fen) == _count("2026-11-24", "2026-11-24") == (3, 1800)
@@ -47,7 +45,7 @@ def test_today_and_week_beside_last_week_with_alerts(hub_db) -> None:  # type: i
     assert overview.change_pct(today.now.total_fen, today.before.total_fen) == 50
     assert overview.change_pct(5, 0) is None
 
-    client = TestClient(create_app(TZ, today=lambda: TODAY))
+    client = signed_in(create_app(TZ, today=lambda: TODAY))
     html = client.get("/").text
     assert re.search(r'id="sales-total">¥18.00<', html) and re.search(r'id="week-count">4<', html)
     assert "▲ 50%" in html and "上周 ¥12.00" in html
@@ -63,7 +61,7 @@ def test_today_and_week_beside_last_week_with_alerts(hub_db) -> None:  # type: i
     assert "last week ¥12.00" in english
 
 
-def test_alert_sources_from_other_parts_show_with_their_link(hub_db) -> None:  # type: ignore[no-untyped-def]
+def test_alert_sources_from_other_parts_show_with_their_link(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
     def job_failed(now: dt.datetime) -> list[overview.Alert]:
         return [
             overview.Alert("job", "定时任务失败：积分过期", "Scheduled job failed: points expiry", "/jobs")
@@ -71,14 +69,14 @@ def test_alert_sources_from_other_parts_show_with_their_link(hub_db) -> None:  #
 
     overview.ALERT_SOURCES.append(job_failed)
     try:
-        html = TestClient(create_app(TZ, today=lambda: TODAY)).get("/").text
+        html = signed_in(create_app(TZ, today=lambda: TODAY)).get("/").text
     finally:
         overview.ALERT_SOURCES.remove(job_failed)
     assert 'data-kind="job"><span>定时任务失败：积分过期</span><a href="/jobs">' in html
     assert 'id="no-alerts"' not in html
 
 
-def test_a_failed_scheduled_job_is_an_alert_with_its_error_on_the_page(hub_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_scheduled_job_is_an_alert_with_its_error_on_the_page(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
     now = dt.datetime.now(dt.UTC)
     JobRun.create(job="backup", period="2026-11-23", status="ok", claim="a", started_at=now)
     JobRun.create(job="backup", period="2026-11-24", status="failed", attempts=3, claim="b", started_at=now,
@@ -87,7 +85,7 @@ def test_a_failed_scheduled_job_is_an_alert_with_its_error_on_the_page(hub_db) -
     JobRun.create(
         job="points_expiry", period="2026-11-24", status="ok", claim="d", started_at=now
     )  # recovered
-    html = TestClient(create_app(TZ, today=lambda: TODAY)).get("/").text
+    html = signed_in(create_app(TZ, today=lambda: TODAY)).get("/").text
     assert re.findall(r'data-kind="job"><span>([^<]+)</span><a href="([^"]+)"', html) == [
         ("定时任务失败：backup（2026-11-24，已试 3 次）", "/jobs")
     ]

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from hub.devtools.rules_story import NOW, SHOP_RULES, TZ, capture, seed
 from hub.members import ledger as loyalty
@@ -33,9 +32,9 @@ def sections(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", block)).strip()
 
 
-def test_page_shows_the_ladder_the_rules_in_words_and_this_years_lunar_dates(hub_db) -> None:  # type: ignore[no-untyped-def]
+def test_page_shows_the_ladder_the_rules_in_words_and_this_years_lunar_dates(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed()
-    client = TestClient(create_app(TZ, today=lambda: NOW.date()))
+    client = signed_in(create_app(TZ, today=lambda: NOW.date()))
     html = client.get("/rules").text
     assert text(html, "tiers") == (
         "等级 代码 门槛 会员折扣 积分倍数 生日礼（积分） "
@@ -64,9 +63,9 @@ def test_page_shows_the_ladder_the_rules_in_words_and_this_years_lunar_dates(hub
     assert '<a href="/rules?lang=en">Rules &amp; tiers</a>' in english
 
 
-def test_form_explains_each_error_and_saves_nothing_then_saves_a_good_set(hub_db) -> None:  # type: ignore[no-untyped-def]
+def test_form_explains_each_error_and_saves_nothing_then_saves_a_good_set(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
     seed()
-    client = TestClient(create_app(TZ, today=lambda: NOW.date()))
+    client = signed_in(create_app(TZ, today=lambda: NOW.date()))
     broken = client.post("/rules?lang=en", data={"rules": '{"earn": {', "by": "amy"})
     assert broken.status_code == 422
     assert text(broken.text, "problems") == (
@@ -87,7 +86,7 @@ def test_form_explains_each_error_and_saves_nothing_then_saves_a_good_set(hub_db
     page = client.get("/rules?saved=2").text
     assert text(page, "done") == "规则版本 2 已保存。"
     assert "每消费 1 元得 2 积分" in sections(page)
-    assert rules_store.history()[-1]["by"] == "amy"
+    assert rules_store.history()[-1]["by"] == "owner"  # the signed-in account, not the form's "amy"
 
 
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)

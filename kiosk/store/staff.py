@@ -1,0 +1,130 @@
+"""The terminal's copy of its store's staff roster: who may sign in, their roles, what each role may do.
+
+The hub sends the roster retained on ``pos/{d}/down/staff`` (``kiosk sync`` applies it
+here, a newer version only, in one ``IMMEDIATE`` transaction); ``kiosk run`` reads it
+to check a PIN or a badge offline. PINs are only ever salted scrypt hashes
+(:func:`kiosk.domain.staff.verify_pin`). A disabled person is dropped, so their PIN
+and badge stop working as soon as the roster arrives.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from peewee import CharField, IntegerField, TextField
+
+from kiosk.domain.staff import ROLES, StaffError, check_permissions, verify_pin
+from kiosk.store.connection import database
+from kiosk.store.models import BaseModel
+
+
+class StaffRow(BaseModel):
+    """One person of this terminal's store."""
+
+    id = CharField(primary_key=True)
+    name = CharField()
+    role = CharField()
+    badge = CharField(null=True, index=True)  # card UID, upper case
+    pin_hash = CharField()
+
+    class Meta:
+        table_name = "staff"
+
+
+class RosterRow(BaseModel):
+    """One row: the applied roster's version, its store, the permission matrix and when it came."""
+
+    id = IntegerField(primary_key=True)
+    version = IntegerField()
+    store = CharField()
+    permissions = TextField()
+    applied_at = CharField()
+
+    class Meta:
+        table_name = "staff_roster"
+
+
+STAFF_MODELS = [StaffRow, RosterRow]
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """Who authorised an action: their id (named in audits and events), name and role."""
+
+    id: str
+    name: str
+    role: str
+
+
+def parse_roster(payload: bytes) -> dict[str, Any]:
+    """A roster message, checked; StaffError (zh, en) naming what is wrong."""
+    try:
+        body = json.loads(payload)
+        version, store, people = int(body["version"]), str(body["store"]), list(body["staff"])
+        permissions = check_permissions(body["permissions"])
+        for person in people:
+            if person["role"] not in ROLES or not str(person["pin_hash"]).startswith("scrypt$"):
+                raise StaffError("员工名单有误。", f"A roster entry is wrong: {person.get('id')!r}.")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StaffError("员工名单无法读取。", f"The staff roster cannot be read: {exc!r}.") from exc
+    return {"version": version, "store": store, "staff": people, "permissions": permissions}
+
+
+def apply_roster(payload: bytes, now: dt.datetime) -> bool:
+    """Apply a roster message if it is newer than the one held; True when applied."""
+    roster = parse_roster(payload)
+    with database.atomic("IMMEDIATE"):
+        held = RosterRow.get_or_none(RosterRow.id == 1)
+        if held is not None and held.version >= roster["version"]:
+            return False
+        StaffRow.delete().execute()
+        rows = [
+            {"id": p["id"], "name": p["name"], "role": p["role"], "pin_hash": p["pin_hash"],
+             "badge": (p.get("badge") or "").upper() or None}
+            for p in roster["staff"] if p.get("active", True)
+        ]  # fmt: skip
+        if rows:
+            StaffRow.insert_many(rows).execute()
+        RosterRow.insert(
+            id=1, version=roster["version"], store=roster["store"],
+            permissions=json.dumps(roster["permissions"]), applied_at=now.isoformat(timespec="seconds"),
+        ).on_conflict_replace().execute()  # fmt: skip
+    return True
+
+
+def roster_version() -> int:
+    """The applied roster's version; 0 when none ever arrived."""
+    row = RosterRow.get_or_none(RosterRow.id == 1)
+    return int(row.version) if row else 0
+
+
+def has_staff() -> bool:
+    """True when a roster with at least one active person is applied."""
+    return StaffRow.select().exists()
+
+
+def permissions() -> dict[str, list[str]] | None:
+    """The roster's role → actions matrix; None before any roster."""
+    row = RosterRow.get_or_none(RosterRow.id == 1)
+    return json.loads(row.permissions) if row else None
+
+
+def staff_for_pin(pin: str) -> StaffMember | None:
+    """The person whose PIN this is (each hash checked: tens of ms per person), or None."""
+    for row in StaffRow.select().order_by(StaffRow.id):
+        if verify_pin(pin, row.pin_hash):
+            return StaffMember(row.id, row.name, row.role)
+    return None
+
+
+def staff_for_badge(uid: str) -> StaffMember | None:
+    """The person whose badge has card ``uid``, or None."""
+    row = StaffRow.get_or_none(StaffRow.badge == uid.upper())
+    return StaffMember(row.id, row.name, row.role) if row else None
+
+
+def staff_by_id(staff_id: str) -> StaffMember | None:
+    """A person of the roster by id, or None."""
+    row = StaffRow.get_or_none(StaffRow.id == staff_id)
+    return StaffMember(row.id, row.name, row.role) if row else None

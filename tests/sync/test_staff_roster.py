@@ -1,0 +1,89 @@
+"""Staff from the hub reach the terminals of their store and sign in there offline.
+
+The hub's ``hub staff add`` publishes each terminal its store's roster, retained, through a
+real Mosquitto; ``kiosk sync`` applies it; the terminal then checks PINs and badges against
+the stored hashes with no network at all.
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from hub.cli import main as hub_main
+from hub.db.schema import open_hub_database
+from hub.fleet.devices import DeviceRegistry
+from hub.staff import accounts
+from kiosk.devtools.broker import MosquittoBroker
+from kiosk.store import staff
+from kiosk.store.staff import StaffRow
+from tests.sync.harness import AgentThread, wait_until
+
+NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def test_staff_added_at_the_hub_sign_in_at_their_stores_terminal_offline(
+    tmp_path: Path,
+    kiosk_db,
+    broker: MosquittoBroker,  # type: ignore[no-untyped-def]
+) -> None:
+    hub_url, data = f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub-data"
+    registry = DeviceRegistry(data)
+    registry.add("S01", "Front till", NOW, device_id="KS1")
+    registry.add("S02", "Other shop", NOW, device_id="KS2")
+    registry.save()
+    run = CliRunner().invoke
+    common = ["--db", hub_url, "--data", str(data), "--mqtt-port", str(broker.port)]
+    people = [
+        ["--name", "王芳", "--role", "attendant", "--store", "S01", "--pin", "1357", "--badge", "04a1b2c3"],
+        ["--name", "赵强", "--role", "manager", "--store", "S01", "--store", "S02", "--pin", "8642"],
+        ["--name", "李雷", "--role", "attendant", "--store", "S02", "--pin", "1357"],
+    ]
+    for person in people:
+        added = run(hub_main, ["staff", "add", *person, *common])
+        assert added.exit_code == 0, added.output
+    assert "员工名单已发送到 2 台终端 / staff roster sent to 2 terminals" in added.output
+    listed = run(hub_main, ["staff", "list", "--store", "S01", "--db", hub_url])
+    assert [line.split("  ")[1:4] for line in listed.output.splitlines()] == [
+        ["王芳", "attendant", "S01"],
+        ["赵强", "manager", "S01,S02"],
+    ]
+    open_hub_database(hub_url)
+    hashes = [a.pin_hash for a in accounts.list_staff()]
+    assert all(h.startswith("scrypt$4096$8$1$") and "1357" not in h for h in hashes)
+    assert len(set(hashes)) == 3  # salted: the same PIN never hashes the same
+
+    agent = AgentThread(broker.port, device="KS1")  # connects after the publish: the roster is retained
+    try:
+        wait_until(lambda: staff.roster_version() == 3, what="roster 3 applied")
+    finally:
+        agent.close()
+    # a terminal holds only its store's staff; from here on nothing talks to the network
+    assert sorted(r.name for r in StaffRow.select()) == ["王芳", "赵强"]
+    wang = staff.staff_for_pin("1357")
+    assert wang is not None and (wang.name, wang.role) == ("王芳", "attendant")
+    zhao = staff.staff_for_pin("8642")
+    assert zhao is not None and (zhao.name, zhao.role) == ("赵强", "manager")
+    assert staff.staff_for_pin("0000") is None
+    assert staff.staff_for_badge("04A1B2C3") == wang
+    assert staff.permissions()["attendant"] == [
+        "clock",
+        "age_check",
+        "cash",
+        "remove",
+        "reprint",
+        "shift_report",
+    ]
+
+    disabled = run(hub_main, ["staff", "disable", wang.id, *common])
+    assert disabled.exit_code == 0, disabled.output
+    agent = AgentThread(broker.port, device="KS1")
+    try:
+        wait_until(lambda: staff.roster_version() == 4, what="roster 4 applied")
+    finally:
+        agent.close()
+    assert staff.staff_for_pin("1357") is None and staff.staff_for_badge("04A1B2C3") is None
+    assert [r.name for r in StaffRow.select()] == ["赵强"]
+    stale = json.dumps({**accounts.roster_for("S01"), "version": 2}).encode()
+    assert staff.apply_roster(stale, NOW) is False  # an older roster never replaces a newer one
