@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from hub.devtools.serving import serving
+from hub.devtools.signed_in import session_for, with_cookie
 from hub.ingest.batch import ingest_batch
 from hub.ingest.models import Sale, SaleLine
 from hub.web.app import create_app
+from hub.web.auth import COOKIE
 from hub.web.exports import spreadsheet_text, xlsx_response
 from kiosk.devtools import browser
 from kiosk.domain.loyalty.campaigns import Target
@@ -46,8 +48,12 @@ def hostile_sale() -> bytes:
 
 @pytest.fixture
 def hostile_hub(hub_db) -> TestClient:  # type: ignore[no-untyped-def]
-    """A hub holding the hostile product, sale and campaign."""
-    client = TestClient(create_app(TZ, today=lambda: NOW.astimezone(TZ).date()))
+    """A hub holding the hostile product, sale and campaign; the owner's signed-in dashboard on it."""
+    token, csrf = session_for("owner")
+    client = TestClient(
+        create_app(TZ, today=lambda: NOW.astimezone(TZ).date()), headers={"X-CSRF-Token": csrf}
+    )
+    client.cookies.set(COOKIE, token)
     added = client.post("/api/v1/catalog", json={"by": "owner", "sku": "X1", "name_zh": SCRIPT + SQL,
                                                   "name_en": FORMULA, "price": "1.00"})  # fmt: skip
     assert added.status_code == 201, added.text
@@ -78,7 +84,7 @@ def test_pages_show_hostile_names_as_text(hostile_hub: TestClient) -> None:
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the same HTML on both: once is enough
 def test_chromium_runs_no_injected_script(hostile_hub: TestClient) -> None:
     app = create_app(TZ, today=lambda: NOW.astimezone(TZ).date())
-    with serving(app) as port:
+    with serving(with_cookie(app, hostile_hub.cookies[COOKIE])) as port:
         for path in ("/r/S01-K01-20261124-0001", "/catalog"):  # the public page, and the owner's
             dom = browser.dump_dom(f"http://127.0.0.1:{port}{path}")
             assert "<title>PWN</title>" not in dom, f"a script ran on {path}"
@@ -111,7 +117,7 @@ def test_spreadsheet_text_neutralises_every_formula_start(value: object, safe: o
 
 def test_release_files_are_found_by_name_only(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "secret.txt").write_text("owner's secret")
-    client = TestClient(create_app(TZ, data_dir=tmp_path / "data"))
+    client = TestClient(create_app(TZ, data_dir=tmp_path / "data"))  # release files are public
     tricks = [
         "/releases/0.1.0/files/..%2F..%2Fsecret.txt",
         "/releases/..%2F..%2F/files/secret.txt",
