@@ -25,6 +25,7 @@ from hub.members.book import consent_record, settings
 from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, MemberTag
 from hub.members.reconciliation_text import kind_text
 from hub.members.settings import member_birthday
+from hub.messaging import queue as messages
 from hub.reports import members as analysis
 from hub.web.auth import visible_stores
 from hub.web.i18n import N_
@@ -363,6 +364,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "problems": problems,
             "coupons": campaigns.member_coupons(member_id),
             "consent": consent_record(member),
+            "marketing": messages.consent_state(member_id),
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",
