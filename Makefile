@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test lock messages
+.PHONY: demo test lint bench setup clean image image-test image-update-test lock messages
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -45,3 +45,8 @@ image: setup
 image-test: setup
 	bash image/build.sh
 	$(PY) image/boot_test.py
+
+# image-test, then an update to a new release and the rollback of a broken one on the image (slower).
+image-update-test: setup
+	bash image/build.sh
+	$(PY) image/boot_test.py --update
