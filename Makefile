@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test lock messages
+.PHONY: demo test lint bench setup clean image image-test image-update-test lock messages
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -33,8 +33,8 @@ messages: setup
 
 # one results file for every figure, then docs/perf.md's table regenerated from it (BENCH_FULL=1: full sizes)
 bench: setup
-	$(PY) benchmarks/run.py --out bench-results.json
-	$(PY) benchmarks/report.py bench-results.json docs/perf.md
+	$(PY) benchmarks/run.py --out bench-results.json; status=$$?; \
+	$(PY) benchmarks/report.py bench-results.json docs/perf.md && exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
@@ -45,3 +45,8 @@ image: setup
 image-test: setup
 	bash image/build.sh
 	$(PY) image/boot_test.py
+
+# image-test, then an update to a new release and the rollback of a broken one on the image (slower).
+image-update-test: setup
+	bash image/build.sh
+	$(PY) image/boot_test.py --update

@@ -511,7 +511,8 @@ def run_child(mode: str, args: list[str], env: dict[str, str], work: Path) -> tu
         env=env,
         capture_output=True,
         text=True,
-        timeout=60 + SALES * 0.8,  # about 3.5 sales/s here, 1.25/s under heavy load
+        # about 3.5 sales/s and 10 scans/s on a quiet machine; under load 20, 1 sale/s and 3 scans/s
+        timeout=60 + (SCANS * 0.6 if mode == "scan" else SALES * 1.6),
     )
     if result.returncode != 0 or not out.exists():
         raise RuntimeError(f"{mode} child failed ({result.returncode}):\n{result.stderr[-3000:]}")
@@ -723,7 +724,14 @@ def main() -> None:
             "memory": lambda: memory(env, work),
             "receipt": receipts,
         }
-        result = {name: run() for name, run in parts.items() if name in ONLY}
+        result: dict[str, Any] = {}
+        for name, run in parts.items():
+            if name not in ONLY:
+                continue
+            try:
+                result[name] = run()
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:  # the other parts still count
+                result.setdefault("errors", {})[name] = str(exc)[-3000:]
     met = {
         "scan_to_cart_p99": lambda: result["scan_to_cart"]["met"],
         "cold_start": lambda: result["cold_start"]["met"],

@@ -64,7 +64,8 @@ def table(results: dict[str, Any]) -> str:
         f"{m['cpus']} × {m['cpu_model'] or 'CPU'}, {m['platform']}, "
         f"Python {m['python']}, SQLite {m['sqlite']}; "
         f"load average {results['load_avg_before'][0]} before, {results['load_avg_after'][0]} after. "
-        "Ratios are product / baseline for rates and product time / baseline time for latencies; "
+        + (f"Re-run later on their own: {', '.join(results['reruns'])}. " if results.get("reruns") else "")
+        + "Ratios are product / baseline for rates and product time / baseline time for latencies; "
         "rounds are the ratio's (or the value's) min – max over the alternating rounds.",
         "",
         "| figure | value | baseline | ratio | rounds | samples | goal | met | note |",
@@ -82,7 +83,9 @@ def table(results: dict[str, Any]) -> str:
         for figure in entry["figures"]:
             lines.append(row(figure))
         where = f"commit `{entry['commit']}`, " if entry.get("commit") != results["commit"] else ""
-        notes.append(f"- `{entry['script']}`: {entry['seconds']} s, {where}{load}.")
+        failed = ", ".join(sorted(entry.get("details", {}).get("errors", {})))
+        failed = f" Parts that failed (see `errors` in the results file): {failed}." if failed else ""
+        notes.append(f"- `{entry['script']}`: {entry['seconds']} s, {where}{load}.{failed}")
     lines += ["", *notes, "", END]
     return "\n".join(lines)
 

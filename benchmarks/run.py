@@ -120,7 +120,9 @@ def main() -> None:
         "-dirty" if git("status", "--porcelain", "--untracked-files=no") else ""
     )
     kept: list[dict[str, Any]] = []
+    earlier: dict[str, Any] = {}
     if args.only and args.out.exists():
+        earlier = json.loads(args.out.read_text())
         kept = [
             e
             for e in json.loads(args.out.read_text())["benchmarks"]
@@ -148,6 +150,11 @@ def main() -> None:
         if entry["exit_code"] != 0 or "error" in entry:
             failed.append(script.name)
             print(entry.get("error", "")[-800:], file=sys.stderr)
+    if kept:  # a partial re-run: the file still describes the whole run it started as
+        results["commit"] = earlier.get("commit", commit)  # each entry keeps the commit it ran at
+        results["started"] = earlier.get("started", results["started"])
+        results["load_avg_before"] = earlier.get("load_avg_before", results["load_avg_before"])
+        results["reruns"] = [*earlier.get("reruns", []), *(s.name for s in scripts)]
     results["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     results["load_avg_after"] = [round(x, 2) for x in os.getloadavg()]
     results["benchmarks"] = sorted(kept + entries, key=lambda e: e["script"])

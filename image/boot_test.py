@@ -1,34 +1,57 @@
 #!/usr/bin/env python3
-"""Boot the built image in qemu-system-aarch64 and check first boot and sync (``make image-test``).
+"""Boot the built image in qemu-system-aarch64 and check the terminal does its job (``make image-test``).
 
 1. Copies the newest ``image/out/*.img.xz`` to a scratch image with 512 MiB of
    free space after the data partition (so first boot has something to grow).
-2. Starts a private Mosquitto on the host with a registered device, writes
-   that device's kiosk.toml into the image with ``hub device write --image``.
-3. Boots it with ``-M virt -cpu cortex-a72`` (kernel and initrd taken from the
-   image's boot partition), serial console to ``build/boot-test/serial.log``.
-4. Passes when the serial log shows first boot installed the file and the
-   device's retained ``pos/{d}/status`` arrives at the broker; fails after
-   ``--timeout`` seconds otherwise. Slow (minutes): never part of ``make test``.
+2. Starts a private Mosquitto on the host with a registered device, loads one
+   product into a fresh hub database and publishes it (retained) to the device,
+   then starts ``hub serve``. Writes the device's kiosk.toml into the image
+   with the ``hub device write --image`` code, naming QEMU's USB keyboard as
+   the scanner and ``/boot/firmware/logo.png`` (written beside it) as the logo.
+3. Boots it with ``-M virt -cpu cortex-a72``, a virtio GPU at 800x480, a USB
+   keyboard, the journal forwarded to the serial console
+   (``build/boot-test/serial.log``) and QEMU's monitor on a UNIX socket.
+4. Passes when all of these hold, in order:
+   - first boot installed the file;
+   - ``kiosk.service`` reported READY (sd_notify) and was not restarted for
+     the next ``--stable`` seconds (60);
+   - the monitor's ``screendump`` is the idle screen (compared with the Xvfb
+     screenshot ``docs/screenshots/kiosk-idle-zh.png``), and the logo was readable;
+   - the sync agent's status reached the broker and the hub's fleet API says online;
+   - a barcode typed with ``sendkey`` on the USB keyboard opens the cart with
+     the product (screen dump compared with ``kiosk-cart-zh.png``), and the
+     cart, left alone, reaches the hub as a ``cart.abandoned`` event with that
+     product's line: scanner → app → outbox → MQTT → hub.
+   Timings go to ``build/boot-test/timings.json``. Slow (minutes): never part of ``make test``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import lzma
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "image"))
+
+from boot_update import release_wheels, wait_for_terminal  # noqa: E402
+from bootwatch import Monitor, SerialLog, cart_problem, idle_problem  # noqa: E402
 
 from hub.fleet.broker_config import BrokerLayout, render_conf  # noqa: E402
 from hub.fleet.devices import DeviceRecord, new_password  # noqa: E402
@@ -40,8 +63,22 @@ from hub.fleet.provision import (  # noqa: E402
     render,
     write_to_image,
 )
+from kiosk.config import HardwareConfig, KioskConfig  # noqa: E402
 
 WORK = REPO / "build/boot-test"
+SCREENSHOTS = REPO / "docs/screenshots"
+# What QEMU's usb-kbd calls itself to evdev; kiosk.toml names the scanner by it.
+QEMU_KEYBOARD = "QEMU QEMU USB Keyboard"
+# How long a screen may take to appear in the dump (llvmpipe under TCG on a loaded host).
+SCREEN_WAIT_S = 240
+LOGO = "/boot/firmware/logo.png"
+PRODUCT = {
+    "sku": "BOOT-001",
+    "barcode": "6901234567892",
+    "name_zh": "启动测试矿泉水",
+    "name_en": "Boot test water",
+    "price_fen": 250,
+}
 
 
 def newest_image() -> Path:
@@ -86,6 +123,49 @@ def extract_boot_files(image: Path) -> tuple[Path, Path]:
     return found["vmlinuz-"], found["initrd.img-"]
 
 
+# Drop-ins written into the scratch copy only (never the image): QEMU's TCG emulation runs the
+# terminal 10-50 times slower than a Pi 4, and more on a loaded build machine, where the app's
+# first start took over 120 s (its TimeoutStartSec) and the sync agent's over 90 s (the default).
+SLOW_EMULATION = """# image/boot_test.py: QEMU TCG is far slower than a Pi 4 (the image's unit is unchanged).
+[Service]
+TimeoutStartSec=900
+WatchdogSec=120
+"""
+SLOW_UPDATE = """# image/boot_test.py: under QEMU TCG a restarted app takes minutes to report ready.
+[Service]
+ExecStart=
+ExecStart=/opt/kiosk/bin/kiosk update apply --health-timeout 900
+"""
+
+
+def root_partition_offset(image: Path) -> int:
+    """Byte offset of the root file system (the second partition)."""
+    table = json.loads(
+        subprocess.run(["sfdisk", "--json", str(image)], capture_output=True, check=True).stdout
+    )
+    partitions = table["partitiontable"]["partitions"]
+    return int(partitions[1]["start"]) * int(table["partitiontable"].get("sectorsize", 512))
+
+
+def add_dropins(image: Path, dropins: dict[str, str]) -> None:
+    """Write systemd drop-ins (unit -> text) into the image's root file system with debugfs."""
+    target = f"{image}?offset={root_partition_offset(image)}"
+    commands = []
+    for unit, text in dropins.items():
+        local = WORK / f"{unit}.boot-test.conf"
+        local.write_text(text)
+        folder = f"/etc/systemd/system/{unit}.d"
+        commands += [f"mkdir {folder}", f"write {local} {folder}/boot-test.conf"]
+    script = WORK / "debugfs.cmd"
+    script.write_text("\n".join(commands) + "\n")
+    subprocess.run(["debugfs", "-w", "-f", str(script), target], capture_output=True, check=True)
+    for unit, text in dropins.items():
+        path = f"/etc/systemd/system/{unit}.d/boot-test.conf"
+        argv = ["debugfs", "-R", f"cat {path}", target]
+        if subprocess.run(argv, capture_output=True, text=True, check=True).stdout != text:
+            raise RuntimeError(f"debugfs did not write {path}")
+
+
 def free_port() -> int:
     """An unused TCP port on the host."""
     with socket.socket() as sock:
@@ -93,9 +173,36 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_broker(port: int, device: DeviceRecord, password: str, hub_password: str) -> Path:
-    """A Mosquitto on all interfaces (qemu's user network reaches the host as 10.0.2.2)."""
-    base = Path(tempfile.mkdtemp(prefix="kiosk-boot-broker-", dir="/tmp"))
+def logo_png() -> bytes:
+    """A small PNG logo (an orange disc) for the card's boot partition."""
+    image = Image.new("RGBA", (96, 96), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((4, 4, 92, 92), fill=(196, 64, 18, 255))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def provisioning_file(device: DeviceRecord, password: str, port: int) -> bytes:
+    """The device's kiosk.toml: the hub's, plus the USB keyboard as scanner and the logo."""
+    config: KioskConfig = kiosk_config_for(
+        device,
+        encryption_key=business_key(WORK / "hub"),
+        password=password,
+        store_name="Boot test",
+        broker_host="10.0.2.2",
+        broker_port=port,
+    )
+    config = config.model_copy(
+        update={
+            "store": config.store.model_copy(update={"logo": LOGO}),
+            "hardware": HardwareConfig(scanner=QEMU_KEYBOARD),
+        }
+    )
+    return render(config)
+
+
+def start_broker(base: Path, port: int, device: DeviceRecord, password: str, hub_password: str) -> Path:
+    """A Mosquitto config on all interfaces (qemu's user network reaches the host as 10.0.2.2)."""
     os.chmod(base, 0o755)
     files = BrokerFiles(base / "broker")
     files.set_password(device.id, password)
@@ -109,6 +216,31 @@ def start_broker(port: int, device: DeviceRecord, password: str, hub_password: s
     )
     conf.write_text(render_conf(layout))
     return conf
+
+
+def hub_command(*args: str, hub_password: str) -> None:
+    """Run one ``hub`` command on the test's hub database; its output goes to hub.log."""
+    env = {**os.environ, "HUB_MQTT_PASSWORD": hub_password}
+    with (WORK / "hub.log").open("ab") as log:
+        subprocess.run(
+            [sys.executable, "-m", "hub.cli", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            check=True,
+        )
+
+
+def publish_catalog(port: int, device_id: str, hub_password: str) -> None:
+    """One product in the hub's catalog, published retained to the device before it boots."""
+    products = WORK / "products.json"
+    products.write_text(json.dumps([PRODUCT], ensure_ascii=False))
+    db = f"sqlite:///{WORK / 'hub.db'}"
+    hub_command("catalog", "load", str(products), "--db", db, hub_password=hub_password)
+    hub_command(
+        "config", "publish", "--db", db, "--device", device_id, "--mqtt-port", str(port),
+        "--mqtt-user", "hub", hub_password=hub_password,
+    )  # fmt: skip
 
 
 def wait_for_status(port: int, device_id: str, hub_password: str, deadline: float) -> str | None:
@@ -137,13 +269,21 @@ def wait_for_status(port: int, device_id: str, hub_password: str, deadline: floa
     return got[0] if got else None
 
 
-def start_hub(port: int, hub_password: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port."""
+def last_status(device_id: str, port: int, hub_password: str) -> str | None:
+    """The device's retained status now (its outbox depth says whether events wait to be sent)."""
+    return wait_for_status(port, device_id, hub_password, time.monotonic() + 10)
+
+
+def start_hub(port: int, hub_password: str, reachable: bool) -> tuple[subprocess.Popen[bytes], int]:
+    """``hub serve`` on the host broker, as the hub would run beside it; returns it and its HTTP port.
+
+    ``reachable``: on all interfaces, so the terminal downloads releases from it (as 10.0.2.2).
+    """
     http_port = free_port()
     argv = [
         sys.executable, "-m", "hub.cli", "serve", "--db", f"sqlite:///{WORK / 'hub.db'}",
         "--mqtt-port", str(port), "--mqtt-user", "hub", "--http-port", str(http_port),
-        "--data-dir", str(WORK / "hub"),
+        "--data-dir", str(WORK / "hub"), "--http-host", "0.0.0.0" if reachable else "127.0.0.1",
     ]  # fmt: skip
     env = {**os.environ, "HUB_MQTT_PASSWORD": hub_password}
     with (WORK / "hub.log").open("ab") as log:
@@ -153,7 +293,6 @@ def start_hub(port: int, hub_password: str) -> tuple[subprocess.Popen[bytes], in
 
 def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | None:
     """The device's state on the hub's fleet API once it says online, or the last state by ``deadline``."""
-    import json
     import urllib.request
 
     state = None
@@ -170,8 +309,34 @@ def hub_saw_online(http_port: int, device_id: str, deadline: float) -> str | Non
     return state
 
 
+def abandoned_cart_at_hub(
+    device_id: str, deadline: float, on_wait: Callable[[], None] = lambda: None
+) -> dict[str, object] | None:
+    """The data of the device's first ``cart.abandoned`` event in the hub's database, by ``deadline``;
+    ``on_wait`` runs between looks (the test dumps the screen there)."""
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(WORK / "hub.db", timeout=5) as db:
+                rows = db.execute(
+                    "SELECT body FROM event WHERE device = ? AND type = 'cart.abandoned'", (device_id,)
+                ).fetchall()
+        except sqlite3.Error:
+            rows = []
+        if rows:
+            body = json.loads(rows[0][0])
+            return body.get("data", body)
+        on_wait()
+        time.sleep(3)
+    return None
+
+
 # Host tools the test runs, and the Debian package of each (installed when missing and root).
-HOST_TOOLS = {"qemu-system-aarch64": "qemu-system-arm", "mosquitto": "mosquitto", "mcopy": "mtools"}
+HOST_TOOLS = {
+    "qemu-system-aarch64": "qemu-system-arm",
+    "mosquitto": "mosquitto",
+    "mcopy": "mtools",
+    "debugfs": "e2fsprogs",
+}
 
 
 def ensure_host_tools() -> str | None:
@@ -191,11 +356,39 @@ def ensure_host_tools() -> str | None:
     return None
 
 
+def qemu_argv(image: Path, kernel: Path, initrd: Path, serial: Path, monitor: Path) -> list[str]:
+    """The emulated terminal: a virtio GPU at the kiosk's 800x480, a USB keyboard as its scanner."""
+    append = (
+        "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0 "
+        # the app's and systemd's journal lines on the serial console, without a login
+        "systemd.journald.forward_to_console=1 video=Virtual-1:800x480 "
+        # udev's coldplug under loaded TCG once took over systemd's 90 s for the partitions' devices
+        "systemd.default_device_timeout_sec=600"
+    )
+    return [
+        "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",
+        "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
+        "-drive", f"file={image},if=virtio,format=raw",
+        "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
+        "-device", "virtio-gpu-pci,xres=800,yres=480",
+        "-device", "qemu-xhci", "-device", "usb-kbd",
+        "-display", "none", "-serial", f"file:{serial}",
+        "-monitor", f"unix:{monitor},server=on,wait=off",
+    ]  # fmt: skip
+
+
 def main() -> int:
     """Run the boot test; exit 0 on success."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=int, default=900)
+    parser.add_argument("--timeout", type=int, default=900, help="Seconds from qemu start to READY.")
+    parser.add_argument(
+        "--stable", type=int, default=60, help="Seconds kiosk.service must stay up after READY."
+    )
     parser.add_argument("--image", type=Path, default=None, help=".img or .img.xz (default: newest)")
+    parser.add_argument(
+        "--update", action="store_true", help="Then update to 0.2.0 and roll back a broken 0.3.0 (slow)."
+    )
+    parser.add_argument("--no-scan", action="store_true", help="Skip the scan and abandoned-cart checks.")
     args = parser.parse_args()
     problem = ensure_host_tools()
     if problem:
@@ -205,90 +398,230 @@ def main() -> int:
     WORK.mkdir(parents=True)
     image = scratch_image(args.image or newest_image())
     kernel, initrd = extract_boot_files(image)
+    dropins = {"kiosk.service": SLOW_EMULATION, "kiosk-sync.service": SLOW_EMULATION}
+    add_dropins(image, dropins | ({"kiosk-update.service": SLOW_UPDATE} if args.update else {}))
 
     port = free_port()
     device = DeviceRecord("d-b00700", "s-test", "Boot test", datetime.now(UTC).isoformat())
     password, hub_password = new_password(), new_password()
-    config = kiosk_config_for(
-        device,
-        encryption_key=business_key(WORK / "hub"),
-        password=password,
-        store_name="Boot test",
-        broker_host="10.0.2.2",
-        broker_port=port,
-    )
-    write_to_image(image, render(config))
-    broker = subprocess.Popen(["mosquitto", "-c", str(start_broker(port, device, password, hub_password))])
+    write_to_image(image, provisioning_file(device, password, port))
+    write_to_image(image, logo_png(), name="logo.png")
+    # The broker's password and ACL files live only as long as the test.
+    broker_dir = Path(tempfile.mkdtemp(prefix="kiosk-boot-broker-", dir="/tmp"))
     try:
-        return boot(args.timeout, image, kernel, initrd, device, port, hub_password, broker)
+        conf = start_broker(broker_dir, port, device, password, hub_password)
+        broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=(WORK / "mosquitto.log").open("wb"))
+        try:
+            time.sleep(1)
+            publish_catalog(port, device.id, hub_password)
+            vm = (image, kernel, initrd)
+            return boot(args, vm, device, port, hub_password)
+        finally:
+            broker.terminate()
+            broker.wait(timeout=10)
     finally:
-        broker.terminate()
-        broker.wait(timeout=10)
+        shutil.rmtree(broker_dir, ignore_errors=True)
+
+
+class Checks:
+    """The boot test's findings, printed as they come and summed up at the end."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.timings: dict[str, float | None] = {}
+
+    def check(self, ok: bool, what: str, detail: str = "") -> bool:
+        """Record and print one check."""
+        print(f"image-test: {'ok  ' if ok else 'FAIL'} {what}{': ' + detail if detail else ''}", flush=True)
+        if not ok:
+            self.failed.append(what)
+        return ok
 
 
 def boot(
-    timeout: int,
-    image: Path,
-    kernel: Path,
-    initrd: Path,
+    args: argparse.Namespace, vm: tuple[Path, Path, Path], device: DeviceRecord, port: int, hub_password: str
+) -> int:
+    """Start the hub, boot the image and run the checks; exit status of the test."""
+    hub, http_port = start_hub(port, hub_password, reachable=args.update)
+    serial, monitor_path = WORK / "serial.log", WORK / "monitor.sock"
+    checks = Checks()
+    log = SerialLog(serial)
+    qemu = subprocess.Popen(
+        qemu_argv(*vm, serial, monitor_path), stdout=subprocess.DEVNULL, stderr=(WORK / "qemu.log").open("wb")
+    )
+    try:
+        monitor = Monitor(monitor_path)
+        try:
+            run_checks(args, checks, log, monitor, device, port, hub_password, http_port)
+        finally:
+            monitor.close()
+    finally:
+        qemu.terminate()
+        qemu.wait(timeout=30)
+        hub.terminate()
+        hub.wait(timeout=10)
+        log.poll()
+    timings = {name: log.at(name) for name in ("kernel", "systemd", "firstboot", "ready")} | checks.timings
+    (WORK / "timings.json").write_text(json.dumps(timings, indent=2))
+    print(
+        "image-test: seconds after qemu started: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in timings.items() if v is not None)
+    )
+    print(f"image-test: serial log: {serial}")
+    if checks.failed:
+        print(f"image-test: FAILED: {'; '.join(checks.failed)}")
+    return 1 if checks.failed else 0
+
+
+def run_checks(
+    args: argparse.Namespace,
+    checks: Checks,
+    log: SerialLog,
+    monitor: Monitor,
     device: DeviceRecord,
     port: int,
     hub_password: str,
-    broker: subprocess.Popen[bytes],
-) -> int:
-    """Start the hub, boot the image and wait for the device; exit status of the test."""
-    hub, http_port = start_hub(port, hub_password)
-    serial = WORK / "serial.log"
-    qemu = [
-        "qemu-system-aarch64",
-        "-M",
-        "virt",
-        "-cpu",
-        "cortex-a72",
-        "-smp",
-        "2",
-        "-m",
-        "1024",
-        "-kernel",
-        str(kernel),
-        "-initrd",
-        str(initrd),
-        "-append",
-        "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0",
-        "-drive",
-        f"file={image},if=virtio,format=raw",
-        "-netdev",
-        "user,id=n0",
-        "-device",
-        "virtio-net-pci,netdev=n0",
-        "-nographic",
-        "-serial",
-        f"file:{serial}",
-        "-monitor",
-        "none",
-    ]
+    http_port: int,
+) -> None:
+    """The checks in boot order; stops at the first that leaves nothing further to see."""
+    deadline = log.started + args.timeout
+    ready = wait_ready(log, deadline)
+    checks.check(log.at("firstboot") is not None, "first boot installed the provisioning file")
+    why = f"after {log.at('ready') or 0:.0f} s; restarts before: {len(log.restarts)}"
+    if not checks.check(ready, "kiosk.service reported READY", "; ".join([why, *log.failures[-2:]])):
+        return
+    ready_at = log.seen["ready"]
+    wait_until(log, ready_at + args.stable)
+    restarts = log.restarts_since(ready_at)
+    checks.check(
+        restarts == 0, f"kiosk.service stayed up {args.stable} s after READY", f"{restarts} restarts"
+    )
+    with Image.open(SCREENSHOTS / "kiosk-idle-zh.png") as reference:
+        problem = wait_for_screen(monitor, WORK / "idle.png", reference.convert("RGB"), idle_problem)
+    checks.timings["idle_screen"] = time.monotonic() - log.started
+    checks.check(problem is None, "the screen dump is the idle screen", problem or str(WORK / "idle.png"))
+    if problem is None:
+        shutil.copy(WORK / "idle.png", SCREENSHOTS / "image-idle.png")
+    text = log.path.read_text(errors="replace")
+    checks.check("store.logo" not in text, "the logo on /boot/firmware was readable", LOGO)
+    status = wait_for_status(port, device.id, hub_password, time.monotonic() + 300)
+    checks.timings["status_at_broker"] = time.monotonic() - log.started
+    checks.check(status is not None, "the sync agent's status reached the broker", status or "")
+    online = hub_saw_online(http_port, device.id, time.monotonic() + 60)
+    checks.timings["online_at_hub"] = time.monotonic() - log.started
+    checks.check(online == "online", "the hub's fleet page shows the device online", repr(online))
+    if not args.no_scan:
+        scan_and_abandon(checks, log, monitor, device, port, hub_password)
+    if args.update:
+        update_and_rollback(checks, log, device.id, port, hub_password, http_port)
+
+
+def wait_for_screen(
+    monitor: Monitor,
+    target: Path,
+    reference: Image.Image,
+    problem_of: Callable[[Image.Image, Image.Image], str | None],
+    within: float = SCREEN_WAIT_S,
+) -> str | None:
+    """Dump the screen every few seconds until it matches ``reference``; the last problem, or None.
+
+    READY is sent from the app's first Clock tick, before its first frame: under TCG, llvmpipe
+    takes tens of seconds to draw it, and the dump stays black until then.
+    """
+    deadline = time.monotonic() + within
+    while True:
+        problem = problem_of(monitor.screendump(target), reference)
+        if problem is None or time.monotonic() > deadline:
+            return problem
+        time.sleep(5)
+
+
+def wait_ready(log: SerialLog, deadline: float) -> bool:
+    """Wait for READY; give up early on a crash loop (three restarts before READY)."""
+    while time.monotonic() < deadline:
+        if log.wait_for("ready", min(deadline, time.monotonic() + 5)):
+            return True
+        if len(log.restarts) >= 3:
+            return False
+    return False
+
+
+def wait_until(log: SerialLog, moment: float) -> None:
+    """Keep reading the console until ``moment``."""
+    while time.monotonic() < moment:
+        log.poll()
+        time.sleep(min(1.0, max(0.0, moment - time.monotonic())))
+    log.poll()
+
+
+def scan_and_abandon(
+    checks: Checks, log: SerialLog, monitor: Monitor, device: DeviceRecord, port: int, hub_password: str
+) -> None:
+    """Scan the product on the USB keyboard; the cart opens with it and, left alone, reaches the hub."""
+    time.sleep(10)  # the UI polls the database for the catalog the agent wrote
+    scanned = time.monotonic()
+    monitor.type_code(str(PRODUCT["barcode"]))
+    with Image.open(SCREENSHOTS / "kiosk-cart-zh.png") as reference:
+        problem = wait_for_screen(monitor, WORK / "cart.png", reference.convert("RGB"), cart_problem)
+    checks.timings["scan_to_cart"] = time.monotonic() - scanned
+    checks.check(
+        problem is None, "a scan on the USB keyboard opened the cart", problem or str(WORK / "cart.png")
+    )
+    # Nobody touches it: after the idle timeout (90 s) and the countdown (20 s) the cart is
+    # written as cart.abandoned with its lines, and the sync agent takes it to the hub.
+    dumps: list[float] = []
+
+    def dump_now_and_then() -> None:  # what the screen showed while waiting: the countdown, the reset
+        if not dumps or time.monotonic() - dumps[-1] > 30:
+            dumps.append(time.monotonic())
+            monitor.screendump(WORK / f"after-scan-{dumps[-1] - scanned:03.0f}s.png")
+
+    data = abandoned_cart_at_hub(device.id, scanned + 600, dump_now_and_then)
+    checks.timings["abandoned_cart_at_hub"] = time.monotonic() - log.started
+    lines = data.get("lines", []) if data else []
+    skus = [line.get("sku") for line in lines] if isinstance(lines, list) else []
+    checks.check(
+        skus == [PRODUCT["sku"]],
+        "the scanned product reached the hub in a cart.abandoned event",
+        json.dumps(data, ensure_ascii=False),
+    )
+    if data is None:  # was it written and not sent (outbox_depth > 0), or never written?
+        print(f"image-test: the device's last status: {last_status(device.id, port, hub_password)}")
+
+
+def update_and_rollback(
+    checks: Checks, log: SerialLog, device_id: str, port: int, hub_password: str, http_port: int
+) -> None:
+    """Offer 0.2.0: installed and reported; then a broken 0.3.0: rolled back by the terminal itself."""
+    good, broken = release_wheels(REPO, WORK / "releases")
+    db, data = f"sqlite:///{WORK / 'hub.db'}", str(WORK / "hub")
+
+    def offer(wheel: Path, version: str) -> None:
+        hub_command("release", "add", str(wheel), "--db", db, "--data-dir", data, hub_password=hub_password)
+        hub_command(
+            "release", "offer", version, "--base-url", f"http://10.0.2.2:{http_port}", "--device", device_id,
+            "--db", db, "--data-dir", data, "--mqtt-port", str(port), "--mqtt-user", "hub",
+            hub_password=hub_password,
+        )  # fmt: skip
+
+    def listing() -> str:
+        argv = [sys.executable, "-m", "hub.cli", "release", "list", "--db", db]
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
     started = time.monotonic()
-    deadline = started + timeout
-    try:
-        vm = subprocess.Popen(qemu, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        try:
-            status = wait_for_status(port, device.id, hub_password, deadline)
-            online_at = time.monotonic() - started
-            on_hub = hub_saw_online(http_port, device.id, min(deadline, time.monotonic() + 60))
-            hub_at = time.monotonic() - started
-            log = serial.read_text(errors="replace") if serial.exists() else ""
-        finally:
-            vm.terminate()
-            vm.wait(timeout=30)
-    finally:
-        hub.terminate()
-        hub.wait(timeout=10)
-    firstboot = f"kiosk firstboot: installed device {device.id}" in log
-    print(f"image-test: first boot applied the file: {firstboot}")
-    print(f"image-test: status from the device: {status!r} after {online_at:.0f} s")
-    print(f"image-test: the hub's fleet page shows the device: {on_hub!r} after {hub_at:.0f} s")
-    print(f"image-test: serial log: {serial}")
-    return 0 if firstboot and status is not None and on_hub == "online" else 1
+    offer(good, "0.2.0")
+    line = wait_for_terminal(listing, device_id, ("running 0.2.0", "installed 0.2.0"), started + 1500)
+    checks.timings["update_installed"] = time.monotonic() - started
+    ok = checks.check(
+        "installed 0.2.0" in line and "running 0.2.0" in line, "update to 0.2.0 installed", line
+    )
+    if not ok:
+        return
+    started = time.monotonic()
+    offer(broken, "0.3.0")
+    line = wait_for_terminal(listing, device_id, ("running 0.2.0", "rolled_back 0.3.0"), started + 1500)
+    checks.timings["broken_update_rolled_back"] = time.monotonic() - started
+    checks.check("rolled_back 0.3.0" in line, "broken 0.3.0 rolled back to 0.2.0 by the terminal", line)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,10 @@
 #
 #   sudo bash image/build.sh            # or: make image
 #   sudo RESUME_FROM=30 bash image/build.sh   # rerun steps 30.. on the last root file system
+#   sudo IMAGE_URL_BASE=https://hub.shop.lan/images/ make image   # also write os_list.json
 #
 # Output in image/out/: member-kiosk-<version>-<commit>.img.xz, .sha256, .bmap,
-# os_list.json (Raspberry Pi Imager), manifest.txt (every package and wheel version).
+# os_list.json (Raspberry Pi Imager; with IMAGE_URL_BASE), manifest.txt (every package and wheel version).
 # Runs as root; needs no loop devices: file systems are made from directories
 # (mkfs.ext4 -d, mkfs.vfat + mcopy) and assembled with sfdisk + dd.
 # Steps are numbered scripts in image/steps/; files copied verbatim are in image/files/.
@@ -19,6 +20,9 @@ export SUITE=${SUITE:-bookworm}
 # Point MIRROR at snapshot.debian.org/archive/debian/<timestamp> to pin the archive in time.
 export MIRROR=${MIRROR:-http://deb.debian.org/debian}
 export SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# Where the .img.xz will be downloaded from (http(s)://…/, the folder): os_list.json's
+# `url` for Raspberry Pi Imager. Without it no os_list.json is written (Imager needs a full URL).
+export IMAGE_URL_BASE=${IMAGE_URL_BASE:-}
 COMMIT=$(git -C "$REPO" rev-parse --short=12 HEAD)
 if [ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ]; then
   COMMIT="$COMMIT-dirty"

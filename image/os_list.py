@@ -2,8 +2,11 @@
 """Print a Raspberry Pi Imager ``os_list`` JSON entry for a built image.
 
 Open it in Imager with ``rpi-imager --repo os_list.json`` (or host it next to
-the image and give Imager its URL). ``init_format`` is ``none``: Imager's own
-"OS customisation" does not apply; a terminal is customised by kiosk.toml.
+the image and give Imager its URL). Imager downloads the image from ``url``,
+which must be a full ``http(s)://`` URL: the build takes the folder it will be
+served from as ``IMAGE_URL_BASE`` (``--url-base`` here). ``init_format`` is
+``none``: Imager's own "OS customisation" does not apply; a terminal is
+customised by kiosk.toml.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def sha256_of(path: Path) -> str:
@@ -23,6 +27,17 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def url_base(value: str) -> str:
+    """``value`` as a folder URL ending in ``/``; an ``argparse`` error unless it is http(s)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not an http(s):// URL; Raspberry Pi Imager downloads the image from "
+            "this folder, e.g. https://hub.shop.lan/images/ / 须为完整的 http(s):// 地址"
+        )
+    return value if value.endswith("/") else value + "/"
 
 
 def os_list_entry(args: argparse.Namespace) -> dict[str, object]:
@@ -52,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", required=True)
     parser.add_argument("--extract-size", type=int, required=True)
     parser.add_argument("--extract-sha256", required=True)
-    parser.add_argument("--url-base", default="", help="Where the image will be downloaded from.")
+    parser.add_argument(
+        "--url-base",
+        type=url_base,
+        required=True,
+        help="The http(s):// folder the image will be downloaded from (build.sh: IMAGE_URL_BASE).",
+    )
     args = parser.parse_args(argv)
     json.dump({"os_list": [os_list_entry(args)]}, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")

@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LintProblem", "Unit", "known_units", "lint_unit", "parse_unit"]
+__all__ = ["LintProblem", "Unit", "known_units", "lint_unit", "ordered_after", "parse_unit"]
 
 SYSTEM_UNIT_DIRS = (Path("/usr/lib/systemd/system"), Path("/lib/systemd/system"))
 # Units the image gets from Debian packages or fstab that a build machine may lack.
@@ -175,6 +175,51 @@ def _template_of(name: str) -> str:
         prefix, _, rest = name.partition("@")
         return f"{prefix}@{rest[rest.rfind('.') :]}"
     return name
+
+
+def _unit_files(dirs: list[Path]) -> dict[str, Unit]:
+    """Every unit file in ``dirs``, parsed, by name (the first directory wins, as in systemd)."""
+    units: dict[str, Unit] = {}
+    for directory in reversed(dirs):
+        if directory.is_dir():
+            for path in directory.iterdir():
+                if path.name.endswith(UNIT_SUFFIXES) and path.is_file():
+                    units[path.name] = parse_unit(path)[0]
+    return units
+
+
+def _names(unit: Unit | None, section: str, key: str) -> set[str]:
+    return {n for value, _ in (unit.values(section, key) if unit else []) for n in value.split()}
+
+
+def ordered_after(name: str, dirs: list[Path]) -> set[str]:
+    """Every unit ``name`` waits for when they start together: its ``After=``, the units that
+    say ``Before=`` it, and theirs in turn, as written in the files of ``dirs``.
+
+    A service's implicit ``After=basic.target`` is added (``DefaultDependencies=no`` drops it);
+    other implicit orderings (of mounts, sockets) are not. Units ``name`` conflicts with are
+    stopped when it starts, not waited for, and are left out.
+    """
+    units = _unit_files(dirs)
+    before: dict[str, set[str]] = {}
+    for other, unit in units.items():
+        for target in _names(unit, "Unit", "Before"):
+            before.setdefault(target, set()).add(other)
+    first = units.get(name) or units.get(_template_of(name))
+    skip = _names(first, "Unit", "Conflicts")
+    waits: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        unit = units.get(current) or units.get(_template_of(current))
+        following = _names(unit, "Unit", "After") | before.get(current, set())
+        defaults = [v for v, _ in unit.values("Unit", "DefaultDependencies")] if unit else []
+        if current.endswith(".service") and defaults[-1:] != ["no"]:
+            following.add("basic.target")
+        for nxt in following - waits - skip - {name}:
+            waits.add(nxt)
+            pending.append(nxt)
+    return waits
 
 
 def _check_references(unit: Unit, known: set[str]) -> list[LintProblem]:

@@ -3,7 +3,9 @@
 import json
 import logging
 import os
+import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,8 +28,40 @@ def main(verbose: bool) -> None:
     )
 
 
+def _window_size(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--size`` as ``WxH`` (e.g. 800x480), or a clear zh/en error instead of a traceback."""
+    if not re.fullmatch(r"[1-9][0-9]{2,4}x[1-9][0-9]{2,4}", value.lower()):
+        raise click.BadParameter(f"{value!r}: use WxH, e.g. 800x480 / 窗口大小应为 宽x高，如 800x480")
+    return value
+
+
+def _db_file(must_exist: bool) -> Callable[[click.Context, click.Parameter, Path], Path]:
+    """A ``--db`` check: a file, not a directory; with ``must_exist``, one that is there."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+        if value.is_dir():
+            raise click.BadParameter(
+                f"{value} is a directory: name the database file / {value} 是目录，请指定数据库文件"
+            )
+        if must_exist and not value.exists():
+            raise click.BadParameter(
+                f"no terminal database at {value}: run `kiosk db migrate --db {value}` first"
+                f" / {value} 没有终端数据库"
+            )
+        return value
+
+    return check
+
+
 @main.command()
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    callback=_db_file(False),
+)
 @click.option("--store", default="S01", show_default=True)
 @click.option("--device", default="K01", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
@@ -38,7 +72,7 @@ def main(verbose: bool) -> None:
     default=None,
     help="JSON shopper script: barcodes, bad_barcodes, screenshots, report.",
 )
-@click.option("--size", default="800x480", show_default=True, help="Window size WxH.")
+@click.option("--size", default="800x480", show_default=True, help="Window size WxH.", callback=_window_size)
 @click.option("--gateway-url", default=None, help="Payment gateway; --demo starts a local simulator.")
 @click.option("--voice/--no-voice", default=False, show_default=True, help="Spoken prompts (espeak-ng).")
 @click.option(
@@ -247,7 +281,14 @@ def db() -> None:
 
 
 @db.command("migrate")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    callback=_db_file(False),
+)
 @click.option("--demo-catalog", is_flag=True, help="Also load the demo shop's products when empty.")
 def db_migrate(db_path: Path, demo_catalog: bool) -> None:
     """Create or upgrade the database (a backup is taken first)."""
@@ -262,7 +303,14 @@ def db_migrate(db_path: Path, demo_catalog: bool) -> None:
 
 
 @db.command("info")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=DEFAULT_DB, show_default=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DB,
+    show_default=True,
+    callback=_db_file(True),
+)
 def db_info(db_path: Path) -> None:
     """Schema version, row counts and outbox depth."""
     from kiosk.store import outbox

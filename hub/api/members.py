@@ -14,9 +14,11 @@ from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members.book import consent_record, register_at_hub
 from hub.members.models import HubMember
+from hub.messaging import queue as messages
 from kiosk.domain.loyalty import InvalidPhone
 from kiosk.domain.loyalty.attributes import AttributeSpec
 from kiosk.domain.loyalty.coupons import coupon_to_dict
+from kiosk.domain.loyalty.registration import MARKETING_VERSION
 from kiosk.store.pii import PiiError
 
 router = APIRouter(prefix="/api/v1", tags=["members"])
@@ -57,6 +59,13 @@ class NewMember(BaseModel):
     home_store: str = ""
     consent_version: str = Field(min_length=1, description="the consent text's version the member agreed to")
     consent_where: str = Field(min_length=1, description="where it was given, e.g. hub/front-desk")
+    marketing: bool | None = Field(
+        default=None,
+        description="the separate answer to marketing messages (null: not asked, nothing is sent)",
+    )
+    email: str = Field(
+        default="", max_length=200, description="where e-mail offers go, when marketing is true"
+    )
     by: str = Field(min_length=1, description="owner or staff id, recorded in the audit")
 
 
@@ -128,6 +137,9 @@ def register(request: NewMember) -> dict[str, Any] | JSONResponse:
             )  # fmt: skip
             if done.created:
                 owner_audit.record(request.by, "member.registered", f"member:{done.member_id}", now)
+            if done.created and request.marketing is not None:
+                answer = (request.marketing, MARKETING_VERSION, request.consent_where)
+                messages.set_consent(done.member_id, *answer, request.by, now, email=request.email or None)
     except InvalidPhone as exc:
         return JSONResponse({"detail": str(exc)}, status_code=422)
     except PiiError as exc:

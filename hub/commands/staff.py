@@ -151,3 +151,18 @@ def publish(
     """Send every terminal its store's staff roster (retained)."""
     open_hub_database(db_url)
     _publish(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+
+
+@staff.command("rule")
+@click.option("--close-after-hours", type=int, required=True, help="A shift still open this long is closed.")
+@db_option
+def rule(close_after_hours: int, db_url: str) -> None:
+    """The forgotten clock-out rule: close and flag a shift still open after this many hours (1-24)."""
+    open_hub_database(db_url)
+    try:
+        hours = accounts.set_close_after_hours(
+            close_after_hours, dt.datetime.now(dt.UTC), f"cli:{getpass.getuser()}"
+        )
+    except StaffError as exc:
+        raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
+    click.echo(f"忘记下班打卡：{hours} 小时后自动结束 / forgotten clock-out: closed after {hours} hours")

@@ -43,7 +43,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 
@@ -148,6 +148,16 @@ def _0009_shift_reports(db: Database) -> None:
     db.create_tables(SHIFT_MODELS, safe=True)
 
 
+def _0010_sku_day(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuDay], safe=True)
+
+
+def _0011_close_after(db: Database) -> None:
+    # a shift still open this many hours after it started is closed and flagged (default 12)
+    add_column(db, "staff_roster", "close_after_h", IntegerField(default=12))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -162,6 +172,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     ),
     (8, "staff accounts (PIN hashes, badges, stores) and the role permission matrix", _0008_staff_accounts),
     (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
+    (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
+    (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
 ]
 
 

@@ -9,7 +9,7 @@ from peewee import Case, fn
 from hub.catalog.models import CatalogProduct
 from hub.ingest.models import Gap, Quarantine, Refund, Sale
 from hub.members.models import HubLedgerEntry
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth
+from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -414,19 +414,20 @@ class ProductRow:
         return self.total_fen - self.refunded_fen
 
 
-def _product_spans(first: dt.date, last: dt.date) -> list[tuple[Any, Any, str, str]]:
+def _product_spans(first: dt.date, last: dt.date, store: str | None) -> list[tuple[Any, Any, str, str]]:
     """Where to read products for ``first``..``last``: whole months from the month rows, the
     days before the first and after the last whole month from the day rows."""
     day = dt.timedelta(days=1)
     start = first if first.day == 1 else (first.replace(day=28) + 4 * day).replace(day=1)
     end = last if (last + day).day == 1 else last.replace(day=1) - day  # the last whole month's end
+    days = SalesProductDay if store else SalesSkuDay  # all stores: the rows without the store
     if start > end:
-        return [(SalesProductDay, SalesProductDay.day, first.isoformat(), last.isoformat())]
+        return [(days, days.day, first.isoformat(), last.isoformat())]
     spans = [(SalesProductMonth, SalesProductMonth.month, start.isoformat()[:7], end.isoformat()[:7])]
     if first < start:
-        spans.append((SalesProductDay, SalesProductDay.day, first.isoformat(), (start - day).isoformat()))
+        spans.append((days, days.day, first.isoformat(), (start - day).isoformat()))
     if end < last:
-        spans.append((SalesProductDay, SalesProductDay.day, (end + day).isoformat(), last.isoformat()))
+        spans.append((days, days.day, (end + day).isoformat(), last.isoformat()))
     return spans
 
 
@@ -434,7 +435,7 @@ def products(first: dt.date, last: dt.date, store: str | None = None) -> list[Pr
     """Every product sold or refunded in the range, and every active catalog product that was not
     (as zeros): highest revenue first, then by SKU."""
     sums: dict[str, list[Any]] = {}
-    for model, key, low, high in _product_spans(first, last):
+    for model, key, low, high in _product_spans(first, last, store):
         where = (key >= low) & (key <= high)
         if store:
             where &= model.store == store

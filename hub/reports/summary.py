@@ -8,7 +8,8 @@ instead of millions of sale lines (docs/perf.md, "Reports"):
   heatmap, stores, terminals and members vs walk-ins all sum these rows.
 - ``sales_product_day``: per day, store and SKU: quantity and revenue sold, quantity and money
   refunded (line totals, before sale-level discounts).
-- ``sales_product_month``: the same per month, for long ranges.
+- ``sales_product_month``: the same per month, for long ranges; ``sales_sku_day``: the same per
+  day for all stores together, for the chain-wide view.
 - ``sales_payment_day``: per day, store and payment method: payments and money taken, refunds
   and money given back.
 
@@ -104,6 +105,23 @@ class SalesProductMonth(_Summary):
         primary_key = CompositeKey("month", "store", "sku")
 
 
+class SalesSkuDay(_Summary):
+    """One product's sales and refunds on one day, all stores together: the chain-wide product
+    report reads one row per product and day instead of one per store too."""
+
+    day = CharField()
+    sku = CharField()
+    name_zh = CharField(default="")
+    name_en = CharField(default="")
+    quantity = BigIntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    refunded_quantity = BigIntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("day", "sku")
+
+
 class SalesPaymentDay(_Summary):
     """Money taken and given back by one payment method at one store on one day."""
 
@@ -119,7 +137,7 @@ class SalesPaymentDay(_Summary):
         primary_key = CompositeKey("day", "store", "method")
 
 
-MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth]
+MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth, SalesSkuDay]
 
 _HOUR_SUMS = ("sales", "total_fen", "items", "refunds", "refunded_fen")
 _PRODUCT_SUMS = ("quantity", "total_fen", "refunded_quantity", "refunded_fen")
@@ -194,7 +212,7 @@ def _upsert(
 ) -> Query:
     fields = model._meta.fields
     update: dict[Any, Any] = {fields[name]: fields[name] + getattr(EXCLUDED, name) for name in sums}
-    if model in (SalesProductDay, SalesProductMonth):  # a renamed product shows under its newest name
+    if model in (SalesProductDay, SalesProductMonth, SalesSkuDay):  # a renamed product: its newest name
         update.update({fields[n]: getattr(EXCLUDED, n) for n in ("name_zh", "name_en")})
     return (
         model.insert_many(rows)
@@ -235,6 +253,14 @@ def upserts(tally: Tally) -> list[Query]:
                 month[i] += value
         rows = _rows(("month", "store", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), months)
         queries.append(_upsert(SalesProductMonth, ("month", "store", "sku"), _PRODUCT_SUMS, rows))
+        chain: dict[tuple[str, str], list[Any]] = {}
+        for (day, _store, sku), (zh, en, *sums) in tally.products.items():
+            row = chain.setdefault((day, sku), [zh, en, 0, 0, 0, 0])
+            row[0], row[1] = zh, en
+            for i, value in enumerate(sums, start=2):
+                row[i] += value
+        rows = _rows(("day", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), chain)
+        queries.append(_upsert(SalesSkuDay, ("day", "sku"), _PRODUCT_SUMS, rows))
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))

@@ -53,6 +53,7 @@ class StaffRoster(BaseModel):
     id = IntegerField(primary_key=True)
     version = IntegerField(default=0)
     permissions = TextField(default="")  # {role: [action, ...]}; empty: the built-in defaults
+    close_after_h = IntegerField(default=12)  # a shift still open this long: a forgotten clock-out
 
     class Meta:
         table_name = "staff_roster"
@@ -192,3 +193,20 @@ def roster_for(store: str) -> dict[str, Any]:
             for s in list_staff(store)
         ],
     }  # fmt: skip
+
+
+def close_after_hours() -> int:
+    """The owner's rule: a shift still open this many hours after it started is closed and flagged."""
+    row = StaffRoster.get_or_none(StaffRoster.id == 1)
+    return int(row.close_after_h) if row else 12
+
+
+def set_close_after_hours(hours: int, now: dt.datetime, by: str) -> int:
+    """Set the forgotten clock-out rule (1-24 hours); audited."""
+    if not 1 <= hours <= 24:
+        raise StaffError("请设为 1–24 小时。", "Set it between 1 and 24 hours.")
+    with database.atomic():
+        StaffRoster.insert(id=1, version=0, permissions="").on_conflict_ignore().execute()
+        StaffRoster.update(close_after_h=hours).where(StaffRoster.id == 1).execute()
+        audit.record(by, "staff_close_after", "roles", now, hours=hours)
+    return hours

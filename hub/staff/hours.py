@@ -8,7 +8,7 @@ is visible rather than silently dropped.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,8 @@ from peewee import CharField
 
 from hub.errors import Rejected
 from hub.ingest.models import BaseModel
+
+NORMAL_DAY_MINUTES = 8 * 60  # beyond this a shift counts overtime
 
 
 class StaffClock(BaseModel):
@@ -69,11 +71,17 @@ class Shift:
     start: dt.datetime | None
     end: dt.datetime | None
     devices: tuple[str, ...]
+    auto_closed: bool = False  # a forgotten clock-out, closed by the owner's rule: flagged, never silent
 
     @property
     def open(self) -> bool:
         """Clocked in, not out yet."""
         return self.start is not None and self.end is None
+
+    @property
+    def overtime_minutes(self) -> int:
+        """Minutes beyond a normal day (:data:`NORMAL_DAY_MINUTES`)."""
+        return max(0, (self.minutes or 0) - NORMAL_DAY_MINUTES)
 
     @property
     def minutes(self) -> int | None:
@@ -83,8 +91,19 @@ class Shift:
         return int((self.end - self.start).total_seconds() // 60)
 
 
-def shifts(first: dt.date, last: dt.date, tz: ZoneInfo, store: str | None = None) -> list[Shift]:
-    """Shifts that started (or, without a start, ended) between ``first`` and ``last``, by day and name."""
+def shifts(
+    first: dt.date,
+    last: dt.date,
+    tz: ZoneInfo,
+    store: str | None = None,
+    close_after_h: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[Shift]:
+    """Shifts that started (or, without a start, ended) between ``first`` and ``last``, by day and name.
+
+    ``close_after_h`` is the owner's rule for a forgotten clock-out: a shift still open that
+    many hours after it started (at ``now``) ends then, flagged ``auto_closed``.
+    """
     query = StaffClock.select()
     if store:
         query = query.where(StaffClock.store == store)
@@ -100,10 +119,19 @@ def shifts(first: dt.date, last: dt.date, tz: ZoneInfo, store: str | None = None
         else:
             found.append(_shift(start, clocking, tz))
     found += [_shift(start, None, tz) for start in opened.values()]
+    if close_after_h and now is not None:
+        found = [_closed_by_rule(s, close_after_h, now) for s in found]
     wanted = [s for s in found if first.isoformat() <= s.day <= last.isoformat()]
     return sorted(
         wanted, key=lambda s: (s.day, s.staff_name, (s.start or s.end or dt.datetime.min).isoformat())
     )
+
+
+def _closed_by_rule(shift: Shift, hours: int, now: dt.datetime) -> Shift:
+    if shift.start is None or shift.end is not None:
+        return shift
+    deadline = shift.start + dt.timedelta(hours=hours)
+    return replace(shift, end=deadline, auto_closed=True) if now >= deadline else shift
 
 
 def _shift(start: StaffClock | None, end: StaffClock | None, tz: ZoneInfo) -> Shift:

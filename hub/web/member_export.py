@@ -17,14 +17,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from hub.db import transaction
 from hub.members import ledger as loyalty
 from hub.members.feed import member_coupons
 from hub.members.models import HubMember
+from hub.messaging import queue as messages
 from hub.web import i18n
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language
 from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
 from kiosk.domain.loyalty.pin_lockout import PinLockout
+from kiosk.domain.loyalty.registration import MARKETING_VERSION
 from kiosk.store.pii import PiiKey, verify_pin
 
 MAX_WRONG, LOCK_S = 5, 900.0
@@ -55,9 +58,25 @@ def member_export(member: HubMember, key: PiiKey) -> dict[str, Any]:
                 "where": member.consent_where,
             },
         },
+        "marketing_consent": _marketing(member.id, key),
         "balances": loyalty.member_balances(member.id),
         "coupons": member_coupons([member.id])[member.id],  # campaign and welcome coupons, used or not
         "ledger": [{k: getattr(e, k) for k in LEDGER_COLUMNS} for e in entries],
+    }
+
+
+def _marketing(member_id: str, key: PiiKey) -> dict[str, Any] | None:
+    """The member's marketing consent as they may see it (None: never asked)."""
+    row = messages.consent_state(member_id)
+    if row is None:
+        return None
+    email = key.decrypt(row.email_enc, f"{member_id}:email") if row.email_enc else ""
+    return {
+        "granted": row.granted,
+        "version": row.version,
+        "where": row.where,
+        "at": str(row.at),
+        "email": email,
     }
 
 
@@ -116,16 +135,8 @@ class ExportPages:
             return self.page(request, lang, 409, error=i18n.t("my_data_no_pin", lang))
         return None
 
-    async def download(self, request: Request, token: str) -> Response:
-        """POST: check the PIN (and the lockout), then send the file."""
-        lang = language(request)
-        refused = self._refusal(request, lang, token)
-        if refused is not None:
-            return refused
-        member, _ = self.member_for(token)
-        assert member is not None and loyalty.settings.key is not None
-        form = await form_fields(request)
-        pin, kind = form.get("pin", ""), form.get("format", "json")
+    def _pin_refusal(self, request: Request, lang: str, member: HubMember, pin: str) -> HTMLResponse | None:
+        """Check the member's PIN against the lockout: a refusal page, or None when it is right."""
         now = self.clock()
         locked = self.lockout.seconds_locked(member.id, now)
         if locked:
@@ -140,6 +151,47 @@ class ExportPages:
                 request, lang, 403, form=True, error=i18n.t("my_data_wrong_pin", lang, left=left)
             )
         self.lockout.right(member.id)
+        return None
+
+    async def marketing(self, request: Request, token: str) -> HTMLResponse:
+        """POST: with the PIN, turn marketing messages on (with an e-mail address, optional) or off."""
+        lang = language(request)
+        refused = self._refusal(request, lang, token)
+        if refused is not None:
+            return refused
+        member, _ = self.member_for(token)
+        assert member is not None
+        form = await form_fields(request)
+        wrong = self._pin_refusal(request, lang, member, form.get("pin", ""))
+        if wrong is not None:
+            return wrong
+        granted = form.get("marketing") == "1"
+        email = form.get("email", "").strip()
+        if email and ("@" not in email or len(email) > 200):
+            return self.page(
+                request, lang, 422, form=True, error=i18n.t("my_data_bad_email", lang, email=email)
+            )
+        with transaction():
+            messages.set_consent(
+                member.id, granted, MARKETING_VERSION, "my-data", "member", dt.datetime.now(dt.UTC),
+                email=email or None,  # blank keeps the address given before
+            )  # fmt: skip
+        done = N_("my_data_marketing_on") if granted else N_("my_data_marketing_off")
+        return self.page(request, lang, form=True, done=i18n.t(done, lang))
+
+    async def download(self, request: Request, token: str) -> Response:
+        """POST: check the PIN (and the lockout), then send the file."""
+        lang = language(request)
+        refused = self._refusal(request, lang, token)
+        if refused is not None:
+            return refused
+        member, _ = self.member_for(token)
+        assert member is not None and loyalty.settings.key is not None
+        form = await form_fields(request)
+        kind = form.get("format", "json")
+        wrong = self._pin_refusal(request, lang, member, form.get("pin", ""))
+        if wrong is not None:
+            return wrong
         data = member_export(member, loyalty.settings.key)
         if kind == "csv":
             body, media = export_csv(data), "text/csv; charset=utf-8"
@@ -157,4 +209,7 @@ def router(pages: ExportPages | None = None) -> APIRouter:
     routes = APIRouter()
     routes.add_api_route("/my-data/{token}", pages.show, methods=["GET"], response_class=HTMLResponse)
     routes.add_api_route("/my-data/{token}", pages.download, methods=["POST"])
+    routes.add_api_route(
+        "/my-data/{token}/marketing", pages.marketing, methods=["POST"], response_class=HTMLResponse
+    )
     return routes

@@ -25,6 +25,7 @@ from hub.members.book import consent_record, settings
 from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, MemberTag
 from hub.members.reconciliation_text import kind_text
 from hub.members.settings import member_birthday
+from hub.messaging import queue as messages
 from hub.reports import members as analysis
 from hub.web.auth import visible_stores
 from hub.web.i18n import N_
@@ -76,7 +77,41 @@ def _label(spec: AttributeSpec, lang: str) -> str:
 
 PAGE_SIZE = 50
 PROFILE_ROWS = 30  # the newest purchases and ledger entries a profile shows
-FILTERS = ("q", "tier", "tag", "store", "segment", "rfm", "birthday_month", "away_days", "page")
+FILTERS = (
+    "q",
+    "tier",
+    "tag",
+    "store",
+    "segment",
+    "rfm",
+    "birthday_month",
+    "away_days",
+    "page",
+    "dormant",
+    "churned",
+)
+
+
+def rhythm_of(fields: dict[str, str]) -> analysis.Rhythm:
+    """The owner's thresholds from the page (``dormant``/``churned``: multiples of the member's own
+    rhythm, 1 to 52; anything else keeps the default)."""
+
+    def multiple(name: str, default: float) -> float:
+        try:
+            value = float(fields.get(name) or default)
+        except ValueError:
+            return default
+        return value if 1 <= value <= 52 else default
+
+    dormant = multiple("dormant", analysis.Rhythm.dormant_after)
+    return analysis.Rhythm(dormant, max(dormant, multiple("churned", analysis.Rhythm.churned_after)))
+
+
+# the keys the template builds from a ledger entry's kind
+ENTRY_NAMES = (
+    N_("entry_earn"), N_("entry_redeem"), N_("entry_expire"), N_("entry_adjust"), N_("entry_top_up"),
+    N_("entry_spend"), N_("entry_refund_reversal"), N_("entry_merge"),
+)  # fmt: skip
 # the keys the template builds from a segment or an RFM group
 SEGMENT_NAMES = (N_("segment_active"), N_("segment_dormant"), N_("segment_churned"), N_("segment_new"))
 RFM_NAMES = (
@@ -128,7 +163,8 @@ def _find(
     """
     all_visits = analysis.visits(day)
     members = _members()
-    segments = {m.id: analysis.segment(all_visits.get(m.id), day) for m in members}
+    rhythm = rhythm_of(chosen)
+    segments = {m.id: analysis.segment(all_visits.get(m.id), day, rhythm) for m in members}
     groups = analysis.rfm(all_visits, day)
     text = chosen["q"]
     card = HubCard.get_or_none(HubCard.uid == text) if text else None
@@ -212,6 +248,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "pages": pages,
             "page_link": lambda n: "/members?" + urlencode({**kept, "page": n}),
             "segment_counts": _counts(segments.values(), analysis.SEGMENTS),
+            "rhythm": rhythm_of(chosen),
             "rfm_counts": _counts(groups.values(), tuple(analysis.RFM_GROUPS.values())),
             "tiers": [(tier.code, tier.name_zh) for tier in settings.rules.tiers.tiers],
             "stores": sorted(
@@ -233,7 +270,10 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         day = today()
         all_visits = analysis.visits(day)
         if kind == "segment" and name in analysis.SEGMENTS:
-            members = [m.id for m in _members() if analysis.segment(all_visits.get(m.id), day) == name]
+            rhythm = rhythm_of(form)
+            members = [
+                m.id for m in _members() if analysis.segment(all_visits.get(m.id), day, rhythm) == name
+            ]
         elif kind == "rfm" and name in analysis.RFM_GROUPS.values():
             groups = analysis.rfm(all_visits, day)
             members = [m for m, g in groups.items() if g == name]
@@ -324,6 +364,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "problems": problems,
             "coupons": campaigns.member_coupons(member_id),
             "consent": consent_record(member),
+            "marketing": messages.consent_state(member_id),
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",

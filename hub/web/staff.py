@@ -17,14 +17,15 @@ from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.reports import queries as reports
 from hub.staff import accounts
 from hub.staff import hours as staff_hours
 from hub.staff import shifts as staff_shifts
 from hub.staff.downlink import RosterPublisher
-from hub.web import auth
+from hub.web import auth, i18n
+from hub.web.exports import csv_response
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.staff import ACTIONS, ROLES, StaffError
@@ -44,9 +45,45 @@ def _people(shifts: list[staff_hours.Shift]) -> list[dict[str, Any]]:
     return [{"staff_id": k, **v, "hours": hours_text(v["minutes"])} for k, v in sorted(totals.items())]
 
 
+def _flag(shift: staff_hours.Shift) -> str:
+    """Why a shift needs a look: closed by the forgotten clock-out rule, still open, or no clock-in."""
+    if shift.auto_closed:
+        return N_("staff_auto_closed")
+    if shift.open:
+        return N_("shift_open")
+    return N_("start_missing") if shift.start is None else ""
+
+
 def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRouter:
     """The ``/staff-hours`` route; ``today`` pins the clock in tests."""
     routes = APIRouter()
+
+    def _shifts(first: dt.date, last: dt.date) -> list[staff_hours.Shift]:
+        # the forgotten clock-out rule runs on the real clock; a page pinned to a day shows the raw pairs
+        now = None if today else dt.datetime.now(tz)
+        return staff_hours.shifts(first, last, tz, close_after_h=accounts.close_after_hours(), now=now)
+
+    @routes.get("/staff-hours.csv")
+    def staff_hours_csv(request: Request) -> Response:
+        """Hours per person per day as CSV: in, out, hours, overtime, and why a shift is flagged."""
+        lang, q = language(request), request.query_params
+        now = today() if today else dt.datetime.now(tz).date()
+        try:
+            first, last = reports.parse_range(q.get("from") or None, q.get("to") or None, now)
+        except reports.RangeError as bad:
+            return Response(bad.en if lang == "en" else bad.zh, status_code=400)
+        keys = (
+            N_("day"), N_("staff_name"), N_("clock_in"), N_("clock_out"),
+            N_("hours"), N_("staff_overtime"), N_("staff_flag"), N_("terminals"),
+        )  # fmt: skip
+        header = [i18n.t(key, lang) for key in keys]
+        rows = [
+            [s.day, s.staff_name, s.start.strftime("%H:%M") if s.start else "",
+             s.end.strftime("%H:%M") if s.end else "", hours_text(s.minutes), hours_text(s.overtime_minutes),
+             i18n.t(_flag(s), lang) if _flag(s) else "", " ".join(s.devices)]
+            for s in _shifts(first, last)
+        ]  # fmt: skip
+        return csv_response(f"staff-hours-{first}-{last}", header, rows)
 
     @routes.get("/staff-hours", response_class=HTMLResponse)
     def staff_hours_page(request: Request) -> HTMLResponse:
@@ -60,8 +97,10 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         except reports.RangeError as bad:
             error = bad.en if lang == "en" else bad.zh
             first, last = reports.parse_range(None, None, now)
-        found = staff_hours.shifts(first, last, tz)
-        context.update(closes=staff_shifts.closed_shifts(first, last))
+        found = _shifts(first, last)
+        context.update(
+            closes=staff_shifts.closed_shifts(first, last), close_after=accounts.close_after_hours()
+        )
         context.update(
             first=first.isoformat(),
             last=last.isoformat(),

@@ -33,7 +33,8 @@ mkdir -p "$root/data" "$root/var/lib/kiosk"
 
 chroot "$root" systemctl enable systemd-networkd systemd-resolved systemd-timesyncd \
   kiosk-growdata.service kiosk-firstboot.service kiosk.service kiosk-sync.service \
-  kiosk-update.path kiosk-update.timer wpa_supplicant@wlan0.service
+  kiosk-update.path kiosk-update.timer
+# Not wpa_supplicant@wlan0: udev starts it when a wlan0 appears (80-kiosk-wifi.rules).
 # The app owns tty1: no login prompt there.
 rm -f "$root/etc/systemd/system/getty.target.wants/getty@tty1.service"
 chroot "$root" systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \

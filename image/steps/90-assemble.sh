@@ -28,6 +28,8 @@ cp -a "$root/var/log/." "$stage/data/log/"
 cp -a "$root/var/lib/systemd/." "$stage/data/systemd/"
 mkdir -p "$stage/data/kiosk/kivy"
 cp "$REPO/image/kivy-config.ini" "$stage/data/kiosk/kivy/config.ini"
+# The flattened CJK faces from 85-fonts.sh, where KIOSK_CACHE points (kiosk.service).
+cp -a "$WORK/kiosk-cache" "$stage/data/kiosk/cache"
 chown -R "$kiosk_ids" "$stage/data/kiosk"
 chmod 0750 "$stage/data/kiosk"
 
@@ -63,7 +65,14 @@ extract_size=$(stat -c %s "$img")
 extract_sha=$(sha256sum "$img" | cut -d' ' -f1)
 xz -T0 -6 -f -c "$img" > "$OUT/$NAME.img.xz"
 (cd "$OUT" && sha256sum "$NAME.img.xz" > "$NAME.img.xz.sha256")
-python3 "$REPO/image/os_list.py" --name "$NAME" --version "$VERSION" --commit "$COMMIT" \
-  --image "$OUT/$NAME.img.xz" --extract-size "$extract_size" --extract-sha256 "$extract_sha" \
-  > "$OUT/os_list.json"
+# Raspberry Pi Imager downloads from a full URL: only with IMAGE_URL_BASE (build.sh).
+rm -f "$OUT/os_list.json"
+if [ -z "${IMAGE_URL_BASE:-}" ]; then
+  echo "90-assemble: no os_list.json: set IMAGE_URL_BASE=https://host/path/ to where the .img.xz will be served"
+else
+  python3 "$REPO/image/os_list.py" --name "$NAME" --version "$VERSION" --commit "$COMMIT" \
+    --image "$OUT/$NAME.img.xz" --extract-size "$extract_size" --extract-sha256 "$extract_sha" \
+    --url-base "$IMAGE_URL_BASE" > "$OUT/os_list.json.part"
+  mv "$OUT/os_list.json.part" "$OUT/os_list.json"
+fi
 ls -l "$OUT"

@@ -17,7 +17,7 @@ def test_shell_scripts_are_shellcheck_clean() -> None:
     scripts = sorted(
         [IMAGE / "build.sh", *IMAGE.glob("steps/*.sh"), *IMAGE.glob("files/usr/local/lib/kiosk/*.sh")]
     )
-    assert len(scripts) == 11
+    assert len(scripts) == 13
     assert shutil.which("shellcheck"), "bootstrap installs shellcheck"
     result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "")
@@ -33,6 +33,7 @@ def test_steps_are_numbered_and_strict() -> None:
         "35-initramfs.sh",
         "40-system.sh",
         "80-manifest.sh",
+        "85-fonts.sh",
         "90-assemble.sh",
     ]
     for step in IMAGE.glob("steps/*.sh"):
@@ -124,3 +125,96 @@ def test_os_list_entry(tmp_path: Path) -> None:
     )
     assert entry["devices"] == ["pi4-64bit"]
     assert entry["init_format"] == "none"
+
+
+def _packages() -> set[str]:
+    lines = (IMAGE / "packages.txt").read_text().splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+def _service_environment(name: str) -> dict[str, str]:
+    env = {}
+    for line in (REPO / "systemd" / name).read_text().splitlines():
+        if line.startswith("Environment="):
+            env.update(item.split("=", 1) for item in line.removeprefix("Environment=").split())
+    return env
+
+
+def test_kivy_can_open_a_window_on_the_image() -> None:
+    # Issue 20: without libGL.so.1 Kivy's default GL backend failed to import and the app
+    # crash-looped. SDL2 makes the context on KMS through EGL; Kivy takes its entry points from it.
+    packages = _packages()
+    assert {"libgl1", "libegl1", "libgles2", "libgl1-mesa-dri", "libgbm1", "libdrm2"} <= packages
+    env = _service_environment("kiosk.service")
+    assert env["KIVY_GL_BACKEND"] == "sdl2"
+    assert env["SDL_VIDEODRIVER"] == "kmsdrm"
+    assert env["KIVY_WINDOW"] == "sdl2"
+
+
+def test_wifi_regulatory_database_and_procps_are_installed() -> None:
+    assert {"wireless-regdb", "procps", "wpasupplicant"} <= _packages()
+
+
+def test_cjk_faces_are_flattened_into_the_cache_the_app_reads() -> None:
+    env = _service_environment("kiosk.service")
+    assert env["KIOSK_CACHE"] == "/var/lib/kiosk/cache"
+    fstab = (IMAGE / "files/etc/fstab").read_text()
+    assert re.search(r"^/data/kiosk\s+/var/lib/kiosk\s", fstab, re.M)
+    fonts = (IMAGE / "steps/85-fonts.sh").read_text()
+    assert "fonts.prepare_faces()" in fonts
+    assert "$root/usr/share/fonts/opentype/noto" in fonts  # the image's fonts, not the build machine's
+    assemble = (IMAGE / "steps/90-assemble.sh").read_text()
+    assert 'cp -a "$WORK/kiosk-cache" "$stage/data/kiosk/cache"' in assemble
+
+
+def test_the_logo_on_the_boot_partition_is_readable_by_the_kiosk_user_only() -> None:
+    for line in (IMAGE / "files/etc/fstab").read_text().splitlines():
+        if line.startswith("LABEL=KIOSKBOOT"):
+            options = dict(o.partition("=")[::2] for o in line.split()[3].split(","))
+    assert options["gid"] == "kiosk"
+    assert int(options["fmask"], 8) & 0o040 == 0  # group may read files
+    assert int(options["dmask"], 8) & 0o050 == 0  # and enter folders
+    assert int(options["fmask"], 8) & 0o007 == 0o007  # others nothing
+    assert int(options["dmask"], 8) & 0o007 == 0o007
+    assert "umask" not in options
+
+
+def test_wifi_starts_only_when_a_wlan0_appears() -> None:
+    system = (IMAGE / "steps/40-system.sh").read_text()
+    enabled = system[system.index("systemctl enable") :].split("\n# ")[0]
+    assert "wpa_supplicant" not in enabled
+    rule = (IMAGE / "files/etc/udev/rules.d/80-kiosk-wifi.rules").read_text()
+    rules = [line for line in rule.splitlines() if line and not line.startswith("#")]
+    assert rules == [
+        'ACTION=="add", SUBSYSTEM=="net", KERNEL=="wlan0", TAG+="systemd", '
+        'ENV{SYSTEMD_WANTS}+="wpa_supplicant@wlan0.service"'
+    ]
+    dropin = IMAGE / "files/etc/systemd/system/wpa_supplicant@wlan0.service.d/kiosk.conf"
+    assert "ConditionPathExists=/etc/wpa_supplicant/wpa_supplicant-%i.conf" in dropin.read_text()
+
+
+def _os_list(tmp_path: Path, *url_base: str) -> subprocess.CompletedProcess[str]:
+    image = tmp_path / "member-kiosk-0.1.0-abc.img.xz"
+    image.write_bytes(b"xz bytes")
+    argv = [sys.executable, str(IMAGE / "os_list.py"), "--name", "n", "--version", "0.1.0",
+            "--commit", "abc", "--image", str(image), "--extract-size", "1",
+            "--extract-sha256", "ab" * 32, *url_base]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def test_os_list_needs_a_full_url_base(tmp_path: Path) -> None:
+    assert "--url-base" in _os_list(tmp_path).stderr
+    refused = _os_list(tmp_path, "--url-base", "images/")
+    assert refused.returncode == 2
+    assert "'images/' is not an http(s):// URL" in refused.stderr
+    folder = _os_list(tmp_path, "--url-base", "http://hub.shop.lan:8080/images")
+    (entry,) = json.loads(folder.stdout)["os_list"]
+    assert entry["url"] == "http://hub.shop.lan:8080/images/member-kiosk-0.1.0-abc.img.xz"
+
+
+def test_build_writes_os_list_only_with_an_image_url_base() -> None:
+    build = (IMAGE / "build.sh").read_text()
+    assert "export IMAGE_URL_BASE=${IMAGE_URL_BASE:-}" in build
+    assemble = (IMAGE / "steps/90-assemble.sh").read_text()
+    assert '--url-base "$IMAGE_URL_BASE"' in assemble
+    assert 'if [ -z "${IMAGE_URL_BASE:-}" ]; then' in assemble

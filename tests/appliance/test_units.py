@@ -100,58 +100,72 @@ def test_project_lint_is_clean(unit: Path) -> None:
     assert [str(p) for p in unitlint.lint_unit(unit, known)] == []
 
 
+# (text in kiosk.service, planted mistake, the line the lint must name: the first
+# line of the planted file that starts with this, message with {restart} = Restart='s line).
 PLANTED = [
     (
         "After=kiosk-firstboot.service local-fs.target",
         "After=kiosk-firstboot.service network.online.target",
-        8,
+        "After=kiosk-firstboot.service",
         "After= names unknown unit network.online.target; did you mean network-online.target?",
     ),
-    ("Type=notify", "Type=notfy", 20, "Type=notfy is not valid; did you mean Type=notify?"),
+    ("Type=notify", "Type=notfy", "Type=", "Type=notfy is not valid; did you mean Type=notify?"),
     (
         "\nRestart=always",
         "\nRestart=allways",
-        29,
+        "Restart=",
         "Restart=allways is not valid; did you mean Restart=always?",
     ),
     (
         "WatchdogSec=30\n",
         "\n",
-        20,
+        "Type=",
         "Type=notify without WatchdogSec: a hung app is never restarted",
     ),
     (
         "NoNewPrivileges=yes",
         "NoNewPrivileges=sure",
-        45,
+        "NoNewPrivileges=",
         "NoNewPrivileges= needs yes or no, got 'sure'",
     ),
     (
         "ExecStart=/usr/local/lib/kiosk/kiosk-python",
         "ExecStart=kiosk-python",
-        24,
+        "ExecStart=",
         "ExecStart= needs an absolute path",
     ),
     (
         "WantedBy=multi-user.target",
         "WantedBy=multi-user.targt",
-        81,
+        "WantedBy=",
         "WantedBy= names unknown unit multi-user.targt; did you mean multi-user.target?",
     ),
-    ("[Install]", "[Instal]", 80, "unknown section [Instal]"),
-    ("RestartSec=2", "RestartSec=2\nRestart=no", 31, "Restart= set twice (first on line 29)"),
+    ("[Install]", "[Instal]", "[Instal]", "unknown section [Instal]"),
+    (
+        "RestartSec=2",
+        "RestartSec=2\nRestart=no",
+        "Restart=no",
+        "Restart= set twice (first on line {restart})",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "line", "message"), PLANTED, ids=[p[1] for p in PLANTED])
-def test_lint_catches_planted_mistake(tmp_path: Path, old: str, new: str, line: int, message: str) -> None:
+def line_starting(text: str, prefix: str) -> int:
+    """1-based number of the first line of ``text`` that starts with ``prefix``."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(prefix))
+
+
+@pytest.mark.parametrize(("old", "new", "anchor", "message"), PLANTED, ids=[p[1] for p in PLANTED])
+def test_lint_catches_planted_mistake(tmp_path: Path, old: str, new: str, anchor: str, message: str) -> None:
     text = (REPO / "systemd/kiosk.service").read_text()
     assert old in text
+    planted_text = text.replace(old, new, 1)
     planted = tmp_path / "kiosk.service"
-    planted.write_text(text.replace(old, new, 1))
+    planted.write_text(planted_text)
     known = unitlint.known_units([SYSTEM_UNITS, REPO / "systemd"])
     problems = unitlint.lint_unit(planted, known)
-    assert [(p.line, p.en) for p in problems] == [(line, message)]
+    expected = message.format(restart=line_starting(planted_text, "Restart="))
+    assert [(p.line, p.en) for p in problems] == [(line_starting(planted_text, anchor), expected)]
 
 
 def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -166,10 +180,11 @@ def test_lint_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     unit, _ = unitlint.parse_unit(REPO / "systemd/kiosk.service")
-    assert unit.values("Service", "Type") == [("notify", 20)]
-    assert unit.values("Service", "WatchdogSec") == [("30", 26)]
-    assert unit.values("Service", "Restart") == [("always", 29)]
-    assert unit.values("Service", "User") == [("kiosk", 32)]
+    text = (REPO / "systemd/kiosk.service").read_text()
+    assert unit.values("Service", "Type") == [("notify", line_starting(text, "Type="))]
+    assert unit.values("Service", "WatchdogSec") == [("30", line_starting(text, "WatchdogSec="))]
+    assert unit.values("Service", "Restart") == [("always", line_starting(text, "Restart="))]
+    assert unit.values("Service", "User") == [("kiosk", line_starting(text, "User="))]
     ordering = " ".join(v for key in ("After", "Wants", "Requires") for v, _ in unit.values("Unit", key))
     assert "network" not in ordering
     hardening = {k: v for s, k, v, _ in unit.entries if s == "Service"}
@@ -178,6 +193,41 @@ def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     assert hardening["ReadWritePaths"] == "/var/lib/kiosk"
     assert hardening["PrivateTmp"] == "yes"
     assert hardening["CapabilityBoundingSet"] == ""
+
+
+def test_the_app_does_not_wait_for_the_network_even_through_other_units() -> None:
+    # systemd-user-sessions.service is ordered after network.target, so an app ordered
+    # after it waited for wpa_supplicant and DHCP (issue 20): ~1.5 min on an Ethernet-only terminal.
+    waits = unitlint.ordered_after("kiosk.service", [REPO / "systemd", SYSTEM_UNITS])
+    assert {"kiosk-firstboot.service", "local-fs.target", "systemd-udev-trigger.service"} <= waits
+    network = {
+        "network.target",
+        "network-online.target",
+        "systemd-networkd.service",
+        "systemd-networkd-wait-online.service",
+        "systemd-resolved.service",
+        "wpa_supplicant@wlan0.service",
+        "systemd-user-sessions.service",
+    }
+    assert waits & network == set()
+    # The sync agent does wait for it, and the lint sees that through the same graph.
+    assert "network.target" in unitlint.ordered_after("kiosk-sync.service", [REPO / "systemd", SYSTEM_UNITS])
+
+
+def test_ordered_after_follows_before_lines_of_other_units(tmp_path: Path) -> None:
+    (tmp_path / "app.service").write_text(
+        "[Unit]\nAfter=a.target\nConflicts=tty.service\nAfter=tty.service\n"
+    )
+    (tmp_path / "a.target").write_text("[Unit]\nAfter=b.target\n")
+    (tmp_path / "b.target").write_text("[Unit]\n")
+    (tmp_path / "early.service").write_text("[Unit]\nDefaultDependencies=no\nBefore=b.target\n")
+    (tmp_path / "tty.service").write_text("[Unit]\nAfter=network.target\n")
+    assert unitlint.ordered_after("app.service", [tmp_path]) == {
+        "a.target",
+        "b.target",
+        "early.service",
+        "basic.target",
+    }
 
 
 def test_oneshot_may_repeat_exec_start_but_notify_may_not(tmp_path: Path) -> None:

@@ -146,3 +146,7 @@ def test_products_over_whole_and_partial_months_equal_the_raw_lines(hub_db) -> N
             for p in reports.products(dt.date.fromisoformat(first), dt.date.fromisoformat(last))
         }
         assert got == dict(units), (first, last)
+        one = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        assert {p.sku: p.quantity for p in reports.products(*one, store="S01")} == dict(
+            units
+        )  # the store's rows

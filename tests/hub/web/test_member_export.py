@@ -16,9 +16,11 @@ import httpx
 import pytest
 import uvicorn
 
+from hub.accounts import audit as owner_audit
 from hub.ingest.batch import ingest_batch
 from hub.members import ledger as loyalty
 from hub.members.models import HubCard, HubMember, IssuedCoupon
+from hub.messaging import queue as messages
 from hub.web.app import create_app
 from hub.web.member_export import ExportPages
 from kiosk.devtools import browser
@@ -267,3 +269,35 @@ def test_screenshots_of_the_export_page_on_a_phone(hub_site: tuple[str, Clock], 
         with Image.open(shot) as image:
             assert image.size == (390, 700)
             assert image.getpixel((5, 5))[:3] == (255, 255, 255)  # header
+
+
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # the pages; ingest runs on both
+def test_the_member_turns_marketing_messages_on_and_off_with_their_pin(hub_site: tuple[str, Clock]) -> None:
+    url, _ = hub_site
+    page = httpx.get(url + link("m-1")).text
+    assert 'id="marketing-form"' in page and "是否通过短信和邮件接收本店的优惠活动信息" in page
+    wrong = httpx.post(url + link("m-1") + "/marketing", data={"pin": "1111", "marketing": "1"})
+    assert wrong.status_code == 403 and not messages.has_consent("m-1")
+    bad = httpx.post(
+        url + link("m-1") + "/marketing?lang=en", data={"pin": "2580", "marketing": "1", "email": "li"}
+    )
+    assert bad.status_code == 422 and "“li” is not an e-mail address" in bad.text
+    on = httpx.post(
+        url + link("m-1") + "/marketing", data={"pin": "2580", "marketing": "1", "email": "li@example.com"}
+    )
+    assert on.status_code == 200 and "已开启：您将收到优惠活动信息，可随时退订。" in on.text
+    assert messages.has_consent("m-1")
+    export = httpx.post(url + link("m-1"), data={"pin": "2580", "format": "json"}).json()
+    assert export["marketing_consent"] | {"at": ""} == {
+        "granted": True, "version": "kiosk-marketing-2026-12", "where": "my-data", "at": "",
+        "email": "li@example.com",
+    }  # fmt: skip
+    off = httpx.post(url + link("m-1") + "/marketing?lang=en", data={"pin": "2580", "marketing": "0"})
+    assert "Done: you will not receive offers any more." in off.text
+    assert not messages.has_consent("m-1")
+    assert [
+        a["detail"]["granted"] for a in owner_audit.trail("m-1") if a["action"] == "member.marketing_consent"
+    ] == [
+        True,
+        False,
+    ]

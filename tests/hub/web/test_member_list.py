@@ -13,6 +13,7 @@ from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.reports import members as analysis
+from hub.web import members as member_web
 from hub.web.app import create_app
 from kiosk.domain.loyalty import LoyaltyRules
 
@@ -88,3 +89,13 @@ def test_a_profile_shows_purchases_and_the_ledger(story) -> None:  # type: ignor
     )
     entries = HubLedgerEntry.select().where(HubLedgerEntry.member_id == loyalty_story.LI).count()
     assert len(re.findall(r"<tr><td", html.split('id="ledger"')[1].split("</table>")[0])) == min(entries, 30)
+
+
+def test_the_owner_sets_the_thresholds_on_the_page() -> None:
+    assert member_web.rhythm_of({"dormant": "3", "churned": "2"}) == analysis.Rhythm(
+        3, 3
+    )  # churned >= dormant
+    assert (
+        member_web.rhythm_of({"dormant": "abc", "churned": "100"}) == analysis.Rhythm()
+    )  # out of 1..52: default
+    assert member_web.rhythm_of({"dormant": "1.5"}) == analysis.Rhythm(1.5, 4)

@@ -1,5 +1,6 @@
 """The member list (attribute definitions) and the member page (tags and attributes), zh and en."""
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from hub.accounts import audit as owner_audit
 from hub.devtools.loyalty_story import LI, NOW, TZ, ZHANG, seed
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
+from hub.messaging import queue as messages
 from hub.web.app import create_app
 from kiosk.domain.loyalty import LoyaltyRules
 
@@ -113,11 +115,24 @@ def test_member_page_and_api_show_the_consent_record(hub_db, tmp_path: Path, sig
     client = signed_in(create_app(TZ))
     zh_page, en_page = client.get(f"/members/{ZHANG}").text, client.get(f"/members/{ZHANG}?lang=en").text
     assert text(zh_page, r'<section class="consent" id="consent">(.*?)</section>') == (
-        "隐私同意 说明版本 privacy-2026-01 同意时间 2026-11-22 15:30 门店/终端 S01/K01 注册渠道 kiosk"
+        "隐私同意 说明版本 privacy-2026-01 同意时间 2026-11-22 15:30 门店/终端 S01/K01 注册渠道 kiosk "
+        "营销信息： 未询问（不发送）"
     )
     assert text(en_page, r'<section class="consent" id="consent">(.*?)</section>') == (
         "Privacy consent Text version privacy-2026-01 Given at 2026-11-22 15:30 Store/terminal S01/K01 "
-        "Registered via kiosk"
+        "Registered via kiosk Offers: not asked (nothing is sent)"
+    )
+    # the separate marketing consent, once the member gave it (here: on their /my-data/ page)
+    messages.set_consent(
+        ZHANG,
+        True,
+        "kiosk-marketing-2026-12",
+        "my-data",
+        "member",
+        dt.datetime(2026, 12, 1, 2, tzinfo=dt.UTC),
+    )
+    assert text(client.get(f"/members/{ZHANG}").text, r'<p id="marketing">(.*?)</p>') == (
+        "营销信息： 已同意接收 · 2026-12-01 10:00 · my-data"
     )
     body = client.get(f"/api/v1/members/{ZHANG}").json()
     assert body["consent"] == {
@@ -207,6 +222,7 @@ def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_link
     assert welcome.name_zh == WELCOME.coupon.name_zh
     assert member_feed.current_version() == version + 2  # the member, then the coupon: terminals learn both
     assert owner_audit.trail(f"member:{member_id}")[-1]["action"] == "member.registered"
+    assert messages.consent_state(member_id) is None  # not asked: no marketing at all
     again = client.post("/api/v1/members", json={**form, "phone": "+8613812341234"})
     assert (again.status_code, again.json()) == (200, {"member_id": ZHANG, "created": False})
     bad = client.post("/api/v1/members", json={**form, "phone": "12345"})
@@ -217,3 +233,10 @@ def test_a_member_registered_at_the_hub_keeps_the_consent_and_a_known_phone_link
     keyless = client.post("/api/v1/members", json={**form, "phone": "13600000008"})
     assert keyless.status_code == 503 and "总部未配置数据密钥" in keyless.json()["detail"]
     assert HubMember.select().count() == 4
+    # the separate marketing answer given at the front desk
+    loyalty.configure(LoyaltyRules(), KEY)
+    offers = {**form, "phone": "136 0000 0008", "marketing": True, "email": "wang@example.com"}
+    second = client.post("/api/v1/members", json=offers).json()["member_id"]
+    state = messages.consent_state(second)
+    assert (state.granted, state.version, state.where) == (True, "kiosk-marketing-2026-12", "hub/front-desk")
+    assert KEY.decrypt(state.email_enc, f"{second}:email") == "wang@example.com"
