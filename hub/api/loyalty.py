@@ -4,7 +4,7 @@ reconciliation items and member merges. Mounted by :func:`hub.web.app.create_app
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.db import transaction
@@ -13,6 +13,7 @@ from hub.members import reconciliation as reconciliation_items
 from hub.members.book import settings
 from hub.members.models import HubCard, HubMember
 from hub.rules import store as rules_store
+from hub.web.auth import visible_stores
 
 router = APIRouter(prefix="/api/v1", tags=["loyalty"])
 
@@ -90,10 +91,17 @@ def reconciliation(
 
 
 @router.post("/members/merge")
-def merge(request: MergeRequest) -> dict[str, Any]:
-    """Merge two members (e.g. one person with two phones); balances, cards and an audit row."""
+def merge(request: MergeRequest, http: Request) -> dict[str, Any]:
+    """Merge two members (e.g. one person with two phones); balances, cards and an audit row.
+
+    A manager merges only members of their own stores: another store's member is not found.
+    """
     if request.survivor == request.duplicate:
         raise HTTPException(422, "cannot merge a member into itself / 不能与自身合并")
+    stores = visible_stores(http)
+    for member_id in (request.survivor, request.duplicate):
+        if stores is not None and _member(member_id).home_store not in stores:
+            raise HTTPException(404, f"no member {member_id} / 会员不存在")
     _member(request.survivor)
     if _member(request.duplicate).merged_into:
         raise HTTPException(409, f"{request.duplicate} is already merged / 已合并")

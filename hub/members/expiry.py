@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from peewee import SqliteDatabase
 
 from hub.db import database
-from hub.members.book import HUB_DEVICE, member_entries, move_ledger_head, store_entries
+from hub.members.book import HUB_DEVICE, move_ledger_head
+from hub.members.feed import touch_many
 from hub.members.models import HubLedgerEntry, HubLedgerHead, HubMember
 from hub.members.settings import settings
 from kiosk.domain.loyalty import POINTS, LedgerEntry, Stamp, chain, expire_entries
@@ -30,16 +31,24 @@ class ExpiryResult:
     points: int
 
 
-def points_holders() -> list[str]:
-    """Members (not merged away) who ever earned points, by id."""
+def points_entries() -> dict[str, list[LedgerEntry]]:
+    """Every member's points entries (members not merged away), read in one query, by member.
+
+    The jobs walk every member's lots: one query instead of one per member (docs/perf.md, jobs).
+    """
+    names = set(LedgerEntry.__dataclass_fields__)
     query = (
-        HubLedgerEntry.select(HubLedgerEntry.member_id)
+        HubLedgerEntry.select(HubLedgerEntry)
         .join(HubMember, on=(HubMember.id == HubLedgerEntry.member_id))
-        .where(HubLedgerEntry.account == POINTS, HubLedgerEntry.amount > 0, HubMember.merged_into.is_null())
-        .distinct()
-        .tuples()
+        .where(HubLedgerEntry.account == POINTS, HubMember.merged_into.is_null())
+        .dicts()
     )
-    return sorted(member_id for (member_id,) in query)
+    found: dict[str, list[LedgerEntry]] = {}
+    for row in query:
+        found.setdefault(row["member_id"], []).append(
+            LedgerEntry.from_dict({k: v for k, v in row.items() if k in names})
+        )
+    return found
 
 
 def hub_chain(entries: list[LedgerEntry]) -> list[LedgerEntry]:
@@ -71,12 +80,15 @@ def expire_due_points(now: dt.datetime) -> ExpiryResult:
     ids = (str(uuid.uuid4()) for _ in itertools.count())
     due: list[LedgerEntry] = []
     members = 0
-    for member_id in points_holders():
-        entries = expire_entries(member_entries(member_id), member_id, rule, Stamp(HUB_DEVICE, at, ids))
+    for member_id, history in sorted(points_entries().items()):
+        entries = expire_entries(history, member_id, rule, Stamp(HUB_DEVICE, at, ids))
         if entries:
             members += 1
             due.extend(entries)
     linked = hub_chain(due)
-    for start in range(0, len(linked), 500):
-        store_entries(linked[start : start + 500], f"expiry:{now.date().isoformat()}")
+    event = f"expiry:{now.date().isoformat()}"
+    rows = [{**e.to_dict(), "event_id": event} for e in linked]
+    for start in range(0, len(rows), 500):
+        HubLedgerEntry.insert_many(rows[start : start + 500]).execute()
+    touch_many(sorted({e.member_id for e in linked}))  # terminals get the lower balances
     return ExpiryResult(members, len(linked), -sum(e.amount for e in linked))

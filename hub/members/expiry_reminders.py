@@ -7,9 +7,9 @@ The lots and their expiry dates come from :func:`kiosk.domain.loyalty.expiring_s
 import datetime as dt
 from dataclasses import dataclass
 
-from hub.members.book import member_entries, settings
-from hub.members.models import HubLedgerEntry, HubMember
-from kiosk.domain.loyalty import POINTS, expiring_soon
+from hub.members.book import settings
+from hub.members.expiry import points_entries
+from kiosk.domain.loyalty import expiring_soon
 from kiosk.domain.loyalty.rules import ExpiryRule
 
 
@@ -28,20 +28,9 @@ def expiring_points(on: dt.date, days: int) -> list[Reminder]:
     if not months or days <= 0:
         return []
     rule = ExpiryRule(months=months, remind_days=days)
-    holders = (
-        HubLedgerEntry.select(HubLedgerEntry.member_id)
-        .join(HubMember, on=(HubMember.id == HubLedgerEntry.member_id))
-        .where(
-            HubLedgerEntry.account == POINTS,
-            HubLedgerEntry.amount > 0,
-            HubMember.merged_into.is_null(),
-        )
-        .distinct()
-        .tuples()
-    )
     found = [
         Reminder(member_id, expires_on, points)
-        for (member_id,) in holders
-        for expires_on, points in expiring_soon(member_entries(member_id), member_id, rule, on)
+        for member_id, history in points_entries().items()
+        for expires_on, points in expiring_soon(history, member_id, rule, on)
     ]
     return sorted(found, key=lambda r: (r.expires_on, r.member_id))

@@ -42,6 +42,11 @@ ACTION_KEYS = (
 )  # fmt: skip
 
 
+def _hm(minutes: int) -> str:
+    """``7:35`` for 455 minutes."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 class StaffFlow:
     """Checks staff PINs and badges against the hub's roster (offline), roles, and attendant actions."""
 
@@ -169,8 +174,9 @@ class StaffFlow:
         person = self.staff_person(staff_id)
         name = person.name if person else staff_id
         entry = staff_clock.clock(self.terminal, self.now(), staff_id, name, method)
+        today, week = staff_clock.minutes_worked(staff_id, entry.at)
         key = N_("clocked_in") if entry.direction == "in" else N_("clocked_out")
-        self._say(key, name=name, time=entry.at.strftime("%H:%M"))
+        self._say(key, name=name, time=entry.at.strftime("%H:%M"), today=_hm(today), week=_hm(week))
 
     def open_staff_menu(self) -> None:
         """The staff button: PIN first, then the attendant actions (each checks the role)."""

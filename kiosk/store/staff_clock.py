@@ -56,3 +56,28 @@ def clock(terminal: Terminal, now: dt.datetime, staff_id: str, staff_name: str, 
         }
         record_event(terminal, ts, "staff.clock", data)
     return ClockEntry(staff_id, staff_name, direction, now, method)
+
+
+def minutes_worked(staff_id: str, now: dt.datetime) -> tuple[int, int]:
+    """(today, this week) in whole minutes from the person's clockings on this terminal, in ``now``'s
+    time zone; a shift still open counts up to ``now``; the week starts on Monday."""
+    rows = Outbox.select(Outbox.body).where(Outbox.type == "staff.clock").order_by(Outbox.seq)
+    pairs: list[tuple[dt.datetime, dt.datetime]] = []
+    start: dt.datetime | None = None
+    for row in rows:
+        data = json.loads(row.body)["data"]
+        if data["staff_id"] != staff_id:
+            continue
+        at = dt.datetime.fromisoformat(data["at"]).astimezone(now.tzinfo)
+        if data["direction"] == "in":
+            start = at
+        elif start is not None:
+            pairs.append((start, at))
+            start = None
+    if start is not None:
+        pairs.append((start, now))
+    day = now.date()
+    monday = day - dt.timedelta(days=day.weekday())
+    today = sum(int((b - a).total_seconds() // 60) for a, b in pairs if a.date() == day)
+    week = sum(int((b - a).total_seconds() // 60) for a, b in pairs if monday <= a.date() <= day)
+    return today, week

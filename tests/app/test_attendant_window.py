@@ -216,9 +216,10 @@ def test_clocking_toggles_in_and_out_by_pin_badge_and_staff_menu(
     ]
     assert all(c["at"] == e["ts"] and c["store"] == "S01" for c, e in zip(clocked, events, strict=True))
     times = [e["ts"][11:16] for e in events]
-    assert screens["clocked_in"]["message"] == zh(f"王芳 已上班 {times[0]}")
-    assert screens["badge_out"]["message"] == zh(f"王芳 已下班 {times[1]}")
-    assert screens["menu_in"]["message"] == zh(f"王芳 已上班 {times[2]}")
+    # with the hours so far: seconds apart, so 0:00 today and this week
+    assert screens["clocked_in"]["message"] == zh(f"王芳 已上班 {times[0]}。本周已工作 0:00")
+    assert screens["badge_out"]["message"] == zh(f"王芳 已下班 {times[1]}。今天 0:00，本周 0:00")
+    assert screens["menu_in"]["message"] == zh(f"王芳 已上班 {times[2]}。本周已工作 0:00")
     assert (screens["clocked_in"]["current"], screens["badge_out"]["current"]) == ("idle", "idle")
     assert report["small_buttons"]["clocked_in-zh"] == [] and report["small_buttons"]["clocked_in-en"] == []
 

@@ -32,3 +32,16 @@ def test_each_person_toggles_in_and_out_on_their_own(kiosk_db) -> None:  # type:
         "at": "2026-11-24T11:02:00.000+08:00",
     }  # fmt: skip
     assert all(check_event(e, "K01") is None for e in events)
+
+
+def test_hours_today_and_this_week_count_pairs_and_the_open_shift(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    tz = ZoneInfo("Asia/Shanghai")
+    monday = dt.datetime(2026, 11, 23, 9, 0, tzinfo=tz)
+    for at in (monday, monday.replace(hour=17, minute=30)):  # Monday 8:30
+        staff_clock.clock(TERMINAL, at, "st-1", "王芳", "pin")
+    staff_clock.clock(TERMINAL, monday - dt.timedelta(days=1), "st-2", "赵强", "pin")  # someone else
+    wednesday = monday + dt.timedelta(days=2)
+    staff_clock.clock(TERMINAL, wednesday, "st-1", "王芳", "badge")  # in at 09:00, still on shift
+    assert staff_clock.minutes_worked("st-1", wednesday.replace(hour=11, minute=15)) == (135, 510 + 135)
+    next_monday = monday + dt.timedelta(days=7, hours=1)
+    assert staff_clock.minutes_worked("st-1", next_monday) == (0, 0)
