@@ -15,6 +15,7 @@ from peewee import fn
 from hub.campaigns import (
     runs as campaigns,
 )
+from hub.members import raw_copies
 from hub.members.feed import touch
 from hub.members.models import (
     HubCard,
@@ -228,18 +229,24 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
     """Erase the member's personal data, PIN and cards; keep the anonymised ledger so totals add up.
 
     The phone's blind index is replaced, so the same phone registering later
-    becomes a new member instead of being merged into the erased one.
+    becomes a new member instead of being merged into the erased one. The hub's raw
+    copies (the events the terminals sent, quarantined messages) lose the same fields,
+    for this member and the records merged into it (:mod:`hub.members.raw_copies`), whose own
+    rows are erased too.
     """
-    HubMember.update(
-        phone_index=f"erased:{member_id}",
-        phone_enc="",
-        name_enc="",
-        birthday_enc="",
-        gender="",
-        pin_hash="",
-        erased_at=now.isoformat(timespec="seconds"),
-    ).where(HubMember.id == member_id).execute()
-    HubCard.delete().where(HubCard.member_id == member_id).execute()
+    merged = {m for (m,) in HubMember.select(HubMember.id).where(HubMember.merged_into == member_id).tuples()}
+    for each in (member_id, *sorted(merged)):  # a record merged into this one held the same person
+        HubMember.update(
+            phone_index=f"erased:{each}",
+            phone_enc="",
+            name_enc="",
+            birthday_enc="",
+            gender="",
+            pin_hash="",
+            erased_at=now.isoformat(timespec="seconds"),
+        ).where(HubMember.id == each).execute()
+    HubCard.delete().where(HubCard.member_id.in_([member_id, *merged])).execute()
+    raw_copies.scrub_member({member_id, *merged})
     touch(member_id)  # terminals delete their copy
 
 
