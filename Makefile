@@ -2,7 +2,7 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench setup clean image image-test image-update-test lock messages
+.PHONY: demo test lint bench setup clean image image-test image-update-test lock messages fuzz
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -20,6 +20,10 @@ TEST_WORKERS ?= 3
 test: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# the fuzzers of tests/fuzz with 50 times the examples `make test` gives them, fresh inputs each run
+fuzz: setup
+	FUZZ_SCALE=$${FUZZ_SCALE:-50} $(PY) -m pytest -q tests/fuzz --hypothesis-show-statistics
 
 lint: setup
 	$(PY) -m ruff check kiosk hub tests benchmarks

@@ -3,6 +3,7 @@
 import base64
 import csv
 import datetime as dt
+import io
 import itertools
 import sys
 import uuid
@@ -19,6 +20,7 @@ from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members.feed import touch_many
 from hub.members.models import HubMember
+from hub.web.exports import spreadsheet_text
 from kiosk.domain.loyalty import InvalidPhone, normalize_phone
 from kiosk.domain.loyalty.attributes import split_tags
 from kiosk.domain.loyalty.errors import InvalidAttribute
@@ -61,7 +63,8 @@ def import_members(csv_file: Path, db_url: str, key_file: Path | None, store: st
     open_hub_database(db_url)
     specs = member_attributes.attribute_specs()  # once: a query per row was half the time
     counts = {"added": 0, "updated": 0, "skipped": 0}
-    with csv_file.open(newline="", encoding="utf-8-sig") as handle:
+    text = _readable_csv(csv_file)  # a file that cannot be read is refused before anything is written
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         _check_attribute_columns(reader.fieldnames or [])
         lines = enumerate(reader, start=2)
@@ -79,6 +82,30 @@ def import_members(csv_file: Path, db_url: str, key_file: Path | None, store: st
     click.echo(
         f"imported {counts['added']} members, updated {counts['updated']}, skipped {counts['skipped']}"
     )
+
+
+def _readable_csv(csv_file: Path) -> str:
+    """The file's text when it is UTF-8 CSV that reads to the end; else one clear zh/en error."""
+    content = csv_file.read_bytes()
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise click.ClickException(
+            f'{csv_file.name} line {line} is not UTF-8 text: save it as "CSV UTF-8" and import again; '
+            "nothing was imported"
+            f" / 第 {line} 行不是 UTF-8 编码：请另存为“CSV UTF-8”后重新导入，未导入任何会员"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for _row in reader:
+            pass
+    except csv.Error as exc:
+        raise click.ClickException(
+            f"{csv_file.name} line {reader.line_num} is not CSV ({exc}); nothing was imported"
+            f" / 第 {reader.line_num} 行不是有效的 CSV，未导入任何会员"
+        ) from None
+    return text
 
 
 IMPORT_CHUNK = 2000  # CSV rows per transaction
@@ -219,15 +246,18 @@ def export_members(db_url: str, key_file: Path | None) -> None:
         values = member_attributes.member_attributes(m.id)
         out.writerow(
             [
-                m.id,
-                key.decrypt(m.phone_enc, f"{m.id}:phone"),
-                name,
-                m.tier_code,
-                totals.get("points", 0),
-                totals.get("stored_principal", 0),
-                totals.get("stored_bonus", 0),
-                "|".join(member_attributes.member_tags(m.id)),
-                *(values.get(s.code, "") for s in specs),
+                spreadsheet_text(cell)
+                for cell in [
+                    m.id,
+                    key.decrypt(m.phone_enc, f"{m.id}:phone"),
+                    name,
+                    m.tier_code,
+                    totals.get("points", 0),
+                    totals.get("stored_principal", 0),
+                    totals.get("stored_bonus", 0),
+                    "|".join(member_attributes.member_tags(m.id)),
+                    *(values.get(s.code, "") for s in specs),
+                ]
             ]
         )
 

@@ -12,6 +12,7 @@ from hub.api import loyalty as loyalty_api
 from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
 from hub.api import rules as rules_api
+from hub.api import sms as sms_api
 from hub.reports import queries as reports
 from hub.staff.downlink import RosterPublisher
 from hub.web import audit as audit_web
@@ -64,6 +65,10 @@ def create_app(
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
     add(member_snapshot_api.router(device_auth), terminals)
+    add(
+        sms_api.router(),
+        auth.Terminal("the SMS gateway's bearer token (HUB_SMS_TOKEN), checked by the route"),
+    )
     add(sync_web.router(tz), auth.SignedIn("fleet"))
     add(receipt_web.router(), auth.Public("a shopper's e-receipt: no member data"))
     add(export_web.router(export_pages), auth.Public("signed, expiring link and the member's PIN"))

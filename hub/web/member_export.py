@@ -23,6 +23,7 @@ from hub.members.feed import member_coupons
 from hub.members.models import HubMember
 from hub.messaging import queue as messages
 from hub.web import i18n
+from hub.web.exports import safe_rows
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language
 from kiosk.domain.loyalty import InvalidMemberQr, read_member_qr
@@ -88,10 +89,10 @@ def export_csv(data: dict[str, Any]) -> str:
     profile = {k: v for k, v in data["member"].items() if k != "consent"}
     profile.update({f"consent_{k}": v for k, v in data["member"]["consent"].items()})
     profile.update({f"balance_{k}": v for k, v in data["balances"].items()})
-    writer.writerows(profile.items())
+    writer.writerows(safe_rows(profile.items()))
     writer.writerow([])
     writer.writerow(LEDGER_COLUMNS)
-    writer.writerows([row[k] for k in LEDGER_COLUMNS] for row in data["ledger"])
+    writer.writerows(safe_rows([row[k] for k in LEDGER_COLUMNS] for row in data["ledger"]))
     return out.getvalue()
 
 

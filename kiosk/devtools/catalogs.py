@@ -13,6 +13,7 @@ standard library's :mod:`gettext`.
 """
 
 import io
+import os
 import re
 import string
 import sys
@@ -137,7 +138,10 @@ def compile_catalogs(domain: str) -> list[Path]:
             continue
         buffer = io.BytesIO()
         write_mo(buffer, read(domain, lang))
-        mo.write_bytes(buffer.getvalue())
+        # whole or not at all: test workers (pytest-xdist) compile at once and read while others write
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}")
+        partial.write_bytes(buffer.getvalue())
+        os.replace(partial, mo)
         written.append(mo)
     return written
 

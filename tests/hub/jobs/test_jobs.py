@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
@@ -28,6 +29,7 @@ from hub.messaging import sender
 from hub.messaging.channels import SmsGateway, is_stop
 from hub.messaging.models import MemberMessage, SendLog
 from hub.messaging.sms_simulator import SmsSimulator
+from hub.web.app import create_app
 from kiosk.devtools.ports import free_port
 from kiosk.domain.cart import Cart
 from kiosk.domain.loyalty import (
@@ -370,3 +372,25 @@ def test_the_marketing_answer_given_at_the_kiosk_reaches_the_hub(hub_db, tmp_pat
         "m-None": None,  # not asked (an older terminal): nothing is sent until the member says yes
     }
     assert [messages.has_consent(m) for m in answers] == [True, False, False]
+
+
+def test_the_gateway_forwards_a_stop_reply_to_the_hub(hub_db, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))
+    messages.set_consent(received_member(), True, "marketing-2026-12", "kiosk", "member", DAY1)
+    monkeypatch.setenv("HUB_SMS_TOKEN", "sim-token")
+    client = TestClient(create_app(TZ))
+    hook = "/api/v1/sms/inbound"
+    assert client.post(hook, json={"from": "+8613800000001", "text": "T"}).status_code == 401
+    wrong = client.post(
+        hook, json={"from": "+8613800000001", "text": "T"}, headers={"Authorization": "Bearer x"}
+    )
+    assert wrong.status_code == 401 and messages.has_consent(received_member())
+    auth = {"Authorization": "Bearer sim-token"}
+    assert client.post(hook, content=b"T", headers=auth).status_code == 422
+    assert client.post(hook, json={"from": "+8613800000001", "text": "谢谢"}, headers=auth).json() == {
+        "stopped": False
+    }
+    assert client.post(hook, json={"from": "+8613800000001", "text": "退订"}, headers=auth).json() == {
+        "stopped": True
+    }
+    assert not messages.has_consent(received_member())

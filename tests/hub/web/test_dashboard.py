@@ -79,6 +79,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/rules?lang=en", "Rules &amp; tiers"),
         ("/reconciliation?lang=en", "Reconciliation"),
         ("/releases?lang=en", "Releases"),
+        ("/staff?lang=en", "Staff"),
         ("/staff-hours?lang=en", "Staff hours"),
         ("/jobs?lang=en", "Jobs"),
     ]
