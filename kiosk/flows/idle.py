@@ -31,9 +31,10 @@ class IdleFlow:
         member's data stays up behind a popup. Only a payment in flight or money
         already taken stops the timeout.
         """
-        from kiosk.screens.popups import StillThere
+        from kiosk.screens.popups import PausePopup, StillThere
 
-        if self.payment_busy or self.tenders or isinstance(self.popup, StillThere):
+        # a paused till stays paused: only staff open it again
+        if self.payment_busy or self.tenders or isinstance(self.popup, StillThere | PausePopup):
             return
         if time.monotonic() - self._last_activity < self.settings.idle_timeout_s:
             return

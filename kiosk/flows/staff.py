@@ -144,9 +144,11 @@ class StaffFlow:
     def badge_tapped(self, person: StaffMember) -> None:
         """A staff badge: approves the keypad that is open, opens the attendant menu during a sale
         (the cart stays), or clocks in and out on the start screen."""
-        from kiosk.screens.popups import PinPopup, StaffMenu
+        from kiosk.screens.popups import PausePopup, PinPopup, StaffMenu
 
-        if isinstance(self.popup, PinPopup):
+        if isinstance(self.popup, PausePopup):
+            self.resume_till(person.id)
+        elif isinstance(self.popup, PinPopup):
             self.popup.badge(person)
         elif self.popup is not None:
             return
@@ -358,3 +360,37 @@ class StaffFlow:
     def _shift_number(self, kind: str, now: Any) -> str:
         """The slip's number (the print queue's key): store, device, X or Z and the time."""
         return f"{self.terminal.store}-{self.terminal.device}-{kind}{now:%Y%m%d%H%M%S}"
+
+    # --- pausing the till -----------------------------------------------------------------
+    def pause_till(self, staff_id: str) -> None:
+        """请到其他收银台: the screen says so until a staff badge or PIN resumes; audited."""
+        from kiosk.screens.popups import PausePopup
+
+        audit.record_action(self.terminal, self.now(), "pause", staff_id, {})
+        PausePopup(staff=staff_id).show()
+
+    def ask_resume(self, paused_by: str) -> None:
+        """The pause screen's 店员恢复: a PIN resumes; cancelling pauses again."""
+        from kiosk.screens.popups import PinPopup
+
+        PinPopup.ask(
+            self,
+            title=N_("paused_resume"),
+            body=(N_("staff_check_body"), {}),
+            approved=self.resume_till,
+            cancelled=lambda: self._pause_again(paused_by),
+        )
+
+    def _pause_again(self, paused_by: str) -> None:
+        from kiosk.screens.popups import PausePopup
+
+        PausePopup(staff=paused_by).show()
+
+    def resume_till(self, staff_id: str) -> None:
+        """Open the till again (a staff PIN or badge); audited."""
+        from kiosk.screens.popups import PausePopup
+
+        if isinstance(self.popup, PausePopup):
+            self.popup.dismiss()
+        audit.record_action(self.terminal, self.now(), "resume", staff_id, {})
+        self._say(N_("till_resumed"))

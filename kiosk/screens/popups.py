@@ -199,6 +199,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_top_up(self.staff)
 
+    def pause(self) -> None:
+        """暂停收银: this till shows "please use another till" until staff resume it."""
+        self.dismiss()
+        App.get_running_app().pause_till(self.staff)
+
     def shift(self) -> None:
         """班次报表: the X report, or close the shift (Z)."""
         self.dismiss()
@@ -324,6 +329,16 @@ class ShiftPopup(KioskPopup):
         """Count the drawer, then close the shift (Z)."""
         self.dismiss()
         App.get_running_app().ask_counted_cash(self.staff)
+
+
+class PausePopup(KioskPopup):
+    """暂停收银: the whole screen says to use another till; only a staff badge or PIN resumes."""
+
+    staff = StringProperty("")  # who paused it
+
+    def resume(self) -> None:
+        """店员恢复: a staff PIN (or badge) opens the till again; cancelling keeps it paused."""
+        App.get_running_app().ask_resume(self.staff)
 
 
 class StillThere(KioskPopup):

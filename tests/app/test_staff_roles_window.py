@@ -34,6 +34,10 @@ ROLES_STEPS: list[dict[str, Any]] = [
     {"tap": "idle:staff"}, {"pin": WANG_PIN}, {"tap": "popup:shift"}, {"observe": "shift"},
     {"shot": "shift_report"}, {"tap": "popup:close_z"}, {"observe": "count"}, {"amount": "5150"},
     {"observe": "shift_closed"},
+    {"tap": "idle:staff"}, {"pin": WANG_PIN}, {"tap": "popup:pause"}, {"observe": "paused"},
+    {"shot": "paused"}, {"scan": WATER}, {"observe": "paused_scan"},
+    {"tap": "popup:resume"}, {"tap": "popup:cancel"}, {"observe": "still_paused"},
+    {"card": ZHAO_BADGE}, {"observe": "resumed"},
     {"tap": "idle:clock"}, {"pin": "0000"}, {"observe": "wrong_once"},
     {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"observe": "locked"},
     {"shot": "staff_locked"}, {"pin": WANG_PIN}, {"observe": "still_locked"},
@@ -147,3 +151,16 @@ def test_the_z_report_closes_the_shift_with_the_cash_counted(roles: tuple[dict[s
     assert (closed["attendant"], closed["counted_cash_fen"]) == ("st-wang", 5150)
     assert closed["over_short_fen"] == -50
     assert closed["figures"]["by_method"] == {"cash": 200} and closed["figures"]["voids_fen"] == 550
+
+
+def test_a_paused_till_says_use_another_until_staff_open_it(roles: tuple[dict[str, Any], Path]) -> None:
+    report, workdir = roles
+    screens = report["screens"]
+    paused = screens["paused"]["popup"]
+    assert (paused["kind"], paused["title"]) == ("PausePopup", "请到其他收银台")
+    assert (screens["paused_scan"]["current"], screens["paused_scan"]["rows"]) == ("idle", [])  # no sale
+    assert screens["still_paused"]["popup"]["kind"] == "PausePopup"  # cancelling the PIN keeps it paused
+    assert "popup" not in screens["resumed"] and screens["resumed"]["message"] == "收银台已恢复使用。"
+    actions = [(e["data"]["action"], e["data"]["attendant"]) for e in outbox(workdir)
+               if e["data"].get("action") in ("pause", "resume")]  # fmt: skip
+    assert actions == [("pause", "st-wang"), ("resume", "st-zhao")]
