@@ -245,8 +245,9 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 # Fields an event may leave out (older terminals do); when present they must have this type.
 OPTIONAL_DATA_FIELDS: dict[str, dict[str, type]] = {
-    # the loyalty rules version that priced a member sale; the receipt's member section (masked phone)
-    "sale.completed": {"rules_version": int, "receipt": dict},
+    # the loyalty rules version that priced a member sale; the receipt's member section (masked phone);
+    # the member (null for a guest): a list here reached the database as a row value (found by fuzzing)
+    "sale.completed": {"rules_version": int, "receipt": dict, "member_id": str},
 }
 
 

@@ -93,3 +93,14 @@ def test_a_real_batch_is_booked_by_the_same_fixture(fuzz_hub) -> None:  # type: 
         assert result is not None and result.applied == 2
         assert [s.total_fen for s in Sale.select()] == [600, 600]
         outer.rollback()
+
+
+def test_a_sale_naming_its_member_by_a_list_is_rejected_not_raised(fuzz_hub) -> None:  # type: ignore[no-untyped-def]
+    """Found by `make fuzz`: ``member_id: [null, null]`` (re-hashed) reached SQLite as a row value and
+    the ingest raised, so the batch was never acked and the terminal resent it forever."""
+    event = mutated("data.member_id", [None, None], rehash=True)
+    assert check_event(event, "K01") == "sale.completed data field 'member_id' has the wrong type"
+    with database.atomic() as outer:
+        result = ingest_batch("pos/K01/up/events", batch("K01", [event]), NOW, TZ)
+        assert result is not None and [r["id"] for r in result.rejected] == [event["id"]]
+        outer.rollback()
