@@ -10,6 +10,7 @@ import ast
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,33 +58,31 @@ def top_level_imports(name: str) -> set[str]:
     """The project modules ``name`` imports when it is itself imported (module body, not functions)."""
     path = module_path(name)
     assert path is not None
-    found: set[str] = set()
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            continue
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-            found |= {f"{node.module}.{a.name}" for a in node.names}
-    # walk() also enters function bodies: drop what only appears there
-    inner = inner_imports(tree)
-    return {m for m in found if module_path(m) and m.split(".")[0] in PACKAGES and m != name} - inner
+    found = set().union(*(imported(node) for node in outside_functions(ast.parse(path.read_text()))))
+    return {m for m in found if module_path(m) and m.split(".")[0] in PACKAGES and m != name}
+
+
+def outside_functions(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node under ``node`` that runs on import: function bodies are not entered."""
+    for child in ast.iter_child_nodes(node):
+        if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield child
+            yield from outside_functions(child)
+
+
+def imported(node: ast.AST) -> set[str]:
+    """The names an import statement may bring in as modules (``from a import b`` may mean ``a.b``)."""
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names}
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        return {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return set()
 
 
 def inner_imports(tree: ast.AST) -> set[str]:
-    """Project modules imported only inside functions."""
-    found: set[str] = set()
-    for fn in ast.walk(tree):
-        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
-            for node in ast.walk(fn):
-                if isinstance(node, ast.ImportFrom) and node.module:
-                    found.add(node.module)
-                    found |= {f"{node.module}.{a.name}" for a in node.names}
-                elif isinstance(node, ast.Import):
-                    found |= {a.name for a in node.names}
-    return found
+    """Project modules imported inside functions."""
+    functions = (fn for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef))
+    return set().union(*(imported(node) for fn in functions for node in ast.walk(fn)))
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
