@@ -25,6 +25,7 @@ from kiosk.config import (
     DataConfig,
     DeviceConfig,
     KioskConfig,
+    PaymentsConfig,
     StoreConfig,
     TlsConfig,
     WifiConfig,
@@ -198,8 +199,10 @@ def kiosk_config_for(
     client_cert: tuple[str, str] | None = None,
     wifi: WifiConfig | None = None,
     hub_url: str | None = None,
+    gateway_url: str | None = None,
 ) -> KioskConfig:
-    """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`."""
+    """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`;
+    ``gateway_url``: the shop's payment gateway for scanned payment codes (none: cash and members only)."""
     return KioskConfig(
         store=StoreConfig(id=device.store, name=store_name, timezone=timezone),
         device=DeviceConfig(id=device.id, name=device.name),
@@ -213,6 +216,7 @@ def kiosk_config_for(
         ),
         data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,
+        payments=PaymentsConfig(gateway_url=gateway_url) if gateway_url else None,
     )
 
 
