@@ -216,8 +216,8 @@ def test_the_paid_sale_check_reads_what_the_hub_booked(
         data = sale_data("d-b00700-sale-1", [(product["sku"], product["price_fen"], 1)], store="s-test")
         data["payments"] = [{"method": "wechat", "amount_fen": 250, "reference": "4200000001"}]
         event = make_event(
-            event_id="d-b00700-ev-1", device="d-b00700", seq=1, boot="boot", ts="2026-12-07T12:00:00.000+08:00",
-            type="sale.completed", prev=GENESIS, data=data,
+            event_id="d-b00700-ev-1", device="d-b00700", seq=1, boot="boot",
+            ts="2026-12-07T12:00:00.000+08:00", type="sale.completed", prev=GENESIS, data=data,
         )  # fmt: skip
         now = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
         ingest_batch("pos/d-b00700/up/events", batch("d-b00700", [event]), now, ZoneInfo("Asia/Shanghai"))
