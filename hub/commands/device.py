@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from hub.db import DEFAULT_DB
+from hub.db.schema import HubDatabaseError, open_hub_database
 from hub.fleet.broker_config import issue_client_cert, revoke_client_cert
 from hub.fleet.devices import REGISTRY_FILE, DeviceRegistry, RegistryError, new_password
 from hub.fleet.provision import (
@@ -26,6 +28,7 @@ from hub.fleet.provision import (
     write_to_boot,
     write_to_image,
 )
+from hub.staff.downlink import roster_publisher
 from kiosk.config import ConfigError, WifiConfig
 
 __all__ = ["device"]
@@ -120,6 +123,19 @@ def device() -> None:
     default=None,
     help="Also copy the kiosk.toml here.",
 )
+@click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    envvar="HUB_DB",
+    show_default=True,
+    help="The hub's database: the new terminal's store's staff roster is sent from it.",
+)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True, help="The hub's own way to the broker.")
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None, help="The hub's broker username.")
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--mqtt-ca-file", "ca_file_hub", default=None, help="CA the hub checks the broker with (TLS).")
 @data_option
 @broker_dir_option
 @reload_option
@@ -138,11 +154,18 @@ def add(
     wifi_psk: str | None,
     wifi_country: str,
     out: Path | None,
+    db_url: str,
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    ca_file_hub: str | None,
     data_dir: Path,
     broker_dir: Path,
     reload: bool,
 ) -> None:
-    """Register a terminal, give it broker credentials, and write its kiosk.toml."""
+    """Register a terminal, give it broker credentials, write its kiosk.toml, and send it its store's
+    staff roster (retained: the terminal finds it when it first connects)."""
     try:
         registry = DeviceRegistry(data_dir)
         record = registry.add(store, name, datetime.now(UTC), device_id)
@@ -189,6 +212,31 @@ def add(
         raise click.ClickException(str(exc)) from exc
     click.echo(f"device {record.id} added; kiosk.toml: {issued} / 已添加终端 {record.id}")
     _reload_broker(reload)
+    _send_roster(record.id, db_url, data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file_hub)
+
+
+def _send_roster(
+    device_id: str,
+    db_url: str,
+    data_dir: Path,
+    host: str,
+    port: int,
+    user: str | None,
+    password: str | None,
+    ca: str | None,
+) -> None:
+    """The new terminal's store's staff roster, retained on its topic; what to do when it cannot go."""
+    try:
+        open_hub_database(db_url, create=False)
+        count = roster_publisher(data_dir, host, port, user, password, ca, only=device_id)()
+    except (HubDatabaseError, ConnectionError, OSError) as exc:
+        click.echo(
+            f"员工名单未发送：{exc}；hub serve 启动时会发送，或运行 hub staff publish"
+            f" / staff roster not sent: {exc}; `hub serve` sends it at start, or run `hub staff publish`"
+        )
+        return
+    if count:
+        click.echo(f"员工名单已发送到终端 {device_id} / staff roster sent to {device_id}")
 
 
 @device.command("list")
