@@ -325,6 +325,10 @@ class ScriptedShopper:
                 key: widget.text for key, widget in app.popup.ids.items() if isinstance(widget, Label)
             }
             view["popup"]["kind"] = type(app.popup).__name__
+            buttons = app.popup.ids.items()
+            view["popup"]["enabled"] = sorted(  # the popup's buttons a tap would work on
+                key for key, widget in buttons if isinstance(widget, Button) and not widget.disabled
+            )
             if hasattr(app.popup, "rows"):
                 view["popup"]["rows"] = [row.text for row in app.popup.rows()]
         screen = app.root.get_screen(app.root.current)
