@@ -136,6 +136,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     payment_busy = BooleanProperty(False)
     override_offered = BooleanProperty(False)  # member payment over the offline cap: 店员授权 offered
     override_draw = StringProperty("")  # which member button the override is for: stored_value / points
+    points_wanted = ObjectProperty(None, allownone=True)  # points the shopper chose to use; None: the most
     member_options = ObjectProperty(
         None, allownone=True
     )  # kiosk.domain.member_choices.MemberOptions on the pay screen
