@@ -763,10 +763,31 @@ def update_and_rollback(
     if not ok:
         return
     started = time.monotonic()
+    console_before = log.path.stat().st_size
     offer(broken, "0.3.0")
     line = wait_for_terminal(listing, device_id, ("running 0.2.0", "rolled_back 0.3.0"), started + 1500)
     checks.timings["broken_update_rolled_back"] = time.monotonic() - started
     checks.check("rolled_back 0.3.0" in line, "broken 0.3.0 rolled back to 0.2.0 by the terminal", line)
+    # The rollback is the updater doing its job: kiosk-update.service must not end "failed".
+    ended = update_unit_end(log.path, console_before, time.monotonic() + 180)
+    checks.check(ended == "finished", "kiosk-update.service ended successfully after the rollback", ended)
+
+
+def update_unit_end(console: Path, offset: int, deadline: float) -> str:
+    """How ``kiosk-update.service`` ended on the console after byte ``offset``: finished, failed, or
+    not yet (by ``deadline``)."""
+    while True:
+        with console.open("rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
+        failed = ("kiosk-update.service: Failed with result", "Failed to start kiosk-update.service")
+        if any(line in text for line in failed):
+            return "failed"
+        if "Finished kiosk-update.service" in text:
+            return "finished"
+        if time.monotonic() > deadline:
+            return "no end seen on the console"
+        time.sleep(5)
 
 
 if __name__ == "__main__":

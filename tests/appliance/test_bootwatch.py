@@ -235,3 +235,23 @@ def test_the_paid_sale_check_reads_what_the_hub_booked(
         k: v for k, v in boot_test.expected_sale("4200000001").items() if k != "sale"
     }
     assert boot_test.paid_sale_at_hub("d-other", time.monotonic() + 0.1) is None
+
+
+def test_the_update_units_end_is_read_from_the_console_after_the_offer(tmp_path: Path) -> None:
+    import time
+
+    spec = importlib.util.spec_from_file_location("boot_test", REPO / "image/boot_test.py")
+    assert spec is not None and spec.loader is not None
+    boot_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot_test)
+    console = tmp_path / "serial.log"
+    first = "[ 1178.0] systemd[1]: Finished kiosk-update.service - Member Kiosk software update.\n"
+    console.write_text(first)
+    offset = console.stat().st_size  # the 0.3.0 offer: what the 0.2.0 run printed does not count
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "no end seen on the console"
+    with console.open("a") as out:
+        out.write("[ 1786.3] systemd[1]: kiosk-update.service: Main process exited, status=1/FAILURE\n")
+        out.write("[ 1786.4] systemd[1]: kiosk-update.service: Failed with result 'exit-code'.\n")
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "failed"
+    console.write_text(first + first.replace("1178.0", "1786.4"))
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "finished"
