@@ -158,6 +158,13 @@ def _0011_close_after(db: Database) -> None:
     add_column(db, "staff_roster", "close_after_h", IntegerField(default=12))
 
 
+def _0012_key_ids(db: Database) -> None:
+    # which business key each member's personal data is under ("": the key from before key ids),
+    # and which one each terminal writes with: what a key rotation moves and waits for
+    add_column(db, "hub_member", "key_id", CharField(default=""))
+    add_column(db, "device_status", "key_id", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -174,6 +181,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
     (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
+    (12, "business key ids: of each member's personal data and of each terminal", _0012_key_ids),
 ]
 
 
