@@ -20,10 +20,10 @@ from typing import Any
 
 from peewee import fn
 
-from hub.db import transaction
+from hub.db import database, transaction
 from hub.fleet.presence import DeviceStatus
 from hub.members.book import merge_members
-from hub.members.feed import touch
+from hub.members.feed import touch_many
 from hub.members.models import HubMember
 from hub.messaging.models import MarketingConsent
 from kiosk.store.pii import PiiError, PiiKey
@@ -67,10 +67,16 @@ class Progress:
 
 def move_batch(key: PiiKey, progress: Progress, now: dt.datetime, limit: int = BATCH) -> int:
     """Re-encrypt the next ``limit`` members after ``progress.after`` not under the current key, in
-    one transaction; return how many rows were looked at (0: done)."""
+    one transaction; return how many rows were looked at (0: done).
+
+    Written with fixed SQL and one member-version update per batch: building a peewee query per
+    member cost 20 ms of CPU each (10,000 members took minutes).
+    """
     with transaction():
         rows = list(
-            HubMember.select()
+            HubMember.select(
+                HubMember.id, HubMember.phone_index, HubMember.merged_into, HubMember.created_at, *_COLUMNS
+            )
             .where(
                 HubMember.id > progress.after,
                 HubMember.key_id != key.key_id,
@@ -80,54 +86,78 @@ def move_batch(key: PiiKey, progress: Progress, now: dt.datetime, limit: int = B
             .order_by(HubMember.id)
             .limit(limit)
         )
-        for row in rows:
-            _move(row, key, progress, now)
+        moved = [m for m in (_moved(row, key, progress) for row in rows) if m is not None]
+        sql = _UPDATE.replace("?", database.param)
+        done = [m for m in moved if database.execute_sql(sql, _update_values(m, key)).rowcount]
+        progress.moved += len(done)
+        touch_many([m.row.id for m in done])  # the member downlink sends each moved member
+        _merge_duplicates([m for m in done if not m.row.merged_into], now, progress)
         _move_emails(key, [r.id for r in rows])
     if rows:
         progress.after = rows[-1].id
     return len(rows)
 
 
-def _move(row: HubMember, key: PiiKey, progress: Progress, now: dt.datetime) -> None:
+_COLUMNS = tuple(getattr(HubMember, name) for name in ENCRYPTED)
+# compare-and-set on the old ciphertext: an erasure committed meanwhile (PostgreSQL) wins, nothing comes back
+_UPDATE = (
+    "UPDATE hub_member SET phone_index = ?, phone_enc = ?, name_enc = ?, birthday_enc = ?, key_id = ?"
+    " WHERE id = ? AND phone_enc = ? AND erased_at IS NULL"
+)
+
+
+@dataclass(frozen=True)
+class _Moved:
+    row: HubMember
+    fields: dict[str, Any]
+    indexes: list[str]
+
+
+def _moved(row: HubMember, key: PiiKey, progress: Progress) -> _Moved | None:
     fields = {name: getattr(row, name) for name in ("id", "phone_index", *ENCRYPTED)}
     moved, indexes = to_current_key(fields, key)
     if moved is fields:
         progress.unreadable.append(row.id)
-        return
-    # compare-and-set: an erasure committed meanwhile (PostgreSQL) wins, nothing comes back
-    changed = (
-        HubMember.update(
-            {HubMember.key_id: key.key_id, **{name: moved[name] for name in ("phone_index", *ENCRYPTED)}}
-        )
-        .where(
-            HubMember.id == row.id,
-            HubMember.phone_enc == row.phone_enc,
-            HubMember.erased_at.is_null(),
-        )
-        .execute()
+        return None
+    return _Moved(row, moved, indexes)
+
+
+def _update_values(moved: _Moved, key: PiiKey) -> tuple[str, ...]:
+    fields = moved.fields
+    return (
+        fields["phone_index"],
+        *(fields.get(name) or "" for name in ENCRYPTED),
+        key.key_id,
+        moved.row.id,
+        moved.row.phone_enc,
     )
-    if not changed:
+
+
+def _merge_duplicates(moved: list[_Moved], now: dt.datetime, progress: Progress) -> None:
+    """Merge each moved member into an earlier one with the same phone under either key: a
+    registration under the old key booked by a hub process that had no key yet, found only now."""
+    if not moved:
         return
-    progress.moved += 1
-    touch(row.id)
-    if row.merged_into:
-        return
-    # a registration under the old key booked by a hub process that had no key yet: the same phone
-    # as an earlier member, found only now that both are under one key
-    earlier = (
-        HubMember.select()
+    every = sorted({index for m in moved for index in m.indexes})
+    holders = list(
+        HubMember.select(HubMember.id, HubMember.phone_index, HubMember.created_at)
         .where(
-            HubMember.phone_index.in_(indexes),
-            HubMember.id != row.id,
+            HubMember.phone_index.in_(every),
             HubMember.merged_into.is_null(),
             HubMember.erased_at.is_null(),
         )
-        .order_by(HubMember.created_at, HubMember.id)
-        .first()
+        .tuples()
     )
-    if earlier is not None and (earlier.created_at, earlier.id) < (row.created_at, row.id):
-        merge_members(earlier.id, row.id, now, by="auto: same phone (key rotation)")
-        progress.merged += 1
+    for member in moved:
+        mine = (member.row.created_at, member.row.id)
+        earlier = sorted(
+            (created, other)
+            for other, index, created in holders
+            if index in member.indexes and (created, other) < mine
+        )
+        if earlier:
+            merge_members(earlier[0][1], member.row.id, now, by="auto: same phone (key rotation)")
+            progress.merged += 1
 
 
 def _move_emails(key: PiiKey, member_ids: list[str]) -> None:
