@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from hub.db import DEFAULT_DB
+from hub.db.schema import HubDatabaseError, open_hub_database
 from hub.fleet.broker_config import issue_client_cert, revoke_client_cert
 from hub.fleet.devices import REGISTRY_FILE, DeviceRegistry, RegistryError, new_password
 from hub.fleet.provision import (
@@ -26,7 +28,10 @@ from hub.fleet.provision import (
     write_to_boot,
     write_to_image,
 )
+from hub.fleet.receipt_keys import device_receipt_key_text
+from hub.staff.downlink import roster_publisher
 from kiosk.config import ConfigError, WifiConfig
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 
 __all__ = ["device"]
 
@@ -110,6 +115,13 @@ def device() -> None:
     envvar="HUB_URL",
     help="Hub's HTTP address as terminals see it (member snapshot), e.g. http://hub.shop.lan:8080.",
 )
+@click.option(
+    "--receipt-link-days",
+    default=DEFAULT_DAYS,
+    type=click.IntRange(1, 3650),
+    show_default=True,
+    help="Days the e-receipt link in the receipt's QR opens after the sale.",
+)
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
 @click.option("--wifi-ssid", default=None)
 @click.option("--wifi-psk", default=None, envvar="HUB_WIFI_PSK")
@@ -120,6 +132,19 @@ def device() -> None:
     default=None,
     help="Also copy the kiosk.toml here.",
 )
+@click.option(
+    "--db",
+    "db_url",
+    default=DEFAULT_DB,
+    envvar="HUB_DB",
+    show_default=True,
+    help="The hub's database: the new terminal's store's staff roster is sent from it.",
+)
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True, help="The hub's own way to the broker.")
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--mqtt-user", default=None, help="The hub's broker username.")
+@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
+@click.option("--mqtt-ca-file", "ca_file_hub", default=None, help="CA the hub checks the broker with (TLS).")
 @data_option
 @broker_dir_option
 @reload_option
@@ -133,16 +158,24 @@ def add(
     ca_file: Path | None,
     client_cert: bool,
     hub_url: str | None,
+    receipt_link_days: int,
     timezone: str,
     wifi_ssid: str | None,
     wifi_psk: str | None,
     wifi_country: str,
     out: Path | None,
+    db_url: str,
+    mqtt_host: str,
+    mqtt_port: int,
+    mqtt_user: str | None,
+    mqtt_password: str | None,
+    ca_file_hub: str | None,
     data_dir: Path,
     broker_dir: Path,
     reload: bool,
 ) -> None:
-    """Register a terminal, give it broker credentials, and write its kiosk.toml."""
+    """Register a terminal, give it broker credentials, write its kiosk.toml, and send it its store's
+    staff roster (retained: the terminal finds it when it first connects)."""
     try:
         registry = DeviceRegistry(data_dir)
         record = registry.add(store, name, datetime.now(UTC), device_id)
@@ -164,6 +197,8 @@ def add(
             ca_pem=ca_file.read_text() if ca_file else None,
             client_cert=certificate,
             hub_url=hub_url,
+            receipt_key=device_receipt_key_text(data_dir, record.id),
+            receipt_link_days=receipt_link_days,
         )
         data = render(config)
     except FileNotFoundError as exc:
@@ -189,6 +224,31 @@ def add(
         raise click.ClickException(str(exc)) from exc
     click.echo(f"device {record.id} added; kiosk.toml: {issued} / 已添加终端 {record.id}")
     _reload_broker(reload)
+    _send_roster(record.id, db_url, data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file_hub)
+
+
+def _send_roster(
+    device_id: str,
+    db_url: str,
+    data_dir: Path,
+    host: str,
+    port: int,
+    user: str | None,
+    password: str | None,
+    ca: str | None,
+) -> None:
+    """The new terminal's store's staff roster, retained on its topic; what to do when it cannot go."""
+    try:
+        open_hub_database(db_url, create=False)
+        count = roster_publisher(data_dir, host, port, user, password, ca, only=device_id)()
+    except (HubDatabaseError, ConnectionError, OSError) as exc:
+        click.echo(
+            f"员工名单未发送：{exc}；hub serve 启动时会发送，或运行 hub staff publish"
+            f" / staff roster not sent: {exc}; `hub serve` sends it at start, or run `hub staff publish`"
+        )
+        return
+    if count:
+        click.echo(f"员工名单已发送到终端 {device_id} / staff roster sent to {device_id}")
 
 
 @device.command("list")
@@ -203,6 +263,24 @@ def list_devices(data_dir: Path) -> None:
     for record in DeviceRegistry(data_dir).all():
         state = "active" if record.active else f"revoked {record.revoked_at}"
         click.echo(f"{record.id}\t{record.store}\t{record.name}\t{state}")
+
+
+@device.command("receipt-key")
+@click.argument("device_id")
+@data_option
+def receipt_key(device_id: str, data_dir: Path) -> None:
+    """Print the [device] receipt_key line for a terminal provisioned before receipt keys."""
+    try:
+        record = DeviceRegistry(data_dir).get(device_id)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not record.active:
+        raise click.ClickException(f"device {device_id} is revoked / 终端 {device_id} 已吊销")
+    click.echo(
+        f"# add under [device] in {device_id}'s /etc/kiosk/kiosk.toml, then restart kiosk.service\n"
+        f"# 添加到终端 {device_id} 的 /etc/kiosk/kiosk.toml 的 [device] 段，然后重启 kiosk.service"
+    )
+    click.echo(f'receipt_key = "{device_receipt_key_text(data_dir, record.id)}"')
 
 
 @device.command("revoke")

@@ -27,7 +27,7 @@ from hub.members import ledger as loyalty
 from hub.members.business_keys import KeyFiles
 from hub.reports import summary
 from hub.rules import store as rules_store
-from hub.staff.downlink import roster_publisher
+from hub.staff.downlink import roster_publisher, start_publishing
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
@@ -146,10 +146,13 @@ def serve(
     # scheduler and the job table lets only one of them run each period (docs/jobs.md)
     scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
     scheduler.start()
+    rosters_sent = threading.Event()
     click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
         publish_staff = roster_publisher(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password)
+        # every terminal gets its store's roster at start (retained); each change on /staff sends it again
+        start_publishing(publish_staff, rosters_sent)
         app = create_app(
             tz,
             device_auth=DeviceAuth(broker_dir / "passwd"),
@@ -174,6 +177,7 @@ def serve(
             ssl_keyfile=keyfile,
         )
     finally:
+        rosters_sent.set()
         scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()

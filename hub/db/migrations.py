@@ -46,6 +46,8 @@ from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
+from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
+from hub.stock.models import MODELS as STOCK_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +160,18 @@ def _0011_close_after(db: Database) -> None:
     add_column(db, "staff_roster", "close_after_h", IntegerField(default=12))
 
 
-def _0012_key_ids(db: Database) -> None:
+def _0012_stock(db: Database) -> None:
+    # new tables: the stock ledger, its balances, documents and thresholds; stock starts at the
+    # upgrade (sales booked before are not replayed: the owner's first stock-take sets the count)
+    db.create_tables(STOCK_MODELS, safe=True)
+
+
+def _0013_x_reports(db: Database) -> None:
+    # new table: the terminals' X reports (shift.x_report events)
+    db.create_tables(SHIFT_X_MODELS, safe=True)
+
+
+def _0014_key_ids(db: Database) -> None:
     # which business key each member's personal data is under ("": the key from before key ids),
     # and which one each terminal writes with: what a key rotation moves and waits for
     add_column(db, "hub_member", "key_id", CharField(default=""))
@@ -181,7 +194,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "shift reports: the terminals' Z reports", _0009_shift_reports),
     (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
-    (12, "business key ids: of each member's personal data and of each terminal", _0012_key_ids),
+    (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
+    (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
+    (14, "business key ids: of each member's personal data and of each terminal", _0014_key_ids),
 ]
 
 

@@ -19,7 +19,9 @@ so a figure and its "net" agree between the overview, the reports and the accoun
 The booking code (:mod:`hub.ingest.booking`, :mod:`hub.ingest.bulk_pg`,
 :mod:`hub.ingest.refunds`) fills a :class:`Tally` and writes it with :func:`upserts`: one
 ``INSERT ... ON CONFLICT DO UPDATE`` per table, keys sorted so that two workers booking the
-same store lock rows in the same order (no deadlock). :func:`rebuild` recomputes everything
+same store lock rows in the same order (no deadlock). The same tally carries the sale's and the
+refund's stock movements (:mod:`hub.stock.ledger`), so the stock ledger is written in the same
+transaction on every ingest path. :func:`rebuild` recomputes everything
 from the booked sales, for a database that has sales from before these tables.
 """
 
@@ -44,6 +46,7 @@ from peewee import (
 
 from hub.db import database, transaction
 from hub.ingest.models import Event, Refund, RefundLine, RefundPayment, Sale, SaleLine
+from hub.stock.ledger import Move, move_queries
 
 
 class _Summary(Model):
@@ -157,6 +160,8 @@ class Tally:
     hours: dict[tuple[str, int, str, str, bool], list[int]] = field(default_factory=dict)
     products: dict[tuple[str, str, str], list[Any]] = field(default_factory=dict)
     payments: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    # stock movements (hub.stock.ledger): written with the sums, in the same transaction
+    moves: list[Move] = field(default_factory=list)
 
     def add_sale(
         self, sale: tuple[Any, ...], lines: list[tuple[Any, ...]], data: dict[str, Any], tz: ZoneInfo
@@ -169,11 +174,14 @@ class Tally:
         row[0] += 1
         row[1] += sale[7]
         row[2] += sale[9]
+        taken: dict[str, int] = {}
         for _sale, _pos, sku, name_zh, name_en, _unit, quantity, total in lines:
             item = self.products.setdefault((day, store, sku), ["", "", 0, 0, 0, 0])
             item[0], item[1] = name_zh, name_en
             item[2] += quantity
             item[3] += total
+            taken[sku] = taken.get(sku, 0) + quantity
+        self.moves.extend((store, sku, -q, "sale", sale[0], sale[5]) for sku, q in sorted(taken.items()) if q)
         for payment in data.get("payments", []):
             pay = self.payments.setdefault((day, store, str(payment["method"])), [0] * 4)
             pay[0] += 1
@@ -194,17 +202,21 @@ class Tally:
         row = self.hours.setdefault((day, hour, store, refund["device"], member), [0] * 5)
         row[3] += 1
         row[4] += refund["amount_fen"]
+        back: dict[str, int] = {}
         for sku, name_zh, name_en, quantity, fen in lines:
             item = self.products.setdefault((day, store, sku), [name_zh, name_en, 0, 0, 0, 0])
             item[4] += quantity
             item[5] += fen
+            back[sku] = back.get(sku, 0) + quantity
+        at = refund["refunded_at"]
+        self.moves.extend((store, sku, q, "refund", refund["id"], at) for sku, q in sorted(back.items()) if q)
         for method, fen in payments:
             pay = self.payments.setdefault((day, store, method), [0] * 4)
             pay[2] += 1
             pay[3] += fen
 
     def __bool__(self) -> bool:
-        return bool(self.hours or self.products or self.payments)
+        return bool(self.hours or self.products or self.payments or self.moves)
 
 
 def _upsert(
@@ -264,6 +276,7 @@ def upserts(tally: Tally) -> list[Query]:
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))
+    queries.extend(move_queries(tally.moves))  # the stock ledger and its balances
     return queries
 
 
@@ -303,6 +316,7 @@ def rebuild(tz: ZoneInfo, db: Database | None = None) -> int:
             for sale in chunk:
                 row = tuple(getattr(sale, name) for name in SALE_FIELDS)
                 tally.add_sale(row, lines.get(sale.id, []), json.loads(sale.event.body)["data"], tz)
+            tally.moves.clear()  # the stock ledger is not a summary: its moves were written once
             write(tally)
             counted += len(chunk)
             last = chunk[-1].id
@@ -324,9 +338,10 @@ def rebuild(tz: ZoneInfo, db: Database | None = None) -> int:
             paid = [
                 (p.method, p.amount_fen) for p in RefundPayment.select().where(RefundPayment.refund == refund)
             ]
-            record = {"refunded_at": refund.refunded_at, "store": refund.store, "device": refund.device,
-                      "amount_fen": refund.amount_fen}  # fmt: skip
+            record = {"id": refund.id, "refunded_at": refund.refunded_at, "store": refund.store,
+                      "device": refund.device, "amount_fen": refund.amount_fen}  # fmt: skip
             tally.add_refund(record, member, taken, paid, tz)
+        tally.moves.clear()
         write(tally)
     return counted
 

@@ -7,6 +7,7 @@ the stored hashes with no network at all.
 
 import datetime as dt
 import json
+import threading
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -15,6 +16,7 @@ from hub.cli import main as hub_main
 from hub.db.schema import open_hub_database
 from hub.fleet.devices import DeviceRegistry
 from hub.staff import accounts
+from hub.staff.downlink import publish_until_sent, roster_publisher
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.store import staff
 from kiosk.store.staff import StaffRow
@@ -87,3 +89,71 @@ def test_staff_added_at_the_hub_sign_in_at_their_stores_terminal_offline(
     assert [r.name for r in StaffRow.select()] == ["赵强"]
     stale = json.dumps({**accounts.roster_for("S01"), "version": 2}).encode()
     assert staff.apply_roster(stale, NOW) is False  # an older roster never replaces a newer one
+
+
+def test_a_terminal_added_later_gets_its_stores_roster_from_hub_device_add(
+    tmp_path: Path,
+    kiosk_db,
+    broker: MosquittoBroker,  # type: ignore[no-untyped-def]
+) -> None:
+    hub_url, data, broker_dir = f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub-data", tmp_path / "etc"
+    broker_dir.mkdir()
+    (broker_dir / "passwd").write_text("")
+    open_hub_database(hub_url)
+    accounts.add_staff("王芳", "attendant", ["S01"], "1357", NOW, by="test")
+    accounts.add_staff("李雷", "attendant", ["S02"], "2468", NOW, by="test")
+    args = ["device", "add", "--store", "S01", "--name", "Till 3", "--id", "KS3", "--broker-host", "hub.lan",
+            "--data", str(data), "--broker-dir", str(broker_dir), "--no-reload", "--db", hub_url,
+            "--mqtt-port", str(broker.port)]  # fmt: skip
+    added = CliRunner().invoke(hub_main, args)
+    assert added.exit_code == 0, added.output
+    assert "员工名单已发送到终端 KS3 / staff roster sent to KS3" in added.output
+    agent = AgentThread(broker.port, device="KS3")  # its first connection: the roster is waiting, retained
+    try:
+        wait_until(lambda: staff.roster_version() == 2, what="roster 2 applied")
+    finally:
+        agent.close()
+    assert [r.name for r in StaffRow.select()] == ["王芳"]
+
+    missing = CliRunner().invoke(
+        hub_main, [*args[:7], "KS4", *args[8:-4], "--db", f"sqlite:///{tmp_path / 'none.db'}"]
+    )
+    assert missing.exit_code == 0, missing.output  # the terminal is added; the roster waits for hub serve
+    assert "staff roster not sent:" in missing.output and "`hub serve` sends it at start" in missing.output
+
+
+def test_hub_serve_sends_the_rosters_at_start_retrying_until_the_broker_is_up(
+    tmp_path: Path,
+    kiosk_db,
+    own_broker: MosquittoBroker,  # type: ignore[no-untyped-def]
+) -> None:
+    hub_url, data = f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub-data"
+    registry = DeviceRegistry(data)
+    registry.add("S01", "Front till", NOW, device_id="KS1")
+    registry.save()
+    open_hub_database(hub_url)
+    accounts.add_staff("王芳", "attendant", ["S01"], "1357", NOW, by="test")
+    port = own_broker.port
+    tries: list[int] = []
+    publish = roster_publisher(data, "127.0.0.1", port)
+
+    def counted() -> int:
+        tries.append(1)
+        return publish()
+
+    stop = threading.Event()
+    sent: list[int | None] = []
+    worker = threading.Thread(target=lambda: sent.append(publish_until_sent(counted, stop, retry_s=0.2)))
+    worker.start()  # the broker is not running yet: the first tries fail and are retried
+    wait_until(lambda: len(tries) >= 2, what="two tries while the broker is down")
+    own_broker.start()
+    worker.join(timeout=20)
+    assert sent == [1]
+    agent = AgentThread(port, device="KS1")
+    try:
+        wait_until(lambda: staff.roster_version() == 1, what="roster 1 applied")
+    finally:
+        agent.close()
+    assert [r.name for r in StaffRow.select()] == ["王芳"]
+    stop.set()
+    assert publish_until_sent(counted, stop) is None  # stopped: no more tries
