@@ -19,6 +19,7 @@ Rotation steps (docs/security.md, "Key rotation"):
 """
 
 import base64
+import logging
 import os
 import secrets
 import time
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.store.pii import PiiKey, key_id_of
+
+log = logging.getLogger(__name__)
 
 KEY_FILE = "business.key"
 PREVIOUS_FILE = "business.key.previous"
@@ -72,7 +75,7 @@ class KeyFiles:
         for name in (KEY_FILE, PREVIOUS_FILE):
             try:
                 stat = (self.data_dir / name).stat()
-            except FileNotFoundError:
+            except OSError:  # absent, or a data directory this user may not read: no key from it
                 stamps.append(None)
             else:
                 stamps.append((stat.st_mtime_ns, stat.st_ino))
@@ -85,7 +88,12 @@ class KeyFiles:
         self._checked = now
         stamps = self._stamps()
         if stamps != self._seen:
-            self._ring, self._seen = load_ring(self.data_dir), stamps
+            try:
+                self._ring = load_ring(self.data_dir)
+            except KeyFileError as exc:  # a half-copied file: keep the keys in use, say so, look again
+                log.error("%s; still using key(s) %s", exc, self._ring.key_ids if self._ring else "none")
+                return self._ring
+            self._seen = stamps
         return self._ring
 
 
