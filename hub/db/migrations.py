@@ -41,6 +41,7 @@ from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
@@ -165,6 +166,11 @@ def _0012_stock(db: Database) -> None:
     db.create_tables(STOCK_MODELS, safe=True)
 
 
+def _0013_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -182,6 +188,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (10, "reports: products per day for all stores (sales_sku_day)", _0010_sku_day),
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
+    (13, "members: automatic behaviour-tag rules (tag_rule)", _0013_tag_rules),
 ]
 
 
