@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from hub.campaigns.runs import assign_groups, member_facts
+from hub.jobs.settings import thresholds as rhythm_thresholds
 from hub.members.feed import touch_many
 from hub.members.models import Campaign, CampaignMember, HubCoupon, HubMember, MemberSale
 from hub.members.settings import member_birthday, settings
@@ -67,6 +68,7 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
     facts = {f.member_id: f for f in member_facts(tz)}
     known = histories(today, tz)
     birthdays: dict[str, dt.date | None] = {}
+    rhythm = rhythm_thresholds()  # the members page's thresholds: one rule for "dormant"
     concerned = held_out = issued = sent = 0
     for row, spec in automatic:
         due: dict[str, list[str]] = {}  # occasion -> members
@@ -77,7 +79,7 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
                 if member_id not in birthdays:
                     birthdays[member_id] = member_birthday(HubMember.get_by_id(member_id))
                 history = MemberHistory(**{**history.__dict__, "birthday": birthdays[member_id]})
-            key = occasion(spec, history, today, settings.rules.tiers)
+            key = occasion(spec, history, today, settings.rules.tiers, rhythm)
             if key is not None:
                 due.setdefault(key, []).append(member_id)
         for key, member_ids in due.items():

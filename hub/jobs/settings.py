@@ -1,6 +1,11 @@
-"""The owner's job settings (kept in the hub database, changed with ``hub jobs set`` or the jobs page)."""
+"""The owner's job settings (kept in the hub database, changed with ``hub jobs set`` or the jobs page).
+
+The visit-rhythm thresholds (``rhythm_*``) are read by the members page, its segments and the
+win-back campaign alike (:func:`thresholds`); the members page sets them.
+"""
 
 from hub.jobs.models import JobSetting
+from kiosk.domain.loyalty.rhythm import Thresholds
 
 DEFAULTS = {
     "retention_months": "0",  # anonymise members inactive this long; 0: never (the owner decides)
@@ -11,7 +16,12 @@ DEFAULTS = {
     "sms_url": "",  # the SMS gateway (token in HUB_SMS_TOKEN); "" = no SMS channel
     "shop_name": "会员店",  # the SMS signature 【...】
     "sms_daily_cap": "2",  # SMS per member and day; more wait for the next day
+    # a member is dormant from this many of their own rhythms away, churned from the next one
+    "rhythm_dormant_after": "3",
+    "rhythm_churned_after": "6",
+    "rhythm_default_days": "30",  # the rhythm of a member with one visit
 }
+MULTIPLES = ("rhythm_dormant_after", "rhythm_churned_after")
 
 
 def get(key: str) -> str:
@@ -29,8 +39,44 @@ def put(key: str, value: str) -> None:
     """Set ``key`` (one of :data:`DEFAULTS`); ValueError names the settings that exist."""
     if key not in DEFAULTS:
         raise ValueError(f"no setting {key!r}; settings: {', '.join(sorted(DEFAULTS))} / 没有该设置")
-    if DEFAULTS[key].isdigit() and not (value.isdigit() and int(value) >= 0):
+    if key in MULTIPLES:
+        _check_multiple(key, value)
+    elif DEFAULTS[key].isdigit() and not (value.isdigit() and int(value) >= 0):
         raise ValueError(f"{key} must be a whole number of 0 or more / 请填写不小于 0 的整数")
+    if key == "rhythm_default_days" and not 1 <= int(value) <= 365:
+        raise ValueError(f"{key} must be 1 to 365 days / 默认周期请填写 1 到 365 天")
     JobSetting.insert(key=key, value=value).on_conflict(
         conflict_target=[JobSetting.key], update={JobSetting.value: value}
     ).execute()
+
+
+def _check_multiple(key: str, value: str) -> None:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 1 <= number <= 52:
+        raise ValueError(f"{key} must be a number from 1 to 52 / 请填写 1 到 52 之间的倍数")
+
+
+def thresholds() -> Thresholds:
+    """The owner's visit-rhythm thresholds (the defaults until the owner sets them)."""
+    return Thresholds(
+        float(get("rhythm_dormant_after")), float(get("rhythm_churned_after")), get_int("rhythm_default_days")
+    )
+
+
+def put_thresholds(dormant_after: str, churned_after: str, default_days: str) -> Thresholds:
+    """Store the three thresholds together; ValueError (zh/en) leaves all three as they were.
+
+    Churned cannot come before dormant: that is refused, not silently reordered."""
+    _check_multiple("rhythm_dormant_after", dormant_after)
+    _check_multiple("rhythm_churned_after", churned_after)
+    if float(churned_after) <= float(dormant_after):
+        raise ValueError("churned must be more rhythms away than dormant / 流失的倍数须大于沉睡的倍数")
+    if not (default_days.isdigit() and 1 <= int(default_days) <= 365):
+        raise ValueError("the default rhythm must be 1 to 365 days / 默认周期请填写 1 到 365 天")
+    put("rhythm_dormant_after", dormant_after)
+    put("rhythm_churned_after", churned_after)
+    put("rhythm_default_days", default_days)
+    return thresholds()

@@ -1,13 +1,13 @@
 """Member analysis: who is active, drifting or gone by each member's own rhythm, and RFM groups.
 
 Read from the member sales the hub booked (``member_sale``: one row per member sale with its
-day and what was paid). A member's *rhythm* is the average number of days between their visits;
-a member with a single visit has the default rhythm. Measured against it, the days since the last
-visit say the member's state (:data:`SEGMENTS`):
+day and what was paid). A member's *rhythm* and their state (:data:`SEGMENTS`: active, dormant,
+churned 会员下线, new) are :mod:`kiosk.domain.loyalty.rhythm`'s, the same rule the win-back
+campaign uses, with the owner's stored thresholds (:func:`hub.jobs.settings.thresholds`):
 
-- ``active``: back within ``dormant_after`` × rhythm days (default 2 ×);
-- ``dormant``: later than that, but within ``churned_after`` × rhythm (default 4 ×);
-- ``churned`` (会员下线): later still; ``new`` when the member has not bought yet.
+- ``active``: away less than ``dormant_after`` × rhythm (default 3 ×);
+- ``dormant``: from there, until ``churned_after`` × rhythm (default 6 ×);
+- ``churned``: from there on; ``new`` when the member has not bought yet.
 
 RFM over the last year: recency (days since the last visit), frequency (visits) and monetary
 (money paid), each high or low against the median of the members who bought; the three together
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from peewee import fn
 
 from hub.members.models import MemberSale
+from kiosk.domain.loyalty.rhythm import DEFAULT_THRESHOLDS, STATES, Thresholds, member_state, visit_rhythm
 
-SEGMENTS = ("active", "dormant", "churned", "new")
+SEGMENTS = STATES
 
 # (recent, frequent, big spender) -> group key; the zh and en names are the catalog's rfm_{key}
 RFM_GROUPS = {
@@ -38,29 +39,32 @@ RFM_GROUPS = {
 
 
 @dataclass(frozen=True)
-class Rhythm:
-    """The owner's thresholds, in multiples of a member's own rhythm."""
-
-    dormant_after: float = 2.0
-    churned_after: float = 4.0
-    default_days: int = 30  # the rhythm of a member with one visit
-
-
-@dataclass(frozen=True)
 class Visits:
-    """One member's buying: visits (days with a sale), first and last, money in the last year."""
+    """One member's buying: visit days (distinct, oldest first), money in the last year."""
 
     member_id: str
-    visits: int
-    first: dt.date
-    last: dt.date
+    days: tuple[dt.date, ...]
     visits_year: int
     paid_year_fen: int
 
     @property
-    def rhythm_days(self) -> float | None:
-        """Average days between visits (None with one visit)."""
-        return (self.last - self.first).days / (self.visits - 1) if self.visits > 1 else None
+    def visits(self) -> int:
+        """How many days the member bought on."""
+        return len(self.days)
+
+    @property
+    def first(self) -> dt.date:
+        """The first visit day."""
+        return self.days[0]
+
+    @property
+    def last(self) -> dt.date:
+        """The latest visit day."""
+        return self.days[-1]
+
+    def rhythm_days(self, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:
+        """The member's rhythm (:func:`kiosk.domain.loyalty.rhythm.visit_rhythm`)."""
+        return visit_rhythm(self.days, thresholds.default_days)
 
 
 def visits(today: dt.date) -> dict[str, Visits]:
@@ -68,11 +72,15 @@ def visits(today: dt.date) -> dict[str, Visits]:
     year_ago = (today - dt.timedelta(days=364)).isoformat()
     m = MemberSale
     rows = (
-        m.select(m.member_id, fn.COUNT(fn.DISTINCT(m.day)), fn.MIN(m.day), fn.MAX(m.day))
+        m.select(m.member_id, m.day)
         .where(m.day <= today.isoformat())
-        .group_by(m.member_id)
+        .distinct()
+        .order_by(m.member_id, m.day)
         .tuples()
     )
+    days: dict[str, list[dt.date]] = {}
+    for member, day in rows:
+        days.setdefault(member, []).append(dt.date.fromisoformat(day))
     in_year = (
         m.select(m.member_id, fn.COUNT(fn.DISTINCT(m.day)), fn.SUM(m.paid_fen))
         .where(m.day >= year_ago, m.day <= today.isoformat())
@@ -80,29 +88,12 @@ def visits(today: dt.date) -> dict[str, Visits]:
         .tuples()
     )
     year = {member: (int(n), int(paid)) for member, n, paid in in_year}
-    return {
-        member: Visits(
-            member,
-            int(n),
-            dt.date.fromisoformat(first),
-            dt.date.fromisoformat(last),
-            *year.get(member, (0, 0)),
-        )
-        for member, n, first, last in rows
-    }
+    return {member: Visits(member, tuple(seen), *year.get(member, (0, 0))) for member, seen in days.items()}
 
 
-def segment(seen: Visits | None, today: dt.date, rhythm: Rhythm = Rhythm()) -> str:
+def segment(seen: Visits | None, today: dt.date, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> str:
     """The member's state today by their own rhythm (``new`` without a purchase)."""
-    if seen is None:
-        return "new"
-    pace = seen.rhythm_days or rhythm.default_days
-    away = (today - seen.last).days
-    if away <= rhythm.dormant_after * pace:
-        return "active"
-    if away <= rhythm.churned_after * pace:
-        return "dormant"
-    return "churned"
+    return member_state(seen.days if seen is not None else (), today, thresholds)
 
 
 def rfm(all_visits: dict[str, Visits], today: dt.date) -> dict[str, str]:

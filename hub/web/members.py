@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.ingest.models import Sale
+from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
 from hub.members import expiry_reminders, reconciliation
 from hub.members import ledger as loyalty
@@ -87,24 +88,7 @@ FILTERS = (
     "birthday_month",
     "away_days",
     "page",
-    "dormant",
-    "churned",
 )
-
-
-def rhythm_of(fields: dict[str, str]) -> analysis.Rhythm:
-    """The owner's thresholds from the page (``dormant``/``churned``: multiples of the member's own
-    rhythm, 1 to 52; anything else keeps the default)."""
-
-    def multiple(name: str, default: float) -> float:
-        try:
-            value = float(fields.get(name) or default)
-        except ValueError:
-            return default
-        return value if 1 <= value <= 52 else default
-
-    dormant = multiple("dormant", analysis.Rhythm.dormant_after)
-    return analysis.Rhythm(dormant, max(dormant, multiple("churned", analysis.Rhythm.churned_after)))
 
 
 # the keys the template builds from a ledger entry's kind
@@ -124,6 +108,17 @@ RFM_NAMES = (
     N_("rfm_general_keep"),
     N_("rfm_general_winback"),
 )
+
+
+def _rhythm_fields(rhythm: analysis.Thresholds) -> dict[str, str]:
+    def number(value: float) -> str:
+        return f"{value:g}"
+
+    return {
+        "dormant": number(rhythm.dormant_after),
+        "churned": number(rhythm.churned_after),
+        "default_days": str(rhythm.default_days),
+    }
 
 
 def _members() -> list[HubMember]:
@@ -163,7 +158,7 @@ def _find(
     """
     all_visits = analysis.visits(day)
     members = _members()
-    rhythm = rhythm_of(chosen)
+    rhythm = job_settings.thresholds()
     segments = {m.id: analysis.segment(all_visits.get(m.id), day, rhythm) for m in members}
     groups = analysis.rfm(all_visits, day)
     text = chosen["q"]
@@ -212,7 +207,12 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
     routes = APIRouter()
 
     def members_page(
-        request: Request, form: dict[str, str], problems: list[str], status: int
+        request: Request,
+        form: dict[str, str],
+        problems: list[str],
+        status: int,
+        rhythm_form: dict[str, str] | None = None,
+        rhythm_problem: str = "",
     ) -> HTMLResponse:
         context = page_context(request, tz)
         lang = context["lang"]
@@ -248,7 +248,9 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "pages": pages,
             "page_link": lambda n: "/members?" + urlencode({**kept, "page": n}),
             "segment_counts": _counts(segments.values(), analysis.SEGMENTS),
-            "rhythm": rhythm_of(chosen),
+            "rhythm": rhythm_form or _rhythm_fields(job_settings.thresholds()),
+            "rhythm_problem": rhythm_problem,
+            "rhythm_saved": request.query_params.get("rhythm_saved") == "1",
             "rfm_counts": _counts(groups.values(), tuple(analysis.RFM_GROUPS.values())),
             "tiers": [(tier.code, tier.name_zh) for tier in settings.rules.tiers.tiers],
             "stores": sorted(
@@ -270,7 +272,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         day = today()
         all_visits = analysis.visits(day)
         if kind == "segment" and name in analysis.SEGMENTS:
-            rhythm = rhythm_of(form)
+            rhythm = job_settings.thresholds()
             members = [
                 m.id for m in _members() if analysis.segment(all_visits.get(m.id), day, rhythm) == name
             ]
@@ -297,6 +299,19 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
     @routes.get("/members", response_class=HTMLResponse)
     def members(request: Request) -> HTMLResponse:
         return members_page(request, {"type": "text"}, [], 200)
+
+    @routes.post("/members/rhythm", response_class=HTMLResponse, response_model=None)
+    async def set_rhythm(request: Request) -> HTMLResponse | RedirectResponse:
+        """Store the owner's rhythm thresholds: the members page, its segments and win-back read them."""
+        form = await form_fields(request)
+        typed = {k: form.get(k, "").strip() for k in ("dormant", "churned", "default_days")}
+        try:
+            with transaction():
+                job_settings.put_thresholds(typed["dormant"], typed["churned"], typed["default_days"])
+        except ValueError as exc:
+            return members_page(request, {"type": "text"}, [], 422, typed, str(exc))
+        query = {"rhythm_saved": "1"} | ({"lang": "en"} if language(request) == "en" else {})
+        return RedirectResponse(f"/members?{urlencode(query)}#rhythm", 303)
 
     @routes.post("/members/attributes", response_class=HTMLResponse, response_model=None)
     async def define(request: Request) -> HTMLResponse | RedirectResponse:

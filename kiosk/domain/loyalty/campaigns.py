@@ -114,8 +114,9 @@ class CampaignSpec(_Model):
     themselves every day (``hub.jobs``) for the members the day concerns, within ``target``:
     ``birthday`` and ``anniversary`` (入会纪念日) ``days_before`` the date, once a year;
     ``holiday`` ``days_before`` the holiday (``holiday_calendar``/``holiday_month``/``holiday_day``,
-    lunar dates through the holiday calendar), once a year; ``winback`` when a member has not
-    visited for ``dormant_factor`` times their own visit rhythm, once per absence; ``near_tier``
+    lunar dates through the holiday calendar), once a year; ``winback`` when a member is dormant
+    by their own visit rhythm and the owner's thresholds (:mod:`kiosk.domain.loyalty.rhythm`, the
+    members page's rule), once per absence; ``near_tier``
     when the member is within ``near_percent`` % of the next tier's threshold, once per tier and
     year; ``thank_you`` the day after a visit, once per visit day.
     ``holdout_percent`` of the members (chosen at random, the same ones on every run) get nothing,
@@ -132,7 +133,10 @@ class CampaignSpec(_Model):
     holiday_calendar: Literal["solar", "lunar"] = Field(default="solar")
     holiday_month: int = Field(default=0, ge=0, le=12)
     holiday_day: int = Field(default=0, ge=0, le=31)
-    dormant_factor: int = Field(default=3, ge=2, le=10, description="absent this many rhythms = dormant")
+    # kept so campaigns saved before the owner's stored thresholds still load; not read any more
+    dormant_factor: int = Field(
+        default=3, ge=2, le=10, description="unused: the hub's rhythm thresholds decide"
+    )
     near_percent: int = Field(default=10, ge=1, le=50, description="within this % of the next tier")
     greeting_zh: str = Field(default="", max_length=200, description="message sent with the coupon")
     greeting_en: str = Field(default="", max_length=300)

@@ -7,17 +7,15 @@ daily run finds the same key again and issues nothing twice.
 """
 
 import datetime as dt
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kiosk.domain.loyalty.campaigns import CampaignSpec
 from kiosk.domain.loyalty.holidays import lunar_to_solar
+from kiosk.domain.loyalty.rhythm import DEFAULT_THRESHOLDS, Thresholds, member_state
 from kiosk.domain.loyalty.rules import TierRule
 from kiosk.domain.loyalty.tiers import progress
 
-DEFAULT_RHYTHM_DAYS = 30  # a member with one visit has no rhythm of their own yet
-MIN_RHYTHM_DAYS = 7  # a daily shopper is not "dormant" after three days off
 CATCH_UP_DAYS = 7  # a yearly date is still honoured this many days late (the hub was off that day)
 
 
@@ -46,14 +44,6 @@ def _yearly(date: dt.date, today: dt.date, days_before: int) -> bool:
     return -days_before <= (today - date).days < CATCH_UP_DAYS
 
 
-def visit_rhythm(visits: Sequence[dt.date]) -> int:
-    """The member's usual days between visits: the median of their last ten gaps (30 with one visit)."""
-    gaps = [(b - a).days for a, b in zip(visits[-11:], visits[-10:], strict=False)]
-    if not gaps:
-        return DEFAULT_RHYTHM_DAYS
-    return max(MIN_RHYTHM_DAYS, round(statistics.median(gaps)))
-
-
 def holiday_date(spec: CampaignSpec, year: int) -> dt.date:
     """The holiday of a ``holiday`` campaign in solar ``year`` (a lunar date converted)."""
     if spec.holiday_calendar == "lunar":
@@ -61,8 +51,18 @@ def holiday_date(spec: CampaignSpec, year: int) -> dt.date:
     return on_date_this_year(spec.holiday_month, spec.holiday_day, year)
 
 
-def occasion(spec: CampaignSpec, member: MemberHistory, today: dt.date, tiers: TierRule) -> str | None:
-    """The occasion on which ``spec`` gives ``member`` its coupon on ``today``, or None."""
+def occasion(
+    spec: CampaignSpec,
+    member: MemberHistory,
+    today: dt.date,
+    tiers: TierRule,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> str | None:
+    """The occasion on which ``spec`` gives ``member`` its coupon on ``today``, or None.
+
+    A win-back concerns a member who is dormant or churned by their own rhythm and the owner's
+    ``thresholds`` (:func:`kiosk.domain.loyalty.rhythm.member_state`): the members page's rule.
+    """
     if spec.trigger == "birthday" and member.birthday is not None:
         for year in (today.year, today.year + 1):  # a 2 January birthday is 'days before' in December
             date = on_date_this_year(member.birthday.month, member.birthday.day, year)
@@ -77,10 +77,8 @@ def occasion(spec: CampaignSpec, member: MemberHistory, today: dt.date, tiers: T
         for year in (today.year, today.year + 1):
             if -spec.days_before <= (today - holiday_date(spec, year)).days <= 0:
                 return str(year)
-    if spec.trigger == "winback" and member.visits:
-        last = member.visits[-1]
-        if (today - last).days >= visit_rhythm(member.visits) * spec.dormant_factor:
-            return f"after:{last.isoformat()}"
+    if spec.trigger == "winback" and member_state(member.visits, today, thresholds) in ("dormant", "churned"):
+        return f"after:{member.visits[-1].isoformat()}"
     if spec.trigger == "near_tier" and member.tier_amount > 0:
         ahead = progress(member.tier_amount, tiers)
         if ahead is not None and ahead[1] * 100 <= ahead[0].threshold * spec.near_percent:

@@ -9,20 +9,23 @@ import pytest
 
 from hub.devtools import loyalty_story
 from hub.devtools.report_story import NOW, TZ, seed
+from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.reports import members as analysis
-from hub.web import members as member_web
 from hub.web.app import create_app
 from kiosk.domain.loyalty import LoyaltyRules
+from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
+from kiosk.domain.loyalty.rhythm import Thresholds, member_state
+from kiosk.domain.loyalty.triggers import MemberHistory, occasion
 
 TODAY = dt.date(2026, 11, 24)
 SALES = {  # member: [(day, paid fen)]
     "a": [("2026-11-01", 1000), ("2026-11-08", 1000), ("2026-11-15", 1000)],  # every 7 days, 9 days away
-    "b": [("2026-10-01", 1000), ("2026-10-11", 1000)],  # every 10 days, 44 away: > 4x
-    "c": [("2026-10-20", 9000)],  # one visit: 30-day rhythm, 35 away: < 2x
-    "e": [("2026-10-25", 250), ("2026-11-01", 250)],  # every 7 days, 23 away: 2x..4x
+    "b": [("2026-09-01", 1000), ("2026-09-11", 1000)],  # every 10 days, 74 away: >= 6x
+    "c": [("2026-10-20", 9000)],  # one visit: 30-day rhythm, 35 away: < 3x
+    "e": [("2026-10-25", 250), ("2026-11-01", 250)],  # every 7 days, 23 away: 3x..6x
 }
 
 
@@ -36,8 +39,9 @@ def test_segments_and_rfm_by_hand(hub_db) -> None:  # type: ignore[no-untyped-de
     }  # fmt: skip
     assert analysis.segment(None, TODAY) == "new"
     assert (
-        analysis.segment(seen["e"], TODAY, analysis.Rhythm(dormant_after=4)) == "active"
+        analysis.segment(seen["e"], TODAY, Thresholds(dormant_after=4)) == "active"
     )  # the owner's threshold
+    assert [seen["a"].rhythm_days(), seen["b"].rhythm_days(), seen["c"].rhythm_days()] == [7, 10, 30]
     # medians: 29 days away, 2 visits, ¥25.00 paid
     assert analysis.rfm(seen, TODAY) == {
         "a": "important_value", "b": "general_keep", "c": "important_winback", "e": "general_value",
@@ -91,11 +95,42 @@ def test_a_profile_shows_purchases_and_the_ledger(story) -> None:  # type: ignor
     assert len(re.findall(r"<tr><td", html.split('id="ledger"')[1].split("</table>")[0])) == min(entries, 30)
 
 
-def test_the_owner_sets_the_thresholds_on_the_page() -> None:
-    assert member_web.rhythm_of({"dormant": "3", "churned": "2"}) == analysis.Rhythm(
-        3, 3
-    )  # churned >= dormant
+WINBACK = CampaignSpec(
+    name_zh="回归礼",
+    coupon=CouponTemplate(kind="threshold", name_zh="回归礼", off_fen=500, valid_days=14),
+    target=Target(kind="all"),
+    trigger="winback",
+)
+
+
+def test_the_owner_stores_the_thresholds_and_win_back_follows_them(hub_db, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = signed_in(create_app(TZ, today=lambda: TODAY))
+    weekly = MemberHistory("e", visits=(dt.date(2026, 10, 25), dt.date(2026, 11, 1)))  # 23 days away
+    assert job_settings.thresholds() == Thresholds(3.0, 6.0, 30)  # nothing stored: the defaults
     assert (
-        member_web.rhythm_of({"dormant": "abc", "churned": "100"}) == analysis.Rhythm()
-    )  # out of 1..52: default
-    assert member_web.rhythm_of({"dormant": "1.5"}) == analysis.Rhythm(1.5, 4)
+        occasion(WINBACK, weekly, TODAY, LoyaltyRules().tiers, job_settings.thresholds())
+        == "after:2026-11-01"
+    )
+    refused = client.post("/members/rhythm", data={"dormant": "5", "churned": "4", "default_days": "30"})
+    assert refused.status_code == 422
+    assert "流失的倍数须大于沉睡的倍数" in refused.text and 'value="5"' in refused.text
+    assert client.post("/members/rhythm", data={"dormant": "0.5", "churned": "4", "default_days": "30"}
+                       ).status_code == 422  # fmt: skip
+    assert client.post("/members/rhythm", data={"dormant": "2", "churned": "4", "default_days": "abc"}
+                       ).status_code == 422  # fmt: skip
+    assert job_settings.thresholds() == Thresholds(3.0, 6.0, 30)  # nothing of a refused form kept
+    saved = client.post(
+        "/members/rhythm",
+        data={"dormant": "3.5", "churned": "8", "default_days": "14"},
+        follow_redirects=False,
+    )
+    assert (saved.status_code, saved.headers["location"]) == (303, "/members?rhythm_saved=1#rhythm")
+    assert job_settings.thresholds() == Thresholds(3.5, 8.0, 14)
+    # 23 days away from a 7-day rhythm is under 3.5x: neither the page nor win-back calls it dormant
+    assert member_state(weekly.visits, TODAY, job_settings.thresholds()) == "active"
+    assert occasion(WINBACK, weekly, TODAY, LoyaltyRules().tiers, job_settings.thresholds()) is None
+    once = (dt.date(2026, 10, 1),)  # one visit, 54 days away: the default rhythm of 14 days counts
+    assert member_state(once, TODAY, job_settings.thresholds()) == "dormant"  # 54 >= 3.5 x 14
+    page = client.get("/members?rhythm_saved=1").text
+    assert 'id="rhythm-saved"' in page and "达到 3.5 倍节奏为沉睡，达到 8 倍为流失" in page
+    assert "只来过一次按 14 天" in page
