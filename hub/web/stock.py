@@ -350,7 +350,7 @@ def router(tz: ZoneInfo, now: Callable[[], dt.datetime] | None = None) -> APIRou
 
     @routes.post("/api/v1/stock/documents", tags=["stock"], status_code=201)
     def document_api(request: Request, document: NewDocument) -> dict[str, Any]:
-        """Record a receiving, adjustment, stock-take or transfer; a bad line refuses it whole (422, zh/en)."""
+        """Record a receiving, adjustment, stock-take or transfer; a bad line refuses it all (422, zh/en)."""
         stores = [document.store] + ([document.to_store] if document.kind == "transfer" else [])
         _may_write(request, *stores)
         who = auth.principal(request)
