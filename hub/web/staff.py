@@ -73,14 +73,14 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         except reports.RangeError as bad:
             return Response(bad.en if lang == "en" else bad.zh, status_code=400)
         keys = (
-            N_("day"), N_("staff_name"), N_("clock_in"), N_("clock_out"),
+            N_("day"), N_("staff_name"), N_("clock_in"), N_("clock_out"), N_("staff_breaks"),
             N_("hours"), N_("staff_overtime"), N_("staff_flag"), N_("terminals"),
         )  # fmt: skip
         header = [i18n.t(key, lang) for key in keys]
         rows = [
             [s.day, s.staff_name, s.start.strftime("%H:%M") if s.start else "",
-             s.end.strftime("%H:%M") if s.end else "", hours_text(s.minutes), hours_text(s.overtime_minutes),
-             i18n.t(_flag(s), lang) if _flag(s) else "", " ".join(s.devices)]
+             s.end.strftime("%H:%M") if s.end else "", hours_text(s.break_minutes), hours_text(s.minutes),
+             hours_text(s.overtime_minutes), i18n.t(_flag(s), lang) if _flag(s) else "", " ".join(s.devices)]
             for s in _shifts(first, last)
         ]  # fmt: skip
         return csv_response(f"staff-hours-{first}-{last}", header, rows)
@@ -99,7 +99,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last = reports.parse_range(None, None, now)
         found = _shifts(first, last)
         context.update(
-            closes=staff_shifts.closed_shifts(first, last), close_after=accounts.close_after_hours()
+            closes=staff_shifts.closed_shifts(first, last),
+            x_reports=staff_shifts.x_reports(first, last),
+            close_after=accounts.close_after_hours(),
         )
         context.update(
             first=first.isoformat(),

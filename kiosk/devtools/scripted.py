@@ -320,11 +320,17 @@ class ScriptedShopper:
             "points": cart.ids.points.text,
             "built": [screen.name for screen in app.root.screens],  # member/refund: once first shown
         }
+        if app.root.current == "receipt":
+            view["qr_url"] = app.qr_url  # the signed e-receipt link the QR shows
         if app.popup is not None:
             view["popup"] = {
                 key: widget.text for key, widget in app.popup.ids.items() if isinstance(widget, Label)
             }
             view["popup"]["kind"] = type(app.popup).__name__
+            buttons = app.popup.ids.items()
+            view["popup"]["enabled"] = sorted(  # the popup's buttons a tap would work on
+                key for key, widget in buttons if isinstance(widget, Button) and not widget.disabled
+            )
             if hasattr(app.popup, "rows"):
                 view["popup"]["rows"] = [row.text for row in app.popup.rows()]
         screen = app.root.get_screen(app.root.current)

@@ -51,6 +51,12 @@ class MemberOptions:
     points_left: int
     points: PointsDraw
     share_percent: int
+    points_most: int = 0
+    """The most points this sale can take now (the draw when the shopper chose nothing)."""
+    points_chosen: bool = False
+    """The shopper set how many points to use (``points`` is that choice, or the reason it is none)."""
+    points_left_to_pay_fen: int = 0
+    """What is left to pay once ``points`` are used: the price the points stepper shows."""
 
     def usable(self, draw: MemberDraw | str) -> bool:
         """Whether the button for ``draw`` pays anything now."""
@@ -86,6 +92,46 @@ def points_draw(
     return PointsDraw(reason=N_("points_sale_too_small"), values={"percent": rule.max_share_percent})
 
 
+def chosen_draw(most: PointsDraw, wanted: int | None, rule: RedeemRule) -> PointsDraw:
+    """``most`` cut down to the shopper's ``wanted`` points (``None``: all of ``most``).
+
+    The choice is rounded down to whole fen steps; below the rules' minimum it is
+    no points at all (reason ``points_chosen_none``), which is a valid choice.
+    """
+    if wanted is None or most.reason or wanted >= most.points:
+        return most
+    steps = max(0, wanted) // _step_points(rule)
+    points = steps * _step_points(rule)
+    if points < max(rule.min_points, 1):
+        return PointsDraw(reason=N_("points_chosen_none"))
+    return PointsDraw(points, steps * _step_fen(rule))
+
+
+def points_stride(most_points: int, rule: RedeemRule) -> int:
+    """How many points one tap of the points stepper adds or takes: ¥1, ¥5 or ¥10 worth.
+
+    Larger strides for larger redemptions keep the stepper to about twenty taps.
+    """
+    most_yuan = most_points // rule.points_per_yuan
+    yuan = 1 if most_yuan <= 20 else 5 if most_yuan <= 100 else 10
+    return yuan * rule.points_per_yuan
+
+
+def step_points(current: int, most: int, up: bool, rule: RedeemRule) -> int:
+    """The points after one tap of + (``up``) or − from ``current``, within 0..``most``.
+
+    A step lands on a whole stride (+ from 1280 by 100s is not asked; − from 1280 is 1200);
+    an amount under the rules' minimum falls to 0, and + from 0 starts at the minimum.
+    """
+    stride = points_stride(most, rule)
+    least = max(rule.min_points, _step_points(rule))
+    if up:
+        target = (current // stride + 1) * stride
+        return min(most, max(target, least))
+    target = (-(-current // stride) - 1) * stride
+    return max(0, target) if target >= least else 0
+
+
 def _step_points(rule: RedeemRule) -> int:
     """The fewest points worth a whole number of fen (as :func:`redeem_quote` steps)."""
     return rule.points_per_yuan // _gcd(rule)
@@ -106,16 +152,25 @@ def member_options(
     due_fen: int,
     points_used_fen: int,
     rule: RedeemRule,
+    wanted_points: int | None = None,
 ) -> MemberOptions:
-    """What 储值支付 and 积分抵扣 would pay for ``remaining_fen`` of ``due_fen``."""
+    """What 储值支付 and 积分抵扣 would pay for ``remaining_fen`` of ``due_fen``.
+
+    ``wanted_points`` is the shopper's choice on the points stepper (``None``: the most allowed).
+    """
     stored_pay = max(0, min(remaining_fen, stored_left))
+    most = points_draw(points_left, remaining_fen, due_fen, points_used_fen, rule)
+    draw = chosen_draw(most, wanted_points, rule)
     return MemberOptions(
         stored_value_fen=max(0, stored_left),
         stored_value_pay_fen=stored_pay,
         stored_value_reason="" if stored_pay > 0 else N_("stored_value_none"),
         points_left=max(0, points_left),
-        points=points_draw(points_left, remaining_fen, due_fen, points_used_fen, rule),
+        points=draw,
         share_percent=rule.max_share_percent,
+        points_most=most.points,
+        points_chosen=wanted_points is not None and not most.reason,
+        points_left_to_pay_fen=max(0, remaining_fen - draw.fen),
     )
 
 

@@ -303,9 +303,17 @@ class StoreMemberSource:
 
     # --- paying ----------------------------------------------------------------------------
     def member_options(
-        self, member: MemberView, remaining_fen: int, due_fen: int, taken: Sequence[PaymentIntent]
+        self,
+        member: MemberView,
+        remaining_fen: int,
+        due_fen: int,
+        taken: Sequence[PaymentIntent],
+        wanted_points: int | None = None,
     ) -> MemberOptions:
-        """What 储值支付 and 积分抵扣 would pay now (balances less ``taken``), or why not."""
+        """What 储值支付 and 积分抵扣 would pay now (balances less ``taken``), or why not.
+
+        ``wanted_points``: how many points the shopper chose to use (``None``: the most allowed).
+        """
         held = members.member_balances(member.member_id)
         used_points, used_points_fen = _points_in(taken)
         return member_options(
@@ -315,6 +323,7 @@ class StoreMemberSource:
             due_fen,
             used_points_fen,
             self.rules.redeem,
+            wanted_points,
         )
 
     def member_tender(
@@ -325,6 +334,7 @@ class StoreMemberSource:
         taken: Sequence[PaymentIntent],
         draw: MemberDraw | str,
         override_by: str = "",
+        wanted_points: int | None = None,
     ) -> MemberTender:
         """Stored value or points (``draw``) for up to ``remaining_fen``; raise if over the offline cap.
 
@@ -333,8 +343,9 @@ class StoreMemberSource:
         ``due_fen`` over the whole sale. Raises :class:`NeedsAttendant` above the
         offline cap (unless attendant ``override_by`` approved it: the tender then
         carries the audit detail) and :class:`LoyaltyError` when ``draw`` has nothing to pay with.
+        Points pay ``wanted_points`` when the shopper chose fewer than the most allowed.
         """
-        options = self.member_options(member, remaining_fen, due_fen, taken)
+        options = self.member_options(member, remaining_fen, due_fen, taken, wanted_points)
         if draw == MemberDraw.STORED_VALUE:
             tender = MemberTender(stored_value_fen=options.stored_value_pay_fen)
         else:

@@ -3,6 +3,7 @@
 A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
 """
 
+import datetime as dt
 import logging
 import threading
 import uuid
@@ -10,6 +11,7 @@ from dataclasses import replace
 
 from kiosk import i18n
 from kiosk.domain.cart import Cart
+from kiosk.domain.member_choices import step_points as next_points
 from kiosk.domain.money import format_fen
 from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
 from kiosk.store.sales import Approval, PaymentIntent, commit_sale
@@ -30,6 +32,7 @@ class PaymentFlow:
         self.message = ""
         self._message_source = None
         self.override_offered, self.override_draw = False, ""
+        self.points_wanted = None
         self.go("pay")
         self.refresh_member_choices()
         self.speak("pay_mobile_hint")
@@ -106,7 +109,9 @@ class PaymentFlow:
         if member is None or source is None:
             self.member_options, self.coupon_choices = None, []
             return
-        self.member_options = source.member_options(member, self.remaining_fen(), self.due_fen, self.tenders)
+        self.member_options = source.member_options(
+            member, self.remaining_fen(), self.due_fen, self.tenders, self.points_wanted
+        )
         self.coupon_choices = list(source.coupon_choices(member, self.cart, self.declined_coupons))
 
     def pay_member(self, draw: str, override_by: str = "") -> None:
@@ -124,8 +129,9 @@ class PaymentFlow:
             self._say(N_("member_pay_no_member"), error=True)
             return
         try:
+            wanted = self.points_wanted if draw == "points" else None
             tender = self.members.member_tender(
-                self.member, self.remaining_fen(), self.due_fen, self.tenders, draw, override_by
+                self.member, self.remaining_fen(), self.due_fen, self.tenders, draw, override_by, wanted
             )
         except NeedsAttendant as exc:
             log.info("member payment (%s) needs an attendant: %s", draw, exc)
@@ -137,6 +143,8 @@ class PaymentFlow:
             self._say(N_("member_pay_nothing"), error=True)
             return
         self.override_draw, self.override_offered = "", False
+        if tender.points:
+            self.points_wanted = None  # the next points tap (if the share allows one) offers the most again
         if tender.override is not None:
             self.approvals.append(Approval("offline_cap_override", override_by, tender.override))
         self.tenders.extend(tender.payments())
@@ -170,6 +178,16 @@ class PaymentFlow:
             approved=lambda staff: self.pay_member(draw, override_by=staff),
             action="cap_override",
         )
+
+    def step_points(self, up: bool) -> None:
+        """The points stepper: one stride more (``up``) or less, from 0 to the most this sale takes."""
+        options = self.member_options
+        if options is None or self.payment_busy or not options.points_most:
+            return
+        current = options.points.points
+        self.points_wanted = next_points(current, options.points_most, up, self.members.rules.redeem)
+        self.override_draw, self.override_offered = "", False  # the points asked have changed
+        self.refresh_member_choices()
 
     def toggle_coupon(self, coupon_id: str) -> None:
         """The shopper ticks or unticks a usable coupon; only before anything is paid (the total changes)."""
@@ -218,9 +236,9 @@ class PaymentFlow:
         }  # fmt: skip
         self.last_receipt_no = sale.receipt_no
         self.last_total_text = format_fen(sale.total_fen)
-        self.qr_url = self.receipt_url(sale.receipt_no)
+        self.qr_url = self.receipt_url(sale.receipt_no, dt.datetime.fromisoformat(sale.created_at)) or ""
         self.tenders, self.approvals, self.override_offered = [], [], False
-        self.override_draw, self.declined_coupons = "", frozenset()
+        self.override_draw, self.declined_coupons, self.points_wanted = "", frozenset(), None
         self.set_cart(Cart())
         self.message = ""
         self.root.current = "receipt"

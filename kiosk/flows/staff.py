@@ -42,6 +42,15 @@ ACTION_KEYS = (
 )  # fmt: skip
 
 
+#: what the screen says after each kind of clocking
+CLOCKED = {
+    "in": N_("clocked_in"),
+    "out": N_("clocked_out"),
+    "break_start": N_("break_started"),
+    "break_end": N_("break_ended"),
+}
+
+
 def _hm(minutes: int) -> str:
     """``7:35`` for 455 minutes."""
     return f"{minutes // 60}:{minutes % 60:02d}"
@@ -143,7 +152,7 @@ class StaffFlow:
 
     def badge_tapped(self, person: StaffMember) -> None:
         """A staff badge: approves the keypad that is open, opens the attendant menu during a sale
-        (the cart stays), or clocks in and out on the start screen."""
+        (the cart stays), or opens the clock screen on the start screen."""
         from kiosk.screens.popups import PausePopup, PinPopup, StaffMenu
 
         if isinstance(self.popup, PausePopup):
@@ -153,32 +162,55 @@ class StaffFlow:
         elif self.popup is not None:
             return
         elif self.root.current == "idle" or not self.cart.lines:
-            self.clock_staff(person.id, "badge")
+            self.open_clock(person.id, "badge")
         else:
             StaffMenu.open_for(self, person.id)
 
     def ask_clock(self) -> None:
-        """上下班打卡 on the idle screen: the staff PIN, then clock in or out."""
+        """上下班打卡 on the idle screen: the staff PIN, then the clock screen."""
         from kiosk.screens.popups import PinPopup
 
         PinPopup.ask(
             self,
             title=N_("clock_title"),
             body=(N_("clock_body"), {}),
-            approved=lambda staff_id: self.clock_staff(staff_id, self.auth_method),
+            approved=lambda staff_id: self.open_clock(staff_id, self.auth_method),
             action="clock",
         )
 
-    def clock_staff(self, staff_id: str, method: str) -> None:
-        """Clock ``staff_id`` in, or out if they are in; say who and when (张三 已上班 09:02)."""
+    def open_clock(self, staff_id: str, method: str) -> None:
+        """The clock screen for ``staff_id``: where they stand, hours today and this week (from this
+        terminal's own clockings, offline), and the clockings they may make now."""
+        from kiosk.screens.popups import ClockPopup
+
         if not self.may(staff_id, "clock"):
             return
         person = self.staff_person(staff_id)
         name = person.name if person else staff_id
-        entry = staff_clock.clock(self.terminal, self.now(), staff_id, name, method)
-        today, week = staff_clock.minutes_worked(staff_id, entry.at)
-        key = N_("clocked_in") if entry.direction == "in" else N_("clocked_out")
-        self._say(key, name=name, time=entry.at.strftime("%H:%M"), today=_hm(today), week=_hm(week))
+        ClockPopup.open_for(self, staff_id, name, method, staff_clock.status(staff_id, self.now()))
+
+    def clock_staff(self, staff_id: str, direction: str, method: str) -> None:
+        """Clock ``staff_id`` in, out, or start or end a break; say who, when and the hours so far."""
+        if not self.may(staff_id, "clock"):
+            return
+        person = self.staff_person(staff_id)
+        name = person.name if person else staff_id
+        try:
+            entry = staff_clock.record(self.terminal, self.now(), staff_id, name, direction, method)
+        except staff_clock.ClockRefused as refused:  # a second tap on a stale screen: nothing written
+            log.info("clocking refused: %s", refused)
+            self._say(N_("clock_refused"), error=True, name=name)
+            return
+        now = entry.at
+        found = staff_clock.status(staff_id, now)
+        self._say(
+            CLOCKED[entry.direction],
+            name=name,
+            time=now.strftime("%H:%M"),
+            today=_hm(found.today),
+            week=_hm(found.week),
+            breaks=_hm(found.break_today),
+        )
 
     def open_staff_menu(self) -> None:
         """The staff button: PIN first, then the attendant actions (each checks the role)."""
@@ -327,9 +359,10 @@ class StaffFlow:
             ShiftPopup.open_for(self, staff_id, shifts.shift_figures())
 
     def print_x_report(self, staff_id: str) -> None:
-        """Print the figures so far; nothing is closed or sent."""
+        """Print the figures so far and send them to the hub (``shift.x_report``); nothing is closed."""
         now = self.now()
-        slip = shifts.shift_slip(shifts.shift_figures(), self.shop("zh"), self._shift_number("X", now), now)
+        figures = shifts.record_x_report(self.terminal, now, staff_id)
+        slip = shifts.shift_slip(figures, self.shop("zh"), self._shift_number("X", now), now)
         if self.print_queue is not None:
             self.queue_receipt(slip)
         self._say(N_("shift_x_printed"))

@@ -37,6 +37,8 @@ def member_button_text(
         detail = i18n.tr(reason or "member_stored_balance", lang, amount=format_fen(options.stored_value_fen))
         return f"{head}\n{detail}"
     draw_now = options.points
+    if draw_now.reason == "points_chosen_none":
+        return f"{head}\n{i18n.tr('points_chosen_none', lang)}"
     if draw_now.reason:
         return f"{head}\n{i18n.tr(draw_now.reason, lang, **draw_now.values)}"
     key = N_("member_points_capped") if draw_now.share_capped else N_("member_points_worth")
@@ -61,3 +63,14 @@ def coupon_text(choice: CouponChoice, lang: str, locked: bool = False) -> str:
     if locked and choice.can_toggle:
         state += "_locked"
     return f"{name}\n{i18n.tr(state, lang, off=format_fen(choice.off_fen))}"
+
+
+def points_choice_text(lang: str, options: MemberOptions | None) -> str:
+    """Between the points stepper's − and +: the points chosen and what is then left to pay."""
+    if options is None or not options.points_most:
+        return ""
+    draw = options.points
+    left = format_fen(options.points_left_to_pay_fen)
+    if draw.reason:
+        return i18n.tr("points_choice_none", lang, left=left)
+    return i18n.tr("points_choice", lang, points=draw.points, left=left)

@@ -18,6 +18,11 @@ from kiosk.screens.base import load_kv
 from kiosk.translations import N_
 
 
+def _hm(minutes: int) -> str:
+    """``7:35`` for 455 minutes."""
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
 class KioskPopup(ModalView):
     """A modal that the app tracks as its current popup."""
 
@@ -190,9 +195,9 @@ class StaffMenu(KioskPopup):
         App.get_running_app().open_reprint_list(self.staff)
 
     def clock(self) -> None:
-        """Clock the attendant in or out."""
+        """The clock screen for the attendant: in, out, breaks, hours."""
         self.dismiss()
-        App.get_running_app().clock_staff(self.staff, "pin")
+        App.get_running_app().open_clock(self.staff, "pin")
 
     def top_up(self) -> None:
         """Top up the member's stored value."""
@@ -213,6 +218,45 @@ class StaffMenu(KioskPopup):
         """Refund (part of) a stored sale: kiosk/flows/refund.py."""
         self.dismiss()
         App.get_running_app().start_refund(self.staff)
+
+
+class ClockPopup(KioskPopup):
+    """上下班打卡: the person's name, where they stand (off, on shift since, on a break since), hours
+    today and this week, and clock in / clock out / start break / end break (only what fits now)."""
+
+    staff = StringProperty("")
+    name = StringProperty("")
+    method = StringProperty("pin")  # how they got here: the clocking records it
+    state = StringProperty("off")  # off / on / break
+    since = StringProperty("")  # HH:MM the state began
+    hours = ObjectProperty({})  # today, week, breaks as H:MM
+    allowed = ObjectProperty(())
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, name: str, method: str, status: Any) -> "ClockPopup":
+        """Open for ``staff`` with their :class:`kiosk.store.staff_clock.ClockStatus`."""
+        popup = cls(
+            staff=staff,
+            name=name,
+            method=method,
+            state=status.state,
+            since=status.since.strftime("%H:%M") if status.since else "",
+            hours={"today": _hm(status.today), "week": _hm(status.week), "breaks": _hm(status.break_today)},
+            allowed=tuple(status.allowed),
+        )
+        popup.show()
+        return popup
+
+    def state_text(self, lang: str) -> str:
+        """未上班 / 上班中，自 09:02 起 / 休息中，自 12:00 起."""
+        key = {"off": N_("clock_state_off"), "on": N_("clock_state_on"), "break": N_("clock_state_break")}
+        return App.get_running_app().tr(key[self.state], lang, since=self.since)
+
+    def choose(self, direction: str) -> None:
+        """One of the four buttons: write that clocking, close, and say so."""
+        staff, method = self.staff, self.method
+        self.dismiss()
+        App.get_running_app().clock_staff(staff, direction, method)
 
 
 class TopUpPopup(KioskPopup):

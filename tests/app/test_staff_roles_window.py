@@ -41,7 +41,8 @@ ROLES_STEPS: list[dict[str, Any]] = [
     {"tap": "idle:clock"}, {"pin": "0000"}, {"observe": "wrong_once"},
     {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"pin": "0000"}, {"observe": "locked"},
     {"shot": "staff_locked"}, {"pin": WANG_PIN}, {"observe": "still_locked"},
-    {"card": ZHAO_BADGE}, {"observe": "badge_clocked"},
+    {"card": ZHAO_BADGE}, {"observe": "badge_clock_screen"},
+    {"tap": "popup:clock_in"}, {"observe": "badge_clocked"},
 ]  # fmt: skip
 
 
@@ -120,6 +121,7 @@ def test_five_wrong_pins_lock_the_keypad_each_recorded_and_a_badge_still_clocks(
     assert screens["still_locked"]["popup"]["error"].startswith(
         zh("密码错误次数过多，请 ")
     )  # the right PIN too
+    assert screens["badge_clock_screen"]["popup"]["title"] == zh("上下班打卡 · 赵强")  # the badge opened it
     assert screens["badge_clocked"]["message"].startswith(zh("赵强 已上班 "))
     events = after_seed(
         [json.loads(b) for (b,) in rows(workdir / "kiosk.db", "select body from outbox order by seq")]

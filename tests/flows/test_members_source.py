@@ -234,6 +234,8 @@ def test_the_pay_buttons_offer_the_balance_and_the_points_within_the_redeem_shar
         points_left=1280,
         points=PointsDraw(points=1280, fen=1280),
         share_percent=50,
+        points_most=1280,
+        points_left_to_pay_fen=2220,
     )
     # ¥20 due: the share (¥10) is what limits the points
     assert source.member_options(view, 2000, 2000, []).points == PointsDraw(1000, 1000, share_capped=True)
@@ -322,3 +324,12 @@ def test_a_coupon_the_shopper_keeps_for_later_is_left_out_of_price_earn_and_sale
     data = json.loads(Outbox.select().order_by(Outbox.seq.desc()).get().body)["data"]
     assert (data["total_fen"], data.get("coupons", [])) == (4000, [])
     assert source.find_by_card("0012345678").coupons == ({"zh": "满30减5", "en": "¥5.00 off over ¥30.00"},)  # type: ignore[union-attr]
+
+
+def test_the_chosen_points_are_what_the_tender_redeems(source: StoreMemberSource) -> None:
+    view = source.find_by_card("0012345678")
+    assert view is not None
+    tender = source.member_tender(view, 3500, 3500, [], MemberDraw.POINTS, wanted_points=700)
+    assert (tender.points, tender.points_fen, tender.payments()[0].reference) == (700, 700, "points:700")
+    with pytest.raises(LoyaltyError):
+        source.member_tender(view, 3500, 3500, [], MemberDraw.POINTS, wanted_points=0)

@@ -1,6 +1,8 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from kiosk.store import outbox, staff_clock
 from kiosk.store.sales import Terminal
 from kiosk.sync.schema import check_event
@@ -45,3 +47,32 @@ def test_hours_today_and_this_week_count_pairs_and_the_open_shift(kiosk_db) -> N
     assert staff_clock.minutes_worked("st-1", wednesday.replace(hour=11, minute=15)) == (135, 510 + 135)
     next_monday = monday + dt.timedelta(days=7, hours=1)
     assert staff_clock.minutes_worked("st-1", next_monday) == (0, 0)
+
+
+def test_breaks_are_not_worked_time_and_a_clocking_out_of_turn_writes_nothing(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+    tz = ZoneInfo("Asia/Shanghai")
+    day = dt.datetime(2026, 11, 25, 9, 0, tzinfo=tz)  # a Wednesday
+    with pytest.raises(staff_clock.ClockRefused):
+        staff_clock.record(TERMINAL, day, "st-1", "王芳", "break_start", "pin")  # not on shift
+    assert outbox.pending() == []
+    assert staff_clock.status("st-1", day) == staff_clock.ClockStatus("off", None, 0, 0, 0)
+    steps = [(9, 0, "in"), (12, 0, "break_start"), (12, 45, "break_end"), (15, 0, "break_start")]
+    for hour, minute, direction in steps:
+        staff_clock.record(
+            TERMINAL, day.replace(hour=hour, minute=minute), "st-1", "王芳", direction, "badge"
+        )
+    on_break = staff_clock.status("st-1", day.replace(hour=15, minute=10))
+    # worked 09:00-12:00 and 12:45-15:00; breaks 12:00-12:45 and 15:00 until now
+    assert on_break == staff_clock.ClockStatus("break", day.replace(hour=15), 315, 315, 55)
+    assert on_break.allowed == ("break_end", "out")
+    with pytest.raises(staff_clock.ClockRefused):
+        staff_clock.record(TERMINAL, day.replace(hour=15, minute=5), "st-1", "王芳", "in", "pin")
+    staff_clock.record(
+        TERMINAL, day.replace(hour=15, minute=20), "st-1", "王芳", "out", "pin"
+    )  # ends the break
+    off = staff_clock.status("st-1", day.replace(hour=18))
+    assert off == staff_clock.ClockStatus("off", day.replace(hour=15, minute=20), 315, 315, 65)
+    assert staff_clock.minutes_worked("st-1", day.replace(hour=18)) == (315, 315)
+    directions = [e["data"]["direction"] for e in outbox.pending()]
+    assert directions == ["in", "break_start", "break_end", "break_start", "out"]
+    assert all(check_event(e, "K01") is None for e in outbox.pending())
