@@ -28,6 +28,7 @@ from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
+from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
 from hub.stock.models import MODELS as STOCK_MODELS
 
 # every table the hub's code reads or writes: the migrations must give a database exactly these
@@ -42,6 +43,7 @@ MODELS: list[type[Model]] = [
     *STAFF_MODELS,
     *STAFF_ACCOUNT_MODELS,
     *SHIFT_MODELS,
+    *SHIFT_X_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
     *SETTLEMENT_MODELS,

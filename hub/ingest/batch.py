@@ -455,6 +455,7 @@ EFFECTS: dict[str, Effect] = {
     "sale.refunded": _apply_sale_refunded,
     "staff.clock": staff_hours.on_staff_clock,
     "shift.closed": staff_shifts.on_shift_closed,
+    "shift.x_report": staff_shifts.on_x_report,
     **loyalty.EFFECTS,
 }
 

@@ -1,4 +1,4 @@
-"""Shift closes (Z reports) from the terminals: ``shift.closed`` events booked per terminal.
+"""Shift closes (Z reports) and mid-shift X reports from the terminals, booked per terminal.
 
 The terminal computes the figures from its own events (``kiosk.store.shifts``); the hub
 keeps them as sent, with the cash counted and the over/short, so the owner sees every
@@ -42,6 +42,29 @@ class ShiftReport(BaseModel):
 MODELS = [ShiftReport]
 
 
+class ShiftXReport(BaseModel):
+    """One X report (mid-shift figures) a terminal printed and sent; the shift stayed open."""
+
+    event_id = CharField(primary_key=True)
+    report_id = CharField(unique=True)
+    device = CharField(index=True)
+    store = CharField()
+    attendant = CharField()
+    opened_at = CharField()
+    printed_at = CharField()
+    day = CharField(index=True)  # the day it was printed, in the shop's time zone
+    sales_fen = IntegerField()
+    refunds_fen = IntegerField()
+    expected_cash_fen = IntegerField()
+    figures = TextField()  # the whole figures object as the terminal sent it
+
+    class Meta:
+        table_name = "shift_x_report"
+
+
+X_MODELS = [ShiftXReport]
+
+
 def on_shift_closed(event: dict[str, Any], tz: ZoneInfo) -> None:
     """Book a ``shift.closed`` event; figures that do not add up to the over/short are rejected."""
     data = event["data"]
@@ -63,6 +86,54 @@ def on_shift_closed(event: dict[str, Any], tz: ZoneInfo) -> None:
     if counted - expected != row["over_short_fen"]:
         raise Rejected(f"shift.closed over/short {row['over_short_fen']} is not {counted} - {expected}")
     ShiftReport.insert(**row).execute()
+
+
+def on_x_report(event: dict[str, Any], tz: ZoneInfo) -> None:
+    """Book a ``shift.x_report`` event; figures that cannot be read are rejected with the reason."""
+    data = event["data"]
+    try:
+        figures = dict(data["figures"])
+        printed = dt.datetime.fromisoformat(str(data["printed_at"]))
+        row = {
+            "event_id": event["id"], "report_id": str(data["report_id"]), "device": event["device"],
+            "store": str(data["store"]), "attendant": str(data["attendant"]),
+            "opened_at": str(data.get("opened_at", "")), "printed_at": printed.isoformat(),
+            "day": printed.astimezone(tz).date().isoformat(), "sales_fen": int(figures["sales_fen"]),
+            "refunds_fen": int(figures["refunds_fen"]),
+            "expected_cash_fen": int(figures["expected_cash_fen"]),
+            "figures": json.dumps(figures, ensure_ascii=False, sort_keys=True),
+        }  # fmt: skip
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Rejected(f"shift.x_report data is incomplete: {exc!r}") from exc
+    ShiftXReport.insert(**row).execute()
+
+
+@dataclass(frozen=True)
+class XRow:
+    """An X report as the staff page lists it."""
+
+    device: str
+    store: str
+    attendant: str
+    opened_at: str
+    printed_at: str
+    sales_fen: int
+    refunds_fen: int
+    expected_cash_fen: int
+
+
+def x_reports(first: dt.date, last: dt.date) -> list[XRow]:
+    """X reports printed from ``first`` to ``last`` (shop days), by terminal, newest first."""
+    rows = (
+        ShiftXReport.select()
+        .where(ShiftXReport.day >= first.isoformat(), ShiftXReport.day <= last.isoformat())
+        .order_by(ShiftXReport.device, ShiftXReport.printed_at.desc())
+    )
+    return [
+        XRow(r.device, r.store, r.attendant, r.opened_at, r.printed_at, r.sales_fen, r.refunds_fen,
+             r.expected_cash_fen)
+        for r in rows
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,13 @@ def create_app(
         auth.Terminal("the SMS gateway's bearer token (HUB_SMS_TOKEN), checked by the route"),
     )
     add(sync_web.router(tz), auth.SignedIn("fleet"))
-    add(receipt_web.router(), auth.Public("a shopper's e-receipt: no member data"))
+    add(
+        receipt_web.router(data_dir, clock),
+        auth.Public("a shopper's e-receipt: link signed by its terminal, expiring; no member data"),
+    )
     add(export_web.router(export_pages), auth.Public("signed, expiring link and the member's PIN"))
     add(reconciliation_web.router(tz), auth.SignedIn("finance"))
+    add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_web.router(tz, today), auth.SignedIn("members"))

@@ -99,7 +99,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last = reports.parse_range(None, None, now)
         found = _shifts(first, last)
         context.update(
-            closes=staff_shifts.closed_shifts(first, last), close_after=accounts.close_after_hours()
+            closes=staff_shifts.closed_shifts(first, last),
+            x_reports=staff_shifts.x_reports(first, last),
+            close_after=accounts.close_after_hours(),
         )
         context.update(
             first=first.isoformat(),

@@ -359,9 +359,10 @@ class StaffFlow:
             ShiftPopup.open_for(self, staff_id, shifts.shift_figures())
 
     def print_x_report(self, staff_id: str) -> None:
-        """Print the figures so far; nothing is closed or sent."""
+        """Print the figures so far and send them to the hub (``shift.x_report``); nothing is closed."""
         now = self.now()
-        slip = shifts.shift_slip(shifts.shift_figures(), self.shop("zh"), self._shift_number("X", now), now)
+        figures = shifts.record_x_report(self.terminal, now, staff_id)
+        slip = shifts.shift_slip(figures, self.shop("zh"), self._shift_number("X", now), now)
         if self.print_queue is not None:
             self.queue_receipt(slip)
         self._say(N_("shift_x_printed"))

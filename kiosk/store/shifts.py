@@ -136,6 +136,23 @@ def close_shift(terminal: Terminal, now: dt.datetime, attendant: str, counted_ca
     return closed
 
 
+def record_x_report(terminal: Terminal, now: dt.datetime, attendant: str) -> ShiftFigures:
+    """The X report: read the open shift's figures and write ``shift.x_report`` in one transaction.
+
+    The shift stays open (the next Z still sums every event since the last Z: an X report
+    counts as none of the figures), and the hub sees mid-shift figures per terminal.
+    """
+    ts = now.isoformat(timespec="milliseconds")
+    with database.atomic("IMMEDIATE"):
+        figures = shift_figures()
+        data = {
+            "store": terminal.store, "report_id": str(uuid.uuid4()), "attendant": attendant,
+            "opened_at": figures.opened_at, "printed_at": ts, "figures": figures.to_dict(),
+        }  # fmt: skip
+        record_event(terminal, ts, "shift.x_report", data)
+    return figures
+
+
 def _method(method: str) -> str:
     return f"{payment_method_name(method, 'zh')} {payment_method_name(method, 'en')}"
 

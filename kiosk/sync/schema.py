@@ -29,6 +29,7 @@ EVENT_TYPES = frozenset(
         "ledger.adjusted",
         "staff.clock",
         "shift.closed",
+        "shift.x_report",
         "audit.action",
         "receipt.failed",
         "app.update",
@@ -229,6 +230,13 @@ DATA_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
         "figures": dict,
         "counted_cash_fen": int,
         "over_short_fen": int,
+    },
+    "shift.x_report": {
+        "store": str,
+        "report_id": str,
+        "attendant": str,
+        "printed_at": str,
+        "figures": dict,
     },
     "sale.refunded": {
         "refund_id": str,

@@ -4,6 +4,7 @@ the hub books the Z report (SQLite and PostgreSQL)."""
 import datetime as dt
 import json
 import re
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from hub.devtools.signed_in import session_for
 from hub.ingest.batch import ingest_batch
-from hub.staff.shifts import ShiftReport, closed_shifts
+from hub.staff.shifts import ShiftReport, ShiftXReport, closed_shifts, x_reports
 from hub.web.app import create_app
 from hub.web.auth import COOKIE
 from kiosk.domain.cart import Cart
@@ -83,9 +84,16 @@ def test_the_z_report_is_the_sum_of_the_shifts_events_and_the_next_shift_starts_
 
 def test_the_hub_books_every_z_report_per_terminal(kiosk_db, hub_db) -> None:  # type: ignore[no-untyped-def]
     a_shift(NOW)
-    shifts.close_shift(TERMINAL, NOW + dt.timedelta(hours=8), "st-zhao", 12350)
+    mid = shifts.record_x_report(TERMINAL, NOW + dt.timedelta(hours=4), "st-wang")  # X: sent, stays open
+    assert shifts.shift_figures() == replace(mid, last_seq=mid.last_seq + 1)  # the X event counts as nothing
+    closed = shifts.close_shift(TERMINAL, NOW + dt.timedelta(hours=8), "st-zhao", 12350)
+    assert (closed.figures.sales_fen, closed.figures.expected_cash_fen) == (mid.sales_fen, 12350)
     result = ingest_batch("pos/K01/up/events", batch("K01", outbox.pending()), NOW, TZ)
     assert result is not None and result.rejected == []
+    [x] = x_reports(dt.date(2026, 11, 1), dt.date(2026, 12, 31))
+    assert (x.device, x.store, x.attendant, x.opened_at) == ("K01", "S01", "st-wang", mid.opened_at)
+    assert (x.sales_fen, x.refunds_fen, x.expected_cash_fen) == (4350, 1000, 12350)
+    assert json.loads(ShiftXReport.get().figures) == mid.to_dict()
     [shift] = closed_shifts(dt.date(2026, 11, 1), dt.date(2026, 12, 31))
     assert (shift.device, shift.store, shift.attendant) == ("K01", "S01", "st-zhao")
     figures = (shift.sales_fen, shift.refunds_fen, shift.expected_cash_fen, shift.over_short_fen)
@@ -97,4 +105,8 @@ def test_the_hub_books_every_z_report_per_terminal(kiosk_db, hub_db) -> None:  #
     row = re.search(r'<tr class="close" data-device="K01">(.*?)</tr>', page.text, re.S)
     assert row and re.findall(r">([^<>]+)</td>", row.group(1))[2:] == [
         "st-zhao", "¥43.50", "¥10.00", "¥123.50", "¥123.50", "¥0.00",
+    ]  # fmt: skip
+    x_row = re.search(r'<tr class="x-report" data-device="K01">(.*?)</tr>', page.text, re.S)
+    assert x_row and re.findall(r">([^<>]+)</td>", x_row.group(1))[3:] == [
+        "st-wang", "¥43.50", "¥10.00", "¥123.50",
     ]  # fmt: skip
