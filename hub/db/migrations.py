@@ -37,6 +37,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.accounts.models import LoginFailure
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -171,6 +172,11 @@ def _0013_x_reports(db: Database) -> None:
     db.create_tables(SHIFT_X_MODELS, safe=True)
 
 
+def _0014_login_failures(db: Database) -> None:
+    # new table: failed logins per client address, shared by every hub process
+    db.create_tables([LoginFailure], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -189,6 +195,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
     (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
+    (
+        14,
+        "accounts: failed logins per client address (login_failure), shared by all hub processes",
+        _0014_login_failures,
+    ),
 ]
 
 
