@@ -16,6 +16,7 @@ AREAS = (
     "fleet",
     "rules",
     "staff",
+    "attendance",
     "jobs",
     "accounts",
 )
@@ -30,6 +31,7 @@ ROLES: dict[str, dict[str, str]] = {
         "catalog": "write",
         "reports": "read",
         "staff": "read",
+        "attendance": "write",  # correct their stores' clockings, plan their staff's hours
     },
     # the accountant reads figures, reconciliation and exports; changes nothing
     "accountant": {"reports": "read", "finance": "read"},
