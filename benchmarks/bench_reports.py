@@ -35,6 +35,7 @@ from fastapi.testclient import TestClient
 from harness import app_logging, emit, figure, percentile
 from peewee import fn
 
+from hub.accounts import sessions
 from hub.db.schema import open_hub_database
 from hub.ingest.batch import ingest_batch
 from hub.ingest.models import Sale, SaleLine
@@ -282,7 +283,9 @@ def api_on_booked_sales(keep: bool) -> dict[str, Any]:
                 ingest_batch(
                     f"pos/K{device}/up/events", batch(f"K{device}", events[start : start + 50]), now, TZ
                 )
-        client = TestClient(create_app(TZ, today=lambda: END))
+        # as an integration calls it: with an API token (the hub answers no stranger)
+        bearer = sessions.issue_token("bench", "reports:read", "bench", now)
+        client = TestClient(create_app(TZ, today=lambda: END), headers={"Authorization": f"Bearer {bearer}"})
         assert client.get("/api/v1/reports/sales").json()["summary"]["sales"] == 4000
         samples = []
         for _ in range(200):

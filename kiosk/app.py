@@ -37,6 +37,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk import fonts, i18n
 from kiosk.domain.cart import Cart
 from kiosk.domain.money import format_fen
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 from kiosk.domain.weighed import ScaleLabelLayout
 from kiosk.flows.cart import AGE_RESTRICTED, CartFlow, names
 from kiosk.flows.hardware import DOUBLE_SCAN_S, PRINTER_PROBLEMS, HardwareFlow
@@ -94,6 +95,8 @@ class AppSettings:
     gateway_url: str | None = None
     gateway_timeout_s: float = 10.0
     hub_url: str = "http://hub.local:8080"
+    receipt_key: bytes | None = None  # kiosk.toml's [device] receipt_key: signs the receipt QR's link
+    receipt_link_days: int = DEFAULT_DAYS  # how long that link opens after the sale
     printer_url: str | None = None  # None: the virtual printer in demo mode, no printer otherwise
     printer_width: int = 576  # dots per line: kiosk.toml's paper_width (384 for 58 mm paper, 576 for 80 mm)
     voice: bool = False

@@ -136,7 +136,7 @@ def run(
         gateway_url=gateway_url,
         voice=voice,
         voice_player=[] if script is not None else None,  # scripted runs render prompts, play nothing
-        **_provisioned_settings(provisioned),
+        **(_provisioned_settings(provisioned) if provisioned is not None else _unprovisioned_settings(demo)),
         **spec.get("settings", {}),
     )
     payments = HttpGatewayProvider(gateway_url, timeout=settings.gateway_timeout_s) if gateway_url else None
@@ -164,9 +164,21 @@ def run(
             simulator.stop()
 
 
-def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
-    if config is None:
-        return {}
+def _unprovisioned_settings(demo: bool) -> dict[str, object]:
+    """Without kiosk.toml: the e-receipt link's hub and key from the environment (``make demo`` sets
+    KIOSK_HUB_URL and KIOSK_RECEIPT_KEY from its hub); a bare demo signs with a key no hub knows."""
+    import base64
+
+    from kiosk.config import DEMO_RECEIPT_KEY
+
+    key = os.environ.get("KIOSK_RECEIPT_KEY") or (DEMO_RECEIPT_KEY if demo else None)
+    settings: dict[str, object] = {"receipt_key": base64.b64decode(key) if key else None}
+    if os.environ.get("KIOSK_HUB_URL"):
+        settings["hub_url"] = os.environ["KIOSK_HUB_URL"]
+    return settings
+
+
+def _provisioned_settings(config: "KioskConfig") -> dict[str, object]:
     from kiosk.hw.peripherals import hardware_from
 
     printer = hardware_from(config).printer
@@ -177,6 +189,9 @@ def _provisioned_settings(config: "KioskConfig | None") -> dict[str, object]:
         "printer_url": printer.url if printer else None,
         "printer_width": printer.width if printer else 576,  # the printer and the receipts: one width
         "encryption_key": config.data.key_bytes(),  # members' cards and QR codes are recognised
+        "receipt_key": config.device.receipt_key_bytes(),  # the receipt QR's signed e-receipt link
+        "receipt_link_days": config.device.receipt_link_days,
+        **({"hub_url": config.broker.hub_url} if config.broker.hub_url else {}),  # what that link opens
         "offline_points_cap": config.limits.offline_points_per_member,
         "offline_stored_value_cap_fen": config.limits.offline_stored_value_fen_per_member,
     }

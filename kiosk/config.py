@@ -55,6 +55,8 @@ PRINTER_URI = re.compile(
 PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 # The demo key is public on purpose: demo data is not personal data.
 DEMO_ENCRYPTION_KEY = base64.b64encode(b"member-kiosk-demo-key-not-secret").decode()
+#: signs receipt links in `kiosk run --demo` without a key given (KIOSK_RECEIPT_KEY): no hub opens them
+DEMO_RECEIPT_KEY = base64.b64encode(b"member-kiosk-demo-receipt-links!").decode()
 
 
 class _Section(BaseModel):
@@ -143,6 +145,32 @@ class DeviceConfig(_Section):
         pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
         description="Network host name; defaults to `kiosk-{device id}`.",
     )
+    receipt_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Base64 of this terminal's 32-byte receipt key (written by `hub device add`): signs "
+        "the e-receipt link in the receipt's QR. Omit: receipts print without a QR.",
+    )
+    receipt_link_days: int = Field(
+        default=90, ge=1, le=3650, description="Days an e-receipt link opens after the sale."
+    )
+
+    @field_validator("receipt_key")
+    @classmethod
+    def _receipt_key_bytes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("is not base64 (make one with `hub device add`)") from exc
+        if len(raw) != 32:
+            raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+        return value
+
+    def receipt_key_bytes(self) -> bytes | None:
+        """The 32-byte receipt key, or None when the terminal has none."""
+        return base64.b64decode(self.receipt_key) if self.receipt_key else None
 
     @property
     def effective_hostname(self) -> str:

@@ -82,7 +82,9 @@ def test_counted_messages_take_each_languages_plural_forms() -> None:
 def test_the_hub_reads_its_own_catalog() -> None:
     assert hub_i18n.t("nav_members", "zh") == "会员"
     assert hub_i18n.t("nav_members", "en") == "Members"
-    assert hub_i18n.t("ereceipt_not_found", "en", receipt_no="S1").startswith("Receipt S1 was not found.")
+    assert hub_i18n.t("my_data_bad_link", "en", reason="R1").startswith(
+        "This link is not valid or has expired (R1)."
+    )
     assert hub_i18n.known("printer_paper_out") and not hub_i18n.known("printer_on_fire")
 
 

@@ -28,8 +28,10 @@ from hub.fleet.provision import (
     write_to_boot,
     write_to_image,
 )
+from hub.fleet.receipt_keys import device_receipt_key_text
 from hub.staff.downlink import roster_publisher
 from kiosk.config import ConfigError, WifiConfig
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 
 __all__ = ["device"]
 
@@ -113,6 +115,13 @@ def device() -> None:
     envvar="HUB_URL",
     help="Hub's HTTP address as terminals see it (member snapshot), e.g. http://hub.shop.lan:8080.",
 )
+@click.option(
+    "--receipt-link-days",
+    default=DEFAULT_DAYS,
+    type=click.IntRange(1, 3650),
+    show_default=True,
+    help="Days the e-receipt link in the receipt's QR opens after the sale.",
+)
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
 @click.option("--wifi-ssid", default=None)
 @click.option("--wifi-psk", default=None, envvar="HUB_WIFI_PSK")
@@ -149,6 +158,7 @@ def add(
     ca_file: Path | None,
     client_cert: bool,
     hub_url: str | None,
+    receipt_link_days: int,
     timezone: str,
     wifi_ssid: str | None,
     wifi_psk: str | None,
@@ -187,6 +197,8 @@ def add(
             ca_pem=ca_file.read_text() if ca_file else None,
             client_cert=certificate,
             hub_url=hub_url,
+            receipt_key=device_receipt_key_text(data_dir, record.id),
+            receipt_link_days=receipt_link_days,
         )
         data = render(config)
     except FileNotFoundError as exc:
@@ -251,6 +263,24 @@ def list_devices(data_dir: Path) -> None:
     for record in DeviceRegistry(data_dir).all():
         state = "active" if record.active else f"revoked {record.revoked_at}"
         click.echo(f"{record.id}\t{record.store}\t{record.name}\t{state}")
+
+
+@device.command("receipt-key")
+@click.argument("device_id")
+@data_option
+def receipt_key(device_id: str, data_dir: Path) -> None:
+    """Print the [device] receipt_key line for a terminal provisioned before receipt keys."""
+    try:
+        record = DeviceRegistry(data_dir).get(device_id)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not record.active:
+        raise click.ClickException(f"device {device_id} is revoked / 终端 {device_id} 已吊销")
+    click.echo(
+        f"# add under [device] in {device_id}'s /etc/kiosk/kiosk.toml, then restart kiosk.service\n"
+        f"# 添加到终端 {device_id} 的 /etc/kiosk/kiosk.toml 的 [device] 段，然后重启 kiosk.service"
+    )
+    click.echo(f'receipt_key = "{device_receipt_key_text(data_dir, record.id)}"')
 
 
 @device.command("revoke")

@@ -5,6 +5,7 @@ through the real ingest, serves the dashboard and saves PNGs of ``/fleet`` and
 ``/quarantine`` in Chinese and English.
 """
 
+import base64
 import datetime as dt
 import sys
 import tempfile
@@ -15,10 +16,12 @@ from zoneinfo import ZoneInfo
 from hub.db.schema import open_hub_database
 from hub.devtools.serving import serving
 from hub.fleet import presence as fleet
+from hub.fleet.receipt_keys import device_receipt_key_text
 from hub.ingest.batch import ingest_batch
 from hub.web.app import create_app
 from hub.web.sync import router
 from kiosk.devtools import browser
+from kiosk.domain import receipt_link
 from kiosk.sync.schema import GENESIS, batch, canonical, make_event
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -109,9 +112,14 @@ def capture(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="hub-story-") as work:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         seed()
-        app: FastAPI = create_app(TZ, today=lambda: NOW.astimezone(TZ).date())
+        app: FastAPI = create_app(
+            TZ, today=lambda: NOW.astimezone(TZ).date(), data_dir=Path(work) / "hub", clock=lambda: NOW
+        )
         app.router.routes[:0] = router(TZ, now=NOW + dt.timedelta(minutes=1)).routes  # pin the clock
-        pages = {"fleet": "fleet", "quarantine": "quarantine", "receipt": "r/S01-K01-202611240001"}
+        # the link terminal K01 prints: signed with its key from the hub's receipt secret
+        key = base64.b64decode(device_receipt_key_text(Path(work) / "hub", "K01"))
+        link = receipt_link.sign("S01-K01-202611240001", receipt_link.expiry(NOW, 90), key)
+        pages = {"fleet": "fleet", "quarantine": "quarantine", "receipt": f"r/{link}"}
         try:
             with serving(app) as port:
                 shots = []

@@ -31,6 +31,7 @@ from kiosk.config import (
     dump_config,
     parse_config,
 )
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 
 __all__ = [
     "BOOT_FILE_NAME",
@@ -198,11 +199,16 @@ def kiosk_config_for(
     client_cert: tuple[str, str] | None = None,
     wifi: WifiConfig | None = None,
     hub_url: str | None = None,
+    receipt_key: str | None = None,
+    receipt_link_days: int = DEFAULT_DAYS,
 ) -> KioskConfig:
-    """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`."""
+    """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`,
+    ``receipt_key`` :func:`hub.fleet.receipt_keys.device_receipt_key_text` (None: no receipt QR)."""
     return KioskConfig(
         store=StoreConfig(id=device.store, name=store_name, timezone=timezone),
-        device=DeviceConfig(id=device.id, name=device.name),
+        device=DeviceConfig(
+            id=device.id, name=device.name, receipt_key=receipt_key, receipt_link_days=receipt_link_days
+        ),
         broker=BrokerConfig(
             host=broker_host,
             port=broker_port,

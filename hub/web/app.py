@@ -32,6 +32,7 @@ from hub.web import releases as release_web
 from hub.web import reports as report_web
 from hub.web import rules as rules_web
 from hub.web import staff as staff_web
+from hub.web import stock as stock_web
 from hub.web import sync as sync_web
 
 
@@ -71,9 +72,13 @@ def create_app(
         auth.Terminal("the SMS gateway's bearer token (HUB_SMS_TOKEN), checked by the route"),
     )
     add(sync_web.router(tz), auth.SignedIn("fleet"))
-    add(receipt_web.router(), auth.Public("a shopper's e-receipt: no member data"))
+    add(
+        receipt_web.router(data_dir, clock),
+        auth.Public("a shopper's e-receipt: link signed by its terminal, expiring; no member data"),
+    )
     add(export_web.router(export_pages), auth.Public("signed, expiring link and the member's PIN"))
     add(reconciliation_web.router(tz), auth.SignedIn("finance"))
+    add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_web.router(tz, today), auth.SignedIn("members"))
@@ -81,6 +86,7 @@ def create_app(
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
+    add(stock_web.router(tz, clock), auth.SignedIn("stock"))  # a manager: their own stores (checked there)
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
     add(attendance_web.router(tz), auth.SignedIn("attendance"))  # owner, and managers for their stores
     add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner

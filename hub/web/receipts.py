@@ -1,21 +1,30 @@
-"""The e-receipt a shopper opens from the QR on the kiosk's receipt: ``GET /r/{receipt_no}``.
+"""The e-receipt a shopper opens from the QR on the kiosk's receipt: ``GET /r/{token}``.
+
+The token is the link the terminal signed offline (:mod:`kiosk.domain.receipt_link`):
+receipt number, expiry and an HMAC with that terminal's receipt key
+(:mod:`hub.fleet.receipt_keys`). A bare receipt number opens nothing.
 
 Chinese by default, English with ``?lang=en``. Lines and totals come from the
 booked sale; payments from its ``sale.completed`` event as the terminal sent it;
 refunds (what went back, when, by which payment) from the booked refunds.
 """
 
+import datetime as dt
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from hub.fleet.receipt_keys import device_receipt_key, receipt_secret
 from hub.ingest.models import Refund, RefundLine, RefundPayment, Sale, SaleLine
 from hub.ingest.refunds import refunds_of
 from hub.web import i18n
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, language
+from kiosk.domain import receipt_link
 from kiosk.domain.money import format_fen
 from kiosk.i18n import payment_method_name
 
@@ -76,25 +85,61 @@ def refund_context(refund: Refund, names: dict[int, str], lang: str) -> dict[str
     }
 
 
-def router() -> APIRouter:
-    """The ``/r/{receipt_no}`` route."""
+def open_link(token: str, data_dir: Path, now: dt.datetime) -> Sale | None:
+    """The sale a receipt link opens: known, signed with its own terminal's key, not expired.
+
+    None for anything else, without saying which: a malformed token, an unknown receipt
+    number, a signature made with another terminal's key (or none the hub gave), an
+    expired link, or a hub without its receipt secret all look the same to the asker.
+    """
+    try:
+        link = receipt_link.parse(token)
+    except receipt_link.BadReceiptLink:
+        return None
+    secret = receipt_secret(data_dir)
+    sale = Sale.get_or_none(Sale.receipt_no == link.receipt_no)
+    if secret is None or sale is None:
+        return None
+    try:
+        receipt_link.check(link, device_receipt_key(secret, sale.device), now)
+    except receipt_link.BadReceiptLink:
+        return None
+    return sale
+
+
+def receipt_page(request: Request, sale: Sale | None, public: bool) -> HTMLResponse:
+    """The receipt page of ``sale``, or the one not-found page (in both languages) for None."""
+    lang = language(request)
+    # public: the customer's page, with no links into the owner's dashboard
+    context: dict[str, Any] = {"lang": lang, "title_key": N_("ereceipt_title"), "public": public}
+    if sale is None:
+        other = "zh" if lang == "en" else "en"  # a shopper lost here may read either language
+        context.update(missing=True, other=other, other_text=i18n.t("ereceipt_not_found", other))
+        return TEMPLATES.TemplateResponse(request, "receipt.html", context, status_code=404)
+    context["receipt"] = receipt_context(sale, lang)
+    return TEMPLATES.TemplateResponse(request, "receipt.html", context)
+
+
+def router(data_dir: Path, clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
+    """The public ``/r/{token}`` route; ``clock`` pins the expiry check in tests."""
     routes = APIRouter()
 
-    @routes.get("/r/{receipt_no}", response_class=HTMLResponse)
-    def receipt(request: Request, receipt_no: str) -> HTMLResponse:
-        lang = language(request)
-        context: dict[str, Any] = {
-            "lang": lang,
-            "title_key": N_("ereceipt_title"),
-            "public": True,  # the customer's page: no links into the owner's dashboard
-        }
-        sale = Sale.get_or_none(Sale.receipt_no == receipt_no)
-        if sale is None:
-            context["missing"] = receipt_no
-            other = "zh" if lang == "en" else "en"  # a shopper lost here may read either language
-            context.update(other=other, other_text=i18n.t("ereceipt_not_found", other, receipt_no=receipt_no))
-            return TEMPLATES.TemplateResponse(request, "receipt.html", context, status_code=404)
-        context["receipt"] = receipt_context(sale, lang)
-        return TEMPLATES.TemplateResponse(request, "receipt.html", context)
+    @routes.get("/r/{token}", response_class=HTMLResponse)
+    def receipt(request: Request, token: str) -> HTMLResponse:
+        # one page for unknown, forged, another terminal's and expired links: no oracle
+        return receipt_page(
+            request, open_link(token, data_dir, clock() if clock else dt.datetime.now(dt.UTC)), True
+        )
+
+    return routes
+
+
+def owner_router() -> APIRouter:
+    """``/sales/{receipt_no}/receipt``: the same page for a signed-in person (reconciliation links here)."""
+    routes = APIRouter()
+
+    @routes.get("/sales/{receipt_no}/receipt", response_class=HTMLResponse)
+    def sale_receipt(request: Request, receipt_no: str) -> HTMLResponse:
+        return receipt_page(request, Sale.get_or_none(Sale.receipt_no == receipt_no), False)
 
     return routes

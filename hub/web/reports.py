@@ -264,8 +264,10 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        # the figures a program wants, in 8 queries (the page adds the heatmap, stores, categories...)
-        summary = reports.range_summary(first, last, store)
+        # the figures a program wants: the hour rows in one statement, then payments, products
+        # (one statement and the catalog), loyalty (the page adds the heatmap, stores, categories before)
+        figures = reports.range_figures(first, last, store)
+        summary = figures.summary
         products = reports.products(first, last, store)
         return {
             "from": first.isoformat(),
@@ -277,11 +279,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
                 "net_fen": summary.net_fen,
                 "member_share_pct": summary.member_share_pct,
             },
-            "previous": dataclasses.asdict(
-                reports.range_summary(*reports.previous_period(first, last), store)
-            ),
-            "days": [dataclasses.asdict(row) for row in reports.daily(first, last, store)],
-            "terminals": [dataclasses.asdict(row) for row in reports.by_terminal(first, last, store)],
+            "previous": dataclasses.asdict(figures.previous),
+            "days": [dataclasses.asdict(row) for row in figures.days],
+            "terminals": [dataclasses.asdict(row) for row in figures.terminals],
             "payments": [dataclasses.asdict(row) for row in reports.by_payment(first, last, store)],
             "products": [
                 dataclasses.asdict(row) for row in reports.top_products(first, last, store, rows=products)

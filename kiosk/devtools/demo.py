@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hub.fleet.receipt_keys import device_receipt_key_text
 from kiosk.devtools import browser
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.devtools.ports import free_port, wait_for_port
@@ -131,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             kiosk_cmd = ["-m", "kiosk.cli", "run", "--db", str(kiosk_db), "--demo",
                          "--store", STORE, "--device", DEVICE]  # fmt: skip
+            # the receipt QR's link: signed with the key `hub device add` would give this terminal
+            os.environ["KIOSK_HUB_URL"] = f"http://127.0.0.1:{http_port}"
+            os.environ["KIOSK_RECEIPT_KEY"] = device_receipt_key_text(workdir / "hub", DEVICE)
             if not headless:
                 print("demo: kiosk window open; close it to stop the demo")
                 _spawn(kiosk_cmd, log).wait()

@@ -320,6 +320,8 @@ class ScriptedShopper:
             "points": cart.ids.points.text,
             "built": [screen.name for screen in app.root.screens],  # member/refund: once first shown
         }
+        if app.root.current == "receipt":
+            view["qr_url"] = app.qr_url  # the signed e-receipt link the QR shows
         if app.popup is not None:
             view["popup"] = {
                 key: widget.text for key, widget in app.popup.ids.items() if isinstance(widget, Label)

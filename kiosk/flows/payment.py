@@ -3,6 +3,7 @@
 A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
 """
 
+import datetime as dt
 import logging
 import threading
 import uuid
@@ -235,7 +236,7 @@ class PaymentFlow:
         }  # fmt: skip
         self.last_receipt_no = sale.receipt_no
         self.last_total_text = format_fen(sale.total_fen)
-        self.qr_url = self.receipt_url(sale.receipt_no)
+        self.qr_url = self.receipt_url(sale.receipt_no, dt.datetime.fromisoformat(sale.created_at)) or ""
         self.tenders, self.approvals, self.override_offered = [], [], False
         self.override_draw, self.declined_coupons, self.points_wanted = "", frozenset(), None
         self.set_cart(Cart())

@@ -3,6 +3,7 @@
 A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens through ``self``.
 """
 
+import datetime as dt
 import threading
 from typing import Any
 
@@ -24,10 +25,11 @@ class ReceiptFlow:
         reprint after the queue forgot the original is the same image, byte for byte.
         """
         queue_, width = self.print_queue, self.print_queue.printer.width_dots
-        shop, url = self.shop("zh"), self.receipt_url(receipt_no)
+        shop = self.shop("zh")
 
         def draw() -> None:  # reading the sale and drawing take tens of ms: never on the UI thread
             sale = Sale.get(Sale.receipt_no == receipt_no)
+            url = self.receipt_url(receipt_no, dt.datetime.fromisoformat(sale.created_at))
             queue_.submit(receipt_no, render_receipt(receipts.receipt_for_sale(sale.id, shop, url), width))
 
         threading.Thread(target=draw, name="receipt-render", daemon=True).start()
@@ -56,9 +58,19 @@ class ReceiptFlow:
             daemon=True,
         ).start()
 
-    def receipt_url(self, receipt_no: str) -> str:
-        """The hub's e-receipt page for ``receipt_no`` (what the receipt's QR opens)."""
-        return f"{self.settings.hub_url.rstrip('/')}/r/{receipt_no}"
+    def receipt_url(self, receipt_no: str, sold_at: dt.datetime) -> str | None:
+        """The signed, expiring link to the hub's e-receipt of a sale made at ``sold_at`` (the QR).
+
+        None without a receipt key (a terminal provisioned before receipt keys, or the demo
+        without one): a bare receipt number opens nothing on the hub, so no QR is printed.
+        """
+        return receipts.receipt_link(
+            self.settings.hub_url,
+            receipt_no,
+            sold_at,
+            self.settings.receipt_key,
+            self.settings.receipt_link_days,
+        )
 
     def show_receipt_qr(self) -> None:
         """Show the QR that opens the e-receipt on the hub."""

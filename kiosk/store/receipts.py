@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.domain import receipt_link as links
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
@@ -22,6 +23,20 @@ from kiosk.store.sales import Terminal
 _SALE_EVENT = (
     "SELECT body FROM outbox WHERE type = 'sale.completed' AND json_extract(body, '$.data.sale_id') = ?"
 )
+
+
+def receipt_link(
+    hub_url: str, receipt_no: str, sold_at: dt.datetime, key: bytes | None, days: int
+) -> str | None:
+    """The e-receipt link the receipt's QR carries: signed with this terminal's receipt ``key``,
+    open ``days`` after ``sold_at``; None without a key (the hub opens no unsigned receipt).
+
+    Computed from the stored sale's time, so a reprint carries the same link as the first print.
+    """
+    if key is None:
+        return None
+    token = links.sign(receipt_no, links.expiry(sold_at, days), key)
+    return f"{hub_url.rstrip('/')}/r/{token}"
 
 
 def receipt_for_sale(sale_id: str, store_name: str, receipt_url: str | None = None) -> ReceiptData:

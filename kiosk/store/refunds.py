@@ -21,6 +21,7 @@ from peewee import fn
 
 from kiosk.domain.loyalty import POINTS, GivenBack
 from kiosk.domain.loyalty.coupons import allocate
+from kiosk.domain.receipt_link import receipt_no_of
 from kiosk.domain.refunds import (
     MEMBER_METHODS,
     MOBILE_METHODS,
@@ -151,8 +152,9 @@ class StoredRefund:
 def find_sale(scanned: str) -> Sale | None:
     """The sale of a receipt number, typed or scanned from the receipt's QR (the e-receipt URL)."""
     text = scanned.strip()
-    if "/r/" in text:
+    if "/r/" in text:  # the signed link: {hub}/r/{receipt no}.{expiry}.{signature}
         text = urlparse(text).path.rsplit("/r/", 1)[-1].strip("/")
+    text = receipt_no_of(text)
     return Sale.get_or_none(Sale.receipt_no == text) if text else None
 
 

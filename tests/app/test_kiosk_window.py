@@ -5,6 +5,8 @@ flows once (module fixtures) and the tests assert on what they recorded: the
 screens' exact texts, the database rows and the outbox events.
 """
 
+import base64
+import datetime as dt
 import json
 import os
 import sqlite3
@@ -17,8 +19,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from kiosk.config import DEMO_RECEIPT_KEY
 from kiosk.devtools.ports import free_port
 from kiosk.devtools.xvfb import Xvfb
+from kiosk.domain import receipt_link
 
 WATER, MILK, DUMPLINGS = "6901010370005", "6902010370187", "6910012221116"
 BEER = "6906010370697"  # alcohol: needs an attendant
@@ -187,6 +191,13 @@ def test_split_payment_cash_then_declined_then_wechat(shopper: tuple[dict[str, A
         "WeChat Pay did not pay (NOTENOUGH); nothing was taken. Try another method or refresh the code."
     )
     assert screens["receipt"]["current"] == "receipt"
+    # the QR's link is signed with the demo's receipt key and opens 90 days after the sale
+    token = screens["receipt"]["qr_url"].removeprefix("http://hub.local:8080/r/")
+    link = receipt_link.parse(token)
+    assert link.receipt_no == report["receipt_no"]
+    sold = dt.datetime.now(dt.UTC)
+    assert sold.timestamp() + 90 * 86400 - 600 < link.expires <= sold.timestamp() + 90 * 86400
+    assert receipt_link.check(link, base64.b64decode(DEMO_RECEIPT_KEY), sold) == report["receipt_no"]
     assert screens["done"]["texts"]["paid"] == "已付：¥40.81"  # full-width colon, as elsewhere in Chinese
     assert screens["done"]["texts"]["points"] == zh(
         "本单获得 40 积分，现有 1320 积分\n再得 680 积分升级铂金卡"

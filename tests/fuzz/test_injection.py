@@ -68,7 +68,7 @@ def hostile_hub(hub_db) -> TestClient:  # type: ignore[no-untyped-def]
 def test_pages_show_hostile_names_as_text(hostile_hub: TestClient) -> None:
     pages = {
         "/catalog": [SCRIPT, FORMULA],
-        "/r/S01-K01-20261124-0001": [SCRIPT, ELEMENT],
+        "/sales/S01-K01-20261124-0001/receipt": [SCRIPT, ELEMENT],  # the e-receipt page's template
         "/reports?first=2026-11-24&last=2026-11-24": [SCRIPT, ELEMENT],
         "/campaigns": [SCRIPT],
     }
@@ -85,7 +85,7 @@ def test_pages_show_hostile_names_as_text(hostile_hub: TestClient) -> None:
 def test_chromium_runs_no_injected_script(hostile_hub: TestClient) -> None:
     app = create_app(TZ, today=lambda: NOW.astimezone(TZ).date())
     with serving(with_cookie(app, hostile_hub.cookies[COOKIE])) as port:
-        for path in ("/r/S01-K01-20261124-0001", "/catalog"):  # the public page, and the owner's
+        for path in ("/sales/S01-K01-20261124-0001/receipt", "/catalog"):  # the e-receipt page, the catalog
             dom = browser.dump_dom(f"http://127.0.0.1:{port}{path}")
             assert "<title>PWN</title>" not in dom, f"a script ran on {path}"
             assert '<i id="pwn">' not in dom, f"an element was injected into {path}"

@@ -5,6 +5,7 @@ the real ingest) on SQLite and on PostgreSQL.
 """
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -134,6 +135,30 @@ def test_page_csv_and_api_agree(sold, signed_in) -> None:  # type: ignore[no-unt
         ["2026-11-23", "S02", str(sold[("2026-11-23", "S02")])],
         ["2026-11-24", "S02", str(sold[("2026-11-24", "S02")])],
     ]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "store"),
+    [(*WEEK, None), (*WEEK, "S02"), (DAY - dt.timedelta(days=1), DAY, None), (DAY, DAY, "S01")],
+)
+def test_the_api_in_one_statement_gives_what_each_report_query_gives(  # type: ignore[no-untyped-def]
+    sold, signed_in, first: dt.date, last: dt.date, store: str | None
+) -> None:
+    figures = reports.range_figures(first, last, store)
+    assert figures.summary == reports.range_summary(first, last, store)
+    assert figures.previous == reports.range_summary(*reports.previous_period(first, last), store)
+    assert figures.days == reports.daily(first, last, store)
+    assert figures.terminals == reports.by_terminal(first, last, store)
+    assert figures.summary.sales > 0 and figures.terminals  # the cases hold sales, so the sums are tested
+    client = signed_in(create_app(TZ, today=lambda: DAY))
+    api = client.get(f"/api/v1/reports/sales?from={first}&to={last}" + (f"&store={store}" if store else ""))
+    got = api.json()
+    assert got["previous"] == dataclasses.asdict(
+        reports.range_summary(*reports.previous_period(first, last), store)
+    )
+    assert got["days"] == [dataclasses.asdict(d) for d in reports.daily(first, last, store)]
+    assert got["terminals"] == [dataclasses.asdict(t) for t in reports.by_terminal(first, last, store)]
+    assert got["summary"]["sales"] == reports.range_summary(first, last, store).sales
 
 
 def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> None:
