@@ -37,6 +37,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.accounts.models import LoginFailure
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -172,7 +173,12 @@ def _0013_x_reports(db: Database) -> None:
     db.create_tables(SHIFT_X_MODELS, safe=True)
 
 
-def _0014_attendance(db: Database) -> None:
+def _0014_login_failures(db: Database) -> None:
+    # new table: failed logins per client address, shared by every hub process
+    db.create_tables([LoginFailure], safe=True)
+
+
+def _0015_attendance(db: Database) -> None:
     # new tables: schedules (late arrivals) and the hub's corrections of clockings
     db.create_tables(ATTENDANCE_MODELS, safe=True)
 
@@ -195,7 +201,12 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
     (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
-    (14, "staff: planned hours per weekday, clocking corrections with their reason", _0014_attendance),
+    (
+        14,
+        "accounts: failed logins per client address (login_failure), shared by all hub processes",
+        _0014_login_failures,
+    ),
+    (15, "staff: planned hours per weekday, clocking corrections with their reason", _0015_attendance),
 ]
 
 
