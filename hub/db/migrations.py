@@ -42,6 +42,7 @@ from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
@@ -178,7 +179,12 @@ def _0014_login_failures(db: Database) -> None:
     db.create_tables([LoginFailure], safe=True)
 
 
-def _0015_attendance(db: Database) -> None:
+def _0015_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
+def _0016_attendance(db: Database) -> None:
     # new tables: schedules (late arrivals) and the hub's corrections of clockings
     db.create_tables(ATTENDANCE_MODELS, safe=True)
 
@@ -206,7 +212,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "accounts: failed logins per client address (login_failure), shared by all hub processes",
         _0014_login_failures,
     ),
-    (15, "staff: planned hours per weekday, clocking corrections with their reason", _0015_attendance),
+    (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
 ]
 
 
