@@ -42,6 +42,7 @@ from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
@@ -177,6 +178,11 @@ def _0014_login_failures(db: Database) -> None:
     db.create_tables([LoginFailure], safe=True)
 
 
+def _0015_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -200,6 +206,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "accounts: failed logins per client address (login_failure), shared by all hub processes",
         _0014_login_failures,
     ),
+    (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
 ]
 
 

@@ -21,6 +21,7 @@ from hub.ingest.models import ALL_MODELS
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
@@ -51,6 +52,7 @@ MODELS: list[type[Model]] = [
     *MESSAGING_MODELS,
     *ACCOUNT_MODELS,
     *STOCK_MODELS,
+    *TAG_RULE_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise
