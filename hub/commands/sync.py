@@ -13,6 +13,7 @@ import click
 
 from hub.campaigns import promotions as promos
 from hub.catalog import releases as cat
+from hub.commands.serve import configure_loyalty
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.devtools.simulate import run
@@ -58,7 +59,8 @@ def register(group: click.Group) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("/var/lib/hub"),
     show_default=True,
-    help="The hub's data directory: its device registry decides which store each terminal sells for.",
+    help="The hub's data directory: its device registry decides which store each terminal sells for;"
+    " its business key reads members' data.",
 )
 def ingest(
     db_url: str,
@@ -78,6 +80,9 @@ def ingest(
 
     open_hub_database(db_url)
     configure_stores(StoreBook(hub_data))
+    # the business keys (birthday rules; during a key rotation, registrations under the old key are
+    # stored under the new one), read again when `hub keys rotate` changes them
+    configure_loyalty(hub_data)
     tz = ZoneInfo(tz_name)
     credentials = (mqtt_user, mqtt_password, ca_file)
     faults = (crash_after_commits, session_expiry)
@@ -255,6 +260,13 @@ def broker_config(
 @click.option(
     "--workdir", type=click.Path(file_okay=False), default=None, help="Default: a temporary directory."
 )
+@click.option(
+    "--secured",
+    is_flag=True,
+    help="Run on the shops' broker configuration: a private Mosquitto with the files `hub broker-config` "
+    "and `hub device add` write (passwords, ACL, no anonymous login), the registry deciding stores.",
+)
+@click.option("--tls", is_flag=True, help="With --secured: every connection over TLS with the hub's CA.")
 def simulate(
     kiosks: int,
     sales: int,
@@ -263,14 +275,20 @@ def simulate(
     mqtt_port: int | None,
     batch_size: int,
     workdir: str | None,
+    secured: bool,
+    tls: bool,
 ) -> None:
     """Run N headless kiosks selling M sales each against the hub; print JSON; exit 1 unless exact."""
     import tempfile
     from pathlib import Path
 
+    if (secured or tls) and mqtt_port is not None:
+        raise click.UsageError(
+            "--secured/--tls start their own broker: leave out --mqtt-port / 请去掉 --mqtt-port"
+        )
     with tempfile.TemporaryDirectory(prefix="hub-simulate-") as scratch:
         where = Path(workdir) if workdir else Path(scratch)
-        result = run(where, kiosks, sales, workers, db_url, mqtt_port, batch_size)
+        result = run(where, kiosks, sales, workers, db_url, mqtt_port, batch_size, secured=secured, tls=tls)
     click.echo(result.as_json())
     if not result.exact:
         raise SystemExit(1)
