@@ -45,6 +45,7 @@ from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -183,6 +184,11 @@ def _0015_tag_rules(db: Database) -> None:
     db.create_tables(TAG_RULE_MODELS, safe=True)
 
 
+def _0016_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -207,6 +213,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         _0014_login_failures,
     ),
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0016_receipt_ratings),
 ]
 
 
