@@ -45,6 +45,7 @@ from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -196,6 +197,11 @@ def _0017_key_ids(db: Database) -> None:
     add_column(db, "device_status", "key_id", CharField(default=""))
 
 
+def _0018_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -222,6 +228,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
     (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
     (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
+    (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
 ]
 
 
