@@ -38,6 +38,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.accounts.models import LoginFailure
+from hub.campaigns.flash import FlashSale
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -177,6 +178,11 @@ def _0014_login_failures(db: Database) -> None:
     db.create_tables([LoginFailure], safe=True)
 
 
+def _0015_flash_sales(db: Database) -> None:
+    # new table: flash sales (秒杀) with their per-terminal shares
+    db.create_tables([FlashSale], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -200,6 +206,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "accounts: failed logins per client address (login_failure), shared by all hub processes",
         _0014_login_failures,
     ),
+    (15, "campaigns: flash sales (秒杀) and their per-terminal shares", _0015_flash_sales),
 ]
 
 
