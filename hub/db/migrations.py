@@ -43,10 +43,13 @@ from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
 from hub.stock.models import MODELS as STOCK_MODELS
@@ -178,7 +181,29 @@ def _0014_login_failures(db: Database) -> None:
     db.create_tables([LoginFailure], safe=True)
 
 
-def _0015_flash_sales(db: Database) -> None:
+def _0015_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
+def _0016_attendance(db: Database) -> None:
+    # new tables: schedules (late arrivals) and the hub's corrections of clockings
+    db.create_tables(ATTENDANCE_MODELS, safe=True)
+
+
+def _0017_key_ids(db: Database) -> None:
+    # which business key each member's personal data is under ("": the key from before key ids),
+    # and which one each terminal writes with: what a key rotation moves and waits for
+    add_column(db, "hub_member", "key_id", CharField(default=""))
+    add_column(db, "device_status", "key_id", CharField(default=""))
+
+
+def _0018_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
+def _0019_flash_sales(db: Database) -> None:
     # new table: flash sales (秒杀) with their per-terminal shares
     db.create_tables([FlashSale], safe=True)
 
@@ -206,7 +231,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "accounts: failed logins per client address (login_failure), shared by all hub processes",
         _0014_login_failures,
     ),
-    (15, "campaigns: flash sales (秒杀) and their per-terminal shares", _0015_flash_sales),
+    (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
+    (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
+    (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
+    (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
 ]
 
 
