@@ -38,6 +38,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.accounts.models import LoginFailure
+from hub.campaigns.flash import FlashSale
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -202,6 +203,11 @@ def _0018_receipt_ratings(db: Database) -> None:
     db.create_tables(RATING_MODELS, safe=True)
 
 
+def _0019_flash_sales(db: Database) -> None:
+    # new table: flash sales (秒杀) with their per-terminal shares
+    db.create_tables([FlashSale], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -229,6 +235,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
     (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
     (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
+    (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
 ]
 
 
