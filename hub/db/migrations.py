@@ -26,6 +26,7 @@ from pathlib import Path
 from peewee import (
     CharField,
     Database,
+    DateTimeField,
     Field,
     IntegerField,
     Model,
@@ -183,6 +184,12 @@ def _0015_tag_rules(db: Database) -> None:
     db.create_tables(TAG_RULE_MODELS, safe=True)
 
 
+def _0016_resend_asked(db: Database) -> None:
+    # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
+    add_column(db, "device_status", "resend_asked", CharField(default=""))
+    add_column(db, "device_status", "resend_at", DateTimeField(null=True))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -207,6 +214,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         _0014_login_failures,
     ),
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "fleet: the ranges the hub last asked each terminal to resend, and when", _0016_resend_asked),
 ]
 
 
