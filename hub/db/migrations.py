@@ -48,6 +48,7 @@ from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
 from hub.stock.models import MODELS as STOCK_MODELS
@@ -184,7 +185,19 @@ def _0015_tag_rules(db: Database) -> None:
     db.create_tables(TAG_RULE_MODELS, safe=True)
 
 
-def _0016_resend_asked(db: Database) -> None:
+def _0016_attendance(db: Database) -> None:
+    # new tables: schedules (late arrivals) and the hub's corrections of clockings
+    db.create_tables(ATTENDANCE_MODELS, safe=True)
+
+
+def _0017_key_ids(db: Database) -> None:
+    # which business key each member's personal data is under ("": the key from before key ids),
+    # and which one each terminal writes with: what a key rotation moves and waits for
+    add_column(db, "hub_member", "key_id", CharField(default=""))
+    add_column(db, "device_status", "key_id", CharField(default=""))
+
+
+def _0018_resend_asked(db: Database) -> None:
     # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
     add_column(db, "device_status", "resend_asked", CharField(default=""))
     add_column(db, "device_status", "resend_at", DateTimeField(null=True))
@@ -214,7 +227,9 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         _0014_login_failures,
     ),
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
-    (16, "fleet: the ranges the hub last asked each terminal to resend, and when", _0016_resend_asked),
+    (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
+    (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
+    (18, "fleet: the ranges the hub last asked each terminal to resend, and when", _0018_resend_asked),
 ]
 
 

@@ -27,6 +27,7 @@ from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
@@ -45,6 +46,7 @@ MODELS: list[type[Model]] = [
     *STAFF_ACCOUNT_MODELS,
     *SHIFT_MODELS,
     *SHIFT_X_MODELS,
+    *ATTENDANCE_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
     *SETTLEMENT_MODELS,

@@ -39,6 +39,7 @@ class DeviceStatus(BaseModel):
     clock_skew_s = FloatField(null=True)  # hub clock minus terminal clock at send time
     skew_at = DateTimeField(null=True)
     fork_seq = BigIntegerField(null=True)  # set while the terminal re-chains after a fork (a restore)
+    key_id = CharField(default="")  # the business key the terminal writes with (hub keys status)
     resend_asked = CharField(default="")  # the ranges the hub last asked it to send again: "5-9,12-12"
     resend_at = DateTimeField(null=True)  # hub clock when it asked
 
@@ -54,6 +55,7 @@ _STATUS_FIELDS = {
     "disk_free_bytes": int,
     "uptime_s": (int, float),
     "printer": str,
+    "key_id": str,
 }
 
 

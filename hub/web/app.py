@@ -15,6 +15,7 @@ from hub.api import rules as rules_api
 from hub.api import sms as sms_api
 from hub.reports import queries as reports
 from hub.staff.downlink import RosterPublisher
+from hub.web import attendance as attendance_web
 from hub.web import audit as audit_web
 from hub.web import auth
 from hub.web import campaigns as campaign_web
@@ -87,6 +88,7 @@ def create_app(
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
     add(stock_web.router(tz, clock), auth.SignedIn("stock"))  # a manager: their own stores (checked there)
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(attendance_web.router(tz), auth.SignedIn("attendance"))  # owner, and managers for their stores
     add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))
