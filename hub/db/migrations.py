@@ -46,6 +46,7 @@ from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -197,7 +198,12 @@ def _0017_key_ids(db: Database) -> None:
     add_column(db, "device_status", "key_id", CharField(default=""))
 
 
-def _0018_resend_asked(db: Database) -> None:
+def _0018_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
+def _0019_resend_asked(db: Database) -> None:
     # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
     add_column(db, "device_status", "resend_asked", CharField(default=""))
     add_column(db, "device_status", "resend_at", DateTimeField(null=True))
@@ -229,7 +235,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
     (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
     (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
-    (18, "fleet: the ranges the hub last asked each terminal to resend, and when", _0018_resend_asked),
+    (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
+    (19, "fleet: the ranges the hub last asked each terminal to resend, and when", _0019_resend_asked),
 ]
 
 

@@ -24,6 +24,7 @@ from hub.members.models import LOYALTY_MODELS
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
@@ -55,6 +56,7 @@ MODELS: list[type[Model]] = [
     *ACCOUNT_MODELS,
     *STOCK_MODELS,
     *TAG_RULE_MODELS,
+    *RATING_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

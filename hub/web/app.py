@@ -26,6 +26,7 @@ from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
+from hub.web import ratings as ratings_web
 from hub.web import receipts as receipt_web
 from hub.web import reconciliation as reconciliation_web
 from hub.web import releases as release_web
@@ -83,6 +84,7 @@ def create_app(
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_web.router(tz, today), auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
