@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
+from hub.api import flash as flash_api
 from hub.api import loyalty as loyalty_api
 from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
@@ -67,6 +68,7 @@ def create_app(
     add(loyalty_api.router, auth.SignedIn("members"))
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(flash_api.router, auth.SignedIn("campaigns"))
     add(member_snapshot_api.router(device_auth), terminals)
     add(
         sms_api.router(),
