@@ -12,6 +12,7 @@ from peewee import Database, DatabaseError, Model, OperationalError, SqliteDatab
 from playhouse.db_url import connect
 
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.campaigns.flash import MODELS as FLASH_MODELS
 from hub.catalog.models import MODELS as CATALOG_MODELS
 from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.db.migrations import migrate_database
@@ -57,6 +58,7 @@ MODELS: list[type[Model]] = [
     *STOCK_MODELS,
     *TAG_RULE_MODELS,
     *RATING_MODELS,
+    *FLASH_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise
