@@ -26,6 +26,7 @@ from pathlib import Path
 from peewee import (
     CharField,
     Database,
+    DateTimeField,
     Field,
     IntegerField,
     Model,
@@ -208,6 +209,12 @@ def _0019_flash_sales(db: Database) -> None:
     db.create_tables([FlashSale], safe=True)
 
 
+def _0020_resend_asked(db: Database) -> None:
+    # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
+    add_column(db, "device_status", "resend_asked", CharField(default=""))
+    add_column(db, "device_status", "resend_at", DateTimeField(null=True))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -236,6 +243,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
     (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
     (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
+    (20, "fleet: the ranges the hub last asked each terminal to resend, and when", _0020_resend_asked),
 ]
 
 
