@@ -13,9 +13,11 @@ AREAS = (
     "members",
     "campaigns",
     "catalog",
+    "stock",
     "fleet",
     "rules",
     "staff",
+    "attendance",
     "jobs",
     "accounts",
 )
@@ -28,11 +30,13 @@ ROLES: dict[str, dict[str, str]] = {
         "members": "write",
         "campaigns": "write",
         "catalog": "write",
+        "stock": "write",  # their own stores only (hub.web.stock checks the store)
         "reports": "read",
         "staff": "read",
+        "attendance": "write",  # correct their stores' clockings, plan their staff's hours
     },
     # the accountant reads figures, reconciliation and exports; changes nothing
-    "accountant": {"reports": "read", "finance": "read"},
+    "accountant": {"reports": "read", "finance": "read", "stock": "read"},
 }
 
 #: Each role's name as people read it: hub catalog keys, shown with ``hub.web.i18n.t(key, lang)``.

@@ -255,6 +255,13 @@ def broker_config(
 @click.option(
     "--workdir", type=click.Path(file_okay=False), default=None, help="Default: a temporary directory."
 )
+@click.option(
+    "--secured",
+    is_flag=True,
+    help="Run on the shops' broker configuration: a private Mosquitto with the files `hub broker-config` "
+    "and `hub device add` write (passwords, ACL, no anonymous login), the registry deciding stores.",
+)
+@click.option("--tls", is_flag=True, help="With --secured: every connection over TLS with the hub's CA.")
 def simulate(
     kiosks: int,
     sales: int,
@@ -263,14 +270,20 @@ def simulate(
     mqtt_port: int | None,
     batch_size: int,
     workdir: str | None,
+    secured: bool,
+    tls: bool,
 ) -> None:
     """Run N headless kiosks selling M sales each against the hub; print JSON; exit 1 unless exact."""
     import tempfile
     from pathlib import Path
 
+    if (secured or tls) and mqtt_port is not None:
+        raise click.UsageError(
+            "--secured/--tls start their own broker: leave out --mqtt-port / 请去掉 --mqtt-port"
+        )
     with tempfile.TemporaryDirectory(prefix="hub-simulate-") as scratch:
         where = Path(workdir) if workdir else Path(scratch)
-        result = run(where, kiosks, sales, workers, db_url, mqtt_port, batch_size)
+        result = run(where, kiosks, sales, workers, db_url, mqtt_port, batch_size, secured=secured, tls=tls)
     click.echo(result.as_json())
     if not result.exact:
         raise SystemExit(1)

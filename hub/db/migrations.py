@@ -37,14 +37,17 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.accounts.models import LoginFailure
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
 from hub.stock.models import MODELS as STOCK_MODELS
@@ -171,6 +174,21 @@ def _0013_x_reports(db: Database) -> None:
     db.create_tables(SHIFT_X_MODELS, safe=True)
 
 
+def _0014_login_failures(db: Database) -> None:
+    # new table: failed logins per client address, shared by every hub process
+    db.create_tables([LoginFailure], safe=True)
+
+
+def _0015_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
+def _0016_attendance(db: Database) -> None:
+    # new tables: schedules (late arrivals) and the hub's corrections of clockings
+    db.create_tables(ATTENDANCE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -189,6 +207,13 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
     (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
+    (
+        14,
+        "accounts: failed logins per client address (login_failure), shared by all hub processes",
+        _0014_login_failures,
+    ),
+    (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
 ]
 
 

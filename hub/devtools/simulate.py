@@ -10,10 +10,21 @@ the kiosks' totals, to the fen.
 Two phases, timed separately: ``sell`` (the kiosks fill their outboxes while the
 agents are not running: a backlog, as after a day offline) and ``drain`` (agents
 start; the clock stops when the hub has every event).
+
+``secured`` runs on the configuration shops run (:class:`SecuredBroker`): Mosquitto
+with the ``mosquitto.conf``, password file and ACL that ``hub broker-config`` and
+``hub device add`` write (no anonymous login, each terminal writes only under its own
+prefix), each kiosk registered in the hub's device registry with its own password,
+the hub's workers signing in as ``hub`` and checking each terminal's store against the
+registry; with ``tls`` every connection goes over TLS with the hub's own CA.
 """
 
 import datetime as dt
+import getpass
 import json
+import os
+import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -25,8 +36,12 @@ from pathlib import Path
 from peewee import fn
 
 from hub.db.schema import open_hub_database
+from hub.fleet.broker_config import HUB_USER, BrokerLayout, write_broker_files
+from hub.fleet.devices import DeviceRegistry, new_password
+from hub.fleet.provision import BrokerFiles
 from hub.ingest.models import Event, Sale
 from kiosk.devtools.broker import MosquittoBroker
+from kiosk.devtools.ports import free_port, wait_for_port
 from kiosk.domain.cart import Cart, Product
 from kiosk.store.db import open_database
 from kiosk.store.sales import PaymentIntent, Terminal, commit_sale
@@ -50,6 +65,7 @@ class SimulationResult:
     hub_fen: int
     kiosk_fen: int
     exact: bool
+    secured: str = "none"  # "password+acl" or "password+acl+tls": the broker configuration it ran on
 
     def as_json(self) -> str:
         """The result as one JSON line."""
@@ -78,11 +94,101 @@ def kiosk_totals(db_path: Path) -> tuple[int, int, int]:
     return int(sales), int(fen), int(events)
 
 
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [PYTHON, *args], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            [PYTHON, *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **env} if env else None,
         )
+
+
+class SecuredBroker:
+    """A private Mosquitto on the files ``hub broker-config`` and ``hub device add`` write.
+
+    ``hub broker-config``'s :func:`write_broker_files` writes mosquitto.conf (anonymous
+    login off), the ACL and the hub's password; each device is registered as
+    ``hub device add`` registers one (device registry in ``data_dir``, its own password
+    through ``mosquitto_passwd``, the ACL rewritten from the registry). Mosquitto runs as
+    the current user on a free loopback port (and a TLS port with the hub's CA when ``tls``).
+    """
+
+    def __init__(self, workdir: Path, tls: bool = False) -> None:
+        self.root = workdir / "secured-broker"
+        self.data_dir = workdir / "hub-data"
+        self.tls = tls
+        self.layout = BrokerLayout(
+            broker_dir=self.root / "etc",
+            data_dir=self.root / "data",
+            port=None if tls else free_port(),
+            bind="127.0.0.1",
+            tls_port=free_port() if tls else None,
+            run_as=getpass.getuser(),
+            log_dest="stderr",
+        )
+        self.hub_password = secrets.token_urlsafe(24)
+        self.passwords: dict[str, str] = {}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def port(self) -> int:
+        """The port terminals and workers connect to (the TLS one when ``tls``)."""
+        port = self.layout.tls_port if self.tls else self.layout.port
+        assert port is not None
+        return port
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The hub's CA certificate, for TLS."""
+        return self.layout.tls_dir / "ca.pem" if self.tls else None
+
+    def start(self, devices: list[str], store: str = "S01") -> "SecuredBroker":
+        """Write the files, register ``devices`` in ``store``, start Mosquitto, wait for its port."""
+        self.layout.data_dir.mkdir(parents=True, exist_ok=True)
+        write_broker_files(self.layout, ["localhost", "127.0.0.1"], self.hub_password)
+        registry = DeviceRegistry(self.data_dir)
+        files = BrokerFiles(self.layout.broker_dir)
+        now = dt.datetime.now(dt.UTC)
+        for device in devices:
+            registry.add(store, f"simulated {device}", now, device)
+            self.passwords[device] = new_password()
+            files.set_password(device, self.passwords[device])
+        files.write_acl(registry.active())
+        registry.save()
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        with (self.root / "mosquitto.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [binary, "-c", str(self.layout.broker_dir / "mosquitto.conf")],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+            )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        """Stop Mosquitto."""
+        if self.process is not None:
+            _stop([self.process])
+            self.process = None
+
+    def tls_args(self) -> list[str]:
+        """``--ca-file`` for `hub ingest` and `kiosk sync` when on TLS."""
+        return ["--ca-file", str(self.ca_file)] if self.ca_file else []
+
+    def worker_args(self) -> tuple[list[str], dict[str, str]]:
+        """`hub ingest` options and environment: the hub's login, the registry deciding stores."""
+        args = ["--mqtt-host", "localhost" if self.tls else "127.0.0.1", "--mqtt-user", HUB_USER,
+                "--data-dir", str(self.data_dir), *self.tls_args()]  # fmt: skip
+        return args, {"HUB_MQTT_PASSWORD": self.hub_password}
+
+    def agent_args(self, device: str) -> tuple[list[str], dict[str, str]]:
+        """`kiosk sync` options and environment for ``device``: its own login."""
+        args = ["--broker-host", "localhost" if self.tls else "127.0.0.1", "--username", device,
+                *self.tls_args()]  # fmt: skip
+        return args, {"KIOSK_MQTT_PASSWORD": self.passwords[device]}
 
 
 def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -106,7 +212,7 @@ def _hub_counts() -> tuple[int, int, int]:
 def prepare(workdir: Path, kiosks: int, sales: int, timeout: float = 600.0) -> list[tuple[str, Path]]:
     """Fill ``kiosks`` outboxes with ``sales`` sales each, tills in parallel; return (device, db) pairs."""
     workdir.mkdir(parents=True, exist_ok=True)
-    devices = [f"SIM{i:03d}-{uuid.uuid4().hex[:6]}" for i in range(kiosks)]
+    devices = [f"sim{i:03d}-{uuid.uuid4().hex[:6]}" for i in range(kiosks)]
     pairs = [(d, workdir / f"{d}.db") for d in devices]
     tills = [
         _spawn(["-m", "hub.devtools.simulate", "sell", str(db), d, str(sales)], workdir / f"{d}.log")
@@ -126,6 +232,7 @@ def drain(
     mqtt_port: int,
     batch_size: int = 50,
     timeout: float = 300.0,
+    secured: SecuredBroker | None = None,
 ) -> tuple[float, float]:
     """Start the hub workers, then every kiosk's agent; return seconds until the hub has every event.
 
@@ -138,18 +245,22 @@ def drain(
     expected = sum(kiosk_totals(db)[2] for _, db in pairs) + before
     processes: list[subprocess.Popen[bytes]] = []
     try:
+        login, login_env = secured.worker_args() if secured else ([], {})
         processes += [
             _spawn(["-m", "hub.cli", "ingest", "--db", db_url, "--mqtt-port", str(mqtt_port),
-                    "--worker", f"sim-{uuid.uuid4().hex[:6]}"], workdir / f"worker-{w}.log")
+                    "--worker", f"sim-{uuid.uuid4().hex[:6]}", *login],
+                   workdir / f"worker-{w}.log", login_env)
             for w in range(workers)
         ]  # fmt: skip
         time.sleep(0.5)  # let the workers subscribe before the first batch (they would get it later anyway)
         agent = ["--broker-port", str(mqtt_port), "--batch-size", str(batch_size), "--linger-ms", "50"]
         started = time.monotonic()
-        processes += [
-            _spawn(["-m", "kiosk.cli", "sync", "--db", str(db), "--device", d, *agent], workdir / f"{d}.log")
-            for d, db in pairs
-        ]
+        for d, db in pairs:
+            own, own_env = secured.agent_args(d) if secured else ([], {})
+            processes.append(
+                _spawn(["-m", "kiosk.cli", "sync", "--db", str(db), "--device", d, *agent, *own],
+                       workdir / f"{d}.log", own_env)
+            )  # fmt: skip
         first: float | None = None
         while (booked := _hub_counts()[2]) < expected:
             if first is None and booked > before:
@@ -172,21 +283,35 @@ def run(
     mqtt_port: int | None = None,
     batch_size: int = 50,
     timeout: float = 300.0,
+    secured: bool = False,
+    tls: bool = False,
 ) -> SimulationResult:
-    """Run a simulation in ``workdir``; start a private Mosquitto unless ``mqtt_port`` is given."""
+    """Run a simulation in ``workdir``; start a private Mosquitto unless ``mqtt_port`` is given.
 
+    ``secured`` (or ``tls``): a private Mosquitto on the generated secure configuration instead
+    (:class:`SecuredBroker`; not with ``mqtt_port``).
+    """
+    if (secured or tls) and mqtt_port is not None:
+        raise ValueError("--secured starts its own broker: leave out --mqtt-port / --secured 自带消息服务器")
     workdir.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{workdir / 'hub.db'}"
     open_hub_database(db_url)
-    broker = None
-    if mqtt_port is None:
-        broker = MosquittoBroker(workdir / "broker").start()
-        mqtt_port = broker.port
+    broker: MosquittoBroker | SecuredBroker | None = None
+    guarded = None
     try:
         started = time.monotonic()
         pairs = prepare(workdir, kiosks, sales, timeout)
         sell_seconds = time.monotonic() - started
-        drain_seconds, _steady = drain(workdir, pairs, workers, db_url, mqtt_port, batch_size, timeout)
+        if secured or tls:
+            broker = guarded = SecuredBroker(workdir, tls=tls).start([d for d, _ in pairs])
+            mqtt_port = guarded.port
+        elif mqtt_port is None:
+            broker = MosquittoBroker(workdir / "broker").start()
+            mqtt_port = broker.port
+        assert mqtt_port is not None
+        drain_seconds, _steady = drain(
+            workdir, pairs, workers, db_url, mqtt_port, batch_size, timeout, secured=guarded
+        )
     finally:
         if broker is not None:
             broker.stop()
@@ -203,6 +328,7 @@ def run(
         events=hub_events, sell_seconds=round(sell_seconds, 3), drain_seconds=round(drain_seconds, 3),
         events_per_second=round(hub_events / drain_seconds, 1), hub_sales=hub_sales, hub_fen=hub_fen,
         kiosk_fen=kiosk_fen, exact=exact,
+        secured="password+acl+tls" if tls else "password+acl" if secured else "none",
     )  # fmt: skip
 
 

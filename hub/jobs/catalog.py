@@ -10,14 +10,16 @@ from peewee import fn
 
 from hub.campaigns.auto import run_automatic
 from hub.db import database
-from hub.db.backup import BACKUP_PUBLIC_KEY, take_backup
+from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, take_backup
+from hub.db.sealing import SealError
 from hub.jobs import settings as job_settings
-from hub.jobs.runner import Job, JobContext, JobResult
+from hub.jobs.runner import Job, JobContext, JobProblem, JobResult
 from hub.members.book import erase_member, evaluate_tiers, member_balances
 from hub.members.expiry import expire_due_points
 from hub.members.expiry_reminders import expiring_points
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
+from hub.members.tag_rules import apply_rules
 from hub.messaging import queue as messages
 from hub.messaging import sender
 from hub.rules import store as rules_store
@@ -89,6 +91,17 @@ def campaigns(ctx: JobContext) -> JobResult:
     )
 
 
+def behaviour_tags(ctx: JobContext) -> JobResult:
+    """自动标签: the owner's tag rules (bought X N times in D days) given and taken away."""
+    done = apply_rules(ctx.today, ctx.now)
+    return JobResult(
+        f"{done.rules} 条标签规则：新加 {done.added} 个标签，移除 {done.removed} 个",
+        f"{done.rules} tag rules: {done.added} tags given, {done.removed} taken away",
+        {"rules": done.rules, "added": done.added, "removed": done.removed},
+        tuple(f"{tag}: {n}" for tag, n in sorted(done.members_by_tag.items())),
+    )
+
+
 def inactive_members(today: dt.date, months: int) -> tuple[list[str], list[str]]:
     """Members with no sale and no ledger entry for ``months`` months (joined before that):
     (to anonymise, kept because they still hold stored value)."""
@@ -140,13 +153,22 @@ def backup(ctx: JobContext) -> JobResult:
     """备份: a consistent copy of the hub database sealed for the owner's key
     (``<data dir>/backup.pub``, :func:`hub.db.backup.take_backup`) in ``<data dir>/backups``,
     kept by the retention rule (the newest ``backup_keep``, and one a month for a year)."""
-    folder = ctx.data_dir / "backups"
+    folder, public = ctx.data_dir / "backups", ctx.data_dir / BACKUP_PUBLIC_KEY
+    if not public.exists():  # the owner has not made the backup keys: say so, every night, until they do
+        raise JobProblem(
+            f"没有备份公钥 {public}，未做备份。请在 hub 上运行 hub backup-key --private <私钥文件>，"
+            "并把私钥保存在 hub 以外的地方",
+            f"no backup key ({public} is missing): no backup was taken. Run `hub backup-key --private "
+            "<file>` on the hub and keep the private key away from it",
+        )
     if ctx.dry_run:
         return JobResult(f"将备份到 {folder}", f"would back up to {folder}", {}, (str(folder),))
-    done = take_backup(
-        database.obj, folder, ctx.data_dir / BACKUP_PUBLIC_KEY, ctx.now.astimezone(ctx.tz),
-        job_settings.get_int("backup_keep"),
-    )  # fmt: skip
+    try:
+        done = take_backup(
+            database.obj, folder, public, ctx.now.astimezone(ctx.tz), job_settings.get_int("backup_keep")
+        )
+    except (SealError, BackupUnavailable) as exc:  # their messages are in both languages already
+        raise JobProblem(f"备份未完成：{exc}", f"backup not taken: {exc}") from exc
     return JobResult(
         f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个",
         f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed",
@@ -177,6 +199,7 @@ JOBS: list[Job] = [
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
     Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
+    Job("behaviour_tags", "自动标签", "Behaviour tags", behaviour_tags, hour=8),  # before campaigns
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),
     Job("send_messages", "发送消息", "Send messages", send_messages, every_minutes=5, transactional=False),

@@ -47,6 +47,16 @@ class JobContext:
         return self.now.astimezone(self.tz).date()
 
 
+class JobProblem(Exception):
+    """A job that cannot run for a reason the owner must fix (not a bug): stored as its failed run's
+    summary in both languages and shown on /jobs and as the home page's alert; logged in one line,
+    without a traceback."""
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
+
+
 @dataclass(frozen=True)
 class JobResult:
     """What a run did, in one line per language, and the figures behind it."""
@@ -140,13 +150,16 @@ def run_job(job: Job, ctx: JobContext, period: str | None = None) -> Outcome:
     and the job skips what the database cannot undo (files, sends).
     """
     period = period or job.period(ctx.now, ctx.tz) or ctx.today.isoformat()
-    if ctx.dry_run and not job.transactional:
-        result = job.run(ctx)  # such a job changes nothing in a dry run by itself
-        return Outcome(job.name, period, "dry-run", result.text(), result)
     if ctx.dry_run:
-        with database.atomic() as txn:
-            result = job.run(ctx)
-            txn.rollback()
+        try:
+            if not job.transactional:
+                result = job.run(ctx)  # such a job changes nothing in a dry run by itself
+            else:
+                with database.atomic() as txn:
+                    result = job.run(ctx)
+                    txn.rollback()
+        except JobProblem as exc:  # what the real run would store: the reason, in both languages
+            return Outcome(job.name, period, "failed", str(exc))
         return Outcome(job.name, period, "dry-run", result.text(), result)
     token = _claim(job.name, period, ctx.now)
     if token is None:
@@ -162,8 +175,12 @@ def run_job(job: Job, ctx: JobContext, period: str | None = None) -> Outcome:
             with transaction():
                 JobRun.update(status="ok", finished_at=ctx.now, summary=result.text()).where(mine).execute()
     except Exception as exc:  # any failure is recorded and shown; the runner goes on
-        log.error("job %s (%s) failed:\n%s", job.name, period, traceback.format_exc())
-        text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, JobProblem):  # the owner's to fix, said in both languages: no traceback
+            log.warning("job %s (%s) cannot run: %s", job.name, period, exc.en)
+            text = str(exc)
+        else:
+            log.error("job %s (%s) failed:\n%s", job.name, period, traceback.format_exc())
+            text = f"{type(exc).__name__}: {exc}"
         with transaction():
             JobRun.update(status="failed", finished_at=ctx.now, summary=text[:2000]).where(mine).execute()
         return Outcome(job.name, period, "failed", text)

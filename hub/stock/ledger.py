@@ -46,6 +46,8 @@ MAX_REASON = 200
 
 # a movement as the booking code hands it over: (store, sku, quantity, kind, ref, at)
 Move = tuple[str, str, int, str, str, str]
+# a document line: (sku, quantity), or (sku, quantity, line number in the form or file it came from)
+Line = tuple[str, int] | tuple[str, int, int]
 
 
 class StockError(ValueError):
@@ -95,6 +97,35 @@ def on_hand(store: str, sku: str) -> int:
     return int(level.on_hand) if level else 0
 
 
+_SEPARATORS = re.compile(r"[\s,，;；]+")
+
+
+def parse_lines(text: str) -> list[Line]:
+    """Document lines as typed into a form, one product a line: ``SKU quantity`` (a space, a tab or
+    a comma between; blank lines skipped). Each keeps its line number for the errors."""
+    out: list[Line] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        parts = [p for p in _SEPARATORS.split(raw.strip()) if p]
+        if not parts:
+            continue
+        if len(parts) != 2:
+            raise StockError(
+                f"第 {n} 行：请写“商品编码 数量”，例如 A100 12。",
+                f"Line {n}: write 'SKU quantity', e.g. A100 12.",
+            )
+        try:
+            quantity = int(parts[1].replace("＋", "+").replace("－", "-"))
+        except ValueError:
+            raise StockError(
+                f"第 {n} 行：数量“{parts[1][:20]}”不是整数。",
+                f"Line {n}: quantity {parts[1][:20]!r} is not a whole number.",
+            ) from None
+        out.append((parts[0], quantity, n))
+    if not out:
+        raise StockError("单据里没有商品。", "The document has no lines.")
+    return out
+
+
 def check_store(store: str) -> str:
     """``store`` stripped, when it is a store id (1–32 letters, digits, ``_``, ``-``)."""
     store = store.strip()
@@ -107,12 +138,19 @@ def check_store(store: str) -> str:
 
 
 def _check_lines(
-    lines: Iterable[tuple[str, int]], *, signed: bool = False, zero: bool = False
+    lines: Iterable[tuple[str, int] | tuple[str, int, int]], *, signed: bool = False, zero: bool = False
 ) -> list[tuple[str, int]]:
-    """Document lines with known SKUs and sensible quantities; the first bad one refuses them all."""
+    """Document lines with known SKUs and sensible quantities; the first bad one refuses them all.
+
+    A line is ``(sku, quantity)``, or ``(sku, quantity, n)`` when the caller read it from line ``n``
+    of a form or a file: errors then name that line."""
     out: list[tuple[str, int]] = []
+    where: list[int] = []
     seen: set[str] = set()
-    for n, (sku, quantity) in enumerate(lines, start=1):
+    for i, line in enumerate(lines, start=1):
+        sku, quantity = line[0], line[1]
+        n = line[2] if len(line) > 2 else i  # type: ignore[misc]
+        where.append(n)
         sku = str(sku).strip()
         if sku in seen:
             raise StockError(
@@ -148,7 +186,7 @@ def _check_lines(
         .where(CatalogProduct.sku.in_(list(seen)))
         .tuples()
     }
-    for n, (sku, _quantity) in enumerate(out, start=1):
+    for n, (sku, _quantity) in zip(where, out, strict=True):
         if sku not in known:
             raise StockError(
                 f"第 {n} 行：商品目录里没有编码 {sku}。", f"Line {n}: no product {sku} in the catalog."
@@ -173,7 +211,7 @@ def _stamp(now: dt.datetime) -> str:
     return (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).isoformat(timespec="seconds")
 
 
-def receive(store: str, lines: Iterable[tuple[str, int]], now: dt.datetime, by: str) -> str:
+def receive(store: str, lines: Iterable[Line], now: dt.datetime, by: str) -> str:
     """Goods received at ``store``: each (sku, quantity ≥ 1) added. Returns the document id."""
     store = check_store(store)
     checked = _check_lines(lines)
@@ -184,7 +222,7 @@ def receive(store: str, lines: Iterable[tuple[str, int]], now: dt.datetime, by: 
     return doc
 
 
-def adjust(store: str, lines: Iterable[tuple[str, int]], reason: str, now: dt.datetime, by: str) -> str:
+def adjust(store: str, lines: Iterable[Line], reason: str, now: dt.datetime, by: str) -> str:
     """Stock found or lost at ``store`` (breakage, expiry, theft): signed changes, with a reason."""
     store = check_store(store)
     reason = " ".join(reason.split())
@@ -202,7 +240,7 @@ def adjust(store: str, lines: Iterable[tuple[str, int]], reason: str, now: dt.da
     return doc
 
 
-def count(store: str, lines: Iterable[tuple[str, int]], now: dt.datetime, by: str) -> str:
+def count(store: str, lines: Iterable[Line], now: dt.datetime, by: str) -> str:
     """A stock-take at ``store``: each (sku, counted ≥ 0) becomes a move of the difference between the
     count and the ledger at that moment (0 when they agree: the count is still on record)."""
     store = check_store(store)
@@ -235,17 +273,17 @@ def _lock(store: str, sku: str) -> int:
     return int(database.obj.execute(query).fetchone()[0])
 
 
-def transfer(
-    from_store: str, to_store: str, lines: Iterable[tuple[str, int]], now: dt.datetime, by: str
-) -> str:
+def transfer(from_store: str, to_store: str, lines: Iterable[Line], now: dt.datetime, by: str) -> str:
     """Goods sent from one store to another: one document, a move out of one and into the other.
     Refused when the sending store's ledger holds less than it sends."""
     source, target = check_store(from_store), check_store(to_store)
     if source == target:
         raise StockError("调出和调入门店不能相同。", "The two stores must differ.")
-    checked = _check_lines(lines)
+    given = list(lines)
+    checked = _check_lines(given)
+    numbers = [line[2] if len(line) > 2 else i for i, line in enumerate(given, start=1)]  # type: ignore[misc]
     with database.atomic():
-        for n, (sku, quantity) in enumerate(checked, start=1):
+        for n, (sku, quantity) in zip(numbers, checked, strict=True):
             held = _lock(source, sku)
             if held < quantity:
                 raise StockError(

@@ -15,6 +15,7 @@ from hub.api import rules as rules_api
 from hub.api import sms as sms_api
 from hub.reports import queries as reports
 from hub.staff.downlink import RosterPublisher
+from hub.web import attendance as attendance_web
 from hub.web import audit as audit_web
 from hub.web import auth
 from hub.web import campaigns as campaign_web
@@ -31,6 +32,7 @@ from hub.web import releases as release_web
 from hub.web import reports as report_web
 from hub.web import rules as rules_web
 from hub.web import staff as staff_web
+from hub.web import stock as stock_web
 from hub.web import sync as sync_web
 
 
@@ -84,7 +86,9 @@ def create_app(
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
+    add(stock_web.router(tz, clock), auth.SignedIn("stock"))  # a manager: their own stores (checked there)
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(attendance_web.router(tz), auth.SignedIn("attendance"))  # owner, and managers for their stores
     add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))

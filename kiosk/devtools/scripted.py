@@ -7,7 +7,8 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``coupon:N``, ``reprint:N``, ``surname:王``,
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``coupon:N``, ``reward:N``, ``reprint:N``,
+``surname:王``,
 ``refund_sale:N`` or ``refund_line:N:id``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
@@ -286,6 +287,8 @@ class ScriptedShopper:
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
         if where == "coupon":  # a coupon button on the pay screen
             return self.app.root.get_screen("pay").coupon_buttons()[int(name)]
+        if where == "reward":  # a reward button on the rewards screen (积分兑换)
+            return self.app.root.get_screen("member_rewards").reward_buttons()[int(name)]
         if where == "tile":
             return self.app.root.get_screen("pick").tiles()[int(name)]
         if where == "surname":  # a surname on the join name screen's page shown
@@ -347,6 +350,8 @@ class ScriptedShopper:
         }
         if hasattr(screen, "coupon_buttons"):  # the pay screen's coupons: text, and whether a tap works
             view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
+        if hasattr(screen, "reward_buttons"):  # the rewards: text, and whether the points reach it
+            view["rewards"] = [[b.text, not b.disabled] for b in screen.reward_buttons()]
         if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown
             view["surnames"] = [b.text for b in screen.surname_buttons()]
         return view

@@ -317,6 +317,38 @@ def test_the_backup_job_seals_a_copy_and_keeps_the_newest(hub_db, tmp_path: Path
     assert sealed.startswith(MAGIC) and b"sale" not in sealed
 
 
+@pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)  # no database work: once is enough
+def test_the_backup_job_without_a_key_says_what_to_do_in_both_languages_without_a_traceback(
+    hub_db, hub_db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from hub.cli import main as hub_main
+    from hub.reports.overview import alerts
+
+    public = tmp_path / BACKUP_PUBLIC_KEY
+    reason = (
+        f"没有备份公钥 {public}，未做备份。请在 hub 上运行 hub backup-key --private <私钥文件>，"
+        f"并把私钥保存在 hub 以外的地方 / no backup key ({public} is missing): no backup was taken. "
+        "Run `hub backup-key --private <file>` on the hub and keep the private key away from it"
+    )
+    job = catalog.job_named("backup")
+    dry = runner.run_job(job, runner.JobContext(DAY1, TZ, dry_run=True, data_dir=tmp_path))
+    assert (dry.status, dry.summary) == ("failed", reason)
+    outcome = runner.run_job(job, runner.JobContext(DAY1, TZ, data_dir=tmp_path))
+    assert (outcome.status, outcome.summary) == ("failed", reason)
+    assert JobRun.get(JobRun.job == "backup").summary == reason  # what /jobs shows
+    assert "Traceback" not in caplog.text and "cannot run: no backup key" in caplog.text
+    assert [(a.link, a.en) for a in alerts(DAY1) if a.link == "/jobs"] == [
+        ("/jobs", "Scheduled job failed: backup (2026-12-01, 1 attempt(s))")
+    ]
+    assert not (tmp_path / "backups").exists()  # nothing half-made
+    cli = CliRunner().invoke(
+        hub_main, ["jobs", "run", "backup", "--db", hub_db_url, "--data-dir", str(tmp_path / "other")]
+    )
+    assert cli.exit_code == 1 and "no backup key" in cli.output and "Traceback" not in cli.output
+
+
 def test_a_busy_gateway_is_retried_and_a_repeated_send_is_one_sms(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     ingest("K01", on_terminal(tmp_path, "K01", shop))
     messages.set_consent(received_member(), True, "marketing-2026-12", "kiosk", "member", DAY1)
