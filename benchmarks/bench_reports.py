@@ -106,6 +106,10 @@ GENERATE = [
                                   refunded_fen)
         SELECT day, sku, max(name_zh), max(name_en), sum(quantity), sum(total_fen), 0, 0
         FROM sales_product_day GROUP BY 1, 2""",
+    """INSERT INTO sales_sku_month (month, sku, name_zh, name_en, quantity, total_fen, refunded_quantity,
+                                    refunded_fen)
+        SELECT month, sku, max(name_zh), max(name_en), sum(quantity), sum(total_fen), 0, 0
+        FROM sales_product_month GROUP BY 1, 2""",
     """INSERT INTO sales_payment_day (day, store, method, payments, amount_fen, refunds, refunded_fen)
         SELECT day, store, (ARRAY['cash', 'wechat', 'alipay'])[substr(id, 2)::bigint % 3 + 1], count(*),
                sum(total_fen), 0, 0
@@ -182,7 +186,12 @@ def check(db: Any) -> None:
     products = db.execute_sql("SELECT sum(total_fen) FROM sales_product_day").fetchone()
     months = db.execute_sql("SELECT sum(total_fen) FROM sales_product_month").fetchone()
     chain = db.execute_sql("SELECT sum(total_fen) FROM sales_sku_day").fetchone()
-    assert int(months[0]) == int(products[0]) == int(chain[0]), (months, products, chain)
+    chain_months = db.execute_sql("SELECT sum(total_fen) FROM sales_sku_month").fetchone()
+    assert int(months[0]) == int(products[0]) == int(chain[0]) == int(chain_months[0]), (
+        months,
+        products,
+        chain,
+    )
     paid = db.execute_sql("SELECT sum(amount_fen) FROM sales_payment_day").fetchone()
     assert tuple(map(int, raw)) == tuple(map(int, kept)), (raw, kept)
     assert int(lines[1]) == int(products[0]) and int(paid[0]) == int(raw[1]), (lines, products, paid)
@@ -343,6 +352,7 @@ def year_of_reports(lines: int, keep: bool, figures: list[dict[str, Any]]) -> di
                 "sales_product_day",
                 "sales_product_month",
                 "sales_sku_day",
+                "sales_sku_month",
                 "sales_payment_day",
             )
         }

@@ -45,7 +45,14 @@ from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
+from hub.reports.summary import (
+    SalesHour,
+    SalesPaymentDay,
+    SalesProductDay,
+    SalesProductMonth,
+    SalesSkuDay,
+    SalesSkuMonth,
+)
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -189,6 +196,11 @@ def _0016_attendance(db: Database) -> None:
     db.create_tables(ATTENDANCE_MODELS, safe=True)
 
 
+def _0017_sku_month(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuMonth], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -214,6 +226,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     ),
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
     (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
+    (17, "reports: products per month for all stores (sales_sku_month)", _0017_sku_month),
 ]
 
 

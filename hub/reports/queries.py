@@ -10,7 +10,14 @@ from hub.catalog.models import CatalogProduct
 from hub.db import database
 from hub.ingest.models import Gap, Quarantine, Refund, Sale
 from hub.members.models import HubLedgerEntry
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
+from hub.reports.summary import (
+    SalesHour,
+    SalesPaymentDay,
+    SalesProductDay,
+    SalesProductMonth,
+    SalesSkuDay,
+    SalesSkuMonth,
+)
 from kiosk.domain.loyalty import BONUS, POINTS, PRINCIPAL, Kind
 
 
@@ -487,10 +494,12 @@ def _product_spans(first: dt.date, last: dt.date, store: str | None) -> list[tup
     day = dt.timedelta(days=1)
     start = first if first.day == 1 else (first.replace(day=28) + 4 * day).replace(day=1)
     end = last if (last + day).day == 1 else last.replace(day=1) - day  # the last whole month's end
-    days = SalesProductDay if store else SalesSkuDay  # all stores: the rows without the store
+    # all stores: the rows without the store (a tenth of the rows with ten stores)
+    days = SalesProductDay if store else SalesSkuDay
+    months = SalesProductMonth if store else SalesSkuMonth
     if start > end:
         return [(days, days.day, first.isoformat(), last.isoformat())]
-    spans = [(SalesProductMonth, SalesProductMonth.month, start.isoformat()[:7], end.isoformat()[:7])]
+    spans = [(months, months.month, start.isoformat()[:7], end.isoformat()[:7])]
     if first < start:
         spans.append((days, days.day, first.isoformat(), (start - day).isoformat()))
     if end < last:
