@@ -26,6 +26,7 @@ from pathlib import Path
 from peewee import (
     CharField,
     Database,
+    DateTimeField,
     Field,
     IntegerField,
     Model,
@@ -38,6 +39,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.accounts.models import LoginFailure
+from hub.campaigns.flash import FlashSale
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -45,6 +47,7 @@ from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import (
     SalesHour,
     SalesPaymentDay,
@@ -196,7 +199,30 @@ def _0016_attendance(db: Database) -> None:
     db.create_tables(ATTENDANCE_MODELS, safe=True)
 
 
-def _0017_sku_month(db: Database) -> None:
+def _0017_key_ids(db: Database) -> None:
+    # which business key each member's personal data is under ("": the key from before key ids),
+    # and which one each terminal writes with: what a key rotation moves and waits for
+    add_column(db, "hub_member", "key_id", CharField(default=""))
+    add_column(db, "device_status", "key_id", CharField(default=""))
+
+
+def _0018_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
+def _0019_flash_sales(db: Database) -> None:
+    # new table: flash sales (秒杀) with their per-terminal shares
+    db.create_tables([FlashSale], safe=True)
+
+
+def _0020_resend_asked(db: Database) -> None:
+    # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
+    add_column(db, "device_status", "resend_asked", CharField(default=""))
+    add_column(db, "device_status", "resend_at", DateTimeField(null=True))
+
+
+def _0021_sku_month(db: Database) -> None:
     # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
     db.create_tables([SalesSkuMonth], safe=True)
 
@@ -226,7 +252,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     ),
     (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
     (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
-    (17, "reports: products per month for all stores (sales_sku_month)", _0017_sku_month),
+    (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
+    (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
+    (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
+    (20, "fleet: the ranges the hub last asked each terminal to resend, and when", _0020_resend_asked),
+    (21, "reports: products per month for all stores (sales_sku_month)", _0021_sku_month),
 ]
 
 

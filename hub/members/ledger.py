@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hub.campaigns import runs as campaigns
 from hub.errors import Rejected
-from hub.members import coupon_terms
+from hub.members import coupon_terms, rotation
 from hub.members.book import (
     confirm_tier,
     erase_member,
@@ -103,6 +103,9 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         raise _rejected(f"member.registered data is incomplete: {exc!r}") from exc
     if HubMember.get_or_none(HubMember.id == member_id) is not None:
         return
+    # a terminal not yet on the current business key registers under the older one: stored under
+    # the current key, and matched to an earlier member by the phone under either key
+    fields, indexes = rotation.to_current_key(fields, settings.key)
     known = {f.name for f in HubMember._meta.sorted_fields}
     HubMember.create(**{k: v for k, v in fields.items() if k in known})
     coupon = event["data"].get("coupon")
@@ -118,7 +121,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     earlier = (
         HubMember.select()
         .where(
-            HubMember.phone_index == fields["phone_index"],
+            HubMember.phone_index.in_(indexes),
             HubMember.id != member_id,
             HubMember.merged_into.is_null(),
         )

@@ -39,6 +39,7 @@ class HubMember(BaseModel):
     merged_into = CharField(null=True, index=True)
     pin_hash = CharField(default="")
     erased_at = CharField(null=True)  # personal data removed; the anonymised ledger stays
+    key_id = CharField(default="")  # the business key the personal data is under ("": before key ids)
 
 
 class HubCard(BaseModel):

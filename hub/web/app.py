@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
+from hub.api import flash as flash_api
 from hub.api import loyalty as loyalty_api
 from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
@@ -26,6 +27,7 @@ from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
+from hub.web import ratings as ratings_web
 from hub.web import receipts as receipt_web
 from hub.web import reconciliation as reconciliation_web
 from hub.web import releases as release_web
@@ -66,6 +68,7 @@ def create_app(
     add(loyalty_api.router, auth.SignedIn("members"))
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(flash_api.router, auth.SignedIn("campaigns"))
     add(member_snapshot_api.router(device_auth), terminals)
     add(
         sms_api.router(),
@@ -83,6 +86,7 @@ def create_app(
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_web.router(tz, today), auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))

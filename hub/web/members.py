@@ -158,9 +158,10 @@ def _matches_text(member: HubMember, text: str) -> bool:
     if member.id == text or member.id.startswith(text):
         return True
     digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-    if digits and settings.key is not None:
+    key = settings.key
+    if digits and key is not None:
         try:
-            if member.phone_index == settings.key.blind_index(normalize_phone(digits)):
+            if member.phone_index in key.blind_indexes(normalize_phone(digits)):  # either key in a rotation
                 return True
         except ValueError:
             pass

@@ -79,7 +79,13 @@ class ScriptedShopper:
 
     def __init__(self, script: ShopperScript) -> None:
         self.script = script
-        self.observed: dict[str, Any] = {"screens": {}, "messages": [], "errors": [], "small_buttons": {}}
+        self.observed: dict[str, Any] = {
+            "screens": {},
+            "messages": [],
+            "errors": [],
+            "small_buttons": {},
+            "pin_checks": [],
+        }
         self._steps: Iterator[float] | None = None
 
     def attach(self, app: KioskApp) -> None:
@@ -200,6 +206,22 @@ class ScriptedShopper:
         for digit in digits:
             yield from self._do_tap(f"popup:key_{digit}")
         yield from self._do_tap("popup:key_ok")
+        yield from self._while_pin_checked()
+
+    def _while_pin_checked(self) -> Steps:
+        """Until a staff PIN check on its worker thread answers; records how the UI kept ticking
+        meanwhile (``pin_checks``: seconds, Clock ticks seen, the longest gap between two)."""
+        start = last = time.monotonic()
+        ticks, longest = 0, 0.0
+        while getattr(self.app, "staff_pin_busy", False) and time.monotonic() < start + 60:
+            yield 0.02
+            now = time.monotonic()
+            ticks, longest, last = ticks + 1, max(longest, now - last), now
+        if ticks:
+            seconds = round(time.monotonic() - start, 3)
+            self.observed["pin_checks"].append(
+                {"seconds": seconds, "ticks": ticks, "max_gap": round(longest, 3)}
+            )
 
     _do_amount = _do_pin
 

@@ -40,12 +40,14 @@ def test_fleet_page_flags_the_silent_kiosk_its_gap_and_its_clock(hub_db) -> None
     assert re.search(r'id="hub-member-version">总部会员数据版本：<b>2</b>', html)
     assert (
         row(html, "K02")
-        == "warn|K02 离线 同步超时 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB 缺纸 −3.0 h 时钟不准 2"
+        == "warn|K02 离线 同步超时 已请求补发 #3–#4 2 小时前 6 41 2 小时 3 0 0.1.0 12.4 GB 缺纸 "
+        "−3.0 h 时钟不准 2"
     )
     assert re.search(r'<td class="missing">3, 4</td>', html)
     english = client().get("/fleet?lang=en").text
     assert row(english, "K02") == (
-        "warn|K02 offline not syncing 2 h ago 6 41 2 h 3 0 0.1.0 12.4 GB out of paper −3.0 h clock off 2"
+        "warn|K02 offline not syncing asked to resend #3–#4 2 h ago 6 41 2 h 3 0 0.1.0 12.4 GB "
+        "out of paper −3.0 h clock off 2"
     )
 
 
@@ -100,3 +102,17 @@ def test_screenshots_of_fleet_and_quarantine_pages(tmp_path: Path, hub_db_url: s
             assert image.size == (1280, 720)
             assert image.getpixel((10, 10))[:3] == (255, 255, 255)  # header
             assert image.getpixel((10, 700))[:3] == (245, 247, 250)  # page background
+
+
+def test_fleet_page_shows_the_range_the_hub_asked_a_terminal_to_resend(hub_db) -> None:  # type: ignore[no-untyped-def]
+    chain = sale_chain("K09", 7)
+    first = ingest_batch("pos/K09/up/events", batch("K09", chain[:3]), NOW, TZ)
+    later = ingest_batch("pos/K09/up/events", batch("K09", chain[5:]), NOW, TZ)  # as to a restored hub
+    assert first is not None and later is not None and (first.resend, later.resend) == ([], [(4, 5)])
+    asked = row(client().get("/fleet?lang=en").text, "K09")
+    assert asked.startswith("warn|") and "asked to resend #4–#5 1 min ago" in asked
+    assert '<span class="flag resend" title="1 分钟前">已请求补发 #4–#5</span>' in client().get("/fleet").text
+    filled = ingest_batch("pos/K09/up/events", batch("K09", chain[3:5]), NOW, TZ)
+    assert filled is not None and filled.resend == []
+    done = row(client().get("/fleet?lang=en").text, "K09")
+    assert done.startswith("|") and "resent #4–#5 1 min ago" in done
