@@ -25,6 +25,7 @@ from hub.web import finance as finance_web
 from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
+from hub.web import member_register as member_register_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
 from hub.web import ratings as ratings_web
@@ -84,6 +85,7 @@ def create_app(
     add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
     add(member_web.router(tz, today), auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)

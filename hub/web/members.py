@@ -440,6 +440,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",
+            "registered": request.query_params.get("registered", ""),
         }
         return TEMPLATES.TemplateResponse(request, "member.html", context, status_code=status)
 
