@@ -8,6 +8,7 @@ import datetime as dt
 
 from peewee import fn
 
+from hub.accounts.audit import anchor as audit_anchor
 from hub.campaigns.auto import run_automatic
 from hub.db import database
 from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, take_backup
@@ -169,9 +170,11 @@ def backup(ctx: JobContext) -> JobResult:
         )
     except (SealError, BackupUnavailable) as exc:  # their messages are in both languages already
         raise JobProblem(f"备份未完成：{exc}", f"backup not taken: {exc}") from exc
+    newest = audit_anchor()  # sealed into this backup; printed so the owner can keep it elsewhere too
+    mark = f"; audit anchor {newest}" if newest else ""
     return JobResult(
-        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个",
-        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed",
+        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个{mark}",
+        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed{mark}",
         {"bytes": done.size, "removed": len(done.removed)},
     )
 
