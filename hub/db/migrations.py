@@ -56,6 +56,7 @@ from hub.reports.summary import (
     SalesSkuDay,
     SalesSkuMonth,
 )
+from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -227,6 +228,11 @@ def _0021_sku_month(db: Database) -> None:
     db.create_tables([SalesSkuMonth], safe=True)
 
 
+def _0022_bought_together(db: Database) -> None:
+    # a new table: the "often bought together" rules (hub.reports.together), filled by its job
+    db.create_tables(TOGETHER_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -257,6 +263,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
     (20, "fleet: the ranges the hub last asked each terminal to resend, and when", _0020_resend_asked),
     (21, "reports: products per month for all stores (sales_sku_month)", _0021_sku_month),
+    (22, "reports: often bought together (bought_together)", _0022_bought_together),
 ]
 
 
