@@ -346,19 +346,14 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         query = {"rhythm_saved": "1"} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/members?{urlencode(query)}#rhythm", 303)
 
-    def owner_only_rules(request: Request) -> None:
-        """Tag rules tag every store's members: a manager (scoped to stores) may not change them."""
-        if visible_stores(request) is not None:
-            raise HTTPException(
-                403,
-                "标签规则对所有门店的会员生效，只有老板可以修改 / "
-                "tag rules tag the members of every store: only the owner may change them",
-            )
+    # tag rules tag every store's members each day: their two routes are the owner's (the app adds
+    # ``rules_routes`` under the "rules" permission, which managers do not have)
+    rules_routes = APIRouter()
+    routes.tag_rule_routes = rules_routes  # type: ignore[attr-defined]
 
-    @routes.post("/members/tag-rules", response_class=HTMLResponse, response_model=None)
+    @rules_routes.post("/members/tag-rules", response_class=HTMLResponse, response_model=None)
     async def add_tag_rule(request: Request) -> HTMLResponse | RedirectResponse:
         """Add an automatic tag rule and apply every rule at once (the daily job keeps them fresh)."""
-        owner_only_rules(request)
         form = await form_fields(request)
         typed = {k: form.get(k, "").strip() for k in ("tag", "scope", "value", "times", "days")}
         try:
@@ -373,10 +368,9 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         query = {"lang": "en"} if language(request) == "en" else {}
         return RedirectResponse(f"/members?{urlencode(query)}#tag-rules", 303)
 
-    @routes.post("/members/tag-rules/{rule_id}/delete", response_model=None)
+    @rules_routes.post("/members/tag-rules/{rule_id}/delete", response_model=None)
     async def delete_tag_rule(rule_id: int, request: Request) -> RedirectResponse:
         """Remove a rule; its tag leaves the members unless another rule gives the same tag."""
-        owner_only_rules(request)
         now = dt.datetime.now(dt.UTC)
         with transaction():
             if not tag_rules.remove_rule(rule_id, "owner", now):
