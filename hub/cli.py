@@ -15,6 +15,7 @@ from hub.commands import (
     rules,
     serve,
     staff,
+    stock,
     sync,
     user,
 )
@@ -51,6 +52,7 @@ for group in (
     release.release,
     rules.rules,
     staff.staff,
+    stock.stock,
     user.user,
     user.token,
 ):

@@ -37,6 +37,7 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.catalog.models import ProductImage, StorePrice
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -171,6 +172,17 @@ def _0013_x_reports(db: Database) -> None:
     db.create_tables(SHIFT_X_MODELS, safe=True)
 
 
+def _0014_store_prices(db: Database) -> None:
+    # a store's own prices, and the ones each config release froze (empty for the releases before)
+    db.create_tables([StorePrice], safe=True)
+    add_column(db, "config_release", "store_prices", TextField(default="{}"))
+
+
+def _0015_product_images(db: Database) -> None:
+    # new table: one picture per product, shown on the dashboard
+    db.create_tables([ProductImage], safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -189,6 +201,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
     (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
+    (14, "catalog: per-store prices, frozen with each config release", _0014_store_prices),
+    (15, "catalog: product images", _0015_product_images),
 ]
 
 
