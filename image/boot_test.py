@@ -21,7 +21,13 @@
    - a barcode typed with ``sendkey`` on the USB keyboard opens the cart with
      the product (screen dump compared with ``kiosk-cart-zh.png``), and the
      cart, left alone, reaches the hub as a ``cart.abandoned`` event with that
-     product's line: scanner → app → outbox → MQTT → hub.
+     product's line: scanner → app → outbox → MQTT → hub;
+   - a paid sale: the product scanned again, the Pay button tapped with QEMU's
+     ``usb-tablet`` (QMP ``input-send-event``, as a finger on the touchscreen),
+     the pay screen shown (``kiosk-pay-zh.png``), a WeChat payment code typed on
+     the scanner and charged by the payment gateway simulator on the host
+     (kiosk.toml's ``[payments] gateway_url``); the hub books exactly that sale:
+     total, its one line, the wallet payment with the gateway's transaction id.
    Timings go to ``build/boot-test/timings.json``. Slow (minutes): never part of ``make test``.
 """
 
@@ -51,7 +57,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "image"))
 
 from boot_update import release_wheels, wait_for_terminal  # noqa: E402
-from bootwatch import Monitor, SerialLog, cart_problem, idle_problem  # noqa: E402
+from bootwatch import CART_PAY, Monitor, Pointer, SerialLog, cart_problem, centre, idle_problem, pay_problem  # noqa: E402
 
 from hub.fleet.broker_config import BrokerLayout, render_conf  # noqa: E402
 from hub.fleet.devices import DeviceRecord, new_password  # noqa: E402
@@ -64,6 +70,7 @@ from hub.fleet.provision import (  # noqa: E402
     write_to_image,
 )
 from kiosk.config import HardwareConfig, KioskConfig  # noqa: E402
+from kiosk.payments.gateway_sim import PaymentGatewaySimulator  # noqa: E402
 
 WORK = REPO / "build/boot-test"
 SCREENSHOTS = REPO / "docs/screenshots"
@@ -79,6 +86,8 @@ PRODUCT = {
     "name_en": "Boot test water",
     "price_fen": 250,
 }
+# A WeChat Pay payment code (18 digits, 10-15 first): the simulator approves any code not ending 91-93.
+PAYMENT_CODE = "134567890123456780"
 
 
 def newest_image() -> Path:
@@ -182,8 +191,9 @@ def logo_png() -> bytes:
     return out.getvalue()
 
 
-def provisioning_file(device: DeviceRecord, password: str, port: int) -> bytes:
-    """The device's kiosk.toml: the hub's, plus the USB keyboard as scanner and the logo."""
+def provisioning_file(device: DeviceRecord, password: str, port: int, gateway_port: int) -> bytes:
+    """The device's kiosk.toml: the hub's, plus the USB keyboard as scanner, the logo and the
+    payment gateway simulator on the host (QEMU's user network: the host's loopback is 10.0.2.2)."""
     config: KioskConfig = kiosk_config_for(
         device,
         encryption_key=business_key(WORK / "hub"),
@@ -191,6 +201,7 @@ def provisioning_file(device: DeviceRecord, password: str, port: int) -> bytes:
         store_name="Boot test",
         broker_host="10.0.2.2",
         broker_port=port,
+        gateway_url=f"http://10.0.2.2:{gateway_port}",  # as `hub device add --gateway-url` writes it
     )
     config = config.model_copy(
         update={
@@ -319,6 +330,43 @@ def hub_saw_online(http_port: int, token: str, device_id: str, deadline: float) 
     return state
 
 
+def paid_sale_at_hub(
+    device_id: str, deadline: float, on_wait: Callable[[], None] = lambda: None
+) -> dict[str, object] | None:
+    """The device's first booked sale in the hub's database, by ``deadline``: its ``sale`` row, its
+    ``sale_line`` rows, the payments of its ``sale.completed`` event and the ``sales_payment_day`` rows."""
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(WORK / "hub.db", timeout=5) as db:
+                db.row_factory = sqlite3.Row
+                sale = db.execute(
+                    "SELECT * FROM sale WHERE device = ? ORDER BY sold_at", (device_id,)
+                ).fetchone()
+                if sale is not None:
+                    lines = db.execute(
+                        "SELECT position, sku, quantity, unit_price_fen, total_fen FROM sale_line"
+                        " WHERE sale_id = ? ORDER BY position",
+                        (sale["id"],),
+                    ).fetchall()
+                    body = db.execute("SELECT body FROM event WHERE id = ?", (sale["event_id"],)).fetchone()
+                    by_method = db.execute(
+                        "SELECT method, payments, amount_fen FROM sales_payment_day WHERE store = ?",
+                        (sale["store"],),
+                    ).fetchall()
+                    event = json.loads(body[0])
+                    return {
+                        "sale": {k: sale[k] for k in ("total_fen", "item_count", "currency", "receipt_no")},
+                        "lines": [dict(row) for row in lines],
+                        "payments": event.get("data", event).get("payments"),
+                        "sales_payment_day": [dict(row) for row in by_method],
+                    }
+        except sqlite3.Error:
+            pass
+        on_wait()
+        time.sleep(3)
+    return None
+
+
 def abandoned_cart_at_hub(
     device_id: str, deadline: float, on_wait: Callable[[], None] = lambda: None
 ) -> dict[str, object] | None:
@@ -367,7 +415,8 @@ def ensure_host_tools() -> str | None:
 
 
 def qemu_argv(image: Path, kernel: Path, initrd: Path, serial: Path, monitor: Path) -> list[str]:
-    """The emulated terminal: a virtio GPU at the kiosk's 800x480, a USB keyboard as its scanner."""
+    """The emulated terminal: a virtio GPU at the kiosk's 800x480, a USB keyboard as its scanner,
+    a USB tablet as its touchscreen; the human monitor at ``monitor``, QMP beside it (qmp.sock)."""
     append = (
         "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0 "
         # the app's and systemd's journal lines on the serial console, without a login
@@ -381,9 +430,10 @@ def qemu_argv(image: Path, kernel: Path, initrd: Path, serial: Path, monitor: Pa
         "-drive", f"file={image},if=virtio,format=raw",
         "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0",
         "-device", "virtio-gpu-pci,xres=800,yres=480",
-        "-device", "qemu-xhci", "-device", "usb-kbd",
+        "-device", "qemu-xhci", "-device", "usb-kbd", "-device", "usb-tablet",
         "-display", "none", "-serial", f"file:{serial}",
         "-monitor", f"unix:{monitor},server=on,wait=off",
+        "-qmp", f"unix:{monitor.with_name('qmp.sock')},server=on,wait=off",
     ]  # fmt: skip
 
 
@@ -398,7 +448,9 @@ def main() -> int:
     parser.add_argument(
         "--update", action="store_true", help="Then update to 0.2.0 and roll back a broken 0.3.0 (slow)."
     )
-    parser.add_argument("--no-scan", action="store_true", help="Skip the scan and abandoned-cart checks.")
+    parser.add_argument(
+        "--no-scan", action="store_true", help="Skip the scan, abandoned-cart and paid-sale checks."
+    )
     args = parser.parse_args()
     problem = ensure_host_tools()
     if problem:
@@ -414,7 +466,9 @@ def main() -> int:
     port = free_port()
     device = DeviceRecord("d-b00700", "s-test", "Boot test", datetime.now(UTC).isoformat())
     password, hub_password = new_password(), new_password()
-    write_to_image(image, provisioning_file(device, password, port))
+    gateway = PaymentGatewaySimulator().start()  # on the host's loopback, which the guest sees as 10.0.2.2
+    gateway_port = int(gateway.url.rsplit(":", 1)[1])
+    write_to_image(image, provisioning_file(device, password, port, gateway_port))
     write_to_image(image, logo_png(), name="logo.png")
     # The broker's password and ACL files live only as long as the test.
     broker_dir = Path(tempfile.mkdtemp(prefix="kiosk-boot-broker-", dir="/tmp"))
@@ -425,11 +479,12 @@ def main() -> int:
             time.sleep(1)
             publish_catalog(port, device.id, hub_password)
             vm = (image, kernel, initrd)
-            return boot(args, vm, device, port, hub_password)
+            return boot(args, vm, device, port, hub_password, gateway)
         finally:
             broker.terminate()
             broker.wait(timeout=10)
     finally:
+        gateway.stop()
         shutil.rmtree(broker_dir, ignore_errors=True)
 
 
@@ -449,7 +504,12 @@ class Checks:
 
 
 def boot(
-    args: argparse.Namespace, vm: tuple[Path, Path, Path], device: DeviceRecord, port: int, hub_password: str
+    args: argparse.Namespace,
+    vm: tuple[Path, Path, Path],
+    device: DeviceRecord,
+    port: int,
+    hub_password: str,
+    gateway: PaymentGatewaySimulator,
 ) -> int:
     """Start the hub, boot the image and run the checks; exit status of the test."""
     hub, http_port = start_hub(port, hub_password, reachable=args.update)
@@ -461,9 +521,13 @@ def boot(
     )
     try:
         monitor = Monitor(monitor_path)
+        pointer = Pointer(monitor_path.with_name("qmp.sock"))
         try:
-            run_checks(args, checks, log, monitor, device, port, hub_password, http_port)
+            run_checks(
+                args, checks, log, (monitor, pointer), device, (port, hub_password), http_port, gateway
+            )
         finally:
+            pointer.close()
             monitor.close()
     finally:
         qemu.terminate()
@@ -487,13 +551,14 @@ def run_checks(
     args: argparse.Namespace,
     checks: Checks,
     log: SerialLog,
-    monitor: Monitor,
+    qemu: tuple[Monitor, Pointer],
     device: DeviceRecord,
-    port: int,
-    hub_password: str,
+    broker: tuple[int, str],
     http_port: int,
+    gateway: PaymentGatewaySimulator,
 ) -> None:
     """The checks in boot order; stops at the first that leaves nothing further to see."""
+    (monitor, pointer), (port, hub_password) = qemu, broker
     deadline = log.started + args.timeout
     ready = wait_ready(log, deadline)
     checks.check(log.at("firstboot") is not None, "first boot installed the provisioning file")
@@ -522,6 +587,7 @@ def run_checks(
     checks.check(online == "online", "the hub's fleet page shows the device online", repr(online))
     if not args.no_scan:
         scan_and_abandon(checks, log, monitor, device, port, hub_password)
+        scan_and_pay(checks, log, (monitor, pointer), device, gateway)
     if args.update:
         update_and_rollback(checks, log, device.id, port, hub_password, http_port)
 
@@ -599,6 +665,75 @@ def scan_and_abandon(
         print(f"image-test: the device's last status: {last_status(device.id, port, hub_password)}")
 
 
+def scan_and_pay(
+    checks: Checks,
+    log: SerialLog,
+    qemu: tuple[Monitor, Pointer],
+    device: DeviceRecord,
+    gateway: PaymentGatewaySimulator,
+) -> None:
+    """Scan the product, tap Pay, scan a WeChat payment code: the hub books exactly that sale."""
+    monitor, pointer = qemu
+    with Image.open(SCREENSHOTS / "kiosk-idle-zh.png") as reference:  # the abandoned cart was reset
+        problem = wait_for_screen(monitor, WORK / "idle-again.png", reference.convert("RGB"), idle_problem)
+    if not checks.check(problem is None, "back on the idle screen before the paid sale", problem or ""):
+        return
+    started = time.monotonic()
+    monitor.type_code(str(PRODUCT["barcode"]))
+    with Image.open(SCREENSHOTS / "kiosk-cart-zh.png") as reference:
+        problem = wait_for_screen(monitor, WORK / "cart-again.png", reference.convert("RGB"), cart_problem)
+    if not checks.check(problem is None, "the second scan opened the cart", problem or ""):
+        return
+    tapped = time.monotonic()
+    pointer.tap(*centre(CART_PAY))
+    with Image.open(SCREENSHOTS / "kiosk-pay-zh.png") as reference:
+        problem = wait_for_screen(
+            monitor, WORK / "pay.png", reference.convert("RGB"), pay_problem, within=120
+        )
+    checks.timings["tap_to_pay_screen"] = time.monotonic() - tapped
+    if not checks.check(
+        problem is None, "a tap on Pay (usb-tablet) opened the pay screen", problem or str(WORK / "pay.png")
+    ):
+        return
+    shutil.copy(WORK / "pay.png", SCREENSHOTS / "image-pay.png")
+    monitor.type_code(PAYMENT_CODE)
+    dumps: list[float] = []
+
+    def dump_now_and_then() -> None:  # the approval and the thank-you screen, for the record
+        if not dumps or time.monotonic() - dumps[-1] > 15:
+            dumps.append(time.monotonic())
+            monitor.screendump(WORK / f"after-pay-{dumps[-1] - started:03.0f}s.png")
+
+    sale = paid_sale_at_hub(device.id, time.monotonic() + 600, dump_now_and_then)
+    checks.timings["paid_sale_at_hub"] = time.monotonic() - log.started
+    with gateway.ledger.lock:
+        charged = [o for o in gateway.ledger.orders.values() if o.state == "SUCCESS"]
+    reference = charged[0].transaction_id if len(charged) == 1 else "?"
+    checks.check(
+        [(o.auth_code, o.total_fen) for o in charged] == [(PAYMENT_CODE, PRODUCT["price_fen"])],
+        "the gateway simulator charged the payment code once",
+        repr([(o.auth_code, o.total_fen, o.state) for o in gateway.ledger.orders.values()]),
+    )
+    expected = expected_sale(reference)
+    got = None if sale is None else {k: sale[k] for k in expected}
+    if got is not None:  # the receipt number is the terminal's to choose
+        got["sale"] = {k: v for k, v in got["sale"].items() if k != "receipt_no"}  # type: ignore[union-attr]
+    checks.check(got == expected, "the hub booked the paid sale", json.dumps(sale, ensure_ascii=False))
+
+
+def expected_sale(reference: str) -> dict[str, object]:
+    """The booked sale the paid-sale check expects: one product, paid in full by WeChat Pay."""
+    price = PRODUCT["price_fen"]
+    return {
+        "sale": {"total_fen": price, "item_count": 1, "currency": "CNY"},
+        "lines": [
+            {"position": 1, "sku": PRODUCT["sku"], "quantity": 1, "unit_price_fen": price, "total_fen": price}
+        ],
+        "payments": [{"method": "wechat", "amount_fen": price, "reference": reference}],
+        "sales_payment_day": [{"method": "wechat", "payments": 1, "amount_fen": price}],
+    }
+
+
 def update_and_rollback(
     checks: Checks, log: SerialLog, device_id: str, port: int, hub_password: str, http_port: int
 ) -> None:
@@ -628,10 +763,31 @@ def update_and_rollback(
     if not ok:
         return
     started = time.monotonic()
+    console_before = log.path.stat().st_size
     offer(broken, "0.3.0")
     line = wait_for_terminal(listing, device_id, ("running 0.2.0", "rolled_back 0.3.0"), started + 1500)
     checks.timings["broken_update_rolled_back"] = time.monotonic() - started
     checks.check("rolled_back 0.3.0" in line, "broken 0.3.0 rolled back to 0.2.0 by the terminal", line)
+    # The rollback is the updater doing its job: kiosk-update.service must not end "failed".
+    ended = update_unit_end(log.path, console_before, time.monotonic() + 180)
+    checks.check(ended == "finished", "kiosk-update.service ended successfully after the rollback", ended)
+
+
+def update_unit_end(console: Path, offset: int, deadline: float) -> str:
+    """How ``kiosk-update.service`` ended on the console after byte ``offset``: finished, failed, or
+    not yet (by ``deadline``)."""
+    while True:
+        with console.open("rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
+        failed = ("kiosk-update.service: Failed with result", "Failed to start kiosk-update.service")
+        if any(line in text for line in failed):
+            return "failed"
+        if "Finished kiosk-update.service" in text:
+            return "finished"
+        if time.monotonic() > deadline:
+            return "no end seen on the console"
+        time.sleep(5)
 
 
 if __name__ == "__main__":

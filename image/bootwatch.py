@@ -5,8 +5,11 @@
   when each milestone first appeared and every time ``kiosk.service`` was restarted.
 - :class:`Monitor` speaks QEMU's human monitor protocol over a UNIX socket:
   ``screendump`` and ``sendkey``.
-- :func:`idle_problem` and :func:`cart_problem` compare a screen dump with
-  the screenshots the Xvfb tests take of the same screens (``docs/screenshots/``).
+- :class:`Pointer` speaks QMP (QEMU's JSON machine protocol) over a UNIX socket
+  and taps the screen through QEMU's ``usb-tablet`` (absolute coordinates): the
+  human monitor's ``mouse_move`` only sends relative motion, which a tablet ignores.
+- :func:`idle_problem`, :func:`cart_problem` and :func:`pay_problem` compare a screen dump
+  with the screenshots the Xvfb tests take of the same screens (``docs/screenshots/``).
 
 No QEMU is needed to import this module; ``tests/appliance/test_bootwatch.py``
 tests it on recorded console lines and on the Xvfb screenshots.
@@ -14,6 +17,7 @@ tests it on recorded console lines and on the Xvfb screenshots.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import threading
@@ -26,10 +30,14 @@ from PIL import Image, ImageChops, ImageStat
 __all__ = [
     "MILESTONES",
     "Monitor",
+    "Pointer",
     "SerialLog",
     "cart_problem",
+    "centre",
     "idle_problem",
     "keys_for",
+    "pay_problem",
+    "tap_events",
 ]
 
 # What appears on the console at each step of a boot, in order.
@@ -154,6 +162,78 @@ class Monitor:
         self.sock.close()
 
 
+# QEMU's absolute pointer axes run 0..0x7fff across the whole screen (INPUT_EVENT_ABS_MAX).
+ABS_MAX = 0x7FFF
+
+
+def tap_events(x: int, y: int, size: tuple[int, int], down: bool) -> list[dict[str, object]]:
+    """QMP ``input-send-event`` events that put the tablet at pixel (x, y) of a ``size`` screen and
+    press (``down``) or release its left button."""
+    width, height = size
+    if not (0 <= x < width and 0 <= y < height):
+        raise ValueError(f"({x}, {y}) is outside the {width}x{height} screen")
+    return [
+        {"type": "abs", "data": {"axis": "x", "value": round(x * ABS_MAX / (width - 1))}},
+        {"type": "abs", "data": {"axis": "y", "value": round(y * ABS_MAX / (height - 1))}},
+        {"type": "btn", "data": {"down": down, "button": "left"}},
+    ]
+
+
+class Pointer:
+    """QEMU's QMP socket (``-qmp unix:PATH,server=on,wait=off``), used to tap the screen with the
+    emulated ``usb-tablet`` as a finger taps the terminal's touchscreen."""
+
+    def __init__(self, path: Path, size: tuple[int, int] = (800, 480), timeout: float = 60.0) -> None:
+        self.size = size
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(str(path))
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self.sock.settimeout(timeout)
+        self._buffer = b""
+        self._read()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _read(self) -> dict[str, object]:
+        while b"\n" not in self._buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("QEMU closed its QMP socket / QEMU QMP 已关闭")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, command: str, arguments: dict[str, object] | None = None) -> object:
+        """Run one QMP command; its ``return`` (asynchronous events in between are skipped)."""
+        message: dict[str, object] = {"execute": command}
+        if arguments is not None:
+            message["arguments"] = arguments
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+        while True:
+            reply = self._read()
+            if "error" in reply:
+                raise RuntimeError(f"QMP {command}: {reply['error']}")
+            if "return" in reply:
+                return reply["return"]
+
+    def tap(self, x: int, y: int, hold_s: float = 0.15) -> None:
+        """Press and release at pixel (x, y), like a short tap."""
+        self.execute("input-send-event", {"events": tap_events(x, y, self.size, True)})
+        time.sleep(hold_s)
+        self.execute("input-send-event", {"events": tap_events(x, y, self.size, False)})
+
+    def close(self) -> None:
+        """Close the socket (QEMU keeps running)."""
+        self.sock.close()
+
+
 def keys_for(code: str) -> list[str]:
     """QEMU ``sendkey`` names for a barcode's characters and the Enter that ends it."""
     names = {"-": "minus", ".": "dot", "/": "slash", " ": "spc"}
@@ -170,10 +250,13 @@ def keys_for(code: str) -> list[str]:
 
 # Regions (left, top, right, bottom) of the 800x480 screens that do not depend
 # on the shop, the cart or the promotions: the idle screen's language/voice/
-# large-text buttons, and the cart screen's title and Pay button.
+# large-text buttons, the cart screen's title and Pay button, and the pay
+# screen's title and Back button (the same place as the cart's title).
 IDLE_FIXED = (456, 8, 784, 68)
 CART_TITLE = (8, 16, 96, 56)
 CART_PAY = (522, 344, 786, 400)
+PAY_TITLE = CART_TITLE
+PAY_BACK = (446, 408, 788, 466)
 BACKGROUND = (247, 247, 242)
 
 
@@ -192,12 +275,12 @@ def _background_share(shot: Image.Image) -> float:
 
 
 def _screen_problem(
-    shot: Image.Image, reference: Image.Image, boxes: dict[str, tuple[int, ...]]
+    shot: Image.Image, reference: Image.Image, boxes: dict[str, tuple[int, ...]], background: float = 0.4
 ) -> str | None:
     if shot.size != reference.size:
         return f"the screen is {shot.size[0]}x{shot.size[1]}, not {reference.size[0]}x{reference.size[1]}"
     share = _background_share(shot)
-    if share < 0.4:
+    if share < background:
         return f"only {share:.0%} of the screen has the kiosk's background colour (a text console?)"
     for name, box in boxes.items():
         difference = _region_difference(shot, reference, box)  # type: ignore[arg-type]
@@ -214,3 +297,15 @@ def idle_problem(shot: Image.Image, reference: Image.Image) -> str | None:
 def cart_problem(shot: Image.Image, reference: Image.Image) -> str | None:
     """Why ``shot`` is not a cart screen like ``reference`` (kiosk-cart-zh.png), or None."""
     return _screen_problem(shot, reference, {"cart title": CART_TITLE, "Pay button": CART_PAY})
+
+
+def pay_problem(shot: Image.Image, reference: Image.Image) -> str | None:
+    """Why ``shot`` is not a pay screen like ``reference`` (kiosk-pay-zh.png), or None."""
+    # buttons and the wallet band cover most of it: about a third is background (a text console: none)
+    boxes = {"pay title": PAY_TITLE, "Back button": PAY_BACK}
+    return _screen_problem(shot, reference, boxes, background=0.2)
+
+
+def centre(box: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The middle pixel of a (left, top, right, bottom) box: where a finger taps a button."""
+    return (box[0] + box[2]) // 2, (box[1] + box[3]) // 2

@@ -51,7 +51,7 @@ from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
 from kiosk.hw.voice import VoicePrompter
 from kiosk.payments import PaymentProvider
 from kiosk.screens.member_view import MemberSource
-from kiosk.store import catalog, open_database
+from kiosk.store import business_keys, catalog, open_database
 from kiosk.store.pin_tries import StoredPinLockout
 from kiosk.store.sales import Approval, PaymentIntent, Terminal
 from kiosk.translations import N_
@@ -251,7 +251,21 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             log.warning("no personal-data key configured: member cards and QR codes are not recognised")
             return None
         rules = _with_cap(RulesFromConfig(fallback=LoyaltyRules()), cap)
-        return StoreMemberSource(PiiKey(key), self.terminal, self.now, rules)
+        ring = business_keys.key_ring(key)  # the provisioned key, and any the hub sent since
+        business_keys.report_key(ring, self.now())
+        return StoreMemberSource(ring, self.terminal, self.now, rules)
+
+    def refresh_keys(self) -> None:
+        """Take up a business key ``kiosk sync`` received (a key rotation at the hub), and report it."""
+        key = self.settings.encryption_key
+        source = self.members
+        if self.demo_mode or key is None or source is None or not hasattr(source, "key"):
+            return
+        ring = business_keys.key_ring(key)
+        if ring.key_ids != source.key.key_ids:
+            log.info("business keys now %s (writing with %s)", ", ".join(ring.key_ids), ring.key_id)
+            source.key = ring
+            business_keys.report_key(ring, self.now())
 
     def on_start(self) -> None:
         # a hardware thread's put (or a worker's deliver) fires this trigger: the drain runs on the next
@@ -263,6 +277,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         Clock.schedule_interval(lambda _dt: self.check_idle(), 1)
         Clock.schedule_interval(lambda _dt: self.next_promotion(), self.settings.promo_every_s)
         Clock.schedule_interval(lambda _dt: self.refresh_staff(), 5)  # kiosk sync applies new rosters
+        Clock.schedule_interval(lambda _dt: self.refresh_keys(), 5)  # and business keys (hub keys rotate)
         Window.bind(on_touch_down=lambda *_a: self.touched())
         self._start_printer()
         self.voice = VoicePrompter(

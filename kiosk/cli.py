@@ -106,6 +106,8 @@ def run(
         for warning in config_warnings(provisioned, config_path):  # a missing logo never stops a sale
             logging.getLogger("kiosk").warning("%s", warning.render(str(config_path)))
         db_path, store, device = Path(provisioned.data.path), provisioned.store.id, provisioned.device.id
+        if gateway_url is None and provisioned.payments is not None:
+            gateway_url = provisioned.payments.gateway_url
     width, height = (int(v) for v in size.lower().split("x"))
     # the layouts are drawn for 800x480: larger screens scale them up rather than spread them out
     os.environ.setdefault("KIVY_METRICS_DENSITY", f"{min(width / 800, height / 480):.3f}")
@@ -194,6 +196,7 @@ def _provisioned_settings(config: "KioskConfig") -> dict[str, object]:
         **({"hub_url": config.broker.hub_url} if config.broker.hub_url else {}),  # what that link opens
         "offline_points_cap": config.limits.offline_points_per_member,
         "offline_stored_value_cap_fen": config.limits.offline_stored_value_fen_per_member,
+        **({"gateway_timeout_s": config.payments.timeout_s} if config.payments else {}),
     }
 
 

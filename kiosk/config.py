@@ -334,6 +334,19 @@ class LimitsConfig(_Section):
     )
 
 
+class PaymentsConfig(_Section):
+    """``[payments]``: the mobile-wallet payment gateway the terminal charges payment codes through."""
+
+    gateway_url: str = Field(
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="The payment gateway's HTTP address (e.g. `http://pay.shop.lan:8765`); a scanned "
+        "payment code (付款码) is charged there. Omit the section: cash and member payment only.",
+    )
+    timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds to wait for the gateway before asking it again."
+    )
+
+
 class KioskConfig(_Section):
     """The whole ``kiosk.toml``."""
 
@@ -346,6 +359,9 @@ class KioskConfig(_Section):
         default_factory=HardwareConfig, description="Scanner, card reader, printer."
     )
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Offline risk caps.")
+    payments: PaymentsConfig | None = Field(
+        default=None, description="Mobile-wallet payment gateway; omit for cash and member payment only."
+    )
     hw: dict[str, Any] | None = Field(
         default=None,
         description=(

@@ -1,6 +1,14 @@
 """The hub's own people and integrations: owner accounts, their sessions, API tokens."""
 
-from peewee import AutoField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
 
 from hub.ingest.models import BaseModel
 
@@ -46,4 +54,16 @@ class ApiToken(BaseModel):
     used = BooleanField(default=False)
 
 
-MODELS = [Account, Session, ApiToken]
+class LoginFailure(BaseModel):
+    """One failed sign-in or setup code from a client address, kept for the limiter's window.
+
+    In the database rather than a process's memory, so every hub process (workers, a restart)
+    counts the same failures; rows older than the window are deleted as new ones arrive.
+    """
+
+    id = AutoField()
+    address = CharField(index=True)
+    at_ms = BigIntegerField(index=True)  # unix milliseconds
+
+
+MODELS = [Account, Session, ApiToken, LoginFailure]

@@ -17,6 +17,7 @@ AREAS = (
     "fleet",
     "rules",
     "staff",
+    "attendance",
     "jobs",
     "accounts",
 )
@@ -32,6 +33,7 @@ ROLES: dict[str, dict[str, str]] = {
         "stock": "write",  # their own stores only (hub.web.stock checks the store)
         "reports": "read",
         "staff": "read",
+        "attendance": "write",  # correct their stores' clockings, plan their staff's hours
     },
     # the accountant reads figures, reconciliation and exports; changes nothing
     "accountant": {"reports": "read", "finance": "read", "stock": "read"},

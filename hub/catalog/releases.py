@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import fn
 
+from hub.campaigns import flash
 from hub.catalog import prices
 from hub.catalog.models import CatalogProduct, Release
 from hub.db import database
@@ -45,7 +46,8 @@ def new_release(
     """Freeze the current catalog (and rules, campaigns, settings) into the next release.
 
     ``settings=None`` keeps the previous release's settings (the attract screen's
-    promotions), so publishing a price change never drops them. ``rules`` defaults to the
+    promotions), so publishing a price change never drops them. ``campaigns`` defaults to the
+    flash sales not yet ended, with every terminal's share (hub.campaigns.flash). ``rules`` defaults to the
     owner's stored loyalty rules as ``{"version": n, "rules": {...}}`` (hub.rules.store);
     before the owner saved any, the release carries none and terminals keep theirs.
     """
@@ -54,6 +56,8 @@ def new_release(
         settings = previous.settings if previous is not None else {}
     if rules is None:
         rules = _stored_rules()
+    if campaigns is None:
+        campaigns = flash.offers(now)
     catalog = [
         CatalogItem(
             sku=p.sku,

@@ -7,6 +7,7 @@ group adds and removes terminals in the same password and ACL files.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -84,6 +85,10 @@ def _reload_broker(enabled: bool) -> None:
         )
 
 
+# The form kiosk.toml's [payments] gateway_url takes (kiosk/config.py): checked here first, in both languages.
+GATEWAY_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
+
+
 @click.group()
 def device() -> None:
     """Add, list, revoke terminals and put their kiosk.toml on a card. / 终端管理与开通。"""
@@ -114,6 +119,13 @@ def device() -> None:
     default=None,
     envvar="HUB_URL",
     help="Hub's HTTP address as terminals see it (member snapshot), e.g. http://hub.shop.lan:8080.",
+)
+@click.option(
+    "--gateway-url",
+    default=None,
+    envvar="HUB_PAYMENT_GATEWAY_URL",
+    help="Payment gateway for scanned WeChat/Alipay codes as terminals see it, e.g. "
+    "http://pay.shop.lan:8765 (kiosk.toml [payments]); omit: cash and member payment only.",
 )
 @click.option(
     "--receipt-link-days",
@@ -158,6 +170,7 @@ def add(
     ca_file: Path | None,
     client_cert: bool,
     hub_url: str | None,
+    gateway_url: str | None,
     receipt_link_days: int,
     timezone: str,
     wifi_ssid: str | None,
@@ -176,6 +189,12 @@ def add(
 ) -> None:
     """Register a terminal, give it broker credentials, write its kiosk.toml, and send it its store's
     staff roster (retained: the terminal finds it when it first connects)."""
+    if gateway_url is not None and not GATEWAY_URL.match(gateway_url):
+        raise click.BadParameter(
+            f"{gateway_url!r} is not an http(s)://host[:port][/path] address"
+            f" / 不是 http(s)://主机[:端口][/路径] 形式的地址",
+            param_hint="--gateway-url",
+        )
     try:
         registry = DeviceRegistry(data_dir)
         record = registry.add(store, name, datetime.now(UTC), device_id)
@@ -197,6 +216,7 @@ def add(
             ca_pem=ca_file.read_text() if ca_file else None,
             client_cert=certificate,
             hub_url=hub_url,
+            gateway_url=gateway_url,
             receipt_key=device_receipt_key_text(data_dir, record.id),
             receipt_link_days=receipt_link_days,
         )

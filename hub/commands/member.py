@@ -17,6 +17,7 @@ from hub.campaigns import runs as campaigns
 from hub.db import DEFAULT_DB, transaction
 from hub.db.schema import open_hub_database
 from hub.members import attributes as member_attributes
+from hub.members import business_keys
 from hub.members import ledger as loyalty
 from hub.members.feed import touch_many
 from hub.members.models import HubMember
@@ -36,6 +37,10 @@ def _key(key_file: Path | None):  # type: ignore[no-untyped-def]
 
     if key_file is None:
         raise click.UsageError("--key-file is required: the business data key (base64 of 32 bytes)")
+    if key_file.name == business_keys.KEY_FILE:  # the hub's own file: with the previous key in a rotation
+        ring = business_keys.load_ring(key_file.parent)
+        if ring is not None:
+            return ring
     return PiiKey(base64.b64decode(key_file.read_text().strip()))
 
 
@@ -126,6 +131,7 @@ class ImportRow:
     birthday: dt.date | None
     tags: list[str]
     values: dict[str, str]
+    indexes: tuple[str, ...] = ()  # the phone's index under every key held (a rotation: either one)
 
 
 def _check_attribute_columns(columns: list[str]) -> None:
@@ -154,7 +160,15 @@ def _checked_row(row: dict[str, str], key, specs: "list[AttributeSpec]") -> Impo
         raise ImportRowError(str(exc)) from exc
     except member_attributes.AttributeErrors as exc:
         raise ImportRowError("; ".join(exc.problems.values())) from exc
-    return ImportRow(e164, key.blind_index(e164), row.get("name") or "", birthday, tags, values)
+    return ImportRow(
+        e164,
+        key.blind_index(e164),
+        row.get("name") or "",
+        birthday,
+        tags,
+        values,
+        tuple(key.blind_indexes(e164)),
+    )
 
 
 def _book_rows(rows: list[ImportRow], key, store: str, now: dt.datetime) -> list[str]:  # type: ignore[no-untyped-def]
@@ -166,11 +180,12 @@ def _book_rows(rows: list[ImportRow], key, store: str, now: dt.datetime) -> list
     """
 
     known: dict[str, str] = {}
+    current = {other: r.index for r in rows for other in r.indexes or (r.index,)}
     query = HubMember.select(HubMember.id, HubMember.phone_index).where(
-        HubMember.phone_index.in_(list({r.index for r in rows}))
+        HubMember.phone_index.in_(list(current))
     )
     for found in query.order_by(HubMember.created_at, HubMember.id):
-        known.setdefault(found.phone_index, found.id)  # the earliest: a merge's survivor
+        known.setdefault(current[found.phone_index], found.id)  # the earliest: a merge's survivor
     outcomes: list[str] = []
     new: list[tuple[str, ...]] = []
     extras: list[tuple[str, ImportRow]] = []
@@ -205,6 +220,7 @@ NEW_MEMBER_FIELDS = (
     "phone_enc",
     "name_enc",
     "birthday_enc",
+    "key_id",
     "home_store",
     "source",
     "created_at",
@@ -219,6 +235,7 @@ def _member_fields(row: ImportRow, member_id: str, key, store: str, now: dt.date
         key.encrypt(row.e164, f"{member_id}:phone"),
         key.encrypt(row.name, f"{member_id}:name") if row.name else "",
         key.encrypt(row.birthday.isoformat(), f"{member_id}:birthday") if row.birthday else "",
+        key.key_id,
         store,
         "import",
         now.isoformat(timespec="seconds"),

@@ -1,6 +1,5 @@
 """``hub serve`` (ingest and dashboard in one process) and ``hub db-migrate``."""
 
-import base64
 import datetime as dt
 import logging
 import threading
@@ -25,6 +24,7 @@ from hub.ingest.worker import HubIngestor
 from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
+from hub.members.business_keys import KeyFiles
 from hub.reports import summary
 from hub.rules import store as rules_store
 from hub.staff.downlink import roster_publisher, start_publishing
@@ -32,7 +32,6 @@ from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
 from kiosk.domain.loyalty import LoyaltyRules
-from kiosk.store.pii import PiiKey
 
 
 @click.command()
@@ -220,21 +219,22 @@ def served_names(cert: Path) -> list[str]:
 
 
 def configure_loyalty(data_dir: Path) -> bool:
-    """Give the ledger checks the business key when the hub has one; True if it did.
+    """Give the hub the business keys in ``data_dir``, read again when they change; True if there is one.
 
-    Without it the hub still books every sale and checks points; it only cannot
+    Without a key the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
+    The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
+    ``hub keys rotate`` a running hub writes with the new key without a restart.
     The owner's rules come from the database: ``hub.rules.store.refresh``.
     """
 
     path = data_dir / BUSINESS_KEY_FILE
+    loyalty.configure(LoyaltyRules(), KeyFiles(data_dir))
     if not path.exists():
         logging.getLogger(__name__).warning(
             "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
         )
-        loyalty.configure(LoyaltyRules(), None)
         return False
-    loyalty.configure(LoyaltyRules(), PiiKey(base64.b64decode(path.read_text().strip())))
     return True
 
 

@@ -14,6 +14,7 @@ import click
 from hub.campaigns import promotions as promos
 from hub.catalog import csvfile
 from hub.catalog import releases as cat
+from hub.commands.serve import configure_loyalty
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.devtools.simulate import run
@@ -59,7 +60,8 @@ def register(group: click.Group) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("/var/lib/hub"),
     show_default=True,
-    help="The hub's data directory: its device registry decides which store each terminal sells for.",
+    help="The hub's data directory: its device registry decides which store each terminal sells for;"
+    " its business key reads members' data.",
 )
 def ingest(
     db_url: str,
@@ -79,6 +81,9 @@ def ingest(
 
     open_hub_database(db_url)
     configure_stores(StoreBook(hub_data))
+    # the business keys (birthday rules; during a key rotation, registrations under the old key are
+    # stored under the new one), read again when `hub keys rotate` changes them
+    configure_loyalty(hub_data)
     tz = ZoneInfo(tz_name)
     credentials = (mqtt_user, mqtt_password, ca_file)
     faults = (crash_after_commits, session_expiry)

@@ -26,6 +26,7 @@ from pathlib import Path
 from peewee import (
     CharField,
     Database,
+    DateTimeField,
     Field,
     IntegerField,
     Model,
@@ -37,15 +38,27 @@ from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.accounts.models import LoginFailure
+from hub.campaigns.flash import FlashSale
 from hub.catalog.models import ProductImage, StorePrice
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
-from hub.reports.summary import SalesHour, SalesPaymentDay, SalesProductDay, SalesProductMonth, SalesSkuDay
+from hub.reports.ratings import MODELS as RATING_MODELS
+from hub.reports.summary import (
+    SalesHour,
+    SalesPaymentDay,
+    SalesProductDay,
+    SalesProductMonth,
+    SalesSkuDay,
+    SalesSkuMonth,
+)
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
 from hub.stock.models import MODELS as STOCK_MODELS
@@ -172,13 +185,56 @@ def _0013_x_reports(db: Database) -> None:
     db.create_tables(SHIFT_X_MODELS, safe=True)
 
 
-def _0014_store_prices(db: Database) -> None:
+def _0014_login_failures(db: Database) -> None:
+    # new table: failed logins per client address, shared by every hub process
+    db.create_tables([LoginFailure], safe=True)
+
+
+def _0015_tag_rules(db: Database) -> None:
+    # a new table: the owner's automatic behaviour-tag rules (hub.members.tag_rules)
+    db.create_tables(TAG_RULE_MODELS, safe=True)
+
+
+def _0016_attendance(db: Database) -> None:
+    # new tables: schedules (late arrivals) and the hub's corrections of clockings
+    db.create_tables(ATTENDANCE_MODELS, safe=True)
+
+
+def _0017_key_ids(db: Database) -> None:
+    # which business key each member's personal data is under ("": the key from before key ids),
+    # and which one each terminal writes with: what a key rotation moves and waits for
+    add_column(db, "hub_member", "key_id", CharField(default=""))
+    add_column(db, "device_status", "key_id", CharField(default=""))
+
+
+def _0018_receipt_ratings(db: Database) -> None:
+    # a new table: the shoppers' e-receipt ratings (hub.reports.ratings)
+    db.create_tables(RATING_MODELS, safe=True)
+
+
+def _0019_flash_sales(db: Database) -> None:
+    # new table: flash sales (秒杀) with their per-terminal shares
+    db.create_tables([FlashSale], safe=True)
+
+
+def _0020_resend_asked(db: Database) -> None:
+    # the ranges the hub last asked a terminal to send again, and when (the fleet page shows them)
+    add_column(db, "device_status", "resend_asked", CharField(default=""))
+    add_column(db, "device_status", "resend_at", DateTimeField(null=True))
+
+
+def _0021_sku_month(db: Database) -> None:
+    # a new table, filled from the booked sales by hub serve (hub.reports.summary.ensure)
+    db.create_tables([SalesSkuMonth], safe=True)
+
+
+def _0022_store_prices(db: Database) -> None:
     # a store's own prices, and the ones each config release froze (empty for the releases before)
     db.create_tables([StorePrice], safe=True)
     add_column(db, "config_release", "store_prices", TextField(default="{}"))
 
 
-def _0015_product_images(db: Database) -> None:
+def _0023_product_images(db: Database) -> None:
     # new table: one picture per product, shown on the dashboard
     db.create_tables([ProductImage], safe=True)
 
@@ -201,8 +257,20 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "staff: the owner's rule for a forgotten clock-out (hours)", _0011_close_after),
     (12, "stock: ledger of movements, balances, documents, low-stock thresholds", _0012_stock),
     (13, "shift reports: the terminals' X reports (mid-shift figures)", _0013_x_reports),
-    (14, "catalog: per-store prices, frozen with each config release", _0014_store_prices),
-    (15, "catalog: product images", _0015_product_images),
+    (
+        14,
+        "accounts: failed logins per client address (login_failure), shared by all hub processes",
+        _0014_login_failures,
+    ),
+    (15, "members: automatic behaviour-tag rules (tag_rule)", _0015_tag_rules),
+    (16, "staff: planned hours per weekday, clocking corrections with their reason", _0016_attendance),
+    (17, "business key ids: of each member's personal data and of each terminal", _0017_key_ids),
+    (18, "e-receipts: the shoppers' satisfaction ratings (receipt_rating)", _0018_receipt_ratings),
+    (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
+    (20, "fleet: the ranges the hub last asked each terminal to resend, and when", _0020_resend_asked),
+    (21, "reports: products per month for all stores (sales_sku_month)", _0021_sku_month),
+    (22, "catalog: per-store prices, frozen with each config release", _0022_store_prices),
+    (23, "catalog: product images", _0023_product_images),
 ]
 
 

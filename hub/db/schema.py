@@ -12,6 +12,7 @@ from peewee import Database, DatabaseError, Model, OperationalError, SqliteDatab
 from playhouse.db_url import connect
 
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.campaigns.flash import MODELS as FLASH_MODELS
 from hub.catalog.models import MODELS as CATALOG_MODELS
 from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.db.migrations import migrate_database
@@ -21,11 +22,14 @@ from hub.ingest.models import ALL_MODELS
 from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
+from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
+from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
+from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.hours import MODELS as STAFF_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
 from hub.staff.shifts import X_MODELS as SHIFT_X_MODELS
@@ -44,6 +48,7 @@ MODELS: list[type[Model]] = [
     *STAFF_ACCOUNT_MODELS,
     *SHIFT_MODELS,
     *SHIFT_X_MODELS,
+    *ATTENDANCE_MODELS,
     *RULES_MODELS,
     *REPORT_MODELS,
     *SETTLEMENT_MODELS,
@@ -51,6 +56,9 @@ MODELS: list[type[Model]] = [
     *MESSAGING_MODELS,
     *ACCOUNT_MODELS,
     *STOCK_MODELS,
+    *TAG_RULE_MODELS,
+    *RATING_MODELS,
+    *FLASH_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

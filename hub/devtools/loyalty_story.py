@@ -22,7 +22,7 @@ from hub.devtools.serving import serving
 from hub.ingest.batch import ingest_batch
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
-from hub.members import reconciliation
+from hub.members import reconciliation, tag_rules
 from hub.web.app import create_app
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
@@ -172,6 +172,9 @@ def _profiles() -> None:
     member_attributes.set_attributes(
         ZHANG, {"skin": "混合", "height_cm": "162", "wedding": "2019-05-20"}, "owner", NOW
     )
+    rule = tag_rules.TagRuleSpec(tag="常买大米", scope="product", value="rice", times=2, days=30)
+    tag_rules.add_rule(rule, "owner", NOW)
+    tag_rules.apply_rules(NOW.date(), NOW)
 
 
 # screenshot name -> page (every query has a ? so ``&lang=en`` can follow)

@@ -50,6 +50,10 @@ SHOP_RULES: dict[str, Any] = {
                                      {"min_fen": 50000, "bonus_fen": 8000}],
                      "spend_order": "principal_first"},
     "risk": {"offline_points": 2000, "offline_stored_value_fen": 20000},
+    "rewards": [
+        {"id": "bag", "name_zh": "环保购物袋", "name_en": "Shopping bag", "points": 200},
+        {"id": "mug", "name_zh": "保温杯", "name_en": "Travel mug", "points": 1000},
+    ],
 }  # fmt: skip
 
 
@@ -70,7 +74,7 @@ def capture(out: Path) -> list[Path]:
             with serving(app) as port:
                 return [
                     browser.screenshot(
-                        f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 1720
+                        f"http://127.0.0.1:{port}/rules{suffix}", out / f"hub-rules-{lang}.png", 1280, 2100
                     )
                     for lang, suffix in (("zh", ""), ("en", "?lang=en"))
                 ]

@@ -1,6 +1,8 @@
 """A week of clockings for the staff hours page: seeded through a real terminal outbox, then screenshotted.
 
-``python -m hub.devtools.staff_story docs/screenshots`` writes ``hub-staff-zh.png`` and ``hub-staff-en.png``.
+``python -m hub.devtools.staff_story docs/screenshots`` writes ``hub-staff-zh.png`` and ``hub-staff-en.png``
+(王芳 planned for 08:45 on the 24th, so late; her forgotten clock-out on the 23rd corrected with a reason)
+and the correction form, ``hub-staff_correct-zh.png`` and ``hub-staff_correct-en.png``.
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 from hub.db.schema import open_hub_database
 from hub.devtools.serving import serving
 from hub.ingest.batch import ingest_batch
+from hub.staff import attendance, hours
 from hub.web.app import create_app
 from kiosk.devtools import browser
 from kiosk.store import outbox, staff_clock
@@ -72,14 +75,26 @@ def capture(out: Path) -> list[Path]:
         db = open_hub_database(f"sqlite:///{work}/hub.db")
         clock_at_k01()
         ingest_all()
+        attendance.set_schedule("s-wang", 1, "08:45", "17:00", HUB_NOW, "owner")
+        first = hours.shifts(TODAY - dt.timedelta(days=1), TODAY, TZ)[0]  # 王芳 on the 23rd
+        out_at = first.clockings[-1].at.replace(hour=17, minute=30)
+        fix = attendance.Correction("out", out_at, first.clockings[-1].event_id)
+        attendance.correct("s-wang", "王芳", "S01", [fix], "下班后补打，店长确认", HUB_NOW, "owner")
+        open_in = hours.shifts(TODAY, TODAY, TZ)[1].clockings[0].event_id  # 王芳 on the 24th, still open
         app = create_app(TZ, today=lambda: TODAY)
         try:
             with serving(app) as port:
-                return [
-                    browser.screenshot(
-                        f"http://127.0.0.1:{port}/staff-hours{q}", out / f"hub-staff-{lang}.png", 1280, 900
-                    )
+                pages = [
+                    (f"/staff-hours{q}", f"hub-staff-{lang}.png")
                     for lang, q in (("zh", ""), ("en", "?lang=en"))
+                ]
+                pages += [
+                    (f"/staff-hours/correct?c={open_in}{q}", f"hub-staff_correct-{lang}.png")
+                    for lang, q in (("zh", ""), ("en", "&lang=en"))
+                ]
+                return [
+                    browser.screenshot(f"http://127.0.0.1:{port}{url}", out / name, 1280, 900)
+                    for url, name in pages
                 ]
         finally:
             db.close()

@@ -25,6 +25,7 @@ from kiosk.config import (
     DataConfig,
     DeviceConfig,
     KioskConfig,
+    PaymentsConfig,
     StoreConfig,
     TlsConfig,
     WifiConfig,
@@ -201,9 +202,11 @@ def kiosk_config_for(
     hub_url: str | None = None,
     receipt_key: str | None = None,
     receipt_link_days: int = DEFAULT_DAYS,
+    gateway_url: str | None = None,
 ) -> KioskConfig:
     """The validated kiosk.toml model for ``device``; ``encryption_key`` is :func:`business_key`,
-    ``receipt_key`` :func:`hub.fleet.receipt_keys.device_receipt_key_text` (None: no receipt QR)."""
+    ``receipt_key`` :func:`hub.fleet.receipt_keys.device_receipt_key_text` (None: no receipt QR);
+    ``gateway_url``: the shop's payment gateway for scanned payment codes (none: cash and members only)."""
     return KioskConfig(
         store=StoreConfig(id=device.store, name=store_name, timezone=timezone),
         device=DeviceConfig(
@@ -219,6 +222,7 @@ def kiosk_config_for(
         ),
         data=DataConfig(encryption_key=encryption_key),
         wifi=wifi,
+        payments=PaymentsConfig(gateway_url=gateway_url) if gateway_url else None,
     )
 
 

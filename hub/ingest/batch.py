@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from peewee import IntegrityError, PostgresqlDatabase, SqliteDatabase
+from peewee import DataError, IntegrityError, PostgresqlDatabase, SqliteDatabase
 
 from hub.db import database, transaction
 from hub.errors import Forked, Rejected
@@ -133,6 +133,8 @@ def ingest_batch(
         plan.flush(topic, device, now, tz, result, replaying)
         _close_chain(chain, now)
         result.resend = _missing(chain)
+        if result.resend:  # the fleet page shows what the hub asked for (after a restore: the lost days)
+            fleet.record_resend(device, result.resend, now)
         _answer_forks(chain, result)
         _resolve_requarantined(device, result, now)
         fleet.record_skew(device, sent_at, now)
@@ -189,7 +191,9 @@ def _ingest_plain_sales_pg(
             head = (chain.head_seq, chain.head_hash)
             skew = fleet.skew_seconds(sent_at, now)
             bulk_pg.write(db, device, rows, chain.gaps, head, skew, now, release=release)
-    except (_Unusual, IntegrityError):
+            if chain.gaps:
+                fleet.record_resend(device, _missing(chain), now)
+    except (_Unusual, *REFUSED):
         return None  # rolled back; the general path sorts it out event by event
     return IngestResult(acked=ids, applied=len(ids), resend=_missing(chain))
 
@@ -268,7 +272,7 @@ class _Plan:
                     booking.write(database.obj, self.rows)
                 result.applied += len(self.events)
                 result.acked.extend(e["id"] for e in self.events)
-            except IntegrityError:
+            except REFUSED:
                 log.warning("batch from %s clashed with booked rows; applying event by event", device)
                 head_seq, head_hash, known, gaps = self._snapshot
                 self.chain.head_seq, self.chain.head_hash, self.chain.known = head_seq, head_hash, known
@@ -346,14 +350,24 @@ def _ingest_event(
                 _advance(event, chain)
                 result.applied += 1
         result.acked.append(event["id"])
-    except IntegrityError:
-        # another worker committed the same id while we were working: re-ack, no effect
-        if not Event.select().where(Event.id == event["id"]).exists():
-            raise
-        result.duplicates += 1
-        result.acked.append(event["id"])
+    except REFUSED as exc:  # the savepoint is rolled back: the batch's transaction goes on
+        if isinstance(exc, IntegrityError) and Event.select().where(Event.id == event["id"]).exists():
+            # another worker committed the same id while we were working: re-ack, no effect
+            result.duplicates += 1
+            result.acked.append(event["id"])
+            return
+        # an effect the database refuses (a unique key, a value out of range) would fail the whole
+        # batch on every resend: quarantine this event with the database's words, book the others
+        reason = f"the hub's database refused this event: {type(exc).__name__}: {exc}"
+        _reject(topic, device, event, reason[:1000], now, result, replaying)
     except Rejected as exc:
         _reject(topic, device, event, str(exc), now, result, replaying, isinstance(exc, Forked))
+
+
+# What the database says when it refuses a row (a constraint, a value it cannot hold); Python's
+# OverflowError is SQLite's driver refusing an integer beyond 64 bits. Connection and lock errors
+# (OperationalError) are not here: they fail the batch, which the terminal sends again.
+REFUSED = (IntegrityError, DataError, OverflowError)
 
 
 def _check_link(event: dict[str, Any], chain: _Chain) -> None:

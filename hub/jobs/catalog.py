@@ -8,6 +8,7 @@ import datetime as dt
 
 from peewee import fn
 
+from hub.accounts.audit import anchor as audit_anchor
 from hub.campaigns.auto import run_automatic
 from hub.db import database
 from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, take_backup
@@ -19,6 +20,7 @@ from hub.members.expiry import expire_due_points
 from hub.members.expiry_reminders import expiring_points
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
+from hub.members.tag_rules import apply_rules
 from hub.messaging import queue as messages
 from hub.messaging import sender
 from hub.rules import store as rules_store
@@ -90,6 +92,17 @@ def campaigns(ctx: JobContext) -> JobResult:
     )
 
 
+def behaviour_tags(ctx: JobContext) -> JobResult:
+    """自动标签: the owner's tag rules (bought X N times in D days) given and taken away."""
+    done = apply_rules(ctx.today, ctx.now)
+    return JobResult(
+        f"{done.rules} 条标签规则：新加 {done.added} 个标签，移除 {done.removed} 个",
+        f"{done.rules} tag rules: {done.added} tags given, {done.removed} taken away",
+        {"rules": done.rules, "added": done.added, "removed": done.removed},
+        tuple(f"{tag}: {n}" for tag, n in sorted(done.members_by_tag.items())),
+    )
+
+
 def inactive_members(today: dt.date, months: int) -> tuple[list[str], list[str]]:
     """Members with no sale and no ledger entry for ``months`` months (joined before that):
     (to anonymise, kept because they still hold stored value)."""
@@ -157,9 +170,11 @@ def backup(ctx: JobContext) -> JobResult:
         )
     except (SealError, BackupUnavailable) as exc:  # their messages are in both languages already
         raise JobProblem(f"备份未完成：{exc}", f"backup not taken: {exc}") from exc
+    newest = audit_anchor()  # sealed into this backup; printed so the owner can keep it elsewhere too
+    mark = f"; audit anchor {newest}" if newest else ""
     return JobResult(
-        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个",
-        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed",
+        f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个{mark}",
+        f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed{mark}",
         {"bytes": done.size, "removed": len(done.removed)},
     )
 
@@ -187,6 +202,7 @@ JOBS: list[Job] = [
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
     Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
+    Job("behaviour_tags", "自动标签", "Behaviour tags", behaviour_tags, hour=8),  # before campaigns
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),
     Job("send_messages", "发送消息", "Send messages", send_messages, every_minutes=5, transactional=False),

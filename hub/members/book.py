@@ -192,7 +192,7 @@ def register_at_hub(
     index = key.blind_index(e164)
     known = (
         HubMember.select()
-        .where(HubMember.phone_index == index, HubMember.merged_into.is_null())
+        .where(HubMember.phone_index.in_(key.blind_indexes(e164)), HubMember.merged_into.is_null())
         .order_by(HubMember.created_at, HubMember.id)
         .first()
     )
@@ -205,6 +205,7 @@ def register_at_hub(
         phone_enc=key.encrypt(e164, f"{member_id}:phone"),
         name_enc=key.encrypt(name, f"{member_id}:name") if name else "",
         birthday_enc=key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
+        key_id=key.key_id,
         home_store=store,
         source="hub",
         consent_version=consent[0],

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.db import database
+from hub.members.business_keys import downlink_keys
 from hub.members.feed import (
     FEED_VERSION,
     MemberFeed,
@@ -26,6 +27,7 @@ from hub.members.feed import (
     read_consistently,
 )
 from hub.members.models import HubMember
+from hub.members.settings import settings
 from kiosk.sync.topics import members_topic
 
 log = logging.getLogger(__name__)
@@ -35,9 +37,15 @@ DELTA_MEMBERS_MAX = 200  # members per message: about 1 KiB each, far below the 
 Publish = Callable[[str, bytes], None]
 
 
-def delta_message(first: int, last: int, states: list[dict[str, Any]]) -> bytes:
-    """The payload of one delta: the members whose latest change is in ``first``..``last``."""
-    body = {"v": FEED_VERSION, "from": first - 1, "to": last, "members": states}
+def delta_message(
+    first: int, last: int, states: list[dict[str, Any]], keys: dict[str, Any] | None = None
+) -> bytes:
+    """The payload of one delta: the members whose latest change is in ``first``..``last``, and
+    during a key rotation the two business keys, each sealed under the other
+    (:func:`hub.members.business_keys.downlink_keys`)."""
+    body: dict[str, Any] = {"v": FEED_VERSION, "from": first - 1, "to": last, "members": states}
+    if keys is not None:
+        body["keys"] = keys
     return json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -68,7 +76,8 @@ def publish_due(publish: Publish, limit: int = DELTA_MEMBERS_MAX) -> int:
         members.sort(key=lambda m: order[m.id])
         subscribers = MemberSubscriber.select().where(MemberSubscriber.snapshot_at.is_null(False))
         devices = [s.device for s in subscribers.order_by(MemberSubscriber.device)]
-        messages = [(d, delta_message(published + 1, to, member_states(members, d))) for d in devices]
+        keys = downlink_keys(settings.key)
+        messages = [(d, delta_message(published + 1, to, member_states(members, d), keys)) for d in devices]
     for device, payload in messages:
         publish(members_topic(device), payload)
     moved = (

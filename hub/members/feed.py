@@ -23,6 +23,7 @@ from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, Sqli
 
 from hub.db import database, transaction
 from hub.ingest.models import BaseModel
+from hub.members.business_keys import downlink_keys
 from hub.members.models import (
     CouponUse,
     HubCard,
@@ -32,6 +33,7 @@ from hub.members.models import (
     HubMember,
     IssuedCoupon,
 )
+from hub.members.settings import settings
 
 FEED_VERSION = 1  # schema version of member states and snapshot pages (``v``)
 SNAPSHOT_PAGE_MAX = 2000
@@ -138,7 +140,7 @@ def balances_through(member_ids: list[str], device: str, through_seq: int) -> di
     return totals
 
 
-_MEMBER_FIELDS = [f.name for f in HubMember._meta.sorted_fields if f.name != "erased_at"]
+_MEMBER_FIELDS = [f.name for f in HubMember._meta.sorted_fields if f.name not in ("erased_at", "key_id")]
 
 
 def member_states(members: list[HubMember], device: str) -> list[dict[str, Any]]:
@@ -237,6 +239,9 @@ def snapshot_page(device: str, after: str, limit: int) -> dict[str, Any]:
     page = {"v": FEED_VERSION, "version": version, "members": states, "next": last}
     if total is not None:
         page["total"] = total
+    keys = downlink_keys(settings.key)
+    if keys is not None:  # during a key rotation: the members may be under either key
+        page["keys"] = keys
     return page
 
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hub.campaigns import runs as campaigns
 from hub.errors import Rejected
-from hub.members import coupon_terms
+from hub.members import coupon_terms, rotation
 from hub.members.book import (
     confirm_tier,
     erase_member,
@@ -103,6 +103,9 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         raise _rejected(f"member.registered data is incomplete: {exc!r}") from exc
     if HubMember.get_or_none(HubMember.id == member_id) is not None:
         return
+    # a terminal not yet on the current business key registers under the older one: stored under
+    # the current key, and matched to an earlier member by the phone under either key
+    fields, indexes = rotation.to_current_key(fields, settings.key)
     known = {f.name for f in HubMember._meta.sorted_fields}
     HubMember.create(**{k: v for k, v in fields.items() if k in known})
     coupon = event["data"].get("coupon")
@@ -118,7 +121,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
     earlier = (
         HubMember.select()
         .where(
-            HubMember.phone_index == fields["phone_index"],
+            HubMember.phone_index.in_(indexes),
             HubMember.id != member_id,
             HubMember.merged_into.is_null(),
         )
@@ -169,8 +172,38 @@ def on_card_linked(event: dict[str, Any], tz: ZoneInfo) -> None:
 
 @_rejecting
 def on_ledger_adjusted(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """Book top-ups, adjustments, refunds and expiries sent by a terminal."""
-    record_entries(event, event["data"].get("entries", []))
+    """Book top-ups, adjustments, refunds, expiries and rewards sent by a terminal; a reward is
+    re-checked against the owner's reward list of the rules version the terminal ran."""
+    entries = record_entries(event, event["data"].get("entries", []))
+    reward = event["data"].get("reward")
+    if reward is not None:
+        _check_reward(event, entries, reward)
+
+
+def _check_reward(event: dict[str, Any], entries: list[LedgerEntry], reward: dict[str, Any]) -> None:
+    """A ``reward_mismatch`` item unless the reward is on the list of the stated rules version (the
+    current rules for version 0: a terminal on its built-in defaults) and the points spent are its
+    price times the quantity."""
+    rules_store.refresh()
+    version = int(reward["rules_version"])
+    rules = rules_store.rules_of_version(version) if version else settings.rules
+    listed = {r.id: r for r in rules.rewards} if rules is not None else {}
+    spent = -sum(e.amount for e in entries if e.kind == Kind.REDEEM and e.account == POINTS)
+    quantity = int(reward["quantity"])
+    offered = listed.get(str(reward["id"]))
+    expected = offered.points * quantity if offered is not None else 0
+    if offered is None or expected != spent or quantity < 1:
+        member_id = entries[0].member_id if entries else ""
+        why = "not on the reward list" if offered is None else f"costs {offered.points} points each"
+        _reconcile(
+            "reward_mismatch",
+            member_id=member_id,
+            device=event["device"],
+            expected=expected,
+            got=spent,
+            detail=f"reward {reward['id']} x {quantity} ({why}, rules version {version}): "
+            f"{spent} points spent",
+        )
 
 
 @_rejecting

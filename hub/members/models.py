@@ -39,6 +39,7 @@ class HubMember(BaseModel):
     merged_into = CharField(null=True, index=True)
     pin_hash = CharField(default="")
     erased_at = CharField(null=True)  # personal data removed; the anonymised ledger stays
+    key_id = CharField(default="")  # the business key the personal data is under ("": before key ids)
 
 
 class HubCard(BaseModel):
@@ -115,8 +116,8 @@ class Reconciliation(BaseModel):
 
     ``kind``: earn_mismatch, redeem_mismatch, coupon_double_use, coupon_terms,
     coupon_stacking, coupon_amount, ledger_chain, ledger_replay, negative_balance,
-    card_conflict, tier_mismatch, rules_unknown. ``expected``/``got`` are what the hub expected
-    and what the terminal applied (points or fen, by kind).
+    card_conflict, tier_mismatch, rules_unknown, reward_mismatch. ``expected``/``got`` are what
+    the hub expected and what the terminal applied (points or fen, by kind).
     """
 
     id = AutoField()

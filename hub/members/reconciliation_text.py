@@ -35,6 +35,7 @@ KINDS: dict[str, KindText] = {
     "ledger_replay": KindText(N_("recon_ledger_replay"), N_("recon_ledger_replay_check"), ""),
     "card_conflict": KindText(N_("recon_card_conflict"), N_("recon_card_conflict_check"), ""),
     "tier_mismatch": KindText(N_("recon_tier_mismatch"), N_("recon_tier_mismatch_check"), ""),
+    "reward_mismatch": KindText(N_("recon_reward_mismatch"), N_("recon_reward_mismatch_check"), "points"),
     "rules_unknown": KindText(N_("recon_rules_unknown"), N_("recon_rules_unknown_check"), ""),
 }
 

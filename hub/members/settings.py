@@ -1,11 +1,13 @@
 """What the hub checks member sales with: the owner's rules and the business key (birthdays).
 
 Set once at start (``hub serve``) and again when the owner changes the rules; read by the member
-book, the ledger checks and the campaigns.
+book, the ledger checks and the campaigns. The business key is read from the hub's key files and
+read again when they change (``hub keys rotate`` in another process), so a running hub takes up a
+new key without a restart (:mod:`hub.members.business_keys`).
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from hub.members.models import HubMember
 from kiosk.domain.loyalty import LoyaltyRules
@@ -13,32 +15,55 @@ from kiosk.store.pii import PiiError, PiiKey
 
 __all__ = ["LoyaltySettings", "configure", "member_birthday", "settings"]
 
+KeySource = Callable[[], PiiKey | None]
 
-@dataclass
+
 class LoyaltySettings:
-    """The rules the hub checks sales against, and the key to read birthdays."""
+    """The rules the hub checks sales against, and the keys to read members' personal data."""
 
-    rules: LoyaltyRules = field(default_factory=LoyaltyRules)
-    key: PiiKey | None = None
-    rules_version: int = 0  # the stored version ``rules`` came from (0: defaults); see hub.rules.store
+    def __init__(self) -> None:
+        self.rules = LoyaltyRules()
+        self.rules_version = 0  # the stored version ``rules`` came from (0: defaults); see hub.rules.store
+        self._key: PiiKey | None = None
+        self._key_source: KeySource | None = None
+
+    @property
+    def key(self) -> PiiKey | None:
+        """The business keys in force (the current one first), or None when the hub has none."""
+        return self._key_source() if self._key_source is not None else self._key
+
+    @key.setter
+    def key(self, value: PiiKey | None) -> None:
+        self._key, self._key_source = value, None
+
+    def watch_keys(self, source: KeySource) -> None:
+        """Read the keys from ``source`` at each use (it caches; it reads the files when they change)."""
+        self._key_source = source
 
 
 settings = LoyaltySettings()
 
 
-def configure(rules: LoyaltyRules, key: PiiKey | None, version: int = 0) -> None:
-    """Set the rules (stored ``version``) and key at hub start (and when the owner changes the rules)."""
+def configure(rules: LoyaltyRules, key: PiiKey | KeySource | None, version: int = 0) -> None:
+    """Set the rules (stored ``version``) and key at hub start (and when the owner changes the rules).
+
+    ``key`` is a key, or a source the hub asks for the keys in force at each use.
+    """
     settings.rules = rules
-    settings.key = key
+    if callable(key):
+        settings.watch_keys(key)
+    else:
+        settings.key = key
     settings.rules_version = version
 
 
 def member_birthday(member: HubMember | None) -> dt.date | None:
     """The member's birthday, decrypted with the business key (None without key or birthday)."""
-    if member is None or not member.birthday_enc or settings.key is None:
+    key = settings.key
+    if member is None or not member.birthday_enc or key is None:
         return None
     try:
-        text = settings.key.decrypt(member.birthday_enc, f"{member.id}:birthday")
+        text = key.decrypt(member.birthday_enc, f"{member.id}:birthday")
     except PiiError:
         return None
     return dt.date.fromisoformat(text)

@@ -114,12 +114,12 @@ def stop_by_reply(phone: str, text: str, now: dt.datetime) -> str | None:
     if key is None or not is_stop(text):
         return None
     try:
-        index = key.blind_index(normalize_phone(phone))
+        indexes = key.blind_indexes(normalize_phone(phone))
     except InvalidPhone:
         return None
     member = (
         HubMember.select()
-        .where(HubMember.phone_index == index, HubMember.merged_into.is_null())
+        .where(HubMember.phone_index.in_(indexes), HubMember.merged_into.is_null())
         .order_by(HubMember.created_at)
         .first()
     )

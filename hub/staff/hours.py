@@ -18,6 +18,7 @@ from peewee import CharField
 
 from hub.errors import Rejected
 from hub.ingest.models import BaseModel
+from hub.staff import attendance
 
 NORMAL_DAY_MINUTES = 8 * 60  # beyond this a shift counts overtime
 DIRECTIONS = ("in", "out", "break_start", "break_end")
@@ -67,6 +68,21 @@ def _rejected(reason: str) -> Exception:
 
 
 @dataclass(frozen=True)
+class Clocking:
+    """A clocking as the hours read it: the terminal's, with a correction's time if it has one,
+    or one added at the hub (``device`` ``hub``)."""
+
+    event_id: str
+    device: str
+    store: str
+    staff_id: str
+    staff_name: str
+    direction: str
+    at: dt.datetime  # in the shop's zone
+    corrected: bool = False
+
+
+@dataclass(frozen=True)
 class Shift:
     """One person's shift: start and end in the shop's time (None: missing / still open)."""
 
@@ -78,6 +94,13 @@ class Shift:
     devices: tuple[str, ...]
     auto_closed: bool = False  # a forgotten clock-out, closed by the owner's rule: flagged, never silent
     breaks: tuple[tuple[dt.datetime, dt.datetime | None], ...] = ()  # (start, end or None: on a break)
+    clockings: tuple[Clocking, ...] = ()  # what it is made of, in time order
+    store: str = ""
+
+    @property
+    def corrected(self) -> bool:
+        """A time in it was corrected, or a clocking added, at the hub."""
+        return any(c.corrected for c in self.clockings)
 
     @property
     def break_minutes(self) -> int:
@@ -103,6 +126,30 @@ class Shift:
         return int((self.end - self.start).total_seconds() // 60) - self.break_minutes
 
 
+def clockings(tz: ZoneInfo, store: str | None = None) -> list[Clocking]:
+    """Every clocking with the corrections in force, by person and time."""
+    latest, added = attendance.corrections_in_force()
+    query = StaffClock.select()
+    if store:
+        query = query.where(StaffClock.store == store)
+    found = []
+    for row in query:
+        fix = latest.get(row.event_id)
+        at = dt.datetime.fromisoformat(fix.at if fix else row.at).astimezone(tz)
+        found.append(
+            Clocking(row.event_id, row.device, row.store, row.staff_id, row.staff_name, row.direction, at,
+                     fix is not None)
+        )  # fmt: skip
+    for row in added:
+        if store and row.store != store:
+            continue
+        fix = latest.get(row.id)  # an added clocking corrected again
+        at = dt.datetime.fromisoformat(fix.at if fix else row.at).astimezone(tz)
+        added_here = Clocking(row.id, "hub", row.store, row.staff_id, row.staff_name, row.direction, at, True)
+        found.append(added_here)
+    return sorted(found, key=lambda c: (c.staff_id, c.at))
+
+
 def shifts(
     first: dt.date,
     last: dt.date,
@@ -116,29 +163,22 @@ def shifts(
     ``close_after_h`` is the owner's rule for a forgotten clock-out: a shift still open that
     many hours after it started (at ``now``) ends then, flagged ``auto_closed``.
     """
-    query = StaffClock.select()
-    if store:
-        query = query.where(StaffClock.store == store)
-    clockings = sorted(query, key=lambda c: (c.staff_id, dt.datetime.fromisoformat(c.at)))
     found: list[Shift] = []
-    opened: dict[str, StaffClock] = {}
-    breaks: dict[str, list[tuple[dt.datetime, dt.datetime | None]]] = {}
-    for clocking in clockings:
+    opened: dict[str, list[Clocking]] = {}  # person → the open shift's clockings so far
+    for clocking in clockings(tz, store):
         who = clocking.staff_id
         if clocking.direction in ("break_start", "break_end"):
             if who in opened:  # a break outside a shift has no shift to belong to: its in/out shows that
-                _break(breaks.setdefault(who, []), clocking, tz)
+                opened[who].append(clocking)
             continue
-        start = opened.pop(who, None)
-        taken = tuple(breaks.pop(who, []))
+        parts = opened.pop(who, None)
         if clocking.direction == "in":
-            if start is not None:  # clocked in twice: the first stays open, unpaired
-                found.append(_shift(start, None, tz, taken))
-            opened[who] = clocking
+            if parts is not None:  # clocked in twice: the first stays open, unpaired
+                found.append(_shift(parts, tz))
+            opened[who] = [clocking]
         else:
-            end = dt.datetime.fromisoformat(clocking.at).astimezone(tz)
-            found.append(_shift(start, clocking, tz, tuple((a, b or end) for a, b in taken)))
-    found += [_shift(start, None, tz, tuple(breaks.get(who, []))) for who, start in opened.items()]
+            found.append(_shift([*(parts or []), clocking], tz))
+    found += [_shift(parts, tz) for parts in opened.values()]
     if close_after_h and now is not None:
         found = [_closed_by_rule(s, close_after_h, now) for s in found]
     wanted = [s for s in found if first.isoformat() <= s.day <= last.isoformat()]
@@ -147,13 +187,18 @@ def shifts(
     )
 
 
-def _break(taken: list[tuple[dt.datetime, dt.datetime | None]], clocking: StaffClock, tz: ZoneInfo) -> None:
-    at = dt.datetime.fromisoformat(clocking.at).astimezone(tz)
-    if clocking.direction == "break_start":
-        if not taken or taken[-1][1] is not None:  # a second start while on a break is the same break
-            taken.append((at, None))
-    elif taken and taken[-1][1] is None:
-        taken[-1] = (taken[-1][0], at)
+Spans = tuple[tuple[dt.datetime, dt.datetime | None], ...]
+
+
+def _breaks(parts: list[Clocking], end: dt.datetime | None) -> Spans:
+    taken: list[tuple[dt.datetime, dt.datetime | None]] = []
+    for clocking in parts:
+        if clocking.direction == "break_start":
+            if not taken or taken[-1][1] is not None:  # a second start while on a break is the same break
+                taken.append((clocking.at, None))
+        elif clocking.direction == "break_end" and taken and taken[-1][1] is None:
+            taken[-1] = (taken[-1][0], clocking.at)
+    return tuple((a, b or end) for a, b in taken)
 
 
 def _closed_by_rule(shift: Shift, hours: int, now: dt.datetime) -> Shift:
@@ -166,16 +211,13 @@ def _closed_by_rule(shift: Shift, hours: int, now: dt.datetime) -> Shift:
     return replace(shift, end=deadline, auto_closed=True, breaks=taken)
 
 
-def _shift(
-    start: StaffClock | None,
-    end: StaffClock | None,
-    tz: ZoneInfo,
-    breaks: tuple[tuple[dt.datetime, dt.datetime | None], ...] = (),
-) -> Shift:
-    begin = dt.datetime.fromisoformat(start.at).astimezone(tz) if start else None
-    finish = dt.datetime.fromisoformat(end.at).astimezone(tz) if end else None
-    who = start or end
-    if who is None:
-        raise ValueError("a shift needs a start or an end")
+def _shift(parts: list[Clocking], tz: ZoneInfo) -> Shift:
+    """A shift from its clockings: an ``in`` first (or none: start missing), an ``out`` last (or none)."""
+    start = parts[0] if parts[0].direction == "in" else None
+    end = parts[-1] if parts[-1].direction == "out" else None
+    who = start or end or parts[0]
+    begin, finish = (start.at if start else None), (end.at if end else None)
+    day = (begin or finish or who.at).astimezone(tz).date().isoformat()
     devices = tuple(dict.fromkeys(c.device for c in (start, end) if c is not None))
-    return Shift(who.staff_id, who.staff_name, who.day, begin, finish, devices, breaks=breaks)
+    return Shift(who.staff_id, who.staff_name, day, begin, finish, devices,
+                 breaks=_breaks(parts, finish), clockings=tuple(parts), store=who.store)  # fmt: skip

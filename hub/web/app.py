@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
+from hub.api import flash as flash_api
 from hub.api import loyalty as loyalty_api
 from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
@@ -15,6 +16,7 @@ from hub.api import rules as rules_api
 from hub.api import sms as sms_api
 from hub.reports import queries as reports
 from hub.staff.downlink import RosterPublisher
+from hub.web import attendance as attendance_web
 from hub.web import audit as audit_web
 from hub.web import auth
 from hub.web import campaigns as campaign_web
@@ -23,8 +25,10 @@ from hub.web import finance as finance_web
 from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
+from hub.web import member_register as member_register_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
+from hub.web import ratings as ratings_web
 from hub.web import receipts as receipt_web
 from hub.web import reconciliation as reconciliation_web
 from hub.web import releases as release_web
@@ -65,6 +69,7 @@ def create_app(
     add(loyalty_api.router, auth.SignedIn("members"))
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(flash_api.router, auth.SignedIn("campaigns"))
     add(member_snapshot_api.router(device_auth), terminals)
     add(
         sms_api.router(),
@@ -80,13 +85,16 @@ def create_app(
     add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
     add(member_web.router(tz, today), auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
     add(catalog_web.router(tz, publish_catalog), auth.SignedIn("catalog"))
     add(stock_web.router(tz, clock), auth.SignedIn("stock"))  # a manager: their own stores (checked there)
     add(staff_web.router(tz, today), auth.SignedIn("staff"))
+    add(attendance_web.router(tz), auth.SignedIn("attendance"))  # owner, and managers for their stores
     add(staff_web.accounts_router(tz, publish_staff), auth.SignedIn("staff"))  # writing: the owner
     add(rules_api.router, auth.SignedIn("rules"))
     add(rules_web.router(tz, today), auth.SignedIn("rules"))

@@ -9,7 +9,7 @@ one-time code ``hub serve`` wrote into its data directory. Chinese by default, E
 import datetime as dt
 import hmac
 import time
-from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -19,33 +19,41 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.accounts import sessions as hub_sessions
 from hub.accounts import users
+from hub.accounts.models import LoginFailure
+from hub.db import transaction
 from hub.web import auth
 from hub.web.i18n import t
 from hub.web.pages import TEMPLATES, form_fields, language
 
 # per client address: this many failed logins or setup codes in WINDOW_S answer 429 for a while
+# (counted in the database: every hub process shares them)
 ADDRESS_TRIES, WINDOW_S = 20, 600.0
 
 
 class AddressLimiter:
-    """Failed attempts per client address in a sliding window (in memory: one hub process)."""
+    """Failed attempts per client address in a sliding window, counted in the hub's database
+    (``login_failure``), so every hub process and a restarted one see the same count."""
 
-    def __init__(self, tries: int = ADDRESS_TRIES, window_s: float = WINDOW_S) -> None:
-        self.tries, self.window_s = tries, window_s
-        self.failures: dict[str, deque[float]] = {}
+    def __init__(
+        self, tries: int = ADDRESS_TRIES, window_s: float = WINDOW_S, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.tries, self.window_s, self.clock = tries, window_s, clock
+
+    def _since_ms(self) -> int:
+        return int((self.clock() - self.window_s) * 1000)
 
     def blocked(self, address: str) -> bool:
         """True while ``address`` has used up its tries."""
-        recent = self.failures.get(address)
-        if not recent:
-            return False
-        while recent and recent[0] < time.monotonic() - self.window_s:
-            recent.popleft()
-        return len(recent) >= self.tries
+        recent = LoginFailure.select().where(
+            LoginFailure.address == address, LoginFailure.at_ms > self._since_ms()
+        )
+        return recent.count() >= self.tries
 
     def failed(self, address: str) -> None:
-        """Count one failure from ``address``."""
-        self.failures.setdefault(address, deque()).append(time.monotonic())
+        """Count one failure from ``address``; forget every address's failures older than the window."""
+        with transaction():
+            LoginFailure.delete().where(LoginFailure.at_ms <= self._since_ms()).execute()
+            LoginFailure.create(address=address[:64], at_ms=int(self.clock() * 1000))
 
 
 def safe_next(target: str) -> str:
@@ -68,10 +76,10 @@ def set_session_cookie(request: Request, response: Response, token: str) -> None
     )
 
 
-def router(data_dir: Path) -> APIRouter:
+def router(data_dir: Path, limiter: AddressLimiter | None = None) -> APIRouter:
     """``/login``, ``/logout`` and ``/setup``; the setup code lives in ``data_dir``."""
     routes = APIRouter()
-    limiter = AddressLimiter()
+    limiter = limiter or AddressLimiter()
     public = [Depends(auth.Public("the sign-in form: rate-limited, lockout, audited"))]
 
     def address(request: Request) -> str:

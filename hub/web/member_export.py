@@ -114,7 +114,7 @@ class ExportPages:
         if key is None:
             return None, "no_key"
         try:
-            member_id = read_member_qr(token, key.link_key(), dt.datetime.now(dt.UTC))
+            member_id = read_member_qr(token, key.link_keys(), dt.datetime.now(dt.UTC))
         except InvalidMemberQr as exc:
             return None, str(exc)
         return HubMember.get_or_none(HubMember.id == loyalty.resolve(member_id)), "bad_link"

@@ -16,11 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
+from hub.catalog.models import CatalogProduct
 from hub.db import transaction
 from hub.ingest.models import Sale
 from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
-from hub.members import expiry_reminders, reconciliation
+from hub.members import expiry_reminders, reconciliation, tag_rules
 from hub.members import ledger as loyalty
 from hub.members.book import consent_record, settings
 from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, MemberTag
@@ -29,7 +30,7 @@ from hub.members.settings import member_birthday
 from hub.messaging import queue as messages
 from hub.reports import members as analysis
 from hub.web.auth import visible_stores
-from hub.web.i18n import N_
+from hub.web.i18n import N_, t
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import mask_name, mask_phone
 from kiosk.domain.loyalty.attributes import AttributeSpec, split_tags
@@ -91,6 +92,24 @@ FILTERS = (
 )
 
 
+# a tag rule's field the owner got wrong -> what to write instead
+TAG_RULE_PROBLEMS = {
+    "tag": N_("tag_rule_bad_tag"),
+    "scope": N_("tag_rule_bad_scope"),
+    "value": N_("tag_rule_bad_value"),
+    "times": N_("tag_rule_bad_times"),
+    "days": N_("tag_rule_bad_days"),
+}
+TAG_RULE_SCOPES = (N_("tag_rule_scope_category"), N_("tag_rule_scope_product"))
+
+
+def _tag_rule_problems(exc: ValidationError, lang: str) -> list[str]:
+    wrong = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    return [t(key, lang) for field, key in TAG_RULE_PROBLEMS.items() if field in wrong] or [
+        t("tag_rule_bad_tag", lang)
+    ]
+
+
 # the keys the template builds from a ledger entry's kind
 ENTRY_NAMES = (
     N_("entry_earn"), N_("entry_redeem"), N_("entry_expire"), N_("entry_adjust"), N_("entry_top_up"),
@@ -139,9 +158,10 @@ def _matches_text(member: HubMember, text: str) -> bool:
     if member.id == text or member.id.startswith(text):
         return True
     digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
-    if digits and settings.key is not None:
+    key = settings.key
+    if digits and key is not None:
         try:
-            if member.phone_index == settings.key.blind_index(normalize_phone(digits)):
+            if member.phone_index in key.blind_indexes(normalize_phone(digits)):  # either key in a rotation
                 return True
         except ValueError:
             pass
@@ -213,6 +233,8 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         status: int,
         rhythm_form: dict[str, str] | None = None,
         rhythm_problem: str = "",
+        rule_form: dict[str, str] | None = None,
+        rule_problems: list[str] | None = None,
     ) -> HTMLResponse:
         context = page_context(request, tz)
         lang = context["lang"]
@@ -251,6 +273,13 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "rhythm": rhythm_form or _rhythm_fields(job_settings.thresholds()),
             "rhythm_problem": rhythm_problem,
             "rhythm_saved": request.query_params.get("rhythm_saved") == "1",
+            "tag_rules": (rules := tag_rules.rules()),
+            "tag_counts": tag_rules.tag_counts(r.tag for r in rules),
+            "rule_form": rule_form or {"scope": "category", "times": "3", "days": "90"},
+            "rule_problems": rule_problems or [],
+            "categories": sorted(
+                {c for (c,) in CatalogProduct.select(CatalogProduct.category).distinct().tuples() if c}
+            ),
             "rfm_counts": _counts(groups.values(), tuple(analysis.RFM_GROUPS.values())),
             "tiers": [(tier.code, tier.name_zh) for tier in settings.rules.tiers.tiers],
             "stores": sorted(
@@ -312,6 +341,34 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             return members_page(request, {"type": "text"}, [], 422, typed, str(exc))
         query = {"rhythm_saved": "1"} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/members?{urlencode(query)}#rhythm", 303)
+
+    @routes.post("/members/tag-rules", response_class=HTMLResponse, response_model=None)
+    async def add_tag_rule(request: Request) -> HTMLResponse | RedirectResponse:
+        """Add an automatic tag rule and apply every rule at once (the daily job keeps them fresh)."""
+        form = await form_fields(request)
+        typed = {k: form.get(k, "").strip() for k in ("tag", "scope", "value", "times", "days")}
+        try:
+            spec = tag_rules.TagRuleSpec.model_validate(typed)
+        except ValidationError as exc:
+            problems = _tag_rule_problems(exc, language(request))
+            return members_page(request, {"type": "text"}, [], 422, rule_form=typed, rule_problems=problems)
+        now = dt.datetime.now(dt.UTC)
+        with transaction():
+            tag_rules.add_rule(spec, "owner", now)
+            tag_rules.apply_rules(today(), now)
+        query = {"lang": "en"} if language(request) == "en" else {}
+        return RedirectResponse(f"/members?{urlencode(query)}#tag-rules", 303)
+
+    @routes.post("/members/tag-rules/{rule_id}/delete", response_model=None)
+    async def delete_tag_rule(rule_id: int, request: Request) -> RedirectResponse:
+        """Remove a rule; its tag leaves the members unless another rule gives the same tag."""
+        now = dt.datetime.now(dt.UTC)
+        with transaction():
+            if not tag_rules.remove_rule(rule_id, "owner", now):
+                raise HTTPException(404, f"no tag rule {rule_id} / 没有这条标签规则")
+            tag_rules.apply_rules(today(), now)
+        query = {"lang": "en"} if language(request) == "en" else {}
+        return RedirectResponse(f"/members?{urlencode(query)}#tag-rules", 303)
 
     @routes.post("/members/attributes", response_class=HTMLResponse, response_model=None)
     async def define(request: Request) -> HTMLResponse | RedirectResponse:
@@ -383,6 +440,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",
+            "registered": request.query_params.get("registered", ""),
         }
         return TEMPLATES.TemplateResponse(request, "member.html", context, status_code=status)
 

@@ -7,6 +7,11 @@ receipt number, expiry and an HMAC with that terminal's receipt key
 Chinese by default, English with ``?lang=en``. Lines and totals come from the
 booked sale; payments from its ``sale.completed`` event as the terminal sent it;
 refunds (what went back, when, by which payment) from the booked refunds.
+
+Under the receipt the shopper rates the visit with one tap (1–5 stars, a comment if they
+like): ``POST /r/{token}/rating``, once per receipt (:mod:`hub.reports.ratings`). The signed
+link is the only key: no session, so no CSRF token; a post another site's page makes is
+refused by its ``Origin``.
 """
 
 import datetime as dt
@@ -16,14 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from hub.db import transaction
 from hub.fleet.receipt_keys import device_receipt_key, receipt_secret
 from hub.ingest.models import Refund, RefundLine, RefundPayment, Sale, SaleLine
 from hub.ingest.refunds import refunds_of
+from hub.reports import ratings
 from hub.web import i18n
+from hub.web.auth import check_origin
 from hub.web.i18n import N_
-from hub.web.pages import TEMPLATES, language
+from hub.web.pages import TEMPLATES, form_fields, language
 from kiosk.domain import receipt_link
 from kiosk.domain.money import format_fen
 from kiosk.i18n import payment_method_name
@@ -107,7 +115,22 @@ def open_link(token: str, data_dir: Path, now: dt.datetime) -> Sale | None:
     return sale
 
 
-def receipt_page(request: Request, sale: Sale | None, public: bool) -> HTMLResponse:
+# why a rating was not stored -> what the shopper reads
+RATING_PROBLEMS = {
+    "stars": N_("rating_bad_stars"),
+    "comment": N_("rating_bad_comment"),
+    "already": N_("rating_already"),
+}
+
+
+def receipt_page(
+    request: Request,
+    sale: Sale | None,
+    public: bool,
+    problem: str = "",
+    comment: str = "",
+    status: int = 200,
+) -> HTMLResponse:
     """The receipt page of ``sale``, or the one not-found page (in both languages) for None."""
     lang = language(request)
     # public: the customer's page, with no links into the owner's dashboard
@@ -117,19 +140,44 @@ def receipt_page(request: Request, sale: Sale | None, public: bool) -> HTMLRespo
         context.update(missing=True, other=other, other_text=i18n.t("ereceipt_not_found", other))
         return TEMPLATES.TemplateResponse(request, "receipt.html", context, status_code=404)
     context["receipt"] = receipt_context(sale, lang)
-    return TEMPLATES.TemplateResponse(request, "receipt.html", context)
+    context |= {
+        "rating": ratings.rating_of(sale.receipt_no),
+        "rating_problem": RATING_PROBLEMS.get(problem, ""),
+        "comment": comment,
+        "comment_max": ratings.COMMENT_MAX,
+        "stars": ratings.STARS,
+        "rated_now": request.query_params.get("rated") == "1",
+    }
+    return TEMPLATES.TemplateResponse(request, "receipt.html", context, status_code=status)
 
 
 def router(data_dir: Path, clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
     """The public ``/r/{token}`` route; ``clock`` pins the expiry check in tests."""
     routes = APIRouter()
 
+    def now() -> dt.datetime:
+        return clock() if clock else dt.datetime.now(dt.UTC)
+
     @routes.get("/r/{token}", response_class=HTMLResponse)
     def receipt(request: Request, token: str) -> HTMLResponse:
         # one page for unknown, forged, another terminal's and expired links: no oracle
-        return receipt_page(
-            request, open_link(token, data_dir, clock() if clock else dt.datetime.now(dt.UTC)), True
-        )
+        return receipt_page(request, open_link(token, data_dir, now()), True)
+
+    @routes.post("/r/{token}/rating", response_class=HTMLResponse, response_model=None)
+    async def rate(request: Request, token: str) -> HTMLResponse | RedirectResponse:
+        """One tap: the stars (and the comment typed above them), stored once for the receipt."""
+        check_origin(request)
+        sale = open_link(token, data_dir, now())
+        form = await form_fields(request)
+        if sale is None:
+            return receipt_page(request, None, True)
+        try:
+            with transaction():
+                ratings.rate(sale, form.get("stars", ""), form.get("comment", ""), now())
+        except ratings.RatingRefused as exc:
+            return receipt_page(request, sale, True, exc.reason, form.get("comment", ""), 422)
+        lang = "&lang=en" if language(request) == "en" else ""
+        return RedirectResponse(f"/r/{token}?rated=1{lang}#rating", 303)
 
     return routes
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.db import transaction
+from hub.rules import rewards as rewards_store
 from hub.rules import store as rules_store
 from hub.rules import words as rules_words
 from hub.web import i18n
@@ -24,7 +25,13 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
     routes = APIRouter()
 
     def render(
-        request: Request, text: str | None, by: str, problems: list[str], status: int = 200
+        request: Request,
+        text: str | None,
+        by: str,
+        problems: list[str],
+        status: int = 200,
+        reward_form: dict[str, str] | None = None,
+        reward_problems: list[str] | None = None,
     ) -> HTMLResponse:
         context = page_context(request, tz)
         lang = context["lang"]
@@ -46,6 +53,9 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             "by": by,
             "problems": problems,
             "banner": banner,
+            "rewards": rules.rewards,
+            "reward_form": reward_form or {},
+            "reward_problems": reward_problems or [],
         }
         return TEMPLATES.TemplateResponse(request, "rules.html", context, status_code=status)
 
@@ -68,10 +78,36 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
                 version = rules_store.save_rules(body, by, dt.datetime.now(dt.UTC))
         except rules_store.RulesRefused as exc:
             return render(request, text, by, exc.problems, 422)
-        query = {"saved": str(version)} | ({"lang": "en"} if lang == "en" else {})
-        return RedirectResponse(f"/rules?{urlencode(query)}", 303)
+        return _saved(version, lang)
+
+    @routes.post("/rules/rewards", response_class=HTMLResponse, response_model=None)
+    async def save_reward(request: Request) -> HTMLResponse | RedirectResponse:
+        """Add a reward to the list, or change the one with the same id."""
+        form = await form_fields(request)
+        item: dict[str, Any] = {k: form.get(k, "").strip() for k in ("id", "name_zh", "name_en", "points")}
+        try:
+            with transaction():
+                version = rewards_store.put_reward(item, form.get("by", ""), dt.datetime.now(dt.UTC))
+        except rules_store.RulesRefused as exc:
+            return render(request, None, form.get("by", ""), [], 422, item, exc.problems)
+        return _saved(version, language(request), "rewards")
+
+    @routes.post("/rules/rewards/remove", response_class=HTMLResponse, response_model=None)
+    async def remove_reward(request: Request) -> RedirectResponse:
+        """Take a reward off the list."""
+        form = await form_fields(request)
+        with transaction():
+            version = rewards_store.remove_reward(
+                form.get("id", ""), form.get("by", ""), dt.datetime.now(dt.UTC)
+            )
+        return _saved(version, language(request), "rewards")
 
     return routes
+
+
+def _saved(version: int, lang: str, anchor: str = "") -> RedirectResponse:
+    query = {"saved": str(version)} | ({"lang": "en"} if lang == "en" else {})
+    return RedirectResponse(f"/rules?{urlencode(query)}" + (f"#{anchor}" if anchor else ""), 303)
 
 
 def _pretty(body: dict[str, Any]) -> str:

@@ -20,11 +20,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hub.reports import queries as reports
-from hub.staff import accounts
+from hub.staff import accounts, attendance
 from hub.staff import hours as staff_hours
 from hub.staff import shifts as staff_shifts
 from hub.staff.downlink import RosterPublisher
 from hub.web import auth, i18n
+from hub.web.attendance import WEEKDAY_KEYS
 from hub.web.exports import csv_response
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
@@ -43,6 +44,35 @@ def _people(shifts: list[staff_hours.Shift]) -> list[dict[str, Any]]:
         person["minutes"] += shift.minutes or 0
         person["shifts"] += 1
     return [{"staff_id": k, **v, "hours": hours_text(v["minutes"])} for k, v in sorted(totals.items())]
+
+
+Plans = dict[str, dict[int, tuple[str, str]]]
+
+
+def late(shift: staff_hours.Shift, plans: Plans) -> int:
+    """Minutes the shift began after the person's planned start that weekday (0: on time, no plan)."""
+    weekday = dt.date.fromisoformat(shift.day).weekday()
+    return attendance.late_minutes(shift.start, plans.get(shift.staff_id, {}).get(weekday))
+
+
+def _weeks(shifts: list[staff_hours.Shift], plans: Plans) -> list[dict[str, Any]]:
+    """Per person per week (from Monday): hours, breaks, overtime and late arrivals."""
+    weeks: dict[tuple[str, str], dict[str, Any]] = {}
+    for shift in shifts:
+        day = dt.date.fromisoformat(shift.day)
+        monday = (day - dt.timedelta(days=day.weekday())).isoformat()
+        row = weeks.setdefault(
+            (monday, shift.staff_name),
+            {"week": monday, "staff_id": shift.staff_id, "name": shift.staff_name, "minutes": 0, "breaks": 0,
+             "overtime": 0, "late": 0, "late_minutes": 0},
+        )  # fmt: skip
+        row["minutes"] += shift.minutes or 0
+        row["breaks"] += shift.break_minutes
+        row["overtime"] += shift.overtime_minutes
+        minutes_late = late(shift, plans)
+        row["late"] += 1 if minutes_late else 0
+        row["late_minutes"] += minutes_late
+    return [weeks[key] for key in sorted(weeks)]
 
 
 def _flag(shift: staff_hours.Shift) -> str:
@@ -74,13 +104,17 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             return Response(bad.en if lang == "en" else bad.zh, status_code=400)
         keys = (
             N_("day"), N_("staff_name"), N_("clock_in"), N_("clock_out"), N_("staff_breaks"),
-            N_("hours"), N_("staff_overtime"), N_("staff_flag"), N_("terminals"),
+            N_("hours"), N_("staff_overtime"), N_("staff_late"), N_("staff_flag"), N_("staff_corrected_col"),
+            N_("terminals"),
         )  # fmt: skip
         header = [i18n.t(key, lang) for key in keys]
+        plans = attendance.schedules()
         rows = [
             [s.day, s.staff_name, s.start.strftime("%H:%M") if s.start else "",
              s.end.strftime("%H:%M") if s.end else "", hours_text(s.break_minutes), hours_text(s.minutes),
-             hours_text(s.overtime_minutes), i18n.t(_flag(s), lang) if _flag(s) else "", " ".join(s.devices)]
+             hours_text(s.overtime_minutes), hours_text(late(s, plans)) if late(s, plans) else "",
+             i18n.t(_flag(s), lang) if _flag(s) else "",
+             i18n.t("staff_corrected", lang) if s.corrected else "", " ".join(s.devices)]
             for s in _shifts(first, last)
         ]  # fmt: skip
         return csv_response(f"staff-hours-{first}-{last}", header, rows)
@@ -98,6 +132,22 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             error = bad.en if lang == "en" else bad.zh
             first, last = reports.parse_range(None, None, now)
         found = _shifts(first, last)
+        plans = attendance.schedules()
+        people = [p for p in accounts.list_staff() if p.active]
+        who = auth.principal(request)
+        if who is not None and who.stores is not None:  # a manager plans their own stores' staff
+            people = [p for p in people if set(p.stores) & who.stores]
+        context.update(
+            plans=plans,
+            late=lambda shift: late(shift, plans),
+            weeks=_weeks(found, plans),
+            planners=people,
+            weekdays=WEEKDAY_KEYS,
+            can_correct=who is not None and "attendance:write" in who.permissions,
+            corrected=q.get("corrected"),
+            planned=q.get("planned"),
+            plan_error=q.get("plan_error"),
+        )
         context.update(
             closes=staff_shifts.closed_shifts(first, last),
             x_reports=staff_shifts.x_reports(first, last),
@@ -125,6 +175,7 @@ ACTION_KEYS = (
     N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
     N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
     N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
+    N_("action_member"),
 )  # fmt: skip
 
 

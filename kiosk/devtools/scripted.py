@@ -7,7 +7,8 @@ screenshots screens in each language, checks every visible button's size, and
 writes a JSON report of what the screens showed.
 
 A script is a list of steps, each a one-key dict: ``scan``, ``scan_twice``,
-``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``coupon:N``, ``reprint:N``, ``surname:王``,
+``card``, ``tap`` (``screen:id``, ``popup:id``, ``row:N:id``, ``coupon:N``, ``reward:N``, ``reprint:N``,
+``surname:王``,
 ``refund_sale:N`` or ``refund_line:N:id``), ``pin`` /
 ``amount`` (typed on the open keypad, then OK), ``keys`` (``screen:digits`` on a
 member screen's keypad, then OK), ``press`` (the same without OK), ``type``
@@ -78,7 +79,13 @@ class ScriptedShopper:
 
     def __init__(self, script: ShopperScript) -> None:
         self.script = script
-        self.observed: dict[str, Any] = {"screens": {}, "messages": [], "errors": [], "small_buttons": {}}
+        self.observed: dict[str, Any] = {
+            "screens": {},
+            "messages": [],
+            "errors": [],
+            "small_buttons": {},
+            "pin_checks": [],
+        }
         self._steps: Iterator[float] | None = None
 
     def attach(self, app: KioskApp) -> None:
@@ -199,6 +206,22 @@ class ScriptedShopper:
         for digit in digits:
             yield from self._do_tap(f"popup:key_{digit}")
         yield from self._do_tap("popup:key_ok")
+        yield from self._while_pin_checked()
+
+    def _while_pin_checked(self) -> Steps:
+        """Until a staff PIN check on its worker thread answers; records how the UI kept ticking
+        meanwhile (``pin_checks``: seconds, Clock ticks seen, the longest gap between two)."""
+        start = last = time.monotonic()
+        ticks, longest = 0, 0.0
+        while getattr(self.app, "staff_pin_busy", False) and time.monotonic() < start + 60:
+            yield 0.02
+            now = time.monotonic()
+            ticks, longest, last = ticks + 1, max(longest, now - last), now
+        if ticks:
+            seconds = round(time.monotonic() - start, 3)
+            self.observed["pin_checks"].append(
+                {"seconds": seconds, "ticks": ticks, "max_gap": round(longest, 3)}
+            )
 
     _do_amount = _do_pin
 
@@ -286,6 +309,8 @@ class ScriptedShopper:
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
         if where == "coupon":  # a coupon button on the pay screen
             return self.app.root.get_screen("pay").coupon_buttons()[int(name)]
+        if where == "reward":  # a reward button on the rewards screen (积分兑换)
+            return self.app.root.get_screen("member_rewards").reward_buttons()[int(name)]
         if where == "tile":
             return self.app.root.get_screen("pick").tiles()[int(name)]
         if where == "surname":  # a surname on the join name screen's page shown
@@ -347,6 +372,8 @@ class ScriptedShopper:
         }
         if hasattr(screen, "coupon_buttons"):  # the pay screen's coupons: text, and whether a tap works
             view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
+        if hasattr(screen, "reward_buttons"):  # the rewards: text, and whether the points reach it
+            view["rewards"] = [[b.text, not b.disabled] for b in screen.reward_buttons()]
         if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown
             view["surnames"] = [b.text for b in screen.surname_buttons()]
         return view

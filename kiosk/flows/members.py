@@ -21,11 +21,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kiosk.domain.loyalty import InvalidPhone, mask_phone, normalize_phone, sign_member_qr
+from kiosk.domain.loyalty import InvalidPhone, LoyaltyError, mask_phone, normalize_phone, sign_member_qr
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
-from kiosk.flows.members_source import StoreMemberSource
+from kiosk.flows.members_source import NeedsAttendant, StoreMemberSource
 from kiosk.store import members
 from kiosk.store.member_models import Member
 from kiosk.store.pii import hash_pin, verify_pin
@@ -41,6 +41,7 @@ SCREENS = (
     "member_name",
     "member_pin",
     "member_account",
+    "member_rewards",
     "member_export",
     "member_erase",
 )
@@ -49,6 +50,7 @@ SPOKEN = {  # what voice prompts say when a member screen appears
     "member_consent": "m_consent_title",
     "member_name": "m_name_title",
     "member_account": "m_account_title",
+    "member_rewards": "m_rewards_title",
     "member_export": "m_export_title",
     "member_erase": "m_erase_title",
 }
@@ -354,6 +356,46 @@ class MemberFlow:
             for held in members.count_cards(row.id)
         ]
         self._show("member_account")
+
+    # --- Rewards (积分兑换) -----------------------------------------------------------------
+    def open_rewards(self) -> None:
+        """积分兑换: the owner's reward list with the member's points; a reward the points do not reach
+        is shown but cannot be chosen."""
+        source, view = self.source, self.app.member
+        if source is None or view is None:
+            return
+        screen = self.screen("member_rewards")
+        screen.clear()
+        screen.member = source.view(Member.get_by_id(view.member_id))
+        screen.rewards = list(source.rules.rewards)
+        if not screen.rewards:
+            screen.note(N_("m_rewards_none"))
+        self._show("member_rewards")
+
+    def choose_reward(self, reward_id: str) -> None:
+        """A tap on a reward: it becomes the one 确认兑换 / Redeem would take."""
+        screen = self.screen("member_rewards")
+        screen.chosen = next((r for r in screen.rewards if r.id == reward_id), None)
+        screen.note("")
+
+    def redeem_chosen_reward(self) -> None:
+        """确认兑换: spend the points on the chosen reward, then back to My account with what was done."""
+        source, screen = self.source, self.screen("member_rewards")
+        reward = screen.chosen
+        if source is None or reward is None or self.app.member is None:
+            return
+        name = {"zh": reward.name_zh, "en": reward.name_en or reward.name_zh}
+        try:
+            source.redeem_reward(self.app.member, reward.id)
+        except NeedsAttendant:
+            screen.note(N_("m_reward_offline_cap"), error=True)
+            return
+        except LoyaltyError:
+            log.info("reward %s refused for the member's points", reward.id)
+            screen.note(N_("m_reward_short"), error=True, name=name, points=reward.points)
+            return
+        self.open_account()
+        self.screen("member_account").note(N_("m_reward_done"), name=name, points=reward.points)
 
     def leave_account(self) -> None:
         """返回购物."""

@@ -44,6 +44,7 @@ from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.rules import (
     BonusTier,
     RegistrationCoupon,
+    Reward,
     StoredValueRule,
     Tier,
     TierRule,
@@ -411,6 +412,22 @@ class StoreMemberSource:
             phone_masked=member.phone_masked, points_after=points_after,
         )  # fmt: skip
 
+    # --- rewards (积分兑换) ---------------------------------------------------------------------
+    def redeem_reward(self, member: MemberView, reward_id: str) -> Reward:
+        """Spend the member's points on one of the owner's rewards; raise :class:`LoyaltyError` when the
+        reward is not (any more) on the list or the points are short, :class:`NeedsAttendant` above the
+        offline cap. Booked with its ``ledger.adjusted`` event in one transaction."""
+        reward = next((r for r in self.rules.rewards if r.id == reward_id), None)
+        if reward is None:
+            raise LoyaltyError(f"reward {reward_id} is not on the list / 该礼品已下架")
+        asked = OfflineSpend(reward.points, 0)
+        decision = members.check_member_spend(member.member_id, asked, self.online(), self.rules.risk)
+        if decision.verdict is not Verdict.ALLOW:
+            raise NeedsAttendant(decision.reason, asked)
+        version = self.rules_version() or 0
+        members.redeem_for_reward(self.terminal, self.now(), member.member_id, reward, 1, version)
+        return reward
+
     def rules_version(self) -> int | None:
         """The ``rules.version`` of the applied config whose rules are in force (0: built-in defaults);
         None for fixed rules (tests, tools), whose sales then state no version."""
@@ -444,7 +461,8 @@ def _first_purchase(member_id: str) -> bool:
 
 def demo_rules() -> LoyaltyRules:
     """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
-    a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50."""
+    a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50; four rewards
+    (200, 600, 1000 and 2500 points)."""
     tiers = TierRule(
         basis="points",
         tiers=(
@@ -456,7 +474,13 @@ def demo_rules() -> LoyaltyRules:
     welcome = RegistrationCoupon(name_zh="新会员满20减3", min_spend_fen=2000, off_fen=300, valid_days=30)
     bonuses = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=20000, bonus_fen=5000))
     stored_value = StoredValueRule(bonus_tiers=bonuses)
-    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value)
+    rewards = (
+        Reward(id="bag", name_zh="环保购物袋", name_en="Shopping bag", points=200),
+        Reward(id="coffee", name_zh="现磨咖啡一杯", name_en="A fresh coffee", points=600),
+        Reward(id="mug", name_zh="保温杯", name_en="Travel mug", points=1000),
+        Reward(id="towel", name_zh="纯棉毛巾礼盒", name_en="Towel gift box", points=2500),
+    )
+    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value, rewards=rewards)
 
 
 DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}

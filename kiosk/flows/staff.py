@@ -6,8 +6,9 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 import hashlib
 import hmac
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +25,9 @@ from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
 
+#: what a staff PIN check answers: the person (None: wrong, locked or forbidden), a text key and its values
+PinAnswer = Callable[[StaffMember | None, str, dict[str, Any]], None]
+
 
 def hash_pin(pin: str, salt: bytes) -> bytes:
     """A slow salted hash of the demo attendant's PIN (scrypt): ``make demo`` only."""
@@ -39,6 +43,7 @@ ACTION_KEYS = (
     N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
     N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
     N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
+    N_("action_member"),
 )  # fmt: skip
 
 
@@ -60,6 +65,7 @@ class StaffFlow:
     """Checks staff PINs and badges against the hub's roster (offline), roles, and attendant actions."""
 
     auth_method = "pin"  # how the last keypad approval came: "pin", or "badge" tapped on the keypad
+    staff_pin_busy = False  # a staff PIN is being checked on a worker thread
 
     def staff_person(self, staff_id: str) -> StaffMember | None:
         """The roster's person (or the demo attendant) with this id."""
@@ -78,12 +84,43 @@ class StaffFlow:
 
         After five wrong PINs in a row the keypad locks for five minutes (kept in SQLite,
         so a restart does not reset it); each wrong PIN is an ``audit.action`` event.
+        This checks on the calling thread: the keypad uses :meth:`check_staff_pin_later`.
         """
-        now = time.time()
-        locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, now)
+        locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, time.time())
         if locked:
             return None, N_("pin_locked"), {"seconds": locked}
-        person = self._person_for_pin(pin)
+        return self._pin_result(self._pin_matcher(pin)(), action)
+
+    def check_staff_pin_later(self, pin: str, action: str, done: PinAnswer) -> None:
+        """:meth:`check_staff_pin` with the slow part (one scrypt per person on the roster) on a worker
+        thread, so the screen keeps drawing and taking taps; ``done(person, key, values)`` runs on the
+        UI thread. The roster is read and the lockout and audit are written on the UI thread."""
+        locked = self.staff_lockout.seconds_locked(STAFF_PIN_KEY, time.time())
+        if locked:
+            done(None, N_("pin_locked"), {"seconds": locked})
+            return
+        match = self._pin_matcher(pin)
+        self.staff_pin_busy = True
+
+        def run() -> None:
+            try:
+                person = match()
+            except Exception:  # counted as a wrong PIN below; logged whole here
+                log.exception("staff PIN check failed")
+                person = None
+            self.deliver(lambda: self._pin_checked(person, action, done))
+
+        threading.Thread(target=run, name="staff-pin", daemon=True).start()
+
+    def _pin_checked(self, person: StaffMember | None, action: str, done: PinAnswer) -> None:
+        self.staff_pin_busy = False
+        done(*self._pin_result(person, action))
+
+    def _pin_result(
+        self, person: StaffMember | None, action: str
+    ) -> tuple[StaffMember | None, str, dict[str, Any]]:
+        """Count a wrong PIN (audited; the fifth locks the keypad) or clear the count; then the role."""
+        now = time.time()
         if person is None:
             left = self.staff_lockout.wrong(STAFF_PIN_KEY, now)
             audit.record_action(self.terminal, self.now(), "staff_pin_failed", "", {"tries_left": left})
@@ -128,13 +165,17 @@ class StaffFlow:
             return False
         return True
 
-    def _person_for_pin(self, pin: str) -> StaffMember | None:
+    def _pin_matcher(self, pin: str) -> Callable[[], StaffMember | None]:
+        """The PIN check's slow part, ready to run on any thread: it touches no database."""
         if staff.has_staff():
-            return staff.staff_for_pin(pin)
+            candidates = staff.pin_candidates()
+            return lambda: staff.match_pin(pin, candidates)
         demo = self.settings.attendant_pin
-        if self.demo_mode and demo and hmac.compare_digest(hash_pin(pin, self._pin_salt), self._pin_hash):
-            return StaffMember(self.settings.attendant_id, self.settings.attendant_name, "owner")
-        return None
+        if self.demo_mode and demo:
+            salt, expected = self._pin_salt, self._pin_hash
+            person = StaffMember(self.settings.attendant_id, self.settings.attendant_name, "owner")
+            return lambda: person if hmac.compare_digest(hash_pin(pin, salt), expected) else None
+        return lambda: None
 
     def check_pin(self, pin: str) -> str | None:
         """The staff id for ``pin`` (any role), or None."""
@@ -349,6 +390,14 @@ class StaffFlow:
             extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
             footer="充值凭证，请妥善保管",
         )
+
+    def register_for_customer(self, staff_id: str) -> None:
+        """为顾客办会员: the member sign-up (phone, name, consent, PIN) for a customer at the counter,
+        started by an attendant whose role may; the start is an ``audit.action`` (``member_assist``)."""
+        if not self.may(staff_id, "member"):
+            return
+        audit.record_action(self.terminal, self.now(), "member_assist", staff_id, {})
+        self.member_flow.start_join()
 
     # --- shift close ----------------------------------------------------------------------
     def open_shift_report(self, staff_id: str) -> None:

@@ -17,6 +17,7 @@ LATER: dict[str, str] = {
     "member_name": "kiosk.screens.member_name:MemberNameScreen",
     "member_pin": "kiosk.screens.member_pin:MemberPinScreen",
     "member_account": "kiosk.screens.member_account:MemberAccountScreen",
+    "member_rewards": "kiosk.screens.member_rewards:MemberRewardsScreen",
     "member_export": "kiosk.screens.member_export:MemberExportScreen",
     "member_erase": "kiosk.screens.member_erase:MemberEraseScreen",
     "refund": "kiosk.screens.refund:RefundScreen",

@@ -57,6 +57,7 @@ class PinPopup(KioskPopup):
     approved_callback = ObjectProperty(None)
     cancel_callback = ObjectProperty(None, allownone=True)
     action = StringProperty("")  # what the PIN approves: the person's role must allow it
+    checking = BooleanProperty(False)  # the PIN is being checked on a worker thread
 
     @classmethod
     def ask(
@@ -140,9 +141,17 @@ class PinPopup(KioskPopup):
             self.dismiss()
             self.approved_callback(int(self.entry or "0"))
             return
-        person, key, values = App.get_running_app().check_staff_pin(self.entry, self.action)
-        self.entry = ""
-        self._answer(person, key, values)
+        if self.checking:  # one check at a time; the keypad still draws and takes digits meanwhile
+            return
+        pin, self.entry = self.entry, ""
+        self.checking, self.error_key = True, ""
+        App.get_running_app().check_staff_pin_later(pin, self.action, self._checked)
+
+    def _checked(self, person: Any, key: str, values: dict[str, object]) -> None:
+        """The worker's answer, on the UI thread; dropped when the keypad was closed meanwhile."""
+        self.checking = False
+        if App.get_running_app().popup is self:
+            self._answer(person, key, values)
 
 
 class StaffMenu(KioskPopup):
@@ -198,6 +207,11 @@ class StaffMenu(KioskPopup):
         """The clock screen for the attendant: in, out, breaks, hours."""
         self.dismiss()
         App.get_running_app().open_clock(self.staff, "pin")
+
+    def member_join(self) -> None:
+        """为顾客办会员: sign a customer up as a member (their phone, name, consent and PIN)."""
+        self.dismiss()
+        App.get_running_app().register_for_customer(self.staff)
 
     def top_up(self) -> None:
         """Top up the member's stored value."""

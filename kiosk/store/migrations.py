@@ -14,6 +14,7 @@ from pathlib import Path
 from peewee import SqliteDatabase
 
 from kiosk.store import models
+from kiosk.store.business_keys import BUSINESS_KEY_MODELS
 from kiosk.store.member_models import MEMBER_MODELS
 from kiosk.store.members.hub_copy import HUB_COPY_MODELS
 from kiosk.store.pin_tries import PIN_TRIES_MODELS
@@ -57,6 +58,10 @@ def _0007_staff(db: SqliteDatabase) -> None:
     db.create_tables(STAFF_MODELS)
 
 
+def _0008_wrapped_keys(db: SqliteDatabase) -> None:
+    db.create_tables(BUSINESS_KEY_MODELS)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -68,6 +73,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         7,
         "staff roster from the hub: staff (PIN hashes, badges, roles), staff_roster (version, permissions)",
         _0007_staff,
+    ),
+    (
+        8,
+        "wrapped_key: business keys received during a key rotation, sealed under another",
+        _0008_wrapped_keys,
     ),
 ]
 

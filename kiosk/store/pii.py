@@ -4,7 +4,9 @@ The key comes from the device's provisioning file (``kiosk.toml``) and is the
 business's key: every terminal and the hub of one business share it, so the
 same phone gives the same blind index everywhere and the hub can read what a
 terminal encrypted. Sub-keys are derived from it (encryption, blind index, signed
-links), so no one key does two jobs.
+links, wrapping the next key), so no one key does two jobs. The owner replaces it with
+``hub keys rotate``: a :class:`PiiKey` then holds the new key and the older one until
+every copy has moved (docs/security.md, "Key rotation").
 """
 
 import base64
@@ -23,51 +25,159 @@ class PiiError(ValueError):
     """Encrypted data could not be read: wrong key, or the value was tampered with."""
 
 
-class PiiKey:
-    """Encrypts and indexes one business's personal data with a 32-byte key."""
+def key_id_of(key: bytes) -> str:
+    """The public name of a business key: 12 hex digits of a keyed hash, the same everywhere.
+
+    Derived from the key itself, so a key made before key ids existed has one too, and the
+    name reveals nothing of the key.
+    """
+    return hmac.digest(key, b"member-kiosk key id", "sha256").hex()[:12]
+
+
+class _OneKey:
+    """The sub-keys of one 32-byte business key (encryption, blind index, signed links, key wrap)."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise PiiError(f"the personal-data key must be 32 bytes, got {len(key)}")
-        self._aead_key = hmac.digest(key, b"member-kiosk pii encryption", "sha256")
-        self._aead_cipher: AESGCM | None = None
-        self._index_key = hmac.digest(key, b"member-kiosk phone blind index", "sha256")
-        self._link_key = hmac.digest(key, b"member-kiosk signed member links", "sha256")
+        self.raw = key
+        self.id = key_id_of(key)
+        self.aead_key = hmac.digest(key, b"member-kiosk pii encryption", "sha256")
+        self.index_key = hmac.digest(key, b"member-kiosk phone blind index", "sha256")
+        self.link_key = hmac.digest(key, b"member-kiosk signed member links", "sha256")
+        self.wrap_key = hmac.digest(key, b"member-kiosk next business key", "sha256")
+        self.cipher: AESGCM | None = None
 
     @property
-    def _aead(self) -> "AESGCM":
+    def aead(self) -> "AESGCM":
         # The crypto backend (cryptography's Rust module and OpenSSL, about 6 MB resident) loads
         # when a member's personal data is first read or written, not when the kiosk starts: a
         # terminal nobody taps a member card on never needs it (docs/perf.md, kiosk memory).
-        if self._aead_cipher is None:
+        if self.cipher is None:
             from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-            self._aead_cipher = AESGCM(self._aead_key)
-        return self._aead_cipher
+            self.cipher = AESGCM(self.aead_key)
+        return self.cipher
+
+    def blind_index(self, e164: str) -> str:
+        return hmac.new(self.index_key, e164.encode(), hashlib.sha256).hexdigest()
+
+
+class PiiKey:
+    """Encrypts and indexes one business's personal data: its current key, and older ones still read.
+
+    A business key is replaced by ``hub keys rotate`` (docs/security.md, "Key rotation"). While the
+    change spreads, data under the older key stays readable and findable: ciphertexts name their
+    key (``<key id>:<base64>``; one without a name, from before key ids, is tried with each key),
+    and a phone is looked up under every key held (:meth:`blind_indexes`). New data is always
+    written under the current key.
+    """
+
+    def __init__(self, key: bytes, older: tuple[bytes, ...] = ()) -> None:
+        self._keys = [_OneKey(key), *(_OneKey(k) for k in older)]
+        self._by_id = {k.id: k for k in reversed(self._keys)}
+
+    @property
+    def key_id(self) -> str:
+        """The current key's id (what a terminal reports, what new ciphertexts name)."""
+        return self._keys[0].id
+
+    @property
+    def key_ids(self) -> tuple[str, ...]:
+        """Every key held, the current one first."""
+        return tuple(k.id for k in self._keys)
 
     def link_key(self) -> bytes:
         """The key that signs links a member opens on the hub (the "export my data" QR)."""
-        return self._link_key
+        return self._keys[0].link_key
+
+    def link_keys(self) -> tuple[bytes, ...]:
+        """Every key a signed link may carry, the current one first (a link signed before a rotation)."""
+        return tuple(k.link_key for k in self._keys)
 
     def blind_index(self, e164: str) -> str:
-        """HMAC-SHA256 of the normalised phone: equal phones give equal indexes, nothing more."""
-        return hmac.new(self._index_key, e164.encode(), hashlib.sha256).hexdigest()
+        """HMAC-SHA256 of the normalised phone under the current key: equal phones, equal indexes."""
+        return self._keys[0].blind_index(e164)
+
+    def blind_indexes(self, e164: str) -> list[str]:
+        """The phone's blind index under every key held (current first): what a lookup matches."""
+        return [k.blind_index(e164) for k in self._keys]
 
     def encrypt(self, text: str, context: str) -> str:
-        """``text`` sealed with a random nonce; ``context`` (e.g. ``member-id:name``) binds it to
-        its row and field, so a ciphertext moved elsewhere fails to decrypt."""
+        """``text`` sealed under the current key with a random nonce, as ``<key id>:<base64>``;
+        ``context`` (e.g. ``member-id:name``) binds it to its row and field, so a ciphertext moved
+        elsewhere fails to decrypt."""
+        current = self._keys[0]
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, text.encode(), context.encode())
-        return base64.b64encode(nonce + sealed).decode()
+        sealed = current.aead.encrypt(nonce, text.encode(), context.encode())
+        return f"{current.id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str, context: str) -> str:
-        """The text :meth:`encrypt` sealed; raises PiiError on a wrong key, context or edit."""
-        raw = base64.b64decode(token)
+        """The text :meth:`encrypt` sealed; raises PiiError on a key not held, a wrong context or an edit."""
+        return self.decrypt_with_id(token, context)[0]
+
+    def decrypt_with_id(self, token: str, context: str) -> tuple[str, str]:
+        """(text, id of the key that opened it); PiiError as :meth:`decrypt`."""
+        named, _, body = token.rpartition(":")
+        if named:
+            key = self._by_id.get(named)
+            if key is None:
+                raise PiiError(f"cannot decrypt {context}: key {named} is not held here")
+            candidates = [key]
+        else:  # written before ciphertexts named their key
+            candidates = self._keys
+        raw = base64.b64decode(body)
+        for key in candidates:
+            try:
+                plain = key.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+            except Exception:  # cryptography raises InvalidTag: try the next key, then say so
+                continue
+            return plain.decode(), key.id
+        raise PiiError(f"cannot decrypt {context}: wrong key or altered data")
+
+    def reencrypt(self, token: str, context: str) -> str:
+        """``token`` under the current key (unchanged when it already is); PiiError as :meth:`decrypt`."""
+        if not token or token.startswith(f"{self.key_id}:"):
+            return token
+        return self.encrypt(self.decrypt(token, context), context)
+
+    def wrap_current(self, by: str) -> str:
+        """The current key sealed under the held key ``by``'s wrapping sub-key: how a terminal that
+        holds ``by`` receives the current key over the member downlink."""
+        wrapper = self._by_id[by]
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(wrapper.wrap_key).encrypt(nonce, self._keys[0].raw, f"key:{self.key_id}".encode())
+        return base64.b64encode(nonce + sealed).decode()
+
+    def unwrap(self, wrapped: str, key_id: str, by: str) -> bytes:
+        """The key ``key_id`` that :meth:`wrap_current` sealed under the held key ``by``; PiiError
+        when ``by`` is not held or the wrapping does not open to a key with that id."""
+        wrapper = self._by_id.get(by)
+        if wrapper is None:
+            raise PiiError(f"key {key_id} is wrapped under key {by}, which is not held here")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        raw = base64.b64decode(wrapped)
         try:
-            plain = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
-        except Exception as exc:  # cryptography raises InvalidTag; keep the cause
-            raise PiiError(f"cannot decrypt {context}: wrong key or altered data") from exc
-        return plain.decode()
+            key = AESGCM(wrapper.wrap_key).decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"key:{key_id}".encode()
+            )
+        except Exception as exc:
+            raise PiiError(f"key {key_id}: the wrapping under {by} does not open") from exc
+        if key_id_of(key) != key_id:
+            raise PiiError(f"key {key_id}: the unwrapped key has another id")
+        return key
+
+    def older(self, key_id: str) -> "PiiKey":
+        """This ring with the held key ``key_id`` as its current one (to seal it for a terminal)."""
+        first = self._by_id[key_id]
+        return PiiKey(first.raw, tuple(k.raw for k in self._keys if k.id != key_id))
+
+    def holds(self, key_id: str) -> bool:
+        """True when the key ``key_id`` is one of this ring's."""
+        return key_id in self._by_id
 
 
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # about 50 ms on a Pi 4: slow for guessing, fine for a tap

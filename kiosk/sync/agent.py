@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk.domain.staff import StaffError
-from kiosk.store import outbox, staff
+from kiosk.store import business_keys, outbox, staff
 from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
 from kiosk.sync import config, connect, health, rebase, schema, updates
@@ -300,6 +300,7 @@ class OutboxAgent:
             uptime_s=time.monotonic() - self._started,
             config_version=config.running_version(),
             member_version=hub_copy.position().version,
+            key_id=business_keys.reported_key(),
             data_dir=Path(database.database).parent,
             printer=lambda: printer,
         )

@@ -70,8 +70,10 @@ def online_status(
     data_dir: Path,
     printer: PrinterStatus = unknown_printer,
     member_version: int = 0,
+    key_id: str = "",
 ) -> bytes:
-    """The retained ``online`` status with health figures."""
+    """The retained ``online`` status with health figures (``key_id``: the business key the app
+    writes with, "" before the app ran with one)."""
     depth, oldest = outbox_health(now)
     status: dict[str, Any] = {
         "v": SCHEMA_VERSION,
@@ -87,6 +89,8 @@ def online_status(
         "uptime_s": round(uptime_s, 1),
         "printer": printer(),
     }
+    if key_id:
+        status["key_id"] = key_id
     return canonical(status)
 
 

@@ -23,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiosk.store import business_keys
 from kiosk.store.members import hub_copy
 from kiosk.sync.schema import SCHEMA_VERSION, SchemaError
 
@@ -36,6 +37,7 @@ class MemberDelta:
     first: int
     last: int
     members: list[dict[str, Any]]
+    keys: dict[str, Any] | None = None  # during a key rotation: the business keys, each sealed
 
 
 def _check_state(state: Any) -> None:
@@ -76,7 +78,14 @@ def parse_delta(payload: bytes) -> MemberDelta:
     first, last = body.get("from"), body.get("to")
     if not isinstance(first, int) or not isinstance(last, int) or not 0 <= first < last:
         raise SchemaError(f"member delta range from={first!r} to={last!r} is not 0 <= from < to")
-    return MemberDelta(first, last, check_states(body.get("members")))
+    return MemberDelta(first, last, check_states(body.get("members")), _keys(body))
+
+
+def _keys(body: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return business_keys.check_keys(body.get("keys"))
+    except ValueError as exc:
+        raise SchemaError(f"member message: {exc}") from exc
 
 
 class SnapshotError(Exception):
@@ -118,6 +127,7 @@ class HubEndpoint:
             raise SnapshotError("hub sent a snapshot page without a version / 快照页缺少版本号")
         try:
             check_states(page.get("members"))
+            _keys(page)
         except SchemaError as exc:
             raise SnapshotError(f"hub sent a malformed snapshot page: {exc} / 快照数据格式错误") from exc
         return page
@@ -198,7 +208,7 @@ class MemberDownlink:
                 return changed
             delta = min(ready, key=lambda d: d.first)
             del self._pending[delta.first]
-            outcome = hub_copy.apply_delta(delta.first, delta.last, delta.members)
+            outcome = hub_copy.apply_delta(delta.first, delta.last, delta.members, delta.keys)
             changed |= outcome == "applied"
         self._gap_since = None
         return changed
@@ -226,7 +236,7 @@ class MemberDownlink:
             snapshot.version = page["version"]
             total = page.get("total")
             snapshot.total = total if isinstance(total, int) and total > 0 else None
-        snapshot.members += hub_copy.apply_snapshot_page(page["members"])
+        snapshot.members += hub_copy.apply_snapshot_page(page["members"], page.get("keys"))
         if page.get("next"):
             snapshot.after = str(page["next"])
             if time.monotonic() - snapshot.reported >= PROGRESS_EVERY_S:

@@ -64,7 +64,9 @@ def apply(
 ) -> None:
     """Install the offered version beside the running one, switch, and roll back if it is unhealthy.
 
-    Exit 0: nothing to do or installed; 1: refused or rolled back; 75: the hub was not reachable.
+    Exit 0: nothing to do, installed, or rolled back with the old version healthy again (the
+    failure is reported to the hub); 1: refused, or the old version did not come back after the
+    rollback; 75: the hub was not reachable.
     """
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -95,7 +97,10 @@ def apply(
         click.echo(f"installed {outcome.version} (was {outcome.from_version}) / 已更新到 {outcome.version}")
         return
     click.echo(f"{outcome.outcome} {outcome.version}: {outcome.reason}", err=True)
-    sys.exit(1)
+    status = updater.exit_status(outcome)
+    if status == 0:  # rolled back and the old version runs again: reported to the hub, not a unit failure
+        click.echo(f"running {updater.running_version()} again / 已回退到 {updater.running_version()}")
+    sys.exit(status)
 
 
 @update.command("status")

@@ -348,6 +348,8 @@ class Updater:
         self.check = check
         self.base = base
         self.clock = clock
+        # After a rollback: whether the version rolled back to came up healthy again (None: no rollback).
+        self.recovered: bool | None = None
 
     def running_version(self) -> str:
         """What the services run: the ``current`` venv, or the image's own version."""
@@ -369,6 +371,7 @@ class Updater:
 
     def apply(self) -> Outcome | None:
         """Act on the offer; return the outcome, or None when there was nothing to do."""
+        self.recovered = None
         offer = self.offer()
         if offer is None:
             return None
@@ -388,6 +391,19 @@ class Updater:
             write_atomically(failed, outcome.reason.encode())
         outcome.write(self.paths)
         return outcome
+
+    def exit_status(self, outcome: Outcome | None) -> int:
+        """The unit's exit status for ``outcome``: 0 unless the terminal is left worse than before.
+
+        A rollback after which the old version runs healthy again is the updater doing its job:
+        the unit succeeds and the failed version is reported to the hub (fleet page). A refused
+        offer, or a rollback whose old version did not come back, fails the unit (1).
+        """
+        if outcome is None or outcome.outcome == "installed":
+            return 0
+        if outcome.outcome == "rolled_back" and self.recovered:
+            return 0
+        return 1
 
     def _outcome(self, offer: UpdateOffer, running: str, outcome: str, reason: str) -> Outcome:
         at = self.clock().isoformat(timespec="seconds")
@@ -420,6 +436,7 @@ class Updater:
         self.releases.rollback()
         self.releases.remove(offer.version)
         again = self._restart_and_check(running)
+        self.recovered = again is None
         if again is not None:
             problem += f"\nafter rolling back: {again}"
         return self._outcome(offer, running, "rolled_back", problem)

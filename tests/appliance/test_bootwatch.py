@@ -106,6 +106,30 @@ def test_cart_screen_is_recognised_by_its_title_and_pay_button() -> None:
     assert bootwatch.cart_problem(_shot("kiosk-idle-zh.png"), cart) is not None
 
 
+def test_pay_screen_is_recognised_by_its_title_and_back_button() -> None:
+    pay = _shot("kiosk-pay-zh.png")
+    assert bootwatch.pay_problem(_shot("kiosk-pay_declined-zh.png"), pay) is None
+    assert "pay title" in bootwatch.pay_problem(_shot("kiosk-cart-zh.png"), pay)
+    assert bootwatch.pay_problem(_shot("kiosk-idle-zh.png"), pay) is not None
+
+
+def test_a_tap_is_absolute_tablet_coordinates_then_the_left_button() -> None:
+    assert bootwatch.centre(bootwatch.CART_PAY) == (654, 372)
+    assert bootwatch.tap_events(654, 372, (800, 480), True) == [
+        {"type": "abs", "data": {"axis": "x", "value": 26821}},  # 654 * 32767 / 799
+        {"type": "abs", "data": {"axis": "y", "value": 25447}},  # 372 * 32767 / 479
+        {"type": "btn", "data": {"down": True, "button": "left"}},
+    ]
+    corner = bootwatch.tap_events(799, 479, (800, 480), False)
+    assert [e["data"] for e in corner] == [
+        {"axis": "x", "value": 0x7FFF},
+        {"axis": "y", "value": 0x7FFF},
+        {"down": False, "button": "left"},
+    ]
+    with pytest.raises(ValueError, match="outside the 800x480 screen"):
+        bootwatch.tap_events(800, 10, (800, 480), True)
+
+
 def _load_boot_update():
     spec = importlib.util.spec_from_file_location("boot_update", REPO / "image/boot_update.py")
     assert spec is not None and spec.loader is not None
@@ -166,3 +190,68 @@ def test_terminal_line_picks_the_device_from_hub_release_list() -> None:
     line = boot_update.terminal_line(listing, "d-b00700")
     assert line == "d-b00700\tonline\trunning 0.2.0\toffered 0.3.0\trolled_back 0.3.0"
     assert boot_update.terminal_line(listing, "d-000000") == ""
+
+
+def test_the_paid_sale_check_reads_what_the_hub_booked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boot test's SQL against a real hub database: the sale, its line, the wallet payment."""
+    import datetime as dt
+    import time
+    from zoneinfo import ZoneInfo
+
+    from hub.db.schema import open_hub_database
+    from hub.ingest.batch import ingest_batch
+    from kiosk.sync.schema import batch, make_event
+    from tests.events import GENESIS, sale_data
+
+    spec = importlib.util.spec_from_file_location("boot_test", REPO / "image/boot_test.py")
+    assert spec is not None and spec.loader is not None
+    boot_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot_test)
+    monkeypatch.setattr(boot_test, "WORK", tmp_path)
+    db = open_hub_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        product = boot_test.PRODUCT
+        data = sale_data("d-b00700-sale-1", [(product["sku"], product["price_fen"], 1)], store="s-test")
+        data["payments"] = [{"method": "wechat", "amount_fen": 250, "reference": "4200000001"}]
+        event = make_event(
+            event_id="d-b00700-ev-1", device="d-b00700", seq=1, boot="boot",
+            ts="2026-12-07T12:00:00.000+08:00", type="sale.completed", prev=GENESIS, data=data,
+        )  # fmt: skip
+        now = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
+        ingest_batch("pos/d-b00700/up/events", batch("d-b00700", [event]), now, ZoneInfo("Asia/Shanghai"))
+        sale = boot_test.paid_sale_at_hub("d-b00700", time.monotonic() + 5)
+    finally:
+        db.close()
+    assert sale is not None
+    assert sale["sale"] == {
+        "total_fen": 250,
+        "item_count": 1,
+        "currency": "CNY",
+        "receipt_no": "s-test-K-d-b00700-sale-1",
+    }
+    assert {k: sale[k] for k in ("lines", "payments", "sales_payment_day")} == {
+        k: v for k, v in boot_test.expected_sale("4200000001").items() if k != "sale"
+    }
+    assert boot_test.paid_sale_at_hub("d-other", time.monotonic() + 0.1) is None
+
+
+def test_the_update_units_end_is_read_from_the_console_after_the_offer(tmp_path: Path) -> None:
+    import time
+
+    spec = importlib.util.spec_from_file_location("boot_test", REPO / "image/boot_test.py")
+    assert spec is not None and spec.loader is not None
+    boot_test = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot_test)
+    console = tmp_path / "serial.log"
+    first = "[ 1178.0] systemd[1]: Finished kiosk-update.service - Member Kiosk software update.\n"
+    console.write_text(first)
+    offset = console.stat().st_size  # the 0.3.0 offer: what the 0.2.0 run printed does not count
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "no end seen on the console"
+    with console.open("a") as out:
+        out.write("[ 1786.3] systemd[1]: kiosk-update.service: Main process exited, status=1/FAILURE\n")
+        out.write("[ 1786.4] systemd[1]: kiosk-update.service: Failed with result 'exit-code'.\n")
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "failed"
+    console.write_text(first + first.replace("1178.0", "1786.4"))
+    assert boot_test.update_unit_end(console, offset, time.monotonic()) == "finished"

@@ -249,8 +249,14 @@ def test_version_that_fails_its_health_check_is_rolled_back(
             assert updates.store_offer(
                 app_releases.offer_messages(offer, [DEVICE])[f"pos/{DEVICE}/down/update"], paths
             )
-            outcomes.append(updater(paths, venvs, services, ("kiosk.json",), settle=0.4).apply())
+            runner = updater(paths, venvs, services, ("kiosk.json",), settle=0.4)
+            outcomes.append(runner.apply())
             assert services.running("kiosk")["version"] == "0.2.0"  # after each: 0.2.0 runs (again)
+            # kiosk-update.service's exit: a rollback to a healthy 0.2.0 is the updater doing its job
+            assert (runner.recovered, runner.exit_status(outcomes[-1])) == (
+                None if version == "0.2.0" else True,
+                0,
+            )
         assert [(o.outcome, o.version, o.from_version) for o in outcomes if o] == [
             ("installed", "0.2.0", "0.1.0"),
             ("rolled_back", "0.3.0", "0.2.0"),
@@ -285,9 +291,11 @@ def test_a_file_that_does_not_match_its_sha256_is_refused(
     updates.store_offer(app_releases.offer_messages(offer, [DEVICE])[f"pos/{DEVICE}/down/update"], paths)
     services = Services(tmp_path, venvs)
 
-    outcome = updater(paths, venvs, services, ("kiosk.json",), settle=0.1).apply()
+    runner = updater(paths, venvs, services, ("kiosk.json",), settle=0.1)
+    outcome = runner.apply()
 
     assert outcome is not None and (outcome.outcome, outcome.version) == ("refused", "0.2.0")
+    assert runner.exit_status(outcome) == 1  # kiosk-update.service fails: nothing was installed
     sha = offer.files[0].sha256
     assert outcome.reason.startswith(
         f"{wheel.name} does not match the hub's SHA-256 (expected {sha[:16]}…, got "

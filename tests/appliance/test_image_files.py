@@ -218,3 +218,43 @@ def test_build_writes_os_list_only_with_an_image_url_base() -> None:
     assemble = (IMAGE / "steps/90-assemble.sh").read_text()
     assert '--url-base "$IMAGE_URL_BASE"' in assemble
     assert 'if [ -z "${IMAGE_URL_BASE:-}" ]; then' in assemble
+
+
+# Prints every option Kivy's own loader ends up with, as JSON: {section: {option: value}}.
+READ_KIVY_CONFIG = """
+import json
+from kivy.config import Config
+print(json.dumps({s: {o: Config.get(s, o, raw=True) for o in Config.options(s)} for s in Config.sections()}))
+"""
+
+
+def _kivy_config(home: Path) -> tuple[dict[str, dict[str, str]], str]:
+    """Import kivy.config with KIVY_HOME=home; the options it loaded and its log."""
+    env = {
+        "KIVY_HOME": str(home), "KIVY_NO_ARGS": "1", "KIVY_NO_FILELOG": "1", "KIVY_LOG_MODE": "PYTHON",
+        "PATH": "/usr/bin:/bin", "HOME": str(home),
+    }  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", READ_KIVY_CONFIG], capture_output=True, text=True, env=env, check=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1]), result.stderr
+
+
+def test_kivy_reads_the_shipped_config_as_it_is_without_adding_probesysfs(tmp_path: Path) -> None:
+    """The image's KIVY_HOME/config.ini is current, so Kivy's upgrade adds no touch provider."""
+    shipped = IMAGE / "kivy-config.ini"
+    home = tmp_path / "kivy"
+    home.mkdir()
+    (home / "config.ini").write_bytes(shipped.read_bytes())
+    loaded, log = _kivy_config(home)
+    assert "Older configuration version" not in log
+    assert (home / "config.ini").read_bytes() == shipped.read_bytes()  # not rewritten by an upgrade
+    assert loaded["input"] == {"mouse": "mouse,disable_multitouch"}  # SDL2's events only: no double taps
+    assert (loaded["kivy"]["config_version"], loaded["graphics"]["fullscreen"]) == ("27", "auto")
+    # Complete: every option Kivy writes into a new config is there, except the probesysfs provider.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    defaults, _ = _kivy_config(fresh)
+    assert defaults["input"]["%(name)s"].startswith("probesysfs")  # what an upgrade would have added
+    missing = {(s, o) for s, options in defaults.items() for o in options if o not in loaded.get(s, {})}
+    assert missing == {("input", "%(name)s")}

@@ -152,6 +152,27 @@ def test_each_device_gets_its_own_password_and_the_business_key(dirs: tuple[Path
     assert len(base64.b64decode(one.data.encryption_key)) == 32
 
 
+def test_device_add_names_the_payment_gateway_only_when_given(dirs: tuple[Path, Path]) -> None:
+    data, _ = dirs
+    plain = load_config(data / "devices" / add(dirs) / "kiosk.toml")
+    assert plain.payments is None  # cash and member payment only
+    paying = add(dirs, "--gateway-url", "http://pay.shop.lan:8765")
+    config = load_config(data / "devices" / paying / "kiosk.toml")
+    assert config.payments is not None
+    assert (config.payments.gateway_url, config.payments.timeout_s) == ("http://pay.shop.lan:8765", 10.0)
+
+
+def test_device_add_refuses_a_gateway_that_is_not_an_http_address(dirs: tuple[Path, Path]) -> None:
+    data, broker = dirs
+    argv = ["add", "--store", "s-001", "--name", "Till", "--broker-host", "hub.lan", "--data", str(data),
+            "--broker-dir", str(broker), "--no-reload", "--gateway-url", "pay.shop.lan:8765"]  # fmt: skip
+    result = CliRunner().invoke(device, argv)
+    assert result.exit_code == 2
+    assert "'pay.shop.lan:8765' is not an http(s)://host[:port][/path] address" in result.output
+    assert "不是 http(s)://主机[:端口][/路径] 形式的地址" in result.output
+    assert not (data / "devices.json").exists()  # nothing registered
+
+
 def test_hub_serve_reads_the_business_key_for_the_ledger_checks(dirs: tuple[Path, Path]) -> None:
     from hub.commands.serve import configure_loyalty
     from hub.members import book as member_book

@@ -278,3 +278,25 @@ def test_a_relative_logo_path_is_refused() -> None:
         5,
         "必须是绝对路径，例如 /boot/firmware/logo.png（现在是 logo.png）",
     )
+
+
+def test_payments_gateway_reaches_the_app_settings() -> None:
+    from kiosk.cli import _provisioned_settings
+
+    assert parse_config(GOOD).payments is None  # no gateway: cash and member payment only
+    assert "gateway_timeout_s" not in _provisioned_settings(parse_config(GOOD))
+    cfg = parse_config(GOOD + '\n[payments]\ngateway_url = "http://pay.shop.lan:8765"\ntimeout_s = 15\n')
+    assert cfg.payments is not None
+    assert (cfg.payments.gateway_url, cfg.payments.timeout_s) == ("http://pay.shop.lan:8765", 15.0)
+    assert _provisioned_settings(cfg)["gateway_timeout_s"] == 15.0
+    assert parse_config(dump_config(cfg)).payments == cfg.payments
+
+
+@pytest.mark.parametrize("url", ["pay.shop.lan:8765", "ftp://pay.shop.lan", "http://pay shop", ""])
+def test_a_gateway_url_that_is_not_http_is_refused_on_its_line(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(GOOD + f'\n[payments]\ngateway_url = "{url}"\n')
+    problem = next(p for p in info.value.problems if p.key == "payments.gateway_url")
+    assert problem.line == 26
+    assert "should match pattern" in problem.en
+    assert problem.zh.startswith("取值无效：")

@@ -30,7 +30,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
         assert set(db.get_tables()) >= {
             "sync_config",
             "device_status",
@@ -38,6 +38,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
             "refund",
             "refund_line",
             "refund_payment",
+            "wrapped_key",
             "staff",
             "staff_roster",
         }
@@ -60,7 +61,7 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config

@@ -33,13 +33,17 @@ def sign_member_qr(member_id: str, expires_at: dt.datetime, key: bytes) -> str:
     return f"{body}.{_signature(key, body)}"
 
 
-def read_member_qr(text: str, key: bytes, now: dt.datetime) -> str:
-    """The member id in a valid, unexpired QR text; raises InvalidMemberQr otherwise."""
+def read_member_qr(text: str, key: bytes | tuple[bytes, ...], now: dt.datetime) -> str:
+    """The member id in a valid, unexpired QR text; raises InvalidMemberQr otherwise.
+
+    ``key`` may be several keys (during a business key rotation): a signature by any of them holds.
+    """
     parts = text.strip().split(".")
     if len(parts) != 4 or parts[0] != PREFIX or not parts[2].isdigit():
         raise InvalidMemberQr("not a member QR code / 不是会员码")
     body = ".".join(parts[:3])
-    if not hmac.compare_digest(_signature(key, body), parts[3]):
+    keys = (key,) if isinstance(key, bytes) else key
+    if not any(hmac.compare_digest(_signature(k, body), parts[3]) for k in keys):
         raise InvalidMemberQr("member QR signature is wrong / 会员码无效")
     if now.timestamp() >= int(parts[2]):
         raise InvalidMemberQr("member QR has expired, refresh it / 会员码已过期，请刷新")

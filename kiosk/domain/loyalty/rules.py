@@ -64,9 +64,10 @@ class RedeemRule(_Rule):
 class Reward(_Rule):
     """An item in the reward catalogue (积分商城)."""
 
-    id: str
-    name_zh: str
-    points: int = Field(ge=1)
+    id: str = Field(min_length=1, max_length=40, description="stable id; the ledger names it (reward:<id>)")
+    name_zh: str = Field(min_length=1, max_length=40, description="shown at the terminal, e.g. 保温杯")
+    name_en: str = Field(default="", max_length=60, description="English name; the Chinese name when empty")
+    points: int = Field(ge=1, description="points one of it costs")
     sku: str = Field(default="", description="the product handed over, if any")
 
 
@@ -144,10 +145,17 @@ class RegistrationCoupon(_Rule):
 class LoyaltyRules(_Rule):
     """Everything the owner configures for loyalty, as one versioned block."""
 
+    @model_validator(mode="after")
+    def _unique_rewards(self) -> "LoyaltyRules":
+        ids = [reward.id for reward in self.rewards]
+        if len(ids) != len(set(ids)):
+            raise ValueError("reward ids must be unique")
+        return self
+
     earn: EarnRule = EarnRule()
     holidays: tuple[HolidayRule, ...] = ()
     redeem: RedeemRule = RedeemRule()
-    rewards: tuple[Reward, ...] = ()
+    rewards: tuple[Reward, ...] = Field(default=(), description="the reward list (积分商城), ids unique")
     expiry: ExpiryRule = ExpiryRule()
     tiers: TierRule = TierRule(tiers=(Tier(code="normal", name_zh="普通会员", threshold=0),))
     stored_value: StoredValueRule = StoredValueRule()

@@ -20,6 +20,7 @@ from typing import Any
 from peewee import BigIntegerField, CharField, IntegerField
 
 from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
+from kiosk.store import business_keys
 from kiosk.store.connection import database
 from kiosk.store.member_models import Member, MemberCard
 from kiosk.store.models import BaseModel, Outbox
@@ -227,11 +228,15 @@ def erase_local(member_id: str) -> None:
         row.save()
 
 
-def apply_delta(first: int, last: int, states: list[dict[str, Any]]) -> str:
+def apply_delta(
+    first: int, last: int, states: list[dict[str, Any]], keys: dict[str, Any] | None = None
+) -> str:
     """Apply a delta covering versions ``first + 1 .. last`` atomically with the member version.
 
     Returns ``applied``, ``duplicate`` (nothing new: already at or past ``last``)
     or ``gap`` (versions between ours and ``first`` are missing; nothing applied).
+    ``keys`` (during a key rotation) are stored in the same transaction, so the terminal never
+    holds a member under a key it was not given (:mod:`kiosk.store.business_keys`).
     """
     with database.atomic("IMMEDIATE"):
         held = position()
@@ -241,14 +246,17 @@ def apply_delta(first: int, last: int, states: list[dict[str, Any]]) -> str:
             return "duplicate"
         if first > held.version:
             return "gap"
+        business_keys.store_keys(keys, dt.datetime.now(dt.UTC))
         apply_states(states)
         MemberFeedState.update(version=last).where(MemberFeedState.id == 1).execute()
     return "applied"
 
 
-def apply_snapshot_page(states: list[dict[str, Any]]) -> int:
-    """Apply one snapshot page in one transaction; the version moves only at :func:`finish_snapshot`."""
+def apply_snapshot_page(states: list[dict[str, Any]], keys: dict[str, Any] | None = None) -> int:
+    """Apply one snapshot page (and the keys it carries) in one transaction; the version moves only
+    at :func:`finish_snapshot`."""
     with database.atomic("IMMEDIATE"):
+        business_keys.store_keys(keys, dt.datetime.now(dt.UTC))
         return apply_states(states)
 
 

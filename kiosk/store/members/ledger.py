@@ -82,13 +82,20 @@ def write_ledger_rows(
 
 
 def adjust(
-    terminal: Terminal, now: dt.datetime, entries: list[LedgerEntry], reason: str
+    terminal: Terminal,
+    now: dt.datetime,
+    entries: list[LedgerEntry],
+    reason: str,
+    detail: dict[str, Any] | None = None,
 ) -> list[LedgerEntry]:
-    """Write ``entries`` and their ``ledger.adjusted`` event in one transaction."""
+    """Write ``entries`` and their ``ledger.adjusted`` event in one transaction.
+
+    ``detail`` adds fields the hub re-checks to the event (a reward's ``reward`` block).
+    """
     event_id = str(uuid.uuid4())
     with database.atomic("IMMEDIATE"):
         linked = write_ledger_rows(entries, event_id)
-        data = {"reason": reason, "entries": [d for _, d in linked]}
+        data = {"reason": reason, "entries": [d for _, d in linked], **(detail or {})}
         record_event(terminal, timestamp(now), "ledger.adjusted", data, event_id)
     return [e for e, _ in linked]
 

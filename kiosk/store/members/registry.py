@@ -49,9 +49,13 @@ class Registration:
 
 
 def find_by_phone(key: PiiKey, phone: str) -> Member | None:
-    """The member with this phone (any format; normalised first), or None."""
-    index = key.blind_index(normalize_phone(phone))
-    return Member.get_or_none(Member.phone_index == index)
+    """The member with this phone (any format; normalised first), or None.
+
+    Matched under every key the terminal holds: during a key rotation a member's copy can
+    still be under the older key (docs/security.md, "Key rotation").
+    """
+    indexes = key.blind_indexes(normalize_phone(phone))
+    return Member.select().where(Member.phone_index.in_(indexes)).order_by(Member.created_at).first()
 
 
 def find_by_card(uid: str) -> Member | None:
@@ -116,7 +120,7 @@ def register_member(
     member_id = member_id or str(uuid.uuid4())
     ts = timestamp(now)
     with database.atomic("IMMEDIATE"):
-        existing = Member.get_or_none(Member.phone_index == index)
+        existing = find_by_phone(key, e164)
         if existing is not None:
             return Registration(existing, False)
         fields = {

@@ -143,9 +143,24 @@ def expire_points(
 
 
 def redeem_for_reward(
-    terminal: Terminal, now: dt.datetime, member_id: str, reward: Reward, quantity: int = 1
+    terminal: Terminal,
+    now: dt.datetime,
+    member_id: str,
+    reward: Reward,
+    quantity: int = 1,
+    rules_version: int = 0,
 ) -> list[LedgerEntry]:
-    """Spend points on a reward from the catalogue (积分兑换)."""
+    """Spend points on a reward from the owner's list (积分兑换): one ``redeem`` entry and its
+    ``ledger.adjusted`` event in one transaction; the event's ``reward`` block (id, quantity,
+    points each, the rules version the terminal ran) is what the hub re-checks."""
+    detail = {
+        "reward": {
+            "id": reward.id,
+            "quantity": quantity,
+            "points": reward.points,
+            "rules_version": rules_version,
+        }
+    }
     with database.atomic("IMMEDIATE"):
         cost = redeem_reward(member_balances(member_id).get(POINTS, 0), reward, quantity)
         stamp = new_stamp(terminal, now)
@@ -157,4 +172,4 @@ def redeem_for_reward(
             action=f"reward:{reward.id}",
             rule=f"{quantity} x {reward.points}",
         )
-        return adjust(terminal, now, [entry], f"reward:{reward.id}")
+        return adjust(terminal, now, [entry], f"reward:{reward.id}", detail)

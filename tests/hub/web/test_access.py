@@ -23,7 +23,7 @@ from kiosk.domain.loyalty import LoyaltyRules
 PARAMS = {
     "member_id": "nobody", "campaign_id": "nope", "item_id": "999999", "entry_id": "999999",
     "sku": "NOSKU", "version": "0.0.0", "name": "x.whl", "receipt_no": "S09-K09-1",
-    "token": "not-a-token", "device": "K09", "staff_id": "st-nobody",
+    "token": "not-a-token", "device": "K09", "staff_id": "st-nobody", "rule_id": "999999",
 }  # fmt: skip
 
 
@@ -71,9 +71,10 @@ def test_every_route_declares_a_rule_and_nobody_gets_past_it(hub_db, tmp_path: P
             kinds["public"] += 1
             assert answer.status_code not in (401, 403) or (method, path) == ("POST", "/login"), where
     # the hub's public surface, counted: a new public route must be a decision, not an accident
-    # public: /login and /setup (GET, POST), /healthz, /r/…, /my-data/… (GET, POST, marketing), release files
+    # public: /login and /setup (GET, POST), /healthz, /r/… (GET, POST rating), /my-data/… (GET, POST,
+    # marketing), release files
     # terminal-like: the member snapshot (device credentials), the SMS gateway's reply hook (its token)
-    assert kinds["public"] == 10 and kinds["terminal"] == 2 and kinds["signed in"] > 50
+    assert kinds["public"] == 11 and kinds["terminal"] == 2 and kinds["signed in"] > 50
 
 
 @pytest.mark.parametrize("role", ["owner", "manager", "accountant"])
@@ -249,7 +250,7 @@ def test_an_id_beyond_64_bits_is_a_clear_422_not_a_500(hub_db, signed_in) -> Non
 def test_every_posted_form_carries_the_csrf_token() -> None:
     templates = Path(__file__).parents[3] / "hub" / "web" / "templates"
     # the public forms: signing in and the member's PIN have no session to ride on
-    public = {"login.html", "setup.html", "my_data.html"}
+    public = {"login.html", "setup.html", "my_data.html", "receipt.html"}  # receipt: the signed link
     missing = []
     for page in sorted(templates.glob("*.html")):
         text = page.read_text(encoding="utf-8")

@@ -40,7 +40,7 @@ def test_member_list_shows_masked_people_tags_and_points(hub_db, tmp_path: Path,
     )
     assert (
         text(html, rf'<tr id="member-{LI}">(.*?)</tr>')
-        == "李* 139****0002 普通会员 VIP -820 2026-11-24 活跃 · 重要价值 2026-11-22 15:30"
+        == "李* 139****0002 普通会员 VIP 常买大米 -820 2026-11-24 活跃 · 重要价值 2026-11-22 15:30"
     )
     assert "13812341234" not in html and "张三" not in html
     specs = text(client.get("/members?lang=en").text, r'<table id="specs">.*?<tbody>(.*?)</tbody>')

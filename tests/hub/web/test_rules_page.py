@@ -97,6 +97,6 @@ def test_screenshots_of_the_rules_page(tmp_path: Path, hub_db_url: str) -> None:
     assert [p.name for p in shots] == ["hub-rules-zh.png", "hub-rules-en.png"]
     for shot in shots:
         with Image.open(shot) as image:
-            assert image.size == (1280, 1720)
+            assert image.size == (1280, 2100)
             assert image.getpixel((10, 10))[:3] == (255, 255, 255)  # header
-            assert image.getpixel((10, 1700))[:3] == (245, 247, 250)  # page background
+            assert image.getpixel((10, 2080))[:3] == (245, 247, 250)  # page background
