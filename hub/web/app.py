@@ -86,7 +86,11 @@ def create_app(
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
-    add(member_web.router(tz, today), auth.SignedIn("members"))
+    members_routes = member_web.router(tz, today)
+    # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);
+    # added first, so /members/{member_id} does not take /members/tag-rules
+    add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
+    add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
