@@ -10,7 +10,7 @@ and hooks the Kivy event loop from outside (no benchmark code in the app).
   label changes and again when the next frame is drawn (buffer flip).
   Baseline: a raw ``SimpleQueue.put`` -> blocked ``get`` hand-off between threads.
 - cold start: process start to the first frame drawn with the idle screen,
-  ``kiosk run`` on an already migrated database, median of 3. Baselines: a
+  ``kiosk run`` on an already migrated database with its bytecode compiled, median of 3. Baselines: a
   bare Kivy app with one Label to its first frame, and ``python -c 'import kivy'``.
 - RSS: 500 sales through the app's own path (fake scanner -> queue ->
   ``drain_hardware``, pay, cash approved with the attendant PIN on the keypad
@@ -711,7 +711,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-kiosk-") as tmp, Xvfb(800, 480) as display:
         work = Path(tmp)
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            # compiled once, as an installed appliance has its .pyc (pip compiles the wheel): with
+            # PYTHONDONTWRITEBYTECODE set (this machine's sessions set it) every start compiled the
+            # project's sources again, about 1 s of a cold start here (docs/perf.md)
+            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
             "DISPLAY": display.display,
             "KIVY_HOME": str(work / "kivy"),
             "KIVY_NO_ARGS": "1",

@@ -103,6 +103,54 @@ def verify() -> tuple[int, list[Break]]:
     return count, breaks
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """The newest row of the chain as it stood: kept outside the hub, it shows a rewrite of the end.
+
+    The chain alone cannot show the newest rows removed, or the whole log rewritten from some row
+    on with fresh hashes: both leave a chain that verifies. A copy of ``id:hash`` written down
+    elsewhere (``hub audit anchor``) can: that row must still be there with that hash.
+    """
+
+    row: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.row}:{self.hash}"
+
+
+class BadAnchor(ValueError):
+    """An anchor that is not ``<row id>:<64 hex digits>``."""
+
+
+def anchor() -> Anchor | None:
+    """The newest row's id and hash (None: the log is empty)."""
+    last = OwnerAudit.select(OwnerAudit.id, OwnerAudit.hash).order_by(OwnerAudit.id.desc()).first()
+    return Anchor(last.id, last.hash) if last is not None else None
+
+
+def parse_anchor(text: str) -> Anchor:
+    """``text`` (``42:9f…``, as ``hub audit anchor`` prints it) as an anchor."""
+    row, _, digest = text.strip().partition(":")
+    digest = digest.lower()
+    if not row.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise BadAnchor(
+            f"{text[:80]!r} is not an anchor: expected <row id>:<64 hex digits>, as `hub audit anchor` prints"
+            f" / {text[:80]!r} 不是审计锚点，应为 行号:64 位十六进制"
+        )
+    return Anchor(int(row), digest)
+
+
+def check_anchor(kept: Anchor) -> Break | None:
+    """None if the row ``kept`` names is still in the log with that hash; else what happened to it."""
+    row = OwnerAudit.get_or_none(OwnerAudit.id == kept.row)
+    if row is None:
+        return Break(kept.row, "the anchored row is gone: the newest rows were removed")
+    if row.hash != kept.hash:
+        return Break(kept.row, "the anchored row has another hash now: the log was rewritten up to it")
+    return None
+
+
 def trail(subject: str | None = None) -> list[dict[str, Any]]:
     """Audit rows, oldest first (of one subject when given), with ``detail`` decoded."""
     query = OwnerAudit.select().order_by(OwnerAudit.id)

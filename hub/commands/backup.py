@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from peewee import OperationalError
 
+from hub.accounts import audit as owner_audit
 from hub.db import DEFAULT_DB
 from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, restore_backup, take_backup
 from hub.db.schema import connect_hub_database, open_hub_database
@@ -65,6 +66,9 @@ def backup(db_url: str, data_dir: Path, keep: int | None) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"backed up to {done.path} ({done.size} bytes); removed {len(done.removed)} old")
     click.echo(f"已备份到 {done.path}（{done.size} 字节）；删除旧备份 {len(done.removed)} 个")
+    newest = owner_audit.anchor()
+    if newest is not None:  # sealed into the backup; worth keeping elsewhere (hub audit verify --anchor)
+        click.echo(f"audit anchor / 审计锚点: {newest}")
 
 
 @click.command("restore")

@@ -12,6 +12,7 @@ from peewee import Database, DatabaseError, Model, OperationalError, SqliteDatab
 from playhouse.db_url import connect
 
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
+from hub.campaigns.flash import MODELS as FLASH_MODELS
 from hub.catalog.models import MODELS as CATALOG_MODELS
 from hub.db.connection import SQLITE_PRAGMAS, database
 from hub.db.migrations import migrate_database
@@ -26,6 +27,7 @@ from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -57,6 +59,8 @@ MODELS: list[type[Model]] = [
     *STOCK_MODELS,
     *TAG_RULE_MODELS,
     *RATING_MODELS,
+    *TOGETHER_MODELS,
+    *FLASH_MODELS,
 ]
 
 # where a PostgreSQL hub's pre-migration dumps go unless HUB_BACKUP_DIR says otherwise

@@ -40,6 +40,8 @@ class DeviceStatus(BaseModel):
     skew_at = DateTimeField(null=True)
     fork_seq = BigIntegerField(null=True)  # set while the terminal re-chains after a fork (a restore)
     key_id = CharField(default="")  # the business key the terminal writes with (hub keys status)
+    resend_asked = CharField(default="")  # the ranges the hub last asked it to send again: "5-9,12-12"
+    resend_at = DateTimeField(null=True)  # hub clock when it asked
 
 
 MODELS = [DeviceStatus]
@@ -127,6 +129,24 @@ def record_fork(device: str, waiting_for: int | None) -> None:
     ).execute()
 
 
+def record_resend(device: str, ranges: list[tuple[int, int]], now: dt.datetime) -> None:
+    """Remember that the hub's ack asked ``device`` to send ``ranges`` (first, last) again."""
+    values = {"resend_asked": ",".join(f"{a}-{b}" for a, b in ranges), "resend_at": now}
+    log.warning("asked device %s to resend %s", device, values["resend_asked"])
+    DeviceStatus.insert(device=device, **values).on_conflict(
+        conflict_target=[DeviceStatus.device], update=values
+    ).execute()
+
+
+def resend_text(asked: str) -> str:
+    """``5-9,12-12`` as the fleet page shows it: ``#5–#9, #12``."""
+    parts = []
+    for item in asked.split(","):
+        first, _, last = item.partition("-")
+        parts.append(f"#{first}" if first == last else f"#{first}–#{last}")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class FleetRow:
     """One terminal on the fleet page."""
@@ -148,6 +168,8 @@ class FleetRow:
     skewed: bool
     forked: bool = False  # restored from an old backup and not yet re-chained
     member_version: int | None = None  # the member copy's version the terminal reported
+    resend_asked: str = ""  # the ranges the hub last asked it to send again (after a restore), as shown
+    resend_at: dt.datetime | None = None
 
 
 def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
@@ -189,6 +211,8 @@ def fleet(now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER) -> list[Fle
                 skewed=skew is not None and abs(skew) > SKEW_WARNING_S,
                 forked=status.fork_seq is not None,
                 member_version=member_versions.get(device),
+                resend_asked=resend_text(status.resend_asked) if status.resend_asked else "",
+                resend_at=as_utc(status.resend_at),
             )
         )
     return rows

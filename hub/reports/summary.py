@@ -125,6 +125,23 @@ class SalesSkuDay(_Summary):
         primary_key = CompositeKey("day", "sku")
 
 
+class SalesSkuMonth(_Summary):
+    """One product's sales and refunds in one month (``YYYY-MM``), all stores together: a year's
+    chain-wide product report reads 12 rows per product instead of 12 per product and store."""
+
+    month = CharField()
+    sku = CharField()
+    name_zh = CharField(default="")
+    name_en = CharField(default="")
+    quantity = BigIntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    refunded_quantity = BigIntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("month", "sku")
+
+
 class SalesPaymentDay(_Summary):
     """Money taken and given back by one payment method at one store on one day."""
 
@@ -140,7 +157,9 @@ class SalesPaymentDay(_Summary):
         primary_key = CompositeKey("day", "store", "method")
 
 
-MODELS: list[type[Model]] = [SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth, SalesSkuDay]
+MODELS: list[type[Model]] = [
+    SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth, SalesSkuDay, SalesSkuMonth,
+]  # fmt: skip
 
 _HOUR_SUMS = ("sales", "total_fen", "items", "refunds", "refunded_fen")
 _PRODUCT_SUMS = ("quantity", "total_fen", "refunded_quantity", "refunded_fen")
@@ -224,7 +243,12 @@ def _upsert(
 ) -> Query:
     fields = model._meta.fields
     update: dict[Any, Any] = {fields[name]: fields[name] + getattr(EXCLUDED, name) for name in sums}
-    if model in (SalesProductDay, SalesProductMonth, SalesSkuDay):  # a renamed product: its newest name
+    if model in (
+        SalesProductDay,
+        SalesProductMonth,
+        SalesSkuDay,
+        SalesSkuMonth,
+    ):  # a renamed product: its newest name
         update.update({fields[n]: getattr(EXCLUDED, n) for n in ("name_zh", "name_en")})
     return (
         model.insert_many(rows)
@@ -273,6 +297,14 @@ def upserts(tally: Tally) -> list[Query]:
                 row[i] += value
         rows = _rows(("day", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), chain)
         queries.append(_upsert(SalesSkuDay, ("day", "sku"), _PRODUCT_SUMS, rows))
+        chain_months: dict[tuple[str, str], list[Any]] = {}
+        for (day, sku), (zh, en, *sums) in sorted(chain.items()):
+            row = chain_months.setdefault((day[:7], sku), [zh, en, 0, 0, 0, 0])
+            row[0], row[1] = zh, en
+            for i, value in enumerate(sums, start=2):
+                row[i] += value
+        rows = _rows(("month", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), chain_months)
+        queries.append(_upsert(SalesSkuMonth, ("month", "sku"), _PRODUCT_SUMS, rows))
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))

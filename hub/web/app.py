@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, FastAPI
 
 from hub.api import campaigns as campaign_api
+from hub.api import flash as flash_api
 from hub.api import loyalty as loyalty_api
 from hub.api import member_snapshot as member_snapshot_api
 from hub.api import members as member_api
@@ -24,6 +25,7 @@ from hub.web import finance as finance_web
 from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
+from hub.web import member_register as member_register_web
 from hub.web import members as member_web
 from hub.web import overview as overview_web
 from hub.web import ratings as ratings_web
@@ -35,6 +37,7 @@ from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import stock as stock_web
 from hub.web import sync as sync_web
+from hub.web import together as together_web
 
 
 def create_app(
@@ -67,6 +70,7 @@ def create_app(
     add(loyalty_api.router, auth.SignedIn("members"))
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
+    add(flash_api.router, auth.SignedIn("campaigns"))
     add(member_snapshot_api.router(device_auth), terminals)
     add(
         sms_api.router(),
@@ -82,8 +86,14 @@ def create_app(
     add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
-    add(member_web.router(tz, today), auth.SignedIn("members"))
+    add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
+    members_routes = member_web.router(tz, today)
+    # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);
+    # added first, so /members/{member_id} does not take /members/tag-rules
+    add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
+    add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(together_web.router(tz), auth.SignedIn("reports"))  # products, no store figures
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))

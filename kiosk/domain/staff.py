@@ -17,13 +17,13 @@ ROLES = ("attendant", "supervisor", "manager", "owner")  # least to most trusted
 # every attendant action the terminal checks (their names: the catalog's ``action_<name>`` keys)
 ACTIONS = (
     "clock", "age_check", "cash", "remove", "price_override", "void_sale", "reprint", "drawer", "top_up",
-    "refund", "cap_override", "shift_report",
+    "refund", "cap_override", "shift_report", "member",
 )  # fmt: skip
 
 DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "attendant": ("clock", "age_check", "cash", "remove", "reprint", "shift_report"),
-    "supervisor": ("clock", "age_check", "cash", "remove", "reprint", "shift_report", "price_override",
-                   "void_sale", "drawer", "top_up"),
+    "attendant": ("clock", "age_check", "cash", "remove", "reprint", "shift_report", "member"),
+    "supervisor": ("clock", "age_check", "cash", "remove", "reprint", "shift_report", "member",
+                   "price_override", "void_sale", "drawer", "top_up"),
     "manager": ACTIONS,
     "owner": ACTIONS,
 }  # fmt: skip

@@ -5,9 +5,11 @@ A mixin of :class:`kiosk.app.KioskApp`: it uses the app's state and screens thro
 
 from kiosk.domain.cart import MAX_QUANTITY, Cart, CartLine, Product
 from kiosk.domain.errors import QuantityError
+from kiosk.domain.flash import FlashDecision, decide, running_offer
 from kiosk.domain.money import format_fen
 from kiosk.screens.member_view import MemberView
 from kiosk.store import audit, catalog
+from kiosk.store.flash import flash_offers, sold_here
 from kiosk.translations import N_
 
 AGE_RESTRICTED = frozenset({"alcohol", "tobacco"})
@@ -21,8 +23,20 @@ def names(product: Product) -> dict[str, str]:
 class CartFlow:
     """Changes the cart and refreshes everything that shows it."""
 
+    def flash_decision(self, product: Product, quantity: int = 1) -> FlashDecision:
+        """The flash sale (秒杀) running now for ``product``: its price and whether this terminal's
+        share still allows ``quantity`` more (``kiosk.domain.flash.decide``)."""
+        offer = running_offer(flash_offers(self.terminal.device), product.sku, self.now())
+        return decide(product, self.cart, offer, sold_here(offer) if offer else 0, quantity)
+
     def add_product(self, product: Product, quantity: int = 1) -> None:
-        """Add ``product``; age-restricted items wait for an attendant's PIN."""
+        """Add ``product`` (at the flash price while this terminal's share lasts); age-restricted
+        items wait for an attendant's PIN."""
+        flash = self.flash_decision(product, quantity)
+        if not flash.allowed:
+            self._say(N_("flash_share_used"), error=True, name=names(product), left=flash.left)
+            return
+        product = flash.product
         if product.category in AGE_RESTRICTED and not self._already_age_checked():
             from kiosk.screens.popups import PinPopup
 
@@ -40,7 +54,10 @@ class CartFlow:
         except QuantityError:
             self._say(N_("quantity_limit"), error=True, max=MAX_QUANTITY)
             return
-        self._say(N_("added"), name=names(product))
+        if flash.reason:
+            self._say(flash.reason, name=names(product), left=flash.left, price=format_fen(product.price_fen))
+        else:
+            self._say(N_("added"), name=names(product))
         self.speak(N_("added"), name=names(product))
 
     def _already_age_checked(self) -> bool:
@@ -61,6 +78,9 @@ class CartFlow:
             return
         if line.quantity + delta < 1:
             self.remove_line(sku)
+            return
+        if delta > 0 and not self.flash_decision(line.product, delta).allowed:
+            self._say(N_("flash_share_used"), error=True, name=names(line.product), left=0)
             return
         try:
             self.set_cart(self.cart.set_quantity(sku, line.quantity + delta))

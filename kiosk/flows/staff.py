@@ -43,6 +43,7 @@ ACTION_KEYS = (
     N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
     N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
     N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
+    N_("action_member"),
 )  # fmt: skip
 
 
@@ -389,6 +390,14 @@ class StaffFlow:
             extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
             footer="充值凭证，请妥善保管",
         )
+
+    def register_for_customer(self, staff_id: str) -> None:
+        """为顾客办会员: the member sign-up (phone, name, consent, PIN) for a customer at the counter,
+        started by an attendant whose role may; the start is an ``audit.action`` (``member_assist``)."""
+        if not self.may(staff_id, "member"):
+            return
+        audit.record_action(self.terminal, self.now(), "member_assist", staff_id, {})
+        self.member_flow.start_join()
 
     # --- shift close ----------------------------------------------------------------------
     def open_shift_report(self, staff_id: str) -> None:

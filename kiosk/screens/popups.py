@@ -208,6 +208,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_clock(self.staff, "pin")
 
+    def member_join(self) -> None:
+        """为顾客办会员: sign a customer up as a member (their phone, name, consent and PIN)."""
+        self.dismiss()
+        App.get_running_app().register_for_customer(self.staff)
+
     def top_up(self) -> None:
         """Top up the member's stored value."""
         self.dismiss()

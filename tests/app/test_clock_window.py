@@ -35,6 +35,8 @@ CLOCK_STEPS: list[dict[str, Any]] = [
     {"tap": "popup:break_end"}, {"observe": "break_ended"},
     {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:clock"}, {"observe": "from_menu"},
     {"tap": "popup:clock_out"}, {"observe": "clocked_out"},
+    {"tap": "idle:staff"}, {"pin": PIN}, {"observe": "menu"}, {"wait": 0.5}, {"shot": "staff-menu"},
+    {"tap": "popup:member_join"}, {"observe": "member_join"}, {"tap": "member_phone:back"},
     {"card": MEMBER_CARD}, {"observe": "member_card"},
 ]  # fmt: skip
 
@@ -59,8 +61,8 @@ def test_the_clock_screen_offers_only_what_fits_and_each_tap_is_one_event(
     screens = report["screens"]
     keypad = screens["clock_keypad"]["popup"]
     assert (keypad["kind"], keypad["title"]) == ("PinPopup", "上下班打卡")
-    events = clock_events(workdir / "kiosk.db")
-    assert [e["type"] for e in events] == ["staff.clock"] * 4
+    events = [e for e in clock_events(workdir / "kiosk.db") if e["type"] == "staff.clock"]
+    assert len(events) == 4
     clocked = [e["data"] for e in events]
     assert [(c["staff_id"], c["staff_name"], c["direction"], c["method"]) for c in clocked] == [
         ("attendant-1", "王芳", "in", "pin"),
@@ -93,6 +95,21 @@ def test_the_clock_screen_offers_only_what_fits_and_each_tap_is_one_event(
         assert report["small_buttons"][f"{shot}-zh"] == [] and report["small_buttons"][f"{shot}-en"] == []
 
 
+def test_staff_register_a_customer_as_a_member_from_the_staff_menu(
+    clocking: tuple[dict[str, Any], Path],
+) -> None:
+    report, workdir = clocking
+    screens = report["screens"]
+    assert screens["menu"]["popup"]["member_join"] == "为顾客办会员"
+    assert "member_join" in screens["menu"]["popup"]["enabled"]
+    assert screens["member_join"]["current"] == "member_phone"  # the customer's sign-up, phone first
+    assisted = [e["data"] for e in clock_events(workdir / "kiosk.db") if e["type"] == "audit.action"]
+    assert assisted == [
+        {"store": "S01", "action": "member_assist", "attendant": "attendant-1", "sale_id": None, "detail": {}}
+    ]
+    assert report["small_buttons"]["staff-menu-zh"] == [] and report["small_buttons"]["staff-menu-en"] == []
+
+
 def test_a_member_card_is_still_a_member_when_badges_are_configured(
     clocking: tuple[dict[str, Any], Path],
 ) -> None:
@@ -110,7 +127,7 @@ def test_the_offline_clockings_reach_the_hub_as_one_shift_with_its_break(
     for name in ("kiosk.db", "kiosk.db-wal"):  # a copy per hub database: each run sends everything
         if (workdir / name).exists():
             shutil.copy(workdir / name, tmp_path / name)
-    sent = clock_events(tmp_path / "kiosk.db")
+    sent = [e for e in clock_events(tmp_path / "kiosk.db") if e["type"] == "staff.clock"]
     open_database(tmp_path / "kiosk.db")
     hub = HubIngestor("127.0.0.1", broker.port, TZ, worker="clock")
     hub.start()

@@ -76,6 +76,7 @@ def test_staff_added_at_the_hub_sign_in_at_their_stores_terminal_offline(
         "remove",
         "reprint",
         "shift_report",
+        "member",
     ]
 
     disabled = run(hub_main, ["staff", "disable", wang.id, *common])

@@ -67,3 +67,47 @@ def test_the_audit_page_shows_a_broken_chain_to_the_owner(hub_db, signed_in) -> 
     assert "哈希链已断开：1 处记录" in page
     assert f'<tr id="audit-{victim.id}" class="broken" title="was changed after it was written">' in page
     assert signed_in(create_app(TZ), "accountant").get("/audit").status_code == 403
+
+
+def test_an_anchor_kept_outside_shows_the_newest_rows_removed_or_the_end_rewritten(
+    hub_db, hub_db_url: str, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    write_three()
+    cli = CliRunner()
+    stick = tmp_path / "usb" / "audit-anchors.txt"
+    stick.parent.mkdir()
+    printed = cli.invoke(hub_main, ["audit", "anchor", "--db", hub_db_url, "--append", str(stick)])
+    rows = list(OwnerAudit.select().order_by(OwnerAudit.id))
+    kept = f"{rows[2].id}:{rows[2].hash}"
+    assert (printed.exit_code, printed.output) == (0, f"{kept}\n")
+    assert stick.read_text().split()[1] == kept  # a dated line on the stick
+    ok = cli.invoke(hub_main, ["audit", "verify", "--db", hub_db_url, "--anchor", kept])
+    assert (ok.exit_code, ok.output) == (
+        0,
+        f"审计日志完整：3 条，锚点行 {rows[2].id} 仍在 / "
+        f"audit log intact: 3 rows, anchor row {rows[2].id} still there\n",
+    )
+
+    # the newest row deleted: the chain that is left still verifies; the anchor does not
+    OwnerAudit.delete().where(OwnerAudit.id == rows[2].id).execute()
+    assert audit.verify() == (2, [])
+    cut = cli.invoke(hub_main, ["audit", "verify", "--db", hub_db_url, "--anchor", kept])
+    assert cut.exit_code == 1
+    assert f"row {rows[2].id}: the anchored row is gone: the newest rows were removed" in cut.output
+
+    # the last two rows rewritten with fresh hashes, the same ids: a chain that verifies, a changed end
+    OwnerAudit.delete().where(OwnerAudit.id == rows[1].id).execute()
+    prev = rows[0].hash
+    for row, by in ((rows[1], "someone else"), (rows[2], "someone else")):
+        digest = audit.row_hash(prev, row.at, by, row.action, row.subject, row.detail)
+        OwnerAudit.insert(id=row.id, at=row.at, by=by, action=row.action, subject=row.subject,
+                          detail=row.detail, prev=prev, hash=digest).execute()  # fmt: skip
+        prev = digest
+    assert audit.verify() == (3, [])
+    rewritten = cli.invoke(hub_main, ["audit", "verify", "--db", hub_db_url, "--anchor", kept])
+    assert rewritten.exit_code == 1
+    assert f"row {rows[2].id}: the anchored row has another hash now: the log was rewritten up to it" in (
+        rewritten.output
+    )
+    bad = cli.invoke(hub_main, ["audit", "verify", "--db", hub_db_url, "--anchor", "12:nothex"])
+    assert bad.exit_code == 2 and "not an anchor" in bad.output and "Traceback" not in bad.output

@@ -84,6 +84,9 @@ def test_restored_hub_gets_back_every_sale_from_the_terminal(  # type: ignore[no
         assert (sales, fen) == (6, 3600)
         assert hub_totals() == (6, 3600, 6)
         assert [g.missing for g in fleet.open_gaps()] == [[]]  # the gap it saw is filled
+        # the fleet page's row: what the restored hub asked the terminal for, now resent
+        [row] = fleet.fleet(dt.datetime.now(dt.UTC))
+        assert (row.resend_asked, row.open_gaps, row.resend_at is not None) == ("#4–#5", 0, True)
 
 
 def test_a_sealed_backup_opens_only_with_the_owners_key_and_unchanged(tmp_path: Path, keys) -> None:  # type: ignore[no-untyped-def]
