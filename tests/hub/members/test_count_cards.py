@@ -9,6 +9,7 @@ import pytest
 
 from hub.ingest.models import Sale, SaleLine
 from hub.members import ledger as loyalty
+from hub.web.members import count_card_rows
 from kiosk.domain.loyalty import InsufficientBalance
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.rules import CountCardKind, LoyaltyRules
@@ -67,3 +68,7 @@ def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(hub_db, tm
     assert [(ln.sku, ln.name_zh, ln.total_fen) for ln in lines] == [("wash3", "洗车3次卡", 9900)]
     assert loyalty.member_balances("m-1")[count_account(card.id)] == 1  # type: ignore[attr-defined]
     assert loyalty.open_items() == []
+    balances = loyalty.member_balances("m-1")
+    account = count_account(card.id)  # type: ignore[attr-defined]
+    assert count_card_rows("m-1", balances, "zh") == [(account, "洗车3次卡", 1)]
+    assert count_card_rows("m-1", balances, "en") == [(account, "Car wash × 3", 1)]
