@@ -6,9 +6,11 @@ through the real ingest, serves the dashboard and saves PNGs of ``/fleet`` and
 """
 
 import base64
+import contextlib
 import datetime as dt
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +18,15 @@ from zoneinfo import ZoneInfo
 from hub.db.schema import open_hub_database
 from hub.devtools.serving import serving
 from hub.fleet import presence as fleet
+from hub.fleet.presence import DeviceStatus
 from hub.fleet.receipt_keys import device_receipt_key_text
 from hub.ingest.batch import ingest_batch
+from hub.members.settings import settings as loyalty_settings
 from hub.web.app import create_app
 from hub.web.sync import router
 from kiosk.devtools import browser
 from kiosk.domain import receipt_link
+from kiosk.store.pii import PiiKey
 from kiosk.sync.schema import GENESIS, batch, canonical, make_event
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -102,10 +107,28 @@ def seed(now: dt.datetime = NOW) -> None:
     fleet.record_status("pos/K03/status", _status("K03", "online", **healthy), now)
 
 
-def capture(out: Path) -> list[Path]:
-    """Seed a throwaway database, serve the pages, save six screenshots into ``out``.
+@contextlib.contextmanager
+def key_rotation() -> Iterator[None]:
+    """A business key rotation under way (the hub holds a new and an old key); K01 already reports
+    the new key, K02 and K03 not yet. The hub's keys as they were afterwards."""
+    before = loyalty_settings.key
+    ring = PiiKey(ROTATED_KEY, (bytes(range(32)),))
+    loyalty_settings.key = ring
+    DeviceStatus.update(key_id=ring.key_id).where(DeviceStatus.device == "K01").execute()
+    try:
+        yield
+    finally:
+        loyalty_settings.key = before
 
-    Fleet, quarantine, and a customer's e-receipt, each in Chinese and English.
+
+ROTATED_KEY = bytes(range(100, 132))
+
+
+def capture(out: Path) -> list[Path]:
+    """Seed a throwaway database, serve the pages, save eight screenshots into ``out``.
+
+    Fleet, quarantine, a customer's e-receipt, and the fleet during a key rotation, each in Chinese
+    and English.
     """
     from fastapi import FastAPI
 
@@ -128,6 +151,12 @@ def capture(out: Path) -> list[Path]:
                         target = out / f"hub-{name}-{lang}.png"
                         shots.append(
                             browser.screenshot(f"http://127.0.0.1:{port}/{page}{suffix}", target, 1280, 720)
+                        )
+                with key_rotation():  # the fleet page during `hub keys rotate`: who is not on the new key
+                    for lang, suffix in (("zh", ""), ("en", "?lang=en")):
+                        target = out / f"hub-fleet_rotation-{lang}.png"
+                        shots.append(
+                            browser.screenshot(f"http://127.0.0.1:{port}/fleet{suffix}", target, 1280, 720)
                         )
                 return shots
         finally:

@@ -170,7 +170,7 @@ def _ingest_plain_sales_pg(
     try:
         with transaction():
             head_seq, head_hash = bulk_pg.lock_head(db, device, schema.GENESIS, now)
-            seen, chain_known, forked = bulk_pg.known(
+            seen, chain_known, forked, release = bulk_pg.known(
                 db, device, ids, ordered[0]["seq"] - 1, ordered[-1]["seq"]
             )
             if seen or forked:
@@ -189,7 +189,8 @@ def _ingest_plain_sales_pg(
             for expected, got in chain.gaps:
                 log.warning("device %s: gap in sequence, expected %d, got %d", device, expected, got)
             head = (chain.head_seq, chain.head_hash)
-            bulk_pg.write(db, device, rows, chain.gaps, head, fleet.skew_seconds(sent_at, now), now)
+            skew = fleet.skew_seconds(sent_at, now)
+            bulk_pg.write(db, device, rows, chain.gaps, head, skew, now, release=release)
             if chain.gaps:
                 fleet.record_resend(device, _missing(chain), now)
     except (_Unusual, *REFUSED):

@@ -15,7 +15,9 @@ import peewee
 from peewee import Database, Model, PostgresqlDatabase
 from psycopg2.extras import execute_values
 
+from hub.catalog.prices import mismatches
 from hub.ingest.models import Event, Sale, SaleLine
+from hub.members.models import Reconciliation
 from hub.reports.summary import Tally, upserts
 from kiosk.sync.schema import dumps_sorted
 
@@ -141,3 +143,6 @@ def write(db: Database, rows: Rows) -> None:
                 cursor.executemany(_insert_sql(model, columns, f"({marks})"), values)
     for query in upserts(rows.summary):  # the report rows, in the same transaction as the sales
         query.execute()
+    found = mismatches(rows.sales, rows.lines)  # charged at a price its store was not given
+    if found:
+        Reconciliation.insert_many(found).execute()

@@ -14,7 +14,8 @@ from hub.db import database
 from hub.db.backup import BACKUP_PUBLIC_KEY, BackupUnavailable, take_backup
 from hub.db.sealing import SealError
 from hub.jobs import settings as job_settings
-from hub.jobs.runner import Job, JobContext, JobProblem, JobResult
+from hub.jobs.models import JobRun
+from hub.jobs.runner import RUNNER_ID, Job, JobContext, JobProblem, JobResult
 from hub.members.book import erase_member, evaluate_tiers, member_balances
 from hub.members.expiry import expire_due_points
 from hub.members.expiry_reminders import expiring_points
@@ -23,6 +24,7 @@ from hub.members.settings import settings
 from hub.members.tag_rules import apply_rules
 from hub.messaging import queue as messages
 from hub.messaging import sender
+from hub.reports import together
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import PRINCIPAL
 from kiosk.domain.loyalty.dates import add_months
@@ -63,14 +65,42 @@ def expiry_reminders(ctx: JobContext) -> JobResult:
     )
 
 
+TIER_CATCH_UP_DAYS = 31  # an evaluation date the hub was off on is evaluated within a month
+
+
+def _evaluation_due(today: dt.date) -> dt.date | None:
+    """Today when it is an evaluation date; else the latest one of the last month that has no run
+    (the hub was off that day), which is then marked done in the job's transaction."""
+    if is_evaluation_date(today, settings.rules.tiers):
+        return today
+    for back in range(1, TIER_CATCH_UP_DAYS + 1):
+        day = today - dt.timedelta(days=back)
+        if not is_evaluation_date(day, settings.rules.tiers):
+            continue
+        ran = JobRun.select().where(JobRun.job == "tier_evaluation", JobRun.period == day.isoformat())
+        if ran.exists():
+            return None
+        stamp = dt.datetime.now(dt.UTC)
+        JobRun.insert(
+            job="tier_evaluation", period=day.isoformat(), status="ok", claim="catch-up", runner=RUNNER_ID,
+            started_at=stamp, finished_at=stamp, summary=f"caught up on {today}",
+        ).execute()  # fmt: skip
+        return day
+    return None
+
+
 def tier_evaluation(ctx: JobContext) -> JobResult:
-    """等级评定: on evaluation dates, grace then downgrade (upgrades happen at each sale)."""
-    if not is_evaluation_date(ctx.today, settings.rules.tiers):
+    """等级评定: on evaluation dates, grace then downgrade (upgrades happen at each sale); an
+    evaluation date missed while the hub was off is evaluated, as of that date, at the next run."""
+    day = _evaluation_due(ctx.today)
+    if day is None:
         return JobResult("今天不是等级评定日", "not an evaluation date")
-    changed = evaluate_tiers(ctx.today)
+    changed = evaluate_tiers(day)
+    late = f"（补做 {day} 的评定）" if day != ctx.today else ""
+    late_en = f" (the evaluation of {day}, caught up)" if day != ctx.today else ""
     return JobResult(
-        f"{len(changed)} 位会员等级变化",
-        f"{len(changed)} members changed tier",
+        f"{len(changed)} 位会员等级变化{late}",
+        f"{len(changed)} members changed tier{late_en}",
         {"changed": len(changed)},
         tuple(f"{member} -> {tier}" for member, tier in sorted(changed.items())),
     )
@@ -100,6 +130,16 @@ def behaviour_tags(ctx: JobContext) -> JobResult:
         f"{done.rules} tag rules: {done.added} tags given, {done.removed} taken away",
         {"rules": done.rules, "added": done.added, "removed": done.removed},
         tuple(f"{tag}: {n}" for tag, n in sorted(done.members_by_tag.items())),
+    )
+
+
+def bought_together(ctx: JobContext) -> JobResult:
+    """常一起买: the association rules from the last 90 days of baskets, recomputed."""
+    found = together.recompute(ctx.today, ctx.now)
+    return JobResult(
+        f"{len(found)} 条“常一起买”规则",
+        f"{len(found)} often-bought-together rules",
+        {"rules": len(found)},
     )
 
 
@@ -202,6 +242,7 @@ JOBS: list[Job] = [
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
     Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
+    Job("bought_together", "常一起买", "Bought together", bought_together, hour=5),
     Job("behaviour_tags", "自动标签", "Behaviour tags", behaviour_tags, hour=8),  # before campaigns
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),

@@ -37,6 +37,7 @@ from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import stock as stock_web
 from hub.web import sync as sync_web
+from hub.web import together as together_web
 
 
 def create_app(
@@ -86,8 +87,13 @@ def create_app(
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
-    add(member_web.router(tz, today), auth.SignedIn("members"))
+    members_routes = member_web.router(tz, today)
+    # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);
+    # added first, so /members/{member_id} does not take /members/tag-rules
+    add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
+    add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(together_web.router(tz), auth.SignedIn("reports"))  # products, no store figures
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))

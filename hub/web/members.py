@@ -332,10 +332,14 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             raise HTTPException(400, f"unknown segment {kind}:{name} / 没有这个分群")
         tag = f"{'seg' if kind == 'segment' else 'rfm'}-{name.replace('_', '-')}"
         now = dt.datetime.now(dt.UTC)
+        # a manager tags and untags only members of their own stores: another store's keep their tags
+        stores = visible_stores(request)
+        scope = None if stores is None else {m.id for m in _members() if m.home_store in stores}
+        if scope is not None:
+            members = [m for m in members if m in scope]
+        tagged = {m.member_id for m in MemberTag.select().where(MemberTag.tag == tag)}
         with transaction():
-            for member_id in {m.member_id for m in MemberTag.select().where(MemberTag.tag == tag)} - set(
-                members
-            ):
+            for member_id in (tagged if scope is None else tagged & scope) - set(members):
                 rest = [t for t in member_attributes.member_tags(member_id) if t != tag]
                 member_attributes.set_tags(member_id, rest, "owner", now)  # left the segment since last time
             for member_id in members:
@@ -362,7 +366,12 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         query = {"rhythm_saved": "1"} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/members?{urlencode(query)}#rhythm", 303)
 
-    @routes.post("/members/tag-rules", response_class=HTMLResponse, response_model=None)
+    # tag rules tag every store's members each day: their two routes are the owner's (the app adds
+    # ``rules_routes`` under the "rules" permission, which managers do not have)
+    rules_routes = APIRouter()
+    routes.tag_rule_routes = rules_routes  # type: ignore[attr-defined]
+
+    @rules_routes.post("/members/tag-rules", response_class=HTMLResponse, response_model=None)
     async def add_tag_rule(request: Request) -> HTMLResponse | RedirectResponse:
         """Add an automatic tag rule and apply every rule at once (the daily job keeps them fresh)."""
         form = await form_fields(request)
@@ -379,7 +388,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
         query = {"lang": "en"} if language(request) == "en" else {}
         return RedirectResponse(f"/members?{urlencode(query)}#tag-rules", 303)
 
-    @routes.post("/members/tag-rules/{rule_id}/delete", response_model=None)
+    @rules_routes.post("/members/tag-rules/{rule_id}/delete", response_model=None)
     async def delete_tag_rule(rule_id: int, request: Request) -> RedirectResponse:
         """Remove a rule; its tag leaves the members unless another rule gives the same tag."""
         now = dt.datetime.now(dt.UTC)

@@ -13,6 +13,8 @@ from hub.fleet import presence as fleet
 from hub.ingest import quarantine
 from hub.ingest.quarantine_text import explain
 from hub.members import feed as member_feed
+from hub.members import rotation
+from hub.members.settings import settings as loyalty_settings
 from hub.web import i18n
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, RowId, language
@@ -44,6 +46,18 @@ def _duration(seconds: float, lang: str) -> str:
     whole = max(0, int(seconds))
     size, key = next((size, key) for size, key in _UNITS if whole >= size or size == 1)
     return i18n.t(key, lang, n=whole // size)
+
+
+def _rotation_notice(lang: str) -> str:
+    """During a business key rotation: the new key and the terminals not yet on it ("" otherwise)."""
+    ring = loyalty_settings.key
+    if ring is None or len(ring.key_ids) < 2:
+        return ""
+    waiting = [device for device, key_id in rotation.terminals_by_key().items() if key_id != ring.key_id]
+    if not waiting:
+        return i18n.t("fleet_key_rotation_done", lang, new_key=ring.key_id)
+    separator = ", " if lang == "en" else "、"
+    return i18n.t("fleet_key_rotation", lang, new_key=ring.key_id, devices=separator.join(waiting))
 
 
 def _ago(seconds: float | None, lang: str) -> str:
@@ -102,6 +116,7 @@ def router(tz: ZoneInfo, now: "dt.datetime | None" = None) -> APIRouter:
             "size": _bytes,
             "printer": lambda value: _printer(value, lang),
             "printer_problem": lambda value: value in PRINTER_PROBLEMS,
+            "rotation": _rotation_notice(lang),
         }
         return TEMPLATES.TemplateResponse(request, "fleet.html", context)
 

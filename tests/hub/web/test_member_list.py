@@ -134,3 +134,29 @@ def test_the_owner_stores_the_thresholds_and_win_back_follows_them(hub_db, signe
     page = client.get("/members?rhythm_saved=1").text
     assert 'id="rhythm-saved"' in page and "达到 3.5 倍节奏为沉睡，达到 8 倍为流失" in page
     assert "只来过一次按 14 天" in page
+
+
+def test_a_manager_tags_a_segment_only_among_their_stores_members(story, signed_in) -> None:  # type: ignore[no-untyped-def]
+    day = NOW.date()
+    active = sorted(m for m, v in analysis.visits(day).items() if analysis.segment(v, day) == "active")
+    everyone = HubMember.select().where(HubMember.merged_into.is_null(), HubMember.erased_at.is_null())
+    (stale,) = [m.id for m in everyone if m.id not in active]
+    theirs, mine = active  # one active member in each store
+    HubMember.update(home_store="S02").where(HubMember.id.in_([theirs, stale])).execute()
+    HubMember.update(home_store="S01").where(HubMember.id == mine).execute()
+    member_attributes.set_tags(stale, ["seg-active"], "owner", dt.datetime.now(dt.UTC))  # S02's, from before
+    manager = signed_in(create_app(TZ, today=lambda: day), "manager", stores="S01")
+    clicked = manager.post("/members/segments/campaign", data={"kind": "segment", "name": "active"},
+                           follow_redirects=False)  # fmt: skip
+    assert clicked.status_code == 303
+
+    def tagged() -> set[str]:
+        return {m for m in [*active, stale] if "seg-active" in member_attributes.member_tags(m)}
+
+    assert tagged() == {mine, stale}  # S01's active member tagged; S02's members untouched either way
+    refused = manager.post("/members/tag-rules", data={"tag": "x", "scope": "category", "value": "food",
+                                                       "times": "1", "days": "30"})  # fmt: skip
+    assert refused.status_code == 403  # tag rules need the "rules" permission: the owner's
+    assert manager.post("/members/tag-rules/1/delete").status_code == 403
+    story.post("/members/segments/campaign", data={"kind": "segment", "name": "active"})  # the owner: all
+    assert tagged() == {theirs, mine}

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hub.cli import main as hub_main
-from hub.devtools.sync_story import NOW, TZ, capture, seed
+from hub.devtools.sync_story import NOW, ROTATED_KEY, TZ, capture, key_rotation, seed
+from hub.fleet.presence import DeviceStatus
 from hub.ingest import batch as ingest
 from hub.ingest import quarantine
 from hub.ingest.batch import ingest_batch
 from hub.ingest.models import Quarantine, Sale
 from hub.web.sync import router
+from kiosk.store.pii import PiiKey
 from kiosk.sync.schema import batch
 from tests.events import sale_chain
 
@@ -88,6 +90,25 @@ def test_replay_of_an_unusable_message_says_why_in_both_languages(hub_db, hub_db
     assert listing.output == f"{entry.id}\topen\tK09\t-\t'events' is missing or not a list\n"
 
 
+def test_fleet_page_names_the_terminals_not_yet_on_a_new_business_key(hub_db) -> None:  # type: ignore[no-untyped-def]
+    seed()
+    assert 'id="key-rotation"' not in client().get("/fleet").text  # no rotation: no notice
+    with key_rotation():
+        new = PiiKey(ROTATED_KEY).key_id
+        html = client().get("/fleet").text
+        assert (
+            f'<p id="key-rotation" class="notice">正在更换商户密钥：新密钥 {new}。尚未切换的终端：K02、K03'
+            in html
+        )
+        english = client().get("/fleet?lang=en").text
+        assert f"new key {new}. Terminals not yet on it: K02, K03 (they switch" in english
+        DeviceStatus.update(key_id=new).execute()
+        assert (
+            "Every terminal is on it: `hub keys retire` deletes the old key"
+            in client().get("/fleet?lang=en").text
+        )
+
+
 @pytest.mark.parametrize("hub_db_url", ["sqlite"], indirect=True)
 def test_screenshots_of_fleet_and_quarantine_pages(tmp_path: Path, hub_db_url: str) -> None:
     from PIL import Image
@@ -95,7 +116,7 @@ def test_screenshots_of_fleet_and_quarantine_pages(tmp_path: Path, hub_db_url: s
     shots = capture(tmp_path)
     assert [p.name for p in shots] == [
         "hub-fleet-zh.png", "hub-fleet-en.png", "hub-quarantine-zh.png", "hub-quarantine-en.png",
-        "hub-receipt-zh.png", "hub-receipt-en.png",
+        "hub-receipt-zh.png", "hub-receipt-en.png", "hub-fleet_rotation-zh.png", "hub-fleet_rotation-en.png",
     ]  # fmt: skip
     for shot in shots:
         with Image.open(shot) as image:
