@@ -245,6 +245,12 @@ def _0024_bought_together(db: Database) -> None:
     db.create_tables(TOGETHER_MODELS, safe=True)
 
 
+def _0025_sms_delivery(db: Database) -> None:
+    # the gateway's delivery receipt on each SMS (hub.api.sms); messages sent before have none
+    add_column(db, "member_message", "delivery", CharField(default=""))
+    add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -278,6 +284,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (22, "catalog: per-store prices, frozen with each config release", _0022_store_prices),
     (23, "catalog: product images", _0023_product_images),
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
+    (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
 ]
 
 
