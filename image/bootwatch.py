@@ -253,6 +253,8 @@ def keys_for(code: str) -> list[str]:
 # large-text buttons, the cart screen's title and Pay button, and the pay
 # screen's title and Back button (the same place as the cart's title).
 IDLE_FIXED = (456, 8, 784, 68)
+# The idle screen's 注册会员 / 手机号登录 buttons: the thank-you screen has the same top-right buttons.
+IDLE_START = (96, 330, 704, 390)
 CART_TITLE = (8, 16, 96, 56)
 CART_PAY = (522, 344, 786, 400)
 PAY_TITLE = CART_TITLE
@@ -291,7 +293,7 @@ def _screen_problem(
 
 def idle_problem(shot: Image.Image, reference: Image.Image) -> str | None:
     """Why ``shot`` is not the idle screen of ``reference`` (docs/screenshots/kiosk-idle-zh.png), or None."""
-    return _screen_problem(shot, reference, {"top-right buttons": IDLE_FIXED})
+    return _screen_problem(shot, reference, {"top-right buttons": IDLE_FIXED, "member buttons": IDLE_START})
 
 
 def cart_problem(shot: Image.Image, reference: Image.Image) -> str | None:

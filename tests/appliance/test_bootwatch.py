@@ -97,6 +97,7 @@ def test_a_text_console_or_another_screen_is_not_the_idle_screen() -> None:
     ImageDraw.Draw(console).text((8, 8), "Debian GNU/Linux 12 kiosk tty1", fill=(170, 170, 170))
     assert "background colour" in bootwatch.idle_problem(console, idle)
     assert "top-right buttons" in bootwatch.idle_problem(_shot("kiosk-cart-zh.png"), idle)
+    assert "member buttons" in bootwatch.idle_problem(_shot("kiosk-done-zh.png"), idle)  # thank-you screen
     assert bootwatch.idle_problem(Image.new("RGB", (800, 600)), idle) == "the screen is 800x600, not 800x480"
 
 
