@@ -114,8 +114,10 @@ def write(
     if gaps:
         rows_ = [{"device": device, "expected": e, "got": g, "found_at": now} for e, g in gaps]
         queries.append(Gap.insert_many(rows_).returning(Gap.id))
-    if skew_s is not None:
-        values = {"clock_skew_s": skew_s, "skew_at": now}
+    values: dict[str, object] = {"clock_skew_s": skew_s, "skew_at": now} if skew_s is not None else {}
+    if gaps:  # what the ack asks the terminal to resend: the fleet page shows it (one upsert with the skew)
+        values |= {"resend_asked": ",".join(f"{e}-{g - 1}" for e, g in gaps), "resend_at": now}
+    if values:
         queries.append(
             fleet.DeviceStatus.insert(device=device, **values)
             .on_conflict(conflict_target=[fleet.DeviceStatus.device], update=values)

@@ -5,6 +5,7 @@ shopper who walks away from an open staff keypad); the tests assert on what
 the screens showed, what the virtual printer printed and what the outbox holds.
 """
 
+import base64
 import datetime as dt
 import json
 import os
@@ -13,12 +14,13 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import DEMO_RECEIPT_KEY
 from kiosk.hw.escpos_parser import EscposParser, Raster
 from kiosk.hw.receipt_render import render_receipt
 from kiosk.store import open_database
 from kiosk.store.connection import database
 from kiosk.store.models import Sale
-from kiosk.store.receipts import receipt_for_sale
+from kiosk.store.receipts import receipt_for_sale, receipt_link
 from tests.app.test_kiosk_window import MEMBER_CARD, MILK, PIN, WATER, after_seed, rows, run_kiosk, zh
 
 STAFF_STEPS: list[dict[str, Any]] = [
@@ -111,7 +113,9 @@ def test_first_prints_and_reprints_are_the_stored_sales_receipt_at_the_configure
         expected = {}
         for no in (water_no, milk_no):
             sale = Sale.get(Sale.receipt_no == no)
-            receipt = receipt_for_sale(sale.id, "邻里便利店", f"http://hub.local:8080/r/{no}")
+            sold = dt.datetime.fromisoformat(sale.created_at)  # the demo's key signs the QR's link
+            link = receipt_link("http://hub.local:8080", no, sold, base64.b64decode(DEMO_RECEIPT_KEY), 90)
+            receipt = receipt_for_sale(sale.id, "邻里便利店", link)
             expected[no] = render_receipt(receipt, 384).tobytes()
     finally:
         database.close()
