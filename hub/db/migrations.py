@@ -57,6 +57,7 @@ from hub.reports.summary import (
     SalesSkuDay,
     SalesSkuMonth,
 )
+from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -239,6 +240,17 @@ def _0023_product_images(db: Database) -> None:
     db.create_tables([ProductImage], safe=True)
 
 
+def _0024_bought_together(db: Database) -> None:
+    # a new table: the "often bought together" rules (hub.reports.together), filled by its job
+    db.create_tables(TOGETHER_MODELS, safe=True)
+
+
+def _0025_sms_delivery(db: Database) -> None:
+    # the gateway's delivery receipt on each SMS (hub.api.sms); messages sent before have none
+    add_column(db, "member_message", "delivery", CharField(default=""))
+    add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -271,6 +283,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (21, "reports: products per month for all stores (sales_sku_month)", _0021_sku_month),
     (22, "catalog: per-store prices, frozen with each config release", _0022_store_prices),
     (23, "catalog: product images", _0023_product_images),
+    (24, "reports: often bought together (bought_together)", _0024_bought_together),
+    (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
 ]
 
 

@@ -5,6 +5,7 @@ shopper who walks away from an open staff keypad); the tests assert on what
 the screens showed, what the virtual printer printed and what the outbox holds.
 """
 
+import base64
 import datetime as dt
 import json
 import os
@@ -13,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from kiosk.config import DEMO_RECEIPT_KEY
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 from kiosk.hw.escpos_parser import EscposParser, Raster
 from kiosk.hw.receipt_render import render_receipt
 from kiosk.store import open_database
 from kiosk.store.connection import database
 from kiosk.store.models import Sale
-from kiosk.store.receipts import receipt_for_sale
+from kiosk.store.receipts import receipt_for_sale, receipt_link
 from tests.app.test_kiosk_window import MEMBER_CARD, MILK, PIN, WATER, after_seed, rows, run_kiosk, zh
 
 STAFF_STEPS: list[dict[str, Any]] = [
@@ -111,7 +114,13 @@ def test_first_prints_and_reprints_are_the_stored_sales_receipt_at_the_configure
         expected = {}
         for no in (water_no, milk_no):
             sale = Sale.get(Sale.receipt_no == no)
-            receipt = receipt_for_sale(sale.id, "邻里便利店", f"http://hub.local:8080/r/{no}")
+            # the QR carries the signed link (`kiosk run --demo` signs with the demo's receipt key)
+            sold_at = dt.datetime.fromisoformat(sale.created_at)
+            link = receipt_link(
+                "http://hub.local:8080", no, sold_at, base64.b64decode(DEMO_RECEIPT_KEY), DEFAULT_DAYS
+            )
+            assert link is not None and f"/r/{no}." in link
+            receipt = receipt_for_sale(sale.id, "邻里便利店", link)
             expected[no] = render_receipt(receipt, 384).tobytes()
     finally:
         database.close()
