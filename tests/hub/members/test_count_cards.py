@@ -15,6 +15,7 @@ from hub.web.members import count_card_rows
 from kiosk.domain.loyalty import InsufficientBalance
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.rules import CountCardKind, LoyaltyRules
+from kiosk.i18n import ntr
 from kiosk.store import members, outbox
 from kiosk.store.member_models import CountCardRow
 from kiosk.store.sales import PaymentIntent, PaymentMismatch, Terminal
@@ -33,6 +34,15 @@ def test_rules_keep_count_card_kinds_with_unique_skus() -> None:
         LoyaltyRules(count_cards=(WASH, WASH))
     plain = CountCardKind(sku="x", name_zh="x", visits=1, price_fen=1)
     assert members.count_card_product(plain).service_skus == {"x"}
+    values = {"name": "W", "price": "¥1.00", "months": 1}
+    shown = {(n, lang): ntr("count_card_kind", "count_card_kind_plural", n, lang, **values)
+             for n in (1, 2) for lang in ("zh", "en")}  # fmt: skip
+    assert shown == {
+        (1, "zh"): "W\u00a0·\u00a01\u00a0次\u00a0·\u00a0¥1.00（1\u00a0个月有效）",
+        (2, "zh"): "W\u00a0·\u00a02\u00a0次\u00a0·\u00a0¥1.00（1\u00a0个月有效）",
+        (1, "en"): "W · 1 visit · ¥1.00 (valid 1 mo.)",
+        (2, "en"): "W · 2 visits · ¥1.00 (valid 1 mo.)",
+    }
 
 
 def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(
