@@ -16,6 +16,7 @@ from hub.commands import (
     rules,
     serve,
     staff,
+    stock,
     sync,
     user,
 )
@@ -53,6 +54,7 @@ for group in (
     release.release,
     rules.rules,
     staff.staff,
+    stock.stock,
     user.user,
     user.token,
 ):

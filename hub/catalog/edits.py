@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from hub.accounts import audit as owner_audit
+from hub.catalog import prices
+from hub.catalog.models import StorePrice
 from hub.catalog.releases import CatalogProduct, latest_release
 from hub.db import database
+from hub.fleet.devices import ID as STORE_ID
 from hub.fleet.presence import DeviceStatus
 from kiosk.domain.money import parse_yuan
 from kiosk.sync.config import CatalogItem
@@ -110,6 +113,33 @@ def add_product(item: dict[str, object], now: dt.datetime, by: str) -> CatalogPr
     return CatalogProduct.get_by_id(new.sku)
 
 
+def set_store_price(store: str, sku: str, price: str, now: dt.datetime, by: str) -> int | None:
+    """Set ``store``'s price of ``sku`` from yuan as typed; an empty ``price`` removes it (the catalog
+    price applies again). Audited; returns the fen set or None. CatalogError (zh/en) when refused."""
+    store, sku = store.strip(), sku.strip()
+    if not STORE_ID.fullmatch(store):
+        raise CatalogError(
+            f"门店编号“{store[:40]}”无效：只能包含字母、数字、_ 和 -，例如 S01。",
+            f"Store {store[:40]!r} is not a store id: letters, digits, _ and -, e.g. S01.",
+        )
+    if CatalogProduct.get_or_none(CatalogProduct.sku == sku) is None:
+        raise CatalogError(f"没有商品 {sku[:40]}。", f"No product {sku[:40]}.")
+    fen = price_from_text(price) if price.strip() else None
+    with database.atomic():
+        before = StorePrice.get_or_none(StorePrice.store == store, StorePrice.sku == sku)
+        if fen is None:
+            StorePrice.delete().where(StorePrice.store == store, StorePrice.sku == sku).execute()
+        else:
+            StorePrice.insert(store=store, sku=sku, price_fen=fen).on_conflict(
+                conflict_target=[StorePrice.store, StorePrice.sku], update={StorePrice.price_fen: fen}
+            ).execute()
+        was = int(before.price_fen) if before else None
+        owner_audit.record(
+            by, "catalog.store_price", f"product:{sku}", now, store=store, price_fen=[was, fen]
+        )
+    return fen
+
+
 @dataclass(frozen=True)
 class Pending:
     """What publishing now would change on the terminals, against the newest release."""
@@ -136,10 +166,20 @@ def unpublished() -> Pending:
     behind = DeviceStatus.select(DeviceStatus.device, DeviceStatus.config_version).where(
         DeviceStatus.config_version < version
     )
+    # a store's own price set, changed or removed since the release counts as a changed product
+    now_own, then_own = prices.store_prices(), prices.frozen_prices(version)
+    repriced = {
+        sku
+        for store in set(now_own) | set(then_own)
+        for sku in set(now_own.get(store, {})) | set(then_own.get(store, {}))
+        if now_own.get(store, {}).get(sku) != then_own.get(store, {}).get(sku)
+    }
     return Pending(
         release=version,
         added=sorted(set(current) - set(published)),
-        changed=sorted(s for s in set(current) & set(published) if current[s] != published[s]),
+        changed=sorted(
+            s for s in set(current) & set(published) if current[s] != published[s] or s in repriced
+        ),
         removed=sorted(set(published) - set(current)),
         behind=[(d, int(v)) for d, v in behind.order_by(DeviceStatus.device).tuples()],
     )

@@ -1,10 +1,10 @@
 """The catalog's tables: the owner's products and the config releases published to terminals."""
 
-from peewee import AutoField, BooleanField, CharField, IntegerField, TextField
+from peewee import AutoField, BlobField, BooleanField, CharField, CompositeKey, IntegerField, TextField
 
 from hub.ingest.models import BaseModel
 
-__all__ = ["MODELS", "CatalogProduct", "Release"]
+__all__ = ["MODELS", "CatalogProduct", "ProductImage", "Release", "StorePrice"]
 
 
 class CatalogProduct(BaseModel):
@@ -28,9 +28,38 @@ class Release(BaseModel):
     version = AutoField()
     issued_at = CharField()
     body = TextField()
+    # the stores' own prices frozen with the release: {"S02": {"sku": fen, ...}} (hub.catalog.prices)
+    store_prices = TextField(default="{}")
 
     class Meta:
         table_name = "config_release"
 
 
-MODELS = [CatalogProduct, Release]
+class StorePrice(BaseModel):
+    """A store's own price for a product: it overrides the catalog price at that store's terminals."""
+
+    store = CharField()
+    sku = CharField()
+    price_fen = IntegerField()
+
+    class Meta:
+        table_name = "hub_store_price"
+        primary_key = CompositeKey("store", "sku")
+
+
+class ProductImage(BaseModel):
+    """A product's picture as uploaded (checked by hub.catalog.images), shown on the dashboard."""
+
+    sku = CharField(primary_key=True)
+    content_type = CharField()  # image/png, image/jpeg or image/webp, found from the bytes
+    data = BlobField()
+    width = IntegerField()
+    height = IntegerField()
+    sha256 = CharField()
+    uploaded_at = CharField()
+
+    class Meta:
+        table_name = "hub_product_image"
+
+
+MODELS = [CatalogProduct, Release, StorePrice, ProductImage]

@@ -7,12 +7,13 @@ published retained on ``pos/{d}/down/config`` for every device.
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from peewee import fn
 
 from hub.campaigns import flash
+from hub.catalog import prices
 from hub.catalog.models import CatalogProduct, Release
 from hub.db import database
 from hub.fleet import broker_client
@@ -80,7 +81,13 @@ def new_release(
             campaigns=campaigns or [],
             settings=settings or {},
         )
-        Release.create(version=version, issued_at=release.issued_at, body=json.dumps(release.model_dump()))
+        frozen = json.dumps(prices.store_prices(), sort_keys=True)  # each store's own prices, with it
+        Release.create(
+            version=version,
+            issued_at=release.issued_at,
+            body=json.dumps(release.model_dump()),
+            store_prices=frozen,
+        )
     return release
 
 
@@ -113,10 +120,19 @@ def publish_release(
     password: str | None = None,
     ca_file: str | None = None,
     timeout: float = 10.0,
+    registry: Iterable[Callable[[str], str | None]] = (),
 ) -> None:
-    """Publish ``release`` retained to each device's config topic; raise if the broker does not take it."""
-    payload = release_message(release)
-    messages = {config_topic(d): payload for d in devices}
+    """Publish ``release`` retained to each device's config topic, at the prices of the device's
+    store (:mod:`hub.catalog.prices`; ``registry``: where the device registry places a device);
+    raise if the broker does not take it."""
+    frozen = prices.frozen_prices(release.version)
+    stores = list(registry)
+    messages = {
+        config_topic(d): release_message(
+            prices.catalog_for(release, prices.store_of_device(d, stores), frozen)
+        )
+        for d in devices
+    }
     publish_retained(messages, host, port, username, password, ca_file, timeout, "hub-config-publisher")
 
 

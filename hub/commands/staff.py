@@ -13,7 +13,7 @@ import click
 
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
-from hub.staff import accounts
+from hub.staff import accounts, attendance
 from hub.staff.downlink import roster_publisher
 from kiosk.domain.staff import ROLES, StaffError
 
@@ -166,3 +166,26 @@ def rule(close_after_hours: int, db_url: str) -> None:
     except StaffError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     click.echo(f"忘记下班打卡：{hours} 小时后自动结束 / forgotten clock-out: closed after {hours} hours")
+
+
+@staff.command("schedule")
+@click.argument("staff_id")
+@click.option("--day", type=click.Choice(attendance.WEEKDAYS), default=None, help="The weekday to plan.")
+@click.option("--start", default="", help="Planned start, HH:MM (with --end; both left out: clear the day).")
+@click.option("--end", default="", help="Planned end, HH:MM.")
+@db_option
+def schedule(staff_id: str, day: str | None, start: str, end: str, db_url: str) -> None:
+    """A person's planned hours per weekday (late arrivals on Staff hours); without --day, show them."""
+    open_hub_database(db_url)
+    if day is not None:
+        try:
+            attendance.set_schedule(
+                staff_id, attendance.WEEKDAYS.index(day), start, end, dt.datetime.now(dt.UTC),
+                f"cli:{getpass.getuser()}",
+            )  # fmt: skip
+        except StaffError as exc:
+            raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
+    plan = attendance.schedules().get(staff_id, {})
+    for weekday, name in enumerate(attendance.WEEKDAYS):
+        start_end = plan.get(weekday)
+        click.echo(f"{name}  {start_end[0]}-{start_end[1]}" if start_end else f"{name}  -")

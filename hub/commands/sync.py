@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from hub.campaigns import promotions as promos
+from hub.catalog import csvfile
 from hub.catalog import releases as cat
 from hub.commands.serve import configure_loyalty
 from hub.db import DEFAULT_DB
@@ -154,6 +155,39 @@ def catalog_load(path: str, db_url: str) -> None:
     click.echo(f"{count} products loaded / 已导入 {count} 个商品")
 
 
+@catalog.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+@click.option("--check", is_flag=True, help="Only check the file; change nothing. / 只校验，不导入。")
+def catalog_import(path: Path, db_url: str, check: bool) -> None:
+    """Add or update products from a CSV (sku, barcode, name_zh, name_en, price, category, active).
+
+    Every problem is printed with its line (exit 1) and nothing is imported. / 从 CSV 导入商品。
+    """
+    open_hub_database(db_url)
+    try:
+        text = csvfile.decode(path.read_bytes())
+        if check:
+            count = len(csvfile.check(text))
+            click.echo(f"OK: {path} ({count} products) / 文件有效（{count} 个商品）")
+            return
+        added, changed = csvfile.import_text(text, dt.datetime.now(dt.UTC), "cli")
+    except csvfile.CsvRefused as refused:
+        click.echo(refused.render(str(path)), err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{added} added, {changed} changed / 新增 {added} 个，修改 {changed} 个")
+
+
+@catalog.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--db", "db_url", default=DEFAULT_DB, show_default=True)
+def catalog_export(path: Path, db_url: str) -> None:
+    """Write every product to PATH as CSV (UTF-8 with BOM, opens right in Excel). / 导出商品目录。"""
+    open_hub_database(db_url, create=False)
+    path.write_text(csvfile.export_text(), encoding="utf-8", newline="")
+    click.echo(str(path))
+
+
 @click.group()
 def config() -> None:
     """Versioned config for terminals: catalog, prices, rules, settings (终端配置)."""
@@ -167,6 +201,14 @@ def config() -> None:
 @click.option("--mqtt-user", default=None)
 @click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
 @click.option("--ca-file", default=None)
+@click.option(
+    "--data-dir",
+    "hub_data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("/var/lib/hub"),
+    show_default=True,
+    help="The hub's data directory: its device registry says which store's prices each terminal gets.",
+)
 @click.option(
     "--promotions",
     "promotions_file",
@@ -182,9 +224,11 @@ def config_publish(
     mqtt_user: str | None,
     mqtt_password: str | None,
     ca_file: str | None,
+    hub_data: Path,
     promotions_file: Path | None,
 ) -> None:
-    """Freeze the catalog into a new release and publish it, retained, to the terminals."""
+    """Freeze the catalog into a new release and publish it, retained, to the terminals (each at its
+    store's own prices)."""
 
     try:
         promotions = promos.load_promotions(promotions_file) if promotions_file else None
@@ -197,7 +241,10 @@ def config_publish(
     settings = promos.next_settings(cat.latest_release(), promotions)
     release = cat.new_release(dt.datetime.now(dt.UTC), settings=settings)
     try:
-        cat.publish_release(release, targets, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+        cat.publish_release(
+            release, targets, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file,
+            registry=[StoreBook(hub_data)],
+        )  # fmt: skip
     except (ConnectionError, OSError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"config version {release.version} published to {len(targets)} devices: {' '.join(targets)}")

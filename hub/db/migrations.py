@@ -40,6 +40,7 @@ from hub.accounts.audit import chain_unchained
 from hub.accounts.models import MODELS as ACCOUNT_MODELS
 from hub.accounts.models import LoginFailure
 from hub.campaigns.flash import FlashSale
+from hub.catalog.models import ProductImage, StorePrice
 from hub.db.backup import backup_database, backup_name
 from hub.db.connection import database
 from hub.jobs.models import MODELS as JOB_MODELS
@@ -56,6 +57,7 @@ from hub.reports.summary import (
     SalesSkuDay,
     SalesSkuMonth,
 )
+from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -227,6 +229,28 @@ def _0021_sku_month(db: Database) -> None:
     db.create_tables([SalesSkuMonth], safe=True)
 
 
+def _0022_store_prices(db: Database) -> None:
+    # a store's own prices, and the ones each config release froze (empty for the releases before)
+    db.create_tables([StorePrice], safe=True)
+    add_column(db, "config_release", "store_prices", TextField(default="{}"))
+
+
+def _0023_product_images(db: Database) -> None:
+    # new table: one picture per product, shown on the dashboard
+    db.create_tables([ProductImage], safe=True)
+
+
+def _0024_bought_together(db: Database) -> None:
+    # a new table: the "often bought together" rules (hub.reports.together), filled by its job
+    db.create_tables(TOGETHER_MODELS, safe=True)
+
+
+def _0025_sms_delivery(db: Database) -> None:
+    # the gateway's delivery receipt on each SMS (hub.api.sms); messages sent before have none
+    add_column(db, "member_message", "delivery", CharField(default=""))
+    add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -257,6 +281,10 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (19, "campaigns: flash sales (秒杀) and their per-terminal shares", _0019_flash_sales),
     (20, "fleet: the ranges the hub last asked each terminal to resend, and when", _0020_resend_asked),
     (21, "reports: products per month for all stores (sales_sku_month)", _0021_sku_month),
+    (22, "catalog: per-store prices, frozen with each config release", _0022_store_prices),
+    (23, "catalog: product images", _0023_product_images),
+    (24, "reports: often bought together (bought_together)", _0024_bought_together),
+    (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
 ]
 
 

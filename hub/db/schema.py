@@ -27,6 +27,7 @@ from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -58,6 +59,7 @@ MODELS: list[type[Model]] = [
     *STOCK_MODELS,
     *TAG_RULE_MODELS,
     *RATING_MODELS,
+    *TOGETHER_MODELS,
     *FLASH_MODELS,
 ]
 

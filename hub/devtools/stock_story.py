@@ -3,15 +3,20 @@
 ``python -m hub.devtools.stock_story docs/screenshots`` seeds a throwaway hub with the report story's
 catalog, receives goods at two stores, sets low-stock levels, books the report story's week of sales
 through the real ingest (the sales take stock away), then transfers, adjusts and counts, serves the
-dashboard and saves ``hub-stock{,_new,_product,_reorder}-{zh,en}.png`` and the phone widths
-``hub-stock{,_reorder}_phone-{zh,en}.png``.
+dashboard and saves ``hub-stock{,_new,_product,_reorder}-{zh,en}.png``, the phone widths
+``hub-stock{,_reorder}_phone-{zh,en}.png`` and the catalog with two store prices of S02
+``hub-catalog_store_prices{,_phone}-{zh,en}.png``.
 """
 
 import datetime as dt
+import io
 import sys
 import tempfile
 from pathlib import Path
 
+from PIL import Image, ImageDraw
+
+from hub.catalog import edits, images
 from hub.catalog import releases as catalog
 from hub.db.schema import open_hub_database
 from hub.devtools import loyalty_story, report_story, shots
@@ -47,6 +52,21 @@ def seed(work: Path) -> None:
     ledger.transfer("S01", "S02", [("water", 10)], NOW, "owner")
     ledger.adjust("S01", [("milk", -2)], "破损 / broken", NOW, "owner")
     ledger.count("S02", [("bread", 2)], NOW, "owner")
+    edits.set_store_price("S02", "milk", "6.80", NOW, "owner")  # a dearer district: its own price
+    edits.set_store_price("S02", "bread", "13.50", NOW, "owner")
+    images.save_image("milk", _carton(), NOW, "owner")
+
+
+def _carton() -> bytes:
+    """A drawn milk carton, as the owner's product photo."""
+    picture = Image.new("RGB", (96, 96), (236, 244, 250))
+    pen = ImageDraw.Draw(picture)
+    pen.polygon([(30, 30), (48, 12), (66, 30)], fill=(37, 99, 235))
+    pen.rectangle((30, 30, 66, 86), fill=(255, 255, 255), outline=(37, 99, 235), width=3)
+    pen.rectangle((36, 48, 60, 66), fill=(37, 99, 235))
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
 
 
 def capture(out: Path) -> list[Path]:
@@ -62,6 +82,8 @@ def capture(out: Path) -> list[Path]:
             ("stock_reorder", "/stock/reorder?", 1280),
             ("stock_phone", "/stock?", 390),
             ("stock_reorder_phone", "/stock/reorder?", 390),
+            ("catalog_store_prices", "/catalog?q=milk&", 1280),
+            ("catalog_store_prices_phone", "/catalog?q=milk&", 390),
         )
         try:
             with serving(app) as port:

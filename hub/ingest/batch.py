@@ -170,7 +170,7 @@ def _ingest_plain_sales_pg(
     try:
         with transaction():
             head_seq, head_hash = bulk_pg.lock_head(db, device, schema.GENESIS, now)
-            seen, chain_known, forked = bulk_pg.known(
+            seen, chain_known, forked, release = bulk_pg.known(
                 db, device, ids, ordered[0]["seq"] - 1, ordered[-1]["seq"]
             )
             if seen or forked:
@@ -189,8 +189,9 @@ def _ingest_plain_sales_pg(
             for expected, got in chain.gaps:
                 log.warning("device %s: gap in sequence, expected %d, got %d", device, expected, got)
             head = (chain.head_seq, chain.head_hash)
+            skew = fleet.skew_seconds(sent_at, now)
             # the resend the ack asks for is stored for the fleet page in the same statement
-            bulk_pg.write(db, device, rows, chain.gaps, head, fleet.skew_seconds(sent_at, now), now)
+            bulk_pg.write(db, device, rows, chain.gaps, head, skew, now, release=release)
     except (_Unusual, *REFUSED):
         return None  # rolled back; the general path sorts it out event by event
     return IngestResult(acked=ids, applied=len(ids), resend=_missing(chain))

@@ -19,10 +19,13 @@ from typing import Any
 
 from peewee import Database
 
+from hub.catalog.prices import mismatches
 from hub.fleet import presence as fleet
 from hub.ingest.booking import Rows
 from hub.ingest.models import DeviceHead, Gap, Quarantine
+from hub.members.models import Reconciliation
 from hub.reports.summary import upserts
+from hub.stock.ledger import level_query
 from kiosk.sync.schema import dumps_sorted
 
 _EVENTS = (
@@ -41,6 +44,11 @@ _LINES = (
     ' "quantity", "total_fen") SELECT * FROM json_to_recordset(%s::json) AS x(sale_id text, position int,'
     " sku text, name_zh text, name_en text, unit_price_fen bigint, quantity int, total_fen bigint)"
 )
+_MOVES = (
+    'INSERT INTO "stock_move" ("store", "sku", "quantity", "kind", "ref", "at") SELECT * FROM'
+    " json_to_recordset(%s::json) AS x(store text, sku text, quantity bigint, kind text, ref text, at text)"
+)
+_MOVE_KEYS = ("store", "sku", "quantity", "kind", "ref", "at")
 _EVENT_KEYS = ("id", "device", "seq", "type", "ts", "hash", "body")  # received_at is one parameter
 _SALE_KEYS = ("id", "event_id", "device", "store", "receipt_no", "sold_at", "day", "total_fen", "currency",
               "item_count")  # fmt: skip
@@ -65,18 +73,23 @@ def lock_head(db: Database, device: str, genesis: str, now: dt.datetime) -> tupl
 
 def known(
     db: Database, device: str, ids: list[str], low: int, high: int
-) -> tuple[set[str], dict[int, tuple[str, str]], bool]:
-    """Ids among ``ids`` already booked, this device's events with seq in ``low..high`` and
-    whether the device is held in fork state: one round trip."""
+) -> tuple[set[str], dict[int, tuple[str, str]], bool, int]:
+    """Ids among ``ids`` already booked, this device's events with seq in ``low..high``, whether
+    the device is held in fork state, and the newest config release (for the price check,
+    :func:`hub.catalog.prices.mismatches`): one round trip."""
     cursor = db.execute_sql(
         'SELECT "id", "device", "seq", "hash", 0 FROM "event" WHERE "id" = ANY(%s) '
         'OR ("device" = %s AND "seq" BETWEEN %s AND %s) '
         "UNION ALL SELECT '', '', 0, '', 1 FROM \"device_status\" WHERE \"device\" = %s "
-        'AND "fork_seq" IS NOT NULL',
+        'AND "fork_seq" IS NOT NULL '
+        "UNION ALL SELECT '', '', COALESCE(MAX(\"version\"), 0), '', 2 FROM \"config_release\"",
         (ids, device, low, high, device),
     )
-    wanted, seen, chain, forked = set(ids), set(), {}, False
+    wanted, seen, chain, forked, release = set(ids), set(), {}, False, 0
     for event_id, event_device, seq, hash_, fork in cursor.fetchall():
+        if fork == 2:
+            release = int(seq)
+            continue
         if fork:
             forked = True
             continue
@@ -84,7 +97,7 @@ def known(
             seen.add(event_id)
         if event_device == device and low <= seq <= high:
             chain[int(seq)] = (event_id, hash_)
-    return seen, chain, forked
+    return seen, chain, forked, release
 
 
 def write(
@@ -95,6 +108,7 @@ def write(
     head: tuple[int, str],
     skew_s: float | None,
     now: dt.datetime,
+    release: int | None = None,
 ) -> None:
     """Book ``rows`` and everything that goes with them in one statement (raises IntegrityError
     on a clash, e.g. a receipt number booked before; the caller's transaction then rolls back)."""
@@ -105,6 +119,8 @@ def write(
         parts.append(("s", _SALES, [_records(_SALE_KEYS, rows.sales)]))
     if rows.lines:
         parts.append(("l", _LINES, [_records(_LINE_KEYS, rows.lines)]))
+    if rows.summary.moves:  # the stock ledger: one JSON parameter, as the lines
+        parts.append(("m", _MOVES, [_records(_MOVE_KEYS, rows.summary.moves)]))
     queries = [
         DeviceHead.update(seq=head[0], hash=head[1], last_seen=now).where(DeviceHead.device == device),
         Quarantine.update(resolved_at=now, resolution="applied when the terminal sent it again").where(
@@ -123,7 +139,12 @@ def write(
             .on_conflict(conflict_target=[fleet.DeviceStatus.device], update=values)
             .returning(fleet.DeviceStatus.device)
         )
-    queries.extend(upserts(rows.summary))  # the report rows, in the same statement
+    queries.extend(upserts(rows.summary, moves=False))  # the report rows, in the same statement
+    if rows.summary.moves:
+        queries.append(level_query(rows.summary.moves))  # the stock balances
+    found = mismatches(rows.sales, rows.lines, release)  # charged at a price its store was not given
+    if found:
+        queries.append(Reconciliation.insert_many(found).returning(Reconciliation.id))
     for n, query in enumerate(queries):
         sql, params = query.sql()
         parts.append((f"q{n}", sql, list(params)))

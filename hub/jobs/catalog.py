@@ -24,6 +24,7 @@ from hub.members.settings import settings
 from hub.members.tag_rules import apply_rules
 from hub.messaging import queue as messages
 from hub.messaging import sender
+from hub.reports import together
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import PRINCIPAL
 from kiosk.domain.loyalty.dates import add_months
@@ -132,6 +133,16 @@ def behaviour_tags(ctx: JobContext) -> JobResult:
     )
 
 
+def bought_together(ctx: JobContext) -> JobResult:
+    """常一起买: the association rules from the last 90 days of baskets, recomputed."""
+    found = together.recompute(ctx.today, ctx.now)
+    return JobResult(
+        f"{len(found)} 条“常一起买”规则",
+        f"{len(found)} often-bought-together rules",
+        {"rules": len(found)},
+    )
+
+
 def inactive_members(today: dt.date, months: int) -> tuple[list[str], list[str]]:
     """Members with no sale and no ledger entry for ``months`` months (joined before that):
     (to anonymise, kept because they still hold stored value)."""
@@ -231,6 +242,7 @@ JOBS: list[Job] = [
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
     Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),
     Job("retention", "不活跃会员匿名化", "Retention", retention, hour=4),
+    Job("bought_together", "常一起买", "Bought together", bought_together, hour=5),
     Job("behaviour_tags", "自动标签", "Behaviour tags", behaviour_tags, hour=8),  # before campaigns
     Job("expiry_reminders", "积分到期提醒", "Expiry reminders", expiry_reminders, hour=9),
     Job("campaigns", "自动营销活动", "Automatic campaigns", campaigns, hour=9),

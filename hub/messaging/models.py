@@ -42,6 +42,8 @@ class MemberMessage(BaseModel):
     sent_at = DateTimeField(null=True)
     next_try_at = DateTimeField(null=True)
     provider_id = CharField(default="")  # the gateway's message id, for delivery receipts
+    delivery = CharField(default="")  # the gateway's receipt: "" (none yet), delivered, undelivered
+    delivered_at = DateTimeField(null=True)  # when the receipt said so (the gateway's time)
 
 
 class SendLog(BaseModel):

@@ -12,7 +12,7 @@ from hub.members.feed import touch
 from hub.members.models import HubMember
 from hub.members.settings import settings
 from hub.messaging.channels import is_stop
-from hub.messaging.models import MarketingConsent, MemberMessage
+from hub.messaging.models import MarketingConsent, MemberMessage, SendLog
 from kiosk.domain.loyalty import InvalidPhone, normalize_phone
 from kiosk.store.pii import PiiError
 
@@ -128,3 +128,19 @@ def stop_by_reply(phone: str, text: str, now: dt.datetime) -> str | None:
     row = consent_state(member.id)
     set_consent(member.id, False, row.version if row else "", "sms-reply", "member", now)
     return str(member.id)
+
+
+def record_delivery(message_id: str, status: str, error: str, now: dt.datetime) -> bool:
+    """Record the gateway's delivery receipt for an SMS the hub sent (``delivered``/``undelivered``);
+    False when no SMS was sent with that id. The first receipt counts; a repeat is ignored."""
+    row = MemberMessage.get_or_none(
+        (MemberMessage.id == message_id) & (MemberMessage.channel == "sms") & (MemberMessage.status == "sent")
+    )
+    if row is None:
+        return False
+    if row.delivery:
+        return True
+    MemberMessage.update(delivery=status, delivered_at=now).where(MemberMessage.id == message_id).execute()
+    detail = f"delivery receipt: {status}" + (f" ({error})" if error else "")
+    SendLog.create(message_id=message_id, at=now, ok=status == "delivered", detail=detail)
+    return True

@@ -37,6 +37,7 @@ from hub.web import rules as rules_web
 from hub.web import staff as staff_web
 from hub.web import stock as stock_web
 from hub.web import sync as sync_web
+from hub.web import together as together_web
 
 
 def create_app(
@@ -92,6 +93,7 @@ def create_app(
     add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
     add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
+    add(together_web.router(tz), auth.SignedIn("reports"))  # products, no store figures
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))

@@ -27,6 +27,7 @@ from hub.accounts import audit, roles
 from hub.accounts import sessions as hub_sessions
 from hub.accounts.users import any_active_owner
 from hub.members.models import HubMember
+from hub.web.uploads import parse_multipart
 
 COOKIE = "hub_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -182,7 +183,10 @@ def check_origin(request: Request) -> None:
 
 
 async def _form_csrf(request: Request) -> str:
-    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("multipart/form-data"):  # a file upload (hub.web.uploads): its csrf field
+        return parse_multipart(kind, await request.body()).fields.get("csrf", "")
+    if not kind.startswith("application/x-www-form-urlencoded"):
         return ""
     # Starlette keeps the body: the route reads the same bytes afterwards
     body = (await request.body()).decode("utf-8", errors="replace")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from hub.campaigns import runs as campaigns
 from hub.catalog.models import CatalogProduct
 from hub.db import transaction
-from hub.ingest.models import Sale
+from hub.ingest.models import Sale, SaleLine
 from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
 from hub.members import expiry_reminders, reconciliation, tag_rules
@@ -145,6 +145,26 @@ def _members() -> list[HubMember]:
         HubMember.select()
         .where(HubMember.merged_into.is_null(), HubMember.erased_at.is_null())
         .order_by(HubMember.created_at.desc(), HubMember.id)
+    )
+
+
+def count_card_rows(member_id: str, balances: dict[str, int], lang: str) -> list[tuple[str, str, int]]:
+    """The member's count cards as (account, name, visits left): the name of the line of the sale that
+    sold the card (its sku when that sale is not booked here), the card id when nothing names it."""
+    names: dict[str, str] = {}
+    sold = HubLedgerEntry.select(HubLedgerEntry.account, HubLedgerEntry.sale_id, HubLedgerEntry.rule).where(
+        (HubLedgerEntry.member_id == member_id) & (HubLedgerEntry.action == "count_card")
+    )
+    for entry in sold:
+        line = SaleLine.get_or_none((SaleLine.sale == entry.sale_id) & (SaleLine.sku == entry.rule))
+        if line is None:
+            names[entry.account] = entry.rule
+        else:
+            names[entry.account] = line.name_en if lang == "en" and line.name_en else line.name_zh
+    return sorted(
+        (account, names.get(account, account[6:]), left)
+        for account, left in balances.items()
+        if account.startswith("count:")
     )
 
 
@@ -439,7 +459,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "balances": balances,
             "purchases": [(sale, sale.membersale) for sale in bought],
             "ledger": list(entries),
-            "count_cards": sorted((a, n) for a, n in balances.items() if a.startswith("count:")),
+            "count_cards": count_card_rows(member_id, balances, lang),
             "specs": [(s, _label(s, lang)) for s in member_attributes.attribute_specs()],
             "form": shown,
             "problems": problems,

@@ -175,7 +175,7 @@ ACTION_KEYS = (
     N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
     N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
     N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
-    N_("action_member"),
+    N_("action_member"), N_("action_count_card"),
 )  # fmt: skip
 
 

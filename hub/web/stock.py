@@ -21,14 +21,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from hub.catalog import csvfile as catalog_csv
 from hub.catalog.models import CatalogProduct
 from hub.reports import overview
 from hub.reports.summary import SalesHour
+from hub.stock import csvfile as stock_file
 from hub.stock import ledger
 from hub.stock.models import StockDocument, StockLevel, StockThreshold
 from hub.web import auth, exports, i18n
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
+from hub.web.uploads import parse_multipart
 
 DOCUMENT_KINDS = ("receive", "adjust", "count", "transfer")
 KIND_NAMES = {
@@ -201,6 +204,16 @@ def router(tz: ZoneInfo, now: Callable[[], dt.datetime] | None = None) -> APIRou
         banner = ""
         if done in DOCUMENT_KINDS:
             banner = i18n.t("stock_saved", lang, kind=i18n.t(KIND_NAMES[done], lang))
+        elif done.startswith("imported:"):
+            documents, _, limits = done[9:].partition(":")
+            banner = i18n.t("stock_imported", lang, documents=documents, limits=limits)
+        return stock_view(request, rows, q, banner)
+
+    def stock_view(
+        request: Request, rows: list[ledger.Level], q: str, banner: str = "", error: str = "",
+        problems: list[str] | None = None, status: int = 200,
+    ) -> HTMLResponse:  # fmt: skip
+        stores = _readable(request)
         page = context(
             request,
             levels=rows[:SHOWN_MAX],
@@ -209,8 +222,32 @@ def router(tz: ZoneInfo, now: Callable[[], dt.datetime] | None = None) -> APIRou
             low=len([x for x in rows if x.is_low]),
             documents=ledger.documents(stores, limit=20),
             banner=banner,
+            error=error,
+            problems=problems or [],
         )
-        return TEMPLATES.TemplateResponse(request, "stock.html", page)
+        return TEMPLATES.TemplateResponse(request, "stock.html", page, status_code=status)
+
+    @routes.post("/stock/import", response_class=HTMLResponse, response_model=None)
+    async def import_stock(request: Request) -> HTMLResponse | RedirectResponse:
+        """A stock CSV from the page's upload form, as a stock-take or a receiving (``kind``)."""
+        lang = language(request)
+        upload = parse_multipart(request.headers.get("content-type", ""), await request.body())
+        _name, data = upload.files.get("file", ("", b""))
+        kind = upload.fields.get("kind", "count")
+        who = auth.principal(request)
+        try:
+            text = catalog_csv.decode(data)
+            documents, limits = stock_file.check(text, kind)
+            _may_write(request, *documents, *(store for _, store, *_rest in limits))
+            ids, count = stock_file.import_text(text, kind, clock(), who.name if who else "owner")
+        except catalog_csv.CsvRefused as refused:
+            error = i18n.t("import_refused", lang, n=len(refused.problems))
+            shown = [p.say(lang) for p in refused.problems[: catalog_csv.MAX_SHOWN]]
+            rows = ledger.levels(_readable(request))
+            return stock_view(request, rows, "", error=error, problems=shown, status=400)
+        return RedirectResponse(
+            links(request, "/stock", done=f"imported:{len(ids)}:{count}"), status_code=303
+        )
 
     def new_page(
         request: Request, kind: str, error: str = "", form: dict[str, str] | None = None

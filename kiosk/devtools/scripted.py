@@ -311,6 +311,8 @@ class ScriptedShopper:
             return self.app.root.get_screen("pay").coupon_buttons()[int(name)]
         if where == "reward":  # a reward button on the rewards screen (积分兑换)
             return self.app.root.get_screen("member_rewards").reward_buttons()[int(name)]
+        if where == "card_use":  # a count card's 用一次 button on My account
+            return self.app.root.get_screen("member_account").card_buttons()[int(name)]
         if where == "tile":
             return self.app.root.get_screen("pick").tiles()[int(name)]
         if where == "surname":  # a surname on the join name screen's page shown
@@ -374,6 +376,8 @@ class ScriptedShopper:
             view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
         if hasattr(screen, "reward_buttons"):  # the rewards: text, and whether the points reach it
             view["rewards"] = [[b.text, not b.disabled] for b in screen.reward_buttons()]
+        if hasattr(screen, "card_buttons"):  # My account's count cards: 用一次 buttons
+            view["card_uses"] = [b.text for b in screen.card_buttons()]
         if hasattr(screen, "surname_buttons"):  # the join name screen's surname grid, page shown
             view["surnames"] = [b.text for b in screen.surname_buttons()]
         return view

@@ -17,13 +17,13 @@ ROLES = ("attendant", "supervisor", "manager", "owner")  # least to most trusted
 # every attendant action the terminal checks (their names: the catalog's ``action_<name>`` keys)
 ACTIONS = (
     "clock", "age_check", "cash", "remove", "price_override", "void_sale", "reprint", "drawer", "top_up",
-    "refund", "cap_override", "shift_report", "member",
+    "refund", "cap_override", "shift_report", "member", "count_card",
 )  # fmt: skip
 
 DEFAULT_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "attendant": ("clock", "age_check", "cash", "remove", "reprint", "shift_report", "member"),
     "supervisor": ("clock", "age_check", "cash", "remove", "reprint", "shift_report", "member",
-                   "price_override", "void_sale", "drawer", "top_up"),
+                   "price_override", "void_sale", "drawer", "top_up", "count_card"),
     "manager": ACTIONS,
     "owner": ACTIONS,
 }  # fmt: skip

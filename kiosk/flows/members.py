@@ -352,10 +352,33 @@ class MemberFlow:
             (coupon_names(c), f"{c.valid_until:%Y-%m-%d}") for c in source.usable_coupons(row.id)
         ]
         account.cards = [
-            (held.card.product_sku, held.visits_left, held.card.expires_on.isoformat())
+            (held.card.id, source.count_card_names(held.card.product_sku), held.visits_left,
+             held.card.expires_on.isoformat())
             for held in members.count_cards(row.id)
-        ]
+        ]  # fmt: skip
         self._show("member_account")
+
+    def use_count_card(self, card_id: str) -> None:
+        """用一次: the first tap asks 再点一次确认; a second tap on the same card takes one visit, and My
+        account shows the visits left."""
+        source, view = self.source, self.app.member
+        if source is None or view is None:
+            return
+        screen = self.screen("member_account")
+        names = next((n for c, n, _left, _until in screen.cards if c == card_id), {"zh": "", "en": ""})
+        if screen.pending_card != card_id:  # the first tap asks; a second tap on the same card books
+            screen.pending_card = card_id
+            screen.note(N_("m_count_card_confirm"), name=names)
+            return
+        screen.pending_card = ""
+        try:
+            left = source.use_count_visit(view, card_id)
+        except LoyaltyError as exc:  # expired, none left: nothing booked
+            log.info("count card %s refused: %s", card_id, exc)
+            screen.note(N_("m_count_card_refused"), error=True, name=names)
+            return
+        self.open_account()
+        self.screen("member_account").note(N_("m_count_card_used"), name=names, left=left)
 
     # --- Rewards (积分兑换) -----------------------------------------------------------------
     def open_rewards(self) -> None:

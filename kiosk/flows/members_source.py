@@ -39,10 +39,12 @@ from kiosk.domain.loyalty import (
     spend,
     tier_for,
 )
+from kiosk.domain.loyalty.count_cards import CountCard
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.rules import (
     BonusTier,
+    CountCardKind,
     RegistrationCoupon,
     Reward,
     StoredValueRule,
@@ -412,6 +414,39 @@ class StoreMemberSource:
             phone_masked=member.phone_masked, points_after=points_after,
         )  # fmt: skip
 
+    # --- count cards (次卡) ---------------------------------------------------------------------
+    def count_card_kinds(self) -> tuple[CountCardKind, ...]:
+        """The count cards the owner's rules let an attendant sell, in the owner's order."""
+        return self.rules.count_cards
+
+    def sell_count_card(self, member: MemberView, sku: str, staff: str) -> tuple[str, CountCard, MemberView]:
+        """An attendant took the card's price in cash: the sale of the card, the attendant's approval and
+        the card with its visits commit in one transaction (:func:`members.sell_count_card_sale`).
+        Returns the receipt number, the card and the member as the screen now shows them; raises
+        :class:`LoyaltyError` when ``sku`` is not (any more) on the owner's list."""
+        kind = next((k for k in self.rules.count_cards if k.sku == sku), None)
+        if kind is None:
+            raise LoyaltyError(f"count card {sku} is not on the list / 该次卡已下架")
+        sale, card = members.sell_count_card_sale(
+            self.terminal, self.now(), member.member_id, kind, [PaymentIntent("cash", kind.price_fen)], staff
+        )
+        return sale.receipt_no, card, self.view(Member.get_by_id(member.member_id))
+
+    def use_count_visit(self, member: MemberView, card_id: str) -> int:
+        """The member used one visit of their card (its first covered service); returns the visits left.
+        Raises :class:`LoyaltyError` for another member's card, an expired card or none left."""
+        card = members.count_card(card_id)
+        if card.member_id != member.member_id:
+            raise LoyaltyError("not this member's card / 不是该会员的次卡")
+        return members.use_count_card(self.terminal, self.now(), card_id, min(card.service_skus))
+
+    def count_card_names(self, sku: str) -> dict[str, str]:
+        """A card's names by language from the owner's list (its sku when the kind left the list)."""
+        kind = next((k for k in self.rules.count_cards if k.sku == sku), None)
+        if kind is None:
+            return {"zh": sku, "en": sku}
+        return {"zh": kind.name_zh, "en": kind.name_en or kind.name_zh}
+
     # --- rewards (积分兑换) ---------------------------------------------------------------------
     def redeem_reward(self, member: MemberView, reward_id: str) -> Reward:
         """Spend the member's points on one of the owner's rewards; raise :class:`LoyaltyError` when the
@@ -462,7 +497,7 @@ def _first_purchase(member_id: str) -> bool:
 def demo_rules() -> LoyaltyRules:
     """The demo shop's rules: 1 point per yuan; 普通 / 金卡 (1000 points) / 铂金卡 (2000 points);
     a new member gets 新会员满20减3 (30 days); top-ups 充100送20, 充200送50; four rewards
-    (200, 600, 1000 and 2500 points)."""
+    (200, 600, 1000 and 2500 points); two count cards (洗车5次卡 ¥99, 咖啡10次卡 ¥150)."""
     tiers = TierRule(
         basis="points",
         tiers=(
@@ -480,7 +515,16 @@ def demo_rules() -> LoyaltyRules:
         Reward(id="mug", name_zh="保温杯", name_en="Travel mug", points=1000),
         Reward(id="towel", name_zh="纯棉毛巾礼盒", name_en="Towel gift box", points=2500),
     )
-    return LoyaltyRules(tiers=tiers, registration_coupon=welcome, stored_value=stored_value, rewards=rewards)
+    count_cards = (
+        CountCardKind(sku="wash5", name_zh="洗车5次卡", name_en="Car wash × 5", visits=5, price_fen=9900,
+                      valid_months=6, services=("wash",)),
+        CountCardKind(sku="coffee10", name_zh="咖啡10次卡", name_en="Coffee × 10", visits=10, price_fen=15000,
+                      valid_months=12, services=("coffee",)),
+    )  # fmt: skip
+    return LoyaltyRules(
+        tiers=tiers, registration_coupon=welcome, stored_value=stored_value, rewards=rewards,
+        count_cards=count_cards,
+    )  # fmt: skip
 
 
 DEMO_TIER_NAMES_EN = {"normal": "Member", "gold": "Gold member", "platinum": "Platinum"}

@@ -43,7 +43,7 @@ ACTION_KEYS = (
     N_("action_clock"), N_("action_age_check"), N_("action_cash"), N_("action_remove"),
     N_("action_price_override"), N_("action_void_sale"), N_("action_reprint"), N_("action_drawer"),
     N_("action_top_up"), N_("action_refund"), N_("action_cap_override"), N_("action_shift_report"),
-    N_("action_member"),
+    N_("action_member"), N_("action_count_card"),
 )  # fmt: skip
 
 
@@ -390,6 +390,42 @@ class StaffFlow:
             extra=(f"赠送 {format_fen(bonus_fen)}", f"储值余额 {format_fen(member.stored_value_fen)}"),
             footer="充值凭证，请妥善保管",
         )
+
+    def open_count_card(self, staff: str) -> None:
+        """售次卡: the owner's count cards (name, visits, price) for the member shown."""
+        from kiosk.screens.popups import CountCardPopup
+
+        if not self.may(staff, "count_card"):
+            return
+        if self.member is None or self.members is None:
+            self._say(N_("count_card_no_member"), error=True)
+            return
+        kinds = self.members.count_card_kinds()
+        if not kinds:
+            self._say(N_("count_card_none"), error=True)
+            return
+        CountCardPopup.open_for(self, staff, kinds)
+
+    def sell_count_card(self, sku: str, staff: str) -> None:
+        """The attendant took the card's price in cash: the sale, the card and its visits in one
+        transaction, then the drawer and the sale's receipt."""
+        from kiosk.domain.loyalty import LoyaltyError
+
+        member = self.member
+        if member is None or self.members is None:
+            self._say(N_("count_card_no_member"), error=True)
+            return
+        try:
+            receipt_no, card, self.member = self.members.sell_count_card(member, sku, staff)
+        except LoyaltyError as exc:  # the kind left the owner's list meanwhile: nothing taken
+            log.info("count card refused: %s", exc)
+            self._say(N_("count_card_gone"), error=True)
+            return
+        self.open_drawer()
+        names = self.members.count_card_names(sku)
+        self._say(N_("count_card_sold"), name=names, visits=card.visits, until=card.expires_on.isoformat())
+        if self.print_queue is not None:
+            self.queue_sale_receipt(receipt_no)
 
     def register_for_customer(self, staff_id: str) -> None:
         """为顾客办会员: the member sign-up (phone, name, consent, PIN) for a customer at the counter,

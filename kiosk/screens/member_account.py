@@ -3,7 +3,7 @@ member's own actions (change PIN, export my data, erase my data)."""
 
 from typing import Any
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.utils import escape_markup
 
 from kiosk import i18n
@@ -31,8 +31,9 @@ class MemberAccountScreen(MemberScreen):
     member = ObjectProperty(None, allownone=True)  # MemberView
     history = ListProperty([])  # (day, kind, amount), newest first
     coupons = ListProperty([])  # ({"zh": name, "en": what it does}, valid until day)
-    cards = ListProperty([])  # (product sku, visits left, last day)
+    cards = ListProperty([])  # (card id, {"zh": name, "en": name}, visits left, last day)
     has_pin = BooleanProperty(False)
+    pending_card = StringProperty("")  # the card whose 用一次 was tapped once (a second tap books)
 
     def money(self, fen: int) -> str:
         """Fen as shown: ¥12.34."""
@@ -59,21 +60,46 @@ class MemberAccountScreen(MemberScreen):
         )
 
     def wallet_text(
-        self, lang: str, coupons: list[tuple[dict[str, str], str]], cards: list[tuple[str, int, str]]
+        self,
+        lang: str,
+        coupons: list[tuple[dict[str, str], str]],
+        cards: list[tuple[str, dict[str, str], int, str]],
     ) -> str:
         """Coupons and count cards under bold headings (Kivy markup; names are escaped)."""
         none = i18n.tr("m_none", lang)
         coupon_lines = [i18n.tr("m_coupon_until", lang, name=n[lang], until=u) for n, u in coupons] or [none]
-        card_lines = [i18n.tr("m_count_card", lang, sku=s, left=n, until=u) for s, n, u in cards] or [none]
+        card_lines = [
+            i18n.tr("m_count_card", lang, sku=m[lang], left=n, until=u) for _c, m, n, u in cards
+        ] or [none]
         coupons_heading, cards_heading = i18n.tr("m_coupons", lang), i18n.tr("m_count_cards", lang)
         lines = [f"[b]{coupons_heading}[/b]", *map(escape_markup, coupon_lines), ""]
         lines += [f"[b]{cards_heading}[/b]", *map(escape_markup, card_lines)]
         return "\n".join(lines)
 
+    def on_cards(self, _screen: object, cards: list[tuple[str, dict[str, str], int, str]]) -> None:
+        """One 用一次 / Use one visit button per card that has visits left."""
+        from kivy.factory import Factory
+
+        box = self.ids.card_buttons
+        box.clear_widgets()
+        self.pending_card = ""
+        for card_id, names, left, _until in cards:
+            if left <= 0:
+                continue
+            button = Factory.CountCardUseButton()  # a KioskButton (member_account.kv)
+            button.names, button.left = names, left
+            button.bind(on_release=lambda _b, c=card_id: self.flow.use_count_card(c))
+            box.add_widget(button)
+
+    def card_buttons(self) -> list[Any]:
+        """The use buttons, top first (the scripted shopper taps them)."""
+        return list(reversed(self.ids.card_buttons.children))
+
     def clear(self) -> None:
         """Forget the member."""
         super().clear()
         self.member, self.history, self.coupons, self.cards, self.has_pin = None, [], [], [], False
+        self.pending_card = ""
 
 
 load_kv("member_account")

@@ -218,6 +218,11 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_top_up(self.staff)
 
+    def count_card(self) -> None:
+        """售次卡: sell a count card to the member shown."""
+        self.dismiss()
+        App.get_running_app().open_count_card(self.staff)
+
     def pause(self) -> None:
         """暂停收银: this till shows "please use another till" until staff resume it."""
         self.dismiss()
@@ -324,6 +329,53 @@ class TopUpPopup(KioskPopup):
         amount, staff = int(self.amount_fen), self.staff
         self.dismiss()
         App.get_running_app().top_up_member(amount, staff)
+
+
+class CountCardPopup(KioskPopup):
+    """售次卡: one button per count card of the owner's list (name, visits, price); then the cash is
+    confirmed and the card is the member's."""
+
+    staff = StringProperty("")
+    kinds = ObjectProperty([])
+    chosen = ObjectProperty(None, allownone=True)  # the CountCardKind waiting for the cash
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, kinds: Sequence[Any]) -> "CountCardPopup":
+        """Open for ``staff`` with a button per ``kinds`` (:class:`CountCardKind`), in the owner's order."""
+        popup = cls(staff=staff, kinds=list(kinds))
+        for index, kind in enumerate(popup.kinds):
+            button = Factory.CountCardKindButton()  # a KioskButton (popups.kv)
+            button.kind = kind
+            button.bind(on_release=lambda _b, k=kind: popup.choose(k))
+            popup.ids.kinds.add_widget(button)
+            popup.ids[f"kind_{index}"] = button
+        popup.show()
+        return popup
+
+    def kind_text(self, kind: Any, lang: str) -> str:
+        """洗车5次卡 · 5 次 · ¥99.00 (a card's button and confirmation)."""
+        if kind is None:
+            return ""
+        name = kind.name_en if lang == "en" and kind.name_en else kind.name_zh
+        return App.get_running_app().ntr(
+            "count_card_kind", "count_card_kind_plural", kind.visits, lang, name=name,
+            price=format_fen(kind.price_fen), months=kind.valid_months,
+        )  # fmt: skip
+
+    def choose(self, kind: Any) -> None:
+        """A card: ask the attendant to take the cash and confirm."""
+        App.get_running_app().touched()
+        self.chosen = kind
+
+    def back(self) -> None:
+        """Pick another card."""
+        self.chosen = None
+
+    def confirm(self) -> None:
+        """The cash is in hand: the card is sold (a sale of its line) and the member holds its visits."""
+        sku, staff = self.chosen.sku, self.staff
+        self.dismiss()
+        App.get_running_app().sell_count_card(sku, staff)
 
 
 class ReprintPopup(KioskPopup):

@@ -280,7 +280,7 @@ def walked_away(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple
             "idle_timeout_s": 6,  # the steps fake inactivity; a slow screenshot must not time out
             "shop_name": "街角便利店",  # kiosk.toml's store.name
             "promo_every_s": 0.5,
-            "countdown_s": 2,
+            "countdown_s": 5,  # two screenshots (zh, en) fit inside it on a loaded machine
             "gateway_timeout_s": 0.5,
             "printer_url": f"tcp://127.0.0.1:{free_port()}?timeout=0.5",  # nothing listens: unreachable
         },
@@ -295,7 +295,7 @@ def test_idle_timeout_asks_then_abandons_the_cart_and_clears_the_member(
     report, workdir = walked_away
     screens = report["screens"]
     assert report["small_buttons"]["cart_large-zh"] == []
-    assert screens["asked"]["popup"]["countdown"] == zh("2 秒后将清空本单并返回首页。")
+    assert screens["asked"]["popup"]["countdown"] == zh("5 秒后将清空本单并返回首页。")
     assert screens["stayed"]["current"] == "cart" and "popup" not in screens["stayed"]
     # large text on the pay screen: the hint folds into even lines, no lone "器" on the last one
     assert screens["pay_large"]["texts"]["hint"] == "微信/支付宝：请打开\n付款码，对准扫码器"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from kiosk.config import DEMO_RECEIPT_KEY
+from kiosk.domain.receipt_link import DEFAULT_DAYS
 from kiosk.hw.escpos_parser import EscposParser, Raster
 from kiosk.hw.receipt_render import render_receipt
 from kiosk.store import open_database
@@ -113,8 +114,12 @@ def test_first_prints_and_reprints_are_the_stored_sales_receipt_at_the_configure
         expected = {}
         for no in (water_no, milk_no):
             sale = Sale.get(Sale.receipt_no == no)
-            sold = dt.datetime.fromisoformat(sale.created_at)  # the demo's key signs the QR's link
-            link = receipt_link("http://hub.local:8080", no, sold, base64.b64decode(DEMO_RECEIPT_KEY), 90)
+            # the QR carries the signed link (`kiosk run --demo` signs with the demo's receipt key)
+            sold_at = dt.datetime.fromisoformat(sale.created_at)
+            link = receipt_link(
+                "http://hub.local:8080", no, sold_at, base64.b64decode(DEMO_RECEIPT_KEY), DEFAULT_DAYS
+            )
+            assert link is not None and f"/r/{no}." in link
             receipt = receipt_for_sale(sale.id, "邻里便利店", link)
             expected[no] = render_receipt(receipt, 384).tobytes()
     finally:

@@ -71,6 +71,20 @@ class Reward(_Rule):
     sku: str = Field(default="", description="the product handed over, if any")
 
 
+class CountCardKind(_Rule):
+    """A count card (次卡) the terminal sells: ``visits`` of the ``services`` for ``price_fen``."""
+
+    sku: str = Field(min_length=1, max_length=40, description="the card's sale line sku, e.g. wash10")
+    name_zh: str = Field(min_length=1, max_length=40, description="shown at the terminal, e.g. 洗车10次卡")
+    name_en: str = Field(default="", max_length=60, description="English name; the Chinese name when empty")
+    visits: int = Field(ge=1, le=1000, description="visits the card holds")
+    price_fen: int = Field(ge=1, description="what the card costs, in fen")
+    valid_months: int = Field(default=12, ge=1, le=120, description="valid this many months from the sale")
+    services: tuple[str, ...] = Field(
+        default=(), description="service skus one visit covers; empty: the card's own sku"
+    )
+
+
 class ExpiryRule(_Rule):
     """When earned points expire (积分有效期)."""
 
@@ -150,12 +164,18 @@ class LoyaltyRules(_Rule):
         ids = [reward.id for reward in self.rewards]
         if len(ids) != len(set(ids)):
             raise ValueError("reward ids must be unique")
+        skus = [kind.sku for kind in self.count_cards]
+        if len(skus) != len(set(skus)):
+            raise ValueError("count card skus must be unique")
         return self
 
     earn: EarnRule = EarnRule()
     holidays: tuple[HolidayRule, ...] = ()
     redeem: RedeemRule = RedeemRule()
     rewards: tuple[Reward, ...] = Field(default=(), description="the reward list (积分商城), ids unique")
+    count_cards: tuple[CountCardKind, ...] = Field(
+        default=(), description="the count cards (次卡) an attendant sells, skus unique"
+    )
     expiry: ExpiryRule = ExpiryRule()
     tiers: TierRule = TierRule(tiers=(Tier(code="normal", name_zh="普通会员", threshold=0),))
     stored_value: StoredValueRule = StoredValueRule()

@@ -46,9 +46,11 @@ from kiosk.store.members.registry import (
 from kiosk.store.members.sale import MemberSale, refund_member_sale, write_member_refund
 from kiosk.store.members.wallets import (
     count_card,
+    count_card_product,
     expire_points,
     issue_count_card,
     redeem_for_reward,
+    sell_count_card_sale,
     top_up_stored_value,
     use_count_card,
 )
@@ -66,6 +68,7 @@ __all__ = [
     "change_pin",
     "check_member_spend",
     "count_card",
+    "count_card_product",
     "count_cards",
     "expire_points",
     "find_by_card",
@@ -89,6 +92,7 @@ __all__ = [
     "register_member",
     "request_erasure",
     "sale_entries",
+    "sell_count_card_sale",
     "set_pin",
     "set_pin_hash",
     "top_up_stored_value",

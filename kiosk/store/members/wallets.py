@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import uuid
 
+from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
@@ -22,7 +23,7 @@ from kiosk.domain.loyalty.count_cards import (
 from kiosk.domain.loyalty.expiry import expire_entries
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.points import redeem_reward
-from kiosk.domain.loyalty.rules import ExpiryRule, Reward, StoredValueRule
+from kiosk.domain.loyalty.rules import CountCardKind, ExpiryRule, Reward, StoredValueRule
 from kiosk.store.connection import database
 from kiosk.store.member_models import (
     CountCardRow,
@@ -33,7 +34,7 @@ from kiosk.store.members.ledger import (
     member_balances,
     new_stamp,
 )
-from kiosk.store.sales import Terminal
+from kiosk.store.sales import Approval, PaymentIntent, Sale, Terminal, commit_sale
 
 
 def top_up_stored_value(
@@ -98,6 +99,31 @@ def issue_count_card(
         )
         adjust(terminal, now, [bought], f"count_card:{product.sku}")
     return card
+
+
+def count_card_product(kind: CountCardKind) -> CountCardProduct:
+    """The card product a kind from the owner's rules describes (a visit covers its services, or its sku)."""
+    services = frozenset(kind.services) or frozenset({kind.sku})
+    return CountCardProduct(kind.sku, kind.name_zh, kind.visits, kind.valid_months, services)
+
+
+def sell_count_card_sale(
+    terminal: Terminal,
+    now: dt.datetime,
+    member_id: str,
+    kind: CountCardKind,
+    payments: list[PaymentIntent],
+    staff: str,
+) -> tuple[Sale, CountCard]:
+    """An attendant sold ``kind`` to the member: one transaction holds the sale of the card (its line,
+    payments and ``sale.completed``), the attendant's ``audit.action`` (``count_card``), the card and
+    its visits on the ledger with their ``ledger.adjusted`` event. Nothing is kept if any part fails."""
+    product = Product(kind.sku, "", kind.name_zh, kind.name_en, kind.price_fen, "count_card")
+    approval = Approval("count_card", staff, {"member_id": member_id, "sku": kind.sku, "visits": kind.visits})
+    with database.atomic("IMMEDIATE"):
+        sale = commit_sale(Cart().add(product), payments, terminal, now, approvals=[approval])
+        card = issue_count_card(terminal, now, member_id, count_card_product(kind), sale.id)
+    return sale, card
 
 
 def count_card(card_id: str) -> CountCard:

@@ -7,7 +7,10 @@ import datetime as dt
 import io
 import re
 
+from click.testing import CliRunner
+
 from hub.accounts import audit
+from hub.cli import main as hub_main
 from hub.devtools.staff_story import K01, TODAY, TZ, at, clock_at_k01, ingest_all
 from hub.ingest.batch import ingest_batch
 from hub.staff import accounts, attendance
@@ -190,3 +193,21 @@ def test_breaks_and_an_open_break_at_the_forgotten_clock_out_rule(kiosk_db, hub_
         160,
         320,
     )
+
+
+def test_hub_staff_schedule_plans_shows_and_clears_a_day(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = ["--db", f"sqlite:///{tmp_path / 'hub.db'}"]
+    run = CliRunner().invoke
+    planned = run(
+        hub_main, ["staff", "schedule", "st-1", "--day", "tue", "--start", "08:45", "--end", "17:00", *db]
+    )
+    assert planned.exit_code == 0, planned.output
+    week = ["mon  -", "tue  08:45-17:00", "wed  -", "thu  -", "fri  -", "sat  -", "sun  -"]
+    assert planned.output.splitlines() == week
+    bad = run(
+        hub_main, ["staff", "schedule", "st-1", "--day", "wed", "--start", "9:5", "--end", "17:00", *db]
+    )
+    assert bad.exit_code == 1 and "请写成 09:05" in bad.output and "write it as 09:05" in bad.output
+    cleared = run(hub_main, ["staff", "schedule", "st-1", "--day", "tue", *db])
+    assert cleared.exit_code == 0 and "tue  -" in cleared.output.splitlines()
+    assert audit.trail("st-1")[-1]["detail"] == {"weekday": "tue", "start": "", "end": ""}

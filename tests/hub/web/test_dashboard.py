@@ -72,6 +72,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/reports?lang=en", "Reports"),
         ("/finance?lang=en", "Finance"),
         ("/catalog?lang=en", "Catalog"),
+        ("/stock?lang=en", "Stock"),
         ("/fleet?lang=en", "Terminals"),
         ("/quarantine?lang=en", "Quarantine"),
         ("/members?lang=en", "Members"),

@@ -118,3 +118,34 @@ def test_low_stock_reaches_the_home_page_and_the_reorder_csv(shop, signed_in) ->
         "S01,A100,有机奶,Organic milk,3,5,24,21",
         "S01,B200,'=cmd|' /C calc'!A0,,1,2,10,9",
     ]
+
+
+def test_csv_uploads_from_the_pages(shop, signed_in) -> None:  # type: ignore[no-untyped-def]
+    web = signed_in(shop, follow_redirects=False)
+    csrf = web.headers.pop("X-CSRF-Token")  # the browser's form sends its csrf field, not the header
+    bad = "sku,name_zh,price\nC1,茶,2\nC2,咖啡,abc\n".encode("gbk")
+    answer = web.post("/catalog/import", data={"csrf": csrf}, files={"file": ("goods.csv", bad, "text/csv")})
+    assert answer.status_code == 400
+    assert "文件有 1 处问题，没有导入任何内容：" in answer.text
+    assert "<li>第 3 行 price：价格“abc”看不懂：请写元，最多两位小数，例如 12.50。</li>" in answer.text
+    good = bad.replace(b"abc", b"18.5")
+    answer = web.post("/catalog/import", data={"csrf": csrf}, files={"file": ("goods.csv", good, "text/csv")})
+    assert (answer.status_code, answer.headers["location"]) == (303, "/catalog?done=imported:2:0")
+    assert "C2,,咖啡,,18.50,,1" in web.get("/catalog.csv").content.decode("utf-8-sig")
+    assert web.post("/catalog/import", files={"file": ("goods.csv", good, "text/csv")}).status_code == 403
+    count = b"store,sku,quantity,low,target\nS01,C1,9,10,30\nS01,C2,4,,\n"
+    answer = web.post(
+        "/stock/import?lang=en",
+        data={"csrf": csrf, "kind": "count"},
+        files={"file": ("c.csv", count, "text/csv")},
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, "/stock?done=imported%3A1%3A1&lang=en")
+    assert (ledger.on_hand("S01", "C1"), ledger.on_hand("S01", "C2")) == (9, 4)
+    assert "Imported: 1 document(s), 1 low level(s)." in web.get(answer.headers["location"]).text
+    manager = signed_in(shop, "manager", stores="S02", follow_redirects=False)
+    token = manager.headers.pop("X-CSRF-Token")
+    files = {"file": ("c.csv", count, "text/csv")}
+    assert (
+        manager.post("/stock/import", data={"csrf": token, "kind": "receive"}, files=files).status_code == 403
+    )
+    assert (ledger.on_hand("S01", "C1"), ledger.on_hand("S01", "C2")) == (9, 4)
