@@ -190,9 +190,8 @@ def _ingest_plain_sales_pg(
                 log.warning("device %s: gap in sequence, expected %d, got %d", device, expected, got)
             head = (chain.head_seq, chain.head_hash)
             skew = fleet.skew_seconds(sent_at, now)
+            # the resend the ack asks for is stored for the fleet page in the same statement
             bulk_pg.write(db, device, rows, chain.gaps, head, skew, now, release=release)
-            if chain.gaps:
-                fleet.record_resend(device, _missing(chain), now)
     except (_Unusual, *REFUSED):
         return None  # rolled back; the general path sorts it out event by event
     return IngestResult(acked=ids, applied=len(ids), resend=_missing(chain))

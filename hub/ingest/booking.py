@@ -19,6 +19,8 @@ from hub.catalog.prices import mismatches
 from hub.ingest.models import Event, Sale, SaleLine
 from hub.members.models import Reconciliation
 from hub.reports.summary import Tally, upserts
+from hub.stock.ledger import level_query
+from hub.stock.models import StockMove
 from kiosk.sync.schema import dumps_sorted
 
 _DRIVER_ERRORS = getattr(peewee, "__exception_wrapper__")  # noqa: B009 (a dunder name, not an attribute typo)
@@ -52,6 +54,7 @@ class Rows:
 EVENT_COLUMNS = ("id", "device", "seq", "type", "ts", "hash", "received_at", "body")
 SALE_COLUMNS = ("id", "event", "device", "store", "receipt_no", "sold_at", "day", "total_fen", "currency",
                 "item_count")  # fmt: skip
+MOVE_COLUMNS = ("store", "sku", "quantity", "kind", "ref", "at")
 LINE_COLUMNS = ("sale", "position", "sku", "name_zh", "name_en", "unit_price_fen", "quantity", "total_fen")
 
 
@@ -131,6 +134,7 @@ def write(db: Database, rows: Rows) -> None:
         (Event, EVENT_COLUMNS, rows.events),
         (Sale, SALE_COLUMNS, rows.sales),
         (SaleLine, LINE_COLUMNS, rows.lines),
+        (StockMove, MOVE_COLUMNS, rows.summary.moves),  # the stock ledger, the same fast way
     ):
         if not values:
             continue
@@ -141,8 +145,10 @@ def write(db: Database, rows: Rows) -> None:
             else:
                 marks = ", ".join([db.param] * len(columns))
                 cursor.executemany(_insert_sql(model, columns, f"({marks})"), values)
-    for query in upserts(rows.summary):  # the report rows, in the same transaction as the sales
+    for query in upserts(rows.summary, moves=False):  # the report rows, in the sales' transaction
         query.execute()
+    if rows.summary.moves:
+        level_query(rows.summary.moves).execute()  # the stock balances
     found = mismatches(rows.sales, rows.lines)  # charged at a price its store was not given
     if found:
         Reconciliation.insert_many(found).execute()

@@ -25,6 +25,7 @@ from hub.ingest.booking import Rows
 from hub.ingest.models import DeviceHead, Gap, Quarantine
 from hub.members.models import Reconciliation
 from hub.reports.summary import upserts
+from hub.stock.ledger import level_query
 from kiosk.sync.schema import dumps_sorted
 
 _EVENTS = (
@@ -43,6 +44,11 @@ _LINES = (
     ' "quantity", "total_fen") SELECT * FROM json_to_recordset(%s::json) AS x(sale_id text, position int,'
     " sku text, name_zh text, name_en text, unit_price_fen bigint, quantity int, total_fen bigint)"
 )
+_MOVES = (
+    'INSERT INTO "stock_move" ("store", "sku", "quantity", "kind", "ref", "at") SELECT * FROM'
+    " json_to_recordset(%s::json) AS x(store text, sku text, quantity bigint, kind text, ref text, at text)"
+)
+_MOVE_KEYS = ("store", "sku", "quantity", "kind", "ref", "at")
 _EVENT_KEYS = ("id", "device", "seq", "type", "ts", "hash", "body")  # received_at is one parameter
 _SALE_KEYS = ("id", "event_id", "device", "store", "receipt_no", "sold_at", "day", "total_fen", "currency",
               "item_count")  # fmt: skip
@@ -113,6 +119,8 @@ def write(
         parts.append(("s", _SALES, [_records(_SALE_KEYS, rows.sales)]))
     if rows.lines:
         parts.append(("l", _LINES, [_records(_LINE_KEYS, rows.lines)]))
+    if rows.summary.moves:  # the stock ledger: one JSON parameter, as the lines
+        parts.append(("m", _MOVES, [_records(_MOVE_KEYS, rows.summary.moves)]))
     queries = [
         DeviceHead.update(seq=head[0], hash=head[1], last_seen=now).where(DeviceHead.device == device),
         Quarantine.update(resolved_at=now, resolution="applied when the terminal sent it again").where(
@@ -122,14 +130,18 @@ def write(
     if gaps:
         rows_ = [{"device": device, "expected": e, "got": g, "found_at": now} for e, g in gaps]
         queries.append(Gap.insert_many(rows_).returning(Gap.id))
-    if skew_s is not None:
-        values = {"clock_skew_s": skew_s, "skew_at": now}
+    values: dict[str, object] = {"clock_skew_s": skew_s, "skew_at": now} if skew_s is not None else {}
+    if gaps:  # what the ack asks the terminal to resend: the fleet page shows it (one upsert with the skew)
+        values |= {"resend_asked": ",".join(f"{e}-{g - 1}" for e, g in gaps), "resend_at": now}
+    if values:
         queries.append(
             fleet.DeviceStatus.insert(device=device, **values)
             .on_conflict(conflict_target=[fleet.DeviceStatus.device], update=values)
             .returning(fleet.DeviceStatus.device)
         )
-    queries.extend(upserts(rows.summary))  # the report rows, in the same statement
+    queries.extend(upserts(rows.summary, moves=False))  # the report rows, in the same statement
+    if rows.summary.moves:
+        queries.append(level_query(rows.summary.moves))  # the stock balances
     found = mismatches(rows.sales, rows.lines, release)  # charged at a price its store was not given
     if found:
         queries.append(Reconciliation.insert_many(found).returning(Reconciliation.id))

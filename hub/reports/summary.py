@@ -272,8 +272,9 @@ def _rows(keys: tuple[str, ...], values: tuple[str, ...], sums: dict[Any, list[A
     ]
 
 
-def upserts(tally: Tally) -> list[Query]:
-    """The statements that add ``tally`` to the summary rows (empty tables skipped)."""
+def upserts(tally: Tally, moves: bool = True) -> list[Query]:
+    """The statements that add ``tally`` to the summary rows (empty tables skipped) and, unless
+    ``moves`` is False (the PostgreSQL bulk path writes them its own way), its stock movements."""
     queries = []
     if tally.hours:
         rows = _rows(_HOUR_KEYS, _HOUR_SUMS, tally.hours)
@@ -308,7 +309,8 @@ def upserts(tally: Tally) -> list[Query]:
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))
-    queries.extend(move_queries(tally.moves))  # the stock ledger and its balances
+    if moves:
+        queries.extend(move_queries(tally.moves))  # the stock ledger and its balances
     return queries
 
 

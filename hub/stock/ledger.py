@@ -71,19 +71,23 @@ def move_queries(moves: Sequence[Move]) -> list[Query]:
         {"store": s, "sku": k, "quantity": q, "kind": kind, "ref": ref, "at": at}
         for s, k, q, kind, ref, at in moves
     ]
+    return [StockMove.insert_many(rows).returning(StockMove.id), level_query(moves)]
+
+
+def level_query(moves: Sequence[Move]) -> Query:
+    """The statement that adds ``moves`` (not empty) to the balances, one row per store and product."""
     sums: dict[tuple[str, str], int] = {}
     for store, sku, quantity, *_ in moves:
         sums[(store, sku)] = sums.get((store, sku), 0) + quantity
     levels = [{"store": s, "sku": k, "on_hand": q} for (s, k), q in sorted(sums.items())]
-    return [
-        StockMove.insert_many(rows).returning(StockMove.id),
+    return (
         StockLevel.insert_many(levels)
         .on_conflict(
             conflict_target=[StockLevel.store, StockLevel.sku],
             update={StockLevel.on_hand: StockLevel.on_hand + EXCLUDED.on_hand},
         )
-        .returning(StockLevel.store),
-    ]
+        .returning(StockLevel.store)
+    )
 
 
 def _write(moves: Sequence[Move]) -> None:

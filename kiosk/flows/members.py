@@ -359,12 +359,18 @@ class MemberFlow:
         self._show("member_account")
 
     def use_count_card(self, card_id: str) -> None:
-        """用一次: the member takes one visit of their count card; My account shows the visits left."""
+        """用一次: the first tap asks 再点一次确认; a second tap on the same card takes one visit, and My
+        account shows the visits left."""
         source, view = self.source, self.app.member
         if source is None or view is None:
             return
         screen = self.screen("member_account")
         names = next((n for c, n, _left, _until in screen.cards if c == card_id), {"zh": "", "en": ""})
+        if screen.pending_card != card_id:  # the first tap asks; a second tap on the same card books
+            screen.pending_card = card_id
+            screen.note(N_("m_count_card_confirm"), name=names)
+            return
+        screen.pending_card = ""
         try:
             left = source.use_count_visit(view, card_id)
         except LoyaltyError as exc:  # expired, none left: nothing booked

@@ -3,7 +3,7 @@ member's own actions (change PIN, export my data, erase my data)."""
 
 from typing import Any
 
-from kivy.properties import BooleanProperty, ListProperty, ObjectProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.utils import escape_markup
 
 from kiosk import i18n
@@ -33,6 +33,7 @@ class MemberAccountScreen(MemberScreen):
     coupons = ListProperty([])  # ({"zh": name, "en": what it does}, valid until day)
     cards = ListProperty([])  # (card id, {"zh": name, "en": name}, visits left, last day)
     has_pin = BooleanProperty(False)
+    pending_card = StringProperty("")  # the card whose 用一次 was tapped once (a second tap books)
 
     def money(self, fen: int) -> str:
         """Fen as shown: ¥12.34."""
@@ -81,6 +82,7 @@ class MemberAccountScreen(MemberScreen):
 
         box = self.ids.card_buttons
         box.clear_widgets()
+        self.pending_card = ""
         for card_id, names, left, _until in cards:
             if left <= 0:
                 continue
@@ -97,6 +99,7 @@ class MemberAccountScreen(MemberScreen):
         """Forget the member."""
         super().clear()
         self.member, self.history, self.coupons, self.cards, self.has_pin = None, [], [], [], False
+        self.pending_card = ""
 
 
 load_kv("member_account")

@@ -357,9 +357,9 @@ class CountCardPopup(KioskPopup):
         if kind is None:
             return ""
         name = kind.name_en if lang == "en" and kind.name_en else kind.name_zh
-        return App.get_running_app().tr(
-            "count_card_kind", lang, name=name, visits=kind.visits, price=format_fen(kind.price_fen),
-            months=kind.valid_months,
+        return App.get_running_app().ntr(
+            "count_card_kind", "count_card_kind_plural", kind.visits, lang, name=name,
+            price=format_fen(kind.price_fen), months=kind.valid_months,
         )  # fmt: skip
 
     def choose(self, kind: Any) -> None:

@@ -17,6 +17,7 @@ STEPS: list[dict[str, Any]] = [
     {"tap": "popup:kind_0"}, {"observe": "confirm"}, {"shot": "staff_count_card_confirm"},
     {"tap": "popup:confirm"}, {"wait": 0.5}, {"observe": "sold"},
     {"tap": "cart:account"}, {"observe": "account"},
+    {"tap": "card_use:0"}, {"observe": "asked"},
     {"tap": "card_use:0"}, {"observe": "used"}, {"shot": "member_count_card_used"},
 ]  # fmt: skip
 
@@ -50,6 +51,8 @@ def test_the_attendant_sells_a_count_card_and_the_member_uses_a_visit(
     sold = screens["sold"]["message"]
     assert sold.startswith(zh("已售出 洗车5次卡：5 次，有效期至 "))
     assert screens["account"]["card_uses"] == [zh("用一次：洗车5次卡（剩 5 次）")]
+    assert screens["asked"]["texts"]["note"] == zh("再点一次“用一次”确认使用 1 次 洗车5次卡。")
+    assert screens["asked"]["card_uses"] == [zh("用一次：洗车5次卡（剩 5 次）")]  # nothing booked yet
     used = screens["used"]
     assert used["texts"]["note"] == zh("已使用 1 次 洗车5次卡，剩余 4 次。")
     assert used["card_uses"] == [zh("用一次：洗车5次卡（剩 4 次）")]

@@ -59,7 +59,8 @@ def test_a_plain_batch_is_booked_in_three_statements_with_its_gap_skew_and_head(
     assert [(g.device, g.expected, g.got) for g in Gap.select()] == [("K01", 3, 5)]
     head = DeviceHead.get(DeviceHead.device == "K01")
     assert (head.seq, head.hash) == (54, events[53]["hash"])
-    assert fleet.DeviceStatus.get(fleet.DeviceStatus.device == "K01").clock_skew_s == 90.0
+    status = fleet.DeviceStatus.get(fleet.DeviceStatus.device == "K01")
+    assert (status.clock_skew_s, status.resend_asked) == (90.0, "3-4")  # the fleet page's "asked to resend"
     entry = Quarantine.get(Quarantine.event_id == "K01-ev-9")
     assert (entry.resolution, entry.resolved_at is not None) == (
         "applied when the terminal sent it again",

@@ -3,20 +3,23 @@ visit leave the terminal in their own transaction with their events, and the hub
 the visits left. Real terminal databases, real hub database (SQLite and PostgreSQL)."""
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from hub.ingest.models import Sale, SaleLine
 from hub.members import ledger as loyalty
+from hub.web.app import create_app
 from hub.web.members import count_card_rows
 from kiosk.domain.loyalty import InsufficientBalance
 from kiosk.domain.loyalty.ledger import count_account
 from kiosk.domain.loyalty.rules import CountCardKind, LoyaltyRules
+from kiosk.i18n import ntr
 from kiosk.store import members, outbox
 from kiosk.store.member_models import CountCardRow
 from kiosk.store.sales import PaymentIntent, PaymentMismatch, Terminal
-from tests.hub.members.test_loyalty import CONSENT, KEY, NOW, PHONE, hub_rules, ingest, on_terminal
+from tests.hub.members.test_loyalty import CONSENT, KEY, NOW, PHONE, TZ, hub_rules, ingest, on_terminal
 
 __all__ = ["hub_rules"]
 
@@ -31,9 +34,20 @@ def test_rules_keep_count_card_kinds_with_unique_skus() -> None:
         LoyaltyRules(count_cards=(WASH, WASH))
     plain = CountCardKind(sku="x", name_zh="x", visits=1, price_fen=1)
     assert members.count_card_product(plain).service_skus == {"x"}
+    values = {"name": "W", "price": "¥1.00", "months": 1}
+    shown = {(n, lang): ntr("count_card_kind", "count_card_kind_plural", n, lang, **values)
+             for n in (1, 2) for lang in ("zh", "en")}  # fmt: skip
+    assert shown == {
+        (1, "zh"): "W\u00a0·\u00a01\u00a0次\u00a0·\u00a0¥1.00（1\u00a0个月有效）",
+        (2, "zh"): "W\u00a0·\u00a02\u00a0次\u00a0·\u00a0¥1.00（1\u00a0个月有效）",
+        (1, "en"): "W · 1 visit · ¥1.00 (valid 1 mo.)",
+        (2, "en"): "W · 2 visits · ¥1.00 (valid 1 mo.)",
+    }
 
 
-def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(
+    hub_db, tmp_path: Path, signed_in
+) -> None:  # type: ignore[no-untyped-def]
     seen: dict[str, object] = {}
 
     def work(terminal: Terminal) -> None:
@@ -72,3 +86,10 @@ def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(hub_db, tm
     account = count_account(card.id)  # type: ignore[attr-defined]
     assert count_card_rows("m-1", balances, "zh") == [(account, "洗车3次卡", 1)]
     assert count_card_rows("m-1", balances, "en") == [(account, "Car wash × 3", 1)]
+    client = signed_in(create_app(TZ, today=lambda: NOW.date()))
+    for lang, row in (("zh", "洗车3次卡 {id} 剩余 1 次"), ("en", "Car wash × 3 {id} 1 visit left")):
+        page = client.get(f"/members/m-1?lang={lang}").text
+        table = re.search(r'<table id="count-cards">(.*?)</table>', page, re.S)
+        assert table is not None
+        shown = " ".join(re.sub(r"<[^>]+>", " ", table.group(1)).split())
+        assert shown == row.format(id=card.id[:8])  # type: ignore[attr-defined]

@@ -41,7 +41,8 @@ def test_jobs_page_shows_runs_failures_and_dry_runs(hub_db, tmp_path: Path, sign
     assert '<p class="banner error" id="failed-alert">有定时任务失败，请查看。</p>' in html
     # failed once: tried again within a minute
     assert re.match(
-        r"数据备份 backup 02:00 2026-12-07 10:00 失败 \w+Error: .* 待运行（一分钟内） 试运行 立即运行$",
+        r"数据备份 backup 02:00 2026-12-07 10:00 失败 没有备份公钥 .*backup-key .* "
+        r"待运行（一分钟内） 试运行 立即运行$",
         row(html, "backup"),
     )
     assert row(html, "points_expiry") == (
