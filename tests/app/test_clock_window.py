@@ -31,6 +31,7 @@ CLOCK_STEPS: list[dict[str, Any]] = [
     {"tap": "popup:clock_in"}, {"observe": "clocked_in"},
     {"card": BADGE}, {"observe": "on"}, {"shot": "clock_on"},
     {"tap": "popup:break_start"}, {"observe": "break_started"},
+    {"wait": 1.6},  # the reader takes the same card again only after its 1.5 s debounce
     {"card": BADGE}, {"observe": "on_break"}, {"shot": "clock_break"},
     {"tap": "popup:break_end"}, {"observe": "break_ended"},
     {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:clock"}, {"observe": "from_menu"},

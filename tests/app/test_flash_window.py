@@ -18,7 +18,9 @@ from tests.app.test_kiosk_window import PIN, WATER, rows, run_kiosk, zh
 
 WATER_ROW = next(p for p in demo_products() if p["barcode"] == WATER)
 STEPS: list[dict[str, Any]] = [
-    {"scan": WATER}, {"observe": "first"}, {"scan": WATER}, {"scan": WATER}, {"observe": "third"},
+    # a second scan of the same code within 0.3 s is a bouncing trigger: a shopper scans again later
+    {"scan": WATER}, {"observe": "first"}, {"wait": 0.4}, {"scan": WATER}, {"wait": 0.4}, {"scan": WATER},
+    {"observe": "third"},
     {"shot": "cart_flash"},
     {"tap": "cart:pay"}, {"tap": "pay:cash"}, {"pin": PIN}, {"wait_until": "receipt"},
     {"tap": "receipt:skip"}, {"tap": "done:new_sale"}, {"scan": WATER}, {"observe": "gone"},
