@@ -62,10 +62,11 @@ def test_rotate_while_selling_every_member_moves_and_both_terminals_follow(hub: 
     )
     assert importer.wait(timeout=120) == 0, (tmp_path / "import.log").read_text()
     kiosks = {"KA": tmp_path / "ka.db", "KB": tmp_path / "kb.db"}
-    agents = []
+    agents, commands = [], {}
     for device, db in kiosks.items():
         extra = ("--username", device, "--password", hub.add_device(device), "--hub-url", hub.url)
-        agents.append(spawn(sync_agent_cmd(db, hub.broker.port, device, *extra), tmp_path / f"{device}.log"))
+        commands[device] = sync_agent_cmd(db, hub.broker.port, device, *extra)
+        agents.append(spawn(commands[device], tmp_path / f"{device}.log"))
     seller = None
     try:
         for db in kiosks.values():
@@ -74,7 +75,12 @@ def test_rotate_while_selling_every_member_moves_and_both_terminals_follow(hub: 
         store_a, store_b = (Terminal(store="S01", device=d, boot=f"boot-{d}") for d in kiosks)
         on_kiosk(kiosks["KA"], lambda: terminal_keys.report_key(old, dt.datetime.now(TZ)))
         on_kiosk(kiosks["KB"], lambda: terminal_keys.report_key(old, dt.datetime.now(TZ)))
+        # KB goes offline before m-a exists, so it cannot know m-a's phone when it registers it again;
+        # m-a is at the hub before KB's duplicate arrives, so the duplicate is the one merged
+        agents[1].terminate()
+        agents[1].wait(timeout=30)
         on_kiosk(kiosks["KA"], lambda: register(old, store_a, "m-a", "13812341234", "张三"))
+        settle(lambda: HubMember.get_or_none(HubMember.id == "m-a") is not None, what="m-a at the hub")
 
         # KA sells without pause; the rotation starts; KB, still on the old key, registers members
         seller = spawn(
@@ -86,6 +92,7 @@ def test_rotate_while_selling_every_member_moves_and_both_terminals_follow(hub: 
         )
         on_kiosk(kiosks["KB"], lambda: register(old, store_b, "m-b", "13700001111", "李四"))
         on_kiosk(kiosks["KB"], lambda: register(old, store_b, "m-b2", "138 1234 1234", "张三"))  # m-a's phone
+        agents[1] = spawn(commands["KB"], tmp_path / "KB.log")  # KB back online during the rotation
         assert rotate.wait(timeout=180) == 0, (tmp_path / "rotate.log").read_text()
         assert seller.wait(timeout=180) == 0
         new = key_id_of(base64.b64decode((data / business_keys.KEY_FILE).read_text()))
