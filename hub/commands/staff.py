@@ -6,8 +6,12 @@
 """
 
 import datetime as dt
+import functools
 import getpass
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,8 +33,32 @@ data_option = click.option(
 )
 
 
-def broker_options(command: click.decorators.FC) -> click.decorators.FC:
-    """The broker the rosters are published through."""
+@dataclass(frozen=True)
+class Broker:
+    """The broker the rosters are published through, as the command line gave it."""
+
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    ca_file: str | None
+
+
+def broker_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the broker's options to ``command``, which receives them as one ``broker: Broker``."""
+
+    @functools.wraps(command)
+    def with_broker(
+        *args: Any,
+        mqtt_host: str,
+        mqtt_port: int,
+        mqtt_user: str | None,
+        mqtt_password: str | None,
+        ca_file: str | None,
+        **kwargs: Any,
+    ) -> None:
+        command(*args, broker=Broker(mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file), **kwargs)
+
     for option in reversed(
         [
             click.option("--mqtt-host", default="127.0.0.1", show_default=True),
@@ -40,8 +68,8 @@ def broker_options(command: click.decorators.FC) -> click.decorators.FC:
             click.option("--ca-file", default=None),
         ]
     ):
-        command = option(command)
-    return command
+        with_broker = option(with_broker)
+    return with_broker
 
 
 @click.group()
@@ -49,11 +77,11 @@ def staff() -> None:
     """Staff accounts: names, roles, stores, badges and PINs (员工账号)."""
 
 
-def _publish(
-    data_dir: Path, host: str, port: int, user: str | None, password: str | None, ca: str | None
-) -> None:
+def _publish(data_dir: Path, broker: Broker) -> None:
     try:
-        count = roster_publisher(data_dir, host, port, user, password, ca)()
+        count = roster_publisher(
+            data_dir, broker.host, broker.port, broker.user, broker.password, broker.ca_file
+        )()
     except (ConnectionError, OSError) as exc:
         click.echo(f"已保存，但未能发送到终端 / saved, not yet sent to the terminals: {exc}")
         click.echo("稍后运行 hub staff publish / run hub staff publish later")
@@ -78,11 +106,7 @@ def add(
     pin: str | None,
     db_url: str,
     data_dir: Path,
-    mqtt_host: str,
-    mqtt_port: int,
-    mqtt_user: str | None,
-    mqtt_password: str | None,
-    ca_file: str | None,
+    broker: Broker,
 ) -> None:
     """Add a staff member; their PIN is stored only as a salted slow hash."""
     open_hub_database(db_url)
@@ -95,7 +119,7 @@ def add(
     except StaffError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     click.echo(f"{person.id} {person.name} {person.role} {' '.join(person.stores)}")
-    _publish(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+    _publish(data_dir, broker)
 
 
 @staff.command("list")
@@ -119,11 +143,7 @@ def disable(
     staff_id: str,
     db_url: str,
     data_dir: Path,
-    mqtt_host: str,
-    mqtt_port: int,
-    mqtt_user: str | None,
-    mqtt_password: str | None,
-    ca_file: str | None,
+    broker: Broker,
 ) -> None:
     """Switch a staff account off: their PIN and badge stop working at every terminal."""
     open_hub_database(db_url)
@@ -132,7 +152,7 @@ def disable(
     except StaffError as exc:
         raise click.ClickException(f"{exc.zh} / {exc.en}") from exc
     click.echo(f"{person.id} {person.name}: 已停用 / disabled")
-    _publish(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+    _publish(data_dir, broker)
 
 
 @staff.command("publish")
@@ -142,15 +162,11 @@ def disable(
 def publish(
     db_url: str,
     data_dir: Path,
-    mqtt_host: str,
-    mqtt_port: int,
-    mqtt_user: str | None,
-    mqtt_password: str | None,
-    ca_file: str | None,
+    broker: Broker,
 ) -> None:
     """Send every terminal its store's staff roster (retained)."""
     open_hub_database(db_url)
-    _publish(data_dir, mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file)
+    _publish(data_dir, broker)
 
 
 @staff.command("rule")
