@@ -187,6 +187,36 @@ def _name(common: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, common)])  # fmt: skip
 
 
+def _server_cert(
+    hostnames: list[str],
+    key: ec.EllipticCurvePrivateKey,
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> x509.Certificate:
+    """A server certificate for ``hostnames`` (DNS names or IP addresses) signed by the hub's CA."""
+    alt_names: list[x509.GeneralName] = []
+    for host in hostnames:
+        try:
+            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            alt_names.append(x509.DNSName(host))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(hostnames[0]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
 def generate_tls(tls_dir: Path, hostnames: list[str], now: dt.datetime, days: int = 3650) -> TlsFiles:
     """Create a CA and a broker certificate for ``hostnames`` (DNS names or IP addresses)."""
     tls_dir.mkdir(parents=True, exist_ok=True)
@@ -206,25 +236,7 @@ def generate_tls(tls_dir: Path, hostnames: list[str], now: dt.datetime, days: in
         )
         .sign(ca_key, hashes.SHA256())
     )
-    alt_names: list[x509.GeneralName] = []
-    for host in hostnames:
-        try:
-            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt_names.append(x509.DNSName(host))
-    broker = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hostnames[0]))
-        .issuer_name(ca.subject)
-        .public_key(broker_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    broker = _server_cert(hostnames, broker_key, ca, ca_key, start, end)
     files = TlsFiles(tls_dir / "ca.pem", tls_dir / "ca.key", tls_dir / "broker.pem", tls_dir / "broker.key",
                      list(hostnames))  # fmt: skip
     files.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
@@ -358,24 +370,8 @@ def issue_server_cert(
     """
     ca, ca_key = _ca(tls_dir)
     key = _key()
-    alt_names: list[x509.GeneralName] = []
-    for host in hostnames:
-        try:
-            alt_names.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alt_names.append(x509.DNSName(host))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(hostnames[0]))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
+    cert = _server_cert(
+        hostnames, key, ca, ca_key, now - dt.timedelta(minutes=5), now + dt.timedelta(days=days)
     )
     cert_path, key_path = tls_dir / "web.pem", tls_dir / "web.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
