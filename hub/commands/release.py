@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from hub.catalog.releases import known_devices, publish_retained
+from hub.commands.options import Broker, broker_options
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.fleet import releases as app_releases
@@ -78,22 +79,14 @@ def release_list(db_url: str) -> None:
 )
 @_db
 @_data
-@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
-@click.option("--mqtt-port", default=1883, show_default=True, type=int)
-@click.option("--mqtt-user", default=None)
-@click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD")
-@click.option("--ca-file", default=None)
+@broker_options
 def release_offer(
     version: str,
     base_url: str,
     devices: tuple[str, ...],
     db_url: str,
     data_dir: Path,
-    mqtt_host: str,
-    mqtt_port: int,
-    mqtt_user: str | None,
-    mqtt_password: str | None,
-    ca_file: str | None,
+    broker: Broker,
 ) -> None:
     """Offer release VERSION to terminals (retained on pos/{device}/down/update)."""
 
@@ -111,11 +104,11 @@ def release_offer(
     try:
         publish_retained(
             app_releases.offer_messages(offer, targets),
-            mqtt_host,
-            mqtt_port,
-            mqtt_user,
-            mqtt_password,
-            ca_file,
+            broker.host,
+            broker.port,
+            broker.user,
+            broker.password,
+            broker.ca_file,
             client_id="hub-release-publisher",
         )
     except (ConnectionError, OSError) as exc:

@@ -6,15 +6,12 @@
 """
 
 import datetime as dt
-import functools
 import getpass
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
+from hub.commands.options import Broker, broker_options
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.staff import accounts, attendance
@@ -31,45 +28,6 @@ data_option = click.option(
     show_default=True,
     help="Hub data directory (the device registry says which store each terminal is in).",
 )
-
-
-@dataclass(frozen=True)
-class Broker:
-    """The broker the rosters are published through, as the command line gave it."""
-
-    host: str
-    port: int
-    user: str | None
-    password: str | None
-    ca_file: str | None
-
-
-def broker_options(command: Callable[..., None]) -> Callable[..., None]:
-    """Add the broker's options to ``command``, which receives them as one ``broker: Broker``."""
-
-    @functools.wraps(command)
-    def with_broker(
-        *args: Any,
-        mqtt_host: str,
-        mqtt_port: int,
-        mqtt_user: str | None,
-        mqtt_password: str | None,
-        ca_file: str | None,
-        **kwargs: Any,
-    ) -> None:
-        command(*args, broker=Broker(mqtt_host, mqtt_port, mqtt_user, mqtt_password, ca_file), **kwargs)
-
-    for option in reversed(
-        [
-            click.option("--mqtt-host", default="127.0.0.1", show_default=True),
-            click.option("--mqtt-port", default=1883, show_default=True, type=int),
-            click.option("--mqtt-user", default=None),
-            click.option("--mqtt-password", default=None, envvar="HUB_MQTT_PASSWORD"),
-            click.option("--ca-file", default=None),
-        ]
-    ):
-        with_broker = option(with_broker)
-    return with_broker
 
 
 @click.group()
