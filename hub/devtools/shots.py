@@ -24,6 +24,16 @@ def page(url: str, target: Path, width: int = 1280, tallest: int = 6000) -> Path
     return target
 
 
+def in_both_languages(port: int, pages: tuple[tuple[str, str, int], ...], out: Path) -> list[Path]:
+    """Shoot each ``(name, path with its query so far, width)`` of the dashboard served on ``port``,
+    in Chinese and in English, as ``out/hub-{name}-{zh|en}.png``."""
+    return [
+        page(f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", width)
+        for name, path, width in pages
+        for lang, q in (("zh", ""), ("en", "lang=en"))
+    ]
+
+
 def _content_bottom(image: Image.Image) -> int:
     """The last row that is not all page background (0 when the page drew nothing)."""
     # a row is empty when every pixel is the background colour

@@ -87,11 +87,7 @@ def capture(out: Path) -> list[Path]:
         )
         try:
             with serving(app) as port:
-                return [
-                    shots.page(f"http://127.0.0.1:{port}{path}{q}", out / f"hub-{name}-{lang}.png", width)
-                    for name, path, width in pages
-                    for lang, q in (("zh", ""), ("en", "lang=en"))
-                ]
+                return shots.in_both_languages(port, pages, out)
         finally:
             loyalty.configure(LoyaltyRules(), None)
             db.close()
