@@ -251,6 +251,11 @@ def _0025_sms_delivery(db: Database) -> None:
     add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
 
 
+def _0026_campaign_stores(db: Database) -> None:
+    # the stores a campaign may reach (a manager's campaign: their stores); campaigns before reach every store
+    add_column(db, "campaign", "stores", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -285,6 +290,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (23, "catalog: product images", _0023_product_images),
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
     (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
+    (26, "campaigns: the stores a campaign may reach (campaign.stores)", _0026_campaign_stores),
 ]
 
 
