@@ -23,6 +23,7 @@ from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
 from hub.members.settings import configure_loyalty
 from hub.reports import summary
+from hub.reports.together_downlink import TogetherPublisher, broker_publish
 from hub.rules import store as rules_store
 from hub.staff.downlink import roster_publisher, start_publishing
 from hub.web.app import create_app
@@ -143,6 +144,11 @@ def serve(
     scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
     scheduler.start()
     rosters_sent = threading.Event()
+    # the often-bought-together table, retained, to every terminal: at start and after each change
+    together = TogetherPublisher(
+        data_dir, broker_publish(mqtt_host, mqtt_port, mqtt_user, mqtt_password), lambda: dt.datetime.now(tz)
+    )
+    together.start()
     click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
@@ -174,6 +180,7 @@ def serve(
         )
     finally:
         rosters_sent.set()
+        together.stop()
         scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()
