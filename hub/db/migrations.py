@@ -58,6 +58,7 @@ from hub.reports.summary import (
     SalesSkuMonth,
 )
 from hub.reports.together import MODELS as TOGETHER_MODELS
+from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -251,7 +252,12 @@ def _0025_sms_delivery(db: Database) -> None:
     add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
 
 
-def _0026_campaign_stores(db: Database) -> None:
+def _0026_together_releases(db: Database) -> None:
+    # a new table: the versions of the "often bought together" table sent to the terminals
+    db.create_tables(TOGETHER_RELEASE_MODELS, safe=True)
+
+
+def _0027_campaign_stores(db: Database) -> None:
     # the stores a campaign may reach (a manager's campaign: their stores); campaigns before reach every store
     add_column(db, "campaign", "stores", CharField(default=""))
 
@@ -290,7 +296,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (23, "catalog: product images", _0023_product_images),
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
     (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
-    (26, "campaigns: the stores a campaign may reach (campaign.stores)", _0026_campaign_stores),
+    (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
+    (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
 ]
 
 
