@@ -58,6 +58,7 @@ from hub.reports.summary import (
     SalesSkuMonth,
 )
 from hub.reports.together import MODELS as TOGETHER_MODELS
+from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -251,6 +252,11 @@ def _0025_sms_delivery(db: Database) -> None:
     add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
 
 
+def _0026_together_releases(db: Database) -> None:
+    # a new table: the versions of the "often bought together" table sent to the terminals
+    db.create_tables(TOGETHER_RELEASE_MODELS, safe=True)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -285,6 +291,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (23, "catalog: product images", _0023_product_images),
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
     (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
+    (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
 ]
 
 

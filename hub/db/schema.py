@@ -28,6 +28,7 @@ from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
 from hub.reports.together import MODELS as TOGETHER_MODELS
+from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -60,6 +61,7 @@ MODELS: list[type[Model]] = [
     *TAG_RULE_MODELS,
     *RATING_MODELS,
     *TOGETHER_MODELS,
+    *TOGETHER_RELEASE_MODELS,
     *FLASH_MODELS,
 ]
 

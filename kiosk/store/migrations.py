@@ -19,6 +19,7 @@ from kiosk.store.member_models import MEMBER_MODELS
 from kiosk.store.members.hub_copy import HUB_COPY_MODELS
 from kiosk.store.pin_tries import PIN_TRIES_MODELS
 from kiosk.store.staff import STAFF_MODELS
+from kiosk.store.together import TOGETHER_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,13 @@ def _0008_wrapped_keys(db: SqliteDatabase) -> None:
     db.create_tables(BUSINESS_KEY_MODELS)
 
 
+def _0009_together(db: SqliteDatabase) -> None:
+    db.create_tables(TOGETHER_MODELS)
+    # a line the shopper added from the cart's suggestion says so; a new database has it from 0001
+    if "source" not in {c.name for c in db.get_columns("sale_line")}:
+        db.execute_sql("ALTER TABLE sale_line ADD COLUMN source VARCHAR(255) NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -78,6 +86,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         8,
         "wrapped_key: business keys received during a key rotation, sealed under another",
         _0008_wrapped_keys,
+    ),
+    (
+        9,
+        "often bought together: together_rule, together_table from the hub; sale_line.source",
+        _0009_together,
     ),
 ]
 

@@ -30,7 +30,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
         assert set(db.get_tables()) >= {
             "sync_config",
             "device_status",
@@ -61,7 +61,7 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config
@@ -69,3 +69,23 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         assert config.running_version() == 7
     finally:
         db.close()
+
+
+def test_migration_9_gives_an_old_terminal_s_sale_lines_a_source(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:8])
+        open_database(path)
+        sell(2)
+        database.close()
+    with sqlite3.connect(path) as conn:  # as the terminals' databases are: made before the column
+        conn.execute("ALTER TABLE sale_line DROP COLUMN source")
+    db = open_database(path)
+    try:
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
+        assert {"together_rule", "together_table"} <= set(db.get_tables())
+        sell(1)
+    finally:
+        db.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("select source, count(*) from sale_line group by source").fetchall() == [("", 3)]
