@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from hub.commands.serve import configure_loyalty
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.jobs import catalog, runner
 from hub.jobs import settings as job_settings
+from hub.members.settings import configure_loyalty
 from hub.rules import store as rules_store
 
 DB = click.option(

@@ -1,7 +1,6 @@
 """``hub serve`` (ingest and dashboard in one process) and ``hub db-migrate``."""
 
 import datetime as dt
-import logging
 import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,13 +17,11 @@ from hub.db.migrations import head, migrate_database
 from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
 from hub.fleet.broker_config import issue_server_cert
 from hub.fleet.devices import StoreBook
-from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.batch import configure_stores
 from hub.ingest.worker import HubIngestor
 from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
-from hub.members import ledger as loyalty
-from hub.members.business_keys import KeyFiles
+from hub.members.settings import configure_loyalty
 from hub.reports import summary
 from hub.reports.together_downlink import TogetherPublisher, broker_publish
 from hub.rules import store as rules_store
@@ -32,7 +29,6 @@ from hub.staff.downlink import roster_publisher, start_publishing
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
-from kiosk.domain.loyalty import LoyaltyRules
 
 
 @click.command()
@@ -223,26 +219,6 @@ def served_names(cert: Path) -> list[str]:
     return sorted(
         [*alt.get_values_for_type(x509.DNSName), *map(str, alt.get_values_for_type(x509.IPAddress))]
     )
-
-
-def configure_loyalty(data_dir: Path) -> bool:
-    """Give the hub the business keys in ``data_dir``, read again when they change; True if there is one.
-
-    Without a key the hub still books every sale and checks points; it only cannot
-    read members' birthdays (for birthday multipliers) and says so in the log.
-    The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
-    ``hub keys rotate`` a running hub writes with the new key without a restart.
-    The owner's rules come from the database: ``hub.rules.store.refresh``.
-    """
-
-    path = data_dir / BUSINESS_KEY_FILE
-    loyalty.configure(LoyaltyRules(), KeyFiles(data_dir))
-    if not path.exists():
-        logging.getLogger(__name__).warning(
-            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
-        )
-        return False
-    return True
 
 
 @click.command("db-migrate")

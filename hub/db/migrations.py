@@ -258,7 +258,12 @@ def _0026_together_releases(db: Database) -> None:
     db.create_tables(TOGETHER_RELEASE_MODELS, safe=True)
 
 
-def _0027_together_day(db: Database) -> None:
+def _0027_campaign_stores(db: Database) -> None:
+    # the stores a campaign may reach (a manager's campaign: their stores); campaigns before reach every store
+    add_column(db, "campaign", "stores", CharField(default=""))
+
+
+def _0028_together_day(db: Database) -> None:
     # a new summary table: the cart's suggestions shown and taken per store and day (sales before
     # it carried none, so it starts empty)
     db.create_tables(TOGETHER_DAY_MODELS, safe=True)
@@ -299,7 +304,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
     (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
     (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
-    (27, "reports: bought-together suggestions shown and taken per store and day", _0027_together_day),
+    (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
+    (28, "reports: bought-together suggestions shown and taken per store and day", _0028_together_day),
 ]
 
 

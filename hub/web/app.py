@@ -21,7 +21,9 @@ from hub.web import audit as audit_web
 from hub.web import auth
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
+from hub.web import count_cards as count_card_web
 from hub.web import finance as finance_web
+from hub.web import flash_sales as flash_web
 from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
@@ -86,6 +88,9 @@ def create_app(
     add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    # count card kinds: owners and managers (a manager only their stores' kinds, checked there)
+    add(count_card_web.router(tz), auth.SignedIn("campaigns"))
+    add(flash_web.router(tz, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
     add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
     members_routes = member_web.router(tz, today)
     # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);

@@ -416,15 +416,15 @@ class StoreMemberSource:
 
     # --- count cards (次卡) ---------------------------------------------------------------------
     def count_card_kinds(self) -> tuple[CountCardKind, ...]:
-        """The count cards the owner's rules let an attendant sell, in the owner's order."""
-        return self.rules.count_cards
+        """The count cards the owner's rules let an attendant of this store sell, in the owner's order."""
+        return tuple(kind for kind in self.rules.count_cards if kind.sold_at(self.terminal.store))
 
     def sell_count_card(self, member: MemberView, sku: str, staff: str) -> tuple[str, CountCard, MemberView]:
         """An attendant took the card's price in cash: the sale of the card, the attendant's approval and
         the card with its visits commit in one transaction (:func:`members.sell_count_card_sale`).
         Returns the receipt number, the card and the member as the screen now shows them; raises
         :class:`LoyaltyError` when ``sku`` is not (any more) on the owner's list."""
-        kind = next((k for k in self.rules.count_cards if k.sku == sku), None)
+        kind = next((k for k in self.count_card_kinds() if k.sku == sku), None)
         if kind is None:
             raise LoyaltyError(f"count card {sku} is not on the list / 该次卡已下架")
         sale, card = members.sell_count_card_sale(

@@ -357,6 +357,11 @@ class CountCardPopup(KioskPopup):
         if kind is None:
             return ""
         name = kind.name_en if lang == "en" and kind.name_en else kind.name_zh
+        if kind.valid_days:  # the owner gave the validity in days (docs/loyalty.md)
+            return App.get_running_app().ntr(
+                "count_card_kind_days", "count_card_kind_days_plural", kind.visits, lang, name=name,
+                price=format_fen(kind.price_fen), days=kind.valid_days,
+            )  # fmt: skip
         return App.get_running_app().ntr(
             "count_card_kind", "count_card_kind_plural", kind.visits, lang, name=name,
             price=format_fen(kind.price_fen), months=kind.valid_months,
