@@ -102,7 +102,7 @@ def create_app(
     add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
     add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
-    add(together_web.router(tz), auth.SignedIn("reports"))  # products, no store figures
+    add(together_web.router(tz, today), auth.SignedIn("reports"))  # products, no store figures
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))
