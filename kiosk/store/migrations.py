@@ -70,7 +70,15 @@ def _0009_together(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE sale_line ADD COLUMN source VARCHAR(255) NOT NULL DEFAULT ''")
 
 
-def _0010_pin_tries_by_member(db: SqliteDatabase) -> None:
+def _0010_staff_pin_tags(db: SqliteDatabase) -> None:
+    # the roster's PIN lookup tags (kiosk.domain.staff.pin_tag); a new database has them from 0007
+    if "pin_tag" not in {c.name for c in db.get_columns("staff")}:
+        db.execute_sql("ALTER TABLE staff ADD COLUMN pin_tag VARCHAR(255) NOT NULL DEFAULT ''")
+    if "pin_tag_key" not in {c.name for c in db.get_columns("staff_roster")}:
+        db.execute_sql("ALTER TABLE staff_roster ADD COLUMN pin_tag_key VARCHAR(255) NOT NULL DEFAULT ''")
+
+
+def _0011_pin_tries_by_member(db: SqliteDatabase) -> None:
     # wrong PINs were kept under the phone's blind index, which a business-key rotation changes:
     # now under the member's id (a phone of no member keeps its index); 0005 made a new database's
     # table from the current model already
@@ -114,10 +122,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "often bought together: together_rule, together_table from the hub; sale_line.source",
         _0009_together,
     ),
+    (10, "staff PIN lookup tags: staff.pin_tag, staff_roster.pin_tag_key", _0010_staff_pin_tags),
     (
-        10,
+        11,
         "pin_tries: wrong PINs under the member's id, which a business-key rotation keeps",
-        _0010_pin_tries_by_member,
+        _0011_pin_tries_by_member,
     ),
 ]
 
