@@ -164,6 +164,8 @@ class Campaign(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField()
     created_by = CharField()
+    # the stores whose members it may reach, comma-separated ("S01,S02"); "" is every store (the owner's)
+    stores = CharField(default="")
 
 
 class CampaignRun(BaseModel):

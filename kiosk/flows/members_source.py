@@ -43,6 +43,7 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.count_cards import CountCard, line_visit
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
+from kiosk.domain.loyalty.member_details import DetailsChange
 from kiosk.domain.loyalty.rules import (
     BonusTier,
     CountCardKind,
@@ -392,6 +393,18 @@ class StoreMemberSource:
         return tender
 
     # --- topping up ------------------------------------------------------------------------
+    def change_details(self, member: MemberView, change: DetailsChange, staff: str) -> MemberView:
+        """Staff corrected the member's details for them: the change, its ``member.updated`` and the
+        ``member_edit`` audit in one transaction; returns the member as the screen now shows them."""
+        members.change_details(self.key, self.terminal, self.now(), member.member_id, change, staff)
+        return self.view(Member.get_by_id(member.member_id))
+
+    def details_shown(self, member: MemberView) -> tuple[str, bool]:
+        """What staff see before correcting: the member's masked name ("" without one), and whether
+        a birthday is on record (not the date itself)."""
+        data = members.profile(self.key, self._row(member.member_id))
+        return (mask_name(data["name"]) if data["name"] else ""), bool(data["birthday"])
+
     def bonus_tiers(self) -> tuple[BonusTier, ...]:
         """The top-up bonus tiers (充100送20), lowest first."""
         return tuple(sorted(self.rules.stored_value.bonus_tiers, key=lambda t: t.min_fen))
