@@ -269,6 +269,13 @@ def _0028_together_day(db: Database) -> None:
     db.create_tables(TOGETHER_DAY_MODELS, safe=True)
 
 
+def _0029_staff_pin_tags(db: Database) -> None:
+    # the roster's PIN lookup tag: one tag key per hub, a tag per account (kiosk.domain.staff.pin_tag);
+    # accounts from before have none and are still found, by trying their hash like before
+    add_column(db, "staff_roster", "pin_tag_key", CharField(default=""))
+    add_column(db, "staff_account", "pin_tag", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -306,6 +313,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
     (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
     (28, "reports: bought-together suggestions shown and taken per store and day", _0028_together_day),
+    (29, "staff: PIN lookup tags (staff_roster.pin_tag_key, staff_account.pin_tag)", _0029_staff_pin_tags),
 ]
 
 
