@@ -26,6 +26,7 @@ from hub.reports import summary
 from hub.reports.together_downlink import TogetherPublisher, broker_publish
 from hub.rules import store as rules_store
 from hub.staff.downlink import roster_publisher, start_publishing
+from hub.web import proxies
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
@@ -75,6 +76,14 @@ from hub.web.https import redirect_to_https
     envvar="HUB_REDIRECT_PORT",
     help="With TLS: also listen for plain HTTP here and redirect it to HTTPS (0: do not).",
 )
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxy",
+    multiple=True,
+    envvar="HUB_TRUSTED_PROXIES",
+    help="A reverse proxy in front of the hub (address or network; repeat; HUB_TRUSTED_PROXIES "
+    "space-separated): only its X-Forwarded-For says who the client is. Default: none.",
+)
 @click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
 @click.option(
@@ -106,6 +115,7 @@ def serve(
     tls_key: Path | None,
     tls_hostnames: tuple[str, ...],
     redirect_port: int,
+    trusted_proxy: tuple[str, ...],
     tz_name: str,
     workers: int,
     data_dir: Path,
@@ -114,6 +124,10 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
 
     tz = ZoneInfo(tz_name)
+    try:
+        trusted = proxies.trusted_proxies(trusted_proxy)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from exc
     tls = tls_files(tls_cert, tls_key, tls_hostnames, broker_dir / "tls")
     try:
         open_hub_database(db_url)
@@ -161,6 +175,7 @@ def serve(
             data_dir=data_dir,
             publish_catalog=publish,
             publish_staff=publish_staff,
+            trusted_proxies=trusted,
         )
         if tls and redirect_port:
             plain = uvicorn.Server(
@@ -177,6 +192,7 @@ def serve(
             log_level="warning",
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
+            proxy_headers=False,  # the app reads them from the owner's trusted proxies only (hub.web.proxies)
         )
     finally:
         rosters_sent.set()

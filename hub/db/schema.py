@@ -27,6 +27,7 @@ from hub.messaging.models import MODELS as MESSAGING_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.summary import TOGETHER_DAY_MODELS
 from hub.reports.together import MODELS as TOGETHER_MODELS
 from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
@@ -62,6 +63,7 @@ MODELS: list[type[Model]] = [
     *RATING_MODELS,
     *TOGETHER_MODELS,
     *TOGETHER_RELEASE_MODELS,
+    *TOGETHER_DAY_MODELS,
     *FLASH_MODELS,
 ]
 

@@ -21,6 +21,7 @@ from hub.db import transaction
 from hub.ingest.models import Sale, SaleLine
 from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
+from hub.members import details as member_details
 from hub.members import expiry_reminders, reconciliation, tag_rules
 from hub.members import ledger as loyalty
 from hub.members.book import consent_record, settings
@@ -466,6 +467,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "coupons": campaigns.member_coupons(member_id),
             "consent": consent_record(member),
             "marketing": messages.consent_state(member_id),
+            "details_changes": member_details.changes(member_id),
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",

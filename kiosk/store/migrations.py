@@ -70,6 +70,14 @@ def _0009_together(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE sale_line ADD COLUMN source VARCHAR(255) NOT NULL DEFAULT ''")
 
 
+def _0010_staff_pin_tags(db: SqliteDatabase) -> None:
+    # the roster's PIN lookup tags (kiosk.domain.staff.pin_tag); a new database has them from 0007
+    if "pin_tag" not in {c.name for c in db.get_columns("staff")}:
+        db.execute_sql("ALTER TABLE staff ADD COLUMN pin_tag VARCHAR(255) NOT NULL DEFAULT ''")
+    if "pin_tag_key" not in {c.name for c in db.get_columns("staff_roster")}:
+        db.execute_sql("ALTER TABLE staff_roster ADD COLUMN pin_tag_key VARCHAR(255) NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -92,6 +100,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "often bought together: together_rule, together_table from the hub; sale_line.source",
         _0009_together,
     ),
+    (10, "staff PIN lookup tags: staff.pin_tag, staff_roster.pin_tag_key", _0010_staff_pin_tags),
 ]
 
 
