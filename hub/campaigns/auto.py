@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from hub.campaigns.runs import assign_groups, member_facts
+from hub.campaigns.runs import assign_groups, campaign_stores, member_facts
 from hub.jobs import settings as job_settings
 from hub.jobs.settings import thresholds as rhythm_thresholds
 from hub.members.book import member_balances
@@ -76,8 +76,10 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
     concerned = held_out = issued = sent = 0
     for row, spec in automatic:
         due: dict[str, list[str]] = {}  # occasion -> members
+        stores = campaign_stores(row)
+        reach = facts if stores is None else {f.member_id for f in member_facts(tz, stores)}
         for member_id, history in known.items():
-            if not is_targeted(spec.target, facts[member_id], today):
+            if member_id not in reach or not is_targeted(spec.target, facts[member_id], today):
                 continue
             if spec.trigger == "birthday":
                 if member_id not in birthdays:

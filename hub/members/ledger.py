@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hub.campaigns import runs as campaigns
 from hub.errors import Rejected
-from hub.members import coupon_terms, rotation
+from hub.members import coupon_terms, details, rotation
 from hub.members.book import (
     confirm_tier,
     erase_member,
@@ -435,10 +435,14 @@ def _flag_negative(member_id: str, account: str, amount: int) -> None:
 
 @_rejecting
 def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """Book a member's change made at a terminal (today: a new PIN hash)."""
+    """Book a member's change made at a terminal: a new PIN hash, or details staff corrected for
+    them (name, birthday, marketing answer: :mod:`hub.members.details`, which rejects what it
+    cannot accept, so the event is quarantined with the reason)."""
     data = event["data"]
     changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
     member_id = resolve(data["member_id"])
+    if details.carries_details(data):
+        details.apply(event, member_id)
     if changes:
         # a change sent before the terminal learnt of an erasure must not bring personal data back
         updated = (

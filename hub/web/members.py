@@ -21,6 +21,7 @@ from hub.db import transaction
 from hub.ingest.models import Sale, SaleLine
 from hub.jobs import settings as job_settings
 from hub.members import attributes as member_attributes
+from hub.members import details as member_details
 from hub.members import expiry_reminders, reconciliation, tag_rules
 from hub.members import ledger as loyalty
 from hub.members.book import consent_record, settings
@@ -472,6 +473,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "sends": deliveries.sends(deliveries.query(member_id=member_id).limit(PROFILE_ROWS)),
             "send_kind": lambda kind: messages_web.kind_name(kind, send_names, lang),
             "send_status": lambda status: t(messages_web.STATUS_NAMES[status], lang),
+            "details_changes": member_details.changes(member_id),
             "source": member.source,
             "items": items,
             "saved": request.query_params.get("saved") == "1",

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from kiosk.domain.loyalty import InvalidPhone, LoyaltyError, mask_phone, normalize_phone, sign_member_qr
 from kiosk.domain.loyalty.coupons import coupon_names
+from kiosk.domain.loyalty.member_details import DetailsChange
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
 from kiosk.flows.members_source import NeedsAttendant, StoreMemberSource
@@ -79,7 +80,8 @@ class MemberFlow:
         self._reset_state()
 
     def _reset_state(self) -> None:
-        self.purpose = ""  # join, sign_in, change_pin, erase
+        self.purpose = ""  # join, sign_in, change_pin, erase, edit_name (staff, for the member)
+        self.editor = ""  # the staff member correcting the member's name (edit_name)
         self.came_from = "idle"
         self.phone = ""  # E.164 of the phone being joined or signed in
         self.consent_version = ""
@@ -168,6 +170,15 @@ class MemberFlow:
         self.screen("member_phone").purpose = purpose
         self._show("member_phone")
 
+    def start_name_edit(self, staff_id: str) -> None:
+        """Staff correct the name of the member shown: the name screen, then the name is saved."""
+        came_from = self.app.root.current
+        self.clear()
+        self.purpose, self.editor = "edit_name", staff_id
+        self.came_from = came_from if came_from in ("idle", "cart", "pick") else "cart"
+        self.screen("member_name").editing = True
+        self._show("member_name")
+
     def cancel(self) -> None:
         """Back: from My account's sub-steps to My account, otherwise to where the member started."""
         if self.purpose in ("change_pin", "erase"):
@@ -216,7 +227,13 @@ class MemberFlow:
         self._tell(N_("m_declined"), error=True)
 
     def name_entered(self, name: str) -> None:
-        """The optional name; the PIN is next."""
+        """The optional name; the PIN is next (when staff correct a name: saved, and back)."""
+        if self.purpose == "edit_name":
+            staff_id, came_from = self.editor, self.came_from
+            self.clear()
+            self._show(came_from)
+            self.app.save_member_details(staff_id, DetailsChange(name=name))
+            return
         self.name = name
         self._ask_pin(N_("m_pin_choose"), "m_join_title")
 

@@ -42,6 +42,7 @@ from kiosk.domain.loyalty import (
 from kiosk.domain.loyalty.count_cards import CountCard
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
+from kiosk.domain.loyalty.member_details import DetailsChange
 from kiosk.domain.loyalty.rules import (
     BonusTier,
     CountCardKind,
@@ -372,6 +373,18 @@ class StoreMemberSource:
         return tender
 
     # --- topping up ------------------------------------------------------------------------
+    def change_details(self, member: MemberView, change: DetailsChange, staff: str) -> MemberView:
+        """Staff corrected the member's details for them: the change, its ``member.updated`` and the
+        ``member_edit`` audit in one transaction; returns the member as the screen now shows them."""
+        members.change_details(self.key, self.terminal, self.now(), member.member_id, change, staff)
+        return self.view(Member.get_by_id(member.member_id))
+
+    def details_shown(self, member: MemberView) -> tuple[str, bool]:
+        """What staff see before correcting: the member's masked name ("" without one), and whether
+        a birthday is on record (not the date itself)."""
+        data = members.profile(self.key, self._row(member.member_id))
+        return (mask_name(data["name"]) if data["name"] else ""), bool(data["birthday"])
+
     def bonus_tiers(self) -> tuple[BonusTier, ...]:
         """The top-up bonus tiers (充100送20), lowest first."""
         return tuple(sorted(self.rules.stored_value.bonus_tiers, key=lambda t: t.min_fen))
@@ -416,15 +429,15 @@ class StoreMemberSource:
 
     # --- count cards (次卡) ---------------------------------------------------------------------
     def count_card_kinds(self) -> tuple[CountCardKind, ...]:
-        """The count cards the owner's rules let an attendant sell, in the owner's order."""
-        return self.rules.count_cards
+        """The count cards the owner's rules let an attendant of this store sell, in the owner's order."""
+        return tuple(kind for kind in self.rules.count_cards if kind.sold_at(self.terminal.store))
 
     def sell_count_card(self, member: MemberView, sku: str, staff: str) -> tuple[str, CountCard, MemberView]:
         """An attendant took the card's price in cash: the sale of the card, the attendant's approval and
         the card with its visits commit in one transaction (:func:`members.sell_count_card_sale`).
         Returns the receipt number, the card and the member as the screen now shows them; raises
         :class:`LoyaltyError` when ``sku`` is not (any more) on the owner's list."""
-        kind = next((k for k in self.rules.count_cards if k.sku == sku), None)
+        kind = next((k for k in self.count_card_kinds() if k.sku == sku), None)
         if kind is None:
             raise LoyaltyError(f"count card {sku} is not on the list / 该次卡已下架")
         sale, card = members.sell_count_card_sale(

@@ -220,7 +220,14 @@ class PaymentFlow:
                 else None
             )
             sale = commit_sale(
-                cart, list(self.tenders), self.terminal, now, sale_id, member=addon, approvals=self.approvals
+                cart,
+                list(self.tenders),
+                self.terminal,
+                now,
+                sale_id,
+                member=addon,
+                approvals=self.approvals,
+                suggested=self.together_shown,
             )
         except Exception as exc:  # shown to the person, and logged whole
             log.exception("sale commit failed")
@@ -239,6 +246,7 @@ class PaymentFlow:
         self.qr_url = self.receipt_url(sale.receipt_no, dt.datetime.fromisoformat(sale.created_at)) or ""
         self.tenders, self.approvals, self.override_offered = [], [], False
         self.override_draw, self.declined_coupons, self.points_wanted = "", frozenset(), None
+        self.forget_suggestions()
         self.set_cart(Cart())
         self.message = ""
         self.root.current = "receipt"

@@ -9,13 +9,15 @@ from kiosk.domain.loyalty.errors import CardExpired, InsufficientBalance
 
 @dataclass(frozen=True)
 class CountCardProduct:
-    """What the catalog sells: ``visits`` of ``service_skus`` valid for ``valid_months``."""
+    """What the catalog sells: ``visits`` of ``service_skus`` valid for ``valid_months``, or for
+    ``valid_days`` when that is set."""
 
     sku: str
     name_zh: str
     visits: int
     valid_months: int
     service_skus: frozenset[str]
+    valid_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,12 @@ class CountCard:
 
 
 def sell_count_card(product: CountCardProduct, card_id: str, member_id: str, on: dt.date) -> CountCard:
-    """The card a sale of ``product`` on ``on`` creates; valid through the day before the anniversary."""
-    last_day = add_months(on, product.valid_months) - dt.timedelta(days=1)
+    """The card a sale of ``product`` on ``on`` creates; valid through the day before the anniversary
+    (``valid_days`` set: through the last of that many days, the day of sale the first)."""
+    if product.valid_days:
+        last_day = on + dt.timedelta(days=product.valid_days - 1)
+    else:
+        last_day = add_months(on, product.valid_months) - dt.timedelta(days=1)
     return CountCard(card_id, member_id, product.sku, product.visits, product.service_skus, last_day)
 
 

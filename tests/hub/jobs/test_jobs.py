@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
+from hub.campaigns import auto
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.db.backup import BACKUP_PUBLIC_KEY
@@ -432,3 +433,22 @@ def test_the_gateway_forwards_a_stop_reply_to_the_hub(hub_db, tmp_path: Path, mo
         "stopped": True
     }
     assert not messages.has_consent(received_member())
+
+
+def test_a_managers_automatic_campaign_issues_and_sends_only_to_their_stores_members(
+    hub_db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ingest("K01", on_terminal(tmp_path, "K01", shop))  # every member joined at S01
+    for store in ("S01", "S02"):
+        spec = CampaignSpec(name_zh=store, coupon=GIFT, target=Target(kind="all"), trigger="winback",
+                            greeting_zh="好久不见", holdout_percent=0)  # fmt: skip
+        campaigns.create_campaign(spec, f"manager-{store}", DAY1, f"c-{store}", stores=frozenset({store}))
+    messages.set_consent(
+        "m-dormant", True, "marketing-2026-12", "kiosk", "member", DAY1, email="a@example.com"
+    )
+    with transaction():
+        auto.run_automatic(DAY1, TZ)
+    issued = HubCoupon.select(HubCoupon.campaign_id, HubCoupon.member_id)
+    assert list(issued.tuples()) == [("c-S01", "m-dormant")]
+    sent = sorted((m.kind, m.member_id, m.channel) for m in MemberMessage.select())
+    assert sent == [("campaign:c-S01", "m-dormant", "email"), ("campaign:c-S01", "m-dormant", "sms")]

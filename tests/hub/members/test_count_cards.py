@@ -43,6 +43,12 @@ def test_rules_keep_count_card_kinds_with_unique_skus() -> None:
         (1, "en"): "W · 1 visit · ¥1.00 (valid 1 mo.)",
         (2, "en"): "W · 2 visits · ¥1.00 (valid 1 mo.)",
     }
+    days = {lang: ntr("count_card_kind_days", "count_card_kind_days_plural", 5, lang, **values, days=90)
+            for lang in ("zh", "en")}  # fmt: skip
+    assert days == {
+        "zh": "W\u00a0·\u00a05\u00a0次\u00a0·\u00a0¥1.00（90\u00a0天有效）",
+        "en": "W · 5 visits · ¥1.00 (valid 90 days)",
+    }
 
 
 def test_a_sold_card_and_two_visits_reach_the_hub_with_one_visit_left(
