@@ -60,6 +60,13 @@ def find_by_phone(key: PiiKey, phone: str) -> Member | None:
     return Member.select().where(Member.phone_index.in_(indexes)).order_by(Member.created_at).first()
 
 
+def pin_holder(key: PiiKey, phone: str) -> str:
+    """Whose wrong PINs a phone's PIN counts toward (:mod:`kiosk.store.pin_tries`): the member's id,
+    which a business-key rotation leaves alone, or the phone's blind index when it is no member here."""
+    member = find_by_phone(key, phone)
+    return member.id if member is not None else key.blind_index(normalize_phone(phone))
+
+
 def find_by_card(uid: str) -> Member | None:
     """The member a card belongs to (following a hub merge), or None."""
     return _follow_merges(_member_row(_MEMBER_BY_CARD, uid))
