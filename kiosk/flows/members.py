@@ -323,7 +323,9 @@ class MemberFlow:
         coupon = registration_coupon(source.rules.registration_coupon, member_id, str(uuid.uuid4()), now)
         terminal = source.terminal
         where = f"{terminal.store}/{terminal.device}"
-        consent = members.Consent(version=self.consent_version, where=where, marketing=self.marketing)
+        consent = members.Consent(
+            version=self.consent_version, where=where, marketing=self.marketing, lang=self.app.lang
+        )
         joined = members.register_member(
             source.key, terminal, now, self.phone, consent,
             name=self.name, member_id=member_id, pin_hash=pin_hash, coupon=coupon,

@@ -32,12 +32,14 @@ class CardTaken(LoyaltyError):
 class Consent:
     """The privacy consent the member accepted: text version, when, where (store/device).
 
-    ``marketing`` is the separate answer to marketing messages (None: not asked); the hub keeps it.
+    ``marketing`` is the separate answer to marketing messages (None: not asked); the hub keeps it,
+    with ``lang``, the language the member used the screen in (zh, en): their messages' language.
     """
 
     version: str
     where: str
     marketing: bool | None = None
+    lang: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,7 @@ def register_member(
                 "version": MARKETING_VERSION,
                 "at": ts,
                 "where": consent.where,
+                "lang": consent.lang,
             }
         record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)
