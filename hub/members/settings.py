@@ -7,13 +7,16 @@ new key without a restart (:mod:`hub.members.business_keys`).
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable
+from pathlib import Path
 
+from hub.members.business_keys import KEY_FILE, KeyFiles
 from hub.members.models import HubMember
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.pii import PiiError, PiiKey
 
-__all__ = ["LoyaltySettings", "configure", "member_birthday", "settings"]
+__all__ = ["LoyaltySettings", "configure", "configure_loyalty", "member_birthday", "settings"]
 
 KeySource = Callable[[], PiiKey | None]
 
@@ -55,6 +58,25 @@ def configure(rules: LoyaltyRules, key: PiiKey | KeySource | None, version: int 
     else:
         settings.key = key
     settings.rules_version = version
+
+
+def configure_loyalty(data_dir: Path) -> bool:
+    """Give the hub the business keys in ``data_dir``, read again when they change; True if there is one.
+
+    Without a key the hub still books every sale and checks points; it only cannot
+    read members' birthdays (for birthday multipliers) and says so in the log.
+    The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
+    ``hub keys rotate`` a running hub writes with the new key without a restart.
+    The owner's rules come from the database: ``hub.rules.store.refresh``.
+    """
+    path = data_dir / KEY_FILE
+    configure(LoyaltyRules(), KeyFiles(data_dir))
+    if not path.exists():
+        logging.getLogger(__name__).warning(
+            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
+        )
+        return False
+    return True
 
 
 def member_birthday(member: HubMember | None) -> dt.date | None:

@@ -157,6 +157,23 @@ class SalesPaymentDay(_Summary):
         primary_key = CompositeKey("day", "store", "method")
 
 
+class TogetherDay(_Summary):
+    """The cart's "often bought together" suggestions at one store on one day: how many were shown,
+    and how many the shopper took (lines with ``source`` ``together``) for how much."""
+
+    day = CharField()
+    store = CharField()
+    shown = IntegerField(default=0)
+    taken = IntegerField(default=0)
+    taken_fen = BigIntegerField(default=0)
+
+    class Meta:
+        primary_key = CompositeKey("day", "store")
+
+
+# not in MODELS: empty until a terminal suggests, which must not make ensure() rebuild at each start
+TOGETHER_DAY_MODELS: list[type[Model]] = [TogetherDay]
+
 MODELS: list[type[Model]] = [
     SalesHour, SalesProductDay, SalesPaymentDay, SalesProductMonth, SalesSkuDay, SalesSkuMonth,
 ]  # fmt: skip
@@ -164,6 +181,7 @@ MODELS: list[type[Model]] = [
 _HOUR_SUMS = ("sales", "total_fen", "items", "refunds", "refunded_fen")
 _PRODUCT_SUMS = ("quantity", "total_fen", "refunded_quantity", "refunded_fen")
 _PAYMENT_SUMS = ("payments", "amount_fen", "refunds", "refunded_fen")
+_TOGETHER_SUMS = ("shown", "taken", "taken_fen")
 
 
 def local_day_hour(ts: str, tz: ZoneInfo) -> tuple[str, int]:
@@ -181,6 +199,7 @@ class Tally:
     payments: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
     # stock movements (hub.stock.ledger): written with the sums, in the same transaction
     moves: list[Move] = field(default_factory=list)
+    together: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # shown, taken, taken fen
 
     def add_sale(
         self, sale: tuple[Any, ...], lines: list[tuple[Any, ...]], data: dict[str, Any], tz: ZoneInfo
@@ -205,6 +224,17 @@ class Tally:
             pay = self.payments.setdefault((day, store, str(payment["method"])), [0] * 4)
             pay[0] += 1
             pay[1] += int(payment["amount_fen"])
+        self._add_together(day, store, data)
+
+    def _add_together(self, day: str, store: str, data: dict[str, Any]) -> None:
+        shown = data.get("together_shown")
+        taken = [line for line in data["lines"] if line.get("source") == "together"]
+        if not (shown or taken):
+            return
+        row = self.together.setdefault((day, store), [0, 0, 0])
+        row[0] += len(shown) if isinstance(shown, list) else 0
+        row[1] += len(taken)
+        row[2] += sum(int(line["total_fen"]) for line in taken)
 
     def add_refund(
         self,
@@ -235,7 +265,7 @@ class Tally:
             pay[3] += fen
 
     def __bool__(self) -> bool:
-        return bool(self.hours or self.products or self.payments or self.moves)
+        return bool(self.hours or self.products or self.payments or self.moves or self.together)
 
 
 def _upsert(
@@ -309,6 +339,9 @@ def upserts(tally: Tally, moves: bool = True) -> list[Query]:
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))
+    if tally.together:
+        rows = _rows(("day", "store"), _TOGETHER_SUMS, tally.together)
+        queries.append(_upsert(TogetherDay, ("day", "store"), _TOGETHER_SUMS, rows))
     if moves:
         queries.extend(move_queries(tally.moves))  # the stock ledger and its balances
     return queries
@@ -329,7 +362,7 @@ def rebuild(tz: ZoneInfo, db: Database | None = None) -> int:
     target = db or database.obj
     counted = 0
     with transaction(target):
-        for model in MODELS:
+        for model in (*MODELS, *TOGETHER_DAY_MODELS):
             model.delete().execute()
         last = ""
         while True:

@@ -29,6 +29,7 @@ from hub.db.schema import open_hub_database
 from hub.fleet.broker_config import password_line
 from hub.ingest.batch import ingest_batch
 from hub.ingest.worker import HubIngestor
+from hub.members import details as member_details
 from hub.members import downlink as member_downlink
 from hub.members import feed as member_feed
 from hub.members.models import HubCard, HubMember
@@ -46,6 +47,7 @@ from kiosk.domain.loyalty import (
     price_cart,
     sale_ledger,
 )
+from kiosk.domain.loyalty.member_details import DetailsChange
 from kiosk.domain.loyalty.rules import StoredValueRule
 from kiosk.store import members, open_database
 from kiosk.store.connection import database
@@ -404,3 +406,39 @@ def test_a_large_snapshot_says_how_far_it_is() -> None:
     assert "(99 %), 4,000/s, about 2 s left" in snapshot.progress(347.5)
     older_hub = _Snapshot(version=7, members=3_000, started=0.0)
     assert older_hub.progress(2.0) == "member snapshot: 3,000 members, 1,500/s / 会员快照已载入 3,000 人"
+
+
+def test_details_staff_correct_at_store_a_reach_the_hub_and_store_b(hub: Hub, tmp_path: Path) -> None:
+    kiosks = {"KA": tmp_path / "ka.db", "KB": tmp_path / "kb.db"}
+    procs = []
+    for device, db in kiosks.items():
+        password = hub.add_device(device)
+        extra = ("--username", device, "--password", password, "--hub-url", hub.url)
+        procs.append(spawn(sync_agent_cmd(db, hub.broker.port, device, *extra), tmp_path / f"{device}.log"))
+    try:
+        for db in kiosks.values():
+            settle(lambda db=db: snapshotted(db), what="first snapshot")
+        store_a = Terminal(store="S01", device="KA", boot="boot-a")
+
+        def at_store_a() -> None:
+            now = dt.datetime.now(TZ)
+            members.register_member(KEY, store_a, now, "138 1234 1234", CONSENT, name="李四", member_id="m-1")
+            change = DetailsChange(name="王女士", birthday=dt.date(1990, 5, 17), marketing=False)
+            members.change_details(KEY, store_a, now, "m-1", change, "st-zhao")
+
+        on_kiosk(kiosks["KA"], at_store_a)
+
+        def seen_at_b() -> dict[str, str] | None:
+            member = Member.get_or_none(Member.id == "m-1")
+            return members.profile(KEY, member) if member is not None else None
+
+        expected = {"phone": "+8613812341234", "name": "王女士", "birthday": "1990-05-17"}
+        settle(lambda: on_kiosk(kiosks["KB"], seen_at_b) == expected, what="m-1's new details at B")
+        booked = HubMember.get_by_id("m-1")
+        assert KEY.decrypt(booked.name_enc, "m-1:name") == "王女士"
+        assert [(c["where"], c["staff"], c["fields"]) for c in member_details.changes("m-1")] == [
+            ("S01/KA", "st-zhao", ["name", "birthday", "marketing"])
+        ]
+    finally:
+        for process in procs:
+            stop(process)

@@ -104,7 +104,7 @@ def issue_count_card(
 def count_card_product(kind: CountCardKind) -> CountCardProduct:
     """The card product a kind from the owner's rules describes (a visit covers its services, or its sku)."""
     services = frozenset(kind.services) or frozenset({kind.sku})
-    return CountCardProduct(kind.sku, kind.name_zh, kind.visits, kind.valid_months, services)
+    return CountCardProduct(kind.sku, kind.name_zh, kind.visits, kind.valid_months, services, kind.valid_days)
 
 
 def sell_count_card_sale(
