@@ -25,6 +25,7 @@ from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
 from hub.members import ledger as loyalty
 from hub.members.business_keys import KeyFiles
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.reports import summary
 from hub.rules import store as rules_store
 from hub.staff.downlink import roster_publisher, start_publishing
@@ -224,12 +225,13 @@ def configure_loyalty(data_dir: Path) -> bool:
     Without a key the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
     The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
-    ``hub keys rotate`` a running hub writes with the new key without a restart.
+    ``hub keys rotate`` a running hub writes with the new key without a restart. Members' data
+    keys are kept in ``member_keys.db`` beside it (:mod:`hub.members.key_store`).
     The owner's rules come from the database: ``hub.rules.store.refresh``.
     """
 
     path = data_dir / BUSINESS_KEY_FILE
-    loyalty.configure(LoyaltyRules(), KeyFiles(data_dir))
+    loyalty.configure(LoyaltyRules(), KeyFiles(data_dir), key_store=MemberKeyStore(data_dir / KEY_STORE_FILE))
     if not path.exists():
         logging.getLogger(__name__).warning(
             "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path

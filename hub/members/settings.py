@@ -9,6 +9,7 @@ new key without a restart (:mod:`hub.members.business_keys`).
 import datetime as dt
 from collections.abc import Callable
 
+from hub.members.key_store import MemberKeyStore
 from hub.members.models import HubMember
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.pii import PiiError, PiiKey
@@ -26,11 +27,18 @@ class LoyaltySettings:
         self.rules_version = 0  # the stored version ``rules`` came from (0: defaults); see hub.rules.store
         self._key: PiiKey | None = None
         self._key_source: KeySource | None = None
+        # members' data keys (crypto-shredding); None: a hub without a data directory (a tool or a
+        # test), which keeps members' personal data under the business key as before
+        self.key_store: MemberKeyStore | None = None
 
     @property
     def key(self) -> PiiKey | None:
-        """The business keys in force (the current one first), or None when the hub has none."""
-        return self._key_source() if self._key_source is not None else self._key
+        """The business keys in force (the current one first), reading members' data keys from the
+        key store; None when the hub has none."""
+        ring = self._key_source() if self._key_source is not None else self._key
+        if ring is None or self.key_store is None:
+            return ring
+        return ring.with_data_keys(self.key_store.get)
 
     @key.setter
     def key(self, value: PiiKey | None) -> None:
@@ -44,12 +52,19 @@ class LoyaltySettings:
 settings = LoyaltySettings()
 
 
-def configure(rules: LoyaltyRules, key: PiiKey | KeySource | None, version: int = 0) -> None:
+def configure(
+    rules: LoyaltyRules,
+    key: PiiKey | KeySource | None,
+    version: int = 0,
+    key_store: MemberKeyStore | None = None,
+) -> None:
     """Set the rules (stored ``version``) and key at hub start (and when the owner changes the rules).
 
-    ``key`` is a key, or a source the hub asks for the keys in force at each use.
+    ``key`` is a key, or a source the hub asks for the keys in force at each use; ``key_store``
+    holds members' data keys (None: members are kept under the business key alone).
     """
     settings.rules = rules
+    settings.key_store = key_store
     if callable(key):
         settings.watch_keys(key)
     else:

@@ -62,6 +62,12 @@ def _0008_wrapped_keys(db: SqliteDatabase) -> None:
     db.create_tables(BUSINESS_KEY_MODELS)
 
 
+def _0009_data_keys(db: SqliteDatabase) -> None:
+    # a database made by migration 2 after this change already has the column
+    if "data_key" not in {column.name for column in db.get_columns("member")}:
+        db.execute_sql("ALTER TABLE member ADD COLUMN data_key TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -78,6 +84,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         8,
         "wrapped_key: business keys received during a key rotation, sealed under another",
         _0008_wrapped_keys,
+    ),
+    (
+        9,
+        "member.data_key: each member's own data key, wrapped under the business key",
+        _0009_data_keys,
     ),
 ]
 

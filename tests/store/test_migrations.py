@@ -8,6 +8,7 @@ import pytest
 from kiosk.store import migrations
 from kiosk.store.connection import database
 from kiosk.store.db import open_database
+from kiosk.store.member_models import Member
 from kiosk.store.models import AppliedConfig, DeviceStatus, Outbox
 from tests.sync.harness import sell
 
@@ -30,7 +31,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
         assert set(db.get_tables()) >= {
             "sync_config",
             "device_status",
@@ -61,11 +62,28 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config
 
         assert config.running_version() == 7
+    finally:
+        db.close()
+
+
+def test_members_registered_before_data_keys_gain_an_empty_data_key_column(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.db"
+    open_database(path)
+    Member.create(id="m-0", phone_index="ix", phone_enc="k:c", created_at="then")
+    database.close()
+    with sqlite3.connect(path) as conn:  # the member table as it was before migration 9
+        conn.execute("ALTER TABLE member DROP COLUMN data_key")
+        conn.execute("DELETE FROM schema_version WHERE number = 9")
+    db = open_database(path)
+    try:
+        row = db.execute_sql("SELECT id, phone_enc, data_key FROM member").fetchall()
+        assert row == [("m-0", "k:c", "")]
+        assert 9 in migrations.applied(db)
     finally:
         db.close()

@@ -31,6 +31,8 @@ from hub.ingest.batch import ingest_batch
 from hub.ingest.worker import HubIngestor
 from hub.members import downlink as member_downlink
 from hub.members import feed as member_feed
+from hub.members import ledger as loyalty
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubCard, HubMember
 from hub.web.app import create_app
 from kiosk.devtools.broker import MosquittoBroker
@@ -86,6 +88,9 @@ class Hub:
 
 def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterator[Hub]:
     open_hub_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    # members' data keys in the hub's key store, as `hub serve` keeps them (no business key here)
+    key_store = MemberKeyStore(tmp_path / "hub-data" / KEY_STORE_FILE)
+    loyalty.configure(LoyaltyRules(), None, key_store=key_store)
     passwd = tmp_path / "passwd"
     passwd.write_text("")
     ingestor = HubIngestor(
@@ -105,6 +110,8 @@ def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterat
         server.should_exit = True
         thread.join(timeout=10)
         ingestor.stop()
+        loyalty.configure(LoyaltyRules(), None)
+        key_store.close()
 
 
 @pytest.fixture
