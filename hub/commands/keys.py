@@ -62,26 +62,24 @@ def rotate(data_dir: Path, db_url: str, batch: int, pause: float) -> None:
     ring = business_keys.load_ring(data_dir)
     assert ring is not None
     store = key_store_of(data_dir)
-    started = time.monotonic()
     if store is not None:  # members' data keys: re-wrapped, their personal data stays as it is
         ring = ring.with_data_keys(store.get)
-        wrapped = rotation.Progress()
-        for _ in range(2):  # a registration booked under the old key meanwhile: caught by the second
-            wrapped.after = ""
-            while rotation.rewrap_batch(ring, store, wrapped, batch):
-                time.sleep(pause)
-        click.echo(
-            f"已重新封装 {wrapped.moved} 个会员数据密钥 / re-wrapped {wrapped.moved} members' data keys"
-        )
-    progress = rotation.Progress()
+    started = time.monotonic()
+    progress, wrapped = rotation.Progress(), rotation.Progress()
     # a hub process that had not yet read the new key may book a registration under the old one:
-    # a second pass a moment later moves those too
+    # a second pass a moment later moves (and re-wraps) those too
     for sweep in range(2):
-        progress.after = ""
+        wrapped.after = progress.after = ""
+        while store is not None and rotation.rewrap_batch(ring, store, wrapped, batch):
+            time.sleep(pause)
         while rotation.move_batch(ring, progress, dt.datetime.now(dt.UTC), batch):
             time.sleep(pause)
         if sweep == 0:
             time.sleep(1.5)
+    if store is not None:
+        click.echo(
+            f"已重新封装 {wrapped.moved} 个会员数据密钥 / re-wrapped {wrapped.moved} members' data keys"
+        )
     took = time.monotonic() - started
     click.echo(
         f"已重新加密 {progress.moved} 位会员，合并重复 {progress.merged} 位，用时 {took:.1f} 秒"

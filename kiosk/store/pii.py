@@ -74,10 +74,10 @@ class _OneKey:
         return f"{name}:{base64.b64encode(nonce + sealed).decode()}"
 
     def open(self, body: str, context: str) -> str | None:
-        raw = base64.b64decode(body)
         try:
+            raw = base64.b64decode(body)
             return self.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
-        except Exception:  # cryptography raises InvalidTag: the caller tries another key or says so
+        except Exception:  # InvalidTag, bad base64: the caller tries another key or says so
             return None
 
 
@@ -224,8 +224,8 @@ class PiiKey:
             raise PiiError(f"member {member_id}: the data key is wrapped under key {by}, not held here")
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        raw = base64.b64decode(body)
         try:
+            raw = base64.b64decode(body)
             return AESGCM(key.data_wrap_key).decrypt(
                 raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"data-key:{member_id}".encode()
             )

@@ -88,9 +88,8 @@ class Hub:
 
 def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterator[Hub]:
     open_hub_database(f"sqlite:///{tmp_path / 'hub.db'}")
-    # members' data keys in the hub's key store, as `hub serve` keeps them (no business key here)
-    key_store = MemberKeyStore(tmp_path / "hub-data" / KEY_STORE_FILE)
-    loyalty.configure(LoyaltyRules(), None, key_store=key_store)
+    # members' data keys in the key store of the hub's data directory, as `hub serve` keeps them
+    key_store = loyalty.settings.key_store = MemberKeyStore(tmp_path / "data" / KEY_STORE_FILE)
     passwd = tmp_path / "passwd"
     passwd.write_text("")
     ingestor = HubIngestor(
@@ -110,7 +109,7 @@ def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterat
         server.should_exit = True
         thread.join(timeout=10)
         ingestor.stop()
-        loyalty.configure(LoyaltyRules(), None)
+        loyalty.settings.key_store = None
         key_store.close()
 
 
