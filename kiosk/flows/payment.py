@@ -107,12 +107,40 @@ class PaymentFlow:
         """The pay screen's member buttons and coupon choices for what is left to pay now."""
         member, source = self.member, self.members
         if member is None or source is None:
-            self.member_options, self.coupon_choices = None, []
+            self.member_options, self.coupon_choices, self.count_card_choices = None, [], []
             return
         self.member_options = source.member_options(
             member, self.remaining_fen(), self.due_fen, self.tenders, self.points_wanted
         )
         self.coupon_choices = list(source.coupon_choices(member, self.cart, self.declined_coupons))
+        self.count_card_choices = (
+            source.count_card_choices(member, self.cart, self.tenders, self.declined_coupons)
+            if self.remaining_fen() > 0
+            else []
+        )
+
+    def pay_count_card(self, card_id: str) -> None:
+        """次卡抵扣: one visit of the member's card pays one unit of an item it covers; the visit is
+        taken off the card with the sale, in its transaction."""
+        from kiosk.domain.loyalty import LoyaltyError
+
+        if self.payment_busy or self.remaining_fen() <= 0 or self.member is None or self.members is None:
+            return
+        try:
+            tender = self.members.count_card_tender(
+                self.member, self.cart, self.tenders, card_id, self.remaining_fen(), self.declined_coupons
+            )
+        except LoyaltyError as exc:
+            log.info("count card %s refused: %s", card_id, exc)
+            self._say(N_("pay_count_card_refused"), error=True)
+            self.refresh_member_choices()
+            return
+        choice = next((c for c in self.count_card_choices if c.card_id == card_id), None)
+        self.tenders.append(tender)
+        names = choice.names if choice is not None else {"zh": "", "en": ""}
+        self._say(N_("pay_count_card_paid"), name=names, amount=format_fen(tender.amount_fen))
+        self._after_tender()
+        self.refresh_member_choices()
 
     def pay_member(self, draw: str, override_by: str = "") -> None:
         """储值支付 (``draw`` = ``stored_value``) or 积分抵扣 (``points``): what remains, or what it covers.
