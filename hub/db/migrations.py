@@ -47,6 +47,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.messaging.templates import MODELS as TEMPLATE_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import (
@@ -276,6 +277,15 @@ def _0029_staff_pin_tags(db: Database) -> None:
     add_column(db, "staff_account", "pin_tag", CharField(default=""))
 
 
+def _0030_message_templates(db: Database) -> None:
+    # the owner's message texts (hub.messaging.templates); each message says which version wrote it,
+    # its English subject, and a member's consent the language they read messages in
+    db.create_tables(TEMPLATE_MODELS, safe=True)
+    add_column(db, "member_message", "subject_en", CharField(default=""))
+    add_column(db, "member_message", "template_version", IntegerField(default=0))
+    add_column(db, "marketing_consent", "lang", CharField(default="zh"))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -314,6 +324,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
     (28, "reports: bought-together suggestions shown and taken per store and day", _0028_together_day),
     (29, "staff: PIN lookup tags (staff_roster.pin_tag_key, staff_account.pin_tag)", _0029_staff_pin_tags),
+    (
+        30,
+        "messages: owner-edited templates (message_template), template version and language",
+        _0030_message_templates,
+    ),
 ]
 
 

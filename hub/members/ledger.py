@@ -145,6 +145,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
             str(marketing.get("where", "")),
             "member",
             dt.datetime.fromisoformat(str(marketing.get("at") or event["ts"])),
+            lang=marketing.get("lang") if marketing.get("lang") in ("zh", "en") else None,
         )
 
 

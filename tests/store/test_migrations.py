@@ -11,6 +11,8 @@ from kiosk.store import migrations, staff
 from kiosk.store.connection import database
 from kiosk.store.db import open_database
 from kiosk.store.models import AppliedConfig, DeviceStatus, Outbox
+from kiosk.store.pin_tries import PinTryRow, StoredPinLockout
+from tests.store.test_member_account import KEY, join
 from tests.sync.harness import sell
 
 
@@ -32,7 +34,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
         assert set(db.get_tables()) >= {
             "sync_config",
             "device_status",
@@ -63,7 +65,7 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config
@@ -84,7 +86,7 @@ def test_migration_9_gives_an_old_terminal_s_sale_lines_a_source(tmp_path: Path)
         conn.execute("ALTER TABLE sale_line DROP COLUMN source")
     db = open_database(path)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
         assert {"together_rule", "together_table"} <= set(db.get_tables())
         sell(1)
     finally:
@@ -121,7 +123,7 @@ def test_migration_10_keeps_an_old_terminals_roster_and_its_pins_still_work(tmp_
         )
     db = open_database(path)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
         candidates = staff.pin_candidates()
         assert (candidates.tag_key, [(p.id, tag) for p, _h, tag in candidates.people]) == (
             "",
@@ -129,5 +131,29 @@ def test_migration_10_keeps_an_old_terminals_roster_and_its_pins_still_work(tmp_
         )
         found = staff.staff_for_pin("1357")
         assert found is not None and found.name == "王芳" and staff.roster_version() == 3
+    finally:
+        db.close()
+
+
+def test_migration_11_moves_wrong_pins_kept_by_blind_index_to_their_member(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:10])
+        open_database(path)
+        member = join(phone="138 1234 1234")
+        database.close()
+    stranger = KEY.blind_index("+8613900000000")
+    with sqlite3.connect(path) as conn:  # the table as terminals before migration 11 keep it
+        conn.execute("DROP TABLE pin_tries")
+        conn.execute(
+            "CREATE TABLE pin_tries (phone_index VARCHAR(255) PRIMARY KEY, wrong INTEGER, locked_until REAL)"
+        )
+        conn.execute("INSERT INTO pin_tries VALUES (?, 3, 0), (?, 2, 0)", (member.phone_index, stranger))
+    db = open_database(path)
+    try:
+        assert 11 in migrations.applied(db)
+        rows = PinTryRow.select().order_by(PinTryRow.wrong)
+        assert [(r.holder, r.wrong) for r in rows] == [(stranger, 2), (member.id, 3)]
+        assert StoredPinLockout().wrong(member.id, 1_795_000_000.0) == 1  # the count goes on
     finally:
         db.close()
