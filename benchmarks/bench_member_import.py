@@ -63,8 +63,8 @@ def hub_import(work: Path, csv_file: Path, count: int) -> float:
     return elapsed
 
 
-def prepared_rows(count: int) -> tuple[list[tuple[object, ...]], float]:
-    """The ``hub_member`` rows the import writes, and the seconds the per-row Python work took."""
+def prepared_rows(count: int) -> tuple[list[dict[str, object]], float]:
+    """The ``hub_member`` rows the import writes, by column, and the seconds the per-row Python work took."""
     key = PiiKey(KEY)
     started = time.perf_counter()
     rows = []
@@ -72,25 +72,38 @@ def prepared_rows(count: int) -> tuple[list[tuple[object, ...]], float]:
         member_id, e164 = str(uuid.uuid4()), normalize_phone(f"+86138{n:08d}")
         birthday = f"1990-01-{n % 28 + 1:02d}"
         rows.append(
-            (member_id, key.blind_index(e164), key.encrypt(e164, f"{member_id}:phone"),
-             key.encrypt(f"会员{n}", f"{member_id}:name"), key.encrypt(birthday, f"{member_id}:birthday"),
-             "", "", None, "", "import", "", "", "", "2026-11-24T08:00:00+00:00", None, "", None)
-        )  # fmt: skip
+            {
+                "id": member_id,
+                "phone_index": key.blind_index(e164),
+                "phone_enc": key.encrypt(e164, f"{member_id}:phone"),
+                "name_enc": key.encrypt(f"会员{n}", f"{member_id}:name"),
+                "birthday_enc": key.encrypt(birthday, f"{member_id}:birthday"),
+                "source": "import",
+                "created_at": "2026-11-24T08:00:00+00:00",
+                "key_id": key.key_id,
+            }
+        )
     return rows, time.perf_counter() - started
 
 
-def raw_insert(work: Path, rows: list[tuple[object, ...]]) -> float:
-    """Seconds for sqlite3 executemany of ``rows`` into an empty hub_member table, one transaction."""
+def raw_insert(work: Path, rows: list[dict[str, object]]) -> float:
+    """Seconds for sqlite3 executemany of ``rows`` into an empty hub_member table, one transaction.
+
+    Columns the rows leave out get ``""`` when NOT NULL and NULL otherwise, as the import writes them;
+    the statement names every column of today's table, so a new column can never go unnoticed.
+    """
     path = work / "raw.db"
     open_hub_database(f"sqlite:///{path}").close()
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=wal")
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(hub_member)")]
-    sql = f"INSERT INTO hub_member ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    columns = [(r[1], bool(r[3])) for r in conn.execute("PRAGMA table_info(hub_member)")]
+    names = [name for name, _ in columns]
+    sql = f"INSERT INTO hub_member ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    values = [tuple(row.get(name, "" if not_null else None) for name, not_null in columns) for row in rows]
     started = time.perf_counter()
     conn.execute("BEGIN")
-    conn.executemany(sql, rows)
-    versions = [(row[0], n + 1) for n, row in enumerate(rows)]
+    conn.executemany(sql, values)
+    versions = [(row["id"], n + 1) for n, row in enumerate(rows)]
     conn.executemany("INSERT INTO member_version (member_id, version) VALUES (?, ?)", versions)
     conn.execute("UPDATE member_feed SET version = ? WHERE id = 1", (len(rows),))
     conn.execute("COMMIT")

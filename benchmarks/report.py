@@ -74,6 +74,7 @@ def table(results: dict[str, Any]) -> str:
     notes = []
     for entry in results["benchmarks"]:
         load = f"load {entry['load_avg_before'][0]} → {entry['load_avg_after'][0]}"
+        load = f"ran {entry.get('ran_at', '?')}, {load}"
         if entry.get("error"):
             notes.append(f"- `{entry['script']}` failed ({load}); see its `error` in the results file.")
             continue

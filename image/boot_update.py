@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -72,9 +73,11 @@ def rewrap_wheel(
 def release_wheels(repo: Path, out: Path) -> tuple[Path, Path]:
     """Release 0.2.0 (this tree, renumbered) and 0.3.0 (its app cannot start)."""
     base = out / "base"
+    # from a clean copy, as the image build does: the tree gets no egg-info or build/
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--wheel-dir", str(base), str(repo)],
+        ["bash", str(repo / "image/kiosk-wheel.sh"), str(base)],
         check=True,
+        env={**os.environ, "PYTHON": sys.executable},
     )
     (wheel,) = base.glob("member_kiosk-*.whl")
     good = rewrap_wheel(wheel, "0.2.0", out / "good")

@@ -63,11 +63,9 @@ if [ -z "${RESUME_FROM:-}" ]; then
   rm -rf "$WORK"
 fi
 mkdir -p "$WORK" "$OUT"
-log "compiling the translation catalogs (not in git; the wheel carries the .mo files)"
-"$REPO/.venv/bin/python" -m kiosk.devtools.catalogs compile
-log "building the kiosk wheel"
+log "building the kiosk wheel (from a clean copy: the source tree is left as it was)"
 rm -rf "$WORK/wheels"
-"$REPO/.venv/bin/python" -m pip wheel -q --no-deps --wheel-dir "$WORK/wheels" "$REPO"
+bash "$REPO/image/kiosk-wheel.sh" "$WORK/wheels"
 
 if [ -z "${RESUME_FROM:-}" ]; then
   packages=$(grep -v '^#' "$REPO/image/packages.txt" | paste -sd, -)

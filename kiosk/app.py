@@ -46,6 +46,7 @@ from kiosk.flows.payment import PaymentFlow
 from kiosk.flows.receipt import ReceiptFlow
 from kiosk.flows.refund import RefundFlow
 from kiosk.flows.staff import StaffFlow, hash_pin
+from kiosk.flows.together import TogetherFlow
 from kiosk.hw.events import EventQueue
 from kiosk.hw.fake_scanner import FakeCardReader, FakeScanner
 from kiosk.hw.voice import VoicePrompter
@@ -119,7 +120,9 @@ VIRTUAL_PRINTER_OPS = 400
 TYPE_SCALE = (14, 16, 18, 20, 24, 28, 32, 40, 48, 56)
 
 
-class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, RefundFlow, IdleFlow, App):
+class KioskApp(
+    HardwareFlow, CartFlow, TogetherFlow, PaymentFlow, ReceiptFlow, StaffFlow, RefundFlow, IdleFlow, App
+):
     """Self-checkout: idle -> cart (-> pick) -> pay -> receipt -> done, with attendant popups."""
 
     lang = StringProperty("zh")
@@ -144,6 +147,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         None, allownone=True
     )  # kiosk.domain.member_choices.MemberOptions on the pay screen
     coupon_choices = ListProperty([])  # kiosk.domain.member_choices.CouponChoice, one per usable coupon
+    count_card_choices = ListProperty([])  # kiosk.flows.members_source.CountCardChoice: 次卡抵扣 buttons
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones
@@ -153,6 +157,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
     points_earned = NumericProperty(0)
     qr_url = StringProperty("")
     last_sale = ObjectProperty({})
+    suggestion = ObjectProperty(None, allownone=True)  # the cart's one "often bought together" product
     staff_ready = BooleanProperty(True)  # a staff roster (or the demo attendant): else 未配置店员
 
     def __init__(
@@ -201,6 +206,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         self.cart_id = str(uuid.uuid4())  # names the cart in a cart.abandoned event
         self._failed_receipts: set[str] = set()
         self._promo_version = -1  # the config version the promotions were read from; -1: not yet
+        self.forget_suggestions()
 
     # --- life cycle -----------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -213,6 +219,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
             catalog.seed_demo_catalog()
         self.load_promotions()
         self.refresh_staff()
+        self.refresh_together()
         if self.members is None:
             self.members = self._member_source()
         from kiosk.flows.members import MemberFlow
@@ -278,6 +285,7 @@ class KioskApp(HardwareFlow, CartFlow, PaymentFlow, ReceiptFlow, StaffFlow, Refu
         Clock.schedule_interval(lambda _dt: self.next_promotion(), self.settings.promo_every_s)
         Clock.schedule_interval(lambda _dt: self.refresh_staff(), 5)  # kiosk sync applies new rosters
         Clock.schedule_interval(lambda _dt: self.refresh_keys(), 5)  # and business keys (hub keys rotate)
+        Clock.schedule_interval(lambda _dt: self.refresh_together(), 5)  # and bought-together tables
         Window.bind(on_touch_down=lambda *_a: self.touched())
         self._start_printer()
         self.voice = VoicePrompter(

@@ -6,6 +6,14 @@ them. ``hub device add`` writes it with :func:`dump_config`, the first-boot
 unit installs it, and ``kiosk config validate`` checks it with
 :func:`load_config`. Every model forbids unknown keys so a typo is an error
 that names the line and the fix, never a silently ignored setting.
+
+One exception keeps terminals working when the hub is newer than their
+software: ``hub device add`` writes ``format = N`` (:data:`CONFIG_FORMAT` of the
+hub's version) at the top of the file. When N is higher than this version's,
+the file comes from a newer hub, and keys this version does not know are
+skipped with a warning (:func:`config_warnings`) instead of refused; every
+other check stays. A file without ``format``, or of this version's format or
+older, is still strict: there an unknown key can only be a typo.
 """
 
 from __future__ import annotations
@@ -21,10 +29,19 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "CONFIG_FORMAT",
     "DEFAULT_DATA_PATH",
     "BrokerConfig",
     "ConfigError",
@@ -43,6 +60,10 @@ __all__ = [
 ]
 
 DEFAULT_DATA_PATH = "/var/lib/kiosk/kiosk.db"
+#: The kiosk.toml format this version reads, written as ``format`` by ``hub device add``. Raise it
+#: with every key or table added (tests/config/test_config.py pins this format's keys), so an older
+#: terminal can tell a newer hub's keys from a typo.
+CONFIG_FORMAT = 1
 # Ids become MQTT usernames, topic levels and host names: keep them to what all three accept.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]$"
 VID_PID = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")
@@ -371,6 +392,9 @@ class KioskConfig(_Section):
         ),
     )
 
+    # keys of a newer hub's file this version skipped (parse_config), reported by config_warnings
+    _skipped: list[ConfigProblem] = PrivateAttr(default_factory=list)
+
     @model_validator(mode="after")
     def _username_is_device(self) -> KioskConfig:
         if self.broker.username != self.device.id:
@@ -513,18 +537,66 @@ def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | 
 
 
 def parse_config(text: str, path: str = "kiosk.toml") -> KioskConfig:
-    """Parse and validate ``kiosk.toml`` text; raise :class:`ConfigError` naming lines."""
+    """Parse and validate ``kiosk.toml`` text; raise :class:`ConfigError` naming lines.
+
+    Keys unknown here in a file of a newer format (see the module's docstring) are
+    skipped, and :func:`config_warnings` names them.
+    """
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
         return _raise_syntax(path, int(found.group(1)) if found else None, str(exc))
+    lines = _table_lines(text)
+    written_as = _pop_format(raw, lines, path)
     try:
         return KioskConfig.model_validate(raw)
     except ValidationError as exc:
-        lines = _table_lines(text)
-        problems = [_explain(e, lines) for e in exc.errors()]
-        raise ConfigError(path, problems) from None
+        errors = exc.errors()
+    newer = written_as > CONFIG_FORMAT
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"] if newer else []
+    if not unknown:
+        raise ConfigError(path, [_explain(e, lines) for e in errors])
+    for error in unknown:
+        _drop(raw, tuple(str(part) for part in error["loc"]))
+    try:
+        config = KioskConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(path, [_explain(e, lines) for e in exc.errors()]) from None
+    config._skipped = [_skipped(e["loc"], lines, written_as) for e in unknown]
+    return config
+
+
+def _pop_format(raw: dict[str, Any], lines: dict[tuple[str, ...], int], path: str) -> int:
+    """Take ``format`` out of the file's table: its number, or 0 for a file written by hand."""
+    value = raw.pop("format", 0)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    if value == 0 and ("format",) not in lines:
+        return 0
+    en = f"must be a whole number from 1, written by `hub device add` (got {value!r}); or delete the line"
+    zh = f"必须是从 1 起的整数，由 `hub device add` 写入（现在是 {value!r}）；或删除这一行"
+    raise ConfigError(path, [ConfigProblem("format", lines.get(("format",)), en, zh)])
+
+
+def _drop(raw: dict[str, Any], loc: tuple[str, ...]) -> None:
+    """Remove the key at ``loc`` from the parsed file."""
+    table = raw
+    for part in loc[:-1]:
+        table = table[part]
+    del table[loc[-1]]
+
+
+def _skipped(loc: tuple[Any, ...], lines: dict[tuple[str, ...], int], written_as: int) -> ConfigProblem:
+    """The warning for a newer hub's key this version does not know."""
+    where = tuple(str(part) for part in loc)
+    en = (
+        f"not known to this terminal's software, so ignored: the file is format {written_as}, from a "
+        f"newer hub (this software reads format {CONFIG_FORMAT}); update the terminal to use it"
+    )
+    zh = (f"本终端软件不认识此项，已忽略：此文件为格式 {written_as}，来自较新的中心"
+          f"（本终端软件读取格式 {CONFIG_FORMAT}）；更新终端软件后生效")  # fmt: skip
+    return ConfigProblem(".".join(where), _line_for(where, lines), en, zh)
 
 
 def _raise_syntax(path: str, line: int | None, detail: str) -> KioskConfig:
@@ -554,26 +626,30 @@ def load_config(path: str | Path) -> KioskConfig:
 
 
 def config_warnings(config: KioskConfig, path: str | Path) -> list[ConfigProblem]:
-    """What in the file at ``path`` is wrong but stops nothing: a logo that cannot be shown.
+    """What in the file at ``path`` stops nothing: a newer hub's keys skipped, a logo that cannot be shown.
 
     Located like errors (``file:line``); the terminal runs, without that part.
     """
     problem = config.store.logo_problem()
     if problem is None:
-        return []
+        return list(config._skipped)
     try:
         lines = _table_lines(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         lines = {}
-    return [ConfigProblem("store.logo", _line_for(("store", "logo"), lines), problem[0], problem[1])]
+    logo = ConfigProblem("store.logo", _line_for(("store", "logo"), lines), problem[0], problem[1])
+    return [*config._skipped, logo]
 
 
 def dump_config(config: KioskConfig) -> str:
     """The TOML text of ``config``, with a header saying what the file is."""
-    body = tomli_w.dumps(config.model_dump(mode="json", exclude_none=True), multiline_strings=True)
+    fields = {"format": CONFIG_FORMAT, **config.model_dump(mode="json", exclude_none=True)}
+    body = tomli_w.dumps(fields, multiline_strings=True)
     header = (
         "# kiosk.toml: this terminal's identity and secrets. Keep it private.\n"
         "# kiosk.toml：本终端的身份与密钥，请妥善保管，勿外传。\n"
-        "# Copy onto the SD card's boot partition; first boot moves it to /etc/kiosk.\n\n"
+        "# Copy onto the SD card's boot partition; first boot moves it to /etc/kiosk.\n"
+        "# `format` is the file format of the hub that wrote it: leave it as it is.\n"
+        "# `format` 是生成此文件的中心所用的格式编号，请勿修改。\n\n"
     )
     return header + body

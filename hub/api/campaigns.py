@@ -4,13 +4,15 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.members import reconciliation
 from hub.members.models import HubMember
+from hub.web.auth import visible_stores
+from hub.web.campaigns import within_reach
 from hub.web.pages import RowId
 from kiosk.domain.loyalty.campaigns import CampaignSpec
 from kiosk.domain.loyalty.coupons import coupon_to_dict
@@ -52,21 +54,27 @@ def router(tz: ZoneInfo) -> APIRouter:
     routes = APIRouter(prefix="/api/v1", tags=["campaigns"])
 
     @routes.get("/campaigns")
-    def list_campaigns() -> list[dict[str, Any]]:
-        """Every campaign with coupons issued and used, newest first."""
-        return [_campaign_json(row) for row in campaigns.campaigns()]
+    def list_campaigns(http: Request) -> list[dict[str, Any]]:
+        """Every campaign the caller may see (a manager: their stores'), with coupons issued and used."""
+        return [_campaign_json(row) for row in campaigns.campaigns(visible_stores(http))]
 
     @routes.post("/campaigns", status_code=201)
-    def create(request: NewCampaign) -> dict[str, str]:
-        """Define a campaign: coupon template and target. Run it with ``POST /campaigns/{id}/run``."""
+    def create(request: NewCampaign, http: Request) -> dict[str, str]:
+        """Define a campaign: coupon template and target. Run it with ``POST /campaigns/{id}/run``.
+
+        A manager's campaign reaches the members of their stores only; the owner's, every store's.
+        """
         spec = CampaignSpec.model_validate(request.model_dump(exclude={"by"}))
         with transaction():
-            new_id = campaigns.create_campaign(spec, request.by, dt.datetime.now(dt.UTC))
+            new_id = campaigns.create_campaign(
+                spec, request.by, dt.datetime.now(dt.UTC), stores=visible_stores(http)
+            )
         return {"id": new_id}
 
     @routes.post("/campaigns/{campaign_id}/run")
-    def run(campaign_id: str, request: Actor) -> dict[str, Any]:
+    def run(campaign_id: str, request: Actor, http: Request) -> dict[str, Any]:
         """Issue one coupon to every targeted member who has none from this campaign yet (audited)."""
+        within_reach(http, campaign_id)
         try:
             with transaction():
                 result = campaigns.run_campaign(campaign_id, request.by, dt.datetime.now(dt.UTC), tz)
@@ -76,8 +84,9 @@ def router(tz: ZoneInfo) -> APIRouter:
         return result.__dict__
 
     @routes.post("/campaigns/{campaign_id}/active")
-    def activate(campaign_id: str, request: Switch) -> dict[str, Any]:
+    def activate(campaign_id: str, request: Switch, http: Request) -> dict[str, Any]:
         """Pause or resume a campaign (audited): a paused campaign neither runs nor issues at registration."""
+        within_reach(http, campaign_id)
         try:
             with transaction():
                 campaigns.set_active(campaign_id, request.active, request.by, dt.datetime.now(dt.UTC))
@@ -86,12 +95,9 @@ def router(tz: ZoneInfo) -> APIRouter:
         return {"campaign_id": campaign_id, "active": request.active}
 
     @routes.get("/campaigns/{campaign_id}/runs")
-    def runs(campaign_id: str) -> list[dict[str, Any]]:
+    def runs(campaign_id: str, http: Request) -> list[dict[str, Any]]:
         """Every run of the campaign: when, by whom, members targeted, coupons issued."""
-        try:
-            campaigns.campaign_spec(campaign_id)
-        except campaigns.CampaignError as exc:
-            raise HTTPException(404, str(exc)) from exc
+        within_reach(http, campaign_id)
         return [
             {"at": r.at.isoformat(), "by": r.by, "targeted": r.targeted, "issued": r.issued}
             for r in campaigns.runs(campaign_id)

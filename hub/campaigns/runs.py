@@ -29,6 +29,40 @@ class CampaignError(Exception):
     """A campaign that cannot be run as asked; the message is bilingual."""
 
 
+class CampaignOutOfReach(CampaignError):
+    """A campaign that reaches members beyond the caller's stores: not theirs to see, edit or run."""
+
+
+#: Every store: the owner's campaigns (and tokens') reach every member.
+EVERY_STORE = None
+
+
+def store_list(stores: frozenset[str] | None) -> str:
+    """The ``Campaign.stores`` column for ``stores``: ``"S01,S02"``, or ``""`` for every store."""
+    return "" if stores is None else ",".join(sorted(stores))
+
+
+def campaign_stores(row: Campaign) -> frozenset[str] | None:
+    """The stores whose members ``row`` may reach; None for every store."""
+    return frozenset(row.stores.split(",")) if row.stores else EVERY_STORE
+
+
+def within(campaign: frozenset[str] | None, caller: frozenset[str] | None) -> bool:
+    """True when a caller seeing ``caller``'s stores (None: all) may see a campaign reaching ``campaign``."""
+    return caller is None or (campaign is not None and campaign <= caller)
+
+
+def check_reach(campaign_id: str, caller: frozenset[str] | None) -> None:
+    """Raise CampaignError (no such campaign) or CampaignOutOfReach (beyond ``caller``'s stores)."""
+    row = Campaign.get_or_none(Campaign.id == campaign_id)
+    if row is None:
+        raise CampaignError(f"no campaign {campaign_id} / 活动不存在")
+    if not within(campaign_stores(row), caller):
+        raise CampaignOutOfReach(
+            f"campaign {campaign_id} reaches members beyond your stores / 该活动不属于您管理的门店"
+        )
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What one run did: members targeted, coupons newly issued (0 on a repeat run), held out.
@@ -50,8 +84,14 @@ def explain(exc: ValidationError, what: str = "campaign") -> str:
     )
 
 
-def create_campaign(spec: CampaignSpec, by: str, now: dt.datetime, campaign_id: str | None = None) -> str:
-    """Store a new campaign and audit it; return its id."""
+def create_campaign(
+    spec: CampaignSpec,
+    by: str,
+    now: dt.datetime,
+    campaign_id: str | None = None,
+    stores: frozenset[str] | None = EVERY_STORE,
+) -> str:
+    """Store a new campaign reaching the members of ``stores`` (None: every store), audited; its id."""
     new_id = campaign_id or str(uuid.uuid4())
     if Campaign.get_or_none(Campaign.id == new_id) is not None:
         raise CampaignError(f"campaign {new_id} already exists / 活动编号已存在")
@@ -63,8 +103,12 @@ def create_campaign(spec: CampaignSpec, by: str, now: dt.datetime, campaign_id: 
         spec=spec.model_dump_json(),
         created_at=now,
         created_by=by,
+        stores=store_list(stores),
     )
-    owner_audit.record(by, "campaign.create", new_id, now, name_zh=spec.name_zh, target=spec.target.kind)
+    reach = {"stores": store_list(stores)} if stores is not None else {}  # a manager's: which stores
+    owner_audit.record(
+        by, "campaign.create", new_id, now, name_zh=spec.name_zh, target=spec.target.kind, **reach
+    )
     return new_id
 
 
@@ -76,12 +120,14 @@ def campaign_spec(campaign_id: str) -> CampaignSpec:
     return CampaignSpec.model_validate_json(row.spec)
 
 
-def member_facts(tz: ZoneInfo) -> Iterator[MemberFacts]:
-    """Every member a campaign may target (not merged away, not erased), with what targeting reads."""
+def member_facts(tz: ZoneInfo, stores: frozenset[str] | None = EVERY_STORE) -> Iterator[MemberFacts]:
+    """Every member of ``stores`` (None: all) a campaign may target (not merged away, not erased)."""
     tags: dict[str, set[str]] = {}
     for member_id, tag in MemberTag.select(MemberTag.member_id, MemberTag.tag).tuples():
         tags.setdefault(member_id, set()).add(tag)
     query = HubMember.select().where(HubMember.merged_into.is_null(), HubMember.erased_at.is_null())
+    if stores is not None:
+        query = query.where(HubMember.home_store.in_(sorted(stores)))
     for member in query.order_by(HubMember.id):
         birthday = member_birthday(member)
         yield MemberFacts(
@@ -113,14 +159,16 @@ def run_campaign(campaign_id: str, by: str, now: dt.datetime, tz: ZoneInfo) -> R
         raise CampaignError(
             f"a {spec.trigger} campaign runs by itself every day / 该活动每天自动发放，无需手动运行"
         )
-    if not Campaign.get_by_id(campaign_id).active:
+    row = Campaign.get_by_id(campaign_id)
+    if not row.active:
         raise CampaignError(f"campaign {campaign_id} is paused: resume it first / 活动已暂停，请先启用")
     if spec.target.kind == "birthday_month" and settings.key is None:
         raise CampaignError(
             "birthdays need the business key (run hub device add) / 缺少数据密钥，无法读取生日"
         )
     today = now.astimezone(tz).date()
-    targeted = [m.member_id for m in member_facts(tz) if is_targeted(spec.target, m, today)]
+    reach = member_facts(tz, campaign_stores(row))
+    targeted = [m.member_id for m in reach if is_targeted(spec.target, m, today)]
     receiving = assign_groups(campaign_id, spec, targeted, "", now)
     issued = _issue(campaign_id, spec, receiving, now)
     held_out = len(targeted) - len(receiving)
@@ -187,10 +235,14 @@ def _issue(campaign_id: str, spec: CampaignSpec, member_ids: list[str], now: dt.
 
 
 def issue_at_registration(member_id: str, now: dt.datetime) -> int:
-    """Give a newly registered member the coupon of every active at-registration campaign."""
+    """Give a newly registered member the coupon of every active at-registration campaign reaching them."""
     issued = 0
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    home = frozenset({(member.home_store or "") if member is not None else ""})
     query = Campaign.select().where(Campaign.target_kind == "at_registration", Campaign.active == True)  # noqa: E712
     for row in query.order_by(Campaign.created_at, Campaign.id):
+        if not within(home, campaign_stores(row)):
+            continue  # another store's welcome coupon
         spec = CampaignSpec.model_validate_json(row.spec)
         issued += _issue(row.id, spec, assign_groups(row.id, spec, [member_id], "", now), now)
     return issued
@@ -225,8 +277,8 @@ def set_active(campaign_id: str, active: bool, by: str, now: dt.datetime) -> Non
     owner_audit.record(by, "campaign.activate" if active else "campaign.pause", campaign_id, now)
 
 
-def campaigns() -> list[dict[str, object]]:
-    """Every campaign with its totals (coupons issued, used, runs), newest first."""
+def campaigns(caller: frozenset[str] | None = EVERY_STORE) -> list[dict[str, object]]:
+    """The campaigns a caller seeing ``caller``'s stores may see, with their totals, newest first."""
     issued = dict(_count(HubCoupon.campaign_id, HubCoupon.select()))
     used = dict(
         _count(HubCoupon.campaign_id, HubCoupon.select().where(HubCoupon.used_sale_id.is_null(False)))
@@ -234,6 +286,8 @@ def campaigns() -> list[dict[str, object]]:
     runs = dict(_count(CampaignRun.campaign_id, CampaignRun.select()))
     out = []
     for row in Campaign.select().order_by(Campaign.created_at.desc(), Campaign.id):
+        if not within(campaign_stores(row), caller):
+            continue
         spec = CampaignSpec.model_validate_json(row.spec)
         out.append(
             {
@@ -243,6 +297,7 @@ def campaigns() -> list[dict[str, object]]:
                 "active": row.active,
                 "created_at": row.created_at,
                 "created_by": row.created_by,
+                "stores": sorted(campaign_stores(row) or ()),
                 "spec": spec,
                 "issued": issued.get(row.id, 0),
                 "used": used.get(row.id, 0),

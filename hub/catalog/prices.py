@@ -14,7 +14,10 @@ newest booked sale.
 The hub re-checks what the terminals charged (:func:`mismatches`, in the transaction that books the
 sales on every ingest path): a sale line whose unit
 price is neither the store's price nor the catalog price of the newest two releases becomes a
-``price_mismatch`` reconciliation item (an attendant's price override shows up there too).
+``price_mismatch`` reconciliation item (an attendant's price override shows up there too). A line
+at a flash sale's price (秒杀, :mod:`hub.campaigns.flash`) from a terminal with a share is right
+when the sale was made inside the flash sale's window; outside it, the line is a ``flash_window``
+item naming the window and the sale's time (the terminal's clock decided, the hub says so).
 """
 
 import datetime as dt
@@ -24,6 +27,7 @@ from typing import Any
 
 from peewee import fn
 
+from hub.campaigns.flash import FlashSale
 from hub.catalog.models import Release, StorePrice
 from hub.db import database
 from hub.ingest.models import Sale
@@ -78,6 +82,13 @@ class PriceCheck:
     def __init__(self) -> None:
         self.catalog: dict[str, set[int]] = {}
         self.stores: dict[str, dict[str, set[int]]] = {}
+        # (sku, price) -> the flash sales at that price: (id, starts_at, ends_at UTC, devices with a share)
+        self.flash: dict[tuple[str, int], list[tuple[str, str, str, frozenset[str]]]] = {}
+        for sale in FlashSale.select():
+            shares = frozenset(json.loads(sale.allocations))
+            self.flash.setdefault((sale.sku, int(sale.price_fen)), []).append(
+                (sale.id, sale.starts_at, sale.ends_at, shares)
+            )
         for row in (
             Release.select(Release.body, Release.store_prices).order_by(Release.version.desc()).limit(2)
         ):
@@ -96,13 +107,18 @@ class PriceCheck:
     ) -> list[dict[str, Any]]:
         """The ``price_mismatch`` rows of booked sales (:func:`hub.ingest.booking.sale_rows`' tuples:
         a sale's id, device and store are its [0], [2], [3]; a line's sku and unit price [2], [5])."""
-        where = {sale[0]: (sale[2], sale[3]) for sale in sales}
+        where = {sale[0]: (sale[2], sale[3], sale[5]) for sale in sales}
         out = []
         for sale_id, position, sku, _zh, _en, charged, _qty, _total in lines:
-            device, store = where[sale_id]
+            device, store, sold_at = where[sale_id]
             prices = self.allowed(store, sku)
             if not prices or charged in prices:
                 continue  # a product no release carried (a manual line) is not the catalog's to judge
+            flash = [f for f in self.flash.get((sku, charged), []) if device in f[3]]
+            if flash:
+                late = self._outside_window(flash, sale_id, device, position, sku, charged, sold_at, now)
+                out += [late] if late else []
+                continue
             out.append({
                 "kind": "price_mismatch", "sale_id": sale_id, "device": device,
                 "expected": min(prices, key=lambda fen: abs(fen - charged)), "got": charged, "found_at": now,
@@ -110,6 +126,29 @@ class PriceCheck:
                 f"the store's price is {' or '.join(str(p) for p in sorted(prices))} fen",
             })  # fmt: skip
         return out
+
+    def _outside_window(
+        self,
+        flash: list[tuple[str, str, str, frozenset[str]]],
+        sale_id: str,
+        device: str,
+        position: int,
+        sku: str,
+        charged: int,
+        sold_at: str,
+        now: dt.datetime,
+    ) -> dict[str, Any] | None:
+        """None when the sale was made inside one of ``flash``'s windows, else its ``flash_window`` row."""
+        at = dt.datetime.fromisoformat(sold_at).astimezone(dt.UTC).isoformat(timespec="seconds")
+        if any(starts <= at < ends for _id, starts, ends, _devices in flash):
+            return None
+        sale_id_, starts, ends, _devices = flash[0]
+        return {
+            "kind": "flash_window", "sale_id": sale_id, "device": device, "expected": None, "got": charged,
+            "found_at": now,
+            "detail": f"flash sale {sale_id_} line {position} {sku}: sold at {at}, "
+            f"outside the flash window {starts} – {ends} (UTC)",
+        }  # fmt: skip
 
 
 _CACHE: dict[str, Any] = {}

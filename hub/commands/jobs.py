@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from hub.commands.serve import configure_loyalty
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 from hub.jobs import catalog, runner
 from hub.jobs import settings as job_settings
+from hub.members.settings import configure_loyalty
 from hub.rules import store as rules_store
 
 DB = click.option(
@@ -102,7 +102,8 @@ def run_due(db_url: str, tz_name: str, data_dir: Path) -> None:
 @click.argument("value")
 @DB
 def set_setting(key: str, value: str, db_url: str) -> None:
-    """Set a job setting: retention_months (0 = never anonymise), backup_keep."""
+    """Set a job setting: retention_months (0 = never anonymise), backup_keep, together_min_support
+    (percent), together_min_lift, together_per_item (what the terminals suggest from)."""
     open_hub_database(db_url)
     try:
         job_settings.put(key, value)

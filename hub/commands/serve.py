@@ -1,7 +1,6 @@
 """``hub serve`` (ingest and dashboard in one process) and ``hub db-migrate``."""
 
 import datetime as dt
-import logging
 import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,21 +17,19 @@ from hub.db.migrations import head, migrate_database
 from hub.db.schema import connect_hub_database, default_backup_dir, open_hub_database
 from hub.fleet.broker_config import issue_server_cert
 from hub.fleet.devices import StoreBook
-from hub.fleet.provision import BUSINESS_KEY_FILE
 from hub.ingest.batch import configure_stores
 from hub.ingest.worker import HubIngestor
 from hub.jobs import catalog as job_catalog
 from hub.jobs.runner import Scheduler
-from hub.members import ledger as loyalty
-from hub.members.business_keys import KeyFiles
-from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
+from hub.members.settings import configure_loyalty
 from hub.reports import summary
+from hub.reports.together_downlink import TogetherPublisher, broker_publish
 from hub.rules import store as rules_store
 from hub.staff.downlink import roster_publisher, start_publishing
+from hub.web import proxies
 from hub.web.app import create_app
 from hub.web.catalog import broker_publisher
 from hub.web.https import redirect_to_https
-from kiosk.domain.loyalty import LoyaltyRules
 
 
 @click.command()
@@ -79,6 +76,14 @@ from kiosk.domain.loyalty import LoyaltyRules
     envvar="HUB_REDIRECT_PORT",
     help="With TLS: also listen for plain HTTP here and redirect it to HTTPS (0: do not).",
 )
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxy",
+    multiple=True,
+    envvar="HUB_TRUSTED_PROXIES",
+    help="A reverse proxy in front of the hub (address or network; repeat; HUB_TRUSTED_PROXIES "
+    "space-separated): only its X-Forwarded-For says who the client is. Default: none.",
+)
 @click.option("--timezone", "tz_name", default="Asia/Shanghai", show_default=True)
 @click.option("--workers", default=1, show_default=True, help="Ingest workers sharing the uplink.")
 @click.option(
@@ -110,6 +115,7 @@ def serve(
     tls_key: Path | None,
     tls_hostnames: tuple[str, ...],
     redirect_port: int,
+    trusted_proxy: tuple[str, ...],
     tz_name: str,
     workers: int,
     data_dir: Path,
@@ -118,6 +124,10 @@ def serve(
     """Ingest terminal events over MQTT and serve the dashboard over HTTP."""
 
     tz = ZoneInfo(tz_name)
+    try:
+        trusted = proxies.trusted_proxies(trusted_proxy)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trusted-proxy") from exc
     tls = tls_files(tls_cert, tls_key, tls_hostnames, broker_dir / "tls")
     try:
         open_hub_database(db_url)
@@ -148,6 +158,11 @@ def serve(
     scheduler = Scheduler(job_catalog.jobs_with_fresh_rules, tz, data_dir)
     scheduler.start()
     rosters_sent = threading.Event()
+    # the often-bought-together table, retained, to every terminal: at start and after each change
+    together = TogetherPublisher(
+        data_dir, broker_publish(mqtt_host, mqtt_port, mqtt_user, mqtt_password), lambda: dt.datetime.now(tz)
+    )
+    together.start()
     click.echo(f"hub: dashboard on {scheme}://{http_host}:{http_port}/ , broker {mqtt_host}:{mqtt_port}")
     try:
         publish = broker_publisher(mqtt_host, mqtt_port, mqtt_user, mqtt_password)
@@ -160,6 +175,7 @@ def serve(
             data_dir=data_dir,
             publish_catalog=publish,
             publish_staff=publish_staff,
+            trusted_proxies=trusted,
         )
         if tls and redirect_port:
             plain = uvicorn.Server(
@@ -176,9 +192,11 @@ def serve(
             log_level="warning",
             ssl_certfile=certfile,
             ssl_keyfile=keyfile,
+            proxy_headers=False,  # the app reads them from the owner's trusted proxies only (hub.web.proxies)
         )
     finally:
         rosters_sent.set()
+        together.stop()
         scheduler.stop()
         for ingestor in ingestors:
             ingestor.stop()
@@ -217,27 +235,6 @@ def served_names(cert: Path) -> list[str]:
     return sorted(
         [*alt.get_values_for_type(x509.DNSName), *map(str, alt.get_values_for_type(x509.IPAddress))]
     )
-
-
-def configure_loyalty(data_dir: Path) -> bool:
-    """Give the hub the business keys in ``data_dir``, read again when they change; True if there is one.
-
-    Without a key the hub still books every sale and checks points; it only cannot
-    read members' birthdays (for birthday multipliers) and says so in the log.
-    The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
-    ``hub keys rotate`` a running hub writes with the new key without a restart. Members' data
-    keys are kept in ``member_keys.db`` beside it (:mod:`hub.members.key_store`).
-    The owner's rules come from the database: ``hub.rules.store.refresh``.
-    """
-
-    path = data_dir / BUSINESS_KEY_FILE
-    loyalty.configure(LoyaltyRules(), KeyFiles(data_dir), key_store=MemberKeyStore(data_dir / KEY_STORE_FILE))
-    if not path.exists():
-        logging.getLogger(__name__).warning(
-            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
-        )
-        return False
-    return True
 
 
 @click.command("db-migrate")

@@ -47,9 +47,11 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.messaging.templates import MODELS as TEMPLATE_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import (
+    TOGETHER_DAY_MODELS,
     SalesHour,
     SalesPaymentDay,
     SalesProductDay,
@@ -58,6 +60,7 @@ from hub.reports.summary import (
     SalesSkuMonth,
 )
 from hub.reports.together import MODELS as TOGETHER_MODELS
+from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
 from hub.staff.shifts import MODELS as SHIFT_MODELS
@@ -251,6 +254,44 @@ def _0025_sms_delivery(db: Database) -> None:
     add_column(db, "member_message", "delivered_at", DateTimeField(null=True))
 
 
+def _0026_together_releases(db: Database) -> None:
+    # a new table: the versions of the "often bought together" table sent to the terminals
+    db.create_tables(TOGETHER_RELEASE_MODELS, safe=True)
+
+
+def _0027_campaign_stores(db: Database) -> None:
+    # the stores a campaign may reach (a manager's campaign: their stores); campaigns before reach every store
+    add_column(db, "campaign", "stores", CharField(default=""))
+
+
+def _0028_together_day(db: Database) -> None:
+    # a new summary table: the cart's suggestions shown and taken per store and day (sales before
+    # it carried none, so it starts empty)
+    db.create_tables(TOGETHER_DAY_MODELS, safe=True)
+
+
+def _0029_staff_pin_tags(db: Database) -> None:
+    # the roster's PIN lookup tag: one tag key per hub, a tag per account (kiosk.domain.staff.pin_tag);
+    # accounts from before have none and are still found, by trying their hash like before
+    add_column(db, "staff_roster", "pin_tag_key", CharField(default=""))
+    add_column(db, "staff_account", "pin_tag", CharField(default=""))
+
+
+def _0030_message_templates(db: Database) -> None:
+    # the owner's message texts (hub.messaging.templates); each message says which version wrote it,
+    # its English subject, and a member's consent the language they read messages in
+    db.create_tables(TEMPLATE_MODELS, safe=True)
+    add_column(db, "member_message", "subject_en", CharField(default=""))
+    add_column(db, "member_message", "template_version", IntegerField(default=0))
+    add_column(db, "marketing_consent", "lang", CharField(default="zh"))
+
+
+def _0031_ledger_at(db: Database) -> None:
+    # the sales API and the reports sum the ledger's entries of a range of days by their stamp
+    # (hub.reports.queries): without the index each of them read every entry the hub ever booked
+    add_index(db, "hub_ledger_entry", ("at",))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -285,6 +326,16 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (23, "catalog: product images", _0023_product_images),
     (24, "reports: often bought together (bought_together)", _0024_bought_together),
     (25, "messages: SMS delivery receipts (delivery, delivered_at)", _0025_sms_delivery),
+    (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
+    (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
+    (28, "reports: bought-together suggestions shown and taken per store and day", _0028_together_day),
+    (29, "staff: PIN lookup tags (staff_roster.pin_tag_key, staff_account.pin_tag)", _0029_staff_pin_tags),
+    (
+        30,
+        "messages: owner-edited templates (message_template), template version and language",
+        _0030_message_templates,
+    ),
+    (31, "members: ledger entries found by their time stamp (index on hub_ledger_entry.at)", _0031_ledger_at),
 ]
 
 

@@ -24,10 +24,13 @@ from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.messaging.templates import MODELS as TEMPLATE_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
+from hub.reports.summary import TOGETHER_DAY_MODELS
 from hub.reports.together import MODELS as TOGETHER_MODELS
+from hub.reports.together_downlink import MODELS as TOGETHER_RELEASE_MODELS
 from hub.rules.store import MODELS as RULES_MODELS
 from hub.staff.accounts import MODELS as STAFF_ACCOUNT_MODELS
 from hub.staff.attendance import MODELS as ATTENDANCE_MODELS
@@ -55,11 +58,14 @@ MODELS: list[type[Model]] = [
     *SETTLEMENT_MODELS,
     *JOB_MODELS,
     *MESSAGING_MODELS,
+    *TEMPLATE_MODELS,
     *ACCOUNT_MODELS,
     *STOCK_MODELS,
     *TAG_RULE_MODELS,
     *RATING_MODELS,
     *TOGETHER_MODELS,
+    *TOGETHER_RELEASE_MODELS,
+    *TOGETHER_DAY_MODELS,
     *FLASH_MODELS,
 ]
 

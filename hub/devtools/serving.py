@@ -21,7 +21,9 @@ def serving(app: Any, role: str | None = "owner") -> Iterator[int]:
     if role is not None:
         app = with_cookie(app, session_for(role)[0])
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # as `hub serve` does: the app alone reads X-Forwarded-For, from the proxies it trusts (hub.web.proxies)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

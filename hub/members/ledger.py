@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from hub.campaigns import runs as campaigns
 from hub.errors import Rejected
-from hub.members import coupon_terms, rotation
+from hub.members import coupon_terms, details, rotation
 from hub.members.book import (
     confirm_tier,
     erase_member,
@@ -155,6 +155,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
             str(marketing.get("where", "")),
             "member",
             dt.datetime.fromisoformat(str(marketing.get("at") or event["ts"])),
+            lang=marketing.get("lang") if marketing.get("lang") in ("zh", "en") else None,
         )
 
 
@@ -331,7 +332,10 @@ def expected_earn(
     payments and member."""
     data = event["data"]
     lines = [EarnLine(x["sku"], x.get("category", ""), int(x["net_fen"])) for x in data.get("earn_lines", [])]
-    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    # paid with points, bonus stored value or a count card visit (次卡, prepaid): earns nothing
+    points_paid = sum(
+        int(p["amount_fen"]) for p in data["payments"] if p["method"] in ("points", "count_card")
+    )
     bonus_paid = -sum(e.amount for e in entries if e.account == BONUS and e.kind == Kind.SPEND)
     member = HubMember.get_or_none(HubMember.id == data["member_id"])
     rules = rules or settings.rules
@@ -444,10 +448,14 @@ def _flag_negative(member_id: str, account: str, amount: int) -> None:
 
 @_rejecting
 def on_member_updated(event: dict[str, Any], tz: ZoneInfo) -> None:
-    """Book a member's change made at a terminal (today: a new PIN hash)."""
+    """Book a member's change made at a terminal: a new PIN hash, or details staff corrected for
+    them (name, birthday, marketing answer: :mod:`hub.members.details`, which rejects what it
+    cannot accept, so the event is quarantined with the reason)."""
     data = event["data"]
     changes = {"pin_hash": data["pin_hash"]} if "pin_hash" in data else {}
     member_id = resolve(data["member_id"])
+    if details.carries_details(data):
+        details.apply(event, member_id)
     if changes:
         # a change sent before the terminal learnt of an erasure must not bring personal data back
         updated = (

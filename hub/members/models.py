@@ -59,7 +59,7 @@ class HubLedgerEntry(BaseModel):
     account = CharField()
     kind = CharField()
     amount = BigIntegerField()
-    at = CharField()
+    at = CharField(index=True)  # the reports read a range of days by it
     device = CharField(index=True)
     sale_id = CharField(default="", index=True)
     action = CharField(default="")
@@ -116,8 +116,8 @@ class Reconciliation(BaseModel):
 
     ``kind``: earn_mismatch, redeem_mismatch, coupon_double_use, coupon_terms,
     coupon_stacking, coupon_amount, ledger_chain, ledger_replay, negative_balance,
-    card_conflict, tier_mismatch, rules_unknown, reward_mismatch. ``expected``/``got`` are what
-    the hub expected and what the terminal applied (points or fen, by kind).
+    card_conflict, tier_mismatch, rules_unknown, reward_mismatch, price_mismatch, flash_window.
+    ``expected``/``got`` are what the hub expected and what the terminal applied (points or fen, by kind).
     """
 
     id = AutoField()
@@ -164,6 +164,8 @@ class Campaign(BaseModel):
     active = BooleanField(default=True)
     created_at = DateTimeField()
     created_by = CharField()
+    # the stores whose members it may reach, comma-separated ("S01,S02"); "" is every store (the owner's)
+    stores = CharField(default="")
 
 
 class CampaignRun(BaseModel):

@@ -37,6 +37,8 @@ KINDS: dict[str, KindText] = {
     "tier_mismatch": KindText(N_("recon_tier_mismatch"), N_("recon_tier_mismatch_check"), ""),
     "reward_mismatch": KindText(N_("recon_reward_mismatch"), N_("recon_reward_mismatch_check"), "points"),
     "rules_unknown": KindText(N_("recon_rules_unknown"), N_("recon_rules_unknown_check"), ""),
+    "price_mismatch": KindText(N_("recon_price_mismatch"), N_("recon_price_mismatch_check"), "fen"),
+    "flash_window": KindText(N_("recon_flash_window"), N_("recon_flash_window_check"), "fen"),
 }
 
 UNKNOWN = KindText(N_("recon_other"), N_("recon_other_check"), "")

@@ -7,14 +7,17 @@ new key without a restart (:mod:`hub.members.business_keys`).
 """
 
 import datetime as dt
+import logging
 from collections.abc import Callable
+from pathlib import Path
 
-from hub.members.key_store import MemberKeyStore
+from hub.members.business_keys import KEY_FILE, KeyFiles
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubMember
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.pii import PiiError, PiiKey
 
-__all__ = ["LoyaltySettings", "configure", "member_birthday", "settings"]
+__all__ = ["LoyaltySettings", "configure", "configure_loyalty", "member_birthday", "settings"]
 
 KeySource = Callable[[], PiiKey | None]
 
@@ -70,6 +73,26 @@ def configure(
     else:
         settings.key = key
     settings.rules_version = version
+
+
+def configure_loyalty(data_dir: Path) -> bool:
+    """Give the hub the business keys in ``data_dir``, read again when they change; True if there is one.
+
+    Without a key the hub still books every sale and checks points; it only cannot
+    read members' birthdays (for birthday multipliers) and says so in the log.
+    The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
+    ``hub keys rotate`` a running hub writes with the new key without a restart. Members' data
+    keys are kept in ``member_keys.db`` beside it (:mod:`hub.members.key_store`).
+    The owner's rules come from the database: ``hub.rules.store.refresh``.
+    """
+    path = data_dir / KEY_FILE
+    configure(LoyaltyRules(), KeyFiles(data_dir), key_store=MemberKeyStore(data_dir / KEY_STORE_FILE))
+    if not path.exists():
+        logging.getLogger(__name__).warning(
+            "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path
+        )
+        return False
+    return True
 
 
 def member_birthday(member: HubMember | None) -> dt.date | None:

@@ -18,15 +18,19 @@ from hub.reports import queries as reports
 from hub.staff.downlink import RosterPublisher
 from hub.web import attendance as attendance_web
 from hub.web import audit as audit_web
-from hub.web import auth
+from hub.web import auth, proxies
 from hub.web import campaigns as campaign_web
 from hub.web import catalog as catalog_web
+from hub.web import count_cards as count_card_web
 from hub.web import finance as finance_web
+from hub.web import flash_sales as flash_web
 from hub.web import jobs as jobs_web
 from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import member_register as member_register_web
 from hub.web import members as member_web
+from hub.web import message_templates as message_template_web
+from hub.web import messages as messages_web
 from hub.web import overview as overview_web
 from hub.web import ratings as ratings_web
 from hub.web import receipts as receipt_web
@@ -49,6 +53,7 @@ def create_app(
     publish_catalog: catalog_web.Publisher | None = None,
     clock: Callable[[], dt.datetime] | None = None,
     publish_staff: RosterPublisher | None = None,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> FastAPI:
     """The web app; ``today`` and the export pages' clock are injectable so tests pin time.
 
@@ -56,11 +61,14 @@ def create_app(
     Software releases (``hub release add``) are served from ``data_dir``. ``publish_catalog`` sends the
     catalog to the terminals from the catalog page (``hub serve`` gives one; without it the page says how).
     ``clock`` pins the jobs page's time. ``publish_staff`` sends the staff rosters to the terminals
-    from the staff page (``hub serve`` gives one).
+    from the staff page (``hub serve`` gives one). ``trusted_proxies`` (checked by
+    ``hub.web.proxies.trusted_proxies``) are the reverse proxies whose ``X-Forwarded-For`` says who the
+    client is (the login limit counts that client); nobody else's is read.
     """
     # the API description is served to signed-in callers only (below), never to anyone who asks
     app = FastAPI(title="Member Kiosk hub", version="0.1.0", openapi_url=None, docs_url=None, redoc_url=None)
     app.add_exception_handler(auth.LoginRequired, auth.login_redirect)
+    proxies.honour_proxies(app, trusted_proxies)
 
     def add(router: APIRouter, rule: auth.Rule) -> None:
         # the rule covers every route of the router: it is what the route-walk test reads
@@ -86,6 +94,14 @@ def create_app(
     add(receipt_web.owner_router(), auth.SignedIn("finance"))  # the receipts reconciliation links
     app.include_router(release_web.router(data_dir, tz))  # rules per route: terminals download files
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
+    # count card kinds: owners and managers (a manager only their stores' kinds, checked there)
+    add(count_card_web.router(tz), auth.SignedIn("campaigns"))
+    add(flash_web.router(tz, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
+    # the texts every store's members receive: the owner's, like the loyalty rules (not a manager's)
+    add(message_template_web.router(tz), auth.SignedIn("rules"))
+    add(
+        messages_web.router(tz), auth.SignedIn("campaigns")
+    )  # a manager: their stores' members (filtered there)
     add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
     members_routes = member_web.router(tz, today)
     # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);
@@ -93,7 +109,7 @@ def create_app(
     add(members_routes.tag_rule_routes, auth.SignedIn("rules"))  # type: ignore[attr-defined]
     add(members_routes, auth.SignedIn("members"))
     add(report_web.router(tz, today), auth.SignedIn("reports", by_store=True))
-    add(together_web.router(tz), auth.SignedIn("reports"))  # products, no store figures
+    add(together_web.router(tz, today), auth.SignedIn("reports"))  # products, no store figures
     add(ratings_web.router(tz, today), auth.SignedIn("reports"))  # a manager: their stores (filtered there)
     add(overview_web.router(tz, today), auth.SignedIn("reports", by_store=True))
     add(finance_web.router(tz, today), auth.SignedIn("finance"))

@@ -10,15 +10,18 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from hub.campaigns import runs as campaigns
 from hub.campaigns.results import campaign_results
 from hub.db import transaction
+from hub.messaging import deliveries
 from hub.web import i18n
+from hub.web.auth import visible_stores
 from hub.web.i18n import N_
+from hub.web.messages import STATUS_NAMES
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
@@ -207,9 +210,14 @@ def spec_from_form(form: dict[str, str], tz: ZoneInfo) -> CampaignSpec:
         raise FormError(campaigns.explain(exc).splitlines()) from exc
 
 
-def _rows(tz: ZoneInfo, lang: str) -> list[dict[str, Any]]:
+def describe_reach(stores: list[str], lang: str) -> str:
+    """Whose members the campaign may reach: `` · 门店 S01, S02`` for a manager's, nothing for every store."""
+    return i18n.t("campaign_reach_stores", lang, stores=", ".join(stores)) if stores else ""
+
+
+def _rows(tz: ZoneInfo, lang: str, caller: frozenset[str] | None) -> list[dict[str, Any]]:
     rows = []
-    for row in campaigns.campaigns():
+    for row in campaigns.campaigns(caller):
         spec: CampaignSpec = row["spec"]  # type: ignore[assignment]
         last = campaigns.runs(str(row["id"]))[-1:]
         rows.append(
@@ -217,7 +225,7 @@ def _rows(tz: ZoneInfo, lang: str) -> list[dict[str, Any]]:
                 **row,
                 "name": (spec.name_en or spec.name_zh) if lang == "en" else spec.name_zh,
                 "coupon_text": describe_coupon(spec.coupon, lang),
-                "target_text": describe_target(spec.target, lang),
+                "target_text": describe_target(spec.target, lang) + describe_reach(row["stores"], lang),  # type: ignore[arg-type]
                 "validity": describe_validity(spec.coupon, tz, lang),
                 "automatic": spec.target.kind == "at_registration",
                 "last_run": last[0] if last else None,
@@ -232,8 +240,22 @@ def _yuan(fen: float) -> str:
     return f"-{format_fen(-whole)}" if whole < 0 else format_fen(whole)
 
 
+def within_reach(request: Request, campaign_id: str) -> None:
+    """Let the caller on only to a campaign of their stores: 404 for none, 403 for another store's."""
+    try:
+        campaigns.check_reach(campaign_id, visible_stores(request))
+    except campaigns.CampaignOutOfReach as exc:
+        raise HTTPException(403, str(exc)) from exc
+    except campaigns.CampaignError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
 def router(tz: ZoneInfo) -> APIRouter:
-    """``GET /campaigns``, ``POST /campaigns`` (create) and ``POST /campaigns/{id}/run``."""
+    """``GET /campaigns``, ``POST /campaigns`` (create) and ``POST /campaigns/{id}/run``.
+
+    A manager sees, creates, switches and runs only campaigns of their stores (a campaign they create
+    reaches their stores' members only); another store's campaign answers 403.
+    """
     routes = APIRouter()
 
     def render(
@@ -248,7 +270,8 @@ def router(tz: ZoneInfo) -> APIRouter:
         elif "created" in done:
             banner = i18n.t("created", lang)
         context |= {
-            "rows": _rows(tz, lang),
+            "rows": _rows(tz, lang, visible_stores(request)),
+            "reach": ", ".join(sorted(visible_stores(request) or ())),  # a manager's: only their stores
             "form": form,
             "problems": problems,
             "banner": banner,
@@ -275,23 +298,27 @@ def router(tz: ZoneInfo) -> APIRouter:
             return render(request, form, exc.problems, status=422)
         with transaction():
             new_id = campaigns.create_campaign(
-                spec, form.get("by", "").strip() or "owner", dt.datetime.now(dt.UTC)
+                spec,
+                form.get("by", "").strip() or "owner",
+                dt.datetime.now(dt.UTC),
+                stores=visible_stores(request),
             )
         query = {"created": new_id} | ({"lang": "en"} if language(request) == "en" else {})
         return RedirectResponse(f"/campaigns?{urlencode(query)}", 303)
 
     @routes.get("/campaigns/{campaign_id}/results", response_class=HTMLResponse)
     def results(request: Request, campaign_id: str, days: int = 30) -> HTMLResponse:
+        within_reach(request, campaign_id)
         context = page_context(request, tz)
-        try:
-            spec = campaigns.campaign_spec(campaign_id)
-        except campaigns.CampaignError as exc:
-            return HTMLResponse(str(exc), status_code=404)
+        spec = campaigns.campaign_spec(campaign_id)
         lang = context["lang"]
         context |= {
             "name": (spec.name_en or spec.name_zh) if lang == "en" else spec.name_zh,
             "holdout_percent": spec.holdout_percent,
             "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
+            "campaign_id": campaign_id,
+            "sends": deliveries.counts(f"campaign:{campaign_id}"),
+            "send_statuses": [(s, i18n.t(STATUS_NAMES[s], lang)) for s in deliveries.STATUSES],
             "pct": lambda share: f"{share * 100:.1f}%",
             "pts": lambda share: _percentage_points(share, lang),
             "yuan": _yuan,
@@ -300,6 +327,7 @@ def router(tz: ZoneInfo) -> APIRouter:
 
     @routes.post("/campaigns/{campaign_id}/active")
     async def activate(campaign_id: str, request: Request) -> RedirectResponse:
+        within_reach(request, campaign_id)
         form = await form_fields(request)
         query = {"lang": "en"} if language(request) == "en" else {}
         try:
@@ -316,6 +344,7 @@ def router(tz: ZoneInfo) -> APIRouter:
 
     @routes.post("/campaigns/{campaign_id}/run")
     async def run(campaign_id: str, request: Request) -> RedirectResponse:
+        within_reach(request, campaign_id)
         form = await form_fields(request)
         query = {"lang": "en"} if language(request) == "en" else {}
         try:

@@ -30,10 +30,12 @@ class Product:
 
 @dataclass(frozen=True)
 class CartLine:
-    """One product and how many of it."""
+    """One product and how many of it; ``source`` says how it came ("together": the shopper took the
+    cart's suggestion; "" scanned or picked)."""
 
     product: Product
     quantity: int
+    source: str = ""
 
     @property
     def total_fen(self) -> Fen:
@@ -47,15 +49,16 @@ class Cart:
 
     lines: tuple[CartLine, ...] = ()
 
-    def add(self, product: Product, quantity: int = 1) -> "Cart":
-        """Add ``quantity`` of ``product``; an existing line grows, a new one goes last."""
+    def add(self, product: Product, quantity: int = 1, source: str = "") -> "Cart":
+        """Add ``quantity`` of ``product``; an existing line grows (keeping its source), a new one
+        goes last with ``source``."""
         if quantity < 1:
             raise QuantityError(f"can only add a positive quantity, got {quantity}")
         for i, line in enumerate(self.lines):
             if line.product.sku == product.sku:
                 return self._with_line(i, line.quantity + quantity)
         _check_quantity(quantity)
-        return Cart((*self.lines, CartLine(product, quantity)))
+        return Cart((*self.lines, CartLine(product, quantity, source)))
 
     def set_quantity(self, sku: str, quantity: int) -> "Cart":
         """Set the quantity of the line for ``sku``; zero removes the line."""

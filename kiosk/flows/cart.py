@@ -29,9 +29,10 @@ class CartFlow:
         offer = running_offer(flash_offers(self.terminal.device), product.sku, self.now())
         return decide(product, self.cart, offer, sold_here(offer) if offer else 0, quantity)
 
-    def add_product(self, product: Product, quantity: int = 1) -> None:
+    def add_product(self, product: Product, quantity: int = 1, source: str = "") -> None:
         """Add ``product`` (at the flash price while this terminal's share lasts); age-restricted
-        items wait for an attendant's PIN."""
+        items wait for an attendant's PIN. ``source``: how a new line came (``together``: the
+        cart's suggestion), kept on the sale line."""
         flash = self.flash_decision(product, quantity)
         if not flash.allowed:
             self._say(N_("flash_share_used"), error=True, name=names(product), left=flash.left)
@@ -44,13 +45,13 @@ class CartFlow:
                 self,
                 title=N_("age_check_title"),
                 body=(N_("age_check_body"), {"name": names(product)}),
-                approved=lambda staff: self._age_approved(product, quantity, staff),
+                approved=lambda staff: self._age_approved(product, quantity, staff, source),
                 cancelled=lambda: self._say(N_("pin_cancelled"), error=True, name=names(product)),
                 action="age_check",
             )
             return
         try:
-            self.set_cart(self.cart.add(product, quantity))
+            self.set_cart(self.cart.add(product, quantity, source))
         except QuantityError:
             self._say(N_("quantity_limit"), error=True, max=MAX_QUANTITY)
             return
@@ -63,11 +64,11 @@ class CartFlow:
     def _already_age_checked(self) -> bool:
         return any(line.product.category in AGE_RESTRICTED for line in self.cart.lines)
 
-    def _age_approved(self, product: Product, quantity: int, staff: str) -> None:
+    def _age_approved(self, product: Product, quantity: int, staff: str, source: str = "") -> None:
         audit.record_action(
             self.terminal, self.now(), "age_check", staff, {"sku": product.sku, "name_zh": product.name_zh}
         )
-        self.set_cart(self.cart.add(product, quantity))
+        self.set_cart(self.cart.add(product, quantity, source))
         self._say(N_("age_approved"), name=names(product))
 
     def change_quantity(self, sku: str, delta: int) -> None:
@@ -131,6 +132,7 @@ class CartFlow:
         """Replace the cart and refresh everything that shows it."""
         self.cart = cart
         self.refresh_totals()
+        self.refresh_suggestion()
         self.root.get_screen("cart").show(cart, self.lang)
 
     def refresh_totals(self) -> None:

@@ -57,6 +57,7 @@ class IdleFlow:
         self.member = None
         self.selected_sku = ""
         self.cart_id = str(uuid.uuid4())
+        self.forget_suggestions()
         self.set_cart(Cart())
         self.message = ""
         self._message_source = None

@@ -3,7 +3,8 @@
 
 Every PIN typed here (sign-in, the old PIN of a change, the PIN that confirms an
 erasure) counts toward one lockout per phone, kept in the terminal's database
-(:mod:`kiosk.store.pin_tries`) so a restart does not reset it.
+(:mod:`kiosk.store.pin_tries`) under the member's id (a phone of no member: its
+blind index), so neither a restart nor a business-key rotation resets it.
 
 :class:`MemberFlow` moves between the member screens (``member_*`` in
 :mod:`kiosk.screens`) and writes through :mod:`kiosk.store.members`, each change
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 
 from kiosk.domain.loyalty import InvalidPhone, LoyaltyError, mask_phone, normalize_phone, sign_member_qr
 from kiosk.domain.loyalty.coupons import coupon_names
+from kiosk.domain.loyalty.member_details import DetailsChange
 from kiosk.domain.loyalty.pin_lockout import PinLockout
 from kiosk.domain.loyalty.registration import InvalidPin, check_new_pin, registration_coupon
 from kiosk.flows.members_source import NeedsAttendant, StoreMemberSource
@@ -79,7 +81,8 @@ class MemberFlow:
         self._reset_state()
 
     def _reset_state(self) -> None:
-        self.purpose = ""  # join, sign_in, change_pin, erase
+        self.purpose = ""  # join, sign_in, change_pin, erase, edit_name (staff, for the member)
+        self.editor = ""  # the staff member correcting the member's name (edit_name)
         self.came_from = "idle"
         self.phone = ""  # E.164 of the phone being joined or signed in
         self.consent_version = ""
@@ -168,6 +171,15 @@ class MemberFlow:
         self.screen("member_phone").purpose = purpose
         self._show("member_phone")
 
+    def start_name_edit(self, staff_id: str) -> None:
+        """Staff correct the name of the member shown: the name screen, then the name is saved."""
+        came_from = self.app.root.current
+        self.clear()
+        self.purpose, self.editor = "edit_name", staff_id
+        self.came_from = came_from if came_from in ("idle", "cart", "pick") else "cart"
+        self.screen("member_name").editing = True
+        self._show("member_name")
+
     def cancel(self) -> None:
         """Back: from My account's sub-steps to My account, otherwise to where the member started."""
         if self.purpose in ("change_pin", "erase"):
@@ -216,7 +228,13 @@ class MemberFlow:
         self._tell(N_("m_declined"), error=True)
 
     def name_entered(self, name: str) -> None:
-        """The optional name; the PIN is next."""
+        """The optional name; the PIN is next (when staff correct a name: saved, and back)."""
+        if self.purpose == "edit_name":
+            staff_id, came_from = self.editor, self.came_from
+            self.clear()
+            self._show(came_from)
+            self.app.save_member_details(staff_id, DetailsChange(name=name))
+            return
         self.name = name
         self._ask_pin(N_("m_pin_choose"), "m_join_title")
 
@@ -257,7 +275,7 @@ class MemberFlow:
     def _locked(self) -> bool:
         source = self.source
         assert source is not None
-        seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.time())
+        seconds = self.lockout.seconds_locked(members.pin_holder(source.key, self.phone), time.time())
         if seconds:
             target = self.screen(self.app.root.current) if self.app.root.current in SCREENS else None
             (target or self.screen("member_phone")).note(
@@ -280,9 +298,9 @@ class MemberFlow:
     def _signed_in(self, member: Member | None, ok: bool) -> None:
         source = self.source
         assert source is not None
-        index = source.key.blind_index(self.phone)
+        holder = members.pin_holder(source.key, self.phone)
         if not ok or member is None:
-            left = self.lockout.wrong(index, time.time())
+            left = self.lockout.wrong(holder, time.time())
             if left == 0:
                 log.warning("phone + PIN sign-in locked after repeated wrong PINs")
                 minutes = int(self.lockout.lock_s // 60)
@@ -290,7 +308,7 @@ class MemberFlow:
             else:
                 self._ask_pin(N_("m_pin_enter"), "m_sign_in_title", N_("m_pin_wrong"), left=left)
             return
-        self.lockout.right(index)
+        self.lockout.right(holder)
         view = self._identify(member)
         self._tell(N_("m_signed_in"), name=view.name_masked)
 
@@ -305,7 +323,9 @@ class MemberFlow:
         coupon = registration_coupon(source.rules.registration_coupon, member_id, str(uuid.uuid4()), now)
         terminal = source.terminal
         where = f"{terminal.store}/{terminal.device}"
-        consent = members.Consent(version=self.consent_version, where=where, marketing=self.marketing)
+        consent = members.Consent(
+            version=self.consent_version, where=where, marketing=self.marketing, lang=self.app.lang
+        )
         joined = members.register_member(
             source.key, terminal, now, self.phone, consent,
             name=self.name, member_id=member_id, pin_hash=pin_hash, coupon=coupon,
@@ -436,7 +456,7 @@ class MemberFlow:
     def _account_pin(self, pin: str, step: str, title: str, wrong_key: str, then: Callable[[], None]) -> None:
         """Check the signed-in member's PIN for ``step``; wrong ones count toward the phone's lockout."""
         row = Member.get_by_id(self.app.member.member_id)
-        key = row.phone_index  # the same key as phone + PIN sign-in: five tries in all
+        key = row.id  # the holder phone + PIN sign-in counts for this member (pin_holder): five tries in all
         seconds = self.lockout.seconds_locked(key, time.time())
         if seconds:
             self._ask_pin(step, title, N_("m_pin_locked"), minutes=-(-seconds // 60))
@@ -497,7 +517,7 @@ class MemberFlow:
         if not row.pin_hash:
             self._erase()
             return
-        seconds = self.lockout.seconds_locked(row.phone_index, time.time())
+        seconds = self.lockout.seconds_locked(row.id, time.time())
         if seconds:
             self.screen("member_erase").note(N_("m_pin_locked"), error=True, minutes=-(-seconds // 60))
             return

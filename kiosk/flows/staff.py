@@ -14,6 +14,7 @@ from typing import Any
 
 from kiosk import i18n
 from kiosk.domain.cart import Cart
+from kiosk.domain.loyalty.member_details import DetailsChange, InvalidDetails, parse_birthday
 from kiosk.domain.money import format_fen
 from kiosk.domain.staff import DEFAULT_PERMISSIONS, allowed, who_may
 from kiosk.flows.cart import names
@@ -53,6 +54,15 @@ CLOCKED = {
     "out": N_("clocked_out"),
     "break_start": N_("break_started"),
     "break_end": N_("break_ended"),
+}
+
+
+#: what the screen says after staff corrected a member's detail
+MEMBER_SAVED: dict[str | bool, str] = {
+    "name": N_("member_edit_saved_name"),
+    "birthday": N_("member_edit_saved_birthday"),
+    True: N_("member_edit_saved_marketing_yes"),
+    False: N_("member_edit_saved_marketing_no"),
 }
 
 
@@ -427,6 +437,28 @@ class StaffFlow:
         if self.print_queue is not None:
             self.queue_sale_receipt(receipt_no)
 
+    def count_card_to_cart(self, sku: str, staff: str) -> None:
+        """其他方式付款: the card goes into the cart as a line, paid on the pay screen any way the
+        sale allows (wallet, stored value, points, cash); the card is issued with the sale, in its
+        transaction, with the attendant's ``count_card`` approval."""
+        from kiosk.domain.loyalty import LoyaltyError
+        from kiosk.store.sales import Approval
+
+        member = self.member
+        if member is None or self.members is None:
+            self._say(N_("count_card_no_member"), error=True)
+            return
+        try:
+            product = self.members.card_product(sku)
+        except LoyaltyError as exc:
+            log.info("count card refused: %s", exc)
+            self._say(N_("count_card_gone"), error=True)
+            return
+        detail = {"member_id": member.member_id, "sku": sku, "visits": self.members.card_visits(sku)}
+        self.approvals.append(Approval("count_card", staff, detail))
+        self.set_cart(self.cart.add(product))
+        self._say(N_("count_card_in_cart"), name=self.members.count_card_names(sku))
+
     def register_for_customer(self, staff_id: str) -> None:
         """为顾客办会员: the member sign-up (phone, name, consent, PIN) for a customer at the counter,
         started by an attendant whose role may; the start is an ``audit.action`` (``member_assist``)."""
@@ -434,6 +466,76 @@ class StaffFlow:
             return
         audit.record_action(self.terminal, self.now(), "member_assist", staff_id, {})
         self.member_flow.start_join()
+
+    # --- a member's details, corrected for them ---------------------------------------------
+    def open_member_edit(self, staff_id: str) -> None:
+        """修改会员资料: name, birthday and the marketing answer of the member shown, corrected for the
+        customer at the counter by staff whose role may (``member``)."""
+        from kiosk.screens.popups import MemberEditPopup
+
+        if not self.may(staff_id, "member"):
+            return
+        if self.member is None or self.members is None:
+            self._say(N_("member_edit_no_member"), error=True)
+            return
+        name, has_birthday = self.members.details_shown(self.member)
+        MemberEditPopup.open_for(self, staff_id, self.member.phone_masked, name, has_birthday)
+
+    def edit_member_name(self, staff_id: str) -> None:
+        """改称呼: the name screen of the sign-up, saved when done."""
+        if self.may(staff_id, "member"):
+            self.member_flow.start_name_edit(staff_id)
+
+    def ask_member_birthday(self, staff_id: str) -> None:
+        """改生日: eight digits on the keypad, checked before it closes."""
+        from kiosk.screens.popups import PinPopup
+
+        if not self.may(staff_id, "member"):
+            return
+        PinPopup.ask_date(
+            self,
+            N_("member_edit_birthday_title"),
+            N_("member_edit_birthday_body"),
+            self._birthday_problem,
+            lambda digits: self.save_member_details(
+                staff_id, DetailsChange(birthday=parse_birthday(digits, self.now().date()))
+            ),
+        )
+
+    def _birthday_problem(self, digits: str) -> str:
+        """The keypad's error key for a typed birthday ("" when it is a real past date)."""
+        try:
+            parse_birthday(digits, self.now().date())
+        except InvalidDetails:
+            return N_("member_edit_birthday_bad")
+        return ""
+
+    def set_member_marketing(self, staff_id: str, granted: bool) -> None:
+        """The customer's answer to marketing messages, saved at once."""
+        if self.may(staff_id, "member"):
+            self.save_member_details(staff_id, DetailsChange(marketing=granted))
+
+    def save_member_details(self, staff_id: str, change: DetailsChange) -> None:
+        """Store the change for the member shown (one transaction with its ``member.updated`` and the
+        ``member_edit`` audit) and show them as they now are; bad input changes nothing and says why."""
+        member = self.member
+        if member is None or self.members is None:
+            self._say(N_("member_edit_no_member"), error=True)
+            return
+        try:
+            self.member = self.members.change_details(member, change, staff_id)
+        except InvalidDetails as exc:  # the screens keep within the rules; said, not swallowed
+            log.info("member details refused: %s", exc)
+            self._say(N_("member_edit_invalid"), error=True)
+            return
+        self.refresh_totals()
+        self.root.get_screen("cart").show(self.cart, self.lang)
+        saved = (
+            MEMBER_SAVED[change.marketing]
+            if change.marketing is not None
+            else MEMBER_SAVED[change.fields()[0]]
+        )
+        self._say(saved, name=self.member.name_masked)
 
     # --- shift close ----------------------------------------------------------------------
     def open_shift_report(self, staff_id: str) -> None:

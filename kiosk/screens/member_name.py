@@ -1,5 +1,7 @@
 """How to call the member (称呼), optional: a surname picker then 先生/女士, or a typed name.
 
+The same screen changes a member's name when staff correct it for them (``editing``).
+
 Kivy has no Chinese input method, so Chinese names are picked, not typed: a
 paged grid of the 96 most common surnames, then 先生 / 女士 / 不说 (Mr / Ms / just
 the surname), giving e.g. 王女士. 其他 / Other opens the text field for any other
@@ -7,7 +9,7 @@ name (Latin letters). Masked on screen as ever: 王女士 -> 王**.
 """
 
 from kivy.factory import Factory
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.button import Button
 
 from kiosk.screens.base import load_kv
@@ -34,6 +36,7 @@ class MemberNameScreen(MemberScreen):
     """Three steps in one screen: ``surname`` (the grid), ``title`` (先生/女士/不说), ``typed`` (a field)."""
 
     step = StringProperty("surname")
+    editing = BooleanProperty(False)  # staff correct a member's name: 跳过 becomes 不留称呼 (remove it)
     page = NumericProperty(0)
     surname = StringProperty("")
 
@@ -100,7 +103,7 @@ class MemberNameScreen(MemberScreen):
         """Forget the name typed or picked, back on the first page."""
         super().clear()
         self.ids.name.text = ""
-        self.step, self.surname = "surname", ""
+        self.step, self.surname, self.editing = "surname", "", False
         if self.page:
             self.page = 0
             self.fill()

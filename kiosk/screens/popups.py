@@ -54,6 +54,8 @@ class PinPopup(KioskPopup):
     error_key = StringProperty("")
     error_values = ObjectProperty({})
     amount_mode = BooleanProperty(False)
+    date_mode = BooleanProperty(False)  # a date as eight digits (YYYYMMDD), checked before it closes
+    check_callback = ObjectProperty(None, allownone=True)  # date mode: the typed digits -> error key or ""
     approved_callback = ObjectProperty(None)
     cancel_callback = ObjectProperty(None, allownone=True)
     action = StringProperty("")  # what the PIN approves: the person's role must allow it
@@ -113,10 +115,30 @@ class PinPopup(KioskPopup):
         popup.show()
         return popup
 
-    def display(self, entry: str, amount_mode: bool) -> str:
-        """What the entry line shows: dots for a PIN, yuan for an amount."""
+    @classmethod
+    def ask_date(
+        cls,
+        app: Any,
+        title: str,
+        body: str,
+        check: Callable[[str], str],
+        done: Callable[[str], None],
+    ) -> "PinPopup":
+        """Ask for a date as eight digits (19900517); ``check(digits)`` answers an error key (the
+        keypad stays, saying why) or ``""``, then the keypad closes and ``done(digits)`` runs."""
+        popup = cls(
+            title_key=title, body_key=body, date_mode=True, check_callback=check, approved_callback=done
+        )
+        popup.show()
+        return popup
+
+    def display(self, entry: str, amount_mode: bool, date_mode: bool = False) -> str:
+        """What the entry line shows: dots for a PIN, yuan for an amount, a date filling YYYY-MM-DD."""
         if amount_mode:
             return format_fen(int(entry or "0"))
+        if date_mode:
+            shown = entry + "YYYYMMDD"[len(entry) :]
+            return f"{shown[:4]}-{shown[4:6]}-{shown[6:]}"
         return "●" * len(entry)
 
     def press(self, key: str) -> None:
@@ -137,6 +159,15 @@ class PinPopup(KioskPopup):
             self.cancel_callback()
 
     def _submit(self) -> None:
+        if self.date_mode:
+            digits = self.entry
+            problem = self.check_callback(digits)
+            if problem:  # the keypad stays: the person sees why and types the date again
+                self.entry, self.error_values, self.error_key = "", {}, problem
+                return
+            self.dismiss()
+            self.approved_callback(digits)
+            return
         if self.amount_mode:
             self.dismiss()
             self.approved_callback(int(self.entry or "0"))
@@ -208,10 +239,15 @@ class StaffMenu(KioskPopup):
         self.dismiss()
         App.get_running_app().open_clock(self.staff, "pin")
 
-    def member_join(self) -> None:
-        """为顾客办会员: sign a customer up as a member (their phone, name, consent and PIN)."""
+    def member(self) -> None:
+        """为顾客办会员 (sign a customer up: phone, name, consent, PIN) when no member is shown;
+        修改会员资料 (correct the details of the member shown) when one is."""
         self.dismiss()
-        App.get_running_app().register_for_customer(self.staff)
+        app = App.get_running_app()
+        if app.member is None:
+            app.register_for_customer(self.staff)
+        else:
+            app.open_member_edit(self.staff)
 
     def top_up(self) -> None:
         """Top up the member's stored value."""
@@ -357,6 +393,11 @@ class CountCardPopup(KioskPopup):
         if kind is None:
             return ""
         name = kind.name_en if lang == "en" and kind.name_en else kind.name_zh
+        if kind.valid_days:  # the owner gave the validity in days (docs/loyalty.md)
+            return App.get_running_app().ntr(
+                "count_card_kind_days", "count_card_kind_days_plural", kind.visits, lang, name=name,
+                price=format_fen(kind.price_fen), days=kind.valid_days,
+            )  # fmt: skip
         return App.get_running_app().ntr(
             "count_card_kind", "count_card_kind_plural", kind.visits, lang, name=name,
             price=format_fen(kind.price_fen), months=kind.valid_months,
@@ -371,11 +412,49 @@ class CountCardPopup(KioskPopup):
         """Pick another card."""
         self.chosen = None
 
+    def to_cart(self) -> None:
+        """其他方式付款: the card goes into the cart, to be paid on the pay screen any way."""
+        sku, staff = self.chosen.sku, self.staff
+        self.dismiss()
+        App.get_running_app().count_card_to_cart(sku, staff)
+
     def confirm(self) -> None:
         """The cash is in hand: the card is sold (a sale of its line) and the member holds its visits."""
         sku, staff = self.chosen.sku, self.staff
         self.dismiss()
         App.get_running_app().sell_count_card(sku, staff)
+
+
+class MemberEditPopup(KioskPopup):
+    """修改会员资料: what staff may correct for the member shown (name, birthday, marketing answer);
+    each choice is saved at once as its own change (``member.updated``)."""
+
+    staff = StringProperty("")
+    phone = StringProperty("")  # masked
+    name = StringProperty("")  # masked; "" when the member gave none
+    has_birthday = BooleanProperty(False)
+
+    @classmethod
+    def open_for(cls, app: Any, staff: str, phone: str, name: str, has_birthday: bool) -> "MemberEditPopup":
+        """Open for ``staff`` on the member shown (their masked phone and name)."""
+        popup = cls(staff=staff, phone=phone, name=name, has_birthday=has_birthday)
+        popup.show()
+        return popup
+
+    def edit_name(self) -> None:
+        """改称呼: the join flow's name screen (surnames, 先生/女士, or typed)."""
+        self.dismiss()
+        App.get_running_app().edit_member_name(self.staff)
+
+    def edit_birthday(self) -> None:
+        """改生日: eight digits on the keypad."""
+        self.dismiss()
+        App.get_running_app().ask_member_birthday(self.staff)
+
+    def marketing(self, granted: bool) -> None:
+        """The customer's answer to marketing messages, saved now."""
+        self.dismiss()
+        App.get_running_app().set_member_marketing(self.staff, granted)
 
 
 class ReprintPopup(KioskPopup):

@@ -12,6 +12,12 @@ def find_by_barcode(barcode: str) -> CartProduct | None:
     return to_cart_product(row) if row else None
 
 
+def find_by_sku(sku: str) -> CartProduct | None:
+    """The active product ``sku``, as the cart sees it, or None."""
+    row = Product.get_or_none((Product.sku == sku) & (Product.active == True))  # noqa: E712
+    return to_cart_product(row) if row else None
+
+
 PLU_PREFIX = "PLU-"
 
 

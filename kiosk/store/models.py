@@ -57,6 +57,7 @@ class SaleLine(BaseModel):
     unit_price_fen = IntegerField()
     quantity = IntegerField()
     total_fen = IntegerField()
+    source = CharField(default="")  # "together": the shopper took the cart's suggestion
 
 
 class Payment(BaseModel):

@@ -192,6 +192,13 @@ def plan_refund(sale_id: str, picks: Sequence[Pick]) -> RefundPlan:
 
 
 def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
+    """What returning ``picks`` of ``sale`` gives back and by which payments; RefundRefused when it cannot."""
+    if any(p.method == "count_card" for p in sale.payments):  # giving a visit back is not built yet
+        raise RefundRefused(
+            "这笔交易用了次卡抵扣，终端暂不能退款；请店长在总部处理，次卡次数不变。",
+            "This sale was paid with a count card visit, which the terminal cannot refund yet: the "
+            "manager handles it at the hub. Nothing has changed on the card.",
+        )
     chosen = refund_lines([line.sold() for line in sale.lines], picks)
     by_position = {line.position: line for line in sale.lines}
     lines = tuple(

@@ -72,12 +72,14 @@ def commit_sale(
     sale_id: str | None = None,
     member: SaleAddOn | None = None,
     approvals: Sequence[Approval] = (),
+    suggested: Sequence[str] = (),
 ) -> Sale:
     """Store a completed sale and its ``sale.completed`` event atomically; return the Sale.
 
     With ``member``, the sale's total is the cart's less the member's discounts,
     and the member's ledger entries and coupon use commit in the same transaction.
     Each of ``approvals`` follows as an ``audit.action`` event in that transaction too.
+    ``suggested``: the products the cart suggested during the sale (``together_shown`` in the event).
     """
     if cart.is_empty:
         raise ValueError("cannot commit an empty cart")
@@ -110,6 +112,8 @@ def commit_sale(
         _write_sale(sale, lines, pays)
         event_id = str(uuid.uuid4())
         data = _sale_data(sale, terminal, lines, pays)
+        if suggested:
+            data["together_shown"] = list(suggested)
         if member is not None:
             data.update(member.write(sale_id, event_id, ts))
         record_event(terminal, ts, "sale.completed", data, event_id)
@@ -131,8 +135,9 @@ _INSERT_SALE = (
     "INSERT INTO sale (id, receipt_no, device_id, created_at, total_fen, currency) VALUES (?, ?, ?, ?, ?, ?)"
 )
 _INSERT_LINE = (
-    "INSERT INTO sale_line (sale_id, position, sku, name_zh, name_en, unit_price_fen, quantity, total_fen)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO sale_line"
+    " (sale_id, position, sku, name_zh, name_en, unit_price_fen, quantity, total_fen, source)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_PAYMENT = "INSERT INTO payment (sale_id, method, amount_fen, reference) VALUES (?, ?, ?, ?)"
 _NEXT_RECEIPT = (
@@ -149,7 +154,7 @@ def _write_sale(sale: Sale, lines: list[dict[str, Any]], pays: list[dict[str, An
     cursor = database.cursor()
     cursor.executemany(_INSERT_LINE, [
         (sale.id, ln["position"], ln["sku"], ln["name_zh"], ln["name_en"], ln["unit_price_fen"],
-         ln["quantity"], ln["total_fen"])
+         ln["quantity"], ln["total_fen"], ln.get("source", ""))
         for ln in lines
     ])  # fmt: skip
     cursor.executemany(
@@ -158,6 +163,7 @@ def _write_sale(sale: Sale, lines: list[dict[str, Any]], pays: list[dict[str, An
 
 
 def _line_rows(sale_id: str, cart: Cart) -> list[dict[str, Any]]:
+    # ``source`` only on a line that has one: the event of a plain sale stays as it always was
     return [
         {
             "sale": sale_id,
@@ -169,6 +175,7 @@ def _line_rows(sale_id: str, cart: Cart) -> list[dict[str, Any]]:
             "quantity": line.quantity,
             "total_fen": line.total_fen,
         }
+        | ({"source": line.source} if line.source else {})
         for i, line in enumerate(cart.lines, start=1)
     ]
 

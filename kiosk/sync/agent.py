@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk.domain.staff import StaffError
-from kiosk.store import business_keys, outbox, staff
+from kiosk.store import business_keys, outbox, staff, together
 from kiosk.store.connection import database
 from kiosk.store.members import hub_copy
 from kiosk.sync import config, connect, health, rebase, schema, updates
@@ -45,6 +45,7 @@ from kiosk.sync.topics import (
     members_topic,
     staff_topic,
     status_topic,
+    together_topic,
     update_topic,
 )
 from kiosk.system import sdnotify
@@ -148,7 +149,7 @@ class OutboxAgent:
         if connect.refused(reason, self.broker):
             return
         topics = [ack_topic(self.device), config_topic(self.device), members_topic(self.device)]
-        topics += [update_topic(self.device), staff_topic(self.device)]
+        topics += [update_topic(self.device), staff_topic(self.device), together_topic(self.device)]
         client.subscribe([(topic, 1) for topic in topics])
         self._reconnected.set()
         self._connected.set()
@@ -320,6 +321,8 @@ class OutboxAgent:
                 updates.store_offer(bytes(message.payload), updates.update_paths())
             elif message.topic == staff_topic(self.device):
                 self._apply_staff(bytes(message.payload))
+            elif message.topic == together_topic(self.device):
+                self._apply_together(bytes(message.payload))
             else:
                 self._apply_ack(bytes(message.payload))
 
@@ -367,6 +370,17 @@ class OutboxAgent:
             return
         if applied:
             log.info("staff roster version %d applied", staff.roster_version())
+
+    def _apply_together(self, payload: bytes) -> None:
+        if not payload:
+            return  # the hub cleared the retained table; keep the one held
+        try:
+            applied = together.apply_table(payload, dt.datetime.now(dt.UTC))
+        except together.TableError as exc:
+            log.error("ignored an often-bought-together table: %s", exc)
+            return
+        if applied:
+            log.info("often-bought-together table version %d applied", together.table_version())
 
     def stop(self) -> None:
         """Ask :meth:`run` to return."""

@@ -29,6 +29,11 @@ def staff_topic(device: str) -> str:
     return f"pos/{device}/down/staff"
 
 
+def together_topic(device: str) -> str:
+    """Hub -> terminal, retained: the "often bought together" table the cart suggests from."""
+    return f"pos/{device}/down/together"
+
+
 def update_topic(device: str) -> str:
     """Hub -> terminal, retained: the software version the terminal should run (docs/appliance.md)."""
     return f"pos/{device}/down/update"

@@ -37,7 +37,7 @@ CLOCK_STEPS: list[dict[str, Any]] = [
     {"tap": "idle:staff"}, {"pin": PIN}, {"tap": "popup:clock"}, {"observe": "from_menu"},
     {"tap": "popup:clock_out"}, {"observe": "clocked_out"},
     {"tap": "idle:staff"}, {"pin": PIN}, {"observe": "menu"}, {"wait": 0.5}, {"shot": "staff-menu"},
-    {"tap": "popup:member_join"}, {"observe": "member_join"}, {"tap": "member_phone:back"},
+    {"tap": "popup:member"}, {"observe": "member_join"}, {"tap": "member_phone:back"},
     {"card": MEMBER_CARD}, {"observe": "member_card"},
 ]  # fmt: skip
 
@@ -101,8 +101,8 @@ def test_staff_register_a_customer_as_a_member_from_the_staff_menu(
 ) -> None:
     report, workdir = clocking
     screens = report["screens"]
-    assert screens["menu"]["popup"]["member_join"] == "为顾客办会员"
-    assert "member_join" in screens["menu"]["popup"]["enabled"]
+    assert screens["menu"]["popup"]["member"] == "为顾客办会员"
+    assert "member" in screens["menu"]["popup"]["enabled"]
     assert screens["member_join"]["current"] == "member_phone"  # the customer's sign-up, phone first
     assisted = [e["data"] for e in clock_events(workdir / "kiosk.db") if e["type"] == "audit.action"]
     assert assisted == [

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -15,9 +17,10 @@ IMAGE = REPO / "image"
 
 def test_shell_scripts_are_shellcheck_clean() -> None:
     scripts = sorted(
-        [IMAGE / "build.sh", *IMAGE.glob("steps/*.sh"), *IMAGE.glob("files/usr/local/lib/kiosk/*.sh")]
-    )
-    assert len(scripts) == 13
+        [IMAGE / "build.sh", IMAGE / "kiosk-wheel.sh", *IMAGE.glob("steps/*.sh"),
+         *IMAGE.glob("files/usr/local/lib/kiosk/*.sh")]
+    )  # fmt: skip
+    assert len(scripts) == 14
     assert shutil.which("shellcheck"), "bootstrap installs shellcheck"
     result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "")
@@ -38,6 +41,32 @@ def test_steps_are_numbered_and_strict() -> None:
     ]
     for step in IMAGE.glob("steps/*.sh"):
         assert "set -euo pipefail" in step.read_text(), step.name
+
+
+def test_kiosk_wheel_is_built_from_a_clean_copy_and_leaves_the_tree_as_it_was(tmp_path: Path) -> None:
+    left_by_pip = [REPO / "member_kiosk.egg-info", REPO / "build"]
+    before = [path.exists() for path in left_by_pip]
+    # offline: the venv's setuptools builds it (the image build lets pip fetch one)
+    env = {**os.environ, "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0", "PYTHON": sys.executable}
+    subprocess.run(["bash", str(IMAGE / "kiosk-wheel.sh"), str(tmp_path)], check=True, env=env)
+    (wheel,) = tmp_path.glob("member_kiosk-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        config = archive.read("kiosk/config.py")
+    assert config == (REPO / "kiosk/config.py").read_bytes()
+    catalogs = {name for name in names if name.endswith(".mo")}
+    assert catalogs == {
+        f"{package}/locale/{lang}/LC_MESSAGES/{package}.mo"
+        for package in ("kiosk", "hub")
+        for lang in ("en", "zh_CN")
+    }
+    assert [path.exists() for path in left_by_pip] == before
+
+
+def test_build_makes_the_kiosk_wheel_outside_the_tree() -> None:
+    build = (IMAGE / "build.sh").read_text()
+    assert 'bash "$REPO/image/kiosk-wheel.sh" "$WORK/wheels"' in build
+    assert "pip wheel" not in build
 
 
 def test_labels_agree_between_assembly_fstab_and_kernel_command_line() -> None:

@@ -174,8 +174,8 @@ def test_device_add_refuses_a_gateway_that_is_not_an_http_address(dirs: tuple[Pa
 
 
 def test_hub_serve_reads_the_business_key_for_the_ledger_checks(dirs: tuple[Path, Path]) -> None:
-    from hub.commands.serve import configure_loyalty
     from hub.members import book as member_book
+    from hub.members.settings import configure_loyalty
     from kiosk.store.pii import PiiKey
 
     data, _ = dirs

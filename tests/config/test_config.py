@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from click.testing import CliRunner
+from pydantic import BaseModel
 
 from kiosk.config import (
+    CONFIG_FORMAT,
     DEFAULT_DATA_PATH,
     ConfigError,
     KioskConfig,
@@ -174,6 +177,96 @@ def test_dump_then_load_round_trips(tmp_path: Path) -> None:
     cfg = parse_config(GOOD)
     again = load_config(write(tmp_path, dump_config(cfg)))
     assert again == cfg
+
+
+# Every key of kiosk.toml format 1. Adding a key or table? Raise CONFIG_FORMAT and pin the new set here:
+# a terminal on older software skips the new keys of a newer hub's file only when its number is higher.
+FORMAT_1_KEYS = {
+    "store", "store.id", "store.name", "store.timezone", "store.currency", "store.logo",
+    "device", "device.id", "device.name", "device.hostname", "device.receipt_key", "device.receipt_link_days",
+    "broker", "broker.host", "broker.port", "broker.username", "broker.password", "broker.keepalive",
+    "broker.hub_url", "broker.tls", "broker.tls.ca", "broker.tls.client_cert", "broker.tls.client_key",
+    "data", "data.path", "data.encryption_key",
+    "wifi", "wifi.ssid", "wifi.psk", "wifi.country", "wifi.hidden",
+    "hardware", "hardware.scanner", "hardware.card_reader", "hardware.printer", "hardware.paper_width",
+    "hardware.cash_drawer",
+    "limits", "limits.offline_points_per_member", "limits.offline_stored_value_fen_per_member",
+    "limits.offline_max_hours",
+    "payments", "payments.gateway_url", "payments.timeout_s",
+    "hw",
+}  # fmt: skip
+
+
+def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    found = set()
+    for name, field in model.model_fields.items():
+        found.add(prefix + name)
+        inner = next((a for a in (field.annotation, *get_args(field.annotation)) if _is_model(a)), None)
+        if inner is not None:
+            found |= _keys(inner, f"{prefix}{name}.")
+    return found
+
+
+def _is_model(annotation: object) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def test_every_key_of_this_format_is_pinned() -> None:
+    assert (CONFIG_FORMAT, _keys(KioskConfig)) == (1, FORMAT_1_KEYS)
+
+
+def test_the_hub_writes_this_versions_format_first() -> None:
+    text = dump_config(parse_config(GOOD))
+    assert text.split("\n\n")[1] == "format = 1"
+    assert parse_config(text) == parse_config(GOOD)
+
+
+NEWER = (
+    "format = 2\n"
+    + GOOD.replace('name = "Front till"', 'name = "Front till"\nsound = "soft"')
+    + ("\n[loyalty]\nshow_points = true\n")
+)
+
+
+def test_keys_of_a_newer_hub_are_skipped_with_a_warning_in_both_languages(tmp_path: Path) -> None:
+    path = write(tmp_path, NEWER)
+    result = CliRunner().invoke(config_group, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    said = (
+        "not known to this terminal's software, so ignored: the file is format 2, from a newer hub "
+        "(this software reads format 1); update the terminal to use it\n"
+        "    本终端软件不认识此项，已忽略：此文件为格式 2，来自较新的中心"
+        "（本终端软件读取格式 1）；更新终端软件后生效"
+    )
+    assert result.output == (
+        f"warning / 警告: {path}:10: `device.sound`: {said}\n"
+        f"warning / 警告: {path}:27: `loyalty`: {said}\n"
+        f"OK: {path} (store s-001, device d-7f3a) / 配置有效\n"
+    )
+    assert load_config(path).model_dump() == parse_config(GOOD).model_dump()
+
+
+def test_a_newer_hubs_file_is_still_checked_value_by_value() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(NEWER.replace("port = 8883", "port = 0"))
+    assert [(p.key, p.line) for p in err.value.problems] == [("broker.port", 14)]
+
+
+@pytest.mark.parametrize("header", ["", "format = 1\n"])
+def test_a_typo_in_a_file_of_this_format_or_a_hand_written_one_stays_an_error(header: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(header + GOOD.replace("port = 8883", "prot = 8883"))
+    (problem,) = err.value.problems
+    assert (problem.key, problem.en) == ("broker.prot", "unknown key; did you mean `port`?")
+
+
+@pytest.mark.parametrize("value", ['"2"', "0", "true", "1.5"])
+def test_format_must_be_a_whole_number_from_one(value: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(f"format = {value}\n" + GOOD)
+    (problem,) = err.value.problems
+    assert (problem.key, problem.line) == ("format", 1)
+    assert problem.zh.startswith("必须是从 1 起的整数，由 `hub device add` 写入")
 
 
 def test_demo_defaults_are_valid_and_round_trip() -> None:

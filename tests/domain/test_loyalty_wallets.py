@@ -34,7 +34,7 @@ from kiosk.domain.loyalty import (
     spend,
     top_up,
 )
-from kiosk.domain.loyalty.rules import BonusTier, RiskCap, StoredValueRule
+from kiosk.domain.loyalty.rules import BonusTier, CountCardKind, RiskCap, StoredValueRule
 from tests.domain.loyalty_support import stamp
 
 TIERS = (BonusTier(min_fen=10000, bonus_fen=2000), BonusTier(min_fen=50000, bonus_fen=15000))
@@ -110,6 +110,21 @@ def test_count_card_sold_consumed_and_expired() -> None:
         check_visit(card, 0, "haircut", dt.date(2026, 2, 1))
     with pytest.raises(InsufficientBalance, match="不适用"):
         check_visit(card, left, "dye", dt.date(2026, 2, 1))
+
+
+def test_a_card_valid_for_days_counts_the_day_of_sale_as_the_first() -> None:
+    ninety = CountCardProduct("cc90", "理发90天卡", 10, 12, frozenset({"haircut"}), valid_days=90)
+    card = sell_count_card(ninety, "card-2", "m1", dt.date(2026, 12, 7))
+    assert card.expires_on == dt.date(2027, 3, 6)  # 25 + 31 + 28 + 6 days
+    check_visit(card, 10, "haircut", dt.date(2027, 3, 6))
+    with pytest.raises(CardExpired):
+        check_visit(card, 10, "haircut", dt.date(2027, 3, 7))
+
+
+def test_a_kind_with_stores_is_sold_only_there() -> None:
+    kind = CountCardKind(sku="wash5", name_zh="洗车5次卡", visits=5, price_fen=9900, stores=("S01",))
+    everywhere = kind.model_copy(update={"stores": ()})
+    assert (kind.sold_at("S01"), kind.sold_at("S02"), everywhere.sold_at("S02")) == (True, False, True)
 
 
 CAP = RiskCap(offline_points=2000, offline_stored_value_fen=20000)

@@ -80,9 +80,17 @@ class CountCardKind(_Rule):
     visits: int = Field(ge=1, le=1000, description="visits the card holds")
     price_fen: int = Field(ge=1, description="what the card costs, in fen")
     valid_months: int = Field(default=12, ge=1, le=120, description="valid this many months from the sale")
+    valid_days: int = Field(
+        default=0, ge=0, le=3660, description="valid this many days from the sale; 0: valid_months decides"
+    )
     services: tuple[str, ...] = Field(
         default=(), description="service skus one visit covers; empty: the card's own sku"
     )
+    stores: tuple[str, ...] = Field(default=(), description="the stores that sell it; empty: every store")
+
+    def sold_at(self, store: str) -> bool:
+        """Whether a terminal of ``store`` offers this card."""
+        return not self.stores or store in self.stores
 
 
 class ExpiryRule(_Rule):

@@ -1,7 +1,8 @@
 """Members on the terminal: registration, cards, ledger writes, coupons, member sales.
 
 Every change writes its outbox event in the same transaction as the change
-(``member.registered``, ``member.updated``, ``member.erasure_requested``,
+(``member.registered``, ``member.updated`` (a new PIN hash, or details changed for the
+member by staff), ``member.erasure_requested``,
 ``card.linked``, ``ledger.adjusted``; a member sale's
 entries ride in its ``sale.completed``). Rules come from
 :mod:`kiosk.domain.loyalty`; this package only stores and reads.
@@ -17,6 +18,7 @@ from kiosk.store.members.account import (
     request_erasure,
 )
 from kiosk.store.members.coupons import add_coupon, member_coupons
+from kiosk.store.members.details import change_details
 from kiosk.store.members.ledger import (
     adjust,
     check_member_spend,
@@ -38,6 +40,7 @@ from kiosk.store.members.registry import (
     find_by_phone_and_pin,
     link_card,
     member_by_id,
+    pin_holder,
     profile,
     register_member,
     set_pin,
@@ -50,6 +53,7 @@ from kiosk.store.members.wallets import (
     expire_points,
     issue_count_card,
     redeem_for_reward,
+    sale_with_cards,
     sell_count_card_sale,
     top_up_stored_value,
     use_count_card,
@@ -65,6 +69,7 @@ __all__ = [
     "WrongPin",
     "add_coupon",
     "adjust",
+    "change_details",
     "change_pin",
     "check_member_spend",
     "count_card",
@@ -85,6 +90,7 @@ __all__ = [
     "member_panel",
     "new_stamp",
     "offline_spent",
+    "pin_holder",
     "points_history",
     "profile",
     "redeem_for_reward",
@@ -92,6 +98,7 @@ __all__ = [
     "register_member",
     "request_erasure",
     "sale_entries",
+    "sale_with_cards",
     "sell_count_card_sale",
     "set_pin",
     "set_pin_hash",

@@ -333,3 +333,18 @@ def test_a_paused_campaign_neither_runs_nor_welcomes(hub_db, tmp_path: Path, sig
         "campaign.create", "campaign.pause", "campaign.activate", "campaign.run"
     ]  # fmt: skip
     assert client.post("/api/v1/campaigns/nope/active", json={"active": True, "by": "amy"}).status_code == 404
+
+
+def test_a_stores_welcome_coupon_goes_only_to_members_who_join_there(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    welcome = spec(Target(kind="at_registration"), WELCOME)
+    campaigns.create_campaign(welcome, "manager-S01", NOW, campaign_id="c-s01", stores=frozenset({"S01"}))
+    campaigns.create_campaign(welcome, "manager-S02", NOW, campaign_id="c-s02", stores=frozenset({"S02"}))
+    ingest("K01", on_terminal(tmp_path, "K01", three_members))  # a terminal of S01
+    issued = HubCoupon.select(HubCoupon.campaign_id, HubCoupon.member_id).order_by(HubCoupon.member_id)
+    assert list(issued.tuples()) == [("c-s01", "m-1"), ("c-s01", "m-2"), ("c-s01", "m-3")]
+    HubMember.update(home_store="S02").where(HubMember.id == "m-3").execute()
+    everyone = campaigns.create_campaign(
+        spec(Target(kind="all")), "manager-S02", NOW, stores=frozenset({"S02"})
+    )
+    assert campaigns.run_campaign(everyone, "manager-S02", NOW, TZ) == campaigns.RunResult(everyone, 1, 1, 0)
+    assert [c.member_id for c in HubCoupon.select().where(HubCoupon.campaign_id == everyone)] == ["m-3"]

@@ -9,8 +9,9 @@ import pytest
 from hub.devtools.loyalty_story import LI, NOW, TZ, WANG, ZHANG, seed
 from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
-from hub.members.models import Campaign, HubCoupon
+from hub.members.models import Campaign, HubCoupon, HubMember
 from hub.web.app import create_app
+from hub.web.campaigns import spec_from_form
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.domain.loyalty.campaigns import CampaignSpec
 
@@ -110,3 +111,54 @@ def test_a_campaign_made_in_the_form_runs_once_per_member(hub_db, tmp_path: Path
     paused = client.post(f"/campaigns/{new.id}/active?lang=en", data={"active": "0", "by": "amy"})
     assert row(paused.text, new.id).endswith("paused Results Resume")
     assert Campaign.get_by_id(new.id).active is False
+
+
+def issued_to(campaign_id: str) -> set[str]:
+    return {c.member_id for c in HubCoupon.select().where(HubCoupon.campaign_id == campaign_id)}
+
+
+def test_a_managers_campaign_reaches_only_their_stores_members(hub_db, tmp_path: Path, signed_in) -> None:  # type: ignore[no-untyped-def]
+    seed(tmp_path)
+    member_attributes.set_tags(WANG, ["VIP"], "owner", NOW)  # all three hold the tag
+    HubMember.update(home_store="S02").where(HubMember.id.in_([LI, WANG])).execute()
+    HubMember.update(home_store="S01").where(HubMember.id == ZHANG).execute()
+    app = create_app(TZ)
+    owner, first, second = signed_in(app), signed_in(app, "manager", "S01"), signed_in(app, "manager", "S02")
+    assert first.post("/campaigns", data=FORM, follow_redirects=False).status_code == 303
+    ones = Campaign.get(Campaign.name_zh == "VIP 专享")
+    assert ones.stores == "S01"
+    spec = spec_from_form(FORM, TZ).model_dump(mode="json") | {"name_zh": "二店 VIP", "by": "m2"}
+    twos = second.post("/api/v1/campaigns", json=spec).json()["id"]
+    assert Campaign.get_by_id(twos).stores == "S02"
+    # each manager lists, and runs, only their own; the other store's campaign is 403 on every route
+    assert [c["id"] for c in first.get("/api/v1/campaigns").json()] == [ones.id]
+    assert [c["id"] for c in second.get("/api/v1/campaigns").json()] == [twos]
+    page = first.get("/campaigns").text
+    assert row(page, ones.id).startswith("VIP 专享 买3送1 · drink, snack 带某标签: VIP · 仅限门店 S01 ")
+    assert f'id="campaign-{twos}"' not in page and 'id="campaign-member-day"' not in page
+    assert '<p class="hint" id="reach">只发给您门店（S01）的会员。</p>' in page
+    assert 'id="reach"' not in owner.get("/campaigns").text
+    assert first.post(f"/campaigns/{ones.id}/run").status_code == 200
+    assert second.post(f"/api/v1/campaigns/{twos}/run", json={"by": "m2"}).json() == {
+        "campaign_id": twos, "targeted": 2, "issued": 2, "held_out": 0,
+    }  # fmt: skip
+    assert (issued_to(ones.id), issued_to(twos)) == ({ZHANG}, {LI, WANG})
+    for client, other in ((first, twos), (second, ones.id), (first, "member-day")):
+        assert client.post(f"/campaigns/{other}/run").status_code == 403
+        assert client.post(f"/campaigns/{other}/active", data={"active": "0"}).status_code == 403
+        assert client.get(f"/campaigns/{other}/results").status_code == 403
+        assert client.post(f"/api/v1/campaigns/{other}/run", json={"by": "x"}).status_code == 403
+        assert (
+            client.post(f"/api/v1/campaigns/{other}/active", json={"by": "x", "active": False}).status_code
+            == 403
+        )
+        assert client.get(f"/api/v1/campaigns/{other}/runs").status_code == 403
+    assert first.get("/campaigns/nope/results").status_code == 404
+    assert (issued_to(ones.id), issued_to(twos)) == ({ZHANG}, {LI, WANG})
+    assert Campaign.get_by_id("member-day").active and Campaign.get_by_id(twos).active
+    # the owner sees every campaign, and theirs reaches every store
+    assert {c["id"] for c in owner.get("/api/v1/campaigns").json()} >= {ones.id, twos, "member-day"}
+    assert owner.get(f"/campaigns/{ones.id}/results").status_code == 200
+    everyone = owner.post("/api/v1/campaigns", json=spec | {"name_zh": "全店 VIP"}).json()["id"]
+    assert owner.post(f"/api/v1/campaigns/{everyone}/run", json={"by": "o"}).json()["issued"] == 3
+    assert issued_to(everyone) == {ZHANG, LI, WANG}

@@ -1,0 +1,92 @@
+"""Flash sales at the hub: a line at the flash price sold inside the window books quietly, one sold
+outside it is a ``flash_window`` reconciliation item with the window and the sale's time; the
+flash sales page shows the window, state, cap, sold and left in all and per terminal share."""
+
+import datetime as dt
+import re
+from typing import Any
+
+from hub.campaigns import flash
+from hub.catalog import releases as hub_catalog
+from hub.db import transaction
+from hub.ingest.batch import ingest_batch
+from hub.members.models import Reconciliation
+from hub.members.reconciliation_text import kind_text
+from hub.web.app import create_app
+from kiosk.sync.schema import GENESIS, batch, make_event
+from tests.events import sale_data
+from tests.hub.campaigns.test_flash_sales import TZ
+
+NOW = dt.datetime(2026, 9, 25, 3, 0, tzinfo=dt.UTC)  # 11:00 in Shanghai, inside the window
+START, END = dt.datetime(2026, 9, 25, 2, 0, tzinfo=dt.UTC), dt.datetime(2026, 9, 25, 4, 0, tzinfo=dt.UTC)
+
+
+def sell(device: str, sales: list[tuple[str, int, str]]) -> None:
+    """Book ``sales`` of (sale id, unit price, local time) of one mooncake each from ``device``."""
+    prev, events = GENESIS, []
+    for seq, (sale_id, price, at) in enumerate(sales, start=1):
+        event = make_event(event_id=f"{device}-ev-{seq}", device=device, seq=seq, boot="b",
+                           ts=f"2026-09-25T{at}:00.000+08:00", type="sale.completed", prev=prev,
+                           data=sale_data(sale_id, [("mooncake", price, 1)]))  # fmt: skip
+        prev = event["hash"]
+        events.append(event)
+    result = ingest_batch(f"pos/{device}/up/events", batch(device, events), NOW, TZ)
+    assert result is not None and result.applied == len(sales)
+
+
+def text(html: str, id_: str) -> str:
+    match = re.search(rf'id="{id_}"[^>]*>(.*?)</section>', html, re.S)
+    assert match, f"no {id_}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+
+
+def shop() -> None:
+    hub_catalog.load_catalog(
+        [{"sku": "mooncake", "name_zh": "月饼", "name_en": "Mooncake", "price_fen": 3000}]
+    )
+    with transaction():
+        flash.define("mid-autumn", "mooncake", 1000, 5, START, END, ["K01", "K02"], "owner", NOW)
+    hub_catalog.new_release(NOW - dt.timedelta(days=1))
+
+
+def test_a_flash_line_sold_outside_the_window_is_flagged_with_the_window(hub_db: Any) -> None:
+    shop()
+    sell("K01", [("a1", 1000, "10:30"), ("a2", 1000, "11:59"), ("a3", 3000, "12:10")])
+    sell("K02", [("b1", 1000, "09:59"), ("b2", 1000, "12:00")])  # one before, one at the end: outside
+    found = [
+        (r.kind, r.sale_id, r.device, r.got, r.detail)
+        for r in Reconciliation.select().order_by(Reconciliation.id)
+    ]
+    window = "outside the flash window 2026-09-25T02:00:00+00:00 – 2026-09-25T04:00:00+00:00 (UTC)"
+    assert found == [
+        ("flash_window", "b1", "K02", 1000,
+         f"flash sale mid-autumn line 1 mooncake: sold at 2026-09-25T01:59:00+00:00, {window}"),
+        ("flash_window", "b2", "K02", 1000,
+         f"flash sale mid-autumn line 1 mooncake: sold at 2026-09-25T04:00:00+00:00, {window}"),
+    ]  # fmt: skip
+    assert kind_text("flash_window").text("en")[0] == "Flash price outside its window"
+    # a terminal without a share that charges the flash price is a plain price mismatch
+    sell("K09", [("c1", 1000, "11:00")])
+    assert Reconciliation.get(Reconciliation.sale_id == "c1").kind == "price_mismatch"
+
+
+def test_the_page_shows_window_cap_sold_and_left_per_terminal(hub_db: Any, signed_in: Any) -> None:
+    shop()
+    sell("K01", [("a1", 1000, "10:30"), ("a2", 1000, "11:00")])
+    sell("K02", [("b1", 1000, "12:30")])
+    app = create_app(TZ, clock=lambda: NOW)
+    client = signed_in(app)
+    assert text(client.get("/flash-sales").text, "flash-mid-autumn") == (
+        "月饼 mooncake · mid-autumn 进行中 秒杀价 ¥10.00 （原价 ¥30.00） "
+        "时间 2026-09-25 10:00 – 2026-09-25 12:00 总量 5 已售 3 剩余 2 "
+        "终端 份额 已售 剩余 K01 3 2 1 K02 2 1 1 1 行在秒杀时间外以秒杀价售出，见对账"
+    )
+    assert text(client.get("/flash-sales?lang=en").text, "flash-mid-autumn") == (
+        "Mooncake mooncake · mid-autumn Running Flash price ¥10.00 (normally ¥30.00) "
+        "Window 2026-09-25 10:00 – 2026-09-25 12:00 Cap 5 Sold 3 Left 2 "
+        "Terminal Share Sold Left K01 3 2 1 K02 2 1 1 "
+        "1 line sold at the flash price outside the window: see reconciliation"
+    )
+    assert "进行中" not in signed_in(create_app(TZ, clock=lambda: END)).get("/flash-sales").text
+    assert signed_in(app, "manager", stores="S01").get("/flash-sales").status_code == 200
+    assert signed_in(app, "accountant").get("/flash-sales").status_code == 403
