@@ -286,7 +286,13 @@ def _0030_message_templates(db: Database) -> None:
     add_column(db, "marketing_consent", "lang", CharField(default="zh"))
 
 
-def _0031_store_templates(db: Database) -> None:
+def _0031_ledger_at(db: Database) -> None:
+    # the sales API and the reports sum the ledger's entries of a range of days by their stamp
+    # (hub.reports.queries): without the index each of them read every entry the hub ever booked
+    add_index(db, "hub_ledger_entry", ("at",))
+
+
+def _0032_store_templates(db: Database) -> None:
     # a store's own message texts (a manager's); the texts saved before are every store's
     add_column(db, "message_template", "store", CharField(default=""))
 
@@ -334,7 +340,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "messages: owner-edited templates (message_template), template version and language",
         _0030_message_templates,
     ),
-    (31, "messages: a store's own message templates (message_template.store)", _0031_store_templates),
+    (31, "members: ledger entries found by their time stamp (index on hub_ledger_entry.at)", _0031_ledger_at),
+    (32, "messages: a store's own message templates (message_template.store)", _0032_store_templates),
 ]
 
 
