@@ -147,6 +147,7 @@ class KioskApp(
         None, allownone=True
     )  # kiosk.domain.member_choices.MemberOptions on the pay screen
     coupon_choices = ListProperty([])  # kiosk.domain.member_choices.CouponChoice, one per usable coupon
+    count_card_choices = ListProperty([])  # kiosk.flows.members_source.CountCardChoice: 次卡抵扣 buttons
     message = StringProperty("")
     message_is_error = BooleanProperty(False)
     promos = ListProperty([])  # [{"zh": ..., "en": ...}]: the hub's promotions, else the built-in ones

@@ -1,5 +1,6 @@
 """``kiosk`` command line: run the app, run the sync agent, manage the database."""
 
+import importlib
 import json
 import logging
 import os
@@ -17,8 +18,32 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = Path("/var/lib/kiosk/kiosk.db")
 
+#: The command groups defined in other modules (``module:attribute``), imported when used: `kiosk
+#: run` then never loads the update, hardware and configuration tools (memory, docs/perf.md).
+GROUPS = {
+    "config": "kiosk.config_cli:config",
+    "hw": "kiosk.hw.cli:hw_group",
+    "update": "kiosk.updates.cli:update",
+}
 
-@click.group()
+
+class KioskGroup(click.Group):
+    """The ``kiosk`` group: the commands defined here, and :data:`GROUPS` loaded when named."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, for ``kiosk --help``."""
+        return sorted({*super().list_commands(ctx), *GROUPS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``; a group of :data:`GROUPS` is imported now."""
+        if cmd_name not in GROUPS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = GROUPS[cmd_name].split(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=KioskGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 def main(verbose: bool) -> None:
     """Member Kiosk terminal."""
@@ -349,18 +374,6 @@ def db_info(db_path: Path) -> None:
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")
 
-
-def _register_groups() -> None:
-    from kiosk.config_cli import config
-    from kiosk.hw.cli import hw_group
-    from kiosk.updates.cli import update
-
-    main.add_command(hw_group)
-    main.add_command(config)
-    main.add_command(update)
-
-
-_register_groups()
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,7 @@ _METHOD_KEYS = {
     "mobile": N_("method_mobile"),
     "stored_value": N_("method_stored_value"),
     "points": N_("method_points"),
+    "count_card": N_("method_count_card"),
 }
 
 

@@ -12,13 +12,17 @@ from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from hub.campaigns.runs import assign_groups, campaign_stores, member_facts
+from hub.jobs import settings as job_settings
 from hub.jobs.settings import thresholds as rhythm_thresholds
+from hub.members.book import member_balances
 from hub.members.feed import touch_many
 from hub.members.models import Campaign, CampaignMember, HubCoupon, HubMember, MemberSale
 from hub.members.settings import member_birthday, settings
 from hub.messaging import queue as messages
+from hub.messaging import templates
+from kiosk.domain.loyalty import POINTS, Coupon
 from kiosk.domain.loyalty.campaigns import CampaignSpec, is_targeted, issue_coupon
-from kiosk.domain.loyalty.coupons import coupon_to_dict
+from kiosk.domain.loyalty.coupons import coupon_from_dict, coupon_to_dict
 from kiosk.domain.loyalty.tiers import qualifying_amount
 from kiosk.domain.loyalty.triggers import MemberHistory, occasion
 
@@ -64,7 +68,7 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
     automatic = [(row, CampaignSpec.model_validate_json(row.spec)) for row in rows]
     automatic = [(row, spec) for row, spec in automatic if spec.trigger != "manual"]
     if not automatic:
-        return AutoResult(0, 0, 0, 0, 0)
+        return AutoResult(0, 0, 0, 0, welcome_messages(now, tz))
     facts = {f.member_id: f for f in member_facts(tz)}
     known = histories(today, tz)
     birthdays: dict[str, dt.date | None] = {}
@@ -97,16 +101,61 @@ def run_automatic(now: dt.datetime, tz: ZoneInfo) -> AutoResult:
             held_out += len(fresh) - len(receiving)
             issued += _issue_many(row.id, spec, key, receiving, now)
             for member_id in receiving:
-                if spec.greeting_zh:
-                    sent += messages.queue(
-                        member_id,
-                        f"campaign:{row.id}",
-                        key,
-                        (spec.greeting_zh, spec.greeting_en),
-                        now,
-                        subject=spec.name_zh,
-                    )
+                coupon = issue_coupon(f"{row.id}/{key}", spec.coupon, member_id, now)
+                texts = campaign_texts(spec, spec.trigger, member_id, coupon, tz)
+                sent += messages.queue_rendered(member_id, f"campaign:{row.id}", key, texts, now)
+    sent += welcome_messages(now, tz)
     return AutoResult(len(automatic), concerned, held_out, issued, sent)
+
+
+WELCOME_DAYS = 2  # a welcome coupon issued since the day before yesterday still gets its message
+
+
+def campaign_texts(
+    spec: CampaignSpec, kind: str, member_id: str, coupon: Coupon, tz: ZoneInfo
+) -> dict[str, templates.Rendered]:
+    """The message per channel that goes with ``coupon``: the campaign's own greeting when it has
+    one (as before templates), else the owner's template of ``kind`` (the built-in default)."""
+    if spec.greeting_zh:
+        own = templates.Rendered(spec.name_zh, spec.name_en, spec.greeting_zh, spec.greeting_en, 0)
+        return dict.fromkeys(messages.CHANNELS, own)
+    last_day = (coupon.valid_until - dt.timedelta(microseconds=1)).astimezone(tz).date()
+    facts = templates.Facts(
+        name=messages.masked_name(member_id),
+        offer_zh=spec.coupon.name_zh,
+        offer_en=spec.coupon.name_en,
+        points=member_balances(member_id).get(POINTS, 0),
+        expiry=last_day,
+    )
+    shop, store = job_settings.get("shop_name"), messages.home_store(member_id)
+    return {c: templates.compose(kind, c, facts, shop, store=store) for c in messages.CHANNELS}
+
+
+def welcome_messages(now: dt.datetime, tz: ZoneInfo) -> int:
+    """Queue the welcome message of each welcome coupon (an at-registration campaign's) issued in
+    the last :data:`WELCOME_DAYS` days, once: the marketing answer reaches the hub after the
+    coupon is issued, so the message waits for the day's run."""
+    welcome = {
+        row.id: CampaignSpec.model_validate_json(row.spec)
+        for row in Campaign.select().where(Campaign.target_kind == "at_registration")
+    }
+    if not welcome:
+        return 0
+    rows = (
+        HubCoupon.select()
+        .where(
+            HubCoupon.campaign_id.in_(list(welcome)),
+            HubCoupon.issued_at >= now - dt.timedelta(days=WELCOME_DAYS),
+        )
+        .order_by(HubCoupon.issued_at, HubCoupon.id)
+    )
+    queued = 0
+    for row in rows:
+        spec = welcome[row.campaign_id]
+        coupon = coupon_from_dict(json.loads(row.body))
+        texts = campaign_texts(spec, "welcome", row.member_id, coupon, tz)
+        queued += messages.queue_rendered(row.member_id, f"campaign:{row.campaign_id}", "welcome", texts, now)
+    return queued
 
 
 def _issue_many(

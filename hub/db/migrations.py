@@ -47,6 +47,7 @@ from hub.jobs.models import MODELS as JOB_MODELS
 from hub.members.models import CampaignMember, OwnerAudit
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.messaging.templates import MODELS as TEMPLATE_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import (
@@ -269,6 +270,33 @@ def _0028_together_day(db: Database) -> None:
     db.create_tables(TOGETHER_DAY_MODELS, safe=True)
 
 
+def _0029_staff_pin_tags(db: Database) -> None:
+    # the roster's PIN lookup tag: one tag key per hub, a tag per account (kiosk.domain.staff.pin_tag);
+    # accounts from before have none and are still found, by trying their hash like before
+    add_column(db, "staff_roster", "pin_tag_key", CharField(default=""))
+    add_column(db, "staff_account", "pin_tag", CharField(default=""))
+
+
+def _0030_message_templates(db: Database) -> None:
+    # the owner's message texts (hub.messaging.templates); each message says which version wrote it,
+    # its English subject, and a member's consent the language they read messages in
+    db.create_tables(TEMPLATE_MODELS, safe=True)
+    add_column(db, "member_message", "subject_en", CharField(default=""))
+    add_column(db, "member_message", "template_version", IntegerField(default=0))
+    add_column(db, "marketing_consent", "lang", CharField(default="zh"))
+
+
+def _0031_ledger_at(db: Database) -> None:
+    # the sales API and the reports sum the ledger's entries of a range of days by their stamp
+    # (hub.reports.queries): without the index each of them read every entry the hub ever booked
+    add_index(db, "hub_ledger_entry", ("at",))
+
+
+def _0032_store_templates(db: Database) -> None:
+    # a store's own message texts (a manager's); the texts saved before are every store's
+    add_column(db, "message_template", "store", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -306,6 +334,14 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (26, "reports: versions of the bought-together table sent to terminals", _0026_together_releases),
     (27, "campaigns: the stores a campaign may reach (campaign.stores)", _0027_campaign_stores),
     (28, "reports: bought-together suggestions shown and taken per store and day", _0028_together_day),
+    (29, "staff: PIN lookup tags (staff_roster.pin_tag_key, staff_account.pin_tag)", _0029_staff_pin_tags),
+    (
+        30,
+        "messages: owner-edited templates (message_template), template version and language",
+        _0030_message_templates,
+    ),
+    (31, "members: ledger entries found by their time stamp (index on hub_ledger_entry.at)", _0031_ledger_at),
+    (32, "messages: a store's own message templates (message_template.store)", _0032_store_templates),
 ]
 
 

@@ -24,6 +24,7 @@ from hub.members.feed import MODELS as FEED_MODELS
 from hub.members.models import LOYALTY_MODELS
 from hub.members.tag_rules import MODELS as TAG_RULE_MODELS
 from hub.messaging.models import MODELS as MESSAGING_MODELS
+from hub.messaging.templates import MODELS as TEMPLATE_MODELS
 from hub.reports.money import MODELS as SETTLEMENT_MODELS
 from hub.reports.ratings import MODELS as RATING_MODELS
 from hub.reports.summary import MODELS as REPORT_MODELS
@@ -57,6 +58,7 @@ MODELS: list[type[Model]] = [
     *SETTLEMENT_MODELS,
     *JOB_MODELS,
     *MESSAGING_MODELS,
+    *TEMPLATE_MODELS,
     *ACCOUNT_MODELS,
     *STOCK_MODELS,
     *TAG_RULE_MODELS,

@@ -23,7 +23,7 @@ from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
 from hub.members.tag_rules import apply_rules
 from hub.messaging import queue as messages
-from hub.messaging import sender
+from hub.messaging import sender, templates
 from hub.reports import together
 from hub.rules import store as rules_store
 from kiosk.domain.loyalty import PRINCIPAL
@@ -48,14 +48,18 @@ def expiry_reminders(ctx: JobContext) -> JobResult:
     days = settings.rules.expiry.remind_days
     found = expiring_points(ctx.today, days)
     queued = 0
+    shop = job_settings.get("shop_name")
     for reminder in found:
         date = reminder.expires_on
-        body = (
-            f"您有 {reminder.points} 积分将于 {date.month}月{date.day}日 过期，欢迎到店使用。",
-            f"{reminder.points} points expire on {date.isoformat()}: use them at your next visit.",
+        facts = templates.Facts(
+            name=messages.masked_name(reminder.member_id), points=reminder.points, expiry=date
         )
-        queued += messages.queue(
-            reminder.member_id, "expiry_reminder", date.isoformat(), body, ctx.now, subject="积分到期提醒"
+        store = messages.home_store(reminder.member_id)
+        texts = {
+            c: templates.compose("expiry_reminder", c, facts, shop, store=store) for c in messages.CHANNELS
+        }
+        queued += messages.queue_rendered(
+            reminder.member_id, "expiry_reminder", date.isoformat(), texts, ctx.now
         )
     return JobResult(
         f"{len(found)} 条到期提醒，新排队 {queued} 条消息",

@@ -145,6 +145,7 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
             str(marketing.get("where", "")),
             "member",
             dt.datetime.fromisoformat(str(marketing.get("at") or event["ts"])),
+            lang=marketing.get("lang") if marketing.get("lang") in ("zh", "en") else None,
         )
 
 
@@ -321,7 +322,10 @@ def expected_earn(
     payments and member."""
     data = event["data"]
     lines = [EarnLine(x["sku"], x.get("category", ""), int(x["net_fen"])) for x in data.get("earn_lines", [])]
-    points_paid = sum(int(p["amount_fen"]) for p in data["payments"] if p["method"] == "points")
+    # paid with points, bonus stored value or a count card visit (次卡, prepaid): earns nothing
+    points_paid = sum(
+        int(p["amount_fen"]) for p in data["payments"] if p["method"] in ("points", "count_card")
+    )
     bonus_paid = -sum(e.amount for e in entries if e.account == BONUS and e.kind == Kind.SPEND)
     member = HubMember.get_or_none(HubMember.id == data["member_id"])
     rules = rules or settings.rules

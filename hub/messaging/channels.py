@@ -7,7 +7,9 @@ to the provider (the e-mail's ``Message-ID``, the gateway's ``ref``), so a send 
 crash is recognised as the same message, not delivered twice.
 """
 
+import html
 import json
+import re
 import smtplib
 import urllib.error
 import urllib.request
@@ -16,6 +18,8 @@ from email.message import EmailMessage
 from typing import Protocol
 
 STOP_WORDS = frozenset({"T", "TD", "N", "STOP", "UNSUBSCRIBE", "退订", "退"})
+# a text that already says how to stop (a template's {stop}: 回T退订, Reply T to stop)
+_TELLS_HOW_TO_STOP = re.compile(r"退订|\bReply (?:T|TD|STOP)\b", re.IGNORECASE)
 
 
 class SendError(Exception):
@@ -67,6 +71,7 @@ class EmailChannel:
         mail["Subject"] = out.subject
         mail["Message-ID"] = f"<{out.message_id}@member-kiosk>"
         mail.set_content(out.text)
+        mail.add_alternative(html_mail(out.text), subtype="html")
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
@@ -93,7 +98,10 @@ class SmsGateway:
     name: str = "sms"
 
     def text(self, body: str) -> str:
-        """The SMS as the member receives it: 【signature】body, then how to stop."""
+        """The SMS as the member receives it: 【signature】body, then how to stop unless the body
+        says it already (the templates' ``{stop}``)."""
+        if _TELLS_HOW_TO_STOP.search(body):
+            return f"【{self.signature}】{body}"
         return f"【{self.signature}】{body} 回T退订"
 
     def send(self, out: Outgoing) -> str:
@@ -113,6 +121,14 @@ class SmsGateway:
             raise SendError(f"SMS gateway answered {exc.code} / 短信网关返回 {exc.code}", temporary) from exc
         except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
             raise SendError(f"SMS gateway unreachable / 短信网关无法连接: {exc}", temporary=True) from exc
+
+
+def html_mail(text: str) -> str:
+    """The HTML part of a mail of ``text``: every character escaped (a name like ``<b>`` shows as
+    typed, never as markup), line breaks kept."""
+    lines = "<br>\n".join(html.escape(line) for line in text.split("\n"))
+    style = "font-size:16px;line-height:1.6"
+    return f'<!DOCTYPE html>\n<html><body><div style="{style}">{lines}</div></body></html>\n'
 
 
 def is_stop(text: str) -> bool:

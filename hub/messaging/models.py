@@ -18,6 +18,7 @@ class MarketingConsent(BaseModel):
     where = CharField(default="")
     at = DateTimeField()
     email_enc = TextField(default="")  # the address the member gave for messages, AES-GCM like the phone
+    lang = CharField(default="zh")  # the language messages go out in: zh, or en when the member chose it
 
 
 class MemberMessage(BaseModel):
@@ -33,6 +34,7 @@ class MemberMessage(BaseModel):
     channel = CharField()  # email, sms, kiosk
     kind = CharField(index=True)  # expiry_reminder, campaign:<id>, ...
     subject = CharField(default="")
+    subject_en = CharField(default="")
     body_zh = TextField()
     body_en = TextField(default="")
     status = CharField(index=True, default="queued")
@@ -44,6 +46,9 @@ class MemberMessage(BaseModel):
     provider_id = CharField(default="")  # the gateway's message id, for delivery receipts
     delivery = CharField(default="")  # the gateway's receipt: "" (none yet), delivered, undelivered
     delivered_at = DateTimeField(null=True)  # when the receipt said so (the gateway's time)
+    template_version = IntegerField(
+        default=0
+    )  # the owner's template version it was written from (0: built in)
 
 
 class SendLog(BaseModel):

@@ -13,7 +13,8 @@ from hub.members.models import HubMember
 from hub.members.settings import settings
 from hub.messaging.channels import is_stop
 from hub.messaging.models import MarketingConsent, MemberMessage, SendLog
-from kiosk.domain.loyalty import InvalidPhone, normalize_phone
+from hub.messaging.templates import Rendered
+from kiosk.domain.loyalty import InvalidPhone, mask_name, normalize_phone
 from kiosk.store.pii import PiiError
 
 MESSAGE_NAMESPACE = uuid.UUID("2b7e51c4-6a0d-4f3e-9c1a-8d5e3f7a9b20")
@@ -34,13 +35,17 @@ def set_consent(
     by: str,
     now: dt.datetime,
     email: str | None = None,
+    lang: str | None = None,
 ) -> None:
     """Record the member's marketing consent (or its withdrawal); audited; terminals get the member again.
 
     ``email`` (when given) is where e-mails go, stored encrypted with the business key; ``""``
     removes it. Withdrawing keeps the address but nothing is sent (:func:`has_consent`).
+    ``lang`` (``zh``/``en``, when given) is the language messages go out in.
     """
     values: dict[str, object] = {"granted": granted, "version": version, "where": where, "at": now}
+    if lang is not None:
+        values["lang"] = "en" if lang == "en" else "zh"
     if email is not None:
         key = settings.key
         if email and key is None:
@@ -72,7 +77,15 @@ def queue(
     subject: str = "",
     channels: tuple[str, ...] = CHANNELS,
 ) -> int:
-    """Queue ``body`` (zh, en) to the member on each channel, once; return how many were new.
+    """Queue ``body`` (zh, en) to the member on each channel, once; return how many were new."""
+    texts = {channel: Rendered(subject, subject, body[0], body[1], 0) for channel in channels}
+    return queue_rendered(member_id, kind, occasion, texts, now)
+
+
+def queue_rendered(
+    member_id: str, kind: str, occasion: str, texts: dict[str, Rendered], now: dt.datetime
+) -> int:
+    """Queue each channel's message (a template filled in) to the member, once; return how many were new.
 
     Nothing is queued without marketing consent: a member who said no is never written to.
     """
@@ -84,13 +97,15 @@ def queue(
             "member_id": member_id,
             "channel": channel,
             "kind": kind,
-            "subject": subject,
-            "body_zh": body[0],
-            "body_en": body[1],
+            "subject": text.subject_zh,
+            "subject_en": text.subject_en,
+            "body_zh": text.body_zh,
+            "body_en": text.body_en,
+            "template_version": text.version,
             "queued_at": now,
             "next_try_at": now,
         }
-        for channel in channels
+        for channel, text in texts.items()
     ]
     have = {
         m
@@ -102,6 +117,24 @@ def queue(
     if new:
         MemberMessage.insert_many(new).on_conflict_ignore().execute()
     return len(new)
+
+
+def home_store(member_id: str) -> str:
+    """The member's home store ("" unknown): whose message texts they receive."""
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    return str(member.home_store) if member is not None else ""
+
+
+def masked_name(member_id: str) -> str:
+    """The member's name as messages show it (张**); "" without a name or the business key."""
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    key = settings.key
+    if member is None or not member.name_enc or key is None:
+        return ""
+    try:
+        return mask_name(key.decrypt(member.name_enc, f"{member_id}:name"))
+    except PiiError:
+        return ""
 
 
 def stop_by_reply(phone: str, text: str, now: dt.datetime) -> str | None:

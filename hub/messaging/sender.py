@@ -71,6 +71,15 @@ def _contact(row: MemberMessage) -> str:
         return ""
 
 
+def _outgoing(row: MemberMessage, to: str) -> Outgoing:
+    """The message in the member's language (English when they chose it and the text has one)."""
+    consent = queue.consent_state(row.member_id)
+    english = consent is not None and consent.lang == "en" and bool(row.body_en)
+    body = row.body_en if english else row.body_zh
+    subject = (row.subject_en or row.subject) if english else row.subject
+    return Outgoing(row.id, to, subject or body[:30], body)
+
+
 def _local_day(when: dt.datetime, tz: ZoneInfo) -> dt.date:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(tz).date()
 
@@ -141,7 +150,7 @@ def send_due(
             result.postponed += 1
             continue
         try:
-            provider_id = channel.send(Outgoing(row.id, to, row.subject or row.body_zh[:30], row.body_zh))
+            provider_id = channel.send(_outgoing(row, to))
         except SendError as exc:
             attempts = row.attempts + 1
             if exc.temporary and attempts < MAX_ATTEMPTS:

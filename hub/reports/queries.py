@@ -207,21 +207,27 @@ def daily(first: dt.date, last: dt.date, store: str | None = None) -> list[DaySu
 
 @dataclass(frozen=True)
 class RangeFigures:
-    """What the sales API reads from the hour rows: the range's totals, the previous period's, every
-    day of the range (days without sales as zeros) and every terminal (largest revenue first)."""
+    """What the sales API reads from the summary rows in one statement: the range's totals, the
+    previous period's, every day of the range (days without sales as zeros), every terminal
+    (largest revenue first), every payment method (largest first) and the member ledger's flows."""
 
     summary: RangeSummary
     previous: RangeSummary
     days: list[DaySummary]
     terminals: list["TerminalRow"]
+    payments: list["PaymentRow"]
+    loyalty: "LoyaltyFlows"
 
 
 def range_figures(first: dt.date, last: dt.date, store: str | None = None) -> RangeFigures:
-    """:func:`range_summary` of the range and of :func:`previous_period`, :func:`daily` and
-    :func:`by_terminal`, in one statement: the hour rows of both periods grouped per day and
-    member, and the range's grouped per terminal (one round trip instead of four)."""
+    """:func:`range_summary` of the range and of :func:`previous_period`, :func:`daily`,
+    :func:`by_terminal`, :func:`by_payment` and :func:`loyalty_flows`, in one statement: the hour
+    rows of both periods grouped per day and member, the range's grouped per terminal, its payment
+    rows per method and its ledger entries per kind and account (one round trip instead of six).
+
+    Every part has the same columns: a tag, two keys, the member flag and five sums."""
     before = previous_period(first, last)
-    h = SalesHour
+    h, p = SalesHour, SalesPaymentDay
     sums = (fn.SUM(h.sales), fn.SUM(h.total_fen), fn.SUM(h.items), fn.SUM(h.refunds), fn.SUM(h.refunded_fen))
     per_day = (
         h.select(Value("day"), h.day, Value(""), h.member, *sums)
@@ -233,19 +239,35 @@ def range_figures(first: dt.date, last: dt.date, store: str | None = None) -> Ra
         .where(_hours_in(first, last, store))
         .group_by(h.store, h.device)
     )
+    per_method = (
+        p.select(
+            Value("payment"), p.method, Value(""), Value(False), fn.SUM(p.payments), fn.SUM(p.amount_fen),
+            fn.SUM(p.refunds), fn.SUM(p.refunded_fen), Value(0),
+        )
+        .where(_payment_days(first, last, store))
+        .group_by(p.method)
+    )  # fmt: skip
+    e = HubLedgerEntry
+    per_account = (
+        e.select(Value("ledger"), e.kind, e.account, Value(False), fn.SUM(e.amount), *[Value(0)] * 4)
+        .where(_ledger_days(first, last))
+        .group_by(e.kind, e.account)
+    )
     days: dict[str, list[int]] = {}
-    terminals = []
-    for kind, key, device, member, *values in _rows(per_day + per_terminal):
-        n, fen, items, refunds, refunded = (int(v) for v in values)
-        if kind == "terminal":
-            terminals.append(TerminalRow(key, device, n, fen, refunded))
-            continue
-        # per day: sales, revenue, items, refunds, refunded, member sales, member revenue
-        day = days.setdefault(key, [0] * 7)
-        for i, value in enumerate(
-            (n, fen, items, refunds, refunded, n if member else 0, fen if member else 0)
-        ):
-            day[i] += value
+    terminals, payments, ledger = [], [], {}
+    for kind, key, other, member, *values in _rows(per_day + per_terminal + per_method + per_account):
+        sums = [int(v) for v in values]
+        if kind == "terminal":  # sales, revenue, items, refunds, refunded
+            terminals.append(TerminalRow(key, other, sums[0], sums[1], sums[4]))
+        elif kind == "payment":  # payments, amount, refunds, refunded, 0
+            payments.append(PaymentRow(key, *sums[:4]))
+        elif kind == "ledger":  # amount, 0, 0, 0, 0
+            ledger[(key, other)] = sums[0]
+        else:  # per day and member: as per terminal, then member sales and member revenue
+            n, fen = sums[0], sums[1]
+            day = days.setdefault(key, [0] * 7)
+            for i, value in enumerate((*sums, n if member else 0, fen if member else 0)):
+                day[i] += value
 
     def summary(a: dt.date, b: dt.date) -> RangeSummary:
         inside = [v for d, v in days.items() if a.isoformat() <= d <= b.isoformat()]
@@ -258,6 +280,8 @@ def range_figures(first: dt.date, last: dt.date, store: str | None = None) -> Ra
         summary(*before),
         [DaySummary(d, *days.get(d, [0, 0, 0])[:3]) for d in every_day],
         sorted(terminals, key=lambda r: (-r.total_fen, r.store, r.device)),
+        sorted(payments, key=lambda r: (-r.amount_fen, r.method)),
+        _flows(ledger),
     )
 
 
@@ -410,11 +434,15 @@ class PaymentRow:
         return self.amount_fen - self.refunded_fen
 
 
+def _payment_days(first: dt.date, last: dt.date, store: str | None) -> Any:
+    p = SalesPaymentDay
+    where = (p.day >= first.isoformat()) & (p.day <= last.isoformat())
+    return where & (p.store == store) if store else where
+
+
 def by_payment(first: dt.date, last: dt.date, store: str | None = None) -> list[PaymentRow]:
     """Money per payment method (from the summary rows), largest first."""
-    where = (SalesPaymentDay.day >= first.isoformat()) & (SalesPaymentDay.day <= last.isoformat())
-    if store:
-        where &= SalesPaymentDay.store == store
+    where = _payment_days(first, last, store)
     amount = fn.SUM(SalesPaymentDay.amount_fen)
     rows = (
         SalesPaymentDay.select(
@@ -509,8 +537,10 @@ def _product_spans(first: dt.date, last: dt.date, store: str | None) -> list[tup
 
 def products(first: dt.date, last: dt.date, store: str | None = None) -> list[ProductRow]:
     """Every product sold or refunded in the range, and every active catalog product that was not
-    (as zeros): highest revenue first, then by SKU."""
-    sums: dict[str, list[Any]] = {}
+    (as zeros): highest revenue first, then by SKU.
+
+    One statement: the spans' sums per SKU (tagged ``sold``) and the catalog's names, category and
+    active flag (tagged ``catalog``, in the same columns)."""
     parts = []
     for model, key, low, high in _product_spans(first, last, store):
         where = (key >= low) & (key <= high)
@@ -518,27 +548,33 @@ def products(first: dt.date, last: dt.date, store: str | None = None) -> list[Pr
             where &= model.store == store
         parts.append(
             model.select(
-                model.sku, fn.MAX(model.name_zh), fn.MAX(model.name_en), fn.SUM(model.quantity),
-                fn.SUM(model.total_fen), fn.SUM(model.refunded_quantity), fn.SUM(model.refunded_fen),
+                Value("sold"), model.sku, fn.MAX(model.name_zh), fn.MAX(model.name_en), Value(""),
+                fn.SUM(model.quantity), fn.SUM(model.total_fen), fn.SUM(model.refunded_quantity),
+                fn.SUM(model.refunded_fen),
             )
             .where(where)
             .group_by(model.sku)
         )  # fmt: skip
+    c = CatalogProduct
+    active = Case(None, [(c.active == True, 1)], 0)  # noqa: E712 (peewee expression)
+    parts.append(c.select(Value("catalog"), c.sku, c.name_zh, c.name_en, c.category, active, *[Value(0)] * 3))
     union = parts[0]
-    for part in parts[1:]:  # the spans in one statement (one round trip)
+    for part in parts[1:]:  # one round trip
         union = union + part
-    for sku, zh, en, *values in _rows(union):
+    sums: dict[str, list[Any]] = {}
+    catalog: dict[str, tuple[str, str, str, bool]] = {}
+    for kind, sku, zh, en, category, *values in _rows(union):
+        if kind == "catalog":
+            catalog[sku] = (zh, en, category, bool(values[0]))
+            continue
         row = sums.setdefault(sku, [zh, en, 0, 0, 0, 0])
         for i, value in enumerate(values, start=2):
             row[i] += int(value)
-    rows = [(sku, *values) for sku, values in sums.items()]
-    c = CatalogProduct
-    catalog = {row[0]: row for row in _rows(c.select(c.sku, c.name_zh, c.name_en, c.category, c.active))}
     found = {}
-    for sku, zh, en, qty, fen, rqty, rfen in rows:
-        _sku, known_zh, known_en, category, _active = catalog.get(sku, (sku, zh, en, "", True))
+    for sku, (zh, en, qty, fen, rqty, rfen) in sums.items():
+        known_zh, known_en, category, _active = catalog.get(sku, (zh, en, "", True))
         found[sku] = ProductRow(sku, known_zh, known_en or en, qty, fen, rqty, rfen, category)
-    for sku, zh, en, category, active in catalog.values():
+    for sku, (zh, en, category, active) in catalog.items():
         if sku not in found and active:
             found[sku] = ProductRow(sku, zh, en, 0, 0, 0, 0, category)
     return sorted(found.values(), key=lambda p: (-p.net_fen, p.sku))
@@ -608,16 +644,15 @@ class LoyaltyFlows:
     stored_spent_fen: int
 
 
-def loyalty_flows(first: dt.date, last: dt.date) -> LoyaltyFlows:
-    """Sums of the member ledger's entries stamped from ``first`` to ``last`` (terminal's local day)."""
-    day = fn.SUBSTR(HubLedgerEntry.at, 1, 10)
-    rows = (
-        HubLedgerEntry.select(HubLedgerEntry.kind, HubLedgerEntry.account, fn.SUM(HubLedgerEntry.amount))
-        .where(day >= first.isoformat(), day <= last.isoformat())
-        .group_by(HubLedgerEntry.kind, HubLedgerEntry.account)
-        .tuples()
-    )
-    sums = {(kind, account): int(amount) for kind, account, amount in rows}
+def _ledger_days(first: dt.date, last: dt.date) -> Any:
+    # the entries stamped on those days (terminal's local time, ISO text): a range on the stamp
+    # itself, the same rows as its first ten characters between the two days
+    at = HubLedgerEntry.at
+    return (at >= first.isoformat()) & (at < (last + dt.timedelta(days=1)).isoformat())
+
+
+def _flows(sums: dict[tuple[str, str], int]) -> LoyaltyFlows:
+    """:class:`LoyaltyFlows` from the ledger's sums per (kind, account)."""
     return LoyaltyFlows(
         points_earned=sums.get((Kind.EARN, POINTS), 0),
         points_redeemed=-sums.get((Kind.REDEEM, POINTS), 0),
@@ -625,6 +660,18 @@ def loyalty_flows(first: dt.date, last: dt.date) -> LoyaltyFlows:
         bonus_given_fen=sums.get((Kind.TOP_UP, BONUS), 0),
         stored_spent_fen=-(sums.get((Kind.SPEND, PRINCIPAL), 0) + sums.get((Kind.SPEND, BONUS), 0)),
     )
+
+
+def loyalty_flows(first: dt.date, last: dt.date) -> LoyaltyFlows:
+    """Sums of the member ledger's entries stamped from ``first`` to ``last`` (terminal's local day)."""
+    e = HubLedgerEntry
+    rows = (
+        e.select(e.kind, e.account, fn.SUM(e.amount))
+        .where(_ledger_days(first, last))
+        .group_by(e.kind, e.account)
+        .tuples()
+    )
+    return _flows({(kind, account): int(amount) for kind, account, amount in rows})
 
 
 def stores() -> list[str]:

@@ -28,6 +28,8 @@ from kiosk.domain.staff import (
     check_permissions,
     check_pin_format,
     hash_pin,
+    new_tag_key,
+    pin_tag,
 )
 
 
@@ -40,6 +42,7 @@ class StaffAccount(BaseModel):
     stores = TextField()  # JSON list of store ids
     badge = CharField(null=True, unique=True)  # card UID as the reader gives it, upper case
     pin_hash = CharField()  # scrypt$n$r$p$salt$hash, never the PIN
+    pin_tag = CharField(default="")  # the PIN's lookup tag under the roster's tag key ("": from before tags)
     active = BooleanField(default=True)
     updated_at = CharField()
 
@@ -54,6 +57,7 @@ class StaffRoster(BaseModel):
     version = IntegerField(default=0)
     permissions = TextField(default="")  # {role: [action, ...]}; empty: the built-in defaults
     close_after_h = IntegerField(default=12)  # a shift still open this long: a forgotten clock-out
+    pin_tag_key = CharField(default="")  # scrypt$n$r$p$salt: the one salt of every PIN's lookup tag
 
     class Meta:
         table_name = "staff_roster"
@@ -125,11 +129,22 @@ def add_staff(
         staff_id = f"st-{secrets.token_hex(4)}"
         StaffAccount.create(
             id=staff_id, name=name, role=role, stores=json.dumps(stores), badge=badge,
-            pin_hash=hash_pin(pin, os.urandom(16)), active=True, updated_at=now.isoformat(timespec="seconds"),
+            pin_hash=hash_pin(pin, os.urandom(16)), pin_tag=pin_tag(pin, _tag_key()), active=True,
+            updated_at=now.isoformat(timespec="seconds"),
         )  # fmt: skip
         version = _bump()
         audit.record(by, "staff_add", staff_id, now, name=name, role=role, stores=stores, roster=version)
     return get_staff(staff_id)
+
+
+def _tag_key() -> str:
+    """The roster's PIN tag key, made (random salt) the first time a PIN is tagged; call in a transaction."""
+    StaffRoster.insert(id=1, version=0, permissions="").on_conflict_ignore().execute()
+    row = StaffRoster.get_by_id(1)
+    if not row.pin_tag_key:
+        row.pin_tag_key = new_tag_key(os.urandom(16))
+        StaffRoster.update(pin_tag_key=row.pin_tag_key).where(StaffRoster.id == 1).execute()
+    return str(row.pin_tag_key)
 
 
 def get_staff(staff_id: str) -> Staff:
@@ -180,16 +195,18 @@ def set_permissions(matrix: dict[str, list[str]], now: dt.datetime, by: str) -> 
 
 def roster_for(store: str) -> dict[str, Any]:
     """What a terminal of ``store`` gets: the version, the permission matrix and the store's staff
-    (disabled ones too, marked, so a terminal drops them)."""
+    (disabled ones too, marked, so a terminal drops them), with the PIN lookup tags and their key."""
+    tags = {row.id: row.pin_tag for row in StaffAccount.select(StaffAccount.id, StaffAccount.pin_tag)}
     return {
         "v": 1,
         "version": roster_version(),
         "store": store,
         "permissions": permissions(),
         "actions": list(ACTIONS),
+        "pin_tag_key": row.pin_tag_key if (row := StaffRoster.get_or_none(StaffRoster.id == 1)) else "",
         "staff": [
             {"id": s.id, "name": s.name, "role": s.role, "badge": s.badge, "pin_hash": s.pin_hash,
-             "active": s.active}
+             "pin_tag": tags.get(s.id, ""), "active": s.active}
             for s in list_staff(store)
         ],
     }  # fmt: skip

@@ -29,6 +29,8 @@ from hub.web import login as login_web
 from hub.web import member_export as export_web
 from hub.web import member_register as member_register_web
 from hub.web import members as member_web
+from hub.web import message_templates as message_template_web
+from hub.web import messages as messages_web
 from hub.web import overview as overview_web
 from hub.web import ratings as ratings_web
 from hub.web import receipts as receipt_web
@@ -95,6 +97,11 @@ def create_app(
     # count card kinds: owners and managers (a manager only their stores' kinds, checked there)
     add(count_card_web.router(tz), auth.SignedIn("campaigns"))
     add(flash_web.router(tz, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
+    # the texts members receive: the owner's (every store or one), a manager's for their stores (see there)
+    add(message_template_web.router(tz), auth.SignedIn("campaigns"))
+    add(
+        messages_web.router(tz), auth.SignedIn("campaigns")
+    )  # a manager: their stores' members (filtered there)
     add(member_register_web.router(tz), auth.SignedIn("members"))  # before /members/{member_id}
     members_routes = member_web.router(tz, today)
     # tag rules tag every store's members: the owner's, like the loyalty rules (not a manager's);

@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from hub.campaigns import runs as campaigns
 from hub.campaigns.results import campaign_results
 from hub.db import transaction
+from hub.messaging import deliveries
 from hub.web import i18n
 from hub.web.auth import visible_stores
 from hub.web.i18n import N_
+from hub.web.messages import STATUS_NAMES
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 from kiosk.domain.loyalty import CouponKind
 from kiosk.domain.loyalty.campaigns import CampaignSpec, CouponTemplate, Target
@@ -314,6 +316,9 @@ def router(tz: ZoneInfo) -> APIRouter:
             "name": (spec.name_en or spec.name_zh) if lang == "en" else spec.name_zh,
             "holdout_percent": spec.holdout_percent,
             "r": campaign_results(campaign_id, tz, max(1, min(days, 365))),
+            "campaign_id": campaign_id,
+            "sends": deliveries.counts(f"campaign:{campaign_id}"),
+            "send_statuses": [(s, i18n.t(STATUS_NAMES[s], lang)) for s in deliveries.STATUSES],
             "pct": lambda share: f"{share * 100:.1f}%",
             "pts": lambda share: _percentage_points(share, lang),
             "yuan": _yuan,

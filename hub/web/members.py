@@ -28,8 +28,10 @@ from hub.members.book import consent_record, settings
 from hub.members.models import HubCard, HubLedgerEntry, HubMember, MemberSale, MemberTag
 from hub.members.reconciliation_text import kind_text
 from hub.members.settings import member_birthday
+from hub.messaging import deliveries
 from hub.messaging import queue as messages
 from hub.reports import members as analysis
+from hub.web import messages as messages_web
 from hub.web.auth import visible_stores
 from hub.web.i18n import N_, t
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
@@ -442,6 +444,7 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             if i["member_id"] == member_id
         ]
         balances = loyalty.member_balances(member_id)
+        send_names = {k: (zh, en) for k, zh, en in deliveries.kinds()}
         bought = (
             Sale.select(Sale, MemberSale)
             .join(MemberSale, on=(MemberSale.sale_id == Sale.id))
@@ -467,6 +470,9 @@ def router(tz: ZoneInfo, pinned_day: Callable[[], dt.date] | None = None) -> API
             "coupons": campaigns.member_coupons(member_id),
             "consent": consent_record(member),
             "marketing": messages.consent_state(member_id),
+            "sends": deliveries.sends(deliveries.query(member_id=member_id).limit(PROFILE_ROWS)),
+            "send_kind": lambda kind: messages_web.kind_name(kind, send_names, lang),
+            "send_status": lambda status: t(messages_web.STATUS_NAMES[status], lang),
             "details_changes": member_details.changes(member_id),
             "source": member.source,
             "items": items,

@@ -264,8 +264,8 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             first, last, store = chosen(request)
         except reports.RangeError as bad:
             raise HTTPException(status_code=400, detail=f"{bad.zh} / {bad.en}") from None
-        # the figures a program wants: the hour rows in one statement, then payments, products
-        # (one statement and the catalog), loyalty (the page adds the heatmap, stores, categories before)
+        # the figures a program wants in two statements: the summary rows (days, terminals, payment
+        # methods, the member ledger's flows) and the products with the catalog
         figures = reports.range_figures(first, last, store)
         summary = figures.summary
         products = reports.products(first, last, store)
@@ -282,14 +282,14 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             "previous": dataclasses.asdict(figures.previous),
             "days": [dataclasses.asdict(row) for row in figures.days],
             "terminals": [dataclasses.asdict(row) for row in figures.terminals],
-            "payments": [dataclasses.asdict(row) for row in reports.by_payment(first, last, store)],
+            "payments": [dataclasses.asdict(row) for row in figures.payments],
             "products": [
                 dataclasses.asdict(row) for row in reports.top_products(first, last, store, rows=products)
             ],
             "categories": [
                 dataclasses.asdict(row) for row in reports.by_category(first, last, store, rows=products)
             ],
-            "loyalty": dataclasses.asdict(reports.loyalty_flows(first, last)),
+            "loyalty": dataclasses.asdict(figures.loyalty),
         }
 
     return routes

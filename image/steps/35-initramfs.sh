@@ -4,7 +4,8 @@
 # undo that and create the initramfs of the installed kernel. Its post-update
 # hook runs raspi-firmware's kernel hook, which copies kernel, initrd and device
 # trees to /boot/firmware and writes config.txt (the hook does nothing while
-# there is no initrd, so this runs before 40-system.sh). Safe to rerun (RESUME_FROM).
+# there is no initrd, so this runs before 40-system.sh). Safe to rerun (RESUME_FROM); a rerun
+# keeps the initramfs when nothing it is made of changed.
 set -euo pipefail
 root=$1
 started=$(date +%s)
@@ -33,8 +34,19 @@ if ((${#kernels[@]} != 1)) || [ ! -d "${kernels[0]}" ]; then
   exit 1
 fi
 version=$(basename "${kernels[0]}")
-rm -f "$root/boot/initrd.img-$version"
-chroot "$root" update-initramfs -c -k "$version"
+initrd=$root/boot/initrd.img-$version
+# Kept when nothing it is made of changed since it was built (a RESUME_FROM=30 rerun for
+# the app's venv): initramfs-tools' settings and hooks, modprobe settings, the kernel and its
+# modules. By change time (ctime), which copying a file with its old mtime still moves.
+# mkinitramfs under qemu-user costs 10-25 minutes; delete the initrd to force it.
+if [ -f "$initrd" ] && [ -z "$(find "$root/etc/initramfs-tools" "$root/usr/share/initramfs-tools" \
+  "$root/etc/modprobe.d" "$root/lib/modules/$version" "$root/boot/vmlinuz-$version" \
+  -cnewer "$initrd" -print -quit)" ]; then
+  echo "35-initramfs: nothing it is made of changed since $(date -r "$initrd" -u +%FT%TZ): kept"
+else
+  rm -f "$initrd"
+  chroot "$root" update-initramfs -c -k "$version"
+fi
 if ! cmp -s "$root/boot/initrd.img-$version" "$root/boot/firmware/initrd.img-$version"; then
   chroot "$root" env DEB_MAINT_PARAMS=configure /etc/kernel/postinst.d/z50-raspi-firmware "$version"
 fi

@@ -309,6 +309,8 @@ class ScriptedShopper:
             return self.app.root.get_screen("cart").row_widgets()[int(index)].ids[name]
         if where == "coupon":  # a coupon button on the pay screen
             return self.app.root.get_screen("pay").coupon_buttons()[int(name)]
+        if where == "count_card":  # a 次卡抵扣 button on the pay screen
+            return self.app.root.get_screen("pay").count_card_buttons()[int(name)]
         if where == "reward":  # a reward button on the rewards screen (积分兑换)
             return self.app.root.get_screen("member_rewards").reward_buttons()[int(name)]
         if where == "card_use":  # a count card's 用一次 button on My account
@@ -374,6 +376,8 @@ class ScriptedShopper:
         }
         if hasattr(screen, "coupon_buttons"):  # the pay screen's coupons: text, and whether a tap works
             view["coupons"] = [[b.text, not b.disabled] for b in screen.coupon_buttons()]
+        if hasattr(screen, "count_card_buttons"):  # the pay screen's 次卡抵扣 buttons
+            view["count_cards"] = [[b.text, not b.disabled] for b in screen.count_card_buttons()]
         if hasattr(screen, "reward_buttons"):  # the rewards: text, and whether the points reach it
             view["rewards"] = [[b.text, not b.disabled] for b in screen.reward_buttons()]
         if hasattr(screen, "card_buttons"):  # My account's count cards: 用一次 buttons

@@ -72,6 +72,33 @@ def verify_pin(pin: str, encoded: str) -> bool:
     return hmac.compare_digest(got, want)
 
 
+# The roster's PIN lookup tag: without it a PIN entry tries every person's hash in turn (one slow
+# scrypt each: seconds for a roster of hundreds on a Pi). The tag is one more scrypt of the PIN, as
+# slow as a PIN hash, under one salt for the whole roster, cut to 16 bits; a PIN entry computes it
+# once and checks only the people whose tag matches (about one) with their own salted hash.
+# Guessing one person's PIN still costs a slow hash per guess, and 16 bits cannot name a PIN
+# (docs/security.md, "Staff PINs").
+PIN_TAG_BYTES = 2
+
+
+def new_tag_key(salt: bytes) -> str:
+    """A roster's tag key from 16 random bytes: ``scrypt$n$r$p$<salt>``, the cost of a PIN hash."""
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${base64.b64encode(salt).decode()}"
+
+
+def pin_tag(pin: str, tag_key: str) -> str:
+    """``pin``'s lookup tag under the roster's ``tag_key`` (:func:`new_tag_key`): 4 hex digits;
+    ``""`` for a key that cannot be read (the PIN is then checked against everyone)."""
+    try:
+        kind, n, r, p, salt = tag_key.split("$")
+        if kind != "scrypt":
+            return ""
+        digest = hashlib.scrypt(pin.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
+    except ValueError:
+        return ""
+    return digest[:PIN_TAG_BYTES].hex()
+
+
 def check_permissions(matrix: Mapping[str, object]) -> dict[str, list[str]]:
     """The matrix cleaned (every role, known actions in order); the owner always may do everything."""
     unknown_roles = set(matrix) - set(ROLES)

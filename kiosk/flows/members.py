@@ -3,7 +3,8 @@
 
 Every PIN typed here (sign-in, the old PIN of a change, the PIN that confirms an
 erasure) counts toward one lockout per phone, kept in the terminal's database
-(:mod:`kiosk.store.pin_tries`) so a restart does not reset it.
+(:mod:`kiosk.store.pin_tries`) under the member's id (a phone of no member: its
+blind index), so neither a restart nor a business-key rotation resets it.
 
 :class:`MemberFlow` moves between the member screens (``member_*`` in
 :mod:`kiosk.screens`) and writes through :mod:`kiosk.store.members`, each change
@@ -274,7 +275,7 @@ class MemberFlow:
     def _locked(self) -> bool:
         source = self.source
         assert source is not None
-        seconds = self.lockout.seconds_locked(source.key.blind_index(self.phone), time.time())
+        seconds = self.lockout.seconds_locked(members.pin_holder(source.key, self.phone), time.time())
         if seconds:
             target = self.screen(self.app.root.current) if self.app.root.current in SCREENS else None
             (target or self.screen("member_phone")).note(
@@ -297,9 +298,9 @@ class MemberFlow:
     def _signed_in(self, member: Member | None, ok: bool) -> None:
         source = self.source
         assert source is not None
-        index = source.key.blind_index(self.phone)
+        holder = members.pin_holder(source.key, self.phone)
         if not ok or member is None:
-            left = self.lockout.wrong(index, time.time())
+            left = self.lockout.wrong(holder, time.time())
             if left == 0:
                 log.warning("phone + PIN sign-in locked after repeated wrong PINs")
                 minutes = int(self.lockout.lock_s // 60)
@@ -307,7 +308,7 @@ class MemberFlow:
             else:
                 self._ask_pin(N_("m_pin_enter"), "m_sign_in_title", N_("m_pin_wrong"), left=left)
             return
-        self.lockout.right(index)
+        self.lockout.right(holder)
         view = self._identify(member)
         self._tell(N_("m_signed_in"), name=view.name_masked)
 
@@ -322,7 +323,9 @@ class MemberFlow:
         coupon = registration_coupon(source.rules.registration_coupon, member_id, str(uuid.uuid4()), now)
         terminal = source.terminal
         where = f"{terminal.store}/{terminal.device}"
-        consent = members.Consent(version=self.consent_version, where=where, marketing=self.marketing)
+        consent = members.Consent(
+            version=self.consent_version, where=where, marketing=self.marketing, lang=self.app.lang
+        )
         joined = members.register_member(
             source.key, terminal, now, self.phone, consent,
             name=self.name, member_id=member_id, pin_hash=pin_hash, coupon=coupon,
@@ -453,7 +456,7 @@ class MemberFlow:
     def _account_pin(self, pin: str, step: str, title: str, wrong_key: str, then: Callable[[], None]) -> None:
         """Check the signed-in member's PIN for ``step``; wrong ones count toward the phone's lockout."""
         row = Member.get_by_id(self.app.member.member_id)
-        key = row.phone_index  # the same key as phone + PIN sign-in: five tries in all
+        key = row.id  # the holder phone + PIN sign-in counts for this member (pin_holder): five tries in all
         seconds = self.lockout.seconds_locked(key, time.time())
         if seconds:
             self._ask_pin(step, title, N_("m_pin_locked"), minutes=-(-seconds // 60))
@@ -514,7 +517,7 @@ class MemberFlow:
         if not row.pin_hash:
             self._erase()
             return
-        seconds = self.lockout.seconds_locked(row.phone_index, time.time())
+        seconds = self.lockout.seconds_locked(row.id, time.time())
         if seconds:
             self.screen("member_erase").note(N_("m_pin_locked"), error=True, minutes=-(-seconds // 60))
             return

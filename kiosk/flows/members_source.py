@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from kiosk import i18n
-from kiosk.domain.cart import Cart
+from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
@@ -29,6 +29,7 @@ from kiosk.domain.loyalty import (
     PricedCart,
     Split,
     Verdict,
+    Visit,
     best_coupons,
     check_usable,
     earn_points,
@@ -39,7 +40,7 @@ from kiosk.domain.loyalty import (
     spend,
     tier_for,
 )
-from kiosk.domain.loyalty.count_cards import CountCard
+from kiosk.domain.loyalty.count_cards import CARD_CATEGORY, CountCard, line_visit
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.member_details import DetailsChange
@@ -64,10 +65,22 @@ from kiosk.screens.member_view import MemberView
 from kiosk.store import members
 from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
 from kiosk.store.pii import PiiKey
-from kiosk.store.sales import PaymentIntent, Terminal
+from kiosk.store.sales import PaymentIntent, Sale, Terminal
 from kiosk.sync.config import applied_rules_version
 
-STORED_VALUE, POINTS_METHOD = "stored_value", "points"
+STORED_VALUE, POINTS_METHOD, COUNT_CARD_METHOD = "stored_value", "points", "count_card"
+
+
+@dataclass(frozen=True)
+class CountCardChoice:
+    """A count card that can pay one more unit in the cart now (次卡抵扣): the card, its names, the
+    visits it has left after this sale's, and the line and fen one visit pays."""
+
+    card_id: str
+    names: dict[str, str] = field(compare=False)
+    left: int
+    sku: str
+    fen: int
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,13 @@ def _points_in(tenders: Sequence[PaymentIntent]) -> tuple[int, int]:
 
 def _stored_in(tenders: Sequence[PaymentIntent]) -> int:
     return sum(t.amount_fen for t in tenders if t.method == STORED_VALUE)
+
+
+def visits_in(tenders: Sequence[PaymentIntent]) -> tuple[Visit, ...]:
+    """The count card visits among ``tenders`` (reference ``<card id>:<service sku>``)."""
+    return tuple(
+        Visit(*t.reference.split(":", 1), t.amount_fen) for t in tenders if t.method == COUNT_CARD_METHOD
+    )
 
 
 class StoreMemberSource:
@@ -415,7 +435,7 @@ class StoreMemberSource:
         sv_rule = self.rules.stored_value
         stored = spend(_stored_in(tenders), Split(held.get(PRINCIPAL, 0), held.get(BONUS, 0)), sv_rule)
         points, points_fen = _points_in(tenders)
-        paid = MemberPayment(points=points, points_fen=points_fen, stored=stored)
+        paid = MemberPayment(points=points, points_fen=points_fen, stored=stored, visits=visits_in(tenders))
         stamp = members.new_stamp(self.terminal, self.now())
         earned, entries = sale_ledger(
             member.member_id, sale_id, priced, paid, self.rules, self._context(member), stamp
@@ -445,6 +465,35 @@ class StoreMemberSource:
         )
         return sale.receipt_no, card, self.view(Member.get_by_id(member.member_id))
 
+    def card_product(self, sku: str) -> Product:
+        """The cart line that sells count card ``sku`` (paid on the pay screen any way, 次卡 sold by an
+        attendant); raises :class:`LoyaltyError` when it is not (any more) sold here."""
+        kind = next((k for k in self.count_card_kinds() if k.sku == sku), None)
+        if kind is None:
+            raise LoyaltyError(f"count card {sku} is not on the list / 该次卡已下架")
+        return Product(kind.sku, "", kind.name_zh, kind.name_en, kind.price_fen, CARD_CATEGORY)
+
+    def card_visits(self, sku: str) -> int:
+        """The visits count card ``sku`` holds (0 when it left the list)."""
+        return next((k.visits for k in self.rules.count_cards if k.sku == sku), 0)
+
+    def cards_in(self, cart: Cart) -> list[CountCardKind]:
+        """One kind per count card unit the cart sells; raises :class:`LoyaltyError` when a card line
+        is no longer on the owner's list for this store (it would be sold without its card)."""
+        kinds = {k.sku: k for k in self.count_card_kinds()}
+        lines = [line for line in cart.lines if line.product.category == CARD_CATEGORY]
+        gone = [line.product.sku for line in lines if line.product.sku not in kinds]
+        if gone:
+            raise LoyaltyError(f"count card {', '.join(gone)} is not on the list / 该次卡已下架")
+        return [kinds[line.product.sku] for line in lines for _ in range(line.quantity)]
+
+    def commit_with_cards(
+        self, commit: Callable[[], Sale], member: MemberView, kinds: Sequence[CountCardKind]
+    ) -> Sale:
+        """Commit the sale and issue its count cards to ``member`` in one transaction."""
+        sale, _cards = members.sale_with_cards(commit, self.terminal, self.now(), member.member_id, kinds)
+        return sale
+
     def use_count_visit(self, member: MemberView, card_id: str) -> int:
         """The member used one visit of their card (its first covered service); returns the visits left.
         Raises :class:`LoyaltyError` for another member's card, an expired card or none left."""
@@ -452,6 +501,58 @@ class StoreMemberSource:
         if card.member_id != member.member_id:
             raise LoyaltyError("not this member's card / 不是该会员的次卡")
         return members.use_count_card(self.terminal, self.now(), card_id, min(card.service_skus))
+
+    def count_card_choices(
+        self,
+        member: MemberView,
+        cart: Cart,
+        taken: Sequence[PaymentIntent],
+        declined: frozenset[str] = frozenset(),
+    ) -> list[CountCardChoice]:
+        """The member's cards that can pay one more unit in ``cart`` now (``taken``: the sale's tenders)."""
+        out = []
+        for held in members.count_cards(member.member_id):
+            try:
+                out.append(self._visit(member, cart, taken, declined, held.card, held.visits_left))
+            except LoyaltyError:
+                continue  # expired, empty, or nothing in the cart it covers: no button
+        return out
+
+    def count_card_tender(
+        self,
+        member: MemberView,
+        cart: Cart,
+        taken: Sequence[PaymentIntent],
+        card_id: str,
+        remaining_fen: int,
+        declined: frozenset[str] = frozenset(),
+    ) -> PaymentIntent:
+        """One visit of the member's card ``card_id`` paying one unit of a line it covers (at most
+        ``remaining_fen``); the visit itself is written with the sale (:meth:`sale_addon`).
+        Raises :class:`LoyaltyError` for another member's card, an expired or empty card, or a cart
+        without an unpaid unit the card covers."""
+        held = next((h for h in members.count_cards(member.member_id) if h.card.id == card_id), None)
+        if held is None:
+            raise LoyaltyError("not this member's card / 不是该会员的次卡")
+        choice = self._visit(member, cart, taken, declined, held.card, held.visits_left)
+        if min(choice.fen, remaining_fen) <= 0:
+            raise LoyaltyError("nothing left to pay / 已无需支付")
+        return PaymentIntent(COUNT_CARD_METHOD, min(choice.fen, remaining_fen), f"{card_id}:{choice.sku}")
+
+    def _visit(
+        self,
+        member: MemberView,
+        cart: Cart,
+        taken: Sequence[PaymentIntent],
+        declined: frozenset[str],
+        card: CountCard,
+        left: int,
+    ) -> CountCardChoice:
+        visits = visits_in(taken)
+        remaining = left - sum(1 for v in visits if v.card_id == card.id)
+        lines = self.priced(member, cart, declined).lines
+        sku, fen = line_visit(card, remaining, lines, [v.service_sku for v in visits], self.now().date())
+        return CountCardChoice(card.id, self.count_card_names(card.product_sku), remaining, sku, fen)
 
     def count_card_names(self, sku: str) -> dict[str, str]:
         """A card's names by language from the owner's list (its sku when the kind left the list)."""
@@ -532,7 +633,7 @@ def demo_rules() -> LoyaltyRules:
         CountCardKind(sku="wash5", name_zh="洗车5次卡", name_en="Car wash × 5", visits=5, price_fen=9900,
                       valid_months=6, services=("wash",)),
         CountCardKind(sku="coffee10", name_zh="咖啡10次卡", name_en="Coffee × 10", visits=10, price_fen=15000,
-                      valid_months=12, services=("coffee",)),
+                      valid_months=12, services=("DRK-015",)),  # the demo catalog's 雀巢咖啡丝滑拿铁
     )  # fmt: skip
     return LoyaltyRules(
         tiers=tiers, registration_coupon=welcome, stored_value=stored_value, rewards=rewards,

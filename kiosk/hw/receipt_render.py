@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.domain.money import format_fen
@@ -153,6 +152,10 @@ class _Pen:
 
     def qr(self, payload: str) -> None:
         """``payload`` as a QR code (level M) about half the paper wide, centred."""
+        # imported with the first receipt that has a link, not at start: 16 modules a terminal
+        # that prints no e-receipt never needs (docs/perf.md, "Memory, fourth pass")
+        import qrcode
+
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
         code.add_data(payload.encode("utf-8"))
         code.make(fit=True)

@@ -74,3 +74,15 @@ def points_choice_text(lang: str, options: MemberOptions | None) -> str:
     if draw.reason:
         return i18n.tr("points_choice_none", lang, left=left)
     return i18n.tr("points_choice", lang, points=draw.points, left=left)
+
+
+def count_card_pay_text(choice: object, lang: str) -> str:
+    """次卡抵扣 ¥30.00 / 洗车5次卡（剩 5 次）: what one visit pays, and the card with its visits left."""
+    if choice is None:
+        return ""
+    names: dict[str, str] = choice.names  # type: ignore[attr-defined]
+    fen: int = choice.fen  # type: ignore[attr-defined]
+    left: int = choice.left  # type: ignore[attr-defined]
+    head = i18n.tr("pay_count_card", lang, amount=format_fen(fen))
+    card = i18n.ntr("pay_count_card_left", "pay_count_card_left_plural", left, lang, name=names.get(lang, ""))
+    return f"{head}\n{card}"

@@ -412,6 +412,12 @@ class CountCardPopup(KioskPopup):
         """Pick another card."""
         self.chosen = None
 
+    def to_cart(self) -> None:
+        """其他方式付款: the card goes into the cart, to be paid on the pay screen any way."""
+        sku, staff = self.chosen.sku, self.staff
+        self.dismiss()
+        App.get_running_app().count_card_to_cart(sku, staff)
+
     def confirm(self) -> None:
         """The cash is in hand: the card is sold (a sale of its line) and the member holds its visits."""
         sku, staff = self.chosen.sku, self.staff

@@ -70,6 +70,36 @@ def _0009_together(db: SqliteDatabase) -> None:
         db.execute_sql("ALTER TABLE sale_line ADD COLUMN source VARCHAR(255) NOT NULL DEFAULT ''")
 
 
+def _0010_staff_pin_tags(db: SqliteDatabase) -> None:
+    # the roster's PIN lookup tags (kiosk.domain.staff.pin_tag); a new database has them from 0007
+    if "pin_tag" not in {c.name for c in db.get_columns("staff")}:
+        db.execute_sql("ALTER TABLE staff ADD COLUMN pin_tag VARCHAR(255) NOT NULL DEFAULT ''")
+    if "pin_tag_key" not in {c.name for c in db.get_columns("staff_roster")}:
+        db.execute_sql("ALTER TABLE staff_roster ADD COLUMN pin_tag_key VARCHAR(255) NOT NULL DEFAULT ''")
+
+
+def _0011_pin_tries_by_member(db: SqliteDatabase) -> None:
+    # wrong PINs were kept under the phone's blind index, which a business-key rotation changes:
+    # now under the member's id (a phone of no member keeps its index); 0005 made a new database's
+    # table from the current model already
+    if "phone_index" not in {c.name for c in db.get_columns("pin_tries")}:
+        return
+    rows = db.execute_sql(
+        "SELECT COALESCE(m.id, p.phone_index), p.wrong, p.locked_until FROM pin_tries p"
+        " LEFT JOIN member m ON m.phone_index = p.phone_index"
+    ).fetchall()
+    held: dict[str, tuple[int, float]] = {}
+    for holder, wrong, until in rows:  # two indexes of one member (mid-rotation): the stricter count
+        before = held.get(holder, (0, 0.0))
+        held[holder] = (max(before[0], wrong), max(before[1], until))
+    db.execute_sql("DROP TABLE pin_tries")
+    db.create_tables(PIN_TRIES_MODELS)
+    for holder, (wrong, until) in held.items():
+        db.execute_sql(
+            "INSERT INTO pin_tries (holder, wrong, locked_until) VALUES (?, ?, ?)", (holder, wrong, until)
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -91,6 +121,12 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         9,
         "often bought together: together_rule, together_table from the hub; sale_line.source",
         _0009_together,
+    ),
+    (10, "staff PIN lookup tags: staff.pin_tag, staff_roster.pin_tag_key", _0010_staff_pin_tags),
+    (
+        11,
+        "pin_tries: wrong PINs under the member's id, which a business-key rotation keeps",
+        _0011_pin_tries_by_member,
     ),
 ]
 

@@ -2,7 +2,10 @@
 
 Local security state, not a member change: it writes no outbox event and never
 leaves the terminal (each terminal counts the tries made at it). A row is keyed
-by the phone's blind index (``Member.phone_index``), never the phone itself.
+by its holder (:func:`kiosk.store.members.pin_holder`): the member's id for a
+member's phone, so a business-key rotation, which changes the phone's blind
+index, does not start the count again; the blind index for a phone that is no
+member here. Never the phone itself.
 Times are wall-clock Unix seconds, because a monotonic clock restarts with the
 process; :meth:`PinTries.seconds_locked` caps a lock at its length, so a clock
 set back cannot stretch it.
@@ -16,9 +19,9 @@ from kiosk.store.models import BaseModel
 
 
 class PinTryRow(BaseModel):
-    """One phone's wrong PINs in a row and the end of its lock (Unix seconds, 0: none)."""
+    """One holder's wrong PINs in a row and the end of its lock (Unix seconds, 0: none)."""
 
-    phone_index = CharField(primary_key=True)
+    holder = CharField(primary_key=True)  # a member id, or a blind index for a phone of no member
     wrong = IntegerField(default=0)
     locked_until = FloatField(default=0.0)
 
@@ -29,8 +32,8 @@ class PinTryRow(BaseModel):
 PIN_TRIES_MODELS = [PinTryRow]
 
 
-def _held(phone_index: str) -> PinTries:
-    row = PinTryRow.get_or_none(PinTryRow.phone_index == phone_index)
+def _held(holder: str) -> PinTries:
+    row = PinTryRow.get_or_none(PinTryRow.holder == holder)
     return PinTries(int(row.wrong), float(row.locked_until)) if row else PinTries()
 
 
@@ -40,28 +43,28 @@ class StoredPinLockout:
     def __init__(self, max_wrong: int = MAX_WRONG, lock_s: float = LOCK_S) -> None:
         self.max_wrong, self.lock_s = max_wrong, lock_s
 
-    def seconds_locked(self, phone_index: str, now: float) -> int:
-        """Whole seconds until ``phone_index`` may try again (0: not locked); ``now`` in Unix seconds."""
-        return _held(phone_index).seconds_locked(now, self.lock_s)
+    def seconds_locked(self, holder: str, now: float) -> int:
+        """Whole seconds until ``holder`` may try again (0: not locked); ``now`` in Unix seconds."""
+        return _held(holder).seconds_locked(now, self.lock_s)
 
-    def wrong(self, phone_index: str, now: float) -> int:
+    def wrong(self, holder: str, now: float) -> int:
         """Count a wrong PIN; return the tries left before the lock (0: now locked)."""
         with database.atomic("IMMEDIATE"):
-            tries = _held(phone_index).after_wrong(now, self.max_wrong, self.lock_s)
+            tries = _held(holder).after_wrong(now, self.max_wrong, self.lock_s)
             values = {"wrong": tries.wrong, "locked_until": tries.locked_until}
-            PinTryRow.insert(phone_index=phone_index, **values).on_conflict(
-                conflict_target=[PinTryRow.phone_index], update=values
+            PinTryRow.insert(holder=holder, **values).on_conflict(
+                conflict_target=[PinTryRow.holder], update=values
             ).execute()
         return tries.tries_left(self.max_wrong)
 
-    def right(self, phone_index: str) -> None:
+    def right(self, holder: str) -> None:
         """A right PIN: forget the wrong ones (a lock still running was checked before)."""
-        forget(phone_index)
+        forget(holder)
 
 
-def forget(phone_index: str) -> None:
-    """Drop the phone's row: after a right PIN, or when the member is erased."""
-    PinTryRow.delete().where(PinTryRow.phone_index == phone_index).execute()
+def forget(holder: str) -> None:
+    """Drop the holder's row: after a right PIN, or when the member is erased."""
+    PinTryRow.delete().where(PinTryRow.holder == holder).execute()
 
 
 __all__ = ["PIN_TRIES_MODELS", "PinTryRow", "StoredPinLockout", "forget"]

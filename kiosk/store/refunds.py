@@ -35,6 +35,7 @@ from kiosk.domain.refunds import (
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
+from kiosk.store.members.card_refunds import check_cards_refundable, void_refunded_cards
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine
 from kiosk.store.outbox import record_event
@@ -192,6 +193,13 @@ def plan_refund(sale_id: str, picks: Sequence[Pick]) -> RefundPlan:
 
 
 def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
+    """What returning ``picks`` of ``sale`` gives back and by which payments; RefundRefused when it cannot."""
+    if any(p.method == "count_card" for p in sale.payments):  # giving a visit back is not built yet
+        raise RefundRefused(
+            "这笔交易用了次卡抵扣，终端暂不能退款；请店长在总部处理，次卡次数不变。",
+            "This sale was paid with a count card visit, which the terminal cannot refund yet: the "
+            "manager handles it at the hub. Nothing has changed on the card.",
+        )
     chosen = refund_lines([line.sold() for line in sale.lines], picks)
     by_position = {line.position: line for line in sale.lines}
     lines = tuple(
@@ -199,6 +207,7 @@ def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
                     by_position[s.position].name_en, qty, fen)
         for s, qty, fen in chosen
     )  # fmt: skip
+    check_cards_refundable(sale.sale_id, [(line.sku, line.quantity) for line in lines])  # 退次卡: unused only
     amount = sum(line.total_fen for line in lines)
     if amount == 0:
         raise RefundRefused(
@@ -278,6 +287,7 @@ def _write(
         for p in plan.payments
     ]
     RefundPayment.insert_many([{"refund": refund_id, **p} for p in pays]).execute()
+    void_refunded_cards(terminal, now, sale.sale_id, [(x.sku, x.quantity) for x in plan.lines], refund_id)
     ledger, coupons = [], []
     if sale.member_id:
         entries, coupons = write_member_refund(

@@ -133,6 +133,7 @@ def test_joining_stores_member_consent_pin_and_coupon_in_one_event(
         "version": "kiosk-marketing-2026-12",
         "at": member["consent_at"],
         "where": "S01/K01",
+        "lang": "zh",  # the screen's language when they joined: their messages' language at the hub
     }
     (consent_at,) = rows(workdir / "kiosk.db", f"select consent_at from member where id = '{member['id']}'")[
         0

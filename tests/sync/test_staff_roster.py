@@ -63,6 +63,10 @@ def test_staff_added_at_the_hub_sign_in_at_their_stores_terminal_offline(
         agent.close()
     # a terminal holds only its store's staff; from here on nothing talks to the network
     assert sorted(r.name for r in StaffRow.select()) == ["王芳", "赵强"]
+    # the PIN lookup tags came too: one key for the roster, a 16-bit tag per person
+    held = staff.pin_candidates()
+    assert held.tag_key.startswith("scrypt$4096$8$1$") and held.tag_key.count("$") == 4
+    assert [len(tag) for _person, _hash, tag in held.people] == [4, 4]
     wang = staff.staff_for_pin("1357")
     assert wang is not None and (wang.name, wang.role) == ("王芳", "attendant")
     zhao = staff.staff_for_pin("8642")

@@ -4,7 +4,7 @@ Pure and deterministic: dates, times and ids come in as arguments. The
 terminal uses these functions offline and the hub re-runs them to check.
 """
 
-from kiosk.domain.loyalty.checkout import MemberPayment, sale_ledger
+from kiosk.domain.loyalty.checkout import MemberPayment, Visit, sale_ledger
 from kiosk.domain.loyalty.count_cards import CountCard, CountCardProduct, check_visit, sell_count_card
 from kiosk.domain.loyalty.coupons import Coupon, CouponKind, allocate, check_stacking, check_usable
 from kiosk.domain.loyalty.errors import (
@@ -88,6 +88,7 @@ __all__ = [
     "Stamp",
     "TierState",
     "Verdict",
+    "Visit",
     "allocate",
     "balance",
     "balances",

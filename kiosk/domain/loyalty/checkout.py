@@ -6,7 +6,7 @@ again on the received sale and compares, so both sides use one definition.
 
 from dataclasses import dataclass, field
 
-from kiosk.domain.loyalty.ledger import BONUS, POINTS, PRINCIPAL, Kind, LedgerEntry, Stamp
+from kiosk.domain.loyalty.ledger import BONUS, POINTS, PRINCIPAL, Kind, LedgerEntry, Stamp, count_account
 from kiosk.domain.loyalty.points import EarnContext, EarnResult, earn_points
 from kiosk.domain.loyalty.pricing import PricedCart
 from kiosk.domain.loyalty.rules import LoyaltyRules
@@ -14,17 +14,28 @@ from kiosk.domain.loyalty.stored_value import Split
 
 
 @dataclass(frozen=True)
+class Visit:
+    """One count card visit that paid a sale line (次卡抵扣): the card, the service, the fen it covered."""
+
+    card_id: str
+    service_sku: str
+    fen: int
+
+
+@dataclass(frozen=True)
 class MemberPayment:
-    """The member-funded part of a sale: points redeemed (and their fen), stored value."""
+    """The member-funded part of a sale: points redeemed (and their fen), stored value, count card visits."""
 
     points: int = 0
     points_fen: int = 0
     stored: Split = field(default_factory=lambda: Split(0, 0))
+    visits: tuple[Visit, ...] = ()
 
     @property
     def non_earning_fen(self) -> int:
-        """Money that earns no points: paid with points or with bonus stored value."""
-        return self.points_fen + self.stored.bonus
+        """Money that earns no points: paid with points, bonus stored value or a count card visit
+        (the card was paid for when it was sold)."""
+        return self.points_fen + self.stored.bonus + sum(v.fen for v in self.visits)
 
 
 def sale_ledger(
@@ -36,13 +47,15 @@ def sale_ledger(
     ctx: EarnContext,
     stamp: Stamp,
 ) -> tuple[EarnResult, list[LedgerEntry]]:
-    """The earn result and the entries (redeem, spend, earn) one member sale writes."""
+    """The earn result and the entries (redeem, spend, one visit per count card line, earn) one
+    member sale writes."""
     earned = earn_points(priced.earn_lines(), paid.non_earning_fen, rules.earn, ctx, rules.holidays)
     moves = [
-        (POINTS, Kind.REDEEM, -paid.points, f"redeem {paid.points_fen} fen"),
-        (PRINCIPAL, Kind.SPEND, -paid.stored.principal, "stored value principal"),
-        (BONUS, Kind.SPEND, -paid.stored.bonus, "stored value bonus"),
-        (POINTS, Kind.EARN, earned.points, earned.rule),
+        (POINTS, Kind.REDEEM, -paid.points, f"redeem {paid.points_fen} fen", "sale"),
+        (PRINCIPAL, Kind.SPEND, -paid.stored.principal, "stored value principal", "sale"),
+        (BONUS, Kind.SPEND, -paid.stored.bonus, "stored value bonus", "sale"),
+        *((count_account(v.card_id), Kind.SPEND, -1, v.service_sku, "visit") for v in paid.visits),
+        (POINTS, Kind.EARN, earned.points, earned.rule, "sale"),
     ]
     entries = [
         stamp.entry(
@@ -51,10 +64,10 @@ def sale_ledger(
             kind=kind,
             amount=amount,
             sale_id=sale_id,
-            action="sale",
+            action=action,
             rule=rule,
         )
-        for account, kind, amount, rule in moves
+        for account, kind, amount, rule, action in moves
         if amount
     ]
     return earned, entries

@@ -1,10 +1,15 @@
 """Count cards (次卡): a product that sells a number of visits for a service, with expiry."""
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.errors import CardExpired, InsufficientBalance
+from kiosk.domain.loyalty.pricing import PricedLine
+
+#: The category of a count card's own sale line (a card is never paid with a visit of another).
+CARD_CATEGORY = "count_card"
 
 
 @dataclass(frozen=True)
@@ -53,3 +58,21 @@ def check_visit(card: CountCard, remaining: int, service_sku: str, on: dt.date, 
         raise InsufficientBalance(f"count card does not cover {service_sku} / 此次卡不适用该项目")
     if visits > remaining:
         raise InsufficientBalance(f"{remaining} visits left, {visits} asked / 剩余次数不足")
+
+
+def line_visit(
+    card: CountCard, remaining: int, lines: Sequence[PricedLine], paid_skus: Sequence[str], on: dt.date
+) -> tuple[str, int]:
+    """The cart line one more visit of ``card`` pays (次卡抵扣): its sku and one unit's fen after discounts.
+
+    ``paid_skus`` has one sku per visit already taken in this sale, ``remaining`` is the card's
+    visits less those. The units of a line share its net fen exactly (the last takes the odd fen).
+    Raises like :func:`check_visit`, or :class:`InsufficientBalance` when no unpaid unit is covered.
+    """
+    for line in lines:
+        done = list(paid_skus).count(line.sku)
+        if line.sku in card.service_skus and line.category != CARD_CATEGORY and done < line.quantity:
+            check_visit(card, remaining, line.sku, on)
+            share = line.net_fen * (done + 1) // line.quantity - line.net_fen * done // line.quantity
+            return line.sku, share
+    raise InsufficientBalance("no item in the cart this card covers / 购物车中没有此次卡适用的商品")

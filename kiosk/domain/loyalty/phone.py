@@ -4,11 +4,20 @@ Also the masking helpers used on screens and receipts, so a phone number or a
 name is never shown whole to the person standing behind the customer.
 """
 
-import phonenumbers
+from types import ModuleType
 
 from kiosk.domain.loyalty.errors import InvalidPhone
 
 DEFAULT_REGION = "CN"
+
+
+def _phonenumbers() -> ModuleType:
+    """The phonenumbers library, imported with the first number read, not at start: its 58
+    modules are about 2 MB that a terminal keeps for nothing until a member gives a phone
+    number or is shown masked (docs/perf.md, "Memory, fourth pass")."""
+    import phonenumbers
+
+    return phonenumbers
 
 
 def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
@@ -16,6 +25,7 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
 
     Raises InvalidPhone when the text is not a valid number for its region.
     """
+    phonenumbers = _phonenumbers()
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -27,8 +37,8 @@ def normalize_phone(text: str, region: str = DEFAULT_REGION) -> str:
 
 def national_digits(e164: str) -> str:
     """The national significant number of an E.164 number: ``+8613812341234`` -> ``13812341234``."""
-    number = phonenumbers.parse(e164, None)
-    return phonenumbers.national_significant_number(number)
+    phonenumbers = _phonenumbers()
+    return phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
 
 
 def mask_phone(e164: str) -> str:

@@ -205,9 +205,7 @@ def erase_local(member_id: str) -> None:
     the chain of later events is untouched; unsent events are never edited.
     """
     erased = {name: "" for name in PERSONAL_FIELDS}
-    held = Member.get_or_none(Member.id == member_id)
-    if held is not None:
-        forget_pin_tries(held.phone_index)
+    forget_pin_tries(member_id)
     Member.update(phone_index=f"erased:{member_id}", **erased).where(Member.id == member_id).execute()
     MemberCard.delete().where(MemberCard.member_id == member_id).execute()
     delivered = Outbox.select().where(

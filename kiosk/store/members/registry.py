@@ -32,12 +32,14 @@ class CardTaken(LoyaltyError):
 class Consent:
     """The privacy consent the member accepted: text version, when, where (store/device).
 
-    ``marketing`` is the separate answer to marketing messages (None: not asked); the hub keeps it.
+    ``marketing`` is the separate answer to marketing messages (None: not asked); the hub keeps it,
+    with ``lang``, the language the member used the screen in (zh, en): their messages' language.
     """
 
     version: str
     where: str
     marketing: bool | None = None
+    lang: str = "zh"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,13 @@ def find_by_phone(key: PiiKey, phone: str) -> Member | None:
     """
     indexes = key.blind_indexes(normalize_phone(phone))
     return Member.select().where(Member.phone_index.in_(indexes)).order_by(Member.created_at).first()
+
+
+def pin_holder(key: PiiKey, phone: str) -> str:
+    """Whose wrong PINs a phone's PIN counts toward (:mod:`kiosk.store.pin_tries`): the member's id,
+    which a business-key rotation leaves alone, or the phone's blind index when it is no member here."""
+    member = find_by_phone(key, phone)
+    return member.id if member is not None else key.blind_index(normalize_phone(phone))
 
 
 def find_by_card(uid: str) -> Member | None:
@@ -150,6 +159,7 @@ def register_member(
                 "version": MARKETING_VERSION,
                 "at": ts,
                 "where": consent.where,
+                "lang": consent.lang,
             }
         record_event(terminal, ts, "member.registered", data)
     return Registration(member, True)

@@ -179,14 +179,16 @@ def test_a_simulated_month_runs_every_job_once_a_day(hub_db, tmp_path: Path, smt
         ),
         (
             ["m1@example.com"],
-            "积分到期提醒",
+            "好邻居：积分到期提醒",
             mail_id("expiry_reminder", "2027-01-01"),
         ),
     ]
-    assert inbox.mails[1][1].get_content().strip() == "您有 500 积分将于 1月1日 过期，欢迎到店使用。"
+    # the built-in templates (the owner edited none); m-1 gave no name
+    reminder = "会员，您好：\n\n您有 500 积分将于 1月1日 过期，欢迎到店使用。\n\n好邻居"
+    assert inbox.mails[1][1].get_body(("plain",)).get_content().replace("\r\n", "\n").strip() == reminder
     assert [(sms["to"], sms["text"]) for sms in gateway.delivered] == [
-        ("+8613800000001", "【好邻居】生日快乐！送您一张满50减10券。 回T退订"),
-        ("+8613800000001", "【好邻居】您有 500 积分将于 1月1日 过期，欢迎到店使用。 回T退订"),
+        ("+8613800000001", "【好邻居】生日快乐！送您一张满50减10券。 回T退订"),  # the campaign's own greeting
+        ("+8613800000001", "【好邻居】会员，您有 500 积分将于 1月1日 过期，欢迎到店使用。回T退订"),
     ]
     assert sorted((m.channel, m.status, m.attempts) for m in MemberMessage.select()) == [
         ("email", "sent", 1), ("email", "sent", 1), ("sms", "sent", 1), ("sms", "sent", 1)
@@ -209,7 +211,7 @@ def test_a_simulated_month_runs_every_job_once_a_day(hub_db, tmp_path: Path, smt
         ("2026-12-25", received_member(), "sms"),
     ]
     mine = reminders.where(MemberMessage.member_id == received_member()).first()
-    assert mine.body_zh == "您有 500 积分将于 1月1日 过期，欢迎到店使用。"
+    assert mine.body_zh == reminder
 
     birthday = HubCoupon.select().where(HubCoupon.campaign_id == "c-birthday")
     assert [(c.member_id, str(c.issued_at)[:10]) for c in birthday] == [(received_member(), "2026-12-15")]
@@ -394,14 +396,18 @@ def test_stop_replies_withdraw_consent_and_nothing_more_is_queued(hub_db, tmp_pa
 def test_the_marketing_answer_given_at_the_kiosk_reaches_the_hub(hub_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     def join(terminal: Terminal) -> None:
         for n, answer in enumerate((True, False, None)):
-            consent = members.Consent("privacy-2026-01", "S01/K01", marketing=answer)
+            consent = members.Consent(
+                "privacy-2026-01", "S01/K01", marketing=answer, lang="en" if n else "zh"
+            )
             members.register_member(KEY, terminal, DAY1, f"1370000000{n}", consent, member_id=f"m-{answer}")
 
     ingest("K01", on_terminal(tmp_path, "K01", join))
     answers = {m: messages.consent_state(m) for m in ("m-True", "m-False", "m-None")}
-    assert {m: (row.granted, row.version, row.where) if row else None for m, row in answers.items()} == {
-        "m-True": (True, "kiosk-marketing-2026-12", "S01/K01"),
-        "m-False": (False, "kiosk-marketing-2026-12", "S01/K01"),
+    assert {
+        m: (row.granted, row.version, row.where, row.lang) if row else None for m, row in answers.items()
+    } == {
+        "m-True": (True, "kiosk-marketing-2026-12", "S01/K01", "zh"),
+        "m-False": (False, "kiosk-marketing-2026-12", "S01/K01", "en"),  # joined on the English screen
         "m-None": None,  # not asked (an older terminal): nothing is sent until the member says yes
     }
     assert [messages.has_consent(m) for m in answers] == [True, False, False]

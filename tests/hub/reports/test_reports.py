@@ -149,7 +149,11 @@ def test_the_api_in_one_statement_gives_what_each_report_query_gives(  # type: i
     assert figures.previous == reports.range_summary(*reports.previous_period(first, last), store)
     assert figures.days == reports.daily(first, last, store)
     assert figures.terminals == reports.by_terminal(first, last, store)
-    assert figures.summary.sales > 0 and figures.terminals  # the cases hold sales, so the sums are tested
+    assert figures.payments == reports.by_payment(first, last, store)
+    assert figures.loyalty == reports.loyalty_flows(first, last)
+    # the cases hold sales, payments and ledger entries, so the sums are tested
+    assert figures.summary.sales > 0 and figures.terminals and figures.payments
+    assert figures.loyalty.points_earned > 0
     client = signed_in(create_app(TZ, today=lambda: DAY))
     api = client.get(f"/api/v1/reports/sales?from={first}&to={last}" + (f"&store={store}" if store else ""))
     got = api.json()
@@ -159,6 +163,8 @@ def test_the_api_in_one_statement_gives_what_each_report_query_gives(  # type: i
     assert got["days"] == [dataclasses.asdict(d) for d in reports.daily(first, last, store)]
     assert got["terminals"] == [dataclasses.asdict(t) for t in reports.by_terminal(first, last, store)]
     assert got["summary"]["sales"] == reports.range_summary(first, last, store).sales
+    assert got["payments"] == [dataclasses.asdict(p) for p in reports.by_payment(first, last, store)]
+    assert got["loyalty"] == dataclasses.asdict(reports.loyalty_flows(first, last))
 
 
 def test_the_pages_in_headless_chromium_whole_and_on_a_phone(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ PARAMS = {
     "member_id": "nobody", "campaign_id": "nope", "item_id": "999999", "entry_id": "999999",
     "sku": "NOSKU", "version": "0.0.0", "name": "x.whl", "receipt_no": "S09-K09-1",
     "token": "not-a-token", "device": "K09", "staff_id": "st-nobody", "rule_id": "999999",
+    "kind": "nokind", "channel": "nochannel",
 }  # fmt: skip
 
 
