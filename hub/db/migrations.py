@@ -292,6 +292,11 @@ def _0031_ledger_at(db: Database) -> None:
     add_index(db, "hub_ledger_entry", ("at",))
 
 
+def _0032_store_templates(db: Database) -> None:
+    # a store's own message texts (a manager's); the texts saved before are every store's
+    add_column(db, "message_template", "store", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -336,6 +341,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         _0030_message_templates,
     ),
     (31, "members: ledger entries found by their time stamp (index on hub_ledger_entry.at)", _0031_ledger_at),
+    (32, "messages: a store's own message templates (message_template.store)", _0032_store_templates),
 ]
 
 

@@ -54,7 +54,10 @@ def expiry_reminders(ctx: JobContext) -> JobResult:
         facts = templates.Facts(
             name=messages.masked_name(reminder.member_id), points=reminder.points, expiry=date
         )
-        texts = {c: templates.compose("expiry_reminder", c, facts, shop) for c in messages.CHANNELS}
+        store = messages.home_store(reminder.member_id)
+        texts = {
+            c: templates.compose("expiry_reminder", c, facts, shop, store=store) for c in messages.CHANNELS
+        }
         queued += messages.queue_rendered(
             reminder.member_id, "expiry_reminder", date.isoformat(), texts, ctx.now
         )

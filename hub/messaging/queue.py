@@ -119,6 +119,12 @@ def queue_rendered(
     return len(new)
 
 
+def home_store(member_id: str) -> str:
+    """The member's home store ("" unknown): whose message texts they receive."""
+    member = HubMember.get_or_none(HubMember.id == member_id)
+    return str(member.home_store) if member is not None else ""
+
+
 def masked_name(member_id: str) -> str:
     """The member's name as messages show it (张**); "" without a name or the business key."""
     member = HubMember.get_or_none(HubMember.id == member_id)
