@@ -491,7 +491,9 @@ class ReprintPopup(KioskPopup):
                 "total": format_fen(entry.total_fen),
                 "time": entry.time.strftime("%m-%d %H:%M"),
             }
-            row = Factory.ReprintRow()  # a KioskButton (staff_popups.kv); kv-declared properties are set after
+            row = (
+                Factory.ReprintRow()
+            )  # a KioskButton (staff_popups.kv); kv-declared properties are set after
             row.receipt_no, row.failed, row.values = entry.receipt_no, entry.failed, values
             row.bind(on_release=popup.choose)
             popup.ids.entries.add_widget(row)
