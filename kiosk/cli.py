@@ -356,7 +356,7 @@ def db_migrate(db_path: Path, demo_catalog: bool) -> None:
 )
 def db_info(db_path: Path) -> None:
     """Schema version, row counts and outbox depth."""
-    from kiosk.store import outbox
+    from kiosk.store import outbox, together
     from kiosk.store.db import open_database
     from kiosk.store.members import hub_copy
     from kiosk.store.migrations import applied
@@ -370,6 +370,8 @@ def db_info(db_path: Path) -> None:
     members = hub_copy.position()
     snapshot = "snapshot taken" if members.has_snapshot else "no snapshot yet"
     click.echo(f"member version: {members.version} ({snapshot})")
+    rules = together.TogetherRule.select().count()
+    click.echo(f"often bought together: version {together.table_version()}, rules: {rules}")
     head = ChainHead.get_or_none(ChainHead.id == 1)
     click.echo(f"event sequence: {head.seq if head else 0}")
     click.echo(f"outbox pending: {outbox.depth()}")

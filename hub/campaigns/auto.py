@@ -127,8 +127,8 @@ def campaign_texts(
         points=member_balances(member_id).get(POINTS, 0),
         expiry=last_day,
     )
-    shop = job_settings.get("shop_name")
-    return {channel: templates.compose(kind, channel, facts, shop) for channel in messages.CHANNELS}
+    shop, store = job_settings.get("shop_name"), messages.home_store(member_id)
+    return {c: templates.compose(kind, c, facts, shop, store=store) for c in messages.CHANNELS}
 
 
 def welcome_messages(now: dt.datetime, tz: ZoneInfo) -> int:

@@ -12,6 +12,7 @@ import click
 
 from hub.accounts import sessions, users
 from hub.accounts.roles import ROLES
+from hub.commands.refusals import refused_by
 from hub.db import DEFAULT_DB
 from hub.db.schema import open_hub_database
 
@@ -48,12 +49,10 @@ def user() -> None:
 def add(name: str, role: str, stores: str, db_url: str) -> None:
     """Add an account; asks for its password (10 characters or more)."""
     open_hub_database(db_url)
-    try:
+    with refused_by(users.AccountError):
         users.check_name(name)
         users.check_stores(role, stores)
         users.add(name, role, _password(), _actor(), dt.datetime.now(dt.UTC), stores=stores)
-    except users.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"账号 {name} 已创建 / account {name} added ({role})")
 
 
@@ -73,10 +72,8 @@ def list_users(db_url: str) -> None:
 def passwd(name: str, db_url: str) -> None:
     """Set a new password for NAME (ends its sessions, lifts a lockout)."""
     open_hub_database(db_url)
-    try:
+    with refused_by(users.AccountError):
         users.set_password(name, _password(), _actor(), dt.datetime.now(dt.UTC))
-    except users.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"账号 {name} 的密码已更新 / password of {name} changed")
 
 
@@ -86,10 +83,8 @@ def passwd(name: str, db_url: str) -> None:
 def disable(name: str, db_url: str) -> None:
     """Stop NAME signing in and end its sessions (the last owner stays)."""
     open_hub_database(db_url)
-    try:
+    with refused_by(users.AccountError):
         users.disable(name, _actor(), dt.datetime.now(dt.UTC))
-    except users.AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(f"账号 {name} 已停用 / account {name} disabled")
 
 
@@ -105,10 +100,8 @@ def token() -> None:
 def token_add(name: str, scopes: str, db_url: str) -> None:
     """Make a token; prints it once (send it as ``Authorization: Bearer <token>``)."""
     open_hub_database(db_url)
-    try:
+    with refused_by(ValueError):  # an unknown scope, or none
         secret = sessions.issue_token(name, scopes, _actor(), dt.datetime.now(dt.UTC))
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
     click.echo(secret)
     click.echo("只显示这一次，请妥善保存 / shown once: keep it safe", err=True)
 

@@ -286,6 +286,17 @@ def _0030_message_templates(db: Database) -> None:
     add_column(db, "marketing_consent", "lang", CharField(default="zh"))
 
 
+def _0031_ledger_at(db: Database) -> None:
+    # the sales API and the reports sum the ledger's entries of a range of days by their stamp
+    # (hub.reports.queries): without the index each of them read every entry the hub ever booked
+    add_index(db, "hub_ledger_entry", ("at",))
+
+
+def _0032_store_templates(db: Database) -> None:
+    # a store's own message texts (a manager's); the texts saved before are every store's
+    add_column(db, "message_template", "store", CharField(default=""))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: the hub schema before migrations", _0001_initial),
     (2, "reports: summary rows (sales_hour, sales_product_day, sales_payment_day)", _0002_report_summary),
@@ -329,6 +340,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "messages: owner-edited templates (message_template), template version and language",
         _0030_message_templates,
     ),
+    (31, "members: ledger entries found by their time stamp (index on hub_ledger_entry.at)", _0031_ledger_at),
+    (32, "messages: a store's own message templates (message_template.store)", _0032_store_templates),
 ]
 
 

@@ -16,6 +16,7 @@ from hub.campaigns import runs as campaigns
 from hub.db import transaction
 from hub.db.schema import open_hub_database
 from hub.devtools.serving import serving
+from hub.devtools.shots import page as page_shot
 from hub.ingest.batch import ingest_batch
 from hub.jobs import catalog, runner
 from hub.members import ledger as loyalty
@@ -118,12 +119,11 @@ def capture(out: Path) -> list[Path]:
                     shots.append(
                         browser.screenshot(f"{base}/jobs{suffix}", out / f"hub-jobs-{lang}.png", 1280, 820)
                     )
+                    # the whole page, trimmed below its content: the message counts are at the bottom
                     shots.append(
-                        browser.screenshot(
+                        page_shot(
                             f"{base}/campaigns/{CAMPAIGN}/results{suffix}",
                             out / f"hub-campaign-results-{lang}.png",
-                            1280,
-                            560,
                         )
                     )
                 return shots

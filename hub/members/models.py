@@ -59,7 +59,7 @@ class HubLedgerEntry(BaseModel):
     account = CharField()
     kind = CharField()
     amount = BigIntegerField()
-    at = CharField()
+    at = CharField(index=True)  # the reports read a range of days by it
     device = CharField(index=True)
     sale_id = CharField(default="", index=True)
     action = CharField(default="")

@@ -124,9 +124,12 @@ def counts(kind: str) -> dict[str, int]:
     return found
 
 
-def kinds() -> list[tuple[str, str, str]]:
-    """Every message kind there are messages of, with the campaign's Chinese and English name
-    (``("", "")`` for a kind of no campaign)."""
+def kinds(stores: frozenset[str] | None = None) -> list[tuple[str, str, str]]:
+    """Every message kind there are messages of (to ``stores``' members; None: every store), with
+    the campaign's Chinese and English name (``("", "")`` for a kind of no campaign)."""
     names = {f"campaign:{c.id}": (c.name_zh, c.name_en or c.name_zh) for c in Campaign.select()}
-    present = [k for (k,) in MemberMessage.select(fn.DISTINCT(MemberMessage.kind)).tuples()]
-    return sorted((k, *names.get(k, ("", ""))) for k in present)
+    found = MemberMessage.select(fn.DISTINCT(MemberMessage.kind))
+    if stores is not None:
+        mine = HubMember.select(HubMember.id).where(HubMember.home_store.in_(sorted(stores)))
+        found = found.where(MemberMessage.member_id.in_(mine))
+    return sorted((k, *names.get(k, ("", ""))) for (k,) in found.tuples())

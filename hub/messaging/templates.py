@@ -97,6 +97,7 @@ class MessageTemplate(BaseModel):
     body_en = TextField()
     saved_at = DateTimeField()
     saved_by = CharField()
+    store = CharField(default="")  # "" every store; else a store's own text (a manager's), used first
 
     class Meta:
         indexes = ((("kind", "channel", "version"), True),)
@@ -116,6 +117,7 @@ class Texts:
     version: int = 0
     saved_at: dt.datetime | None = None
     saved_by: str = ""
+    store: str = ""
 
     def subject(self, lang: str) -> str:
         """The subject in ``lang`` (Chinese unless ``en``)."""
@@ -157,30 +159,39 @@ def default_texts(kind: str, channel: str) -> Texts:
     return Texts(subject[0], subject[1], bodies[0], bodies[1])
 
 
-def current(kind: str, channel: str) -> Texts:
-    """The texts sends use now: the newest saved version, else the built-in default."""
-    row = (
-        MessageTemplate.select()
-        .where(MessageTemplate.kind == kind, MessageTemplate.channel == channel)
-        .order_by(MessageTemplate.version.desc())
-        .first()
-    )
-    if row is None:
-        return default_texts(kind, channel)
-    return _texts(row)
+def current(kind: str, channel: str, store: str = "") -> Texts:
+    """The texts sends use now for a member of ``store``: the newest version saved for that store,
+    else the newest for every store, else the built-in default."""
+    for where in dict.fromkeys((store, "")):
+        row = (
+            MessageTemplate.select()
+            .where(
+                MessageTemplate.kind == kind,
+                MessageTemplate.channel == channel,
+                MessageTemplate.store == where,
+            )
+            .order_by(MessageTemplate.version.desc())
+            .first()
+        )
+        if row is not None:
+            return _texts(row)
+    return default_texts(kind, channel)
 
 
 def _texts(row: MessageTemplate) -> Texts:
     return Texts(
-        row.subject_zh, row.subject_en, row.body_zh, row.body_en, row.version, row.saved_at, row.saved_by
-    )
+        row.subject_zh, row.subject_en, row.body_zh, row.body_en, row.version, row.saved_at, row.saved_by,
+        row.store,
+    )  # fmt: skip
 
 
-def versions(kind: str, channel: str) -> list[Texts]:
-    """Every saved version of ``kind`` on ``channel``, newest first."""
+def versions(kind: str, channel: str, store: str = "") -> list[Texts]:
+    """Every version saved for ``store`` ("" every store) of ``kind`` on ``channel``, newest first."""
     rows = (
         MessageTemplate.select()
-        .where(MessageTemplate.kind == kind, MessageTemplate.channel == channel)
+        .where(
+            MessageTemplate.kind == kind, MessageTemplate.channel == channel, MessageTemplate.store == store
+        )
         .order_by(MessageTemplate.version.desc())
     )
     return [_texts(row) for row in rows]
@@ -257,8 +268,9 @@ class TemplateRefused(ValueError):
         self.problems = found
 
 
-def save(kind: str, channel: str, texts: Texts, shop: str, by: str, now: dt.datetime) -> int:
-    """Save ``texts`` as the next version of ``kind`` on ``channel``; audited; return the version.
+def save(kind: str, channel: str, texts: Texts, shop: str, by: str, now: dt.datetime, store: str = "") -> int:
+    """Save ``texts`` as the next version of ``kind`` on ``channel`` for ``store`` ("" every store);
+    audited; return the version (numbered across stores, so each number is one saved text).
 
     Call it inside a transaction; :class:`TemplateRefused` when :func:`problems` finds any.
     """
@@ -276,10 +288,11 @@ def save(kind: str, channel: str, texts: Texts, shop: str, by: str, now: dt.date
     subjects = (texts.subject_zh, texts.subject_en) if channel == "email" else ("", "")
     MessageTemplate.create(
         kind=kind, channel=channel, version=version, subject_zh=subjects[0], subject_en=subjects[1],
-        body_zh=texts.body_zh, body_en=texts.body_en, saved_at=now, saved_by=by,
+        body_zh=texts.body_zh, body_en=texts.body_en, saved_at=now, saved_by=by, store=store,
     )  # fmt: skip
+    subject = f"{kind}/{channel}" + (f"@{store}" if store else "")
     owner_audit.record(
-        by, "message_template.save", f"{kind}/{channel}", now, version=version,
+        by, "message_template.save", subject, now, version=version,
         body_zh=texts.body_zh, body_en=texts.body_en, subject_zh=subjects[0], subject_en=subjects[1],
     )  # fmt: skip
     return version
@@ -327,9 +340,12 @@ class Rendered:
     version: int
 
 
-def compose(kind: str, channel: str, facts: Facts, shop: str, texts: Texts | None = None) -> Rendered:
-    """The message of ``kind`` on ``channel`` for ``facts``: the current template (or ``texts``) filled in."""
-    use = texts or current(kind, channel)
+def compose(
+    kind: str, channel: str, facts: Facts, shop: str, texts: Texts | None = None, store: str = ""
+) -> Rendered:
+    """The message of ``kind`` on ``channel`` for ``facts`` (a member of ``store``): the current
+    template (or ``texts``) filled in."""
+    use = texts or current(kind, channel, store)
     zh, en = values(facts, "zh", shop), values(facts, "en", shop)
     return Rendered(
         render(use.subject_zh, zh), render(use.subject_en, en),

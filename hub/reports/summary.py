@@ -13,6 +13,9 @@ instead of millions of sale lines (docs/perf.md, "Reports"):
 - ``sales_payment_day``: per day, store and payment method: payments and money taken, refunds
   and money given back.
 
+The four product tables have one shape (:class:`ProductSums`: names and four sums) under their
+own keys; :func:`upserts` adds a tally's day rows up into the other three with one helper.
+
 Refunds count on the day the money went back (the refund's day, not the sale's), everywhere,
 so a figure and its "net" agree between the overview, the reports and the accountant's export.
 
@@ -27,6 +30,7 @@ from the booked sales, for a database that has sales from before these tables.
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,70 +77,60 @@ class SalesHour(_Summary):
         primary_key = CompositeKey("day", "hour", "store", "device", "member")
 
 
-class SalesProductDay(_Summary):
+class ProductSums(_Summary):
+    """The columns every product summary has: the newest names the product was sold under, units
+    and revenue sold, units and money refunded (line totals, before sale-level discounts).
+
+    Not a table: each subclass adds its key (day or month, with or without the store)."""
+
+    name_zh = CharField(default="")
+    name_en = CharField(default="")
+    quantity = BigIntegerField(default=0)
+    total_fen = BigIntegerField(default=0)
+    refunded_quantity = BigIntegerField(default=0)
+    refunded_fen = BigIntegerField(default=0)
+
+
+class SalesProductDay(ProductSums):
     """One product's sales and refunds at one store on one day."""
 
     day = CharField()
     store = CharField()
     sku = CharField()
-    name_zh = CharField(default="")  # the newest name the product was sold under
-    name_en = CharField(default="")
-    quantity = BigIntegerField(default=0)
-    total_fen = BigIntegerField(default=0)
-    refunded_quantity = BigIntegerField(default=0)
-    refunded_fen = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("day", "store", "sku")
 
 
-class SalesProductMonth(_Summary):
-    """One product's sales and refunds at one store in one month (``YYYY-MM``): the same sums as
-    its days, so a year's product report reads 12 rows per product and store instead of 366."""
+class SalesProductMonth(ProductSums):
+    """One product at one store in one month (``YYYY-MM``): the same sums as its days, so a
+    year's product report reads 12 rows per product and store instead of 366."""
 
     month = CharField()
     store = CharField()
     sku = CharField()
-    name_zh = CharField(default="")
-    name_en = CharField(default="")
-    quantity = BigIntegerField(default=0)
-    total_fen = BigIntegerField(default=0)
-    refunded_quantity = BigIntegerField(default=0)
-    refunded_fen = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("month", "store", "sku")
 
 
-class SalesSkuDay(_Summary):
-    """One product's sales and refunds on one day, all stores together: the chain-wide product
-    report reads one row per product and day instead of one per store too."""
+class SalesSkuDay(ProductSums):
+    """One product on one day, all stores together: the chain-wide product report reads one row
+    per product and day instead of one per store too."""
 
     day = CharField()
     sku = CharField()
-    name_zh = CharField(default="")
-    name_en = CharField(default="")
-    quantity = BigIntegerField(default=0)
-    total_fen = BigIntegerField(default=0)
-    refunded_quantity = BigIntegerField(default=0)
-    refunded_fen = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("day", "sku")
 
 
-class SalesSkuMonth(_Summary):
-    """One product's sales and refunds in one month (``YYYY-MM``), all stores together: a year's
-    chain-wide product report reads 12 rows per product instead of 12 per product and store."""
+class SalesSkuMonth(ProductSums):
+    """One product in one month (``YYYY-MM``), all stores together: a year's chain-wide product
+    report reads 12 rows per product instead of 12 per product and store."""
 
     month = CharField()
     sku = CharField()
-    name_zh = CharField(default="")
-    name_en = CharField(default="")
-    quantity = BigIntegerField(default=0)
-    total_fen = BigIntegerField(default=0)
-    refunded_quantity = BigIntegerField(default=0)
-    refunded_fen = BigIntegerField(default=0)
 
     class Meta:
         primary_key = CompositeKey("month", "sku")
@@ -273,12 +267,7 @@ def _upsert(
 ) -> Query:
     fields = model._meta.fields
     update: dict[Any, Any] = {fields[name]: fields[name] + getattr(EXCLUDED, name) for name in sums}
-    if model in (
-        SalesProductDay,
-        SalesProductMonth,
-        SalesSkuDay,
-        SalesSkuMonth,
-    ):  # a renamed product: its newest name
+    if issubclass(model, ProductSums):  # a renamed product: its newest name
         update.update({fields[n]: getattr(EXCLUDED, n) for n in ("name_zh", "name_en")})
     return (
         model.insert_many(rows)
@@ -302,6 +291,20 @@ def _rows(keys: tuple[str, ...], values: tuple[str, ...], sums: dict[Any, list[A
     ]
 
 
+def _regroup(
+    products: dict[Any, list[Any]], key: Callable[..., tuple[str, ...]]
+) -> dict[tuple[str, ...], list[Any]]:
+    """``products``' rows (names, then sums) added up under ``key(*their key)``: the sums, and the
+    names of the last row in ``products``' order (the newest)."""
+    grouped: dict[tuple[str, ...], list[Any]] = {}
+    for old, (zh, en, *sums) in products.items():
+        row = grouped.setdefault(key(*old), [zh, en, *[0] * len(sums)])
+        row[0], row[1] = zh, en
+        for i, value in enumerate(sums, start=2):
+            row[i] += value
+    return grouped
+
+
 def upserts(tally: Tally, moves: bool = True) -> list[Query]:
     """The statements that add ``tally`` to the summary rows (empty tables skipped) and, unless
     ``moves`` is False (the PostgreSQL bulk path writes them its own way), its stock movements."""
@@ -310,32 +313,18 @@ def upserts(tally: Tally, moves: bool = True) -> list[Query]:
         rows = _rows(_HOUR_KEYS, _HOUR_SUMS, tally.hours)
         queries.append(_upsert(SalesHour, _HOUR_KEYS, _HOUR_SUMS, rows))
     if tally.products:
-        rows = _rows(_PRODUCT_KEYS, ("name_zh", "name_en", *_PRODUCT_SUMS), tally.products)
-        queries.append(_upsert(SalesProductDay, _PRODUCT_KEYS, _PRODUCT_SUMS, rows))
-        months: dict[tuple[str, str, str], list[Any]] = {}
-        for (day, store, sku), (zh, en, *sums) in tally.products.items():
-            month = months.setdefault((day[:7], store, sku), [zh, en, 0, 0, 0, 0])
-            month[0], month[1] = zh, en
-            for i, value in enumerate(sums, start=2):
-                month[i] += value
-        rows = _rows(("month", "store", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), months)
-        queries.append(_upsert(SalesProductMonth, ("month", "store", "sku"), _PRODUCT_SUMS, rows))
-        chain: dict[tuple[str, str], list[Any]] = {}
-        for (day, _store, sku), (zh, en, *sums) in tally.products.items():
-            row = chain.setdefault((day, sku), [zh, en, 0, 0, 0, 0])
-            row[0], row[1] = zh, en
-            for i, value in enumerate(sums, start=2):
-                row[i] += value
-        rows = _rows(("day", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), chain)
-        queries.append(_upsert(SalesSkuDay, ("day", "sku"), _PRODUCT_SUMS, rows))
-        chain_months: dict[tuple[str, str], list[Any]] = {}
-        for (day, sku), (zh, en, *sums) in sorted(chain.items()):
-            row = chain_months.setdefault((day[:7], sku), [zh, en, 0, 0, 0, 0])
-            row[0], row[1] = zh, en
-            for i, value in enumerate(sums, start=2):
-                row[i] += value
-        rows = _rows(("month", "sku"), ("name_zh", "name_en", *_PRODUCT_SUMS), chain_months)
-        queries.append(_upsert(SalesSkuMonth, ("month", "sku"), _PRODUCT_SUMS, rows))
+        days = tally.products
+        months = _regroup(days, lambda day, store, sku: (day[:7], store, sku))
+        chain = _regroup(days, lambda day, _store, sku: (day, sku))
+        chain_months = _regroup(dict(sorted(chain.items())), lambda day, sku: (day[:7], sku))
+        for model, keys, grouped in (
+            (SalesProductDay, _PRODUCT_KEYS, days),
+            (SalesProductMonth, ("month", "store", "sku"), months),
+            (SalesSkuDay, ("day", "sku"), chain),
+            (SalesSkuMonth, ("month", "sku"), chain_months),
+        ):
+            named = _rows(keys, ("name_zh", "name_en", *_PRODUCT_SUMS), grouped)
+            queries.append(_upsert(model, keys, _PRODUCT_SUMS, named))
     if tally.payments:
         rows = _rows(_PAYMENT_KEYS, _PAYMENT_SUMS, tally.payments)
         queries.append(_upsert(SalesPaymentDay, _PAYMENT_KEYS, _PAYMENT_SUMS, rows))

@@ -20,7 +20,7 @@ from hub.errors import Rejected
 from hub.ingest.models import BaseModel
 from hub.staff import attendance
 
-NORMAL_DAY_MINUTES = 8 * 60  # beyond this a shift counts overtime
+NORMAL_DAY_MINUTES = 8 * 60  # beyond this a shift counts overtime, on a day with no planned hours
 DIRECTIONS = ("in", "out", "break_start", "break_end")
 
 
@@ -115,7 +115,8 @@ class Shift:
 
     @property
     def overtime_minutes(self) -> int:
-        """Minutes beyond a normal day (:data:`NORMAL_DAY_MINUTES`)."""
+        """Minutes beyond a normal day (:data:`NORMAL_DAY_MINUTES`): the overtime on a day with no
+        planned hours (:func:`overtime` against the schedule)."""
         return max(0, (self.minutes or 0) - NORMAL_DAY_MINUTES)
 
     @property
@@ -124,6 +125,50 @@ class Shift:
         if self.start is None or self.end is None:
             return None
         return int((self.end - self.start).total_seconds() // 60) - self.break_minutes
+
+
+Spans = tuple[tuple[dt.datetime, dt.datetime | None], ...]
+Plan = dict[int, tuple[str, str]]  # one person's schedule: weekday (0 Monday) → (start, end) HH:MM
+
+
+def overtime(shift: Shift, plan: Plan | None, tz: ZoneInfo) -> int:
+    """Whole minutes of ``shift`` beyond the person's schedule.
+
+    On a weekday the person has planned hours for: the minutes worked outside them (before the
+    planned start or after the planned end; breaks are not worked). On any other day, or for
+    someone with no schedule: beyond a normal day (:data:`NORMAL_DAY_MINUTES`), because a
+    schedule is optional and may cover only some days. An open shift, or one without its start,
+    has none yet.
+    """
+    planned = (plan or {}).get(dt.date.fromisoformat(shift.day).weekday())
+    if planned is None:
+        return shift.overtime_minutes
+    if shift.start is None or shift.end is None:
+        return 0
+    opens = attendance.local_time(shift.day, planned[0], tz)
+    window = (opens, attendance.local_time(shift.day, planned[1], tz, not_before=opens))
+    worked = _worked(shift.start, shift.end, shift.breaks)
+    outside = sum((b - a).total_seconds() - _overlap((a, b), window) for a, b in worked)
+    return int(outside // 60)
+
+
+def _worked(start: dt.datetime, end: dt.datetime, breaks: Spans) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The shift's worked spans: from start to end with its breaks cut out."""
+    spans, at = [], start
+    for pause, back in sorted(breaks):
+        if back is None or pause >= end:
+            continue
+        if pause > at:
+            spans.append((at, pause))
+        at = max(at, back)
+    if end > at:
+        spans.append((at, end))
+    return spans
+
+
+def _overlap(span: tuple[dt.datetime, dt.datetime], window: tuple[dt.datetime, dt.datetime]) -> float:
+    """Seconds two spans share."""
+    return max(0.0, (min(span[1], window[1]) - max(span[0], window[0])).total_seconds())
 
 
 def clockings(tz: ZoneInfo, store: str | None = None) -> list[Clocking]:
@@ -185,9 +230,6 @@ def shifts(
     return sorted(
         wanted, key=lambda s: (s.day, s.staff_name, (s.start or s.end or dt.datetime.min).isoformat())
     )
-
-
-Spans = tuple[tuple[dt.datetime, dt.datetime | None], ...]
 
 
 def _breaks(parts: list[Clocking], end: dt.datetime | None) -> Spans:

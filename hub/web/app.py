@@ -97,8 +97,8 @@ def create_app(
     # count card kinds: owners and managers (a manager only their stores' kinds, checked there)
     add(count_card_web.router(tz), auth.SignedIn("campaigns"))
     add(flash_web.router(tz, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
-    # the texts every store's members receive: the owner's, like the loyalty rules (not a manager's)
-    add(message_template_web.router(tz), auth.SignedIn("rules"))
+    # the texts members receive: the owner's (every store or one), a manager's for their stores (see there)
+    add(message_template_web.router(tz), auth.SignedIn("campaigns"))
     add(
         messages_web.router(tz), auth.SignedIn("campaigns")
     )  # a manager: their stores' members (filtered there)

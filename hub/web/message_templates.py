@@ -2,7 +2,9 @@
 per campaign kind and channel, in Chinese and English, sees them filled in for a sample member
 before saving, and every save is a new, audited version (:mod:`hub.messaging.templates`).
 
-The texts go to every store's members, so the page is the owner's, like the loyalty rules.
+``?store=S01`` edits a store's own texts, which its members receive instead of the texts for every
+store (campaigns reach chosen stores, ``campaign.stores``). The owner edits both; a manager only
+their stores' texts: the texts for every store or another store's answer 403.
 """
 
 import datetime as dt
@@ -15,8 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.db import transaction
 from hub.jobs import settings as job_settings
+from hub.members.models import HubMember
 from hub.messaging import templates
 from hub.web import i18n
+from hub.web.auth import visible_stores
 from hub.web.i18n import N_
 from hub.web.pages import TEMPLATES, form_fields, language, page_context
 
@@ -25,6 +29,29 @@ FIELDS = ("subject_zh", "subject_en", "body_zh", "body_en")
 FIELD_NAMES = (N_("tpl_field_subject_zh"), N_("tpl_field_subject_en"), N_("tpl_field_body_zh"),
                N_("tpl_field_body_en"))  # fmt: skip
 LANG_NAMES = (N_("tpl_lang_zh"), N_("tpl_lang_en"))
+
+
+def _store(request: Request) -> str:
+    """The store whose texts are asked for ("" every store); 403 for one beyond a manager's stores."""
+    store = request.query_params.get("store", "").strip()
+    mine = visible_stores(request)
+    if mine is not None and not store:
+        store = min(mine)  # a manager edits their own store's texts
+    if mine is not None and store not in mine:
+        mine_text = ",".join(sorted(mine))
+        raise HTTPException(
+            403, f"choose one of your stores: ?store={mine_text} / 店长只能编辑自己门店的消息（{mine_text}）"
+        )
+    return store
+
+
+def _stores(request: Request) -> list[str]:
+    """The stores the caller may choose from: the members' stores (the owner), or a manager's own."""
+    mine = visible_stores(request)
+    if mine is not None:
+        return sorted(mine)
+    found = HubMember.select(HubMember.home_store).where(HubMember.home_store != "").distinct()
+    return sorted(s for (s,) in found.tuples())
 
 
 def _known(kind: str, channel: str) -> None:
@@ -48,11 +75,11 @@ def preview(kind: str, channel: str, texts: templates.Texts, shop: str) -> dict[
     return out
 
 
-def _overview(shop: str, lang: str) -> list[dict[str, Any]]:
+def _overview(shop: str, lang: str, store: str) -> list[dict[str, Any]]:
     rows = []
     for kind in templates.KINDS:
         for channel in templates.CHANNELS:
-            texts = templates.current(kind, channel)
+            texts = templates.current(kind, channel, store)
             rows.append({
                 "kind": kind, "channel": channel, "texts": texts,
                 "kind_name": i18n.t(templates.KIND_NAMES[kind], lang),
@@ -70,7 +97,9 @@ def router(tz: ZoneInfo) -> APIRouter:
     def overview(request: Request) -> HTMLResponse:
         context = page_context(request, tz)
         shop = job_settings.get("shop_name")
-        context |= {"title_key": "tpl_title", "rows": _overview(shop, context["lang"]),
+        store = _store(request)
+        context |= {"title_key": "tpl_title", "rows": _overview(shop, context["lang"], store), "store": store,
+                    "stores": _stores(request), "owner": visible_stores(request) is None,
                     "saved": request.query_params.get("saved", "")}  # fmt: skip
         return TEMPLATES.TemplateResponse(request, "message_templates.html", context)
 
@@ -81,8 +110,10 @@ def router(tz: ZoneInfo) -> APIRouter:
         context = page_context(request, tz)
         lang = context["lang"]
         shop = job_settings.get("shop_name")
+        store = _store(request)
         context |= {
             "title_key": "tpl_title",
+            "store": store,
             "kind": kind,
             "channel": channel,
             "kind_name": i18n.t(templates.KIND_NAMES[kind], lang),
@@ -90,7 +121,7 @@ def router(tz: ZoneInfo) -> APIRouter:
             "texts": texts,
             "problems": [(p.field, p.text(lang)) for p in found],
             "preview": preview(kind, channel, texts, shop) if not found else {},
-            "versions": templates.versions(kind, channel),
+            "versions": templates.versions(kind, channel, store),
             "placeholders": templates.PLACEHOLDERS,
             "budget": templates.SMS_SEGMENTS,
             "shop": shop,
@@ -100,11 +131,12 @@ def router(tz: ZoneInfo) -> APIRouter:
     @routes.get("/messages/templates/{kind}/{channel}", response_class=HTMLResponse)
     def edit(request: Request, kind: str, channel: str) -> HTMLResponse:
         _known(kind, channel)
-        return editor(request, kind, channel, templates.current(kind, channel), [])
+        return editor(request, kind, channel, templates.current(kind, channel, _store(request)), [])
 
     @routes.post("/messages/templates/{kind}/{channel}", response_class=HTMLResponse, response_model=None)
     async def save(request: Request, kind: str, channel: str) -> HTMLResponse | RedirectResponse:
         _known(kind, channel)
+        store = _store(request)
         form = await form_fields(request)
         typed = templates.Texts(*(form.get(f, "").replace("\r\n", "\n") for f in FIELDS))
         shop = job_settings.get("shop_name")
@@ -112,12 +144,10 @@ def router(tz: ZoneInfo) -> APIRouter:
         if found or form.get("action") != "save":
             return editor(request, kind, channel, typed, found, 422 if found else 200)
         with transaction():
-            version = templates.save(
-                kind, channel, typed, shop, form.get("by") or "owner", dt.datetime.now(dt.UTC)
-            )
-        query = {"saved": f"{kind}/{channel}/{version}"} | (
-            {"lang": "en"} if language(request) == "en" else {}
-        )
+            now = dt.datetime.now(dt.UTC)
+            version = templates.save(kind, channel, typed, shop, form.get("by") or "owner", now, store)
+        query = {"saved": f"{kind}/{channel}/{version}"} | ({"store": store} if store else {})
+        query |= {"lang": "en"} if language(request) == "en" else {}
         return RedirectResponse(f"/messages/templates?{urlencode(query)}#tpl-{kind}-{channel}", 303)
 
     return routes

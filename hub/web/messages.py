@@ -75,7 +75,7 @@ def router(tz: ZoneInfo) -> APIRouter:
     def page(request: Request, campaign: str = "", status: str = "") -> HTMLResponse:
         context = page_context(request, tz)
         lang = context["lang"]
-        names = {k: (zh, en) for k, zh, en in deliveries.kinds()}
+        names = {k: (zh, en) for k, zh, en in deliveries.kinds(_stores(request))}
         rows = deliveries.sends(
             list(deliveries.query(campaign, status, stores=_stores(request)).limit(PAGE_ROWS))
         )

@@ -55,8 +55,15 @@ def late(shift: staff_hours.Shift, plans: Plans) -> int:
     return attendance.late_minutes(shift.start, plans.get(shift.staff_id, {}).get(weekday))
 
 
-def _weeks(shifts: list[staff_hours.Shift], plans: Plans) -> list[dict[str, Any]]:
-    """Per person per week (from Monday): hours, breaks, overtime and late arrivals."""
+def planned_text(shift: staff_hours.Shift, plans: Plans) -> str:
+    """The planned hours of the shift's weekday (``09:00–17:30``); empty when none are planned
+    (overtime is then beyond 8 hours)."""
+    planned = plans.get(shift.staff_id, {}).get(dt.date.fromisoformat(shift.day).weekday())
+    return f"{planned[0]}–{planned[1]}" if planned else ""
+
+
+def _weeks(shifts: list[staff_hours.Shift], plans: Plans, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Per person per week (from Monday): hours, breaks, overtime (against the schedule) and late arrivals."""
     weeks: dict[tuple[str, str], dict[str, Any]] = {}
     for shift in shifts:
         day = dt.date.fromisoformat(shift.day)
@@ -68,7 +75,7 @@ def _weeks(shifts: list[staff_hours.Shift], plans: Plans) -> list[dict[str, Any]
         )  # fmt: skip
         row["minutes"] += shift.minutes or 0
         row["breaks"] += shift.break_minutes
-        row["overtime"] += shift.overtime_minutes
+        row["overtime"] += staff_hours.overtime(shift, plans.get(shift.staff_id), tz)
         minutes_late = late(shift, plans)
         row["late"] += 1 if minutes_late else 0
         row["late_minutes"] += minutes_late
@@ -95,7 +102,8 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
 
     @routes.get("/staff-hours.csv")
     def staff_hours_csv(request: Request) -> Response:
-        """Hours per person per day as CSV: in, out, hours, overtime, and why a shift is flagged."""
+        """Hours per person per day as CSV: in, out, hours, the planned hours, overtime against them,
+        late, and why a shift is flagged."""
         lang, q = language(request), request.query_params
         now = today() if today else dt.datetime.now(tz).date()
         try:
@@ -104,7 +112,8 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
             return Response(bad.en if lang == "en" else bad.zh, status_code=400)
         keys = (
             N_("day"), N_("staff_name"), N_("clock_in"), N_("clock_out"), N_("staff_breaks"),
-            N_("hours"), N_("staff_overtime"), N_("staff_late"), N_("staff_flag"), N_("staff_corrected_col"),
+            N_("hours"), N_("staff_planned_col"), N_("staff_overtime"), N_("staff_late"), N_("staff_flag"),
+            N_("staff_corrected_col"),
             N_("terminals"),
         )  # fmt: skip
         header = [i18n.t(key, lang) for key in keys]
@@ -112,7 +121,8 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         rows = [
             [s.day, s.staff_name, s.start.strftime("%H:%M") if s.start else "",
              s.end.strftime("%H:%M") if s.end else "", hours_text(s.break_minutes), hours_text(s.minutes),
-             hours_text(s.overtime_minutes), hours_text(late(s, plans)) if late(s, plans) else "",
+             planned_text(s, plans), hours_text(staff_hours.overtime(s, plans.get(s.staff_id), tz)),
+             hours_text(late(s, plans)) if late(s, plans) else "",
              i18n.t(_flag(s), lang) if _flag(s) else "",
              i18n.t("staff_corrected", lang) if s.corrected else "", " ".join(s.devices)]
             for s in _shifts(first, last)
@@ -140,7 +150,8 @@ def router(tz: ZoneInfo, today: Callable[[], dt.date] | None = None) -> APIRoute
         context.update(
             plans=plans,
             late=lambda shift: late(shift, plans),
-            weeks=_weeks(found, plans),
+            overtime=lambda shift: staff_hours.overtime(shift, plans.get(shift.staff_id), tz),
+            weeks=_weeks(found, plans, tz),
             planners=people,
             weekdays=WEEKDAY_KEYS,
             can_correct=who is not None and "attendance:write" in who.permissions,

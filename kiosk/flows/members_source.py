@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from kiosk import i18n
-from kiosk.domain.cart import Cart
+from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
     BONUS,
     POINTS,
@@ -40,7 +40,7 @@ from kiosk.domain.loyalty import (
     spend,
     tier_for,
 )
-from kiosk.domain.loyalty.count_cards import CountCard, line_visit
+from kiosk.domain.loyalty.count_cards import CARD_CATEGORY, CountCard, line_visit
 from kiosk.domain.loyalty.coupons import coupon_names
 from kiosk.domain.loyalty.errors import LoyaltyError
 from kiosk.domain.loyalty.member_details import DetailsChange
@@ -65,7 +65,7 @@ from kiosk.screens.member_view import MemberView
 from kiosk.store import members
 from kiosk.store.member_models import LedgerRow, Member, MemberSnapshot
 from kiosk.store.pii import PiiKey
-from kiosk.store.sales import PaymentIntent, Terminal
+from kiosk.store.sales import PaymentIntent, Sale, Terminal
 from kiosk.sync.config import applied_rules_version
 
 STORED_VALUE, POINTS_METHOD, COUNT_CARD_METHOD = "stored_value", "points", "count_card"
@@ -464,6 +464,35 @@ class StoreMemberSource:
             self.terminal, self.now(), member.member_id, kind, [PaymentIntent("cash", kind.price_fen)], staff
         )
         return sale.receipt_no, card, self.view(Member.get_by_id(member.member_id))
+
+    def card_product(self, sku: str) -> Product:
+        """The cart line that sells count card ``sku`` (paid on the pay screen any way, 次卡 sold by an
+        attendant); raises :class:`LoyaltyError` when it is not (any more) sold here."""
+        kind = next((k for k in self.count_card_kinds() if k.sku == sku), None)
+        if kind is None:
+            raise LoyaltyError(f"count card {sku} is not on the list / 该次卡已下架")
+        return Product(kind.sku, "", kind.name_zh, kind.name_en, kind.price_fen, CARD_CATEGORY)
+
+    def card_visits(self, sku: str) -> int:
+        """The visits count card ``sku`` holds (0 when it left the list)."""
+        return next((k.visits for k in self.rules.count_cards if k.sku == sku), 0)
+
+    def cards_in(self, cart: Cart) -> list[CountCardKind]:
+        """One kind per count card unit the cart sells; raises :class:`LoyaltyError` when a card line
+        is no longer on the owner's list for this store (it would be sold without its card)."""
+        kinds = {k.sku: k for k in self.count_card_kinds()}
+        lines = [line for line in cart.lines if line.product.category == CARD_CATEGORY]
+        gone = [line.product.sku for line in lines if line.product.sku not in kinds]
+        if gone:
+            raise LoyaltyError(f"count card {', '.join(gone)} is not on the list / 该次卡已下架")
+        return [kinds[line.product.sku] for line in lines for _ in range(line.quantity)]
+
+    def commit_with_cards(
+        self, commit: Callable[[], Sale], member: MemberView, kinds: Sequence[CountCardKind]
+    ) -> Sale:
+        """Commit the sale and issue its count cards to ``member`` in one transaction."""
+        sale, _cards = members.sale_with_cards(commit, self.terminal, self.now(), member.member_id, kinds)
+        return sale
 
     def use_count_visit(self, member: MemberView, card_id: str) -> int:
         """The member used one visit of their card (its first covered service); returns the visits left.

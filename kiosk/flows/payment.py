@@ -14,7 +14,7 @@ from kiosk.domain.cart import Cart
 from kiosk.domain.member_choices import step_points as next_points
 from kiosk.domain.money import format_fen
 from kiosk.payments import PaymentRequest, PaymentResult, PaymentStatus, wallet_for_code
-from kiosk.store.sales import Approval, PaymentIntent, commit_sale
+from kiosk.store.sales import Approval, PaymentIntent, Sale, commit_sale
 from kiosk.translations import N_
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,9 @@ class PaymentFlow:
         """Cart -> pay."""
         if self.cart.is_empty:
             self._say("cart_empty_hint", error=True)
+            return
+        if self.member is None and any(line.product.category == "count_card" for line in self.cart.lines):
+            self._say(N_("count_card_no_member"), error=True)  # a count card is sold to the member shown
             return
         self.refresh_totals()
         self.message = ""
@@ -241,22 +244,32 @@ class PaymentFlow:
         """Everything is paid: commit the sale, its payments and member add-on in one transaction."""
         cart, member, sale_id = self.cart, self.member, str(uuid.uuid4())
         now = self.now()
+        skus = {line.product.sku for line in cart.lines}
+        # an attendant's 售次卡 approval belongs to the sale only while its card is still in the cart
+        approvals = [a for a in self.approvals if a.action != "count_card" or a.detail.get("sku") in skus]
         try:
             addon = (
                 self.members.sale_addon(member, cart, self.tenders, sale_id, self.declined_coupons)
                 if member and self.members
                 else None
             )
-            sale = commit_sale(
-                cart,
-                list(self.tenders),
-                self.terminal,
-                now,
-                sale_id,
-                member=addon,
-                approvals=self.approvals,
-                suggested=self.together_shown,
-            )
+
+            def commit() -> Sale:
+                return commit_sale(
+                    cart,
+                    list(self.tenders),
+                    self.terminal,
+                    now,
+                    sale_id,
+                    member=addon,
+                    approvals=approvals,
+                    suggested=self.together_shown,
+                )
+
+            cards = self.members.cards_in(cart) if self.members else []
+            if cards and member is None:
+                raise ValueError("count cards are sold to a member / 次卡须售给会员")
+            sale = self.members.commit_with_cards(commit, member, cards) if cards and member else commit()
         except Exception as exc:  # shown to the person, and logged whole
             log.exception("sale commit failed")
             self._say(N_("sale_failed"), error=True, reason=str(exc))

@@ -437,6 +437,28 @@ class StaffFlow:
         if self.print_queue is not None:
             self.queue_sale_receipt(receipt_no)
 
+    def count_card_to_cart(self, sku: str, staff: str) -> None:
+        """其他方式付款: the card goes into the cart as a line, paid on the pay screen any way the
+        sale allows (wallet, stored value, points, cash); the card is issued with the sale, in its
+        transaction, with the attendant's ``count_card`` approval."""
+        from kiosk.domain.loyalty import LoyaltyError
+        from kiosk.store.sales import Approval
+
+        member = self.member
+        if member is None or self.members is None:
+            self._say(N_("count_card_no_member"), error=True)
+            return
+        try:
+            product = self.members.card_product(sku)
+        except LoyaltyError as exc:
+            log.info("count card refused: %s", exc)
+            self._say(N_("count_card_gone"), error=True)
+            return
+        detail = {"member_id": member.member_id, "sku": sku, "visits": self.members.card_visits(sku)}
+        self.approvals.append(Approval("count_card", staff, detail))
+        self.set_cart(self.cart.add(product))
+        self._say(N_("count_card_in_cart"), name=self.members.count_card_names(sku))
+
     def register_for_customer(self, staff_id: str) -> None:
         """为顾客办会员: the member sign-up (phone, name, consent, PIN) for a customer at the counter,
         started by an attendant whose role may; the start is an ``audit.action`` (``member_assist``)."""

@@ -24,9 +24,15 @@ def _hm(minutes: int) -> str:
 
 
 class KioskPopup(ModalView):
-    """A modal that the app tracks as its current popup."""
+    """A modal that the app tracks as its current popup; ``kv`` names the file with its rules when
+    they load with the first popup of its kind, not at start."""
+
+    #: the attendant's popups' rules load when an attendant first opens one (memory, docs/perf.md)
+    kv = ""
 
     def __init__(self, **kwargs: Any) -> None:
+        if self.kv:
+            load_kv(self.kv)  # before the widget is built: Kivy applies its class's rules then
         super().__init__(auto_dismiss=False, **kwargs)
 
     def show(self) -> None:
@@ -188,6 +194,8 @@ class PinPopup(KioskPopup):
 class StaffMenu(KioskPopup):
     """What an attendant can do once their PIN is in: price override, void, drawer, reprint."""
 
+    kv = "staff_popups"
+
     staff = StringProperty("")
     line_sku = StringProperty("")
     line_names = ObjectProperty({})
@@ -279,6 +287,8 @@ class ClockPopup(KioskPopup):
     """上下班打卡: the person's name, where they stand (off, on shift since, on a break since), hours
     today and this week, and clock in / clock out / start break / end break (only what fits now)."""
 
+    kv = "staff_popups"
+
     staff = StringProperty("")
     name = StringProperty("")
     method = StringProperty("pin")  # how they got here: the clocking records it
@@ -317,6 +327,8 @@ class ClockPopup(KioskPopup):
 class TopUpPopup(KioskPopup):
     """会员充值: one button per bonus tier (充¥100 送¥20) and 其他金额; then the cash is confirmed."""
 
+    kv = "staff_popups"
+
     staff = StringProperty("")
     tiers = ObjectProperty([])
     amount_fen = NumericProperty(0)  # chosen, waiting for the attendant to confirm the cash
@@ -327,7 +339,7 @@ class TopUpPopup(KioskPopup):
         """Open for ``staff`` with an amount button per ``tiers`` (:class:`BonusTier`), lowest first."""
         popup = cls(staff=staff, tiers=list(tiers))
         for index, tier in enumerate(popup.tiers):
-            button = Factory.TopUpAmount()  # a KioskButton (popups.kv)
+            button = Factory.TopUpAmount()  # a KioskButton (staff_popups.kv)
             button.amount_fen, button.bonus_fen = tier.min_fen, tier.bonus_fen
             button.bind(on_release=lambda _b, t=tier: popup.choose(t.min_fen))
             popup.ids.amounts.add_widget(button)
@@ -371,6 +383,8 @@ class CountCardPopup(KioskPopup):
     """售次卡: one button per count card of the owner's list (name, visits, price); then the cash is
     confirmed and the card is the member's."""
 
+    kv = "staff_popups"
+
     staff = StringProperty("")
     kinds = ObjectProperty([])
     chosen = ObjectProperty(None, allownone=True)  # the CountCardKind waiting for the cash
@@ -380,7 +394,7 @@ class CountCardPopup(KioskPopup):
         """Open for ``staff`` with a button per ``kinds`` (:class:`CountCardKind`), in the owner's order."""
         popup = cls(staff=staff, kinds=list(kinds))
         for index, kind in enumerate(popup.kinds):
-            button = Factory.CountCardKindButton()  # a KioskButton (popups.kv)
+            button = Factory.CountCardKindButton()  # a KioskButton (staff_popups.kv)
             button.kind = kind
             button.bind(on_release=lambda _b, k=kind: popup.choose(k))
             popup.ids.kinds.add_widget(button)
@@ -412,6 +426,12 @@ class CountCardPopup(KioskPopup):
         """Pick another card."""
         self.chosen = None
 
+    def to_cart(self) -> None:
+        """其他方式付款: the card goes into the cart, to be paid on the pay screen any way."""
+        sku, staff = self.chosen.sku, self.staff
+        self.dismiss()
+        App.get_running_app().count_card_to_cart(sku, staff)
+
     def confirm(self) -> None:
         """The cash is in hand: the card is sold (a sale of its line) and the member holds its visits."""
         sku, staff = self.chosen.sku, self.staff
@@ -422,6 +442,8 @@ class CountCardPopup(KioskPopup):
 class MemberEditPopup(KioskPopup):
     """修改会员资料: what staff may correct for the member shown (name, birthday, marketing answer);
     each choice is saved at once as its own change (``member.updated``)."""
+
+    kv = "staff_popups"
 
     staff = StringProperty("")
     phone = StringProperty("")  # masked
@@ -454,6 +476,8 @@ class MemberEditPopup(KioskPopup):
 class ReprintPopup(KioskPopup):
     """The last sales and every receipt that did not print; a tap prints that one again."""
 
+    kv = "staff_popups"
+
     staff = StringProperty("")
     empty = BooleanProperty(True)
 
@@ -467,7 +491,9 @@ class ReprintPopup(KioskPopup):
                 "total": format_fen(entry.total_fen),
                 "time": entry.time.strftime("%m-%d %H:%M"),
             }
-            row = Factory.ReprintRow()  # a KioskButton (popups.kv); kv-declared properties are set after
+            row = (
+                Factory.ReprintRow()
+            )  # a KioskButton (staff_popups.kv); kv-declared properties are set after
             row.receipt_no, row.failed, row.values = entry.receipt_no, entry.failed, values
             row.bind(on_release=popup.choose)
             popup.ids.entries.add_widget(row)
@@ -486,6 +512,8 @@ class ReprintPopup(KioskPopup):
 
 class ShiftPopup(KioskPopup):
     """班次报表: the open shift's figures (X), print them, or close the shift (Z) after counting the cash."""
+
+    kv = "staff_popups"
 
     staff = StringProperty("")
     summary = ObjectProperty({})  # values for the shift_summary text
@@ -516,6 +544,8 @@ class ShiftPopup(KioskPopup):
 
 class PausePopup(KioskPopup):
     """暂停收银: the whole screen says to use another till; only a staff badge or PIN resumes."""
+
+    kv = "staff_popups"
 
     staff = StringProperty("")  # who paused it
 

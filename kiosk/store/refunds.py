@@ -35,6 +35,7 @@ from kiosk.domain.refunds import (
 from kiosk.hw.receipt_render import Amount, ReceiptData, ReceiptLine
 from kiosk.i18n import payment_method_name
 from kiosk.store.connection import database
+from kiosk.store.members.card_refunds import check_cards_refundable, void_refunded_cards
 from kiosk.store.members.sale import write_member_refund
 from kiosk.store.models import Payment, Refund, RefundLine, RefundPayment, Sale, SaleLine
 from kiosk.store.outbox import record_event
@@ -206,6 +207,7 @@ def plan_for_sale(sale: RefundableSale, picks: Sequence[Pick]) -> RefundPlan:
                     by_position[s.position].name_en, qty, fen)
         for s, qty, fen in chosen
     )  # fmt: skip
+    check_cards_refundable(sale.sale_id, [(line.sku, line.quantity) for line in lines])  # 退次卡: unused only
     amount = sum(line.total_fen for line in lines)
     if amount == 0:
         raise RefundRefused(
@@ -285,6 +287,7 @@ def _write(
         for p in plan.payments
     ]
     RefundPayment.insert_many([{"refund": refund_id, **p} for p in pays]).execute()
+    void_refunded_cards(terminal, now, sale.sale_id, [(x.sku, x.quantity) for x in plan.lines], refund_id)
     ledger, coupons = [], []
     if sale.member_id:
         entries, coupons = write_member_refund(

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from kiosk.config import DEMO_ENCRYPTION_KEY
-from kiosk.domain.staff import DEFAULT_PERMISSIONS, hash_pin
 from kiosk.store import members, open_database, staff
 from kiosk.store.connection import database
 from kiosk.store.member_models import Member
 from kiosk.store.pii import PiiKey
 from tests.app.test_kiosk_window import MEMBER_CARD, WATER, after_seed, rows, run_kiosk, zh
+from tests.app.test_staff_roles_window import WANG_PIN, roster
 
-WANG_PIN, ZHAO_BADGE = "1357", "0055667788"
+ZHAO_BADGE = "0055667788"  # not the demo member card, which the roles test gives 赵强
 BADGE_AGAIN = {"wait": 1.6}  # the reader takes the same card again only after its 1.5 s debounce
 
 EDIT_STEPS: list[dict[str, Any]] = [
@@ -43,27 +43,12 @@ EDIT_STEPS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def roster() -> bytes:
-    """The hub's roster for S01: an attendant and a supervisor; ``member`` from supervisor up."""
-    people = [
-        {"id": "st-wang", "name": "王芳", "role": "attendant", "badge": None, "active": True,
-         "pin_hash": hash_pin(WANG_PIN, b"salt-for-wang-01")},
-        {"id": "st-zhao", "name": "赵强", "role": "supervisor", "badge": ZHAO_BADGE, "active": True,
-         "pin_hash": hash_pin("8642", b"salt-for-zhao-01")},
-    ]  # fmt: skip
-    permissions = {role: list(actions) for role, actions in DEFAULT_PERMISSIONS.items()}
-    permissions["attendant"] = [a for a in permissions["attendant"] if a != "member"]
-    return json.dumps(
-        {"v": 1, "version": 1, "store": "S01", "permissions": permissions, "staff": people}
-    ).encode()
-
-
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory: pytest.TempPathFactory, display: str) -> tuple[dict[str, Any], Path]:
     workdir = tmp_path_factory.mktemp("member-edit")
     open_database(workdir / "kiosk.db")
     try:
-        assert staff.apply_roster(roster(), dt.datetime.now(dt.UTC))
+        assert staff.apply_roster(roster(ZHAO_BADGE, attendant_may_not=("member",)), dt.datetime.now(dt.UTC))
     finally:
         database.close()
     shots = Path(os.environ.get("KIOSK_SCREENSHOTS", workdir / "shots"))

@@ -46,15 +46,18 @@ ROLES_STEPS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
-def roster() -> bytes:
-    """What the hub sends this terminal's store (hub.staff.accounts.roster_for), with known PINs."""
+def roster(zhao_badge: str = ZHAO_BADGE, attendant_may_not: tuple[str, ...] = ()) -> bytes:
+    """What the hub sends this terminal's store (hub.staff.accounts.roster_for), with known PINs:
+    王芳 an attendant, 赵强 a supervisor with a badge; the default matrix, less what the owner took
+    from the attendant."""
     people = [
         {"id": "st-wang", "name": "王芳", "role": "attendant", "badge": None, "active": True,
          "pin_hash": hash_pin(WANG_PIN, b"salt-for-wang-01")},
-        {"id": "st-zhao", "name": "赵强", "role": "supervisor", "badge": ZHAO_BADGE, "active": True,
+        {"id": "st-zhao", "name": "赵强", "role": "supervisor", "badge": zhao_badge, "active": True,
          "pin_hash": hash_pin(ZHAO_PIN, b"salt-for-zhao-01")},
     ]  # fmt: skip
     permissions = {role: list(actions) for role, actions in DEFAULT_PERMISSIONS.items()}
+    permissions["attendant"] = [a for a in permissions["attendant"] if a not in attendant_may_not]
     return json.dumps(
         {"v": 1, "version": 1, "store": "S01", "permissions": permissions, "staff": people}
     ).encode()

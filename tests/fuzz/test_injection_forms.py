@@ -2,10 +2,11 @@
 
 Each form a person types into (a reward's name, a staff member's name, a tag rule, the front
 desk's member registration, a stock adjustment's reason, a count card's name, a shopper's rating
-comment) gets a script tag, an element, an SQL fragment and a spreadsheet formula, through the real
-dashboard (the owner signed in; the rating through the receipt's signed link). The row holds
-exactly what was typed (the SQL was a value), the page that lists it shows it escaped, and the
-stock documents' CSV starts the formula with ``'``.
+comment, a message template) gets a script tag, an element, an SQL fragment and a spreadsheet
+formula, through the real dashboard (the owner signed in; the rating through the receipt's signed
+link). The row holds exactly what was typed (the SQL was a value), the page that lists it shows it
+escaped, the stock documents' CSV starts the formula with ``'``, and a template's mail holds its
+markup as text.
 """
 
 import datetime as dt
@@ -22,6 +23,8 @@ from hub.members import attributes as member_attributes
 from hub.members import ledger as loyalty
 from hub.members import tag_rules
 from hub.members.models import HubMember
+from hub.messaging import templates
+from hub.messaging.channels import html_mail
 from hub.reports.ratings import ReceiptRating
 from hub.staff.accounts import StaffAccount
 from hub.stock import ledger as stock
@@ -114,3 +117,21 @@ def test_a_hostile_rating_comment_is_kept_as_typed_and_shown_as_text(
     assert [r.comment for r in ReceiptRating.select()] == [comment]
     shown_as_text(TestClient(app).get(f"{receipt}?rated=1").text, comment)
     shown_as_text(owner.get("/ratings?day=2026-11-24").text, comment)
+
+
+def test_a_hostile_message_template_is_kept_as_typed_shown_and_mailed_as_text(owner: TestClient) -> None:
+    typed = {"subject_zh": SCRIPT + "{name}", "subject_en": SQL, "body_zh": ELEMENT + "{offer}\n" + FORMULA,
+             "body_en": SCRIPT + "{name}", "action": "save"}  # fmt: skip
+    assert owner.post("/messages/templates/welcome/email", data=typed).status_code == 303
+    kept = templates.current("welcome", "email")
+    assert (kept.subject_zh, kept.subject_en, kept.body_zh) == (
+        SCRIPT + "{name}",
+        SQL,
+        ELEMENT + "{offer}\n" + FORMULA,
+    )
+    shown_as_text(owner.get("/messages/templates").text, ELEMENT)  # the overview shows each body's sample
+    editor = owner.get("/messages/templates/welcome/email").text
+    for text in (SCRIPT + "{name}", SQL, ELEMENT + "{offer}\n" + FORMULA):
+        shown_as_text(editor, text)
+    mail = html_mail(templates.compose("welcome", "email", templates.sample_facts(), "好邻居").body_zh)
+    assert ELEMENT not in mail and "&lt;i id=&quot;pwn&quot;&gt;x&lt;/i&gt;满50减10券<br>" in mail  # as text

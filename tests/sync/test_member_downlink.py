@@ -12,7 +12,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,8 @@ from hub.ingest.worker import HubIngestor
 from hub.members import details as member_details
 from hub.members import downlink as member_downlink
 from hub.members import feed as member_feed
+from hub.members import ledger as loyalty
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubCard, HubMember
 from hub.web.app import create_app
 from kiosk.devtools.broker import MosquittoBroker
@@ -88,6 +90,8 @@ class Hub:
 
 def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterator[Hub]:
     open_hub_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    # members' data keys in the key store of the hub's data directory, as `hub serve` keeps them
+    key_store = loyalty.settings.key_store = MemberKeyStore(tmp_path / "data" / KEY_STORE_FILE)
     passwd = tmp_path / "passwd"
     passwd.write_text("")
     ingestor = HubIngestor(
@@ -107,6 +111,8 @@ def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterat
         server.should_exit = True
         thread.join(timeout=10)
         ingestor.stop()
+        loyalty.settings.key_store = None
+        key_store.close()
 
 
 @pytest.fixture
@@ -163,9 +169,10 @@ def member_sale(terminal: Terminal, member_id: str, stored_fen: int) -> int:
     return earned.points
 
 
-def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhere(
-    hub: Hub, tmp_path: Path
-) -> None:
+@contextmanager
+def two_terminals(hub: Hub, tmp_path: Path) -> Iterator[dict[str, Path]]:
+    """Terminals KA and KB, each with its ``kiosk sync`` signed in to the hub and its first
+    member snapshot taken; their database files by device."""
     kiosks = {"KA": tmp_path / "ka.db", "KB": tmp_path / "kb.db"}
     procs = []
     for device, db in kiosks.items():
@@ -175,17 +182,29 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
     try:
         for db in kiosks.values():
             settle(lambda db=db: snapshotted(db), what="first snapshot")
-        store_a = Terminal(store="S01", device="KA", boot="boot-a")
+        yield kiosks
+    finally:
+        for process in procs:
+            stop(process)
+
+
+STORE_A = Terminal(store="S01", device="KA", boot="boot-a")
+
+
+def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhere(
+    hub: Hub, tmp_path: Path
+) -> None:
+    with two_terminals(hub, tmp_path) as kiosks:
 
         def at_store_a() -> int:
             members.register_member(
-                KEY, store_a, dt.datetime.now(TZ), "138 1234 1234", CONSENT, name="李四", member_id="m-1"
+                KEY, STORE_A, dt.datetime.now(TZ), "138 1234 1234", CONSENT, name="李四", member_id="m-1"
             )
-            members.link_card(store_a, dt.datetime.now(TZ), "m-1", "04A1B2C3")
+            members.link_card(STORE_A, dt.datetime.now(TZ), "m-1", "04A1B2C3")
             members.top_up_stored_value(
-                store_a, dt.datetime.now(TZ), "m-1", 10000, StoredValueRule(), "staff-1"
+                STORE_A, dt.datetime.now(TZ), "m-1", 10000, StoredValueRule(), "staff-1"
             )
-            return member_sale(store_a, "m-1", 3000)
+            return member_sale(STORE_A, "m-1", 3000)
 
         earned = on_kiosk(kiosks["KA"], at_store_a)
         assert earned == EARNED
@@ -233,9 +252,6 @@ def test_member_of_store_a_is_found_at_store_b_with_balances_and_erased_everywhe
             POINTS: earned,
             PRINCIPAL: 7000,
         }
-    finally:
-        for process in procs:
-            stop(process)
 
 
 def registration(device: str, seq: int, prev: str, member_id: str, phone: str) -> dict[str, Any]:
@@ -409,22 +425,13 @@ def test_a_large_snapshot_says_how_far_it_is() -> None:
 
 
 def test_details_staff_correct_at_store_a_reach_the_hub_and_store_b(hub: Hub, tmp_path: Path) -> None:
-    kiosks = {"KA": tmp_path / "ka.db", "KB": tmp_path / "kb.db"}
-    procs = []
-    for device, db in kiosks.items():
-        password = hub.add_device(device)
-        extra = ("--username", device, "--password", password, "--hub-url", hub.url)
-        procs.append(spawn(sync_agent_cmd(db, hub.broker.port, device, *extra), tmp_path / f"{device}.log"))
-    try:
-        for db in kiosks.values():
-            settle(lambda db=db: snapshotted(db), what="first snapshot")
-        store_a = Terminal(store="S01", device="KA", boot="boot-a")
+    with two_terminals(hub, tmp_path) as kiosks:
 
         def at_store_a() -> None:
             now = dt.datetime.now(TZ)
-            members.register_member(KEY, store_a, now, "138 1234 1234", CONSENT, name="李四", member_id="m-1")
+            members.register_member(KEY, STORE_A, now, "138 1234 1234", CONSENT, name="李四", member_id="m-1")
             change = DetailsChange(name="王女士", birthday=dt.date(1990, 5, 17), marketing=False)
-            members.change_details(KEY, store_a, now, "m-1", change, "st-zhao")
+            members.change_details(KEY, STORE_A, now, "m-1", change, "st-zhao")
 
         on_kiosk(kiosks["KA"], at_store_a)
 
@@ -435,10 +442,11 @@ def test_details_staff_correct_at_store_a_reach_the_hub_and_store_b(hub: Hub, tm
         expected = {"phone": "+8613812341234", "name": "王女士", "birthday": "1990-05-17"}
         settle(lambda: on_kiosk(kiosks["KB"], seen_at_b) == expected, what="m-1's new details at B")
         booked = HubMember.get_by_id("m-1")
-        assert KEY.decrypt(booked.name_enc, "m-1:name") == "王女士"
+        assert booked.name_enc.startswith("dk-")  # under the member's data key, in the hub's key store
+        assert (
+            KEY.with_data_keys(loyalty.settings.key_store.get).decrypt(booked.name_enc, "m-1:name")
+            == "王女士"
+        )  # type: ignore[union-attr]
         assert [(c["where"], c["staff"], c["fields"]) for c in member_details.changes("m-1")] == [
             ("S01/KA", "st-zhao", ["name", "birthday", "marketing"])
         ]
-    finally:
-        for process in procs:
-            stop(process)

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from hub.fleet.devices import DeviceRegistry
 from hub.ingest.batch import ingest_batch
@@ -22,6 +23,7 @@ from hub.reports.together_downlink import (
     current_release,
     table_message,
 )
+from kiosk.cli import main as kiosk_main
 from kiosk.devtools.broker import MosquittoBroker
 from kiosk.domain.cart import Cart
 from kiosk.domain.together import suggest
@@ -147,7 +149,7 @@ def test_thresholds_refuse_what_they_cannot_mean(hub_db) -> None:  # type: ignor
     assert job_settings.together_thresholds() == (250, 1200, 1)
 
 
-def test_a_table_the_terminal_cannot_read_is_refused_and_the_held_one_stays(kiosk_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_table_the_terminal_cannot_read_is_refused_and_the_held_one_stays(kiosk_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     good = json.dumps({"v": 1, "version": 4, "made_at": "", "rules": [[MILK, YOGURT, 2000, 1500, 6000]]})
     assert together.apply_table(good.encode(), NOW) is True
     for bad in (
@@ -158,3 +160,5 @@ def test_a_table_the_terminal_cannot_read_is_refused_and_the_held_one_stays(kios
         with pytest.raises(together.TableError):
             together.apply_table(bad, NOW)
     assert (together.table_version(), stored_rules()) == (4, [[MILK, YOGURT, 2000, 1500, 6000]])
+    info = CliRunner().invoke(kiosk_main, ["db", "info", "--db", str(tmp_path / "kiosk.db")])
+    assert "often bought together: version 4, rules: 1" in info.output.splitlines()

@@ -8,6 +8,9 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.errors import CardExpired, InsufficientBalance
 from kiosk.domain.loyalty.pricing import PricedLine
 
+#: The category of a count card's own sale line (a card is never paid with a visit of another).
+CARD_CATEGORY = "count_card"
+
 
 @dataclass(frozen=True)
 class CountCardProduct:
@@ -68,7 +71,7 @@ def line_visit(
     """
     for line in lines:
         done = list(paid_skus).count(line.sku)
-        if line.sku in card.service_skus and done < line.quantity:
+        if line.sku in card.service_skus and line.category != CARD_CATEGORY and done < line.quantity:
             check_visit(card, remaining, line.sku, on)
             share = line.net_fen * (done + 1) // line.quantity - line.net_fen * done // line.quantity
             return line.sku, share

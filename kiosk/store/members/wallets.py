@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable, Sequence
 
 from kiosk.domain.cart import Cart, Product
 from kiosk.domain.loyalty import (
@@ -124,6 +125,21 @@ def sell_count_card_sale(
         sale = commit_sale(Cart().add(product), payments, terminal, now, approvals=[approval])
         card = issue_count_card(terminal, now, member_id, count_card_product(kind), sale.id)
     return sale, card
+
+
+def sale_with_cards(
+    commit: Callable[[], Sale],
+    terminal: Terminal,
+    now: dt.datetime,
+    member_id: str,
+    kinds: Sequence[CountCardKind],
+) -> tuple[Sale, list[CountCard]]:
+    """Commit a sale (``commit``, paid any way) and issue the member one card for each of ``kinds``
+    it sold, with their visits, in one transaction: a failure in either keeps neither."""
+    with database.atomic("IMMEDIATE"):
+        sale = commit()
+        cards = [issue_count_card(terminal, now, member_id, count_card_product(k), sale.id) for k in kinds]
+    return sale, cards
 
 
 def count_card(card_id: str) -> CountCard:

@@ -157,3 +157,42 @@ def test_a_visit_pays_a_covered_line_in_the_sale_and_the_hub_books_it_once(
     assert loyalty.open_items() == []  # the points earned on the soap only: the hub agrees
     paid = SalesPaymentDay.select().where(SalesPaymentDay.method == "count_card")
     assert [(p.payments, p.amount_fen) for p in paid] == [(2, 6000)]
+
+
+def test_an_unused_card_is_refunded_with_its_visits_voided_a_used_one_is_refused(
+    hub_db, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    seen: dict[str, object] = {}
+
+    def work(terminal: Terminal) -> None:
+        members.register_member(KEY, terminal, NOW, PHONE, CONSENT, member_id="m-1")
+        unused_sale, unused = members.sell_count_card_sale(
+            terminal, NOW, "m-1", WASH, [PaymentIntent("cash", 9900)], "s"
+        )
+        used_sale, used = members.sell_count_card_sale(
+            terminal, NOW, "m-1", WASH, [PaymentIntent("cash", 9900)], "s"
+        )
+        members.use_count_card(terminal, NOW, used.id, "wash")
+        with pytest.raises(RefundRefused, match="used"):
+            refunds.plan_refund(used_sale.id, [Pick(1, 1)])
+        before = len(outbox.pending(limit=1000))
+        done = refunds.refund_sale(unused_sale.id, [Pick(1, 1)], terminal, NOW, "s", "r-1", "不想要了")
+        assert done.amount_fen == 9900
+        sent = outbox.pending(limit=1000)[before:]
+        seen["types"] = [e["type"] for e in sent]
+        seen["voided"] = [
+            (e["account"], e["kind"], e["amount"], e["action"]) for e in sent[0]["data"]["entries"]
+        ]
+        assert {h.card.id: h.visits_left for h in members.count_cards("m-1")} == {unused.id: 0, used.id: 2}
+        with pytest.raises(RefundRefused):  # refunded already: nothing left to give back
+            refunds.plan_refund(unused_sale.id, [Pick(1, 1)])
+        seen["cards"] = (unused.id, used.id)
+
+    events = on_terminal(tmp_path, "K01", work)
+    unused_id, used_id = seen["cards"]  # type: ignore[misc]
+    assert seen["types"] == ["ledger.adjusted", "sale.refunded", "audit.action"]
+    assert seen["voided"] == [(count_account(unused_id), "adjust", -3, "refund")]
+    ingest("K01", events)
+    balances = loyalty.member_balances("m-1")
+    assert (balances[count_account(unused_id)], balances[count_account(used_id)]) == (0, 2)
+    assert loyalty.open_items() == []

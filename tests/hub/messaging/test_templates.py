@@ -105,9 +105,19 @@ def test_the_owner_edits_a_template_and_members_receive_it(hub_db, signed_in, sm
         owner.post("/messages/templates/welcome/sms", data={**EDITED_SMS, "action": "save"}).status_code
         == 200
     )
-    assert signed_in(create_app(TZ), role="manager", stores="S01").get(page).status_code == 403
+    # a manager edits their store's texts only: S01's members get them, other stores' the owner's
+    manager = signed_in(create_app(TZ), role="manager", stores="S01")
+    assert manager.get(f"{page}?store=S02").status_code == 403
+    own = {
+        "body_zh": "{name}，S01店欢迎您！{offer}，{expiry}前有效。{stop}",
+        "body_en": "S01 welcomes you! {stop}",
+    }
+    assert manager.post("/messages/templates/welcome/sms", data={**own, "action": "save"}).status_code == 200
+    assert "S01店欢迎您" in manager.get("/messages/templates").text
     audit = OwnerAudit.select().where(OwnerAudit.action == "message_template.save").order_by(OwnerAudit.id)
-    assert [(a.by, a.subject) for a in audit] == [("owner", "welcome/email"), ("owner", "welcome/sms")]
+    assert [(a.by, a.subject) for a in audit] == [
+        ("owner", "welcome/email"), ("owner", "welcome/sms"), ("manager-S01", "welcome/sms@S01"),
+    ]  # fmt: skip
 
     spec = CampaignSpec(name_zh="新人礼", coupon=WELCOME_COUPON, target=Target(kind="at_registration"),
                         holdout_percent=0)  # fmt: skip
@@ -117,7 +127,7 @@ def test_the_owner_edits_a_template_and_members_receive_it(hub_db, signed_in, sm
             "13800000011", "王小明", None, ("privacy-2026-01", "hub"), "S01", NOW
         ).member_id
         lee = register_at_hub(
-            "13800000012", "Lee Ann", None, ("privacy-2026-01", "hub"), "S01", NOW
+            "13800000012", "Lee Ann", None, ("privacy-2026-01", "hub"), "S02", NOW
         ).member_id
         silent = register_at_hub(
             "13800000013", "赵六", None, ("privacy-2026-01", "hub"), "S01", NOW
@@ -145,7 +155,7 @@ def test_the_owner_edits_a_template_and_members_receive_it(hub_db, signed_in, sm
         "Welcome L******! <b>¥5 off ¥30</b>, use it by 2027-01-06."
     )
     assert sorted((sms["to"], sms["text"]) for sms in gateway.delivered) == [
-        ("+8613800000011", "【好邻居】王**，欢迎！新人满30减5，1月6日前有效。回T退订"),
+        ("+8613800000011", "【好邻居】王**，S01店欢迎您！新人满30减5，1月6日前有效。回T退订"),
         ("+8613800000012", "【好邻居】Hi L******: ¥5 off ¥30 by 2027-01-06. Reply T to stop"),
     ]
-    assert sorted(m.template_version for m in MemberMessage.select()) == [1, 1, 1, 1]
+    assert sorted(m.template_version for m in MemberMessage.select()) == [1, 1, 1, 2]

@@ -48,13 +48,14 @@ def test_the_hours_as_csv_with_overtime_and_what_to_check(kiosk_db, signed_in) -
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0] == [
-        "Day", "Staff", "In", "Out", "Breaks", "Hours", "Overtime", "Late", "Check", "Corrected", "Terminals",
+        "Day", "Staff", "In", "Out", "Breaks", "Hours", "Planned", "Overtime", "Late", "Check", "Corrected",
+        "Terminals",
     ]  # fmt: skip
-    assert rows[1:] == [
-        ["2026-11-23", "王芳", "09:02", "17:37", "0:00", "8:35", "0:35", "", "", "", "K01"],
-        ["2026-11-24", "李四", "", "12:00", "0:00", "", "0:00", "", "no clock-in", "", "K02"],
-        ["2026-11-24", "王芳", "08:55", "", "0:00", "", "0:00", "", "open", "", "K01"],
-        ["2026-11-24", "赵磊", "13:00", "21:30", "0:00", "8:30", "0:30", "", "", "", "K01"],
+    assert rows[1:] == [  # nobody has a schedule: overtime is beyond 8 hours a shift
+        ["2026-11-23", "王芳", "09:02", "17:37", "0:00", "8:35", "", "0:35", "", "", "", "K01"],
+        ["2026-11-24", "李四", "", "12:00", "0:00", "", "", "0:00", "", "no clock-in", "", "K02"],
+        ["2026-11-24", "王芳", "08:55", "", "0:00", "", "", "0:00", "", "open", "", "K01"],
+        ["2026-11-24", "赵磊", "13:00", "21:30", "0:00", "8:30", "", "0:30", "", "", "", "K01"],
     ]
     page = web.get("/staff-hours?from=2026-11-23&to=2026-11-24").text
     assert 'href="/staff-hours.csv?from=2026-11-23&amp;to=2026-11-24"' in page

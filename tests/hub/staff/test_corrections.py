@@ -76,7 +76,7 @@ def test_a_correction_needs_a_reason_is_audited_and_the_hours_show_it_marked(kio
     assert staff_hours.StaffClock.get_by_id(clock_in.event_id).at == "2026-11-24T08:55:00+08:00"
 
     rows = csv_rows(web, "from=2026-11-24&to=2026-11-24&lang=en")
-    assert rows[0] == ["Day", "Staff", "In", "Out", "Breaks", "Hours", "Overtime", "Late", "Check",
+    assert rows[0] == ["Day", "Staff", "In", "Out", "Breaks", "Hours", "Planned", "Overtime", "Late", "Check",
                        "Corrected",
                        "Terminals"]  # fmt: skip
     assert [
@@ -86,6 +86,7 @@ def test_a_correction_needs_a_reason_is_audited_and_the_hours_show_it_marked(kio
         "17:30",
         "0:00",
         "8:30",
+        "",
         "0:30",
         "",
         "",
@@ -127,7 +128,7 @@ def test_schedules_make_late_arrivals_and_the_week_adds_up(kiosk_db, signed_in) 
     app = create_app(TZ, today=lambda: TODAY)
     web = signed_in(app)
     rows = csv_rows(web, "from=2026-11-23&to=2026-11-24&lang=en")
-    assert [(r[0], r[1], r[7]) for r in rows[1:]] == [
+    assert [(r[0], r[1], r[8]) for r in rows[1:]] == [
         ("2026-11-23", "王芳", "0:02"), ("2026-11-24", "李四", ""), ("2026-11-24", "王芳", "0:10"),
         ("2026-11-24", "赵磊", ""),
     ]  # fmt: skip
@@ -135,8 +136,9 @@ def test_schedules_make_late_arrivals_and_the_week_adds_up(kiosk_db, signed_in) 
     weeks = re.findall(r'<tr class="week" data-staff="([^"]+)">(.*?)</tr>', page, re.S)
     assert [(staff, re.findall(r">([^<>]+)</td>", row)) for staff, row in weeks] == [
         ("s-li", ["2026-11-23", "李四", "0:00", "0:00", "0:00", "0"]),
-        ("s-wang", ["2026-11-23", "王芳", "8:35", "0:00", "0:35", "2 (0:12)"]),
-        ("s-zhao", ["2026-11-23", "赵磊", "8:30", "0:00", "0:30", "0"]),
+        # against the schedule: 王芳 left at 17:37, planned 17:30; 赵磊 worked exactly his plan
+        ("s-wang", ["2026-11-23", "王芳", "8:35", "0:00", "0:07", "2 (0:12)"]),
+        ("s-zhao", ["2026-11-23", "赵磊", "8:30", "0:00", "0:00", "0"]),
     ]
 
     # planning through the page: an account of the manager's store; a bad time is refused, a clear empties

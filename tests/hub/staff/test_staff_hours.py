@@ -53,11 +53,11 @@ def test_the_staff_hours_page_shows_in_out_hours_and_open_shifts(  # type: ignor
     zh = client.get("/staff-hours")
     assert zh.status_code == 200 and "员工工时 · 2026-11-18 – 2026-11-24" in zh.text
     assert shift_rows(zh.text) == [
-        "2026-11-23 王芳 09:02 17:37 8:35 K01 更正",
+        "2026-11-23 王芳 09:02 17:37 8:35 0:35 K01 更正",
         "2026-11-24 李四 缺上班打卡 12:00 K02 更正",
         "2026-11-24 王芳 08:55 仍在班 K01 更正",
-        "2026-11-24 赵磊 13:00 21:30 8:30 K01 更正",
-    ]  # the owner may correct each
+        "2026-11-24 赵磊 13:00 21:30 8:30 0:30 K01 更正",
+    ]  # the owner may correct each; no schedules: overtime beyond 8 hours
     people = re.findall(r'<tr data-staff="([^"]+)"><td>([^<]*)</td><td class="num">([^<]*)</td>', zh.text)
     assert people == [("s-li", "李四", "0:00"), ("s-wang", "王芳", "8:35"), ("s-zhao", "赵磊", "8:30")]
     assert '<a href="/staff-hours">员工工时</a>' in zh.text
@@ -65,7 +65,7 @@ def test_the_staff_hours_page_shows_in_out_hours_and_open_shifts(  # type: ignor
     assert shift_rows(en) == [
         "2026-11-24 李四 no clock-in 12:00 K02 Correct",
         "2026-11-24 王芳 08:55 open K01 Correct",
-        "2026-11-24 赵磊 13:00 21:30 8:30 K01 Correct",
+        "2026-11-24 赵磊 13:00 21:30 8:30 0:30 K01 Correct",
     ]
     assert '<a href="/staff-hours?lang=en">Staff hours</a>' in en
     bad = client.get("/staff-hours?from=2026-11-25&to=2026-11-24")

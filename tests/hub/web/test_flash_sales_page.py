@@ -90,3 +90,30 @@ def test_the_page_shows_window_cap_sold_and_left_per_terminal(hub_db: Any, signe
     assert "进行中" not in signed_in(create_app(TZ, clock=lambda: END)).get("/flash-sales").text
     assert signed_in(app, "manager", stores="S01").get("/flash-sales").status_code == 200
     assert signed_in(app, "accountant").get("/flash-sales").status_code == 403
+
+
+def test_the_form_defines_a_sale_in_local_time_and_refuses_bad_input_in_both_languages(
+    hub_db: Any, signed_in: Any
+) -> None:
+    mooncake = {"sku": "mooncake", "name_zh": "月饼", "name_en": "Mooncake", "price_fen": 3000}
+    hub_catalog.load_catalog([mooncake])
+    client = signed_in(create_app(TZ, clock=lambda: NOW))
+    form = {"id": "double12", "sku": "mooncake", "price": "9.90", "cap": "7", "starts": "2026-12-12T10:00",
+            "ends": "2026-12-12T12:00", "devices": "K02，K01"}  # fmt: skip
+    made = client.post("/flash-sales", data=form, follow_redirects=False)
+    assert (made.status_code, made.headers["location"]) == (303, "/flash-sales?saved=double12")
+    row = flash.FlashSale.get_by_id("double12")
+    assert (row.price_fen, row.cap, row.starts_at, row.ends_at, row.allocations) == (
+        990, 7, "2026-12-12T02:00:00+00:00", "2026-12-12T04:00:00+00:00", '{"K01": 4, "K02": 3}'
+    )  # fmt: skip
+    bad = client.post("/flash-sales", data=form | {"id": "a b", "price": "9,9", "cap": "0", "ends": "noon"})
+    shown = re.findall(r"<li>(.*?)</li>", re.search(r'id="problems".*?</div>', bad.text, re.S).group(0))  # type: ignore[union-attr]
+    assert (bad.status_code, shown) == (422, [
+        "id: 只能用字母、数字、_ . -（最多 40 个） / use letters, digits, _ . - only (at most 40)",
+        "price: 价格请填元，如 99 或 99.50 / give the price in yuan, e.g. 99 or 99.50",
+        "cap: 请填写整数件数，至少 1 / give a whole number of units, at least 1",
+        "ends: 请填写日期和时间，如 2026-12-12 10:00 / give a date and time, e.g. 2026-12-12 10:00",
+    ])  # fmt: skip
+    again = client.post("/flash-sales", data=form | {"price": "30"})  # not below the normal price
+    assert again.status_code == 422 and "below the normal price (3000 fen)" in again.text
+    assert 'value="9,9"' in bad.text and flash.FlashSale.select().count() == 1
