@@ -16,6 +16,7 @@ from hub.db import DEFAULT_DB, transaction
 from hub.db.schema import open_hub_database
 from hub.members import business_keys, rotation
 from hub.members.business_keys import KeyFileError
+from hub.members.key_store import key_store_of
 
 __all__ = ["keys"]
 
@@ -60,16 +61,25 @@ def rotate(data_dir: Path, db_url: str, batch: int, pause: float) -> None:
     )
     ring = business_keys.load_ring(data_dir)
     assert ring is not None
-    progress = rotation.Progress()
+    store = key_store_of(data_dir)
+    if store is not None:  # members' data keys: re-wrapped, their personal data stays as it is
+        ring = ring.with_data_keys(store.get)
     started = time.monotonic()
+    progress, wrapped = rotation.Progress(), rotation.Progress()
     # a hub process that had not yet read the new key may book a registration under the old one:
-    # a second pass a moment later moves those too
+    # a second pass a moment later moves (and re-wraps) those too
     for sweep in range(2):
-        progress.after = ""
+        wrapped.after = progress.after = ""
+        while store is not None and rotation.rewrap_batch(ring, store, wrapped, batch):
+            time.sleep(pause)
         while rotation.move_batch(ring, progress, dt.datetime.now(dt.UTC), batch):
             time.sleep(pause)
         if sweep == 0:
             time.sleep(1.5)
+    if store is not None:
+        click.echo(
+            f"已重新封装 {wrapped.moved} 个会员数据密钥 / re-wrapped {wrapped.moved} members' data keys"
+        )
     took = time.monotonic() - started
     click.echo(
         f"已重新加密 {progress.moved} 位会员，合并重复 {progress.merged} 位，用时 {took:.1f} 秒"
@@ -103,6 +113,9 @@ def _print_status(data_dir: Path) -> None:
     click.echo(f"previous key / 旧密钥: {previous or '-'}")
     for key_id, count in sorted(rotation.members_by_key().items()):
         click.echo(f"members under {key_id or '(before key ids)'}: {count} / 会员数")
+    store = key_store_of(data_dir)
+    for key_id, count in sorted((store.count_by_key() if store is not None else {}).items()):
+        click.echo(f"members' data keys wrapped under {key_id}: {count} / 会员数据密钥数")
     for device, key_id in rotation.terminals_by_key().items():
         mark = "ok" if key_id == ring.key_id else "waiting / 等待中"
         click.echo(f"terminal {device}: {key_id or '(not reported)'} {mark}")
@@ -118,7 +131,9 @@ def retire(data_dir: Path, db_url: str, force: bool) -> None:
     ring = business_keys.load_ring(data_dir)
     if ring is None or len(ring.key_ids) < 2:
         raise click.ClickException("no rotation to finish: there is no previous key / 没有需要停用的旧密钥")
-    left = sum(n for key_id, n in rotation.members_by_key().items() if key_id != ring.key_id)
+    store = key_store_of(data_dir)
+    by_key = (store.count_by_key() if store is not None else {}).items()
+    left = sum(n for key_id, n in [*rotation.members_by_key().items(), *by_key] if key_id != ring.key_id)
     if left:
         raise click.ClickException(
             f"{left} members are not yet under the current key: run `hub keys rotate` again"

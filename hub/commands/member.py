@@ -20,6 +20,7 @@ from hub.members import attributes as member_attributes
 from hub.members import business_keys
 from hub.members import ledger as loyalty
 from hub.members.feed import touch_many
+from hub.members.key_store import key_store_of
 from hub.members.models import HubMember
 from hub.web.exports import spreadsheet_text
 from kiosk.domain.loyalty import InvalidPhone, normalize_phone
@@ -39,8 +40,9 @@ def _key(key_file: Path | None):  # type: ignore[no-untyped-def]
         raise click.UsageError("--key-file is required: the business data key (base64 of 32 bytes)")
     if key_file.name == business_keys.KEY_FILE:  # the hub's own file: with the previous key in a rotation
         ring = business_keys.load_ring(key_file.parent)
-        if ring is not None:
-            return ring
+        if ring is not None:  # and the members' data keys beside it
+            store = key_store_of(key_file.parent)
+            return ring.with_data_keys(store.get) if store is not None else ring
     return PiiKey(base64.b64decode(key_file.read_text().strip()))
 
 

@@ -21,11 +21,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 
 from hub.db import sealing
 from hub.errors import HubError
+from hub.members.key_store import MemberKeyStore
 
 log = logging.getLogger(__name__)
 
@@ -115,17 +116,31 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _PGDUMP_MAGIC = b"PGDMP"
 
 
+KEY_STORE_PREFIX = "member_keys-"  # the member key store's own sealed backups
+KEY_STORE_KEEP = 2  # only the newest two: an erased member's key is gone from them two backups later
+
+
 @dataclass(frozen=True)
 class BackupTaken:
-    """A sealed backup written, its size, and the older ones the retention rule removed."""
+    """A sealed backup written, its size, and the older ones the retention rule removed; ``keys`` is
+    the member key store's sealed backup taken with it (None: the hub has no key store)."""
 
     path: Path
     size: int
     removed: tuple[Path, ...]
+    keys: Path | None = None
 
 
-def take_backup(db: Database, folder: Path, public_key: Path, when: dt.datetime, keep: int) -> BackupTaken:
-    """Seal a consistent copy of ``db`` for the owner's ``public_key`` into ``folder``, then prune.
+def take_backup(
+    db: Database,
+    folder: Path,
+    public_key: Path,
+    when: dt.datetime,
+    keep: int,
+    key_store: MemberKeyStore | None = None,
+) -> BackupTaken:
+    """Seal a consistent copy of ``db`` for the owner's ``public_key`` into ``folder``, then prune;
+    with a ``key_store``, seal it too, into a file of its own (:data:`KEY_STORE_PREFIX`).
 
     The plain copy exists only in a private (0700) directory inside ``folder`` while it is
     sealed, and is deleted whatever happens. Raises :class:`BackupUnavailable` or
@@ -137,16 +152,52 @@ def take_backup(db: Database, folder: Path, public_key: Path, when: dt.datetime,
     if target.exists():
         raise BackupUnavailable(f"{target} already exists: not overwritten / 备份文件已存在，不会覆盖")
     folder.mkdir(parents=True, exist_ok=True)
+    keys = None
     with tempfile.TemporaryDirectory(dir=folder, prefix=".taking-") as private:
         plain = backup_database(db, Path(private) / f"plain.{kind}")
-        partial = target.with_name(target.name + ".partial")
-        with plain.open("rb") as source, partial.open("wb") as out:
-            sealing.seal(source, out, owner)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.replace(target)  # a backup is either whole or absent
+        _seal_file(plain, target, owner)
+        if key_store is not None:
+            key_store.copy_to(Path(private) / "keys.db")
+            keys = folder / f"{KEY_STORE_PREFIX}{when:%Y%m%d-%H%M%S}.db{SEALED_SUFFIX}"
+            _seal_file(Path(private) / "keys.db", keys, owner)
     removed = prune_backups(folder, keep)
-    return BackupTaken(target, target.stat().st_size, tuple(removed))
+    if keys is not None:
+        found = sorted(folder.glob(f"{KEY_STORE_PREFIX}*{SEALED_SUFFIX}"), key=lambda p: p.name)
+        for old in found[:-KEY_STORE_KEEP]:
+            old.unlink()
+            removed.append(old)
+    return BackupTaken(target, target.stat().st_size, tuple(removed), keys)
+
+
+def _seal_file(plain: Path, target: Path, owner: X25519PublicKey) -> None:
+    partial = target.with_name(target.name + ".partial")
+    with plain.open("rb") as source, partial.open("wb") as out:
+        sealing.seal(source, out, owner)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(target)  # a backup is either whole or absent
+
+
+def restore_key_store(backups: Path, owner: X25519PrivateKey, live: Path) -> str:
+    """Give a restored hub its members' data keys: the live key store ``live`` when it exists (an
+    erasure since the backup stays an erasure), else the newest sealed key-store backup in
+    ``backups``. Returns what was used, in both languages; BackupUnavailable when there is none."""
+    if live.exists():
+        return f"kept the live member key store {live} / 沿用现有的会员密钥库"
+    found = sorted(backups.glob(f"{KEY_STORE_PREFIX}*{SEALED_SUFFIX}"), key=lambda p: p.name)
+    if not found:
+        raise BackupUnavailable(
+            f"no member key store at {live} and no {KEY_STORE_PREFIX}*{SEALED_SUFFIX} in {backups}:"
+            " members' personal data cannot be read (the ledger is whole)"
+            " / 没有会员密钥库，会员个人信息无法读取（账目完整）"
+        )
+    live.parent.mkdir(parents=True, exist_ok=True)
+    partial = live.with_name(live.name + ".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with found[-1].open("rb") as source, os.fdopen(fd, "wb") as out:
+        sealing.unseal(source, out, owner)
+    partial.replace(live)
+    return f"member key store restored from {found[-1]} / 会员密钥库已从备份恢复"
 
 
 def prune_backups(folder: Path, keep: int, monthly: int = KEEP_MONTHLY) -> list[Path]:

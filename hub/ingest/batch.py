@@ -26,6 +26,7 @@ from hub.fleet import presence as fleet
 from hub.ingest import booking, bulk_pg, refunds
 from hub.ingest.models import DeviceHead, Event, Gap, Quarantine, Sale
 from hub.members import ledger as loyalty
+from hub.members.raw_copies import keep_data_key
 from hub.staff import hours as staff_hours
 from hub.staff import shifts as staff_shifts
 from kiosk.sync import schema
@@ -405,7 +406,7 @@ def _apply(event: dict[str, Any], now: dt.datetime, tz: ZoneInfo) -> None:
         ts=event["ts"],
         hash=event["hash"],
         received_at=now,
-        body=json.dumps(event, ensure_ascii=False, sort_keys=True),
+        body=json.dumps(keep_data_key(event), ensure_ascii=False, sort_keys=True),
     ).execute()
     effect = EFFECTS.get(event["type"])
     if effect is not None:
@@ -487,7 +488,7 @@ def _reject(
     event_id = event.get("id") if isinstance(event, dict) else None
     event_id = event_id if isinstance(event_id, str) else None
     if not replaying:
-        raw = json.dumps(event, ensure_ascii=False, default=str).encode()
+        raw = json.dumps(keep_data_key(event), ensure_ascii=False, default=str).encode()
         _quarantine(topic, device, event_id, reason, raw, now)
         log.error("quarantined event %s from %s: %s", event_id, device, reason)
     if event_id:

@@ -16,9 +16,11 @@ from hub.db.sealing import SealError
 from hub.jobs import settings as job_settings
 from hub.jobs.models import JobRun
 from hub.jobs.runner import RUNNER_ID, Job, JobContext, JobProblem, JobResult
+from hub.members import data_keys as member_data_keys
 from hub.members.book import erase_member, evaluate_tiers, member_balances
 from hub.members.expiry import expire_due_points
 from hub.members.expiry_reminders import expiring_points
+from hub.members.key_store import key_store_of
 from hub.members.models import HubLedgerEntry, HubMember, MemberSale
 from hub.members.settings import settings
 from hub.members.tag_rules import apply_rules
@@ -210,7 +212,12 @@ def backup(ctx: JobContext) -> JobResult:
         return JobResult(f"将备份到 {folder}", f"would back up to {folder}", {}, (str(folder),))
     try:
         done = take_backup(
-            database.obj, folder, public, ctx.now.astimezone(ctx.tz), job_settings.get_int("backup_keep")
+            database.obj,
+            folder,
+            public,
+            ctx.now.astimezone(ctx.tz),
+            job_settings.get_int("backup_keep"),
+            key_store_of(ctx.data_dir),
         )
     except (SealError, BackupUnavailable) as exc:  # their messages are in both languages already
         raise JobProblem(f"备份未完成：{exc}", f"backup not taken: {exc}") from exc
@@ -220,6 +227,27 @@ def backup(ctx: JobContext) -> JobResult:
         f"已备份到 {done.path}（{done.size} 字节），删除旧备份 {len(done.removed)} 个{mark}",
         f"backed up to {done.path} ({done.size} bytes), {len(done.removed)} old backups removed{mark}",
         {"bytes": done.size, "removed": len(done.removed)},
+    )
+
+
+def data_keys(ctx: JobContext) -> JobResult:
+    """会员数据密钥: members registered before data keys each get one, in batches (docs/security.md,
+    "Crypto-shredding"); nothing to do once every member has one."""
+    key, store = settings.key, settings.key_store
+    if key is None or store is None:
+        return JobResult(
+            "没有业务密钥或会员密钥库，无需处理", "no business key or member key store: nothing to do", {}
+        )
+    if ctx.dry_run:
+        left = member_data_keys.without_data_key()
+        return JobResult(
+            f"将为 {left} 位会员生成数据密钥", f"would give {left} members a data key", {"left": left}
+        )
+    done = member_data_keys.give_all(key, store)
+    return JobResult(
+        f"已为 {done.moved} 位会员生成数据密钥，无法读取 {len(done.unreadable)} 位",
+        f"{done.moved} members given a data key, {len(done.unreadable)} unreadable",
+        {"moved": done.moved, "unreadable": len(done.unreadable)},
     )
 
 
@@ -242,6 +270,7 @@ def send_messages(ctx: JobContext) -> JobResult:
 
 
 JOBS: list[Job] = [
+    Job("data_keys", "会员数据密钥", "Member data keys", data_keys, hour=1, transactional=False),
     Job("backup", "数据备份", "Backup", backup, hour=2),
     Job("points_expiry", "积分过期", "Points expiry", points_expiry, hour=3),
     Job("tier_evaluation", "等级评定", "Tier evaluation", tier_evaluation, hour=3),

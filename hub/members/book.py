@@ -7,6 +7,7 @@ applying terminal events, and the API and CLI call it directly.
 import datetime as dt
 import itertools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,7 @@ from kiosk.domain.loyalty.dates import add_months
 from kiosk.domain.loyalty.expiry import remaining_lots
 from kiosk.domain.loyalty.ledger import GENESIS
 from kiosk.domain.loyalty.tiers import TierState, evaluate, qualifying_amount, tier_by_code, upgrade
-from kiosk.store.pii import PiiError
+from kiosk.store.pii import PiiError, PiiKey, new_data_key
 
 HUB_DEVICE = "hub"
 
@@ -199,12 +200,13 @@ def register_at_hub(
     if known is not None:
         return HubRegistration(known.id, False)
     member_id, at = str(uuid.uuid4()), now.isoformat(timespec="seconds")
+    seal = member_sealer(key, member_id)
     HubMember.create(
         id=member_id,
         phone_index=index,
-        phone_enc=key.encrypt(e164, f"{member_id}:phone"),
-        name_enc=key.encrypt(name, f"{member_id}:name") if name else "",
-        birthday_enc=key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
+        phone_enc=seal(e164, "phone"),
+        name_enc=seal(name, "name") if name else "",
+        birthday_enc=seal(birthday.isoformat(), "birthday") if birthday else "",
         key_id=key.key_id,
         home_store=store,
         source="hub",
@@ -216,6 +218,18 @@ def register_at_hub(
     touch(member_id)  # terminals learn the new member with the next downlink
     campaigns.issue_at_registration(member_id, now)
     return HubRegistration(member_id, True)
+
+
+def member_sealer(key: PiiKey, member_id: str) -> Callable[[str, str], str]:
+    """How a new member's fields are encrypted: under a fresh data key of their own, kept (wrapped
+    under the business key) in the key store before the member is written; without a key store
+    (a hub run without a data directory), under the business key as before."""
+    store = settings.key_store
+    if store is None:
+        return lambda text, field: key.encrypt(text, f"{member_id}:{field}")
+    data_key = new_data_key()
+    store.put(member_id, key.wrap_data_key(data_key, member_id))
+    return lambda text, field: key.encrypt_for(data_key, text, f"{member_id}:{field}")
 
 
 def consent_record(member: HubMember) -> dict[str, str] | None:
@@ -233,9 +247,13 @@ def erase_member(member_id: str, now: dt.datetime) -> None:
     becomes a new member instead of being merged into the erased one. The hub's raw
     copies (the events the terminals sent, quarantined messages) lose the same fields,
     for this member and the records merged into it (:mod:`hub.members.raw_copies`), whose own
-    rows are erased too.
+    rows are erased too. Their data keys are deleted from the key store first (crypto-shredding:
+    every copy under them, in backups too, opens for nobody; if the erasure then fails, erasing
+    again finishes it).
     """
     merged = {m for (m,) in HubMember.select(HubMember.id).where(HubMember.merged_into == member_id).tuples()}
+    if settings.key_store is not None:
+        settings.key_store.delete([member_id, *sorted(merged)])
     for each in (member_id, *sorted(merged)):  # a record merged into this one held the same person
         HubMember.update(
             phone_index=f"erased:{each}",

@@ -1,8 +1,9 @@
 """Details staff corrected for a member at a terminal (``member.updated``), checked and applied.
 
-The terminal sends the new name and birthday encrypted under its business key, bound to the member
-id it knows. The hub opens them with its keys, checks them with the terminal's own rules
-(:mod:`kiosk.domain.loyalty.member_details`), and stores them under its current key bound to the
+The terminal sends the new name and birthday encrypted (under the member's data key, or its
+business key), bound to the member id it knows. The hub opens them with its keys, checks them with
+the terminal's own rules (:mod:`kiosk.domain.loyalty.member_details`), and stores them under that
+member's data key (the current business key for a member from before data keys) bound to the
 member the id resolves to (a merged member's change lands on the survivor). A change the hub
 cannot accept raises :class:`hub.errors.Rejected`: the event is quarantined with that reason and
 the member stays as they were. Each applied change is a row in the owner's audit chain, shown on
@@ -63,7 +64,7 @@ def check(data: dict[str, Any], member_id: str, day: dt.date) -> Checked:
 
 
 def _reseal(key: PiiKey | None, token: str, sent_for: str, member_id: str, column: str, day: dt.date) -> str:
-    """One encrypted field checked and moved to the hub's current key and ``member_id``."""
+    """One encrypted field checked and moved to ``member_id`` and their data key (or the current key)."""
     if not token or key is None:  # removed, or a hub without a key: kept as sent, like a registration
         return token
     field = column.removesuffix("_enc")
@@ -78,7 +79,7 @@ def _reseal(key: PiiKey | None, token: str, sent_for: str, member_id: str, colum
             text = check_birthday(dt.date.fromisoformat(text), day).isoformat()
     except (InvalidDetails, ValueError) as exc:
         raise Rejected(f"member.updated: {exc}") from exc
-    return key.encrypt(text, f"{member_id}:{field}")
+    return key.encrypt_member(text, f"{member_id}:{field}")  # the member's data key when they have one
 
 
 def apply(event: dict[str, Any], member_id: str) -> None:

@@ -163,6 +163,9 @@ def member_states(members: list[HubMember], device: str) -> list[dict[str, Any]]
             {"uid": card.uid, "member_id": card.member_id, "kind": card.kind, "linked_at": card.linked_at}
         )
     coupons = member_coupons(ids)
+    # each member's data key (wrapped under the business key) travels with them: the terminal
+    # reads their fields with it; an erased member's is gone from the key store
+    data_keys = settings.key_store.get_many(ids) if settings.key_store is not None else {}
     states = []
     for member in members:
         version = int(versions.get(member.id, 0))
@@ -174,7 +177,10 @@ def member_states(members: list[HubMember], device: str) -> list[dict[str, Any]]
                 "id": member.id,
                 "version": version,
                 "erased": False,
-                "member": {name: getattr(member, name) for name in _MEMBER_FIELDS},
+                "member": {
+                    **{name: getattr(member, name) for name in _MEMBER_FIELDS},
+                    "data_key": data_keys.get(member.id, ""),
+                },
                 "cards": cards[member.id],
                 "coupons": coupons[member.id],
                 "balances": balances[member.id],

@@ -14,6 +14,7 @@ event's loyalty effects commit or roll back with the event itself.
 import datetime as dt
 import functools
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,6 +63,8 @@ from kiosk.domain.loyalty.points import points_value_fen
 from kiosk.domain.loyalty.rules import RedeemRule
 from kiosk.domain.loyalty.tiers import tier_by_code
 
+log = logging.getLogger(__name__)
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -103,9 +106,16 @@ def on_member_registered(event: dict[str, Any], tz: ZoneInfo) -> None:
         raise _rejected(f"member.registered data is incomplete: {exc!r}") from exc
     if HubMember.get_or_none(HubMember.id == member_id) is not None:
         return
+    wrapped = str(fields.pop("data_key", "") or "")  # already in the key store (raw_copies.keep_data_key)
+    key = settings.key
+    if wrapped and settings.key_store is None:
+        if key is None:  # neither a key store nor a key: nobody will read this member's fields
+            log.warning("member %s: no member key store and no business key: data key not kept", member_id)
+        else:
+            fields = rotation.under_business_key(fields, key.with_data_keys({member_id: wrapped}.get))
     # a terminal not yet on the current business key registers under the older one: stored under
     # the current key, and matched to an earlier member by the phone under either key
-    fields, indexes = rotation.to_current_key(fields, settings.key)
+    fields, indexes = rotation.to_current_key(fields, key)
     known = {f.name for f in HubMember._meta.sorted_fields}
     HubMember.create(**{k: v for k, v in fields.items() if k in known})
     coupon = event["data"].get("coupon")

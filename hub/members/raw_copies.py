@@ -10,16 +10,56 @@ opens them any more. What stays: the event's id, type, device, sequence and hash
 links by hash, so a terminal's later events are checked as before), and every other field (a
 welcome coupon, consent, the ledger), so the books still add up. The blanked body no longer
 matches its stored hash; ``"erased": true`` in its data says why.
+
+A ``member.registered`` from a terminal also carries the member's data key, wrapped under the
+business key (``data_key``). It never reaches a raw copy: :func:`keep_data_key` moves it into the
+key store (:mod:`hub.members.key_store`) and blanks it in the copy the hub stores, before the
+event's own transaction commits, so neither the database nor its backups hold a data key.
 """
 
+import copy
 import json
+import logging
 from typing import Any
 
 from hub.ingest.models import Event, Quarantine
+from hub.members.settings import settings
+from kiosk.store.pii import PiiError
+
+log = logging.getLogger(__name__)
 
 # the event types whose data can name a member and carry their personal data
 MEMBER_EVENTS = ("member.registered", "member.updated", "card.linked")
-PERSONAL = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash")
+PERSONAL = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash", "data_key")
+
+
+def keep_data_key(event: Any) -> Any:
+    """``event`` as the hub keeps it raw: a ``member.registered``'s ``data_key`` put into the key
+    store (re-wrapped under the current business key) and blanked in the returned copy. Anything
+    else, and every event on a hub without a key store, comes back as it is."""
+    store = settings.key_store
+    member = _registered_member(event)
+    if store is None or member is None or not member.get("data_key"):
+        return event
+    member_id, wrapped = str(member.get("id", "")), str(member["data_key"])
+    key = settings.key
+    if key is not None:
+        try:
+            wrapped = key.rewrap_data_key(wrapped, member_id)
+        except PiiError as exc:  # kept as sent: a key the hub gets later may still open it
+            log.warning("member %s: %s", member_id, exc)
+    store.put(member_id, wrapped)
+    kept = copy.deepcopy(event)
+    kept["data"]["member"]["data_key"] = ""
+    return kept
+
+
+def _registered_member(event: Any) -> dict[str, Any] | None:
+    if not isinstance(event, dict) or event.get("type") != "member.registered":
+        return None
+    data = event.get("data")
+    member = data.get("member") if isinstance(data, dict) else None
+    return member if isinstance(member, dict) and isinstance(member.get("id"), str) else None
 
 
 def scrub_member(member_ids: set[str]) -> int:

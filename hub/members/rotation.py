@@ -24,9 +24,10 @@ from hub.db import database, transaction
 from hub.fleet.presence import DeviceStatus
 from hub.members.book import merge_members
 from hub.members.feed import touch_many
+from hub.members.key_store import MemberKeyStore
 from hub.members.models import HubMember
 from hub.messaging.models import MarketingConsent
-from kiosk.store.pii import PiiError, PiiKey
+from kiosk.store.pii import DATA_KEY_PREFIX, PiiError, PiiKey
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,23 @@ def to_current_key(member: dict[str, Any], key: PiiKey | None) -> tuple[dict[str
     return {**member, **moved, "phone_index": key.blind_index(e164), "key_id": key.key_id}, key.blind_indexes(
         e164
     )
+
+
+def under_business_key(member: dict[str, Any], key: PiiKey) -> dict[str, Any]:
+    """A terminal's registration with the fields under the member's data key moved under the business
+    key: what a hub without a key store (no data directory) keeps. Unchanged when they do not open."""
+    member_id = member["id"]
+    try:
+        moved = {
+            name: key.encrypt(key.decrypt(member[name], f"{member_id}:{name.removesuffix('_enc')}"),
+                              f"{member_id}:{name.removesuffix('_enc')}")
+            for name in ENCRYPTED
+            if str(member.get(name) or "").startswith(DATA_KEY_PREFIX)
+        }  # fmt: skip
+    except PiiError as exc:
+        log.warning("member %s: personal data under a data key that does not open (%s)", member_id, exc)
+        return member
+    return {**member, **moved}
 
 
 @dataclass
@@ -173,6 +191,29 @@ def _move_emails(key: PiiKey, member_ids: list[str]) -> None:
             MarketingConsent.member_id == consent.member_id,
             MarketingConsent.email_enc == consent.email_enc,
         ).execute()
+
+
+def rewrap_batch(key: PiiKey, store: MemberKeyStore, progress: Progress, limit: int = BATCH) -> int:
+    """Re-wrap the next ``limit`` members' data keys (after ``progress.after``) under the current
+    business key: one small row each, their personal data untouched; each member gets a new member
+    version so terminals receive the re-wrapped key. Returns how many rows were looked at (0: done)."""
+    rows = store.not_under(key.key_id, progress.after, limit)
+    done = []
+    for member_id, wrapped in rows:
+        try:
+            new = key.rewrap_data_key(wrapped, member_id)
+        except PiiError:
+            progress.unreadable.append(member_id)
+            continue
+        if store.replace(member_id, wrapped, new):
+            done.append(member_id)
+    with transaction():
+        known = [m for (m,) in HubMember.select(HubMember.id).where(HubMember.id.in_(done)).tuples()]
+        touch_many(sorted(known))
+    progress.moved += len(done)
+    if rows:
+        progress.after = rows[-1][0]
+    return len(rows)
 
 
 def members_by_key() -> dict[str, int]:

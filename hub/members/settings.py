@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hub.members.business_keys import KEY_FILE, KeyFiles
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubMember
 from kiosk.domain.loyalty import LoyaltyRules
 from kiosk.store.pii import PiiError, PiiKey
@@ -29,11 +30,18 @@ class LoyaltySettings:
         self.rules_version = 0  # the stored version ``rules`` came from (0: defaults); see hub.rules.store
         self._key: PiiKey | None = None
         self._key_source: KeySource | None = None
+        # members' data keys (crypto-shredding); None: a hub without a data directory (a tool or a
+        # test), which keeps members' personal data under the business key as before
+        self.key_store: MemberKeyStore | None = None
 
     @property
     def key(self) -> PiiKey | None:
-        """The business keys in force (the current one first), or None when the hub has none."""
-        return self._key_source() if self._key_source is not None else self._key
+        """The business keys in force (the current one first), reading members' data keys from the
+        key store; None when the hub has none."""
+        ring = self._key_source() if self._key_source is not None else self._key
+        if ring is None or self.key_store is None:
+            return ring
+        return ring.with_data_keys(self.key_store.get)
 
     @key.setter
     def key(self, value: PiiKey | None) -> None:
@@ -47,12 +55,19 @@ class LoyaltySettings:
 settings = LoyaltySettings()
 
 
-def configure(rules: LoyaltyRules, key: PiiKey | KeySource | None, version: int = 0) -> None:
+def configure(
+    rules: LoyaltyRules,
+    key: PiiKey | KeySource | None,
+    version: int = 0,
+    key_store: MemberKeyStore | None = None,
+) -> None:
     """Set the rules (stored ``version``) and key at hub start (and when the owner changes the rules).
 
-    ``key`` is a key, or a source the hub asks for the keys in force at each use.
+    ``key`` is a key, or a source the hub asks for the keys in force at each use; ``key_store``
+    holds members' data keys (None: members are kept under the business key alone).
     """
     settings.rules = rules
+    settings.key_store = key_store
     if callable(key):
         settings.watch_keys(key)
     else:
@@ -66,11 +81,12 @@ def configure_loyalty(data_dir: Path) -> bool:
     Without a key the hub still books every sale and checks points; it only cannot
     read members' birthdays (for birthday multipliers) and says so in the log.
     The keys are watched (:class:`hub.members.business_keys.KeyFiles`): after
-    ``hub keys rotate`` a running hub writes with the new key without a restart.
+    ``hub keys rotate`` a running hub writes with the new key without a restart. Members' data
+    keys are kept in ``member_keys.db`` beside it (:mod:`hub.members.key_store`).
     The owner's rules come from the database: ``hub.rules.store.refresh``.
     """
     path = data_dir / KEY_FILE
-    configure(LoyaltyRules(), KeyFiles(data_dir))
+    configure(LoyaltyRules(), KeyFiles(data_dir), key_store=MemberKeyStore(data_dir / KEY_STORE_FILE))
     if not path.exists():
         logging.getLogger(__name__).warning(
             "no business key at %s: birthday rules cannot be checked (run `hub device add` first)", path

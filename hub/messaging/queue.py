@@ -39,7 +39,8 @@ def set_consent(
 ) -> None:
     """Record the member's marketing consent (or its withdrawal); audited; terminals get the member again.
 
-    ``email`` (when given) is where e-mails go, stored encrypted with the business key; ``""``
+    ``email`` (when given) is where e-mails go, stored encrypted with the member's data key (the
+    business key for a member from before data keys); ``""``
     removes it. Withdrawing keeps the address but nothing is sent (:func:`has_consent`).
     ``lang`` (``zh``/``en``, when given) is the language messages go out in.
     """
@@ -50,7 +51,7 @@ def set_consent(
         key = settings.key
         if email and key is None:
             raise PiiError("the hub has no business data key / 总部未配置数据密钥")
-        values["email_enc"] = key.encrypt(email, f"{member_id}:email") if email and key else ""
+        values["email_enc"] = key.encrypt_member(email, f"{member_id}:email") if email and key else ""
     MarketingConsent.insert(member_id=member_id, **values).on_conflict(
         conflict_target=[MarketingConsent.member_id], update=values
     ).execute()

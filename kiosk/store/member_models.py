@@ -28,6 +28,9 @@ class Member(BaseModel):
     created_at = CharField()
     merged_into = CharField(null=True)  # set when the hub merged this member into another
     pin_hash = CharField(default="")  # scrypt, see kiosk.store.pii.hash_pin
+    # the member's own data key (their fields are under it), wrapped under the business key;
+    # "" for a member registered before data keys (fields under the business key)
+    data_key = TextField(default="")
 
 
 class MemberCard(BaseModel):

@@ -100,6 +100,12 @@ def _0011_pin_tries_by_member(db: SqliteDatabase) -> None:
         )
 
 
+def _0012_data_keys(db: SqliteDatabase) -> None:
+    # a database made by migration 2 after this change already has the column
+    if "data_key" not in {column.name for column in db.get_columns("member")}:
+        db.execute_sql("ALTER TABLE member ADD COLUMN data_key TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial: catalog, sales, payments, outbox", _0001_initial),
     (2, "members, cards, ledger, coupons, count cards", _0002_members_ledger),
@@ -127,6 +133,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         11,
         "pin_tries: wrong PINs under the member's id, which a business-key rotation keeps",
         _0011_pin_tries_by_member,
+    ),
+    (
+        12,
+        "member.data_key: each member's own data key, wrapped under the business key",
+        _0012_data_keys,
     ),
 ]
 

@@ -13,12 +13,17 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
+DATA_KEY_PREFIX = "dk-"  # a ciphertext under a member's own data key is named ``dk-<its id>:``
+
+# member id -> that member's data key wrapped under a business key (None: the member has none)
+DataKeyLookup = Callable[[str], str | None]
 
 
 class PiiError(ValueError):
@@ -46,6 +51,7 @@ class _OneKey:
         self.index_key = hmac.digest(key, b"member-kiosk phone blind index", "sha256")
         self.link_key = hmac.digest(key, b"member-kiosk signed member links", "sha256")
         self.wrap_key = hmac.digest(key, b"member-kiosk next business key", "sha256")
+        self.data_wrap_key = hmac.digest(key, b"member-kiosk member data key", "sha256")
         self.cipher: AESGCM | None = None
 
     @property
@@ -62,6 +68,28 @@ class _OneKey:
     def blind_index(self, e164: str) -> str:
         return hmac.new(self.index_key, e164.encode(), hashlib.sha256).hexdigest()
 
+    def seal(self, name: str, text: str, context: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self.aead.encrypt(nonce, text.encode(), context.encode())
+        return f"{name}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def open(self, body: str, context: str) -> str | None:
+        try:
+            raw = base64.b64decode(body)
+            return self.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()).decode()
+        except Exception:  # InvalidTag, bad base64: the caller tries another key or says so
+            return None
+
+
+def new_data_key() -> bytes:
+    """A fresh random 32-byte data key for one member (docs/security.md, "Crypto-shredding")."""
+    return os.urandom(32)
+
+
+def data_key_name(data_key: bytes) -> str:
+    """How ciphertexts under ``data_key`` name it: ``dk-`` and the key's id."""
+    return DATA_KEY_PREFIX + key_id_of(data_key)
+
 
 class PiiKey:
     """Encrypts and indexes one business's personal data: its current key, and older ones still read.
@@ -73,9 +101,20 @@ class PiiKey:
     written under the current key.
     """
 
-    def __init__(self, key: bytes, older: tuple[bytes, ...] = ()) -> None:
+    def __init__(
+        self, key: bytes, older: tuple[bytes, ...] = (), data_keys: DataKeyLookup | None = None
+    ) -> None:
         self._keys = [_OneKey(key), *(_OneKey(k) for k in older)]
         self._by_id = {k.id: k for k in reversed(self._keys)}
+        self._data_keys = data_keys
+
+    def with_data_keys(self, lookup: DataKeyLookup | None) -> "PiiKey":
+        """These business keys, reading members' data keys (wrapped) from ``lookup``: a ciphertext
+        named ``dk-…`` is opened with the data key of the member its context names. The sub-keys
+        are shared, not derived again."""
+        ring = object.__new__(PiiKey)
+        ring._keys, ring._by_id, ring._data_keys = self._keys, self._by_id, lookup
+        return ring
 
     @property
     def key_id(self) -> str:
@@ -108,9 +147,12 @@ class PiiKey:
         ``context`` (e.g. ``member-id:name``) binds it to its row and field, so a ciphertext moved
         elsewhere fails to decrypt."""
         current = self._keys[0]
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = current.aead.encrypt(nonce, text.encode(), context.encode())
-        return f"{current.id}:{base64.b64encode(nonce + sealed).decode()}"
+        return current.seal(current.id, text, context)
+
+    def encrypt_for(self, data_key: bytes, text: str, context: str) -> str:
+        """``text`` sealed under a member's ``data_key`` (not the business key), as ``dk-<id>:<base64>``;
+        whoever lacks that member's data key cannot open it, whatever business key they hold."""
+        return _OneKey(data_key).seal(data_key_name(data_key), text, context)
 
     def decrypt(self, token: str, context: str) -> str:
         """The text :meth:`encrypt` sealed; raises PiiError on a key not held, a wrong context or an edit."""
@@ -119,6 +161,8 @@ class PiiKey:
     def decrypt_with_id(self, token: str, context: str) -> tuple[str, str]:
         """(text, id of the key that opened it); PiiError as :meth:`decrypt`."""
         named, _, body = token.rpartition(":")
+        if named.startswith(DATA_KEY_PREFIX):
+            return self._open_with_data_key(named, body, context), named
         if named:
             key = self._by_id.get(named)
             if key is None:
@@ -126,20 +170,74 @@ class PiiKey:
             candidates = [key]
         else:  # written before ciphertexts named their key
             candidates = self._keys
-        raw = base64.b64decode(body)
         for key in candidates:
-            try:
-                plain = key.aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
-            except Exception:  # cryptography raises InvalidTag: try the next key, then say so
-                continue
-            return plain.decode(), key.id
+            plain = key.open(body, context)
+            if plain is not None:
+                return plain, key.id
         raise PiiError(f"cannot decrypt {context}: wrong key or altered data")
 
+    def encrypt_member(self, text: str, context: str) -> str:
+        """``text`` under the data key of the member ``context`` names (``<member id>:<field>``) when
+        they have one here, else under the current business key (a member from before data keys)."""
+        member_id = context.rpartition(":")[0]
+        wrapped = self._data_keys(member_id) if self._data_keys is not None else None
+        if not wrapped:
+            return self.encrypt(text, context)
+        return self.encrypt_for(self.unwrap_data_key(wrapped, member_id), text, context)
+
+    def _open_with_data_key(self, named: str, body: str, context: str) -> str:
+        member_id = context.rpartition(":")[0]  # contexts are ``<member id>:<field>``
+        wrapped = self._data_keys(member_id) if self._data_keys is not None else None
+        if not wrapped:
+            raise PiiError(f"cannot decrypt {context}: the member's data key is not held here (erased?)")
+        data_key = self.unwrap_data_key(wrapped, member_id)
+        if data_key_name(data_key) != named:
+            raise PiiError(f"cannot decrypt {context}: it is under another data key")
+        plain = _OneKey(data_key).open(body, context)
+        if plain is None:
+            raise PiiError(f"cannot decrypt {context}: wrong key or altered data")
+        return plain
+
     def reencrypt(self, token: str, context: str) -> str:
-        """``token`` under the current key (unchanged when it already is); PiiError as :meth:`decrypt`."""
-        if not token or token.startswith(f"{self.key_id}:"):
+        """``token`` under the current key (unchanged when it already is, or when it is under a
+        member's data key: rotation re-wraps that key instead); PiiError as :meth:`decrypt`."""
+        if not token or token.startswith((f"{self.key_id}:", DATA_KEY_PREFIX)):
             return token
         return self.encrypt(self.decrypt(token, context), context)
+
+    def wrap_data_key(self, data_key: bytes, member_id: str) -> str:
+        """A member's data key sealed under the current business key, bound to the member's id, as
+        ``<business key id>:<base64>``: how it travels (``member.registered``, the member feed) and rests."""
+        current = self._keys[0]
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(current.data_wrap_key).encrypt(nonce, data_key, f"data-key:{member_id}".encode())
+        return f"{current.id}:{base64.b64encode(nonce + sealed).decode()}"
+
+    def unwrap_data_key(self, wrapped: str, member_id: str) -> bytes:
+        """The data key :meth:`wrap_data_key` sealed for ``member_id``; PiiError when its business key
+        is not held, or it was altered or wrapped for another member."""
+        by, _, body = wrapped.rpartition(":")
+        key = self._by_id.get(by)
+        if key is None:
+            raise PiiError(f"member {member_id}: the data key is wrapped under key {by}, not held here")
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            raw = base64.b64decode(body)
+            return AESGCM(key.data_wrap_key).decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], f"data-key:{member_id}".encode()
+            )
+        except Exception as exc:
+            raise PiiError(f"member {member_id}: the data key does not open (altered?)") from exc
+
+    def rewrap_data_key(self, wrapped: str, member_id: str) -> str:
+        """``wrapped`` under the current business key (unchanged when it already is); PiiError as
+        :meth:`unwrap_data_key`."""
+        if wrapped.startswith(f"{self.key_id}:"):
+            return wrapped
+        return self.wrap_data_key(self.unwrap_data_key(wrapped, member_id), member_id)
 
     def wrap_current(self, by: str) -> str:
         """The current key sealed under the held key ``by``'s wrapping sub-key: how a terminal that
@@ -173,7 +271,7 @@ class PiiKey:
     def older(self, key_id: str) -> "PiiKey":
         """This ring with the held key ``key_id`` as its current one (to seal it for a terminal)."""
         first = self._by_id[key_id]
-        return PiiKey(first.raw, tuple(k.raw for k in self._keys if k.id != key_id))
+        return PiiKey(first.raw, tuple(k.raw for k in self._keys if k.id != key_id), self._data_keys)
 
     def holds(self, key_id: str) -> bool:
         """True when the key ``key_id`` is one of this ring's."""

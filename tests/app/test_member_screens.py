@@ -326,11 +326,11 @@ def test_a_chinese_name_is_picked_surname_then_title_and_shown_masked(
     assert joined["current"] == "cart"
     assert joined["member"].startswith(zh("王** 137****1111 · 普通会员"))
     db = workdir / "kiosk.db"
-    [(member_id, name_enc)] = rows(
-        db, "select id, name_enc from member where id != 'demo-member-0001' order by created_at limit 1"
-    )
-    assert "王" not in name_enc  # encrypted at rest like every name
-    assert PiiKey(base64.b64decode(DEMO_ENCRYPTION_KEY)).decrypt(name_enc, f"{member_id}:name") == "王女士"
+    query = "select id, name_enc, data_key from member where id != 'demo-member-0001' order by created_at"
+    [(member_id, name_enc, data_key)] = rows(db, f"{query} limit 1")
+    assert "王" not in name_enc  # encrypted at rest like every name, under the member's own data key
+    key = PiiKey(base64.b64decode(DEMO_ENCRYPTION_KEY)).with_data_keys({member_id: data_key}.get)
+    assert key.decrypt(name_enc, f"{member_id}:name") == "王女士"
 
 
 def test_erasure_asks_for_the_members_pin_and_a_wrong_one_counts_toward_the_lockout(

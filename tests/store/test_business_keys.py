@@ -86,9 +86,10 @@ def test_a_terminal_on_the_old_key_takes_the_new_one_with_the_members_under_it(k
     found = members.find_by_phone(ring, "138 1234 1234")
     assert found is not None and members.profile(ring, found)["name"] == "李四"
     assert members.find_by_phone(PiiKey(OLD), PHONE) is None  # what the app had before it refreshed
-    # a member registered here now is written under the new key
+    # a member registered here now gets a data key wrapped under the new key
     made = members.register_member(ring, TERMINAL, NOW, "13900001111", CONSENT, member_id="m-2")
-    assert made.member.phone_enc.startswith(f"{key_id_of(NEW)}:")
+    assert made.member.data_key.startswith(f"{key_id_of(NEW)}:")
+    assert made.member.phone_enc.startswith("dk-")
     assert business_keys.report_key(ring, NOW) is True
     assert business_keys.reported_key() == key_id_of(NEW)
     assert business_keys.report_key(ring, NOW) is False

@@ -11,7 +11,7 @@ def test_db_migrate_then_info_reports_schema_and_counts(tmp_path: Path) -> None:
     migrated = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])
     assert migrated.exit_code == 0, migrated.output
     assert migrated.output.splitlines() == [
-        f"{db}: migrations applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]",
+        f"{db}: migrations applied: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]",
         "demo products added: 123",  # 112 with barcodes + 11 loose (bakery, produce, bags)
     ]
     again = runner.invoke(main, ["db", "migrate", "--db", str(db), "--demo-catalog"])

@@ -10,6 +10,7 @@ from kiosk.domain.staff import DEFAULT_PERMISSIONS, hash_pin
 from kiosk.store import migrations, staff
 from kiosk.store.connection import database
 from kiosk.store.db import open_database
+from kiosk.store.member_models import Member
 from kiosk.store.models import AppliedConfig, DeviceStatus, Outbox
 from kiosk.store.pin_tries import PinTryRow, StoredPinLockout
 from tests.store.test_member_account import KEY, join
@@ -34,7 +35,7 @@ def test_an_old_database_gains_both_tables_and_keeps_its_unsent_events(old_datab
     assert {"sync_config", "device_status"} & tables == set()
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
         assert set(db.get_tables()) >= {
             "sync_config",
             "device_status",
@@ -65,7 +66,7 @@ def test_a_sync_config_an_older_agent_created_keeps_its_release(old_database: Pa
         conn.execute("INSERT INTO sync_config VALUES (1, 7, '2026-11-24T09:00:00+08:00', '{}')")
     db = open_database(old_database)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
         row = AppliedConfig.get()
         assert (row.id, row.version, row.applied_at) == (1, 7, "2026-11-24T09:00:00+08:00")
         from kiosk.sync import config
@@ -86,7 +87,7 @@ def test_migration_9_gives_an_old_terminal_s_sale_lines_a_source(tmp_path: Path)
         conn.execute("ALTER TABLE sale_line DROP COLUMN source")
     db = open_database(path)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
         assert {"together_rule", "together_table"} <= set(db.get_tables())
         sell(1)
     finally:
@@ -123,7 +124,7 @@ def test_migration_10_keeps_an_old_terminals_roster_and_its_pins_still_work(tmp_
         )
     db = open_database(path)
     try:
-        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+        assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
         candidates = staff.pin_candidates()
         assert (candidates.tag_key, [(p.id, tag) for p, _h, tag in candidates.people]) == (
             "",
@@ -155,5 +156,22 @@ def test_migration_11_moves_wrong_pins_kept_by_blind_index_to_their_member(tmp_p
         rows = PinTryRow.select().order_by(PinTryRow.wrong)
         assert [(r.holder, r.wrong) for r in rows] == [(stranger, 2), (member.id, 3)]
         assert StoredPinLockout().wrong(member.id, 1_795_000_000.0) == 1  # the count goes on
+    finally:
+        db.close()
+
+
+def test_members_registered_before_data_keys_gain_an_empty_data_key_column(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.db"
+    open_database(path)
+    Member.create(id="m-0", phone_index="ix", phone_enc="k:c", created_at="then")
+    database.close()
+    with sqlite3.connect(path) as conn:  # the member table as it was before migration 12
+        conn.execute("ALTER TABLE member DROP COLUMN data_key")
+        conn.execute("DELETE FROM schema_version WHERE number = 12")
+    db = open_database(path)
+    try:
+        row = db.execute_sql("SELECT id, phone_enc, data_key FROM member").fetchall()
+        assert row == [("m-0", "k:c", "")]
+        assert 12 in migrations.applied(db)
     finally:
         db.close()

@@ -142,7 +142,7 @@ def test_migrations_run_once_and_back_up_before_new_ones(tmp_path: Path) -> None
     from kiosk.store.db import open_database
 
     db = open_database(tmp_path / "m.db")
-    assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+    assert migrations.applied(db) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
     assert migrations.migrate(db) == []
     ran: list[str] = []
     migrations.MIGRATIONS.append((99, "test", lambda _db: ran.append("99")))
@@ -166,6 +166,7 @@ def test_migrations_run_once_and_back_up_before_new_ones(tmp_path: Path) -> None
             (9,),
             (10,),
             (11,),
+            (12,),
         ]
 
 

@@ -32,6 +32,8 @@ from hub.ingest.worker import HubIngestor
 from hub.members import details as member_details
 from hub.members import downlink as member_downlink
 from hub.members import feed as member_feed
+from hub.members import ledger as loyalty
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubCard, HubMember
 from hub.web.app import create_app
 from kiosk.devtools.broker import MosquittoBroker
@@ -88,6 +90,8 @@ class Hub:
 
 def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterator[Hub]:
     open_hub_database(f"sqlite:///{tmp_path / 'hub.db'}")
+    # members' data keys in the key store of the hub's data directory, as `hub serve` keeps them
+    key_store = loyalty.settings.key_store = MemberKeyStore(tmp_path / "data" / KEY_STORE_FILE)
     passwd = tmp_path / "passwd"
     passwd.write_text("")
     ingestor = HubIngestor(
@@ -107,6 +111,8 @@ def start_hub(broker: MosquittoBroker, tmp_path: Path, downlink: bool) -> Iterat
         server.should_exit = True
         thread.join(timeout=10)
         ingestor.stop()
+        loyalty.settings.key_store = None
+        key_store.close()
 
 
 @pytest.fixture
@@ -436,7 +442,11 @@ def test_details_staff_correct_at_store_a_reach_the_hub_and_store_b(hub: Hub, tm
         expected = {"phone": "+8613812341234", "name": "王女士", "birthday": "1990-05-17"}
         settle(lambda: on_kiosk(kiosks["KB"], seen_at_b) == expected, what="m-1's new details at B")
         booked = HubMember.get_by_id("m-1")
-        assert KEY.decrypt(booked.name_enc, "m-1:name") == "王女士"
+        assert booked.name_enc.startswith("dk-")  # under the member's data key, in the hub's key store
+        assert (
+            KEY.with_data_keys(loyalty.settings.key_store.get).decrypt(booked.name_enc, "m-1:name")
+            == "王女士"
+        )  # type: ignore[union-attr]
         assert [(c["where"], c["staff"], c["fields"]) for c in member_details.changes("m-1")] == [
             ("S01/KA", "st-zhao", ["name", "birthday", "marketing"])
         ]

@@ -1,7 +1,8 @@
 """Correcting a member's details for them at the terminal: name, birthday, marketing answer.
 
 A staff member whose role allows ``member`` makes the change for the customer at the
-counter. The new name and birthday are stored encrypted exactly like at registration,
+counter. The new name and birthday are stored encrypted exactly like at registration (under the
+member's own data key when they have one),
 and one transaction holds the change, its ``member.updated`` event (the encrypted
 fields, the marketing answer, who and where) and the ``audit.action`` (``member_edit``),
 so the hub learns the change, and the owner who made it, with nothing lost in between.
@@ -31,12 +32,15 @@ def change_details(
     not hold; a change that touches nothing writes nothing and returns ``""``.
     """
     row: dict[str, Any] = {}
+    held = Member.get_or_none(Member.id == member_id)
+    # under the member's own data key when they have one (erasing it shreds these too)
+    key = key.with_data_keys({member_id: held.data_key}.get) if held is not None else key
     if change.name is not None:
         name = check_name(change.name)
-        row["name_enc"] = key.encrypt(name, f"{member_id}:name") if name else ""
+        row["name_enc"] = key.encrypt_member(name, f"{member_id}:name") if name else ""
     if change.birthday is not None:
         born = check_birthday(change.birthday, now.date())
-        row["birthday_enc"] = key.encrypt(born.isoformat(), f"{member_id}:birthday")
+        row["birthday_enc"] = key.encrypt_member(born.isoformat(), f"{member_id}:birthday")
     if not row and change.marketing is None:
         return ""
     ts, where = timestamp(now), f"{terminal.store}/{terminal.device}"

@@ -194,7 +194,7 @@ def _store_coupons(coupons: list[dict[str, Any]]) -> None:
     cursor.executemany(_COUPON_USED_AT_HUB, [(used, c.id) for c, used in parsed if used])
 
 
-PERSONAL_FIELDS = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash")
+PERSONAL_FIELDS = ("phone_enc", "name_enc", "birthday_enc", "gender", "pin_hash", "data_key")
 
 
 def erase_local(member_id: str) -> None:

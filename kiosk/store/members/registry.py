@@ -20,7 +20,7 @@ from kiosk.store.member_models import (
 from kiosk.store.members.coupons import add_coupon
 from kiosk.store.members.ledger import timestamp
 from kiosk.store.outbox import record_event
-from kiosk.store.pii import PiiKey, hash_pin, verify_pin
+from kiosk.store.pii import PiiKey, hash_pin, new_data_key, verify_pin
 from kiosk.store.sales import Terminal
 
 
@@ -132,12 +132,17 @@ def register_member(
         existing = find_by_phone(key, e164)
         if existing is not None:
             return Registration(existing, False)
+        # the member's own data key: erasing it at the hub makes every copy of these fields unreadable
+        data_key = new_data_key()
         fields = {
             "id": member_id,
             "phone_index": index,
-            "phone_enc": key.encrypt(e164, f"{member_id}:phone"),
-            "name_enc": key.encrypt(name, f"{member_id}:name") if name else "",
-            "birthday_enc": key.encrypt(birthday.isoformat(), f"{member_id}:birthday") if birthday else "",
+            "phone_enc": key.encrypt_for(data_key, e164, f"{member_id}:phone"),
+            "name_enc": key.encrypt_for(data_key, name, f"{member_id}:name") if name else "",
+            "birthday_enc": (
+                key.encrypt_for(data_key, birthday.isoformat(), f"{member_id}:birthday") if birthday else ""
+            ),
+            "data_key": key.wrap_data_key(data_key, member_id),
             "gender": gender,
             "home_store": terminal.store,
             "source": "kiosk",
@@ -166,7 +171,9 @@ def register_member(
 
 
 def profile(key: PiiKey, member: Member) -> dict[str, str]:
-    """The member's personal data in clear, for their own screen: phone, name, birthday."""
+    """The member's personal data in clear, for their own screen: phone, name, birthday (opened with
+    the member's own data key when they have one)."""
+    key = key.with_data_keys({member.id: member.data_key}.get)
     return {
         "phone": key.decrypt(member.phone_enc, f"{member.id}:phone"),
         "name": key.decrypt(member.name_enc, f"{member.id}:name") if member.name_enc else "",

@@ -15,6 +15,7 @@ from hub.ingest.models import Quarantine
 from hub.members import details as member_details
 from hub.members import ledger as loyalty
 from hub.members.book import settings
+from hub.members.key_store import MemberKeyStore
 from hub.members.models import HubMember
 from hub.messaging import queue as messages
 from hub.staff.accounts import add_staff
@@ -31,10 +32,14 @@ EDITED = NOW + dt.timedelta(minutes=10)
 
 
 @pytest.fixture(autouse=True)
-def hub_key() -> Iterator[None]:
-    loyalty.configure(LoyaltyRules(), KEY)
+def hub_key(tmp_path: Path) -> Iterator[None]:
+    store = MemberKeyStore(
+        tmp_path / "data" / "member_keys.db"
+    )  # members' data keys, as hub serve keeps them
+    loyalty.configure(LoyaltyRules(), KEY, key_store=store)
     yield
     loyalty.configure(LoyaltyRules(), None)
+    store.close()
 
 
 def register_and_edit(terminal: Terminal, staff_id: str) -> None:

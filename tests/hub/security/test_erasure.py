@@ -38,8 +38,23 @@ def store_b(terminal: Terminal) -> None:
 
 
 def opened_by_the_key(text: str) -> list[str]:
-    """Every string field of a JSON text that the business key decrypts (for any member id)."""
-    found = []
+    """Every string field of a JSON text that the business key decrypts (for any member id), with the
+    members' data keys the text itself carries (a hub without a key store keeps them there)."""
+    found: list[str] = []
+    data_keys: dict[str, str] = {}
+
+    def collect(value: object) -> None:
+        if isinstance(value, dict):
+            if value.get("data_key") and value.get("id"):
+                data_keys[str(value["id"])] = str(value["data_key"])
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(json.loads(text))
+    key = KEY.with_data_keys(data_keys.get)
 
     def walk(value: object, member_id: str) -> None:
         if isinstance(value, dict):
@@ -52,7 +67,7 @@ def opened_by_the_key(text: str) -> list[str]:
         elif isinstance(value, str) and value:
             for field in ("phone", "name", "birthday"):
                 with contextlib.suppress(PiiError, ValueError):  # not sealed, or not for this field
-                    found.append(KEY.decrypt(value, f"{member_id}:{field}"))
+                    found.append(key.decrypt(value, f"{member_id}:{field}"))
 
     walk(json.loads(text), "")
     return found

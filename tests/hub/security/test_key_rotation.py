@@ -9,11 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli import main
+from hub.db.schema import open_hub_database
 from hub.fleet.presence import DeviceStatus
 from hub.ingest.models import Quarantine
 from hub.members import business_keys, rotation
 from hub.members import ledger as loyalty
 from hub.members.feed import MemberVersion
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubMember, OwnerAudit
 from hub.messaging.models import MarketingConsent
 from kiosk.domain.loyalty import LoyaltyRules
@@ -172,3 +174,37 @@ def test_rotate_status_and_retire_from_the_command_line(tmp_path: Path) -> None:
     assert [a.action for a in OwnerAudit.select().order_by(OwnerAudit.id)] == ["keys.rotate", "keys.retire"]
     nothing = runner.invoke(main, ["keys", "retire", "--data", str(data), "--db", db])
     assert nothing.exit_code == 1 and "no rotation to finish" in nothing.output
+
+
+def test_rotation_rewraps_data_keys_and_leaves_the_fields_as_they_are(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / business_keys.KEY_FILE).write_text(base64.b64encode(bytes(range(32))).decode())
+    open_hub_database(db)
+    store = MemberKeyStore(data / KEY_STORE_FILE)
+    loyalty.configure(LoyaltyRules(), business_keys.KeyFiles(data, check_every=0), key_store=store)
+    try:
+        ingest("K01", on_terminal(tmp_path, "K01", register("m-1", PHONE, "张三")))
+        before = HubMember.get_by_id("m-1")
+        assert before.phone_enc.startswith("dk-") and store.count_by_key() == {OLD_ID: 1}
+        runner = CliRunner()
+        rotated = runner.invoke(
+            main, ["keys", "rotate", "--data", str(data), "--db", db, "--batch", "1", "--pause", "0"]
+        )
+        assert rotated.exit_code == 0, rotated.output
+        new_raw = base64.b64decode((data / business_keys.KEY_FILE).read_text())
+        new = key_id_of(new_raw)
+        assert "re-wrapped 1 members' data keys" in rotated.output
+        assert f"members' data keys wrapped under {new}: 1" in rotated.output
+        after = HubMember.get_by_id("m-1")
+        assert (after.phone_enc, after.name_enc, after.key_id) == (before.phone_enc, before.name_enc, new)
+        assert after.phone_index == PiiKey(new_raw).blind_index("+86" + PHONE)
+        # the new key alone reads the member: the old one can be retired
+        alone = PiiKey(new_raw).with_data_keys(store.get)
+        assert clear(after, alone) == ("+86" + PHONE, "张三", "1990-03-22")
+        retired = runner.invoke(main, ["keys", "retire", "--data", str(data), "--db", db])
+        assert retired.exit_code == 0, retired.output
+    finally:
+        loyalty.configure(LoyaltyRules(), None)
+        store.close()
