@@ -42,7 +42,19 @@ def give_batch(key: PiiKey, store: MemberKeyStore, progress: Progress, limit: in
     in one transaction; return how many rows were looked at (0: done)."""
     with transaction():
         rows = list(_legacy().where(HubMember.id > progress.after).order_by(HubMember.id).limit(limit))
-        done = [row.id for row in rows if _give(key, store, row, progress)]
+        emails = {
+            c.member_id: c.email_enc
+            for c in MarketingConsent.select().where(
+                MarketingConsent.member_id.in_([r.id for r in rows]), MarketingConsent.email_enc != ""
+            )
+        }
+        readable = [
+            (row, plain) for row in rows if (plain := _opened(key, row, emails, progress)) is not None
+        ]
+        # the keys are kept (one disk sync) before any field is written under them; a key kept by an
+        # earlier, interrupted run is reused
+        held = store.put_many({row.id: key.wrap_data_key(new_data_key(), row.id) for row, _ in readable})
+        done = [row.id for row, plain in readable if _seal(key, row, plain, held[row.id], emails)]
         touch_many(done)  # terminals get each member again, with the data key
         progress.moved += len(done)
     if rows:
@@ -50,19 +62,19 @@ def give_batch(key: PiiKey, store: MemberKeyStore, progress: Progress, limit: in
     return len(rows)
 
 
-def _give(key: PiiKey, store: MemberKeyStore, row: HubMember, progress: Progress) -> bool:
+def _opened(key: PiiKey, row: HubMember, emails: dict[str, str], progress: Progress) -> dict[str, str] | None:
     fields = {name: getattr(row, name) for name in ENCRYPTED if getattr(row, name)}
-    consent = MarketingConsent.get_or_none(MarketingConsent.member_id == row.id)
-    if consent is not None and consent.email_enc:
-        fields["email_enc"] = consent.email_enc
+    if row.id in emails:
+        fields["email_enc"] = emails[row.id]
     try:
-        plain = {name: key.decrypt(token, _context(row.id, name)) for name, token in fields.items()}
+        return {name: key.decrypt(token, _context(row.id, name)) for name, token in fields.items()}
     except PiiError as exc:
         log.warning("member %s: personal data under a key the hub does not hold (%s)", row.id, exc)
         progress.unreadable.append(row.id)
-        return False
-    # kept before the fields are written under it; a key kept by an earlier, interrupted run is reused
-    wrapped = store.put(row.id, key.wrap_data_key(new_data_key(), row.id))
+        return None
+
+
+def _seal(key: PiiKey, row: HubMember, plain: dict[str, str], wrapped: str, emails: dict[str, str]) -> bool:
     data_key = key.unwrap_data_key(wrapped, row.id)
     sealed = {name: key.encrypt_for(data_key, text, _context(row.id, name)) for name, text in plain.items()}
     email = sealed.pop("email_enc", None)
@@ -73,7 +85,7 @@ def _give(key: PiiKey, store: MemberKeyStore, row: HubMember, progress: Progress
     )
     if changed and email is not None:
         MarketingConsent.update(email_enc=email).where(
-            MarketingConsent.member_id == row.id, MarketingConsent.email_enc == fields["email_enc"]
+            MarketingConsent.member_id == row.id, MarketingConsent.email_enc == emails[row.id]
         ).execute()
     return bool(changed)
 

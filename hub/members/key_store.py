@@ -21,7 +21,8 @@ for a member the terminal will send again; an erasure deletes the key first.
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["KEY_STORE_FILE", "MemberKeyStore", "key_store_of"]
@@ -34,6 +35,17 @@ _SCHEMA = (
     " wrapped TEXT NOT NULL,"  # <business key id>:<base64>, see PiiKey.wrap_data_key
     " key_id TEXT NOT NULL)"  # the business key it is wrapped under (rotation re-wraps)
 )
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class MemberKeyStore:
@@ -87,13 +99,30 @@ class MemberKeyStore:
         assert held is not None
         return held
 
-    def replace(self, member_id: str, old: str, new: str) -> bool:
-        """Swap the member's wrapped key for ``new`` (the same key re-wrapped) if it is still ``old``."""
-        done = self._db().execute(
-            "UPDATE member_key SET wrapped = ?, key_id = ? WHERE member_id = ? AND wrapped = ?",
-            (new, new.rpartition(":")[0], member_id, old),
-        )
-        return done.rowcount == 1
+    def put_many(self, wrapped: dict[str, str]) -> dict[str, str]:
+        """:meth:`put` for many members in one transaction (one disk sync, not one per member);
+        returns the keys held for them."""
+        db = self._db()
+        with _transaction(db):
+            db.executemany(
+                "INSERT INTO member_key (member_id, wrapped, key_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                [(member_id, key, key.rpartition(":")[0]) for member_id, key in wrapped.items()],
+            )
+        return self.get_many(wrapped)
+
+    def replace_many(self, changes: list[tuple[str, str, str]]) -> list[str]:
+        """Swap each (member id, old, new) wrapped key for ``new`` (the same key re-wrapped) if it is
+        still ``old``, in one transaction; return the members swapped."""
+        db, done = self._db(), []
+        with _transaction(db):
+            for member_id, old, new in changes:
+                swapped = db.execute(
+                    "UPDATE member_key SET wrapped = ?, key_id = ? WHERE member_id = ? AND wrapped = ?",
+                    (new, new.rpartition(":")[0], member_id, old),
+                )
+                if swapped.rowcount == 1:
+                    done.append(member_id)
+        return done
 
     def delete(self, member_ids: Iterable[str]) -> int:
         """Forget the members' data keys (erasure); return how many there were."""

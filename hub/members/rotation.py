@@ -198,15 +198,13 @@ def rewrap_batch(key: PiiKey, store: MemberKeyStore, progress: Progress, limit: 
     business key: one small row each, their personal data untouched; each member gets a new member
     version so terminals receive the re-wrapped key. Returns how many rows were looked at (0: done)."""
     rows = store.not_under(key.key_id, progress.after, limit)
-    done = []
+    changes = []
     for member_id, wrapped in rows:
         try:
-            new = key.rewrap_data_key(wrapped, member_id)
+            changes.append((member_id, wrapped, key.rewrap_data_key(wrapped, member_id)))
         except PiiError:
             progress.unreadable.append(member_id)
-            continue
-        if store.replace(member_id, wrapped, new):
-            done.append(member_id)
+    done = store.replace_many(changes)  # one transaction: an erasure meanwhile deletes, nothing comes back
     with transaction():
         known = [m for (m,) in HubMember.select(HubMember.id).where(HubMember.id.in_(done)).tuples()]
         touch_many(sorted(known))

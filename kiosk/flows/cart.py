@@ -80,6 +80,9 @@ class CartFlow:
         if line.quantity + delta < 1:
             self.remove_line(sku)
             return
+        if delta > 0 and line.product.category == "count_card":  # each card is an attendant's sale
+            self._say(N_("count_card_more_by_staff"), error=True, name=names(line.product))
+            return
         if delta > 0 and not self.flash_decision(line.product, delta).allowed:
             self._say(N_("flash_share_used"), error=True, name=names(line.product), left=0)
             return

@@ -18,6 +18,7 @@ STEPS: list[dict[str, Any]] = [
     {"card": MEMBER_CARD}, {"tap": "cart:staff"}, {"pin": PIN}, {"observe": "menu"},
     {"tap": "popup:count_card"}, {"observe": "kinds"}, {"tap": "popup:kind_1"}, {"observe": "confirm"},
     {"shot": "staff_count_card_to_cart"}, {"tap": "popup:to_cart"}, {"observe": "in_cart"},
+    {"tap": "row:0:plus"}, {"observe": "no_more"},
     {"tap": "cart:pay"}, {"observe": "card_pay"}, {"tap": "pay:points_pay"}, {"observe": "card_points"},
     {"tap": "pay:cash"}, {"pin": PIN}, {"wait_until": "receipt"}, {"observe": "card_sold"},
     {"tap": "receipt:skip"}, {"tap": "done:new_sale"}, {"wait": 1.0}, {"card": MEMBER_CARD},
@@ -48,6 +49,10 @@ def test_the_card_sold_through_the_cart_is_paid_with_points_and_cash(
     in_cart = screens["in_cart"]
     assert in_cart["message"] == zh("咖啡10次卡 已加入购物车：付款后次卡即归会员所有。")
     assert (in_cart["rows"], in_cart["total"]) == ([[zh("咖啡10次卡"), "1 × ¥150.00", "¥150.00"]], "¥145.00")
+    no_more = screens["no_more"]
+    assert (no_more["rows"], no_more["message"]) == (
+        in_cart["rows"], zh("每张次卡都须由店员售出：如需再买一张 咖啡10次卡，请店员再次添加。")
+    )  # fmt: skip
     assert screens["card_pay"]["count_cards"] == []  # the card is not the member's before it is paid
     assert screens["card_points"]["remaining"] == "¥132.20"
     assert report["small_buttons"]["staff_count_card_to_cart-zh"] == []

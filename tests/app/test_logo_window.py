@@ -31,8 +31,10 @@ def test_kiosk_run_with_a_missing_logo_starts_with_the_name_alone_logs_the_warni
         env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    # the line of `logo = ...` in the file written above, found the way a person reading the warning would
+    (logo_line,) = [n for n, text in enumerate(toml.read_text().splitlines(), 1) if text.startswith("logo =")]
     warning = (
-        f"{toml}:10: `store.logo`: no file at {logo}; copy the logo there or remove `logo` "
+        f"{toml}:{logo_line}: `store.logo`: no file at {logo}; copy the logo there or remove `logo` "
         f"(the shop name is shown alone)\n"
         f"    {logo} 不存在；请把标志图片放到这里，或删除 `logo`（现只显示店名）"
     )

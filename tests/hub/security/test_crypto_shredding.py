@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from peewee import SqliteDatabase
 
+from hub.cli import main as hub_cli
 from hub.db import transaction
 from hub.db.backup import restore_backup, restore_key_store, take_backup
 from hub.db.schema import connect_hub_database, open_hub_database
@@ -26,7 +28,7 @@ from hub.jobs.runner import JobContext
 from hub.members import ledger as loyalty
 from hub.members.book import erase_member, register_at_hub
 from hub.members.feed import current_version, member_states
-from hub.members.key_store import MemberKeyStore
+from hub.members.key_store import KEY_STORE_FILE, MemberKeyStore
 from hub.members.models import HubMember
 from hub.members.settings import settings
 from hub.messaging import queue as messages
@@ -187,3 +189,27 @@ def test_members_from_before_data_keys_get_one_each_and_read_the_same(  # type: 
     finally:
         loyalty.configure(LoyaltyRules(), None)
         store.close()
+
+
+def test_hub_backup_and_restore_carry_the_member_key_store(tmp_path: Path) -> None:
+    runner, data, owner = CliRunner(), tmp_path / "data", tmp_path / "owner.key"
+    made = runner.invoke(hub_cli, ["backup-key", "--private", str(owner), "--data-dir", str(data)])
+    assert made.exit_code == 0, made.output
+    store = MemberKeyStore(data / KEY_STORE_FILE)
+    wrapped = store.put("m-1", KEY.wrap_data_key(b"k" * 32, "m-1"))
+    store.close()
+    db = f"sqlite:///{tmp_path / 'hub.db'}"
+    taken = runner.invoke(hub_cli, ["backup", "--db", db, "--data-dir", str(data)])
+    [sealed_keys] = (data / "backups").glob("member_keys-*.db.sealed")
+    assert taken.exit_code == 0 and f"member key store sealed to {sealed_keys}" in taken.output
+    [sealed] = (data / "backups").glob("hub-*.db.sealed")
+    new_data = tmp_path / "new-data"  # a new machine: no key store yet, then the one restored
+    first, then = f"member key store restored from {sealed_keys}", "kept the live member key store"
+    for n, said in ((1, first), (2, then)):
+        target = f"sqlite:///{tmp_path / f'new{n}' / 'hub.db'}"
+        done = runner.invoke(
+            hub_cli,
+            ["restore", str(sealed), "--key", str(owner), "--data-dir", str(new_data), "--db", target],
+        )
+        assert done.exit_code == 0 and said in done.output, done.output
+        assert MemberKeyStore(new_data / KEY_STORE_FILE).get("m-1") == wrapped
