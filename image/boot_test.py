@@ -421,8 +421,10 @@ def qemu_argv(image: Path, kernel: Path, initrd: Path, serial: Path, monitor: Pa
         "root=LABEL=kiosk-root ro rootwait console=ttyAMA0 net.ifnames=0 "
         # the app's and systemd's journal lines on the serial console, without a login
         "systemd.journald.forward_to_console=1 video=Virtual-1:800x480 "
-        # udev's coldplug under loaded TCG once took over systemd's 90 s for the partitions' devices
-        "systemd.default_device_timeout_sec=600"
+        # udev's coldplug under loaded TCG takes over systemd's 90 s for the partitions' devices (then
+        # emergency mode). Device jobs time out after DefaultTimeoutStartSec: systemd 252 (bookworm)
+        # has no systemd.default_device_timeout_sec= (v254) and ignored it
+        "systemd.default_timeout_start_sec=600"
     )
     return [
         "qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a72", "-smp", "2", "-m", "1024",

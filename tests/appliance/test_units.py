@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -193,6 +194,36 @@ def test_kiosk_service_is_notify_watchdog_always_and_offline_first() -> None:
     assert hardening["ReadWritePaths"] == "/var/lib/kiosk"
     assert hardening["PrivateTmp"] == "yes"
     assert hardening["CapabilityBoundingSet"] == ""
+
+
+# What the service's python runs when systemd's watchdog kills it: two threads, one of them stuck.
+HUNG = """
+import threading, time
+def stuck_drawing_a_receipt():
+    time.sleep(60)
+threading.Thread(target=stuck_drawing_a_receipt, daemon=True).start()
+print("up", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("name", ["kiosk.service", "kiosk-sync.service"])
+def test_a_watchdog_kill_leaves_every_threads_stack_in_the_journal(name: str) -> None:
+    unit, _ = unitlint.parse_unit(REPO / "systemd" / name)
+    env = dict(
+        item.split("=", 1) for value, _ in unit.values("Service", "Environment") for item in value.split()
+    )
+    assert env["PYTHONFAULTHANDLER"] == "1"
+    child = subprocess.Popen(
+        [sys.executable, "-c", HUNG], env={"PYTHONFAULTHANDLER": env["PYTHONFAULTHANDLER"]},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert child.stdout is not None and child.stdout.readline() == "up\n"
+    child.send_signal(signal.SIGABRT)  # what WatchdogSec does on a missed ping
+    _, stderr = child.communicate(timeout=30)
+    assert "Fatal Python error: Aborted" in stderr
+    assert "line 4 in stuck_drawing_a_receipt" in stderr
+    assert "Current thread" in stderr
 
 
 def test_the_app_does_not_wait_for_the_network_even_through_other_units() -> None:
