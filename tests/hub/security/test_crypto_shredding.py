@@ -22,7 +22,8 @@ from hub.db import transaction
 from hub.db.backup import restore_backup, restore_key_store, take_backup
 from hub.db.schema import connect_hub_database, open_hub_database
 from hub.db.sealing import load_private, make_keys
-from hub.ingest.models import Event
+from hub.ingest.batch import ingest_batch
+from hub.ingest.models import Event, Quarantine
 from hub.jobs import catalog
 from hub.jobs.runner import JobContext
 from hub.members import ledger as loyalty
@@ -37,6 +38,7 @@ from kiosk.domain.loyalty import POINTS, LoyaltyRules
 from kiosk.store import members
 from kiosk.store.pii import PiiError
 from kiosk.store.sales import Terminal
+from kiosk.sync.schema import batch
 from tests.conftest import _postgres_database
 from tests.hub.members.test_loyalty import CONSENT, KEY, NOW, grant, ingest, on_terminal
 
@@ -213,3 +215,15 @@ def test_hub_backup_and_restore_carry_the_member_key_store(tmp_path: Path) -> No
         )
         assert done.exit_code == 0 and said in done.output, done.output
         assert MemberKeyStore(new_data / KEY_STORE_FILE).get("m-1") == wrapped
+
+
+def test_a_quarantined_registration_keeps_no_data_key_and_its_key_is_kept(  # type: ignore[no-untyped-def]
+    hub_db, tmp_path: Path, key_store: MemberKeyStore
+) -> None:
+    [registered, _] = on_terminal(tmp_path, "K01", at_terminal)
+    sent = registered["data"]["member"]["data_key"]
+    result = ingest_batch("pos/K02/up/events", batch("K02", [registered]), NOW, NOW.tzinfo)  # another's event
+    assert [r["id"] for r in result.rejected] == [registered["id"]]
+    [held] = Quarantine.select()
+    assert json.loads(held.payload)["data"]["member"]["data_key"] == "" and sent not in held.payload
+    assert KEY.unwrap_data_key(key_store.get("m-t") or "", "m-t") == KEY.unwrap_data_key(sent, "m-t")
