@@ -77,6 +77,7 @@ def test_dashboard_switches_to_english(dashboard: str) -> None:
         ("/quarantine?lang=en", "Quarantine"),
         ("/members?lang=en", "Members"),
         ("/campaigns?lang=en", "Campaigns"),
+        ("/messages?lang=en", "Messages"),
         ("/rules?lang=en", "Rules &amp; tiers"),
         ("/reconciliation?lang=en", "Reconciliation"),
         ("/releases?lang=en", "Releases"),
