@@ -9,7 +9,8 @@ shopper scans.
 
 import datetime as dt
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from peewee import CharField, IntegerField
 
@@ -95,6 +96,11 @@ def table_version() -> int:
     return int(row.version) if row else 0
 
 
+# the rows of .tuples() below, as peewee returns them (its types do not say so)
+ProductTuple = tuple[str, str | None, str, str, int, str]
+RuleTuple = tuple[str, str, int, int]
+
+
 def load_index() -> TogetherIndex:
     """The applied rules whose suggested product is on sale here (active in this terminal's
     catalog, not age-restricted), with that product as the catalog prices it now."""
@@ -113,13 +119,13 @@ def load_index() -> TogetherIndex:
     )
     on_sale = {
         sku: Product(sku, barcode or "", zh, en, price, category)
-        for sku, barcode, zh, en, price, category in query.tuples()
+        for sku, barcode, zh, en, price, category in cast(Iterable[ProductTuple], query.tuples())
     }
     pairs: dict[str, list[Pairing]] = {}
     rules = TogetherRule.select(
         TogetherRule.sku, TogetherRule.with_sku, TogetherRule.lift_milli, TogetherRule.confidence_bp
     )
-    for sku, with_sku, lift_milli, confidence_bp in rules.tuples():
+    for sku, with_sku, lift_milli, confidence_bp in cast(Iterable[RuleTuple], rules.tuples()):
         if with_sku in on_sale:
             pairs.setdefault(sku, []).append(Pairing(on_sale[with_sku], lift_milli, confidence_bp))
     return TogetherIndex({sku: tuple(found) for sku, found in pairs.items()})
