@@ -2,14 +2,18 @@
 per-terminal shares and what each terminal sold."""
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.campaigns import flash
+from hub.catalog.prices import store_of_device
 from hub.catalog.releases import known_devices
 from hub.db import transaction
+from hub.fleet.devices import StoreBook
+from hub.web.auth import visible_stores
 
 
 class FlashSaleIn(BaseModel):
@@ -27,26 +31,43 @@ class FlashSaleIn(BaseModel):
     by: str = Field(min_length=1, description="recorded in the audit (the signed-in caller wins)")
 
 
-router = APIRouter(prefix="/api/v1", tags=["campaigns"])
+def router(data_dir: Path) -> APIRouter:
+    """``GET`` and ``POST /api/v1/flash-sales``; a manager lists and defines only sales whose
+    terminals all sell for their stores (the device registry in ``data_dir`` places them)."""
+    routes = APIRouter(prefix="/api/v1", tags=["campaigns"])
+    book = StoreBook(data_dir)
 
+    def store_of(device: str) -> str | None:
+        return store_of_device(device, [book])
 
-@router.get("/flash-sales")
-def list_flash_sales() -> dict[str, Any]:
-    """Every flash sale: cap, shares per terminal, units sold at the flash price per terminal."""
-    return {"flash_sales": flash.summary(dt.datetime.now(dt.UTC))}
+    @routes.get("/flash-sales")
+    def list_flash_sales(request: Request) -> dict[str, Any]:
+        """Every flash sale (a manager's: their stores' only): cap, shares per terminal, units sold
+        at the flash price per terminal."""
+        stores = visible_stores(request)
+        sales = flash.summary(dt.datetime.now(dt.UTC))
+        return {"flash_sales": [s for s in sales if stores is None or flash.within(s, stores, store_of)]}
 
+    @routes.post("/flash-sales", status_code=201)
+    def define_flash_sale(body: FlashSaleIn, request: Request) -> dict[str, Any]:
+        """Define a flash sale; its shares go to the terminals with the next config release (publish).
+        Refused with 422 and the reason in zh-CN and English; a manager's naming another store's
+        terminal (or none) with 403. Nothing is saved then."""
+        stores = visible_stores(request)
+        if stores is not None:
+            try:
+                flash.check_reach(body.devices, stores, store_of)
+            except flash.FlashSaleRefused as exc:
+                raise HTTPException(403, {"message": str(exc)}) from exc
+        devices = body.devices or known_devices()
+        try:
+            with transaction():
+                row = flash.define(
+                    body.id, body.sku, body.price_fen, body.cap, body.starts_at, body.ends_at,
+                    devices, body.by, dt.datetime.now(dt.UTC),
+                )  # fmt: skip
+        except flash.FlashSaleRefused as exc:
+            raise HTTPException(422, {"message": str(exc)}) from exc
+        return {"id": row.id, "allocations": flash.allocate(body.cap, devices)}
 
-@router.post("/flash-sales", status_code=201)
-def define_flash_sale(body: FlashSaleIn) -> dict[str, Any]:
-    """Define a flash sale; its shares go to the terminals with the next config release (publish).
-    Refused with 422 and the reason in zh-CN and English; nothing is saved then."""
-    devices = body.devices or known_devices()
-    try:
-        with transaction():
-            row = flash.define(
-                body.id, body.sku, body.price_fen, body.cap, body.starts_at, body.ends_at,
-                devices, body.by, dt.datetime.now(dt.UTC),
-            )  # fmt: skip
-    except flash.FlashSaleRefused as exc:
-        raise HTTPException(422, {"message": str(exc)}) from exc
-    return {"id": row.id, "allocations": flash.allocate(body.cap, devices)}
+    return routes

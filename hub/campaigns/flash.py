@@ -10,7 +10,7 @@ What was sold is read back from the booked sale lines (:func:`sold`).
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from peewee import CharField, DateTimeField, IntegerField, TextField, fn
@@ -40,6 +40,30 @@ MODELS = [FlashSale]
 
 class FlashSaleRefused(ValueError):
     """A flash sale the hub will not define; the message is in zh-CN and English."""
+
+
+def check_reach(
+    devices: Sequence[str], stores: frozenset[str], store_of: Callable[[str], str | None]
+) -> None:
+    """Refuse a manager's flash sale unless it names its terminals and each sells for one of
+    ``stores`` (``store_of``: the device registry's word, else the store of its booked sales)."""
+    if not devices:
+        raise FlashSaleRefused(
+            "请写明参加秒杀的终端（只能是您门店的终端） / "
+            "name the terminals that share the cap (only your stores' terminals)"
+        )
+    outside = sorted(d for d in set(devices) if store_of(d) not in stores)
+    if outside:
+        names, own = ", ".join(outside), ", ".join(sorted(stores))
+        raise FlashSaleRefused(
+            f"终端 {names} 不属于您的门店（{own}），只有店主可以把它们加入秒杀 / "
+            f"terminal(s) {names} are not in your stores ({own}); only the owner may include them"
+        )
+
+
+def within(sale: dict[str, Any], stores: frozenset[str], store_of: Callable[[str], str | None]) -> bool:
+    """Whether every terminal sharing ``sale`` (a :func:`summary` row) sells for one of ``stores``."""
+    return all(store_of(device) in stores for device in sale["allocations"])
 
 
 def allocate(cap: int, devices: Sequence[str]) -> dict[str, int]:

@@ -78,7 +78,7 @@ def create_app(
     add(loyalty_api.router, auth.SignedIn("members"))
     add(member_api.router, auth.SignedIn("members"))
     add(campaign_api.router(tz), auth.SignedIn("campaigns"))
-    add(flash_api.router, auth.SignedIn("campaigns"))
+    add(flash_api.router(data_dir), auth.SignedIn("campaigns"))  # a manager: their stores' only
     add(member_snapshot_api.router(device_auth), terminals)
     add(
         sms_api.router(),
@@ -96,7 +96,7 @@ def create_app(
     add(campaign_web.router(tz), auth.SignedIn("campaigns"))
     # count card kinds: owners and managers (a manager only their stores' kinds, checked there)
     add(count_card_web.router(tz), auth.SignedIn("campaigns"))
-    add(flash_web.router(tz, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
+    add(flash_web.router(tz, data_dir, clock), auth.SignedIn("campaigns"))  # read: shares and what was sold
     # the texts members receive: the owner's (every store or one), a manager's for their stores (see there)
     add(message_template_web.router(tz), auth.SignedIn("campaigns"))
     add(

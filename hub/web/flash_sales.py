@@ -9,6 +9,7 @@ typed (docs/loyalty.md)."""
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,8 +18,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hub.campaigns import flash
 from hub.catalog.models import CatalogProduct
+from hub.catalog.prices import store_of_device
 from hub.catalog.releases import known_devices
 from hub.db import transaction
+from hub.fleet.devices import StoreBook
 from hub.members.models import Reconciliation
 from hub.web import auth
 from hub.web.i18n import N_, t
@@ -36,10 +39,15 @@ STATES = {
 }
 
 
-def router(tz: ZoneInfo, clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
+def router(tz: ZoneInfo, data_dir: Path, clock: Callable[[], dt.datetime] | None = None) -> APIRouter:
     """``GET /flash-sales`` and ``POST /flash-sales`` (define one); ``clock`` (a function giving an
-    aware now) pins the time in tests."""
+    aware now) pins the time in tests. A manager sees and defines only sales whose terminals all
+    sell for their stores (the device registry in ``data_dir`` places them)."""
     routes = APIRouter()
+    book = StoreBook(data_dir)
+
+    def store_of(device: str) -> str | None:
+        return store_of_device(device, [book])
 
     def now() -> dt.datetime:
         return clock() if clock else dt.datetime.now(dt.UTC)
@@ -51,7 +59,12 @@ def router(tz: ZoneInfo, clock: Callable[[], dt.datetime] | None = None) -> APIR
         status: int = 200,
     ) -> HTMLResponse:
         context = page_context(request, tz)
-        context["sales"] = [_row(sale, now(), context["lang"]) for sale in flash.summary(now())]
+        stores = auth.visible_stores(request)
+        context["sales"] = [
+            _row(sale, now(), context["lang"])
+            for sale in flash.summary(now())
+            if stores is None or flash.within(sale, stores, store_of)
+        ]
         context |= {
             "form": form or {},
             "problems": problems or [],
@@ -69,6 +82,13 @@ def router(tz: ZoneInfo, clock: Callable[[], dt.datetime] | None = None) -> APIR
         typed = await form_fields(request)
         form = {k: typed.get(k, "").strip() for k in FIELDS}
         problems, values = _parse(form, tz)
+        stores = auth.visible_stores(request)
+        if not problems and stores is not None:
+            named = [d for d in re.split(r"[,，\s]+", form["devices"]) if d]
+            try:
+                flash.check_reach(named, stores, store_of)
+            except flash.FlashSaleRefused as exc:
+                return render(request, form, [str(exc)], 403)
         if not problems:
             who = auth.principal(request)
             try:

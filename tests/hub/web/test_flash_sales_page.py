@@ -9,6 +9,7 @@ from typing import Any
 from hub.campaigns import flash
 from hub.catalog import releases as hub_catalog
 from hub.db import transaction
+from hub.fleet.devices import DeviceRegistry
 from hub.ingest.batch import ingest_batch
 from hub.members.models import Reconciliation
 from hub.members.reconciliation_text import kind_text
@@ -117,3 +118,41 @@ def test_the_form_defines_a_sale_in_local_time_and_refuses_bad_input_in_both_lan
     again = client.post("/flash-sales", data=form | {"price": "30"})  # not below the normal price
     assert again.status_code == 422 and "below the normal price (3000 fen)" in again.text
     assert 'value="9,9"' in bad.text and flash.FlashSale.select().count() == 1
+
+
+def test_a_manager_defines_and_sees_only_flash_sales_of_their_stores_terminals(
+    hub_db: Any, signed_in: Any, tmp_path: Any
+) -> None:
+    registry = DeviceRegistry(tmp_path)
+    for store, device in (("S01", "K01"), ("S01", "K02"), ("S02", "K03")):
+        registry.add(store, f"Till {device}", NOW, device_id=device)
+    registry.save()
+    hub_catalog.load_catalog(
+        [{"sku": "mooncake", "name_zh": "月饼", "name_en": "Mooncake", "price_fen": 3000}]
+    )
+    app = create_app(TZ, clock=lambda: NOW, data_dir=tmp_path)
+    owner, manager = signed_in(app), signed_in(app, "manager", stores="S01")
+    form = {"id": "s01", "sku": "mooncake", "price": "9.90", "cap": "5", "starts": "2026-09-25T10:00",
+            "ends": "2026-09-25T12:00", "devices": "K01 K02"}  # fmt: skip
+    assert manager.post("/flash-sales", data=form, follow_redirects=False).status_code == 303
+    # another store's terminal, or no terminal named (every terminal), is the owner's to include
+    other = manager.post("/flash-sales", data=form | {"id": "x", "devices": "K01 K03"})
+    assert other.status_code == 403
+    assert (
+        "终端 K03 不属于您的门店（S01），只有店主可以把它们加入秒杀 / "
+        "terminal(s) K03 are not in your stores (S01); only the owner may include them"
+    ) in other.text
+    body = {"id": "api", "sku": "mooncake", "price_fen": 990, "cap": 3, "by": "m",
+            "starts_at": "2026-09-25T10:00:00+08:00", "ends_at": "2026-09-25T12:00:00+08:00"}  # fmt: skip
+    assert manager.post("/api/v1/flash-sales", json=body).status_code == 403
+    assert manager.post("/api/v1/flash-sales", json=body | {"devices": ["K03"]}).status_code == 403
+    assert manager.post("/api/v1/flash-sales", json=body | {"devices": ["K02"]}).json() == {
+        "id": "api", "allocations": {"K02": 3},
+    }  # fmt: skip
+    assert owner.post("/flash-sales", data=form | {"id": "all", "devices": "K01 K03"}).status_code == 200
+    assert sorted(r.id for r in flash.FlashSale.select()) == ["all", "api", "s01"]
+    # each sees the sales they may: the manager not the owner's sale that spans both stores
+    assert [s["id"] for s in manager.get("/api/v1/flash-sales").json()["flash_sales"]] == ["api", "s01"]
+    assert [s["id"] for s in owner.get("/api/v1/flash-sales").json()["flash_sales"]] == ["all", "api", "s01"]
+    assert 'id="flash-all"' not in manager.get("/flash-sales").text
+    assert 'id="flash-all"' in owner.get("/flash-sales").text
