@@ -84,13 +84,13 @@ def router(tz: ZoneInfo, data_dir: Path, clock: Callable[[], dt.datetime] | None
         problems, values = _parse(form, tz)
         stores = auth.visible_stores(request)
         if not problems and stores is not None:
-            named = [d for d in re.split(r"[,，\s]+", form["devices"]) if d]
             try:
-                flash.check_reach(named, stores, store_of)
+                flash.check_reach(values["devices"], stores, store_of)
             except flash.FlashSaleRefused as exc:
                 return render(request, form, [str(exc)], 403)
         if not problems:
             who = auth.principal(request)
+            values["devices"] = values["devices"] or known_devices()  # none named: every terminal
             try:
                 with transaction():
                     flash.define(**values, by=who.name if who else "owner", now=now())
@@ -129,7 +129,7 @@ def _parse(form: dict[str, str], tz: ZoneInfo) -> tuple[list[str], dict[str, Any
     devices = [d for d in re.split(r"[,，\s]+", form["devices"]) if d]
     if any(not CODE.match(d) for d in devices):
         problems.append(_both("devices", N_("cc_problem_code")))
-    values["devices"] = devices or known_devices()
+    values["devices"] = devices  # as named; none is every terminal, the owner's choice alone
     return problems, values
 
 
